@@ -1,0 +1,8 @@
+//! The ONLY module that touches web-sys: randomness, storage, the address bar, fetch, time.
+//! Everything here is thin; decisions are made in `protocol` and `flow`.
+
+pub mod clock;
+pub mod crypto;
+pub mod http;
+pub mod location;
+pub mod storage;

@@ -1,0 +1,772 @@
+//! The flow engine: pure functions that validate each event with `protocol` and append the
+//! matching step to the timeline. The browser glue does the I/O in between.
+
+use crate::flow::settings::ProviderSettings;
+use crate::flow::timeline::{
+    Actor, Channel, HttpExchange, Param, Step, StepId, StepKind, StepStatus, Timeline,
+};
+use crate::protocol::authorize::AuthorizationRequest;
+use crate::protocol::callback::{
+    parse_callback, validate_callback, AuthorizedCallback, CallbackParams,
+};
+use crate::protocol::discovery::{parse_metadata, ProviderMetadata};
+use crate::protocol::error::{sanitize_for_display, Explain, Side};
+use crate::protocol::pending::PendingAuthorization;
+use crate::protocol::pkce::CodeVerifier;
+use crate::protocol::resource::{parse_resource_response, ResourceError};
+use crate::protocol::secret::{mask, AccessToken};
+use crate::protocol::state::State;
+use crate::protocol::token::{
+    authorization_code_request, bearer_authorization, parse_token_response, HttpResponse,
+    TokenRequest, TokenSet,
+};
+use crate::protocol::uri::{parse_query, UriError};
+
+/// Longest response body kept on a step for the inspector.
+const SHOWN_BODY_CHARS: usize = 2_000;
+
+/// A fetch that produced no HTTP response at all.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TransportError {
+    /// The request failed at the network level: offline, refused, or blocked by CORS.
+    Network {
+        /// The origin the app tried to reach.
+        origin: String,
+    },
+    /// No answer within the time limit.
+    Timeout {
+        /// The limit that ran out.
+        after_ms: u32,
+    },
+}
+
+impl std::fmt::Display for TransportError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.what_happened())
+    }
+}
+
+impl std::error::Error for TransportError {}
+
+impl Explain for TransportError {
+    fn what_happened(&self) -> String {
+        match self {
+            TransportError::Network { origin } => format!(
+                "The request to {origin} failed before any answer could be read: the server is \
+                 down or unreachable, or it does not allow this page's origin (CORS)."
+            ),
+            TransportError::Timeout { after_ms } => format!(
+                "The server did not answer within {} seconds, so the request was abandoned.",
+                after_ms / 1000
+            ),
+        }
+    }
+
+    fn whose_side(&self) -> Side {
+        Side::Network
+    }
+
+    fn what_to_do(&self) -> String {
+        match self {
+            TransportError::Network { .. } => "Check that the server is running. If it is, \
+                its CORS settings must allow this page's origin (the browser hides the details \
+                from the page on purpose). Nothing was retried: start again when it is fixed."
+                .to_owned(),
+            TransportError::Timeout { .. } => {
+                "Check that the server is up, then start again. Nothing is retried automatically."
+                    .to_owned()
+            }
+        }
+    }
+}
+
+/// Any error of the flow, rendered to the user as three plain sentences.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    /// What went wrong.
+    pub what_happened: String,
+    /// Whose side it is on.
+    pub whose_side: Side,
+    /// What the user can do about it.
+    pub what_to_do: String,
+}
+
+impl Problem {
+    /// Builds the three sentences from any explained error.
+    pub fn from_error(error: &dyn Explain) -> Self {
+        Problem {
+            what_happened: error.what_happened(),
+            whose_side: error.whose_side(),
+            what_to_do: error.what_to_do(),
+        }
+    }
+
+    /// A problem found in the app itself (storage, settings).
+    pub fn local(what_happened: &str, what_to_do: &str) -> Self {
+        Problem {
+            what_happened: what_happened.to_owned(),
+            whose_side: Side::ThisApp,
+            what_to_do: what_to_do.to_owned(),
+        }
+    }
+}
+
+/// Fresh randomness for one login, drawn by the browser's CSPRNG.
+pub struct LoginEntropy {
+    /// 32 bytes for the PKCE verifier.
+    pub verifier: [u8; 32],
+    /// 32 bytes for `state`.
+    pub state: [u8; 32],
+    /// 32 bytes for the OpenID Connect `nonce` (used only when `openid` is requested).
+    pub nonce: [u8; 32],
+}
+
+/// What the glue needs in order to leave for the provider.
+pub struct LoginPlan {
+    /// To save in sessionStorage before navigating.
+    pub pending: PendingAuthorization,
+    /// Where to navigate.
+    pub authorize_url: String,
+}
+
+/// What the glue needs in order to redeem the code.
+pub struct TokenCall {
+    /// The step to complete when the answer arrives.
+    pub step: StepId,
+    /// The request to send.
+    pub request: TokenRequest,
+    /// The scope that was asked for, to compare with what is granted.
+    pub requested_scope: String,
+    /// Whether `openid` was asked for (an ID token is only looked at then).
+    pub openid_requested: bool,
+}
+
+/// Appends the discovery request step and returns it.
+pub fn discovery_started(timeline: &mut Timeline, url: &str, now_ms: u64) -> StepId {
+    timeline.push(
+        Step::new(
+            StepKind::Discover,
+            Actor::ClientApp,
+            Actor::AuthorizationServer,
+            Channel::Back,
+            "Fetch the provider's metadata",
+            now_ms,
+        )
+        .with_exchange(HttpExchange {
+            method: "GET".into(),
+            url: url.into(),
+            request_headers: vec![("Accept".into(), "application/json".into())],
+            ..HttpExchange::default()
+        })
+        .with_note(
+            "Discovery tells the app where the provider's endpoints are and what it supports. \
+             The issuer in the document must equal the configured issuer exactly, or a \
+             malicious document could send the login somewhere else.",
+        ),
+    )
+}
+
+/// Validates the discovery answer and completes or fails its step.
+pub fn discovery_finished(
+    timeline: &mut Timeline,
+    step: StepId,
+    issuer: &str,
+    outcome: Result<HttpResponse, TransportError>,
+    now_ms: u64,
+) -> Result<ProviderMetadata, Problem> {
+    let response = match outcome {
+        Ok(response) => response,
+        Err(error) => return Err(fail_step(timeline, step, &error, now_ms)),
+    };
+    attach_response(timeline, step, &response, |body| body.to_owned());
+    match parse_metadata(issuer, &response) {
+        Ok(metadata) => {
+            if let Some(s) = timeline.step_mut(step) {
+                s.deviations = metadata.warnings.clone();
+            }
+            timeline.complete(step, now_ms);
+            Ok(metadata)
+        }
+        Err(error) => Err(fail_step(timeline, step, &error, now_ms)),
+    }
+}
+
+/// Draws the verifier and state, appends the local steps and the redirect, and returns the
+/// pending login to save and the URL to navigate to.
+pub fn plan_login(
+    timeline: &mut Timeline,
+    settings: &ProviderSettings,
+    metadata: &ProviderMetadata,
+    redirect_uri: &str,
+    entropy: LoginEntropy,
+    now_ms: u64,
+) -> Result<LoginPlan, Problem> {
+    let verifier = CodeVerifier::from_random(entropy.verifier);
+    timeline.push_done(
+        Step::new(
+            StepKind::GenerateVerifier,
+            Actor::ClientApp,
+            Actor::ClientApp,
+            Channel::Local,
+            "Generate a random code_verifier",
+            now_ms,
+        )
+        .with_params(vec![Param::secret(
+            "code_verifier",
+            verifier.masked(),
+            verifier.secret(),
+        )])
+        .with_note(
+            "32 random bytes from the browser's CSPRNG, base64url-encoded (43 characters). It \
+             stays in this tab and is only revealed to the token endpoint, over the back \
+             channel. Whoever steals the code later cannot redeem it without this value.",
+        ),
+        0.0,
+    );
+    let challenge = verifier.challenge();
+    timeline.push_done(
+        Step::new(
+            StepKind::DeriveChallenge,
+            Actor::ClientApp,
+            Actor::ClientApp,
+            Channel::Local,
+            "Hash it: code_challenge = BASE64URL(SHA-256(verifier))",
+            now_ms,
+        )
+        .with_params(vec![
+            Param::public("code_challenge", challenge.as_str()),
+            Param::public("code_challenge_method", "S256"),
+        ])
+        .with_note(
+            "Only the hash travels on the front channel, where URLs leak into history and logs. \
+             SHA-256 cannot be reversed, so seeing the challenge does not reveal the verifier. \
+             The method is always sent explicitly: if omitted, servers assume 'plain'.",
+        ),
+        0.0,
+    );
+    if !metadata
+        .code_challenge_methods_supported
+        .iter()
+        .any(|m| m == "S256")
+    {
+        if let Some((id, _)) = timeline.last_of(StepKind::DeriveChallenge) {
+            if let Some(s) = timeline.step_mut(id) {
+                s.deviations.push(
+                    "The provider does not advertise S256 in code_challenge_methods_supported: \
+                     PKCE support is unknown. S256 is sent anyway, never 'plain'."
+                        .to_owned(),
+                );
+            }
+        }
+    }
+    let state = State::from_random(entropy.state);
+    timeline.push_done(
+        Step::new(
+            StepKind::GenerateState,
+            Actor::ClientApp,
+            Actor::ClientApp,
+            Channel::Local,
+            "Generate a random state",
+            now_ms,
+        )
+        .with_params(vec![Param::secret("state", state.masked(), state.secret())])
+        .with_note(
+            "state ties the answer to the request this tab started. Without it, an attacker \
+             could make your browser land on this page with the attacker's own code (CSRF) and \
+             you would silently be logged in to the attacker's account.",
+        ),
+        0.0,
+    );
+    // The nonce has the same shape as state (32 random bytes, base64url) but is independent.
+    let nonce_value = State::from_random(entropy.nonce);
+    let nonce = settings.requests_openid().then(|| nonce_value.secret());
+    let request = AuthorizationRequest {
+        authorization_endpoint: &metadata.authorization_endpoint,
+        client_id: &settings.client_id,
+        redirect_uri,
+        scope: &settings.scope,
+        state: &state,
+        code_challenge: Some(&challenge),
+        nonce,
+        prompt: None,
+    };
+    let authorize_url = request
+        .to_url()
+        .map_err(|error| Problem::from_error(&error))?;
+    let pending = PendingAuthorization {
+        state: state.clone(),
+        verifier: Some(verifier),
+        issuer: metadata.issuer.clone(),
+        client_id: settings.client_id.clone(),
+        redirect_uri: redirect_uri.to_owned(),
+        token_endpoint: metadata.token_endpoint.clone(),
+        scope: settings.scope.clone(),
+        created_at_ms: now_ms,
+        iss_parameter_supported: metadata.iss_parameter_supported,
+        nonce: nonce.map(str::to_owned),
+    };
+    timeline.push_done(
+        Step::new(
+            StepKind::SavePending,
+            Actor::ClientApp,
+            Actor::ClientApp,
+            Channel::Local,
+            "Remember state and verifier in sessionStorage",
+            now_ms,
+        )
+        .with_note(
+            "The page is about to be replaced by the provider's login page, so what it must \
+             check on the way back is saved in this tab's sessionStorage for at most 10 \
+             minutes. Other tabs cannot read it; it is deleted as soon as the answer arrives.",
+        ),
+        0.0,
+    );
+    let mut chips: Vec<Param> = request
+        .parameters()
+        .into_iter()
+        .map(|(name, value)| match name {
+            "state" => Param::secret(name, state.masked(), &value),
+            _ => Param::public(name, &value),
+        })
+        .collect();
+    chips.retain(|p| p.name != "redirect_uri");
+    chips.push(Param::public("redirect_uri", redirect_uri));
+    timeline.push_done(
+        Step::new(
+            StepKind::RedirectToAuthorize,
+            Actor::ClientApp,
+            Actor::AuthorizationServer,
+            Channel::Front,
+            "Send the browser to the provider's authorization endpoint",
+            now_ms,
+        )
+        .with_params(chips)
+        .with_exchange(HttpExchange {
+            method: "NAVIGATE".into(),
+            url: mask_query(&authorize_url, &["state"]),
+            ..HttpExchange::default()
+        })
+        .with_note(
+            "A full-page navigation: everything here rides in the URL, visible in history, \
+             server logs and the address bar. That is why only the challenge, never the \
+             verifier, is sent. The app never sees your password: you type it on the \
+             provider's own page.",
+        ),
+        0.0,
+    );
+    Ok(LoginPlan {
+        pending,
+        authorize_url,
+    })
+}
+
+/// Reads the page's query and fragment. `Ok(None)` is an ordinary page load. On a callback it
+/// appends the steps for the time at the provider and the redirect back.
+pub fn callback_received(
+    timeline: &mut Timeline,
+    query: &str,
+    fragment: &str,
+    now_ms: u64,
+) -> Result<Option<CallbackParams>, Problem> {
+    let parsed = parse_callback(query, fragment);
+    let looks_like_callback = !matches!(parsed, Ok(None));
+    if !looks_like_callback {
+        return Ok(None);
+    }
+    if let Some((_, redirect)) = timeline.last_of(StepKind::RedirectToAuthorize) {
+        let left_at = redirect.started_at_ms;
+        let mut at_provider = Step::new(
+            StepKind::UserAtProvider,
+            Actor::User,
+            Actor::AuthorizationServer,
+            Channel::UserAction,
+            "Sign in and consent at the provider",
+            left_at,
+        )
+        .with_note(
+            "The provider, not this app, checks your password and asks which scopes to allow. \
+             This app only learns the outcome through the redirect back.",
+        );
+        at_provider.status = StepStatus::Ok;
+        at_provider.duration_ms = Some(now_ms.saturating_sub(left_at) as f64);
+        timeline.push(at_provider);
+    }
+    let chips = parse_query(query)
+        .into_iter()
+        .map(|(name, value)| match name.as_str() {
+            "code" | "state" => Param::secret(&name, mask(&value), &value),
+            _ => Param::public(&name, &sanitize_for_display(&value, 200)),
+        })
+        .collect();
+    let shown_query = mask_query(&format!("?{}", query.trim_start_matches('?')), &["code", "state"]);
+    let redirect_back = Step::new(
+        StepKind::RedirectBack,
+        Actor::AuthorizationServer,
+        Actor::ClientApp,
+        Channel::Front,
+        "Redirect back to the app with the result",
+        now_ms,
+    )
+    .with_params(chips)
+    .with_exchange(HttpExchange {
+        method: "NAVIGATE".into(),
+        url: shown_query,
+        ..HttpExchange::default()
+    })
+    .with_note(
+        "The provider sends the browser back to the registered redirect URI. The code rides in \
+         the URL, so it leaks as easily as any URL: it is short-lived, single-use and useless \
+         without the verifier. The app removes it from the address bar right away.",
+    );
+    let id = timeline.push_done(redirect_back, 0.0);
+    match parsed {
+        Ok(params) => Ok(params),
+        Err(error) => {
+            let problem = Problem::from_error(&error);
+            timeline.push_failed(check_step(now_ms), &error.what_happened());
+            let _ = id;
+            Err(problem)
+        }
+    }
+}
+
+/// Checks the callback against the pending login that matched its `state` (already taken out
+/// of storage by the glue, so it is consumed whatever the outcome).
+pub fn check_callback(
+    timeline: &mut Timeline,
+    params: CallbackParams,
+    pending: Option<PendingAuthorization>,
+    now_ms: u64,
+) -> Result<AuthorizedCallback, Problem> {
+    match validate_callback(params, pending, now_ms) {
+        Ok(authorized) => {
+            timeline.push_done(check_step(now_ms), 0.0);
+            Ok(authorized)
+        }
+        Err(error) => {
+            timeline.push_failed(check_step(now_ms), &error.what_happened());
+            Err(Problem::from_error(&error))
+        }
+    }
+}
+
+fn check_step(now_ms: u64) -> Step {
+    Step::new(
+        StepKind::CheckCallback,
+        Actor::ClientApp,
+        Actor::ClientApp,
+        Channel::Local,
+        "Check state and iss before trusting anything",
+        now_ms,
+    )
+    .with_note(
+        "The state in the URL must match a login this tab started (and not yet used), and iss \
+         must name the provider the login was sent to. Only then is the rest of the answer \
+         looked at. A forged or replayed callback stops here, before any token request.",
+    )
+}
+
+/// Builds the token request from a checked callback, appending its step. The verifier is moved
+/// into the request, so it cannot be used twice.
+pub fn token_request_started(
+    timeline: &mut Timeline,
+    authorized: AuthorizedCallback,
+    now_ms: u64,
+) -> Result<TokenCall, Problem> {
+    let AuthorizedCallback { code, pending, .. } = authorized;
+    let PendingAuthorization {
+        verifier,
+        client_id,
+        redirect_uri,
+        token_endpoint,
+        scope,
+        ..
+    } = pending;
+    let Some(verifier) = verifier else {
+        return Err(Problem::local(
+            "This login was started without a PKCE verifier, which a browser client must use.",
+            "Start a new login.",
+        ));
+    };
+    let verifier_chip = Param::secret("code_verifier", verifier.masked(), verifier.secret());
+    let request = authorization_code_request(
+        &token_endpoint,
+        &code,
+        &redirect_uri,
+        &client_id,
+        verifier,
+    )
+    .map_err(|error: UriError| Problem::from_error(&error))?;
+    let step = timeline.push(
+        Step::new(
+            StepKind::TokenRequest,
+            Actor::ClientApp,
+            Actor::AuthorizationServer,
+            Channel::Back,
+            "Exchange the code (and verifier) for tokens",
+            now_ms,
+        )
+        .with_params(vec![
+            Param::public("grant_type", "authorization_code"),
+            Param::secret("code", code.masked(), code.secret()),
+            verifier_chip,
+            Param::public("client_id", &client_id),
+        ])
+        .with_exchange(HttpExchange {
+            method: "POST".into(),
+            url: request.url.clone(),
+            request_headers: TokenRequest::headers()
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+            request_body: Some(request.masked_body()),
+            ..HttpExchange::default()
+        })
+        .with_note(
+            "A direct fetch from the page to the token endpoint: the body travels inside TLS, \
+             not through the address bar. The server hashes the verifier and compares it with \
+             the challenge it saw earlier; a stolen code without the verifier gets \
+             invalid_grant. No client secret: anything shipped to a browser is public.",
+        ),
+    );
+    let openid_requested = scope.split_whitespace().any(|s| s == "openid");
+    Ok(TokenCall {
+        step,
+        request,
+        requested_scope: scope,
+        openid_requested,
+    })
+}
+
+/// Validates the token endpoint's answer, completing the request step and appending the
+/// response step.
+pub fn token_response_received(
+    timeline: &mut Timeline,
+    call: &TokenCall,
+    outcome: Result<HttpResponse, TransportError>,
+    now_ms: u64,
+) -> Result<TokenSet, Problem> {
+    let response = match outcome {
+        Ok(response) => response,
+        Err(error) => return Err(fail_step(timeline, call.step, &error, now_ms)),
+    };
+    attach_response(timeline, call.step, &response, mask_token_json);
+    timeline.complete(call.step, now_ms);
+    let mut answer = Step::new(
+        StepKind::TokenResponse,
+        Actor::AuthorizationServer,
+        Actor::ClientApp,
+        Channel::Back,
+        "Tokens come back in the response body",
+        now_ms,
+    )
+    .with_note(
+        "The tokens arrive in a JSON body, never in a URL. They are kept in this page's memory \
+         only: a reload forgets them. The access token is opaque to the app; it just forwards \
+         it. It is not proof of who you are: that is what OpenID Connect's ID token is for.",
+    );
+    match parse_token_response(&response, &call.requested_scope, call.openid_requested) {
+        Ok(tokens) => {
+            let mut chips = vec![
+                Param::secret(
+                    "access_token",
+                    tokens.access_token.masked(),
+                    tokens.access_token.secret(),
+                ),
+                Param::public("token_type", &tokens.token_type),
+                Param::public("scope", &tokens.granted_scope),
+            ];
+            if let Some(expires_in) = tokens.expires_in {
+                chips.push(Param::public("expires_in", &expires_in.to_string()));
+            }
+            if let Some(refresh) = &tokens.refresh_token {
+                chips.push(Param::secret("refresh_token", refresh.masked(), refresh.secret()));
+            }
+            answer.params = chips;
+            answer.deviations = tokens.deviations.iter().map(|d| d.explain()).collect();
+            if tokens.granted_scope != call.requested_scope {
+                answer.deviations.push(format!(
+                    "Asked for \"{}\", granted \"{}\".",
+                    call.requested_scope, tokens.granted_scope
+                ));
+            }
+            timeline.push_done(answer, 0.0);
+            Ok(tokens)
+        }
+        Err(error) => {
+            let problem = Problem::from_error(&error);
+            timeline.push_failed(answer, &error.what_happened());
+            Err(problem)
+        }
+    }
+}
+
+/// Appends the resource call step and returns its id and the `Authorization` header value.
+pub fn resource_request_started(
+    timeline: &mut Timeline,
+    url: &str,
+    token: &AccessToken,
+    now_ms: u64,
+) -> (StepId, String) {
+    let header = bearer_authorization(token);
+    let step = timeline.push(
+        Step::new(
+            StepKind::ResourceRequest,
+            Actor::ClientApp,
+            Actor::ResourceServer,
+            Channel::Back,
+            &format!("Call the API: GET {}", path_of(url)),
+            now_ms,
+        )
+        .with_params(vec![Param::secret(
+            "Authorization",
+            format!("Bearer {}", token.masked()),
+            &header,
+        )])
+        .with_exchange(HttpExchange {
+            method: "GET".into(),
+            url: url.into(),
+            request_headers: vec![
+                ("Accept".into(), "application/json".into()),
+                ("Authorization".into(), format!("Bearer {}", token.masked())),
+            ],
+            ..HttpExchange::default()
+        })
+        .with_note(
+            "The access token goes in the Authorization header, never in the URL (URLs leak). \
+             The API checks it with the provider and looks at its scopes: the token can do \
+             only what you allowed.",
+        ),
+    );
+    (step, header)
+}
+
+/// Validates the API's answer and records it.
+pub fn resource_response_received(
+    timeline: &mut Timeline,
+    step: StepId,
+    outcome: Result<HttpResponse, TransportError>,
+    now_ms: u64,
+) -> Result<serde_json::Value, Problem> {
+    let response = match outcome {
+        Ok(response) => response,
+        Err(error) => return Err(fail_step(timeline, step, &error, now_ms)),
+    };
+    attach_response(timeline, step, &response, |body| body.to_owned());
+    timeline.complete(step, now_ms);
+    let answer = Step::new(
+        StepKind::ResourceResponse,
+        Actor::ResourceServer,
+        Actor::ClientApp,
+        Channel::Back,
+        &format!("API answers {}", response.status),
+        now_ms,
+    )
+    .with_note(
+        "401 means the token is missing, expired or revoked; 403 insufficient_scope means the \
+         token is valid but you did not grant the scope this call needs (RFC 6750).",
+    );
+    match parse_resource_response(&response) {
+        Ok(value) => {
+            timeline.push_done(answer, 0.0);
+            Ok(value)
+        }
+        Err(error) => {
+            let error: ResourceError = error;
+            timeline.push_failed(answer, &error.what_happened());
+            Err(Problem::from_error(&error))
+        }
+    }
+}
+
+/// Appends the logout step: tokens are dropped from memory.
+pub fn logged_out(timeline: &mut Timeline, now_ms: u64) {
+    timeline.push_done(
+        Step::new(
+            StepKind::Logout,
+            Actor::ClientApp,
+            Actor::ClientApp,
+            Channel::Local,
+            "Forget the tokens held in memory",
+            now_ms,
+        )
+        .with_note(
+            "Tokens lived only in this page's memory, so forgetting them ends the app's session. \
+             The provider's own login session (its cookie) is separate and may still be active.",
+        ),
+        0.0,
+    );
+}
+
+fn fail_step(timeline: &mut Timeline, step: StepId, error: &dyn Explain, now_ms: u64) -> Problem {
+    timeline.fail(step, &error.what_happened(), now_ms);
+    Problem::from_error(error)
+}
+
+fn attach_response(
+    timeline: &mut Timeline,
+    step: StepId,
+    response: &HttpResponse,
+    mask_body: impl Fn(&str) -> String,
+) {
+    if let Some(s) = timeline.step_mut(step) {
+        let exchange = s.exchange.get_or_insert_with(HttpExchange::default);
+        exchange.status = Some(response.status);
+        if let Some(ct) = &response.content_type {
+            exchange
+                .response_headers
+                .push(("Content-Type".into(), ct.clone()));
+        }
+        if let Some(www) = &response.www_authenticate {
+            exchange
+                .response_headers
+                .push(("WWW-Authenticate".into(), sanitize_for_display(www, 500)));
+        }
+        exchange.response_body = Some(sanitize_for_display(
+            &mask_body(&response.body),
+            SHOWN_BODY_CHARS,
+        ));
+    }
+}
+
+/// Masks token values in a JSON body for display; a body that is not JSON is shown as is.
+fn mask_token_json(body: &str) -> String {
+    let Ok(mut value) = serde_json::from_str::<serde_json::Value>(body) else {
+        return body.to_owned();
+    };
+    if let Some(object) = value.as_object_mut() {
+        for key in ["access_token", "refresh_token", "id_token"] {
+            if let Some(serde_json::Value::String(secret)) = object.get(key) {
+                let masked = mask(secret);
+                object.insert(key.to_owned(), serde_json::Value::String(masked));
+            }
+        }
+    }
+    serde_json::to_string_pretty(&value).unwrap_or_default()
+}
+
+/// Masks the values of the named query parameters in a URL.
+fn mask_query(url: &str, secret_names: &[&str]) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, query),
+        None => return url.to_owned(),
+    };
+    let masked: Vec<String> = parse_query(query)
+        .into_iter()
+        .map(|(name, value)| {
+            let shown = if secret_names.contains(&name.as_str()) {
+                mask(&value)
+            } else {
+                sanitize_for_display(&value, 200)
+            };
+            format!("{name}={shown}")
+        })
+        .collect();
+    format!("{base}?{}", masked.join("&"))
+}
+
+fn path_of(url: &str) -> &str {
+    url.split_once("://")
+        .and_then(|(_, rest)| rest.find('/').map(|i| &rest[i..]))
+        .unwrap_or(url)
+}

@@ -1,0 +1,6 @@
+//! PURE flow model: the timeline of steps and the engine that appends them.
+//! No web-sys, no leptos: the browser glue feeds events in, with the time as an argument.
+
+pub mod engine;
+pub mod settings;
+pub mod timeline;

@@ -1,0 +1,421 @@
+//! The single source of truth: an ordered list of steps, one per arrow of the diagram.
+
+use serde::{Deserialize, Serialize};
+
+/// A participant of the flow: one lifeline of the diagram.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Actor {
+    /// The person at the keyboard.
+    User,
+    /// The browser's address bar: navigations and redirects pass through it.
+    Browser,
+    /// This page, the OAuth client.
+    ClientApp,
+    /// The provider's authorization and token endpoints.
+    AuthorizationServer,
+    /// The demo API that accepts the access token.
+    ResourceServer,
+}
+
+impl Actor {
+    /// Every actor, left to right as the diagram draws them.
+    pub const ALL: [Actor; 5] = [
+        Actor::User,
+        Actor::Browser,
+        Actor::ClientApp,
+        Actor::AuthorizationServer,
+        Actor::ResourceServer,
+    ];
+
+    /// Short display name.
+    pub fn label(self) -> &'static str {
+        match self {
+            Actor::User => "User",
+            Actor::Browser => "Browser",
+            Actor::ClientApp => "Client app",
+            Actor::AuthorizationServer => "Authorization server",
+            Actor::ResourceServer => "Resource server",
+        }
+    }
+}
+
+/// How a step travelled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Channel {
+    /// Through the address bar: visible in the URL, history, server logs and Referer.
+    Front,
+    /// A direct `fetch` from the page: the body travels inside TLS, not in the URL.
+    Back,
+    /// Work inside one participant, nothing sent.
+    Local,
+    /// Something the person does (typing a password, clicking Allow).
+    UserAction,
+}
+
+impl Channel {
+    /// Short display name.
+    pub fn label(self) -> &'static str {
+        match self {
+            Channel::Front => "front channel",
+            Channel::Back => "back channel",
+            Channel::Local => "local",
+            Channel::UserAction => "user action",
+        }
+    }
+}
+
+/// Where a step is in its life.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum StepStatus {
+    /// Announced, not started.
+    Pending,
+    /// In progress (a request in flight, the user at the provider).
+    Active,
+    /// Finished as expected.
+    Ok,
+    /// Stopped; the reason is shown on the arrow.
+    Failed {
+        /// One plain sentence saying what stopped it.
+        reason: String,
+    },
+}
+
+impl StepStatus {
+    /// CSS-friendly name of the status.
+    pub fn css(&self) -> &'static str {
+        match self {
+            StepStatus::Pending => "pending",
+            StepStatus::Active => "active",
+            StepStatus::Ok => "ok",
+            StepStatus::Failed { .. } => "failed",
+        }
+    }
+}
+
+/// What a step was, so views and tests can find it without parsing labels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum StepKind {
+    /// Fetch the provider's discovery document.
+    Discover,
+    /// Draw 32 random bytes for the PKCE verifier.
+    GenerateVerifier,
+    /// SHA-256 the verifier into the challenge.
+    DeriveChallenge,
+    /// Draw 32 random bytes for `state`.
+    GenerateState,
+    /// Save the pending login in sessionStorage before leaving.
+    SavePending,
+    /// Navigate the browser to the authorization endpoint.
+    RedirectToAuthorize,
+    /// The person signs in and consents at the provider.
+    UserAtProvider,
+    /// The provider redirects back with `code` (or `error`).
+    RedirectBack,
+    /// Compare `state` and `iss` with the pending login.
+    CheckCallback,
+    /// POST the code (and verifier) to the token endpoint.
+    TokenRequest,
+    /// The token endpoint's answer.
+    TokenResponse,
+    /// Call the resource API with the access token.
+    ResourceRequest,
+    /// The resource API's answer.
+    ResourceResponse,
+    /// Forget the tokens held in memory.
+    Logout,
+}
+
+/// One named parameter that rode on a step, masked unless the value is public.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Param {
+    /// Parameter name (`code_challenge`, `state`, ...).
+    pub name: String,
+    /// What is shown by default: the value, or its mask when secret.
+    pub shown: String,
+    /// Whether the value is a secret (masked until revealed).
+    pub secret: bool,
+    /// The real value of a secret, kept in memory only: never saved, never exported.
+    #[serde(skip)]
+    pub revealable: Option<String>,
+}
+
+impl Param {
+    /// A public parameter, shown as it is.
+    pub fn public(name: &str, value: &str) -> Self {
+        Param {
+            name: name.to_owned(),
+            shown: value.to_owned(),
+            secret: false,
+            revealable: None,
+        }
+    }
+
+    /// A secret parameter: shown masked, the real value kept in memory for an explicit reveal.
+    pub fn secret(name: &str, masked: String, value: &str) -> Self {
+        Param {
+            name: name.to_owned(),
+            shown: masked,
+            secret: true,
+            revealable: Some(value.to_owned()),
+        }
+    }
+}
+
+/// The HTTP message a step carried, with secrets already masked.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HttpExchange {
+    /// `GET`, `POST` or `NAVIGATE` for an address-bar navigation.
+    pub method: String,
+    /// The URL with secret query values masked.
+    pub url: String,
+    /// Request headers as sent (the access token masked).
+    pub request_headers: Vec<(String, String)>,
+    /// Request body with secret values masked.
+    pub request_body: Option<String>,
+    /// Response status (0 = opaque redirect or network failure).
+    pub status: Option<u16>,
+    /// Response headers the page could read.
+    pub response_headers: Vec<(String, String)>,
+    /// Response body, secrets masked, truncated for display.
+    pub response_body: Option<String>,
+}
+
+/// One arrow (or self-note) of the sequence diagram.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Step {
+    /// What the step was.
+    pub kind: StepKind,
+    /// Sender.
+    pub from: Actor,
+    /// Receiver (equal to `from` for local work).
+    pub to: Actor,
+    /// Front, back, local or user action.
+    pub channel: Channel,
+    /// Short label for the arrow.
+    pub label: String,
+    /// Pending, active, ok or failed with its reason.
+    pub status: StepStatus,
+    /// Start time, milliseconds since the Unix epoch.
+    pub started_at_ms: u64,
+    /// How long it took, once finished.
+    pub duration_ms: Option<f64>,
+    /// Parameters worth showing as chips under the label.
+    pub params: Vec<Param>,
+    /// The HTTP request/response, when the step was one.
+    pub exchange: Option<HttpExchange>,
+    /// Why this step exists, and what an attacker could do without it.
+    pub note: String,
+    /// Places where the provider deviated from the RFCs but was tolerated.
+    pub deviations: Vec<String>,
+}
+
+impl Step {
+    /// A new step in the `Active` state with no parameters or exchange yet.
+    pub fn new(
+        kind: StepKind,
+        from: Actor,
+        to: Actor,
+        channel: Channel,
+        label: &str,
+        now_ms: u64,
+    ) -> Self {
+        Step {
+            kind,
+            from,
+            to,
+            channel,
+            label: label.to_owned(),
+            status: StepStatus::Active,
+            started_at_ms: now_ms,
+            duration_ms: None,
+            params: Vec::new(),
+            exchange: None,
+            note: String::new(),
+            deviations: Vec::new(),
+        }
+    }
+
+    /// Adds the teaching note.
+    pub fn with_note(mut self, note: &str) -> Self {
+        self.note = note.to_owned();
+        self
+    }
+
+    /// Adds parameter chips.
+    pub fn with_params(mut self, params: Vec<Param>) -> Self {
+        self.params = params;
+        self
+    }
+
+    /// Adds the HTTP exchange.
+    pub fn with_exchange(mut self, exchange: HttpExchange) -> Self {
+        self.exchange = Some(exchange);
+        self
+    }
+
+    /// Whether the step has failed.
+    pub fn is_failed(&self) -> bool {
+        matches!(self.status, StepStatus::Failed { .. })
+    }
+}
+
+/// Index of a step inside its timeline.
+pub type StepId = usize;
+
+/// The ordered steps of one run: what the diagram, inspector and exporters read.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Timeline {
+    steps: Vec<Step>,
+}
+
+impl Timeline {
+    /// An empty timeline.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Appends a step and returns its id.
+    pub fn push(&mut self, step: Step) -> StepId {
+        self.steps.push(step);
+        self.steps.len() - 1
+    }
+
+    /// Appends a step that is already finished successfully.
+    pub fn push_done(&mut self, mut step: Step, duration_ms: f64) -> StepId {
+        step.status = StepStatus::Ok;
+        step.duration_ms = Some(duration_ms);
+        self.push(step)
+    }
+
+    /// Appends a step that has already failed.
+    pub fn push_failed(&mut self, mut step: Step, reason: &str) -> StepId {
+        step.status = StepStatus::Failed {
+            reason: reason.to_owned(),
+        };
+        step.duration_ms = Some(0.0);
+        self.push(step)
+    }
+
+    /// Marks a step finished, recording how long it took.
+    pub fn complete(&mut self, id: StepId, now_ms: u64) {
+        if let Some(step) = self.steps.get_mut(id) {
+            step.status = StepStatus::Ok;
+            step.duration_ms = Some(now_ms.saturating_sub(step.started_at_ms) as f64);
+        }
+    }
+
+    /// Marks a step failed with its reason.
+    pub fn fail(&mut self, id: StepId, reason: &str, now_ms: u64) {
+        if let Some(step) = self.steps.get_mut(id) {
+            step.status = StepStatus::Failed {
+                reason: reason.to_owned(),
+            };
+            step.duration_ms = Some(now_ms.saturating_sub(step.started_at_ms) as f64);
+        }
+    }
+
+    /// Mutable access to one step, for attaching its response.
+    pub fn step_mut(&mut self, id: StepId) -> Option<&mut Step> {
+        self.steps.get_mut(id)
+    }
+
+    /// All steps in order.
+    pub fn steps(&self) -> &[Step] {
+        &self.steps
+    }
+
+    /// Number of steps.
+    pub fn len(&self) -> usize {
+        self.steps.len()
+    }
+
+    /// Whether nothing has happened yet.
+    pub fn is_empty(&self) -> bool {
+        self.steps.is_empty()
+    }
+
+    /// The most recent step of a kind.
+    pub fn last_of(&self, kind: StepKind) -> Option<(StepId, &Step)> {
+        self.steps
+            .iter()
+            .enumerate()
+            .rev()
+            .find(|(_, s)| s.kind == kind)
+    }
+
+    /// Any step still active is marked failed: used when a run is abandoned or restored after
+    /// the page was reloaded mid-request.
+    pub fn fail_unfinished(&mut self, reason: &str, now_ms: u64) {
+        let active: Vec<StepId> = self
+            .steps
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.status == StepStatus::Active)
+            .map(|(i, _)| i)
+            .collect();
+        for id in active {
+            self.fail(id, reason, now_ms);
+        }
+    }
+
+    /// The non-secret JSON kept in sessionStorage so the diagram survives the redirect.
+    /// Secret values are `#[serde(skip)]`, so only their masks are written.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|_| "{\"steps\":[]}".to_owned())
+    }
+
+    /// Restores a saved timeline; anything unreadable gives an empty one.
+    pub fn from_json(json: &str) -> Self {
+        serde_json::from_str(json).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn s02_saved_timeline_never_contains_revealable_secret_values() {
+        let mut timeline = Timeline::new();
+        let step = Step::new(
+            StepKind::GenerateVerifier,
+            Actor::ClientApp,
+            Actor::ClientApp,
+            Channel::Local,
+            "Generate code_verifier",
+            1,
+        )
+        .with_params(vec![Param::secret(
+            "code_verifier",
+            "dBjf…jXk (43)".into(),
+            "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk",
+        )]);
+        timeline.push(step);
+        let json = timeline.to_json();
+        assert!(!json.contains("dBjftJeZ4CVP"), "secret leaked: {json}");
+        let restored = Timeline::from_json(&json);
+        assert_eq!(restored.steps()[0].params[0].shown, "dBjf…jXk (43)");
+        assert_eq!(restored.steps()[0].params[0].revealable, None);
+    }
+
+    #[test]
+    fn restored_run_marks_steps_left_active_as_failed() {
+        let mut timeline = Timeline::new();
+        let id = timeline.push(Step::new(
+            StepKind::TokenRequest,
+            Actor::ClientApp,
+            Actor::AuthorizationServer,
+            Channel::Back,
+            "Exchange code",
+            10,
+        ));
+        timeline.fail_unfinished("page was reloaded", 30);
+        assert!(timeline.steps()[id].is_failed());
+        assert_eq!(timeline.steps()[id].duration_ms, Some(20.0));
+    }
+
+    #[test]
+    fn unreadable_saved_timeline_restores_empty() {
+        assert!(Timeline::from_json("{not json").is_empty());
+    }
+}

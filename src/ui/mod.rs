@@ -1,0 +1,87 @@
+//! Leptos components. They read the one `Lab` state and call `session` for anything that acts.
+
+mod api;
+mod problem;
+pub mod session;
+mod settings;
+mod timeline_list;
+mod tokens;
+
+use leptos::prelude::*;
+use session::{Lab, Phase};
+
+/// The whole page.
+#[component]
+pub fn App() -> impl IntoView {
+    let lab = RwSignal::new(Lab::restore());
+    session::resume_after_load(lab);
+    let phase = move || lab.with(|l| l.phase.css());
+    view! {
+        <header class="masthead">
+            <h1>"OAuth Flow Lab"</h1>
+            <p class="tagline">
+                "A real OAuth 2.0 public client with PKCE, recording every step as it happens. "
+                "A teaching tool: tokens live in this page's memory only."
+            </p>
+        </header>
+        <main id="lab" data-phase=phase>
+            <div class="columns">
+                <section class="left">
+                    <settings::SettingsPanel lab=lab />
+                    <Controls lab=lab />
+                    <problem::ProblemBanner lab=lab />
+                    <tokens::TokenPanel lab=lab />
+                    <api::ApiPanel lab=lab />
+                </section>
+                <section class="right">
+                    <timeline_list::TimelineList lab=lab />
+                </section>
+            </div>
+        </main>
+    }
+}
+
+/// Log in / Log out / API buttons and the one-line status.
+#[component]
+fn Controls(
+    /// The app state.
+    lab: RwSignal<Lab>,
+) -> impl IntoView {
+    let busy = move || lab.with(|l| l.phase.is_busy());
+    let logged_in = move || lab.with(|l| l.tokens.is_some());
+    view! {
+        <section class="controls" aria-label="Actions">
+            <button id="login" class="primary" on:click=move |_| session::login(lab)
+                disabled=busy>
+                "Log in"
+            </button>
+            <button id="logout" on:click=move |_| session::logout(lab)
+                disabled=move || !logged_in()>
+                "Log out"
+            </button>
+            <button id="call-profile" on:click=move |_| session::call_api(lab, "/api/profile")
+                disabled=move || !logged_in() || busy()>
+                "Call /api/profile"
+            </button>
+            <button id="call-files" on:click=move |_| session::call_api(lab, "/api/files")
+                disabled=move || !logged_in() || busy()>
+                "Call /api/files"
+            </button>
+            <p id="status" role="status" aria-live="polite">
+                {move || lab.with(|l| status_line(&l.phase))}
+            </p>
+        </section>
+    }
+}
+
+fn status_line(phase: &Phase) -> &'static str {
+    match phase {
+        Phase::Idle => "Not logged in.",
+        Phase::Discovering => "Fetching the provider's metadata…",
+        Phase::Redirecting => "Leaving for the provider's login page…",
+        Phase::Exchanging => "Exchanging the code for tokens…",
+        Phase::LoggedIn => "Logged in: tokens are in memory.",
+        Phase::CallingApi => "Calling the API…",
+        Phase::Failed => "Stopped: see what happened below.",
+    }
+}

@@ -1,0 +1,26 @@
+//! The problem banner: what happened, whose side, what to do. Always text nodes.
+
+use super::session::Lab;
+use leptos::prelude::*;
+
+/// Shows the last problem (or a neutral notice) in plain words.
+#[component]
+pub fn ProblemBanner(
+    /// The app state.
+    lab: RwSignal<Lab>,
+) -> impl IntoView {
+    view! {
+        {move || lab.with(|l| l.notice.clone()).map(|notice| view! {
+            <p id="notice" class="panel notice" role="status">{notice}</p>
+        })}
+        {move || lab.with(|l| l.problem.clone()).map(|problem| view! {
+            <section id="problem" class="panel problem" role="alert">
+                <h2>"What went wrong"</h2>
+                <p id="problem-what"><bdi>{problem.what_happened}</bdi></p>
+                <p class="side">"Whose side: "
+                    <strong id="problem-side">{problem.whose_side.label()}</strong></p>
+                <p id="problem-todo" class="todo">"What to do: " {problem.what_to_do}</p>
+            </section>
+        })}
+    }
+}

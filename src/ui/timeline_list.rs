@@ -1,0 +1,103 @@
+//! The timeline as an ordered list: one item per step, read straight from the timeline.
+
+use super::session::Lab;
+use crate::flow::timeline::{Step, StepStatus};
+use leptos::prelude::*;
+
+/// Every step of the run, in order, with channel, status, duration and details.
+#[component]
+pub fn TimelineList(
+    /// The app state.
+    lab: RwSignal<Lab>,
+) -> impl IntoView {
+    view! {
+        <section class="panel timeline" aria-labelledby="timeline-title">
+            <h2 id="timeline-title">"What happened, step by step"</h2>
+            <p class="legend">
+                <span class="chip channel-front">"front channel"</span>
+                " travels in the address bar (history, logs, Referer) · "
+                <span class="chip channel-back">"back channel"</span>
+                " is a direct fetch from this page (body inside TLS)"
+            </p>
+            {move || lab.with(|l| l.timeline.is_empty()).then(|| view! {
+                <p class="empty">"Nothing yet. Press Log in to start a run."</p>
+            })}
+            <ol id="timeline">
+                {move || lab.with(|l| {
+                    l.timeline
+                        .steps()
+                        .iter()
+                        .enumerate()
+                        .map(|(i, step)| step_item(i + 1, step))
+                        .collect_view()
+                })}
+            </ol>
+        </section>
+    }
+}
+
+fn step_item(number: usize, step: &Step) -> impl IntoView {
+    let kind = format!("{:?}", step.kind);
+    let duration = step
+        .duration_ms
+        .map(|ms| format!("{ms:.0} ms"))
+        .unwrap_or_default();
+    let reason = match &step.status {
+        StepStatus::Failed { reason } => Some(reason.clone()),
+        _ => None,
+    };
+    let route = if step.from == step.to {
+        step.from.label().to_owned()
+    } else {
+        format!("{} → {}", step.from.label(), step.to.label())
+    };
+    let channel_class = format!("chip channel-{}", channel_css(step));
+    let exchange = step.exchange.clone();
+    let params = step.params.clone();
+    view! {
+        <li class=format!("step {}", step.status.css()) data-kind=kind
+            data-status=step.status.css() data-channel=channel_css(step)>
+            <div class="step-head">
+                <span class="num">{number}</span>
+                <span class="label">{step.label.clone()}</span>
+                <span class=channel_class>{step.channel.label()}</span>
+                <span class="duration">{duration}</span>
+            </div>
+            <div class="route">{route}</div>
+            {reason.map(|r| view! { <p class="reason"><bdi>{r}</bdi></p> })}
+            {(!params.is_empty()).then(|| view! {
+                <ul class="params">
+                    {params.into_iter().map(|p| view! {
+                        <li class:secret=p.secret><code>{p.name}</code>" = "<code>{p.shown}</code></li>
+                    }).collect_view()}
+                </ul>
+            })}
+            {step.deviations.iter().map(|d| view! {
+                <p class="deviation">"Provider deviation: " {d.clone()}</p>
+            }).collect_view()}
+            <details>
+                <summary>"Why this step"{exchange.is_some().then_some(" · HTTP")}</summary>
+                <p class="note">{step.note.clone()}</p>
+                {exchange.map(|x| view! {
+                    <pre class="http">{format!("{} {}", x.method, x.url)}
+                        {x.request_headers.iter().map(|(k, v)| format!("\n{k}: {v}")).collect::<String>()}
+                        {x.request_body.map(|b| format!("\n\n{b}"))}
+                        {x.status.map(|s| format!("\n\n← {s}"))}
+                        {x.response_headers.iter().map(|(k, v)| format!("\n{k}: {v}")).collect::<String>()}
+                        {x.response_body.map(|b| format!("\n\n{b}"))}
+                    </pre>
+                })}
+            </details>
+        </li>
+    }
+}
+
+fn channel_css(step: &Step) -> &'static str {
+    use crate::flow::timeline::Channel;
+    match step.channel {
+        Channel::Front => "front",
+        Channel::Back => "back",
+        Channel::Local => "local",
+        Channel::UserAction => "user",
+    }
+}
