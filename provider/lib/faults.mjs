@@ -1,0 +1,251 @@
+// Fault switches: make the provider misbehave on purpose so the app's error
+// handling can be tested. Off by default; controlled through /__lab/faults
+// (loopback only, JSON only, no CORS).
+
+export const TOKEN_FAULTS = {
+  html500: '500 with an HTML error page',
+  not_json: '200 whose body is "this is not json" (Content-Type: application/json)',
+  json_text_plain: 'the real token response, but Content-Type: text/plain',
+  expires_in_string: 'the real token response, with expires_in as a JSON string',
+  hang: 'never answers',
+  no_cors: 'the real token response without Access-Control-Allow-Origin',
+  redirect307: '307 redirect to /__lab/redirected-token (a client must not follow it)',
+  invalid_grant: '400 {"error":"invalid_grant"}',
+  huge_error_description: '400 invalid_request with a 100 KB error_description containing HTML and bidi controls',
+};
+
+const state = {
+  token: null,
+  token_remaining: null, // null = until reset; n = for the next n POST /token
+  callback_iss: null, // null = off; '' = remove iss; other = replace iss
+};
+
+const hung = new Set();
+
+function snapshot() {
+  return {
+    token: state.token,
+    token_remaining: state.token_remaining,
+    callback_iss: state.callback_iss,
+    available: { token: TOKEN_FAULTS, callback_iss: 'string to put in iss, "" to remove iss, null for off' },
+  };
+}
+
+function reset() {
+  state.token = null;
+  state.token_remaining = null;
+  state.callback_iss = null;
+  releaseHung();
+}
+
+/** Drop connections held open by the `hang` fault. */
+export function releaseHung() {
+  for (const res of hung) res.destroy();
+  hung.clear();
+}
+
+function isLoopback(address) {
+  return address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1';
+}
+
+export function hugeErrorDescription() {
+  const head = 'Lab fault huge_error_description: <img src=x onerror=alert(1)> '
+    + '<script>alert(2)</script> bidi: \u202Etxt.exe\u202C \u2067isolate\u2069 ';
+  const filler = 'This error_description is deliberately enormous and must be shown as plain, truncated text. ';
+  let text = head;
+  while (text.length < 100 * 1024) text += filler;
+  return text.slice(0, 100 * 1024);
+}
+
+function json(ctx, status, body) {
+  ctx.status = status;
+  ctx.type = 'application/json; charset=utf-8';
+  ctx.body = JSON.stringify(body);
+}
+
+async function readJson(req) {
+  const chunks = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += chunk.length;
+    if (size > 16 * 1024) throw new Error('body too large');
+    chunks.push(chunk);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  return text.trim() ? JSON.parse(text) : {};
+}
+
+/**
+ * Koa middleware placed in front of the provider. `labBase` is the issuer's
+ * origin (scheme://host:port, no path); `appOrigins` the allowed app origins.
+ */
+export function faultMiddleware({ appOrigins, labBase }) {
+  const corsFor = (ctx) => {
+    const origin = ctx.get('Origin');
+    ctx.vary('Origin');
+    if (origin && appOrigins.includes(origin)) ctx.set('Access-Control-Allow-Origin', origin);
+  };
+
+  async function control(ctx) {
+    if (!isLoopback(ctx.req.socket.remoteAddress)) {
+      return json(ctx, 403, { error: 'forbidden', error_description: 'fault control is loopback-only' });
+    }
+    ctx.set('Cache-Control', 'no-store');
+    if (ctx.method === 'GET') return json(ctx, 200, snapshot());
+    if (ctx.method === 'DELETE') {
+      reset();
+      return json(ctx, 200, snapshot());
+    }
+    if (ctx.method !== 'POST') {
+      ctx.set('Allow', 'GET, POST, DELETE');
+      return json(ctx, 405, { error: 'method_not_allowed' });
+    }
+    if (!ctx.is('application/json')) {
+      return json(ctx, 415, { error: 'invalid_request', error_description: 'send Content-Type: application/json' });
+    }
+    let body;
+    try {
+      body = await readJson(ctx.req);
+    } catch {
+      return json(ctx, 400, { error: 'invalid_request', error_description: 'body must be a JSON object' });
+    }
+    if (!body || typeof body !== 'object' || Array.isArray(body)) {
+      return json(ctx, 400, { error: 'invalid_request', error_description: 'body must be a JSON object' });
+    }
+    if ('token' in body) {
+      if (body.token !== null && !Object.hasOwn(TOKEN_FAULTS, body.token)) {
+        return json(ctx, 400, { error: 'invalid_request', error_description: `unknown token fault; one of: ${Object.keys(TOKEN_FAULTS).join(', ')}` });
+      }
+      if (body.times !== undefined && body.times !== null
+        && !(Number.isInteger(body.times) && body.times > 0)) {
+        return json(ctx, 400, { error: 'invalid_request', error_description: 'times must be a positive integer or null' });
+      }
+      if (state.token === 'hang' && body.token !== 'hang') releaseHung();
+      state.token = body.token;
+      state.token_remaining = body.token === null ? null : (body.times ?? null);
+    }
+    if ('callback_iss' in body) {
+      if (body.callback_iss !== null && typeof body.callback_iss !== 'string') {
+        return json(ctx, 400, { error: 'invalid_request', error_description: 'callback_iss must be a string or null' });
+      }
+      state.callback_iss = body.callback_iss;
+    }
+    console.log(`lab faults now: token=${state.token ?? 'off'}${state.token_remaining ? ` (x${state.token_remaining})` : ''} callback_iss=${state.callback_iss === null ? 'off' : JSON.stringify(state.callback_iss)}`);
+    return json(ctx, 200, snapshot());
+  }
+
+  function takeTokenFault() {
+    if (!state.token) return null;
+    const fault = state.token;
+    if (state.token_remaining !== null) {
+      state.token_remaining -= 1;
+      if (state.token_remaining <= 0) {
+        state.token = null;
+        state.token_remaining = null;
+      }
+    }
+    return fault;
+  }
+
+  async function tokenFault(ctx, next, fault) {
+    ctx.set('Cache-Control', 'no-store');
+    switch (fault) {
+      case 'html500':
+        corsFor(ctx);
+        ctx.status = 500;
+        ctx.type = 'text/html; charset=utf-8';
+        ctx.body = '<!DOCTYPE html><html><head><title>500 Internal Server Error</title></head>'
+          + '<body><h1>Internal Server Error</h1><p>The token service is having a bad day (lab fault <code>html500</code>).</p></body></html>';
+        return undefined;
+      case 'not_json':
+        corsFor(ctx);
+        ctx.status = 200;
+        ctx.type = 'application/json; charset=utf-8';
+        ctx.body = 'this is not json';
+        return undefined;
+      case 'hang':
+        ctx.respond = false;
+        hung.add(ctx.res);
+        ctx.res.on('close', () => hung.delete(ctx.res));
+        return undefined;
+      case 'redirect307':
+        corsFor(ctx);
+        ctx.status = 307;
+        ctx.set('Location', `${labBase}/__lab/redirected-token`);
+        ctx.body = '';
+        return undefined;
+      case 'invalid_grant':
+        corsFor(ctx);
+        return json(ctx, 400, {
+          error: 'invalid_grant',
+          error_description: 'grant request is invalid (lab fault invalid_grant)',
+        });
+      case 'huge_error_description':
+        corsFor(ctx);
+        return json(ctx, 400, { error: 'invalid_request', error_description: hugeErrorDescription() });
+      default:
+        break;
+    }
+
+    // the remaining faults let the real token endpoint answer, then damage it
+    await next();
+    if (fault === 'no_cors') {
+      ctx.remove('Access-Control-Allow-Origin');
+      ctx.remove('Access-Control-Expose-Headers');
+    } else if (fault === 'json_text_plain') {
+      if (ctx.body && typeof ctx.body === 'object' && !Buffer.isBuffer(ctx.body)) {
+        const text = JSON.stringify(ctx.body);
+        ctx.body = text;
+      }
+      ctx.type = 'text/plain; charset=utf-8';
+    } else if (fault === 'expires_in_string') {
+      if (ctx.body && typeof ctx.body === 'object' && typeof ctx.body.expires_in === 'number') {
+        ctx.body = { ...ctx.body, expires_in: String(ctx.body.expires_in) };
+      }
+    }
+    return undefined;
+  }
+
+  function rewriteCallbackIss(ctx) {
+    if (state.callback_iss === null || ctx.status < 300 || ctx.status > 399) return;
+    const location = ctx.response.get('Location');
+    if (!location) return;
+    let target;
+    try {
+      target = new URL(location);
+    } catch {
+      return;
+    }
+    if (!appOrigins.includes(target.origin)) return;
+    if (state.callback_iss === '') target.searchParams.delete('iss');
+    else target.searchParams.set('iss', state.callback_iss);
+    ctx.redirect(target.href);
+  }
+
+  return async function labFaults(ctx, next) {
+    if (ctx.path === '/__lab/faults') return control(ctx);
+    if (ctx.path === '/__lab/redirected-token') {
+      // where redirect307 points; looks like a success so a client that
+      // wrongly follows the redirect is easy to spot
+      corsFor(ctx);
+      ctx.set('Cache-Control', 'no-store');
+      return json(ctx, 200, {
+        access_token: 'followed-a-redirect-do-not-use',
+        token_type: 'Bearer',
+        expires_in: 60,
+        lab_note: 'the client followed a redirect from the token endpoint',
+      });
+    }
+    if (ctx.method === 'POST' && ctx.path === '/token') {
+      const fault = takeTokenFault();
+      if (fault) return tokenFault(ctx, next, fault);
+      return next();
+    }
+    if (ctx.path === '/auth' || ctx.path.startsWith('/auth/')) {
+      await next();
+      rewriteCallbackIss(ctx);
+      return undefined;
+    }
+    return next();
+  };
+}
