@@ -2,6 +2,7 @@
 //! one timeline, which the UI draws as it happens.
 
 pub mod browser;
+pub mod diagram;
 pub mod flow;
 pub mod protocol;
 pub mod ui;

@@ -6,3 +6,4 @@ pub mod crypto;
 pub mod http;
 pub mod location;
 pub mod storage;
+pub mod viewport;

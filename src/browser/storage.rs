@@ -4,7 +4,6 @@
 use crate::flow::engine::Problem;
 use crate::flow::settings::ProviderSettings;
 use crate::flow::timeline::Timeline;
-use crate::protocol::error::Explain;
 use crate::protocol::pending::{PendingAuthorization, PendingSet};
 use crate::protocol::state::State;
 use web_sys::Storage;

@@ -464,6 +464,11 @@ fn check_step(now_ms: u64) -> Step {
          must name the provider the login was sent to. Only then is the rest of the answer \
          looked at. A forged or replayed callback stops here, before any token request.",
     )
+    .with_callout(
+        "Pitfall: an app that skips this check redeems whatever code arrives. An attacker who \
+         sends you a link with their own code logs you in to THEIR account, and what you upload \
+         lands with them (login CSRF).",
+    )
 }
 
 /// Builds the token request from a checked callback, appending its step. The verifier is moved
@@ -564,6 +569,11 @@ pub fn token_response_received(
         "The tokens arrive in a JSON body, never in a URL. They are kept in this page's memory \
          only: a reload forgets them. The access token is opaque to the app; it just forwards \
          it. It is not proof of who you are: that is what OpenID Connect's ID token is for.",
+    )
+    .with_callout(
+        "Pitfall: an access token is not identity. It says what the bearer may do at an API, \
+         not who logged in, and any app the user signed in to could replay one at you. To know \
+         who the user is, request openid and validate the ID token (audience = this client).",
     );
     match parse_token_response(&response, &call.requested_scope, call.openid_requested) {
         Ok(tokens) => {

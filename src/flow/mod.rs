@@ -2,5 +2,6 @@
 //! No web-sys, no leptos: the browser glue feeds events in, with the time as an argument.
 
 pub mod engine;
+pub mod explain;
 pub mod settings;
 pub mod timeline;

@@ -207,6 +207,12 @@ pub struct Step {
     pub note: String,
     /// Places where the provider deviated from the RFCs but was tolerated.
     pub deviations: Vec<String>,
+    /// A pitfall worth a warning sign next to the step (what goes wrong if it is skipped).
+    #[serde(default)]
+    pub callout: Option<String>,
+    /// In explain mode: how this step differs from the PKCE public client, if it does.
+    #[serde(default)]
+    pub difference: Option<String>,
 }
 
 impl Step {
@@ -232,12 +238,26 @@ impl Step {
             exchange: None,
             note: String::new(),
             deviations: Vec::new(),
+            callout: None,
+            difference: None,
         }
     }
 
     /// Adds the teaching note.
     pub fn with_note(mut self, note: &str) -> Self {
         self.note = note.to_owned();
+        self
+    }
+
+    /// Attaches a pitfall callout.
+    pub fn with_callout(mut self, callout: &str) -> Self {
+        self.callout = Some(callout.to_owned());
+        self
+    }
+
+    /// Marks how this step differs from the PKCE variant (explain mode).
+    pub fn with_difference(mut self, difference: &str) -> Self {
+        self.difference = Some(difference.to_owned());
         self
     }
 

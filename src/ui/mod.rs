@@ -1,6 +1,8 @@
 //! Leptos components. They read the one `Lab` state and call `session` for anything that acts.
 
 mod api;
+mod diagram_panel;
+mod inspector;
 mod problem;
 pub mod session;
 mod settings;
@@ -34,6 +36,7 @@ pub fn App() -> impl IntoView {
                     <api::ApiPanel lab=lab />
                 </section>
                 <section class="right">
+                    <diagram_panel::DiagramPanel lab=lab />
                     <timeline_list::TimelineList lab=lab />
                 </section>
             </div>

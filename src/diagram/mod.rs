@@ -1,0 +1,5 @@
+//! The sequence diagram: pure geometry in `layout`, replay state in `replay`, drawn by `view`.
+
+pub mod layout;
+pub mod replay;
+pub mod view;

@@ -1,0 +1,285 @@
+//! The SVG sequence diagram. It draws only what `layout` computed from the timeline; motion is
+//! CSS (transform/opacity), so no Rust runs per frame.
+
+use super::layout::{layout, DiagramLayout, Row, Shape, HEADER_HEIGHT, LINE_HEIGHT};
+use super::replay::Replay;
+use crate::flow::timeline::{Channel, Step, Timeline};
+use leptos::prelude::*;
+
+/// Width of the SVG's coordinate system on wide screens.
+pub const WIDE_WIDTH: f64 = 1000.0;
+/// Width of the SVG's coordinate system on phones.
+pub const NARROW_WIDTH: f64 = 390.0;
+
+/// The diagram for a timeline, with the first `visible` steps drawn.
+#[component]
+pub fn SequenceDiagram(
+    /// The run to draw.
+    #[prop(into)]
+    timeline: Signal<Timeline>,
+    /// Replay position and speed.
+    replay: RwSignal<Replay>,
+    /// The step shown in the inspector.
+    selected: RwSignal<Option<usize>>,
+    /// No travelling packets when true.
+    #[prop(into)]
+    reduced_motion: Signal<bool>,
+    /// Phone layout when true.
+    #[prop(into)]
+    narrow: Signal<bool>,
+) -> impl IntoView {
+    let geometry = Memo::new(move |_| {
+        let width = if narrow.get() {
+            NARROW_WIDTH
+        } else {
+            WIDE_WIDTH
+        };
+        timeline.with(|t| layout(t.steps(), width))
+    });
+    let visible = move || timeline.with(|t| replay.with(|r| r.visible(t.len())));
+    let view_box = move || geometry.with(|g| format!("0 0 {} {}", g.width, g.height));
+    view! {
+        <svg id="diagram" class="diagram" viewBox=view_box role="group"
+            class:narrow=move || narrow.get()
+            class:reduced-motion=move || reduced_motion.get()
+            aria-label="Sequence diagram of the OAuth flow">
+            <defs>
+                <marker id="head" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7"
+                    markerHeight="7" orient="auto-start-reverse">
+                    <path d="M0,0 L10,5 L0,10 z" class="head" />
+                </marker>
+                <marker id="head-failed" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7"
+                    markerHeight="7" orient="auto-start-reverse">
+                    <path d="M0,0 L10,5 L0,10 z" class="head failed" />
+                </marker>
+            </defs>
+            {move || geometry.with(lanes_view)}
+            {move || {
+                let shown = visible();
+                let speed = replay.with(|r| r.speed);
+                let motion = !reduced_motion.get();
+                geometry.with(|g| {
+                    timeline.with(|t| {
+                        g.rows
+                            .iter()
+                            .take(shown)
+                            .map(|row| {
+                                let newest = row.step + 1 == shown;
+                                row_view(row, &t.steps()[row.step], g, selected, newest && motion, speed)
+                            })
+                            .collect_view()
+                    })
+                })
+            }}
+        </svg>
+    }
+}
+
+fn lanes_view(g: &DiagramLayout) -> impl IntoView {
+    let (band_left, band_right) = g.browser_band;
+    let card_width = if g.width < 600.0 { 70.0 } else { 132.0 };
+    let narrow = g.width < 600.0;
+    view! {
+        <g class="lanes">
+            <rect class="band" x=band_left y="2" width=band_right - band_left
+                height=g.height - 4.0 rx="10" />
+            <text class="band-label" x=(band_left + band_right) / 2.0 y=g.height - 8.0
+                text-anchor="middle">"your browser"</text>
+            {g.lanes.iter().map(|lane| {
+                let name = if narrow { short_name(lane.actor) } else { lane.actor.label() };
+                view! {
+                    <g class="lane">
+                        <line class="lifeline" x1=lane.x y1=HEADER_HEIGHT - 6.0 x2=lane.x
+                            y2=g.height - 20.0 />
+                        <rect class="lane-card" x=lane.x - card_width / 2.0 y="6"
+                            width=card_width height=HEADER_HEIGHT - 16.0 rx="8" />
+                        <text class="lane-name" x=lane.x y="26" text-anchor="middle">{name}</text>
+                        {(!narrow).then(|| view! {
+                            <text class="lane-role" x=lane.x y="42" text-anchor="middle">
+                                {lane.role}
+                            </text>
+                        })}
+                    </g>
+                }
+            }).collect_view()}
+        </g>
+    }
+}
+
+fn short_name(actor: crate::flow::timeline::Actor) -> &'static str {
+    use crate::flow::timeline::Actor;
+    match actor {
+        Actor::User => "User",
+        Actor::Browser => "Browser",
+        Actor::ClientApp => "App",
+        Actor::AuthorizationServer => "Auth srv",
+        Actor::ResourceServer => "API",
+    }
+}
+
+/// SVG path of an arrow: through the address bar first when it is a front-channel hop.
+pub fn arrow_path(x1: f64, x2: f64, via: Option<f64>, y: f64) -> String {
+    match via {
+        Some(v) => format!("M{x1},{} L{v},{} L{v},{y} L{x2},{y}", y - 8.0, y - 8.0),
+        None => format!("M{x1},{y} L{x2},{y}"),
+    }
+}
+
+fn row_view(
+    row: &Row,
+    step: &Step,
+    g: &DiagramLayout,
+    selected: RwSignal<Option<usize>>,
+    animate: bool,
+    speed: f64,
+) -> impl IntoView {
+    let index = row.step;
+    let channel = match step.channel {
+        Channel::Front => "front",
+        Channel::Back => "back",
+        Channel::Local => "local",
+        Channel::UserAction => "user",
+    };
+    let class = format!(
+        "row {} ch-{channel}{}",
+        step.status.css(),
+        if animate { " newest" } else { "" }
+    );
+    let marker = if row.failed {
+        "url(#head-failed)"
+    } else {
+        "url(#head)"
+    };
+    let duration = step
+        .duration_ms
+        .map(format_duration)
+        .unwrap_or_default();
+    let aria = announce(index, step);
+    let travel_ms = (super::replay::STEP_MS / speed).round();
+    let shape = match row.shape {
+        Shape::Arrow { x1, x2, via } => {
+            let d = arrow_path(x1, x2, via, row.y);
+            let packet = (animate && step.channel != Channel::Local).then(|| {
+                let start = via.unwrap_or(x1);
+                view! {
+                    <circle class="packet" cx=start cy=row.y r="5"
+                        style=format!("--dx:{}px;animation-duration:{travel_ms}ms", x2 - start) />
+                }
+            });
+            let chip = via.map(|v| {
+                view! {
+                    <g class="url-chip">
+                        <rect x=v - 16.0 y=row.y - 17.0 width="32" height="14" rx="3" />
+                        <text x=v y=row.y - 6.5 text-anchor="middle">"URL"</text>
+                    </g>
+                }
+            });
+            let cross = row.failed.then(|| {
+                view! { <text class="cross" x=x2 y=row.y + 5.0 text-anchor="middle">"✕"</text> }
+            });
+            view! {
+                <path class="arrow" d=d marker-end=marker />
+                {chip}
+                {packet}
+                {cross}
+            }
+            .into_any()
+        }
+        Shape::Note { x, width } => {
+            let height = row.height - 8.0;
+            view! {
+                <rect class="note-box" x=x y=row.top + 3.0 width=width height=height rx="8" />
+            }
+            .into_any()
+        }
+    };
+    let anchor = match row.shape {
+        Shape::Arrow { .. } => "middle",
+        Shape::Note { .. } => "start",
+    };
+    let chips_y = row.label_y + row.label_lines.len() as f64 * LINE_HEIGHT - 2.0;
+    let label_x = row.label_x;
+    view! {
+        <g class=class tabindex="0" role="button" aria-label=aria
+            data-step=index data-kind=format!("{:?}", step.kind) data-status=step.status.css()
+            data-channel=channel
+            class:selected=move || selected.get() == Some(index)
+            on:click=move |_| selected.set(Some(index))
+            on:keydown=move |ev| {
+                if ev.key() == "Enter" {
+                    selected.set(Some(index));
+                }
+            }>
+            <rect class="hit" x="0" y=row.top width=g.width height=row.height />
+            {shape}
+            <circle class="num" cx=row.number_x cy=row.y r="9" />
+            <text class="num-text" x=row.number_x y=row.y + 4.0 text-anchor="middle">
+                {index + 1}
+            </text>
+            <text class="label" x=label_x y=row.label_y text-anchor=anchor>
+                {row.label_lines.iter().enumerate().map(|(i, line)| view! {
+                    <tspan x=label_x dy=if i == 0 { 0.0 } else { LINE_HEIGHT }
+                        class:reason=line.starts_with('✕')>{line.clone()}</tspan>
+                }).collect_view()}
+            </text>
+            {(!row.chips.is_empty()).then(|| view! {
+                <text class="chips" x=label_x y=chips_y text-anchor=anchor>
+                    {row.chips.join("  ·  ")}
+                </text>
+            })}
+            <text class="duration" x=g.duration_x y=row.y + 4.0 text-anchor="end">{duration}</text>
+        </g>
+    }
+}
+
+/// A duration as the diagram prints it: ms below a second, seconds with one decimal above.
+pub fn format_duration(ms: f64) -> String {
+    if ms < 1.0 {
+        "<1 ms".to_owned()
+    } else if ms < 1000.0 {
+        format!("{ms:.0} ms")
+    } else {
+        format!("{:.1} s", ms / 1000.0)
+    }
+}
+
+/// One plain sentence describing a step, for screen readers and the live announcement.
+pub fn announce(index: usize, step: &Step) -> String {
+    let route = if step.from == step.to {
+        format!("{} does local work", step.from.label())
+    } else {
+        format!(
+            "{} to {} on the {}",
+            step.from.label(),
+            step.to.label(),
+            step.channel.label()
+        )
+    };
+    let outcome = match &step.status {
+        crate::flow::timeline::StepStatus::Failed { reason } => format!(" Failed: {reason}"),
+        crate::flow::timeline::StepStatus::Active => " In progress.".to_owned(),
+        _ => String::new(),
+    };
+    format!("Step {}: {}. {route}.{outcome}", index + 1, step.label)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn front_channel_path_visits_the_address_bar_first() {
+        assert_eq!(
+            arrow_path(400.0, 700.0, Some(250.0), 100.0),
+            "M400,92 L250,92 L250,100 L700,100"
+        );
+        assert_eq!(arrow_path(400.0, 700.0, None, 100.0), "M400,100 L700,100");
+    }
+
+    #[test]
+    fn durations_read_naturally() {
+        assert_eq!(format_duration(0.2), "<1 ms");
+        assert_eq!(format_duration(38.4), "38 ms");
+        assert_eq!(format_duration(12_345.0), "12.3 s");
+    }
+}

@@ -1,0 +1,272 @@
+//! Building the authorization request URL (RFC 6749 §4.1.1 + RFC 7636 §4.3): the front-channel
+//! navigation that carries only public values: the challenge, never the verifier.
+
+use crate::protocol::pkce::{CodeChallenge, S256};
+use crate::protocol::state::State;
+use crate::protocol::uri::{form_encode, HttpUrl, UriError};
+
+/// Everything the authorization URL is made of.
+pub struct AuthorizationRequest<'a> {
+    /// The provider's `authorization_endpoint` (may already have a query, D-9).
+    pub authorization_endpoint: &'a str,
+    /// The registered public client id.
+    pub client_id: &'a str,
+    /// The exact registered redirect URI (compared byte for byte by the AS).
+    pub redirect_uri: &'a str,
+    /// Space-separated scopes; omitted when empty (RFC 6749 §3.1).
+    pub scope: &'a str,
+    /// This login's `state`.
+    pub state: &'a State,
+    /// The S256 challenge; `None` only for the "PKCE off" confidential-client comparison.
+    pub code_challenge: Option<&'a CodeChallenge>,
+    /// The OpenID Connect `nonce`, when `openid` is requested.
+    pub nonce: Option<&'a str>,
+    /// The OpenID Connect `prompt` (e.g. `consent`, needed by some providers for refresh tokens).
+    pub prompt: Option<&'a str>,
+}
+
+impl AuthorizationRequest<'_> {
+    /// The query parameters in the order they are sent: `response_type=code`, `client_id`,
+    /// `redirect_uri`, `scope`, `state`, `code_challenge`, `code_challenge_method=S256`, `nonce`,
+    /// `prompt`. Never `plain`, never `response_type=token`, never a secret.
+    pub fn parameters(&self) -> Vec<(&'static str, String)> {
+        let mut params = vec![
+            ("response_type", "code".to_owned()),
+            ("client_id", self.client_id.to_owned()),
+            ("redirect_uri", self.redirect_uri.to_owned()),
+        ];
+        if !self.scope.is_empty() {
+            params.push(("scope", self.scope.to_owned()));
+        }
+        params.push(("state", self.state.secret().to_owned()));
+        if let Some(challenge) = self.code_challenge {
+            params.push(("code_challenge", challenge.as_str().to_owned()));
+            // Always explicit: an omitted method means `plain` (RFC 7636 §4.3, P-4).
+            params.push(("code_challenge_method", S256.to_owned()));
+        }
+        if let Some(nonce) = self.nonce.filter(|n| !n.is_empty()) {
+            params.push(("nonce", nonce.to_owned()));
+        }
+        if let Some(prompt) = self.prompt.filter(|p| !p.is_empty()) {
+            params.push(("prompt", prompt.to_owned()));
+        }
+        params
+    }
+
+    /// The URL to navigate to. The endpoint must be an https (or loopback http) URL without a
+    /// fragment; an existing query on it is kept and our parameters appended (RFC 6749 §3.1).
+    pub fn to_url(&self) -> Result<String, UriError> {
+        HttpUrl::parse(self.authorization_endpoint)?.require_secure()?;
+        // The redirect URI is absolute, without fragment (RFC 6749 §3.1.2), and the response
+        // must not travel unencrypted (RFC 9700 §2.6).
+        HttpUrl::parse(self.redirect_uri)?.require_secure()?;
+        let params = self.parameters();
+        let pairs: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let endpoint = self.authorization_endpoint;
+        let separator = match endpoint.find('?') {
+            None => "?",
+            Some(_) if endpoint.ends_with('?') || endpoint.ends_with('&') => "",
+            Some(_) => "&",
+        };
+        Ok(format!("{endpoint}{separator}{}", form_encode(&pairs)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::pkce::CodeVerifier;
+    use crate::protocol::uri::parse_query;
+
+    fn state() -> State {
+        State::parse("st-_ate").unwrap()
+    }
+
+    fn challenge() -> CodeChallenge {
+        CodeVerifier::parse("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk")
+            .unwrap()
+            .challenge()
+    }
+
+    #[test]
+    fn a01_url_has_exactly_the_code_flow_parameters() {
+        let state = state();
+        let challenge = challenge();
+        let request = AuthorizationRequest {
+            authorization_endpoint: "https://as.example/authorize",
+            client_id: "flow-lab",
+            redirect_uri: "https://app.example/cb",
+            scope: "read:profile",
+            state: &state,
+            code_challenge: Some(&challenge),
+            nonce: None,
+            prompt: None,
+        };
+        let url = request.to_url().unwrap();
+        assert_eq!(
+            url,
+            "https://as.example/authorize?response_type=code&client_id=flow-lab\
+             &redirect_uri=https%3A%2F%2Fapp.example%2Fcb&scope=read%3Aprofile&state=st-_ate\
+             &code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM\
+             &code_challenge_method=S256"
+        );
+        assert!(!url.contains("client_secret"));
+        assert!(!url.contains("plain"));
+        assert!(!url.contains("response_type=token"));
+        assert!(!url.contains("code_verifier"));
+        assert!(!url.contains("dBjftJeZ"));
+    }
+
+    #[test]
+    fn a01_optional_parameters_keep_their_order() {
+        let state = state();
+        let challenge = challenge();
+        let request = AuthorizationRequest {
+            authorization_endpoint: "https://as.example/authorize",
+            client_id: "c",
+            redirect_uri: "https://app.example/",
+            scope: "openid",
+            state: &state,
+            code_challenge: Some(&challenge),
+            nonce: Some("n-1"),
+            prompt: Some("consent"),
+        };
+        let names: Vec<&str> = request.parameters().iter().map(|(k, _)| *k).collect();
+        assert_eq!(
+            names,
+            [
+                "response_type",
+                "client_id",
+                "redirect_uri",
+                "scope",
+                "state",
+                "code_challenge",
+                "code_challenge_method",
+                "nonce",
+                "prompt"
+            ]
+        );
+    }
+
+    #[test]
+    fn a01_pkce_off_sends_no_challenge_and_no_method() {
+        let state = state();
+        let request = AuthorizationRequest {
+            authorization_endpoint: "https://as.example/authorize",
+            client_id: "c",
+            redirect_uri: "https://app.example/",
+            scope: "",
+            state: &state,
+            code_challenge: None,
+            nonce: None,
+            prompt: None,
+        };
+        let url = request.to_url().unwrap();
+        assert!(!url.contains("code_challenge"));
+        assert!(!url.contains("scope="));
+        assert!(url.contains("state=st-_ate"));
+    }
+
+    #[test]
+    fn a06_scope_and_redirect_uri_are_encoded_and_round_trip() {
+        let state = state();
+        let challenge = challenge();
+        let request = AuthorizationRequest {
+            authorization_endpoint: "https://as.example/authorize",
+            client_id: "c",
+            redirect_uri: "https://app.example/cb?x=1&y=2",
+            scope: "openid profile",
+            state: &state,
+            code_challenge: Some(&challenge),
+            nonce: None,
+            prompt: None,
+        };
+        let url = request.to_url().unwrap();
+        assert!(url.contains("scope=openid+profile"));
+        assert!(url.contains("redirect_uri=https%3A%2F%2Fapp.example%2Fcb%3Fx%3D1%26y%3D2"));
+        let (_, query) = url.split_once('?').unwrap();
+        let pairs = parse_query(query);
+        assert!(pairs.contains(&("scope".into(), "openid profile".into())));
+        assert!(pairs.contains(&(
+            "redirect_uri".into(),
+            "https://app.example/cb?x=1&y=2".into()
+        )));
+    }
+
+    #[test]
+    fn d09_pf_existing_query_is_kept() {
+        let state = state();
+        let challenge = challenge();
+        for (endpoint, prefix) in [
+            (
+                "https://as.example/authorize?tenant=x",
+                "https://as.example/authorize?tenant=x&response_type=code&",
+            ),
+            (
+                "https://as.example/authorize?",
+                "https://as.example/authorize?response_type=code&",
+            ),
+            (
+                "https://as.example/authorize?tenant=x&",
+                "https://as.example/authorize?tenant=x&response_type=code&",
+            ),
+        ] {
+            let request = AuthorizationRequest {
+                authorization_endpoint: endpoint,
+                client_id: "c",
+                redirect_uri: "https://app.example/",
+                scope: "s",
+                state: &state,
+                code_challenge: Some(&challenge),
+                nonce: None,
+                prompt: None,
+            };
+            assert!(request.to_url().unwrap().starts_with(prefix), "{endpoint}");
+        }
+    }
+
+    #[test]
+    fn d08_endpoint_with_fragment_is_rejected() {
+        let state = state();
+        let request = AuthorizationRequest {
+            authorization_endpoint: "https://as.example/authorize#frag",
+            client_id: "c",
+            redirect_uri: "https://app.example/",
+            scope: "s",
+            state: &state,
+            code_challenge: None,
+            nonce: None,
+            prompt: None,
+        };
+        assert_eq!(request.to_url(), Err(UriError::FragmentNotAllowed));
+    }
+
+    #[test]
+    fn d06_insecure_or_forbidden_endpoints_are_rejected() {
+        let state = state();
+        let mut request = AuthorizationRequest {
+            authorization_endpoint: "http://as.example/authorize",
+            client_id: "c",
+            redirect_uri: "https://app.example/",
+            scope: "s",
+            state: &state,
+            code_challenge: None,
+            nonce: None,
+            prompt: None,
+        };
+        assert_eq!(
+            request.to_url(),
+            Err(UriError::InsecureEndpoint("http://as.example".into()))
+        );
+        request.authorization_endpoint = "javascript:alert(1)";
+        assert_eq!(
+            request.to_url(),
+            Err(UriError::ForbiddenScheme("javascript".into()))
+        );
+        request.authorization_endpoint = "http://127.0.0.1:9000/auth";
+        request.redirect_uri = "http://127.0.0.1:8080/";
+        assert!(request.to_url().is_ok());
+        request.redirect_uri = "https://app.example/#cb";
+        assert_eq!(request.to_url(), Err(UriError::FragmentNotAllowed));
+    }
+}

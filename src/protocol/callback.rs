@@ -1,0 +1,1004 @@
+//! The redirect back from the provider, checked in the checklist's order (§8): size caps and
+//! duplicates, implicit/hybrid/JARM, `state` (lookup by the caller), TTL, `iss`, `error`, `code`.
+//! Split in two because looking the pending login up by `state` is I/O done by the caller.
+
+use crate::protocol::error::{sanitize_for_display, Explain, Side};
+use crate::protocol::pending::PendingAuthorization;
+use crate::protocol::secret::AuthorizationCode;
+use crate::protocol::state::{State, StateError, MAX_STATE_LEN};
+use crate::protocol::uri::parse_query;
+
+/// Longest whole query accepted (C-24).
+pub const MAX_QUERY_LEN: usize = 16 * 1024;
+/// Longest `code` accepted (C-24); RFC 6749 sets no size, so the cap is generous.
+pub const MAX_CODE_LEN: usize = 4 * 1024;
+/// Longest `iss` accepted (C-24).
+pub const MAX_ISS_LEN: usize = 2 * 1024;
+/// `error_description` is cut to this many characters for display, not rejected (C-24, X-5).
+pub const MAX_DESCRIPTION_CHARS: usize = 1024;
+/// `error_uri` is cut to this many characters for display.
+const MAX_ERROR_URI_CHARS: usize = 2048;
+/// Longest parameter name echoed back in an error.
+const MAX_NAME_CHARS: usize = 64;
+
+/// Parameters that make a page load an authorization response (in the query or the fragment).
+const OAUTH_PARAMS: [&str; 10] = [
+    "code",
+    "state",
+    "error",
+    "error_description",
+    "error_uri",
+    "iss",
+    "access_token",
+    "token",
+    "id_token",
+    "response",
+];
+
+/// The raw callback parameters, after the checks that need no pending login.
+#[derive(Clone, PartialEq, Eq)]
+pub struct CallbackParams {
+    /// The `state` returned (well-formed, not yet matched).
+    pub state: State,
+    /// The authorization code, decoded, unchecked; `None` if absent or empty.
+    pub code: Option<String>,
+    /// The `iss` parameter, decoded; `None` if absent or empty.
+    pub iss: Option<String>,
+    /// The `error` code, raw; `None` if absent or empty.
+    pub error: Option<String>,
+    /// The `error_description`, raw (untrusted text).
+    pub error_description: Option<String>,
+    /// The `error_uri`, raw (untrusted; see `error::safe_error_uri`).
+    pub error_uri: Option<String>,
+}
+
+impl std::fmt::Debug for CallbackParams {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CallbackParams")
+            .field("state", &self.state)
+            .field("code", &self.code.as_ref().map(|_| "[redacted]"))
+            .field("iss", &self.iss)
+            .field("error", &self.error)
+            .field("error_description", &self.error_description)
+            .field("error_uri", &self.error_uri)
+            .finish()
+    }
+}
+
+/// A callback that passed every check: the code may now be redeemed.
+#[derive(Debug)]
+pub struct AuthorizedCallback {
+    /// The authorization code.
+    pub code: AuthorizationCode,
+    /// The pending login it answers (already removed from storage).
+    pub pending: PendingAuthorization,
+    /// The `iss` returned, if any (equal to `pending.issuer`).
+    pub iss: Option<String>,
+}
+
+/// Reads the page's query and fragment. `Ok(None)` means an ordinary page load: no OAuth
+/// parameter anywhere (C-1). Otherwise runs the checks that need no pending login.
+pub fn parse_callback(
+    query: &str,
+    fragment: &str,
+) -> Result<Option<CallbackParams>, CallbackError> {
+    let query = query.strip_prefix('?').unwrap_or(query);
+    let fragment = fragment.strip_prefix('#').unwrap_or(fragment);
+    let pairs = parse_query(query);
+    let fragment_pairs = parse_query(fragment);
+    let is_oauth = |pairs: &[(String, String)]| {
+        pairs
+            .iter()
+            .any(|(name, _)| OAUTH_PARAMS.contains(&name.as_str()))
+    };
+    let fragment_is_oauth = is_oauth(&fragment_pairs);
+    if !is_oauth(&pairs) && !fragment_is_oauth {
+        return Ok(None);
+    }
+
+    // 1. Size caps and duplicates (C-24, C-5), before anything is looked up.
+    if query.len() > MAX_QUERY_LEN {
+        return Err(CallbackError::ParameterTooLarge("query".into()));
+    }
+    if fragment.len() > MAX_QUERY_LEN {
+        return Err(CallbackError::ParameterTooLarge("fragment".into()));
+    }
+    for (name, value) in &pairs {
+        let cap = match name.as_str() {
+            "code" => MAX_CODE_LEN,
+            "state" => MAX_STATE_LEN,
+            "iss" => MAX_ISS_LEN,
+            _ => continue,
+        };
+        if value.len() > cap {
+            return Err(CallbackError::ParameterTooLarge(name.clone()));
+        }
+    }
+    for (i, (name, _)) in pairs.iter().enumerate() {
+        if pairs[..i].iter().any(|(earlier, _)| earlier == name) {
+            return Err(CallbackError::DuplicateParameter(sanitize_for_display(
+                name,
+                MAX_NAME_CHARS,
+            )));
+        }
+    }
+    let get = |wanted: &str| {
+        pairs
+            .iter()
+            .find(|(name, _)| name == wanted)
+            .map(|(_, value)| value.as_str())
+    };
+
+    // 2. Response types and modes this client never asks for (C-17, C-18, C-19).
+    if ["access_token", "token", "id_token"]
+        .iter()
+        .any(|name| get(name).is_some())
+    {
+        return Err(CallbackError::ImplicitOrHybridResponse);
+    }
+    if get("response").is_some() {
+        return Err(CallbackError::UnsupportedResponseMode);
+    }
+    if false {
+        return Err(CallbackError::FragmentResponse);
+    }
+
+    // 3. state must be there before anything else can be trusted (C-2, C-4, C-7).
+    let state = match get("state") {
+        None | Some("") => return Err(CallbackError::MissingState),
+        Some(value) => State::parse(value).map_err(|e| match e {
+            StateError::Empty => CallbackError::MissingState,
+            StateError::TooLong { .. } => CallbackError::ParameterTooLarge("state".into()),
+            StateError::InvalidCharacter { .. } => CallbackError::MalformedState,
+        })?,
+    };
+    // RFC 6749 §3.1: a parameter without a value counts as omitted.
+    let non_empty = |name: &str| get(name).filter(|v| !v.is_empty()).map(str::to_owned);
+    Ok(Some(CallbackParams {
+        state,
+        code: non_empty("code"),
+        iss: non_empty("iss"),
+        error: non_empty("error"),
+        error_description: non_empty("error_description"),
+        error_uri: non_empty("error_uri"),
+    }))
+}
+
+/// Checks the callback against the pending login the caller took out of storage for its
+/// `state` (consumed whatever the outcome): TTL, `iss`, then `error`, then `code`.
+pub fn validate_callback(
+    params: CallbackParams,
+    pending: Option<PendingAuthorization>,
+    now_ms: u64,
+) -> Result<AuthorizedCallback, CallbackError> {
+    // Unknown state, replay, or another tab's login (C-3, C-20, C-22a).
+    let Some(pending) = pending else {
+        return Err(CallbackError::NoPendingAuthorization);
+    };
+    // The caller looked up by state; checked again so a wrong lookup cannot slip through.
+    if pending.state != params.state {
+        return Err(CallbackError::StateMismatch);
+    }
+    if pending.is_expired(now_ms) {
+        return Err(CallbackError::Expired);
+    }
+    // RFC 9207 §2.4: decoded value, simple string comparison, before the error is believed.
+    match &params.iss {
+        Some(iss) if *iss != pending.issuer => {
+            return Err(CallbackError::IssuerMismatch {
+                expected: pending.issuer.clone(),
+                received: sanitize_for_display(iss, MAX_ISS_LEN),
+            });
+        }
+        None if pending.iss_parameter_supported => return Err(CallbackError::IssuerMissing),
+        _ => {}
+    }
+    // An error wins over a code sent alongside it (C-9).
+    if let Some(error) = &params.error {
+        return Err(CallbackError::AuthorizationError {
+            code: AuthorizationErrorCode::parse(error),
+            description: params
+                .error_description
+                .as_deref()
+                .map(|d| sanitize_for_display(d, MAX_DESCRIPTION_CHARS)),
+            uri: params
+                .error_uri
+                .as_deref()
+                .map(|u| sanitize_for_display(u, MAX_ERROR_URI_CHARS)),
+        });
+    }
+    let Some(code) = params.code else {
+        return Err(CallbackError::MissingCode);
+    };
+    // RFC 6749 Appendix A.11: code = 1*VSCHAR.
+    if !code.bytes().all(|b| (0x20..=0x7E).contains(&b)) {
+        return Err(CallbackError::MalformedCode);
+    }
+    Ok(AuthorizedCallback {
+        code: AuthorizationCode::new(code),
+        pending,
+        iss: params.iss,
+    })
+}
+
+/// The `error` codes of RFC 6749 §4.1.2.1; anything else is kept as text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AuthorizationErrorCode {
+    /// `invalid_request`
+    InvalidRequest,
+    /// `unauthorized_client`
+    UnauthorizedClient,
+    /// `access_denied`
+    AccessDenied,
+    /// `unsupported_response_type`
+    UnsupportedResponseType,
+    /// `invalid_scope`
+    InvalidScope,
+    /// `server_error`
+    ServerError,
+    /// `temporarily_unavailable`
+    TemporarilyUnavailable,
+    /// Any other code (e.g. OIDC `login_required`), made safe for display.
+    Other(String),
+}
+
+impl AuthorizationErrorCode {
+    /// Maps a raw `error` value; unknown values become `Other` (sanitized, X-3).
+    pub fn parse(code: &str) -> Self {
+        match code {
+            "invalid_request" => Self::InvalidRequest,
+            "unauthorized_client" => Self::UnauthorizedClient,
+            "access_denied" => Self::AccessDenied,
+            "unsupported_response_type" => Self::UnsupportedResponseType,
+            "invalid_scope" => Self::InvalidScope,
+            "server_error" => Self::ServerError,
+            "temporarily_unavailable" => Self::TemporarilyUnavailable,
+            other => Self::Other(sanitize_for_display(other, 100)),
+        }
+    }
+
+    /// The code as sent on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::InvalidRequest => "invalid_request",
+            Self::UnauthorizedClient => "unauthorized_client",
+            Self::AccessDenied => "access_denied",
+            Self::UnsupportedResponseType => "unsupported_response_type",
+            Self::InvalidScope => "invalid_scope",
+            Self::ServerError => "server_error",
+            Self::TemporarilyUnavailable => "temporarily_unavailable",
+            Self::Other(code) => code,
+        }
+    }
+
+    /// A fixed plain-language meaning (C-8).
+    pub fn meaning(&self) -> String {
+        match self {
+            Self::InvalidRequest => "the request was malformed or missing a parameter (for \
+                example, the provider requires PKCE and none was sent)"
+                .to_owned(),
+            Self::UnauthorizedClient => {
+                "this client is not allowed to use the authorization code flow".to_owned()
+            }
+            Self::AccessDenied => {
+                "access was denied, by you or by the provider's policy".to_owned()
+            }
+            Self::UnsupportedResponseType => {
+                "the provider does not allow response_type=code for this client".to_owned()
+            }
+            Self::InvalidScope => {
+                "a requested scope is unknown, malformed or not allowed for this client".to_owned()
+            }
+            Self::ServerError => "the provider hit an internal error".to_owned(),
+            Self::TemporarilyUnavailable => {
+                "the provider is overloaded or down for maintenance".to_owned()
+            }
+            Self::Other(code) => format!("an error this app does not know (\"{code}\")"),
+        }
+    }
+}
+
+/// Why a callback was refused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CallbackError {
+    /// A parameter (or the whole query) is larger than any real provider sends (C-24).
+    ParameterTooLarge(String),
+    /// A parameter appears more than once (C-5); the name is sanitized.
+    DuplicateParameter(String),
+    /// `access_token`, `token` or `id_token` in the URL: implicit or hybrid flow (C-17).
+    ImplicitOrHybridResponse,
+    /// A JARM `response` parameter (C-18).
+    UnsupportedResponseMode,
+    /// OAuth parameters in the `#fragment` instead of the query (C-19).
+    FragmentResponse,
+    /// No `state`, or an empty one (C-2, C-4).
+    MissingState,
+    /// A `state` this app cannot have made (characters outside `%x20-7E`).
+    MalformedState,
+    /// No pending login for this `state`: unknown, already used, or another tab's (C-3, C-20).
+    NoPendingAuthorization,
+    /// The pending login handed in is not the one for this `state`.
+    StateMismatch,
+    /// The pending login is older than 10 minutes (C-23).
+    Expired,
+    /// `iss` names another server than the one the login was sent to (C-13).
+    IssuerMismatch {
+        /// The issuer the login was sent to.
+        expected: String,
+        /// The `iss` received (sanitized).
+        received: String,
+    },
+    /// `iss` missing though the provider promised it (C-14).
+    IssuerMissing,
+    /// The provider answered with an error (C-6, C-8).
+    AuthorizationError {
+        /// The error code.
+        code: AuthorizationErrorCode,
+        /// `error_description`, sanitized and truncated for display.
+        description: Option<String>,
+        /// `error_uri`, sanitized; link it only through `error::safe_error_uri`.
+        uri: Option<String>,
+    },
+    /// Neither a code nor an error (C-10, C-11).
+    MissingCode,
+    /// A code with characters outside `%x20-7E` (C-12).
+    MalformedCode,
+}
+
+impl std::fmt::Display for CallbackError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::ParameterTooLarge(name) => write!(f, "parameter too large: {name}"),
+            Self::DuplicateParameter(name) => write!(f, "duplicate parameter: {name}"),
+            Self::ImplicitOrHybridResponse => f.write_str("implicit or hybrid response refused"),
+            Self::UnsupportedResponseMode => f.write_str("unsupported response mode (JARM)"),
+            Self::FragmentResponse => f.write_str("unexpected fragment response"),
+            Self::MissingState => f.write_str("state missing"),
+            Self::MalformedState => f.write_str("state malformed"),
+            Self::NoPendingAuthorization => f.write_str("no pending login for this state"),
+            Self::StateMismatch => f.write_str("state mismatch"),
+            Self::Expired => f.write_str("pending login expired"),
+            Self::IssuerMismatch { expected, received } => {
+                write!(
+                    f,
+                    "issuer mismatch: expected {expected}, received {received}"
+                )
+            }
+            Self::IssuerMissing => f.write_str("iss missing"),
+            Self::AuthorizationError { code, .. } => {
+                write!(f, "authorization error: {}", code.as_str())
+            }
+            Self::MissingCode => f.write_str("code missing"),
+            Self::MalformedCode => f.write_str("code malformed"),
+        }
+    }
+}
+
+impl std::error::Error for CallbackError {}
+
+impl Explain for CallbackError {
+    fn what_happened(&self) -> String {
+        match self {
+            Self::ParameterTooLarge(name) => format!(
+                "The response from the provider has an oversized \"{name}\", far larger than \
+                 any real provider sends. It was refused before anything in it was looked up."
+            ),
+            Self::DuplicateParameter(name) => format!(
+                "The response has the parameter \"{name}\" more than once. OAuth forbids \
+                 repeated parameters (RFC 6749 §3.1): a second value is a classic way to \
+                 smuggle something past a check."
+            ),
+            Self::ImplicitOrHybridResponse => "The provider sent tokens directly in the \
+                redirect URL (the implicit or hybrid flow). That flow is deprecated because \
+                URLs leak into history and logs. The tokens were neither stored nor shown."
+                .to_owned(),
+            Self::UnsupportedResponseMode => "The provider answered with a signed \"response\" \
+                parameter (JARM), which this app does not support: it asks for plain query \
+                parameters."
+                .to_owned(),
+            Self::FragmentResponse => "The provider put its answer in the URL fragment (#…) \
+                instead of the query. This app asks for the answer in the query; fragment \
+                answers belong to the deprecated implicit flow. Nothing in it was used."
+                .to_owned(),
+            Self::MissingState => "The response has no state, so nothing shows that this tab \
+                asked for it. It could be a forged login link (CSRF), so nothing in it was used."
+                .to_owned(),
+            Self::MalformedState => "The response's state contains characters this app never \
+                puts in a state, so it was not made here. Nothing in it was used."
+                .to_owned(),
+            Self::NoPendingAuthorization => "This login response was already used or has \
+                expired, or it belongs to a login started in another tab. It was not used again."
+                .to_owned(),
+            Self::StateMismatch => "The state in the response does not match the login this \
+                tab started, so the response may be forged (CSRF). Nothing in it was used."
+                .to_owned(),
+            Self::Expired => "This login took more than 10 minutes to come back, so it was \
+                discarded: authorization codes are short-lived and single-use."
+                .to_owned(),
+            Self::IssuerMismatch { expected, received } => format!(
+                "The response says it comes from \"{received}\", but this login was sent to \
+                 \"{expected}\". That is what a mix-up attack looks like (RFC 9207), so the \
+                 response was refused, including any error message in it."
+            ),
+            Self::IssuerMissing => "The provider promised to name itself (iss) in every \
+                response, but this response has no iss, so it may come from another server."
+                .to_owned(),
+            Self::AuthorizationError {
+                code, description, ..
+            } => match description {
+                Some(d) => format!(
+                    "The provider did not log you in: {}. It said: \"{d}\"",
+                    code.meaning()
+                ),
+                None => format!("The provider did not log you in: {}.", code.meaning()),
+            },
+            Self::MissingCode => "The provider came back with neither an authorization code \
+                nor an error."
+                .to_owned(),
+            Self::MalformedCode => "The authorization code contains characters an OAuth code \
+                cannot contain (only visible ASCII is allowed, RFC 6749 Appendix A.11)."
+                .to_owned(),
+        }
+    }
+
+    fn whose_side(&self) -> Side {
+        match self {
+            Self::ParameterTooLarge(_)
+            | Self::DuplicateParameter(_)
+            | Self::MissingState
+            | Self::MalformedState
+            | Self::StateMismatch
+            | Self::IssuerMismatch { .. } => Side::Attacker,
+            Self::NoPendingAuthorization | Self::Expired => Side::User,
+            Self::AuthorizationError { code, .. } => match code {
+                AuthorizationErrorCode::AccessDenied => Side::User,
+                AuthorizationErrorCode::InvalidRequest | AuthorizationErrorCode::InvalidScope => {
+                    Side::ThisApp
+                }
+                _ => Side::Provider,
+            },
+            Self::ImplicitOrHybridResponse
+            | Self::UnsupportedResponseMode
+            | Self::FragmentResponse
+            | Self::IssuerMissing
+            | Self::MissingCode
+            | Self::MalformedCode => Side::Provider,
+        }
+    }
+
+    fn what_to_do(&self) -> String {
+        match self {
+            Self::NoPendingAuthorization => "Start a new login from this tab.".to_owned(),
+            Self::Expired => "Start a new login and finish it within 10 minutes.".to_owned(),
+            Self::ImplicitOrHybridResponse => "Configure the client at the provider for the \
+                authorization code flow (response_type=code) only, then log in again."
+                .to_owned(),
+            Self::UnsupportedResponseMode | Self::FragmentResponse => "Set the client's \
+                response mode to query at the provider, then log in again."
+                .to_owned(),
+            Self::IssuerMismatch { .. } => "Start a new login. If you use several providers, \
+                check that each one's issuer is configured exactly."
+                .to_owned(),
+            Self::IssuerMissing => "Start a new login. If it keeps happening, the provider is \
+                not sending iss although its metadata says it does."
+                .to_owned(),
+            Self::MissingCode | Self::MalformedCode => {
+                "Start a new login. If it keeps happening, the provider is misbehaving.".to_owned()
+            }
+            Self::AuthorizationError { code, .. } => match code {
+                AuthorizationErrorCode::AccessDenied => {
+                    "If that was a mistake, log in again and choose Allow.".to_owned()
+                }
+                AuthorizationErrorCode::InvalidScope => {
+                    "Fix the scopes in the settings, then log in again.".to_owned()
+                }
+                AuthorizationErrorCode::InvalidRequest => "Check the client id, redirect URI \
+                    and scopes in the settings, and the provider's description."
+                    .to_owned(),
+                AuthorizationErrorCode::UnauthorizedClient
+                | AuthorizationErrorCode::UnsupportedResponseType => "Register the client at \
+                    the provider as a public client allowed to use the authorization code flow \
+                    with PKCE."
+                    .to_owned(),
+                AuthorizationErrorCode::ServerError
+                | AuthorizationErrorCode::TemporarilyUnavailable => {
+                    "Wait a moment, then start a new login.".to_owned()
+                }
+                AuthorizationErrorCode::Other(_) => "Read the provider's description and its \
+                    documentation for this error code, then start a new login."
+                    .to_owned(),
+            },
+            _ => "Nothing was used from this response. If you did not just log in, ignore it; \
+                otherwise start a new login from this tab."
+                .to_owned(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::pending::{PendingSet, PENDING_TTL_MS};
+    use crate::protocol::pkce::CodeVerifier;
+
+    const STATE: &str = "Zk3-_9aBcD";
+    const NOW: u64 = 1_700_000_000_000;
+
+    fn pending(iss_supported: bool) -> PendingAuthorization {
+        PendingAuthorization {
+            state: State::parse(STATE).unwrap(),
+            verifier: Some(CodeVerifier::from_random([3; 32])),
+            issuer: "https://as.example".into(),
+            client_id: "flow-lab".into(),
+            redirect_uri: "https://app.example/".into(),
+            token_endpoint: "https://as.example/token".into(),
+            scope: "read:profile".into(),
+            created_at_ms: NOW - 1_000,
+            iss_parameter_supported: iss_supported,
+            nonce: None,
+        }
+    }
+
+    fn parse(query: &str) -> Result<Option<CallbackParams>, CallbackError> {
+        parse_callback(query, "")
+    }
+
+    fn check(query: &str, iss_supported: bool) -> Result<AuthorizedCallback, CallbackError> {
+        let params = parse(query)?.expect("a callback");
+        validate_callback(params, Some(pending(iss_supported)), NOW)
+    }
+
+    #[test]
+    fn c01_no_oauth_params_is_an_ordinary_load() {
+        assert_eq!(parse_callback("", ""), Ok(None));
+        assert_eq!(parse_callback("?", "#"), Ok(None));
+        assert_eq!(parse_callback("?foo=1", ""), Ok(None));
+        assert_eq!(parse_callback("foo=1&foo=2", "#section-2"), Ok(None));
+    }
+
+    #[test]
+    fn pa_happy_path_with_matching_iss() {
+        let ok = check(
+            &format!("code=abc&state={STATE}&iss=https%3A%2F%2Fas.example"),
+            true,
+        )
+        .unwrap();
+        assert_eq!(ok.code.secret(), "abc");
+        assert_eq!(ok.iss.as_deref(), Some("https://as.example"));
+        assert_eq!(ok.pending.client_id, "flow-lab");
+    }
+
+    #[test]
+    fn c02_code_without_state_is_rejected() {
+        assert_eq!(parse("?code=abc"), Err(CallbackError::MissingState));
+    }
+
+    #[test]
+    fn c03_wrong_state_is_rejected() {
+        let mut set = PendingSet::new();
+        set.insert(pending(false));
+        let params = parse("?code=abc&state=WRONG").unwrap().unwrap();
+        let found = set.take(&params.state);
+        assert_eq!(
+            validate_callback(params, found, NOW).unwrap_err(),
+            CallbackError::NoPendingAuthorization
+        );
+        // The real pending login is left alone.
+        assert_eq!(set.len(), 1);
+    }
+
+    #[test]
+    fn c03_pending_for_another_state_is_a_mismatch() {
+        let params = parse("?code=abc&state=OTHER").unwrap().unwrap();
+        assert_eq!(
+            validate_callback(params, Some(pending(false)), NOW).unwrap_err(),
+            CallbackError::StateMismatch
+        );
+    }
+
+    #[test]
+    fn c04_empty_state_is_missing() {
+        assert_eq!(parse("?code=abc&state="), Err(CallbackError::MissingState));
+        assert_eq!(parse("?code=abc&state"), Err(CallbackError::MissingState));
+    }
+
+    #[test]
+    fn c03_state_with_control_characters_is_malformed() {
+        assert_eq!(
+            parse("?code=abc&state=a%0Ab"),
+            Err(CallbackError::MalformedState)
+        );
+    }
+
+    #[test]
+    fn c05_duplicate_parameters_are_rejected() {
+        for (query, name) in [
+            ("state=a&state=a&code=x", "state"),
+            ("state=a&code=x&code=y", "code"),
+            ("state=a&code=x&iss=a&iss=b", "iss"),
+            ("state=a&code=x&foo=1&foo=2", "foo"),
+            ("state=a&code=x&error=e&error=", "error"),
+        ] {
+            assert_eq!(
+                parse(query),
+                Err(CallbackError::DuplicateParameter(name.into())),
+                "{query}"
+            );
+        }
+        assert_eq!(
+            parse("state=a&%E2%80%AE=1&%E2%80%AE=2"),
+            Err(CallbackError::DuplicateParameter("\\u{202E}".into()))
+        );
+    }
+
+    #[test]
+    fn c06_access_denied_is_reported_with_its_description() {
+        let err = check(
+            &format!("?error=access_denied&error_description=User+denied+access&state={STATE}"),
+            false,
+        )
+        .unwrap_err();
+        assert_eq!(
+            err,
+            CallbackError::AuthorizationError {
+                code: AuthorizationErrorCode::AccessDenied,
+                description: Some("User denied access".into()),
+                uri: None,
+            }
+        );
+        assert_eq!(err.whose_side(), Side::User);
+        assert!(err.what_happened().contains("User denied access"));
+    }
+
+    #[test]
+    fn c07_error_without_state_is_a_state_failure() {
+        assert_eq!(
+            parse("?error=access_denied&error_description=nope"),
+            Err(CallbackError::MissingState)
+        );
+    }
+
+    #[test]
+    fn c07_error_with_wrong_state_is_not_shown_as_access_denied() {
+        let params = parse("?error=access_denied&state=WRONG").unwrap().unwrap();
+        assert_eq!(
+            validate_callback(params, None, NOW).unwrap_err(),
+            CallbackError::NoPendingAuthorization
+        );
+    }
+
+    #[test]
+    fn c07_error_with_wrong_iss_is_an_issuer_mismatch() {
+        let err = check(
+            &format!("?error=access_denied&state={STATE}&iss=https%3A%2F%2Fevil.example"),
+            false,
+        )
+        .unwrap_err();
+        assert!(matches!(err, CallbackError::IssuerMismatch { .. }));
+    }
+
+    #[test]
+    fn c08_every_rfc_error_code_maps_to_its_variant() {
+        use AuthorizationErrorCode as E;
+        for (raw, code) in [
+            ("invalid_request", E::InvalidRequest),
+            ("unauthorized_client", E::UnauthorizedClient),
+            ("access_denied", E::AccessDenied),
+            ("unsupported_response_type", E::UnsupportedResponseType),
+            ("invalid_scope", E::InvalidScope),
+            ("server_error", E::ServerError),
+            ("temporarily_unavailable", E::TemporarilyUnavailable),
+            ("login_required", E::Other("login_required".into())),
+            ("foo", E::Other("foo".into())),
+        ] {
+            let err = check(&format!("error={raw}&state={STATE}"), false).unwrap_err();
+            let CallbackError::AuthorizationError { code: got, .. } = &err else {
+                panic!("{raw}: {err:?}");
+            };
+            assert_eq!(got, &code);
+            assert_eq!(got.as_str(), raw);
+            assert!(!err.what_happened().is_empty());
+            assert!(!err.what_to_do().is_empty());
+        }
+    }
+
+    #[test]
+    fn x03_markup_error_code_is_other_text() {
+        let err = check(&format!("error=%3Cb%3Ex%3C%2Fb%3E&state={STATE}"), false).unwrap_err();
+        assert_eq!(
+            err,
+            CallbackError::AuthorizationError {
+                code: AuthorizationErrorCode::Other("<b>x</b>".into()),
+                description: None,
+                uri: None,
+            }
+        );
+    }
+
+    #[test]
+    fn c09_error_wins_over_code() {
+        let err = check(&format!("code=abc&error=server_error&state={STATE}"), false).unwrap_err();
+        assert!(matches!(
+            err,
+            CallbackError::AuthorizationError {
+                code: AuthorizationErrorCode::ServerError,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn c10_no_code_no_error_is_missing_code() {
+        assert_eq!(
+            check(&format!("state={STATE}"), false).unwrap_err(),
+            CallbackError::MissingCode
+        );
+    }
+
+    #[test]
+    fn c11_empty_code_is_missing_code() {
+        assert_eq!(
+            check(&format!("code=&state={STATE}"), false).unwrap_err(),
+            CallbackError::MissingCode
+        );
+    }
+
+    #[test]
+    fn c12_code_outside_vschar_is_malformed() {
+        for code in ["a%0Ab", "a%00b", "%C3%A9", "%FF", "a%7Fb"] {
+            assert_eq!(
+                check(&format!("code={code}&state={STATE}"), false).unwrap_err(),
+                CallbackError::MalformedCode,
+                "{code}"
+            );
+        }
+    }
+
+    #[test]
+    fn c13_issuer_mismatch_names_both_issuers() {
+        for iss in ["https%3A%2F%2Fevil.example", "https%3A%2F%2Fas.example%2F"] {
+            let err = check(&format!("code=abc&state={STATE}&iss={iss}"), true).unwrap_err();
+            let CallbackError::IssuerMismatch { expected, received } = &err else {
+                panic!("{err:?}");
+            };
+            assert_eq!(expected, "https://as.example");
+            assert!(received.starts_with("https://"));
+            assert!(err.what_happened().contains(expected.as_str()));
+            assert!(err.what_happened().contains(received.as_str()));
+            assert_eq!(err.whose_side(), Side::Attacker);
+        }
+    }
+
+    #[test]
+    fn c14_missing_iss_when_advertised_is_rejected() {
+        assert_eq!(
+            check(&format!("code=abc&state={STATE}"), true).unwrap_err(),
+            CallbackError::IssuerMissing
+        );
+        assert_eq!(
+            check(&format!("code=abc&state={STATE}&iss="), true).unwrap_err(),
+            CallbackError::IssuerMissing
+        );
+    }
+
+    #[test]
+    fn c15_missing_iss_when_not_advertised_is_accepted() {
+        let ok = check(&format!("code=abc&state={STATE}"), false).unwrap();
+        assert_eq!(ok.iss, None);
+    }
+
+    #[test]
+    fn c16_form_encoded_iss_is_decoded_then_compared_exactly() {
+        assert!(check(
+            &format!("code=abc&state={STATE}&iss=https%3A%2F%2Fas.example"),
+            true
+        )
+        .is_ok());
+        // Case differences are not "the same issuer" under simple string comparison.
+        assert!(matches!(
+            check(
+                &format!("code=abc&state={STATE}&iss=https%3A%2F%2FAS.example"),
+                true
+            ),
+            Err(CallbackError::IssuerMismatch { .. })
+        ));
+    }
+
+    #[test]
+    fn pe_iss_absent_when_not_advertised_and_encoded_when_present() {
+        assert!(check(&format!("code=abc&state={STATE}"), false).is_ok());
+        assert!(check(
+            &format!("code=abc&state={STATE}&iss=https%3A%2F%2Fas.example"),
+            false
+        )
+        .is_ok());
+    }
+
+    #[test]
+    fn c17_implicit_and_hybrid_responses_are_refused() {
+        for query in [
+            "access_token=tok&state=s",
+            "token=tok&state=s",
+            "id_token=eyJ&code=abc&state=s",
+            "access_token=tok",
+        ] {
+            assert_eq!(
+                parse(query),
+                Err(CallbackError::ImplicitOrHybridResponse),
+                "{query}"
+            );
+        }
+        // The token value never appears in the error.
+        let err = parse("access_token=SECRETTOKEN&state=s").unwrap_err();
+        assert!(!format!("{err:?} {err} {}", err.what_happened()).contains("SECRETTOKEN"));
+    }
+
+    #[test]
+    fn c18_jarm_response_is_unsupported() {
+        assert_eq!(
+            parse("response=eyJhbGciOi.x.y"),
+            Err(CallbackError::UnsupportedResponseMode)
+        );
+    }
+
+    #[test]
+    fn c19_fragment_response_is_not_processed() {
+        for fragment in [
+            "#code=abc&state=s",
+            "code=abc&state=s",
+            "#access_token=t&token_type=bearer",
+            "#error=access_denied&state=s",
+            "#id_token=x",
+        ] {
+            assert_eq!(
+                parse_callback("", fragment),
+                Err(CallbackError::FragmentResponse),
+                "{fragment}"
+            );
+        }
+        assert_eq!(
+            parse_callback("?code=abc&state=s", "#state=s"),
+            Err(CallbackError::FragmentResponse)
+        );
+    }
+
+    #[test]
+    fn c20_replayed_callback_finds_no_pending_login() {
+        let mut set = PendingSet::new();
+        set.insert(pending(false));
+        let query = format!("code=abc&state={STATE}");
+        let first = parse(&query).unwrap().unwrap();
+        let found = set.take(&first.state);
+        assert!(validate_callback(first, found, NOW).is_ok());
+        let again = parse(&query).unwrap().unwrap();
+        let found = set.take(&again.state);
+        let err = validate_callback(again, found, NOW).unwrap_err();
+        assert_eq!(err, CallbackError::NoPendingAuthorization);
+        assert!(err.what_happened().contains("already used or has expired"));
+        assert!(err.what_to_do().contains("Start a new login from this tab"));
+    }
+
+    #[test]
+    fn c22a_callback_in_a_tab_that_never_started_a_login() {
+        let mut empty = PendingSet::new();
+        let params = parse(&format!("code=abc&state={STATE}")).unwrap().unwrap();
+        let found = empty.take(&params.state);
+        assert_eq!(
+            validate_callback(params, found, NOW).unwrap_err(),
+            CallbackError::NoPendingAuthorization
+        );
+    }
+
+    #[test]
+    fn c23_expired_pending_login_is_refused() {
+        let params = parse(&format!("code=abc&state={STATE}")).unwrap().unwrap();
+        let mut p = pending(false);
+        p.created_at_ms = NOW - PENDING_TTL_MS - 1;
+        assert_eq!(
+            validate_callback(params.clone(), Some(p), NOW).unwrap_err(),
+            CallbackError::Expired
+        );
+        let mut p = pending(false);
+        p.created_at_ms = NOW - PENDING_TTL_MS;
+        assert!(validate_callback(params, Some(p), NOW).is_ok());
+    }
+
+    #[test]
+    fn c24_oversized_parameters_are_rejected() {
+        let big_query = format!("code=abc&state=s&pad={}", "x".repeat(MAX_QUERY_LEN));
+        assert_eq!(
+            parse(&big_query),
+            Err(CallbackError::ParameterTooLarge("query".into()))
+        );
+        let big_code = format!("code={}&state=s", "c".repeat(MAX_CODE_LEN + 1));
+        assert_eq!(
+            parse(&big_code),
+            Err(CallbackError::ParameterTooLarge("code".into()))
+        );
+        let ok_code = format!("code={}&state={STATE}", "c".repeat(MAX_CODE_LEN));
+        assert!(check(&ok_code, false).is_ok());
+        let big_state = format!("code=a&state={}", "s".repeat(513));
+        assert_eq!(
+            parse(&big_state),
+            Err(CallbackError::ParameterTooLarge("state".into()))
+        );
+        let big_iss = format!("code=a&state=s&iss={}", "i".repeat(MAX_ISS_LEN + 1));
+        assert_eq!(
+            parse(&big_iss),
+            Err(CallbackError::ParameterTooLarge("iss".into()))
+        );
+    }
+
+    #[test]
+    fn c24_long_error_description_is_truncated_not_rejected() {
+        let query = format!(
+            "error=access_denied&error_description={}&state={STATE}",
+            "d".repeat(5_000)
+        );
+        let err = check(&query, false).unwrap_err();
+        let CallbackError::AuthorizationError {
+            description: Some(d),
+            ..
+        } = err
+        else {
+            panic!("{err:?}");
+        };
+        assert_eq!(d.chars().count(), MAX_DESCRIPTION_CHARS + 1);
+        assert!(d.ends_with('…'));
+    }
+
+    #[test]
+    fn x06_error_description_controls_and_bidi_are_escaped() {
+        let query = format!(
+            "error=access_denied&error_description=a%E2%80%AEb%0Ac&error_uri=javascript%3Aalert(1)&state={STATE}"
+        );
+        let err = check(&query, false).unwrap_err();
+        assert_eq!(
+            err,
+            CallbackError::AuthorizationError {
+                code: AuthorizationErrorCode::AccessDenied,
+                description: Some("a\\u{202E}b\\u{A}c".into()),
+                uri: Some("javascript:alert(1)".into()),
+            }
+        );
+        // X-4: the uri is kept as text, and is not link-safe.
+        assert_eq!(
+            crate::protocol::error::safe_error_uri("javascript:alert(1)"),
+            None
+        );
+    }
+
+    #[test]
+    fn pg_state_is_matched_byte_identical_with_dash_and_underscore() {
+        let mut set = PendingSet::new();
+        set.insert(pending(false));
+        let params = parse(&format!("code=abc&state={STATE}")).unwrap().unwrap();
+        assert_eq!(params.state.secret(), STATE);
+        assert!(set.take(&params.state).is_some());
+    }
+
+    #[test]
+    fn ph_code_with_plus_slash_equals_is_decoded() {
+        let ok = check(&format!("code=a%2Bb%2Fc%3D&state={STATE}"), false).unwrap();
+        assert_eq!(ok.code.secret(), "a+b/c=");
+    }
+
+    #[test]
+    fn x08_callback_params_debug_hides_code_and_state() {
+        let params = parse(&format!("code=THECODE&state={STATE}"))
+            .unwrap()
+            .unwrap();
+        let shown = format!("{params:?}");
+        assert!(!shown.contains("THECODE"));
+        assert!(!shown.contains(STATE));
+    }
+
+    #[test]
+    fn unknown_extra_parameters_are_ignored() {
+        let ok = check(
+            &format!("code=abc&state={STATE}&session_state=xyz&foo=bar"),
+            false,
+        );
+        assert!(ok.is_ok());
+    }
+}

@@ -1,0 +1,867 @@
+//! Provider metadata (RFC 8414, OpenID Connect Discovery): where the endpoints are and what the
+//! provider supports. The `issuer` in the document must equal the configured one exactly, or a
+//! malicious document could send the login somewhere else (RFC 8414 §3.3).
+
+use crate::protocol::error::{sanitize_for_display, Explain, Side};
+use crate::protocol::json::{is_json_media_type, parse_object, JsonProblem};
+use crate::protocol::token::HttpResponse;
+use crate::protocol::uri::{HttpUrl, UriError};
+use serde_json::{Map, Value};
+
+/// Largest metadata document accepted (D-13).
+pub const MAX_METADATA_BODY: usize = 256 * 1024;
+/// OpenID Connect Discovery suffix, appended to the issuer.
+const OIDC_WELL_KNOWN: &str = "/.well-known/openid-configuration";
+/// RFC 8414 well-known segment, inserted between host and path.
+const OAUTH_WELL_KNOWN: &str = "/.well-known/oauth-authorization-server";
+/// Longest untrusted value echoed in an error or warning.
+const MAX_SHOWN: usize = 300;
+
+/// What the app uses from the provider's metadata.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ProviderMetadata {
+    /// The issuer, exactly equal to the configured one.
+    pub issuer: String,
+    /// Where the browser is sent to log in.
+    pub authorization_endpoint: String,
+    /// Where the code is redeemed.
+    pub token_endpoint: String,
+    /// OpenID Connect UserInfo endpoint.
+    pub userinfo_endpoint: Option<String>,
+    /// The provider's signing keys.
+    pub jwks_uri: Option<String>,
+    /// RFC 7009 token revocation.
+    pub revocation_endpoint: Option<String>,
+    /// OpenID Connect RP-initiated logout.
+    pub end_session_endpoint: Option<String>,
+    /// PKCE methods; without `S256` PKCE support is unknown (D-10).
+    pub code_challenge_methods_supported: Vec<String>,
+    /// Client authentication methods at the token endpoint.
+    pub token_endpoint_auth_methods_supported: Vec<String>,
+    /// Advertised scopes.
+    pub scopes_supported: Vec<String>,
+    /// RFC 9207: `iss` is in every authorization response (D-12).
+    pub iss_parameter_supported: bool,
+    /// Non-fatal findings to show on the "Discover" step.
+    pub warnings: Vec<String>,
+}
+
+/// A configured issuer must be an https (or loopback http) URL without query or fragment (D-15,
+/// RFC 8414 §2).
+pub fn validate_issuer(issuer: &str) -> Result<(), DiscoveryError> {
+    let url = match HttpUrl::parse(issuer) {
+        Ok(url) => url,
+        Err(UriError::FragmentNotAllowed) => return Err(DiscoveryError::IssuerHasFragment),
+        Err(error) => return Err(DiscoveryError::InvalidIssuer(error)),
+    };
+    if url.query().is_some() {
+        return Err(DiscoveryError::IssuerHasQuery);
+    }
+    url.require_secure().map_err(DiscoveryError::InvalidIssuer)
+}
+
+/// Refuses a set of configured providers in which two share an issuer (D-15, RFC 9207 §4):
+/// `iss` could then not tell them apart.
+pub fn check_distinct_issuers(issuers: &[&str]) -> Result<(), DiscoveryError> {
+    for (i, issuer) in issuers.iter().enumerate() {
+        if issuers[..i].contains(issuer) {
+            return Err(DiscoveryError::DuplicateIssuer(sanitize_for_display(
+                issuer, MAX_SHOWN,
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// OpenID Connect Discovery: `issuer` (without a trailing `/`) + `/.well-known/openid-configuration`
+/// (D-14).
+pub fn openid_configuration_url(issuer: &str) -> Result<String, DiscoveryError> {
+    validate_issuer(issuer)?;
+    Ok(format!("{}{OIDC_WELL_KNOWN}", issuer.trim_end_matches('/')))
+}
+
+/// RFC 8414 §3.1: `/.well-known/oauth-authorization-server` inserted between the host and the
+/// issuer's path (trailing `/` removed) (D-14).
+pub fn oauth_metadata_url(issuer: &str) -> Result<String, DiscoveryError> {
+    validate_issuer(issuer)?;
+    // validate_issuer guarantees `scheme://authority[/path]` with no query or fragment.
+    let after_scheme = issuer.find("://").map_or(0, |i| i + 3);
+    let path_start = issuer[after_scheme..]
+        .find('/')
+        .map_or(issuer.len(), |i| after_scheme + i);
+    let (origin, path) = issuer.split_at(path_start);
+    Ok(format!(
+        "{origin}{OAUTH_WELL_KNOWN}{}",
+        path.trim_end_matches('/')
+    ))
+}
+
+fn json_problem(problem: JsonProblem) -> DiscoveryError {
+    match problem {
+        JsonProblem::NotJson => DiscoveryError::NotJson,
+        JsonProblem::NotAnObject => DiscoveryError::NotAnObject,
+        JsonProblem::Duplicate(key) => {
+            DiscoveryError::DuplicateField(sanitize_for_display(&key, 64))
+        }
+    }
+}
+
+/// A required endpoint: present, a string, a secure URL (D-5, D-6, D-7, D-8).
+fn required_endpoint(
+    object: &Map<String, Value>,
+    name: &'static str,
+) -> Result<String, DiscoveryError> {
+    let value = match object.get(name) {
+        Some(Value::String(s)) if !s.is_empty() => s,
+        _ => return Err(DiscoveryError::MissingEndpoint(name)),
+    };
+    HttpUrl::parse(value)
+        .and_then(|url| url.require_secure())
+        .map_err(|error| DiscoveryError::InvalidEndpoint { name, error })?;
+    Ok(value.clone())
+}
+
+/// An optional endpoint: an unusable one is dropped with a warning rather than failing login.
+fn optional_endpoint(
+    object: &Map<String, Value>,
+    name: &str,
+    warnings: &mut Vec<String>,
+) -> Option<String> {
+    let value = object.get(name)?;
+    let checked = match value {
+        Value::String(s) => HttpUrl::parse(s)
+            .and_then(|url| url.require_secure())
+            .map(|()| s.clone()),
+        _ => Err(UriError::NotAbsolute),
+    };
+    match checked {
+        Ok(url) => Some(url),
+        Err(error) => {
+            warnings.push(format!("{name} is not usable and was ignored: {error}."));
+            None
+        }
+    }
+}
+
+/// A list of strings; non-string entries are dropped with a warning.
+fn string_list(
+    object: &Map<String, Value>,
+    name: &'static str,
+    warnings: &mut Vec<String>,
+) -> Result<Option<Vec<String>>, DiscoveryError> {
+    match object.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Array(items)) => {
+            let strings: Vec<String> = items
+                .iter()
+                .filter_map(|item| item.as_str())
+                .map(|s| sanitize_for_display(s, MAX_SHOWN))
+                .collect();
+            if strings.len() != items.len() {
+                warnings.push(format!("{name} contains entries that are not strings."));
+            }
+            Ok(Some(strings))
+        }
+        Some(_) => Err(DiscoveryError::InvalidField(name)),
+    }
+}
+
+/// Validates a discovery answer against the configured issuer (D-1..D-13).
+pub fn parse_metadata(
+    expected_issuer: &str,
+    response: &HttpResponse,
+) -> Result<ProviderMetadata, DiscoveryError> {
+    validate_issuer(expected_issuer)?;
+    if response.body.len() > MAX_METADATA_BODY {
+        return Err(DiscoveryError::BodyTooLarge {
+            len: response.body.len(),
+        });
+    }
+    if response.status != 200 {
+        return Err(DiscoveryError::UnexpectedStatus(response.status));
+    }
+    let object = parse_object(&response.body).map_err(json_problem)?;
+    let mut warnings = Vec::new();
+    if !is_json_media_type(response.content_type.as_deref()) {
+        warnings.push(format!(
+            "The metadata was sent as {} instead of application/json (RFC 8414 §3.2); accepted \
+             because the body is valid JSON.",
+            response
+                .content_type
+                .as_deref()
+                .map(|ct| sanitize_for_display(ct, 100))
+                .unwrap_or_else(|| "no content type".to_owned())
+        ));
+    }
+
+    // D-1, D-2: exact string equality, never a silent fix-up (RFC 8414 §3.3).
+    let issuer = match object.get("issuer") {
+        Some(Value::String(s)) if !s.is_empty() => s,
+        _ => return Err(DiscoveryError::MissingIssuer),
+    };
+    if issuer != expected_issuer {
+        return Err(DiscoveryError::IssuerMismatch {
+            expected: expected_issuer.to_owned(),
+            actual: sanitize_for_display(issuer, MAX_SHOWN),
+        });
+    }
+
+    let authorization_endpoint = required_endpoint(&object, "authorization_endpoint")?;
+    let token_endpoint = required_endpoint(&object, "token_endpoint")?;
+
+    // D-11: this client only does the code flow.
+    match string_list(&object, "response_types_supported", &mut warnings)? {
+        Some(types) if !types.iter().any(|t| t == "code") => {
+            return Err(DiscoveryError::UnsupportedResponseType)
+        }
+        Some(_) => {}
+        None => warnings.push(
+            "response_types_supported is missing (it is required, RFC 8414 §2); assuming the \
+             code flow is supported."
+                .to_owned(),
+        ),
+    }
+
+    // D-10: warn, and still send S256 and state; never `plain`.
+    let code_challenge_methods_supported =
+        string_list(&object, "code_challenge_methods_supported", &mut warnings)?
+            .unwrap_or_default();
+    if !code_challenge_methods_supported.iter().any(|m| m == "S256") {
+        warnings.push(
+            "The provider does not advertise S256 in code_challenge_methods_supported, so PKCE \
+             support is unknown. This app still sends an S256 challenge and a state, and never \
+             falls back to plain."
+                .to_owned(),
+        );
+    }
+
+    let token_endpoint_auth_methods_supported = string_list(
+        &object,
+        "token_endpoint_auth_methods_supported",
+        &mut warnings,
+    )?
+    .unwrap_or_default();
+    if !token_endpoint_auth_methods_supported.is_empty()
+        && !token_endpoint_auth_methods_supported
+            .iter()
+            .any(|m| m == "none")
+    {
+        warnings.push(
+            "token_endpoint_auth_methods_supported does not list \"none\": the provider may not \
+             accept public clients like this browser app."
+                .to_owned(),
+        );
+    }
+    let scopes_supported =
+        string_list(&object, "scopes_supported", &mut warnings)?.unwrap_or_default();
+
+    // D-12: remembered, so the callback then requires iss (C-14).
+    let iss_parameter_supported = match object.get("authorization_response_iss_parameter_supported")
+    {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => {
+            return Err(DiscoveryError::InvalidField(
+                "authorization_response_iss_parameter_supported",
+            ))
+        }
+    };
+
+    let userinfo_endpoint = optional_endpoint(&object, "userinfo_endpoint", &mut warnings);
+    let jwks_uri = optional_endpoint(&object, "jwks_uri", &mut warnings);
+    let revocation_endpoint = optional_endpoint(&object, "revocation_endpoint", &mut warnings);
+    let end_session_endpoint = optional_endpoint(&object, "end_session_endpoint", &mut warnings);
+
+    Ok(ProviderMetadata {
+        issuer: issuer.clone(),
+        authorization_endpoint,
+        token_endpoint,
+        userinfo_endpoint,
+        jwks_uri,
+        revocation_endpoint,
+        end_session_endpoint,
+        code_challenge_methods_supported,
+        token_endpoint_auth_methods_supported,
+        scopes_supported,
+        iss_parameter_supported,
+        warnings,
+    })
+}
+
+/// Why discovery failed or a configured issuer is unusable.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DiscoveryError {
+    /// The configured issuer is not an acceptable URL (D-6, D-7, D-8, D-15).
+    InvalidIssuer(UriError),
+    /// The configured issuer has a `?query` (D-15).
+    IssuerHasQuery,
+    /// The configured issuer has a `#fragment` (D-15).
+    IssuerHasFragment,
+    /// Two configured providers share an issuer (D-15).
+    DuplicateIssuer(String),
+    /// Body larger than [`MAX_METADATA_BODY`] (D-13).
+    BodyTooLarge {
+        /// Length in bytes.
+        len: usize,
+    },
+    /// Status other than 200; redirects are not followed (D-3).
+    UnexpectedStatus(u16),
+    /// Not JSON (D-4).
+    NotJson,
+    /// JSON but not an object (D-4).
+    NotAnObject,
+    /// A top-level key appears twice.
+    DuplicateField(String),
+    /// `issuer` missing, empty or not a string (D-2).
+    MissingIssuer,
+    /// The document's issuer is not exactly the configured one (D-1).
+    IssuerMismatch {
+        /// The configured issuer.
+        expected: String,
+        /// The issuer the document states (sanitized).
+        actual: String,
+    },
+    /// A required endpoint is missing or not a string (D-5).
+    MissingEndpoint(&'static str),
+    /// A required endpoint is not an acceptable URL (D-5..D-8).
+    InvalidEndpoint {
+        /// Which endpoint.
+        name: &'static str,
+        /// Why.
+        error: UriError,
+    },
+    /// `response_types_supported` does not contain `code` (D-11).
+    UnsupportedResponseType,
+    /// A field has the wrong type.
+    InvalidField(&'static str),
+}
+
+impl std::fmt::Display for DiscoveryError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::InvalidIssuer(e) => write!(f, "invalid issuer: {e}"),
+            Self::IssuerHasQuery => f.write_str("issuer has a query"),
+            Self::IssuerHasFragment => f.write_str("issuer has a fragment"),
+            Self::DuplicateIssuer(i) => write!(f, "two providers share the issuer {i}"),
+            Self::BodyTooLarge { len } => write!(f, "metadata too large ({len} bytes)"),
+            Self::UnexpectedStatus(s) => write!(f, "unexpected HTTP status {s}"),
+            Self::NotJson => f.write_str("metadata is not JSON"),
+            Self::NotAnObject => f.write_str("metadata is not a JSON object"),
+            Self::DuplicateField(k) => write!(f, "duplicate field in metadata: {k}"),
+            Self::MissingIssuer => f.write_str("metadata has no issuer"),
+            Self::IssuerMismatch { expected, actual } => {
+                write!(f, "issuer mismatch: expected {expected}, got {actual}")
+            }
+            Self::MissingEndpoint(name) => write!(f, "metadata has no {name}"),
+            Self::InvalidEndpoint { name, error } => write!(f, "invalid {name}: {error}"),
+            Self::UnsupportedResponseType => f.write_str("provider does not support code"),
+            Self::InvalidField(name) => write!(f, "invalid {name} in metadata"),
+        }
+    }
+}
+
+impl std::error::Error for DiscoveryError {}
+
+impl Explain for DiscoveryError {
+    fn what_happened(&self) -> String {
+        match self {
+            Self::InvalidIssuer(e) => {
+                format!(
+                    "The configured issuer cannot be used. {}",
+                    e.what_happened()
+                )
+            }
+            Self::IssuerHasQuery => "The configured issuer has a ?query; an issuer is an https \
+                URL without query or fragment (RFC 8414 §2)."
+                .to_owned(),
+            Self::IssuerHasFragment => "The configured issuer has a #fragment; an issuer is an \
+                https URL without query or fragment (RFC 8414 §2)."
+                .to_owned(),
+            Self::DuplicateIssuer(i) => format!(
+                "Two configured providers share the issuer \"{i}\", so a response could not be \
+                 told apart from the other provider's (RFC 9207 §4)."
+            ),
+            Self::BodyTooLarge { len } => format!(
+                "The provider's metadata is {len} bytes, more than the {} KiB limit.",
+                MAX_METADATA_BODY / 1024
+            ),
+            Self::UnexpectedStatus(0) => "The metadata address answered with a redirect, which \
+                is not followed."
+                .to_owned(),
+            Self::UnexpectedStatus(s) => format!(
+                "The metadata address answered {s} instead of 200 with the provider's metadata."
+            ),
+            Self::NotJson => "The metadata address did not answer with JSON (perhaps an HTML \
+                page: is the issuer right?)."
+                .to_owned(),
+            Self::NotAnObject => "The metadata is JSON but not an object.".to_owned(),
+            Self::DuplicateField(k) => format!(
+                "The metadata contains \"{k}\" twice, so which value is meant is ambiguous."
+            ),
+            Self::MissingIssuer => "The metadata does not state its issuer.".to_owned(),
+            Self::IssuerMismatch { expected, actual } => format!(
+                "The metadata says its issuer is \"{actual}\", but the configured issuer is \
+                 \"{expected}\". They must be identical (RFC 8414 §3.3), or a malicious \
+                 document could redirect the login; the metadata was discarded."
+            ),
+            Self::MissingEndpoint(name) => format!("The metadata has no usable {name}."),
+            Self::InvalidEndpoint { name, error } => {
+                format!(
+                    "The metadata's {name} cannot be used. {}",
+                    error.what_happened()
+                )
+            }
+            Self::UnsupportedResponseType => "The provider does not list response_type \"code\" \
+                in response_types_supported, and the authorization code flow is the only one \
+                this app uses."
+                .to_owned(),
+            Self::InvalidField(name) => {
+                format!("The metadata's \"{name}\" field has the wrong type.")
+            }
+        }
+    }
+
+    fn whose_side(&self) -> Side {
+        match self {
+            Self::InvalidIssuer(_)
+            | Self::IssuerHasQuery
+            | Self::IssuerHasFragment
+            | Self::DuplicateIssuer(_) => Side::ThisApp,
+            _ => Side::Provider,
+        }
+    }
+
+    fn what_to_do(&self) -> String {
+        match self {
+            Self::IssuerMismatch { actual, .. } => format!(
+                "If you trust this provider, set the issuer in the settings to exactly \
+                 \"{actual}\" (a trailing slash counts) and try again."
+            ),
+            Self::InvalidIssuer(_) | Self::IssuerHasQuery | Self::IssuerHasFragment => {
+                "Enter the issuer as the provider documents it, e.g. https://login.example.com \
+                 or https://login.example.com/tenant."
+                    .to_owned()
+            }
+            Self::DuplicateIssuer(_) => "Remove one of the two providers.".to_owned(),
+            Self::NotJson | Self::UnexpectedStatus(_) => "Check the issuer in the settings: \
+                the metadata lives at <issuer>/.well-known/openid-configuration."
+                .to_owned(),
+            Self::UnsupportedResponseType => "Enable the authorization code flow for this \
+                provider, or use another provider."
+                .to_owned(),
+            _ => {
+                "Check the provider's configuration; its metadata must follow RFC 8414.".to_owned()
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ISSUER: &str = "https://as.example";
+
+    fn doc(fields: &str) -> String {
+        format!(
+            r#"{{"issuer":"https://as.example",
+                "authorization_endpoint":"https://as.example/authorize",
+                "token_endpoint":"https://as.example/token",
+                "response_types_supported":["code"],
+                "code_challenge_methods_supported":["S256"]{fields}}}"#
+        )
+    }
+
+    fn ok_response(body: &str) -> HttpResponse {
+        HttpResponse {
+            status: 200,
+            content_type: Some("application/json".into()),
+            body: body.into(),
+            www_authenticate: None,
+        }
+    }
+
+    fn parse(body: &str) -> Result<ProviderMetadata, DiscoveryError> {
+        parse_metadata(ISSUER, &ok_response(body))
+    }
+
+    #[test]
+    fn happy_path_reads_everything() {
+        let m = parse(&doc(
+            r#","userinfo_endpoint":"https://as.example/me","jwks_uri":"https://as.example/jwks",
+               "revocation_endpoint":"https://as.example/revoke","end_session_endpoint":"https://as.example/logout",
+               "token_endpoint_auth_methods_supported":["none","client_secret_post"],
+               "scopes_supported":["openid","read:files"],
+               "authorization_response_iss_parameter_supported":true"#,
+        ))
+        .unwrap();
+        assert_eq!(m.issuer, ISSUER);
+        assert_eq!(m.authorization_endpoint, "https://as.example/authorize");
+        assert_eq!(m.token_endpoint, "https://as.example/token");
+        assert_eq!(
+            m.userinfo_endpoint.as_deref(),
+            Some("https://as.example/me")
+        );
+        assert_eq!(m.jwks_uri.as_deref(), Some("https://as.example/jwks"));
+        assert_eq!(
+            m.revocation_endpoint.as_deref(),
+            Some("https://as.example/revoke")
+        );
+        assert_eq!(
+            m.end_session_endpoint.as_deref(),
+            Some("https://as.example/logout")
+        );
+        assert_eq!(m.code_challenge_methods_supported, ["S256"]);
+        assert_eq!(
+            m.token_endpoint_auth_methods_supported,
+            ["none", "client_secret_post"]
+        );
+        assert_eq!(m.scopes_supported, ["openid", "read:files"]);
+        assert!(m.iss_parameter_supported);
+        assert!(m.warnings.is_empty(), "{:?}", m.warnings);
+    }
+
+    #[test]
+    fn d01_issuer_mismatch_is_refused() {
+        for actual in ["https://evil.example", "https://as.example/"] {
+            let body = doc("").replace(
+                "\"issuer\":\"https://as.example\"",
+                &format!("\"issuer\":\"{actual}\""),
+            );
+            let err = parse(&body).unwrap_err();
+            assert_eq!(
+                err,
+                DiscoveryError::IssuerMismatch {
+                    expected: ISSUER.into(),
+                    actual: actual.into()
+                }
+            );
+            assert!(err.what_to_do().contains(actual));
+        }
+        // Trailing slash the other way round.
+        let body = doc("");
+        assert!(matches!(
+            parse_metadata("https://as.example/", &ok_response(&body)),
+            Err(DiscoveryError::IssuerMismatch { .. })
+        ));
+    }
+
+    #[test]
+    fn d02_issuer_missing_empty_or_not_a_string() {
+        for replacement in ["", "\"issuer\":\"\",", "\"issuer\":42,", "\"issuer\":null,"] {
+            let body = doc("").replace("\"issuer\":\"https://as.example\",", replacement);
+            assert_eq!(
+                parse(&body).unwrap_err(),
+                DiscoveryError::MissingIssuer,
+                "{replacement}"
+            );
+        }
+    }
+
+    #[test]
+    fn d03_non_200_is_unexpected_status() {
+        for status in [404, 500, 302, 0] {
+            let response = HttpResponse {
+                status,
+                ..ok_response(&doc(""))
+            };
+            assert_eq!(
+                parse_metadata(ISSUER, &response).unwrap_err(),
+                DiscoveryError::UnexpectedStatus(status)
+            );
+        }
+    }
+
+    #[test]
+    fn d04_html_null_array_truncated() {
+        assert_eq!(parse("<html></html>").unwrap_err(), DiscoveryError::NotJson);
+        assert_eq!(parse("null").unwrap_err(), DiscoveryError::NotAnObject);
+        assert_eq!(parse("[]").unwrap_err(), DiscoveryError::NotAnObject);
+        let full = doc("");
+        assert_eq!(
+            parse(&full[..full.len() / 2]).unwrap_err(),
+            DiscoveryError::NotJson
+        );
+        assert_eq!(
+            parse(&doc(r#","issuer":"https://evil.example""#)).unwrap_err(),
+            DiscoveryError::DuplicateField("issuer".into())
+        );
+    }
+
+    #[test]
+    fn d05_required_endpoints_missing_or_not_urls() {
+        let body = doc("").replace("\"token_endpoint\":\"https://as.example/token\",", "");
+        assert_eq!(
+            parse(&body).unwrap_err(),
+            DiscoveryError::MissingEndpoint("token_endpoint")
+        );
+        let body = doc("").replace("\"https://as.example/authorize\"", "42");
+        assert_eq!(
+            parse(&body).unwrap_err(),
+            DiscoveryError::MissingEndpoint("authorization_endpoint")
+        );
+        let body = doc("").replace("\"https://as.example/token\"", "\"not a url\"");
+        assert_eq!(
+            parse(&body).unwrap_err(),
+            DiscoveryError::InvalidEndpoint {
+                name: "token_endpoint",
+                error: UriError::NotAbsolute
+            }
+        );
+    }
+
+    #[test]
+    fn d06_http_endpoint_on_remote_host_is_insecure() {
+        let body = doc("").replace("https://as.example/token", "http://as.example/token");
+        assert_eq!(
+            parse(&body).unwrap_err(),
+            DiscoveryError::InvalidEndpoint {
+                name: "token_endpoint",
+                error: UriError::InsecureEndpoint("http://as.example".into())
+            }
+        );
+        assert_eq!(
+            validate_issuer("http://as.example"),
+            Err(DiscoveryError::InvalidIssuer(UriError::InsecureEndpoint(
+                "http://as.example".into()
+            )))
+        );
+    }
+
+    #[test]
+    fn pi_loopback_http_provider_is_allowed() {
+        let issuer = "http://127.0.0.1:8080";
+        let body = doc("").replace("https://as.example", issuer);
+        let m = parse_metadata(issuer, &ok_response(&body)).unwrap();
+        assert_eq!(m.token_endpoint, "http://127.0.0.1:8080/token");
+    }
+
+    #[test]
+    fn d07_forbidden_schemes_in_endpoints() {
+        for bad in [
+            "javascript:alert(1)",
+            "data:text/html,x",
+            "file:///etc/passwd",
+            "ftp://as.example/x",
+        ] {
+            let body = doc("").replace("https://as.example/authorize", bad);
+            assert!(
+                matches!(
+                    parse(&body),
+                    Err(DiscoveryError::InvalidEndpoint {
+                        name: "authorization_endpoint",
+                        error: UriError::ForbiddenScheme(_)
+                    })
+                ),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn d08_fragment_or_userinfo_in_endpoints() {
+        let body = doc("").replace("https://as.example/token", "https://as.example/token#x");
+        assert_eq!(
+            parse(&body).unwrap_err(),
+            DiscoveryError::InvalidEndpoint {
+                name: "token_endpoint",
+                error: UriError::FragmentNotAllowed
+            }
+        );
+        let body = doc("").replace("https://as.example/token", "https://u:p@as.example/token");
+        assert_eq!(
+            parse(&body).unwrap_err(),
+            DiscoveryError::InvalidEndpoint {
+                name: "token_endpoint",
+                error: UriError::UserinfoNotAllowed
+            }
+        );
+    }
+
+    #[test]
+    fn d09_authorization_endpoint_query_is_kept_in_metadata() {
+        let body = doc("").replace(
+            "https://as.example/authorize",
+            "https://as.example/authorize?tenant=x",
+        );
+        assert_eq!(
+            parse(&body).unwrap().authorization_endpoint,
+            "https://as.example/authorize?tenant=x"
+        );
+    }
+
+    #[test]
+    fn d10_missing_or_plain_only_pkce_is_a_warning() {
+        let body = doc("").replace(
+            "\"code_challenge_methods_supported\":[\"S256\"]",
+            "\"x\":[]",
+        );
+        let m = parse(&body).unwrap();
+        assert!(m.code_challenge_methods_supported.is_empty());
+        assert!(
+            m.warnings.iter().any(|w| w.contains("S256")),
+            "{:?}",
+            m.warnings
+        );
+        let body = doc("").replace("[\"S256\"]", "[\"plain\"]");
+        let m = parse(&body).unwrap();
+        assert_eq!(m.code_challenge_methods_supported, ["plain"]);
+        assert!(m
+            .warnings
+            .iter()
+            .any(|w| w.contains("never falls back to plain")));
+    }
+
+    #[test]
+    fn d11_no_code_response_type_is_refused() {
+        let body = doc("").replace("[\"code\"]", "[\"token\",\"id_token\",\"code id_token\"]");
+        assert_eq!(
+            parse(&body).unwrap_err(),
+            DiscoveryError::UnsupportedResponseType
+        );
+        let body = doc("").replace("[\"code\"]", "\"code\"");
+        assert_eq!(
+            parse(&body).unwrap_err(),
+            DiscoveryError::InvalidField("response_types_supported")
+        );
+        let body = doc("").replace("\"response_types_supported\":[\"code\"],", "");
+        let m = parse(&body).unwrap();
+        assert!(m
+            .warnings
+            .iter()
+            .any(|w| w.contains("response_types_supported")));
+    }
+
+    #[test]
+    fn d12_iss_parameter_supported_is_remembered() {
+        assert!(!parse(&doc("")).unwrap().iss_parameter_supported);
+        assert!(
+            parse(&doc(
+                r#","authorization_response_iss_parameter_supported":true"#
+            ))
+            .unwrap()
+            .iss_parameter_supported
+        );
+        assert_eq!(
+            parse(&doc(
+                r#","authorization_response_iss_parameter_supported":"true""#
+            ))
+            .unwrap_err(),
+            DiscoveryError::InvalidField("authorization_response_iss_parameter_supported")
+        );
+    }
+
+    #[test]
+    fn d13_metadata_over_256_kib_is_refused() {
+        let body = doc(&format!(r#","pad":"{}""#, "x".repeat(5 * 1024 * 1024)));
+        assert_eq!(
+            parse(&body).unwrap_err(),
+            DiscoveryError::BodyTooLarge { len: body.len() }
+        );
+    }
+
+    #[test]
+    fn d14_well_known_urls_for_an_issuer_with_a_path() {
+        assert_eq!(
+            oauth_metadata_url("https://as.example/t1").unwrap(),
+            "https://as.example/.well-known/oauth-authorization-server/t1"
+        );
+        assert_eq!(
+            openid_configuration_url("https://as.example/t1").unwrap(),
+            "https://as.example/t1/.well-known/openid-configuration"
+        );
+        assert_eq!(
+            oauth_metadata_url("https://as.example/t1/").unwrap(),
+            "https://as.example/.well-known/oauth-authorization-server/t1"
+        );
+        assert_eq!(
+            openid_configuration_url("https://as.example/").unwrap(),
+            "https://as.example/.well-known/openid-configuration"
+        );
+        assert_eq!(
+            oauth_metadata_url("https://as.example").unwrap(),
+            "https://as.example/.well-known/oauth-authorization-server"
+        );
+        assert_eq!(
+            oauth_metadata_url("http://127.0.0.1:9000").unwrap(),
+            "http://127.0.0.1:9000/.well-known/oauth-authorization-server"
+        );
+        // Both still require an exactly equal issuer.
+        let body = doc("").replace(
+            "\"issuer\":\"https://as.example\"",
+            "\"issuer\":\"https://as.example/t1\"",
+        );
+        assert!(parse_metadata("https://as.example/t1", &ok_response(&body)).is_ok());
+        assert!(matches!(
+            parse_metadata("https://as.example/t2", &ok_response(&body)),
+            Err(DiscoveryError::IssuerMismatch { .. })
+        ));
+    }
+
+    #[test]
+    fn d15_issuer_with_query_or_fragment_or_shared_is_rejected() {
+        assert_eq!(
+            validate_issuer("https://as.example?x=1"),
+            Err(DiscoveryError::IssuerHasQuery)
+        );
+        assert_eq!(
+            validate_issuer("https://as.example/?"),
+            Err(DiscoveryError::IssuerHasQuery)
+        );
+        assert_eq!(
+            validate_issuer("https://as.example#f"),
+            Err(DiscoveryError::IssuerHasFragment)
+        );
+        assert_eq!(
+            openid_configuration_url("https://as.example?x=1"),
+            Err(DiscoveryError::IssuerHasQuery)
+        );
+        assert_eq!(
+            oauth_metadata_url("javascript:alert(1)"),
+            Err(DiscoveryError::InvalidIssuer(UriError::ForbiddenScheme(
+                "javascript".into()
+            )))
+        );
+        assert_eq!(
+            check_distinct_issuers(&[
+                "https://a.example",
+                "https://b.example",
+                "https://a.example"
+            ]),
+            Err(DiscoveryError::DuplicateIssuer("https://a.example".into()))
+        );
+        assert!(check_distinct_issuers(&["https://a.example", "https://a.example/"]).is_ok());
+        assert_eq!(
+            parse_metadata("https://as.example?x=1", &ok_response(&doc(""))).unwrap_err(),
+            DiscoveryError::IssuerHasQuery
+        );
+    }
+
+    #[test]
+    fn insecure_optional_endpoint_is_dropped_with_a_warning() {
+        let m = parse(&doc(
+            r#","revocation_endpoint":"http://as.example/revoke","jwks_uri":5"#,
+        ))
+        .unwrap();
+        assert_eq!(m.revocation_endpoint, None);
+        assert_eq!(m.jwks_uri, None);
+        assert_eq!(m.warnings.len(), 2, "{:?}", m.warnings);
+    }
+
+    #[test]
+    fn json_with_wrong_content_type_is_accepted_with_a_warning() {
+        let mut response = ok_response(&doc(""));
+        response.content_type = Some("text/plain".into());
+        let m = parse_metadata(ISSUER, &response).unwrap();
+        assert!(m.warnings.iter().any(|w| w.contains("text/plain")));
+    }
+
+    #[test]
+    fn public_client_auth_method_missing_is_a_warning() {
+        let m = parse(&doc(
+            r#","token_endpoint_auth_methods_supported":["client_secret_basic"]"#,
+        ))
+        .unwrap();
+        assert!(m.warnings.iter().any(|w| w.contains("\"none\"")));
+    }
+}

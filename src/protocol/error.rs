@@ -1,0 +1,184 @@
+//! How errors talk to people: every error says what happened, whose side it is on and what to
+//! do, and untrusted text from a provider is made safe to show before it reaches a message.
+
+use crate::protocol::uri::HttpUrl;
+
+/// Who has to act for the problem to go away.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Side {
+    /// A bug or a setting in this app (or in how it is configured).
+    ThisApp,
+    /// The authorization server or resource server.
+    Provider,
+    /// Something the user did or can decide (denied consent, waited too long, reloaded).
+    User,
+    /// The connection between the browser and a server.
+    Network,
+    /// The input looks forged or tampered with.
+    Attacker,
+}
+
+impl Side {
+    /// A short label for the "whose side" line of the problem banner.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Side::ThisApp => "this app (or its settings)",
+            Side::Provider => "the provider",
+            Side::User => "you (the user)",
+            Side::Network => "the network",
+            Side::Attacker => "possibly an attacker",
+        }
+    }
+}
+
+/// Plain-language explanation of an error, rendered in three sentences by the UI.
+pub trait Explain {
+    /// What went wrong, in words a user understands.
+    fn what_happened(&self) -> String;
+    /// Whose side the problem is on.
+    fn whose_side(&self) -> Side;
+    /// What the user can do next.
+    fn what_to_do(&self) -> String;
+}
+
+/// Characters that reorder or hide text (bidi controls, zero-width characters): shown escaped so
+/// that a provider cannot make one string look like another.
+fn is_invisible_or_bidi(c: char) -> bool {
+    matches!(
+        c,
+        '\u{061C}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{2028}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{FEFF}'
+            | '\u{FFF9}'..='\u{FFFB}'
+    )
+}
+
+/// Makes untrusted text safe to show as text: at most `max_chars` characters of input (then
+/// "…", X-5), and control, bidi-override and zero-width characters replaced by visible escapes
+/// such as `\u{202E}`.
+pub fn sanitize_for_display(untrusted: &str, max_chars: usize) -> String {
+    let mut out = String::with_capacity(untrusted.len().min(max_chars.saturating_mul(4)) + 3);
+    for (taken, c) in untrusted.chars().enumerate() {
+        if taken == max_chars {
+            out.push('…');
+            break;
+        }
+        push_visible(&mut out, c);
+    }
+    out
+}
+
+/// Appends `c`, or its visible escape when it is a control or invisible character.
+pub(crate) fn push_visible(out: &mut String, c: char) {
+    if c.is_control() || is_invisible_or_bidi(c) {
+        out.push_str(&format!("\\u{{{:X}}}", c as u32));
+    } else {
+        out.push(c);
+    }
+}
+
+/// The `error_uri` to render as a link, only when it parses as an `https:` URL; anything
+/// else (`javascript:`, `data:`, `http:`) is shown as text or left out.
+pub fn safe_error_uri(uri: &str) -> Option<String> {
+    const MAX_ERROR_URI: usize = 2048;
+    if uri.len() > MAX_ERROR_URI {
+        return None;
+    }
+    match HttpUrl::parse(uri) {
+        Ok(url) if url.scheme() == "https" => Some(uri.to_owned()),
+        _ => None,
+    }
+}
+
+/// Whether `text` stays within the RFC 6749 §4.1.2.1 charset for `error` and
+/// `error_description` (`%x20-21 / %x23-5B / %x5D-7E`); outside it the AS does not conform.
+pub fn is_rfc6749_error_text(text: &str) -> bool {
+    text.bytes()
+        .all(|b| matches!(b, 0x20..=0x21 | 0x23..=0x5B | 0x5D..=0x7E))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn x05_long_description_is_truncated() {
+        let huge = "a".repeat(100_000);
+        let shown = sanitize_for_display(&huge, 500);
+        assert_eq!(shown.chars().count(), 501);
+        assert!(shown.ends_with('…'));
+        assert_eq!(sanitize_for_display("short", 500), "short");
+        assert_eq!(sanitize_for_display("exactly", 7), "exactly");
+    }
+
+    #[test]
+    fn x05_truncation_is_char_safe() {
+        let shown = sanitize_for_display("ééééé", 2);
+        assert_eq!(shown, "éé…");
+    }
+
+    #[test]
+    fn x06_control_bidi_and_zero_width_are_escaped() {
+        let shown = sanitize_for_display("a\u{202E}b\nc\u{200B}d\u{0}e\u{2066}f\u{7F}\tg", 100);
+        assert_eq!(
+            shown,
+            "a\\u{202E}b\\u{A}c\\u{200B}d\\u{0}e\\u{2066}f\\u{7F}\\u{9}g"
+        );
+        for c in shown.chars() {
+            assert!(!c.is_control() && !is_invisible_or_bidi(c), "{c:?} left in");
+        }
+    }
+
+    #[test]
+    fn x06_markup_stays_verbatim_text() {
+        // Escaping for HTML is the renderer's job (text nodes); here markup is just characters.
+        let payload = "<img src=x onerror=alert(1)>";
+        assert_eq!(sanitize_for_display(payload, 500), payload);
+    }
+
+    #[test]
+    fn x06_nonconforming_error_text_is_detected() {
+        assert!(is_rfc6749_error_text("User denied access"));
+        assert!(!is_rfc6749_error_text("say \"hi\""));
+        assert!(!is_rfc6749_error_text("back\\slash"));
+        assert!(!is_rfc6749_error_text("é"));
+        assert!(!is_rfc6749_error_text("line\nbreak"));
+    }
+
+    #[test]
+    fn x04_error_uri_is_a_link_only_when_https() {
+        assert_eq!(
+            safe_error_uri("https://as.example/errors/denied").as_deref(),
+            Some("https://as.example/errors/denied")
+        );
+        assert_eq!(safe_error_uri("javascript:alert(1)"), None);
+        assert_eq!(
+            safe_error_uri("data:text/html,<script>alert(1)</script>"),
+            None
+        );
+        assert_eq!(safe_error_uri("http://evil.example/"), None);
+        assert_eq!(safe_error_uri("http://127.0.0.1/err"), None);
+        assert_eq!(safe_error_uri("//evil.example/x"), None);
+        assert_eq!(safe_error_uri("https://user:pw@evil.example/"), None);
+        assert_eq!(safe_error_uri(""), None);
+    }
+
+    #[test]
+    fn side_labels_are_distinct() {
+        let all = [
+            Side::ThisApp,
+            Side::Provider,
+            Side::User,
+            Side::Network,
+            Side::Attacker,
+        ];
+        for (i, a) in all.iter().enumerate() {
+            for b in &all[i + 1..] {
+                assert_ne!(a.label(), b.label());
+            }
+        }
+    }
+}

@@ -1,0 +1,169 @@
+//! The step inspector: raw HTTP exchange, decoded query, masked secrets with reveal, timing,
+//! and the teaching note. Everything untrusted is a text node.
+
+use crate::diagram::view::format_duration;
+use crate::flow::timeline::{Channel, HttpExchange, Param, Step, StepStatus, Timeline};
+use crate::protocol::uri::parse_query;
+use leptos::prelude::*;
+
+/// What a channel can leak, in one sentence.
+pub fn channel_exposure(channel: Channel) -> &'static str {
+    match channel {
+        Channel::Front => {
+            "Front channel: everything rides in the URL — visible in the address bar, browser \
+             history, server logs and Referer headers."
+        }
+        Channel::Back => {
+            "Back channel: a direct fetch from this page; the body travels inside TLS and never \
+             appears in a URL or in history."
+        }
+        Channel::Local => "Local: nothing leaves the participant.",
+        Channel::UserAction => "User action: the person does this at the provider's own page.",
+    }
+}
+
+/// Details of the selected step.
+#[component]
+pub fn Inspector(
+    /// The run.
+    #[prop(into)]
+    timeline: Signal<Timeline>,
+    /// Which step is selected.
+    selected: RwSignal<Option<usize>>,
+) -> impl IntoView {
+    move || {
+        let index = selected.get()?;
+        let step = timeline.with(|t| t.steps().get(index).cloned())?;
+        Some(step_details(index, step, selected))
+    }
+}
+
+fn step_details(index: usize, step: Step, selected: RwSignal<Option<usize>>) -> impl IntoView {
+    let route = if step.from == step.to {
+        step.from.label().to_owned()
+    } else {
+        format!("{} → {}", step.from.label(), step.to.label())
+    };
+    let status = match &step.status {
+        StepStatus::Failed { reason } => format!("Failed: {reason}"),
+        StepStatus::Ok => "Done".to_owned(),
+        StepStatus::Active => "In progress".to_owned(),
+        StepStatus::Pending => "Not started".to_owned(),
+    };
+    let duration = step
+        .duration_ms
+        .map(format_duration)
+        .unwrap_or_else(|| "—".to_owned());
+    view! {
+        <section id="inspector" class="inspector" aria-label="Step inspector">
+            <header>
+                <h3>{format!("Step {}: {}", index + 1, step.label)}</h3>
+                <button class="close" aria-label="Close the inspector"
+                    on:click=move |_| selected.set(None)>"×"</button>
+            </header>
+            <p class="route">{route}" · "<span id="inspector-duration">{duration}</span></p>
+            <p class=format!("status {}", step.status.css())><bdi>{status}</bdi></p>
+            <p class="exposure">{channel_exposure(step.channel)}</p>
+            <p class="note">{step.note.clone()}</p>
+            {step.callout.clone().map(|c| view! { <p class="callout">"⚠ " {c}</p> })}
+            {step.deviations.iter().map(|d| view! {
+                <p class="deviation">"Provider deviation: " {d.clone()}</p>
+            }).collect_view()}
+            {(!step.params.is_empty()).then(|| params_table(step.params.clone()))}
+            {step.exchange.clone().map(exchange_view)}
+        </section>
+    }
+}
+
+fn params_table(params: Vec<Param>) -> impl IntoView {
+    view! {
+        <table class="params-table">
+            <caption>"Parameters"</caption>
+            <tbody>
+                {params.into_iter().map(|p| view! {
+                    <tr><th scope="row"><code>{p.name.clone()}</code></th>
+                        <td><ParamValue param=p /></td></tr>
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+}
+
+/// A parameter's value: masked when secret, with a Reveal button while the real value is
+/// still in memory (it is never saved, so after a reload only the mask exists).
+#[component]
+fn ParamValue(
+    /// The parameter.
+    param: Param,
+) -> impl IntoView {
+    let revealed = RwSignal::new(false);
+    let Param {
+        shown,
+        secret,
+        revealable,
+        ..
+    } = param;
+    let can_reveal = secret && revealable.is_some();
+    let real = revealable.unwrap_or_default();
+    view! {
+        <code class="value" class:secret=secret class:revealed=move || revealed.get()>
+            {move || if revealed.get() { real.clone() } else { shown.clone() }}
+        </code>
+        {can_reveal.then(|| view! {
+            <button class="reveal" aria-pressed=move || revealed.get().to_string()
+                on:click=move |_| revealed.update(|r| *r = !*r)>
+                {move || if revealed.get() { "Hide" } else { "Reveal" }}
+            </button>
+        })}
+        {(secret && !can_reveal).then(|| view! {
+            <span class="hint">" (not kept after the page changed)"</span>
+        })}
+    }
+}
+
+fn exchange_view(x: HttpExchange) -> impl IntoView {
+    let query = x
+        .url
+        .split_once('?')
+        .map(|(_, q)| parse_query(q))
+        .unwrap_or_default();
+    let form = x
+        .request_body
+        .as_deref()
+        .filter(|b| !b.trim_start().starts_with('{') && b.contains('='))
+        .map(parse_query)
+        .unwrap_or_default();
+    view! {
+        <div class="exchange">
+            <h4>"Request"</h4>
+            <pre class="http" id="inspector-request">
+                {format!("{} {}", x.method, x.url)}
+                {x.request_headers.iter().map(|(k, v)| format!("\n{k}: {v}")).collect::<String>()}
+                {x.request_body.clone().map(|b| format!("\n\n{b}"))}
+            </pre>
+            {(!query.is_empty()).then(|| pairs_table("Query parameters (decoded)", query))}
+            {(!form.is_empty()).then(|| pairs_table("Form body (decoded)", form))}
+            {x.status.map(|status| view! {
+                <h4>"Response"</h4>
+                <pre class="http" id="inspector-response">
+                    {if status == 0 { "status 0 (no readable response)".to_owned() } else { format!("HTTP {status}") }}
+                    {x.response_headers.iter().map(|(k, v)| format!("\n{k}: {v}")).collect::<String>()}
+                    {x.response_body.clone().map(|b| format!("\n\n{b}"))}
+                </pre>
+            })}
+        </div>
+    }
+}
+
+fn pairs_table(caption: &'static str, pairs: Vec<(String, String)>) -> impl IntoView {
+    view! {
+        <table class="pairs">
+            <caption>{caption}</caption>
+            <tbody>
+                {pairs.into_iter().map(|(k, v)| view! {
+                    <tr><th scope="row"><code>{k}</code></th><td><code>{v}</code></td></tr>
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+}
