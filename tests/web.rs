@@ -10,7 +10,11 @@ use wasm_bindgen_test::*;
 wasm_bindgen_test_configure!(run_in_browser);
 
 fn session() -> web_sys::Storage {
-    web_sys::window().unwrap().session_storage().unwrap().unwrap()
+    web_sys::window()
+        .unwrap()
+        .session_storage()
+        .unwrap()
+        .unwrap()
 }
 
 fn pending(state: &State, now: u64) -> PendingAuthorization {
@@ -53,8 +57,20 @@ fn c22c_two_pending_logins_in_one_tab_each_match_their_own_state() {
     let (first, second) = (fresh_state(), fresh_state());
     storage::save_pending(pending(&first, 1_000), 1_000).unwrap();
     storage::save_pending(pending(&second, 2_000), 2_000).unwrap();
-    assert_eq!(storage::take_pending(&second).unwrap().unwrap().created_at_ms, 2_000);
-    assert_eq!(storage::take_pending(&first).unwrap().unwrap().created_at_ms, 1_000);
+    assert_eq!(
+        storage::take_pending(&second)
+            .unwrap()
+            .unwrap()
+            .created_at_ms,
+        2_000
+    );
+    assert_eq!(
+        storage::take_pending(&first)
+            .unwrap()
+            .unwrap()
+            .created_at_ms,
+        1_000
+    );
 }
 
 #[wasm_bindgen_test]
@@ -101,7 +117,10 @@ fn c25_clean_url_removes_code_and_state_from_the_address_bar() {
     location::clean_url();
     let href = window.location().href().unwrap();
     assert!(!href.contains("code") && !href.contains("state"), "{href}");
-    assert_eq!(location::query_and_fragment(), (String::new(), String::new()));
+    assert_eq!(
+        location::query_and_fragment(),
+        (String::new(), String::new())
+    );
 }
 
 #[wasm_bindgen_test]

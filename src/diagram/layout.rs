@@ -84,7 +84,7 @@ pub struct Row {
     pub label_x: f64,
     /// y of the first label line's baseline.
     pub label_y: f64,
-    /// Chips under the label (parameter names), or one "n params" chip when narrow.
+    /// Lines of parameter names under the label (wrapped), or one "n params" line when narrow.
     pub chips: Vec<String>,
     /// x of the step-number circle.
     pub number_x: f64,
@@ -200,13 +200,6 @@ pub fn layout(steps: &[Step], width: f64) -> DiagramLayout {
 fn layout_row(index: usize, step: &Step, top: f64, width: f64, narrow: bool) -> Row {
     let from = lane_x(step.from, width);
     let to = lane_x(step.to, width);
-    let chips = if step.params.is_empty() {
-        Vec::new()
-    } else if narrow {
-        vec![format!("{} params", step.params.len())]
-    } else {
-        step.params.iter().map(|p| p.name.clone()).collect()
-    };
     let is_note = step.from == step.to || step.channel == Channel::Local;
     let (shape, label_x, max_label_width) = if is_note {
         // Notes sit right of their lifeline unless there is no room, then left of it.
@@ -233,23 +226,31 @@ fn layout_row(index: usize, step: &Step, top: f64, width: f64, narrow: bool) -> 
         let left = from.min(to).min(via.unwrap_or(f64::MAX));
         let right = from.max(to).max(via.unwrap_or(f64::MIN));
         (
-            Shape::Arrow { x1: from, x2: to, via },
+            Shape::Arrow {
+                x1: from,
+                x2: to,
+                via,
+            },
             ((left + right) / 2.0).round(),
             (right - left - 16.0).max(60.0),
         )
     };
     let max_chars = (max_label_width / CHAR_WIDTH).floor() as usize;
+    let chips = if step.params.is_empty() {
+        Vec::new()
+    } else if narrow {
+        vec![format!("{} params", step.params.len())]
+    } else {
+        let names: Vec<&str> = step.params.iter().map(|p| p.name.as_str()).collect();
+        wrap_label(&names.join(" · "), max_chars)
+    };
     let mut label_lines = wrap_label(&step.label, max_chars);
     if let StepStatus::Failed { reason } = &step.status {
         // The reason is part of the label so it gets the same wrapping and spacing.
         label_lines.extend(wrap_label(&format!("✕ {reason}"), max_chars));
     }
     let text_height = label_lines.len() as f64 * LINE_HEIGHT;
-    let chip_height = if chips.is_empty() {
-        0.0
-    } else {
-        CHIP_ROW_HEIGHT
-    };
+    let chip_height = chips.len() as f64 * CHIP_ROW_HEIGHT;
     let height = (text_height + chip_height + 22.0).max(MIN_ROW_HEIGHT);
     let label_y = top + 14.0;
     let y = if is_note {
@@ -302,33 +303,108 @@ mod tests {
         use Channel::*;
         use StepKind::*;
         let mut steps = vec![
-            step(Discover, ClientApp, AuthorizationServer, Back, "Fetch the provider's metadata"),
-            step(GenerateVerifier, ClientApp, ClientApp, Local, "Generate a random code_verifier"),
-            step(DeriveChallenge, ClientApp, ClientApp, Local,
-                "Hash it: code_challenge = BASE64URL(SHA-256(verifier))"),
-            step(GenerateState, ClientApp, ClientApp, Local, "Generate a random state"),
-            step(SavePending, ClientApp, ClientApp, Local,
-                "Remember state and verifier in sessionStorage"),
-            step(RedirectToAuthorize, ClientApp, AuthorizationServer, Front,
-                "Send the browser to the provider's authorization endpoint"),
-            step(UserAtProvider, User, AuthorizationServer, UserAction,
-                "Sign in and consent at the provider"),
-            step(RedirectBack, AuthorizationServer, ClientApp, Front,
-                "Redirect back to the app with the result"),
-            step(CheckCallback, ClientApp, ClientApp, Local,
-                "Check state and iss before trusting anything"),
-            step(TokenRequest, ClientApp, AuthorizationServer, Back,
-                "Exchange the code (and verifier) for tokens"),
-            step(TokenResponse, AuthorizationServer, ClientApp, Back,
-                "Tokens come back in the response body"),
-            step(ResourceRequest, ClientApp, ResourceServer, Back,
-                "Call the API: GET /api/profile"),
-            step(ResourceResponse, ResourceServer, ClientApp, Back, "API answers 200"),
+            step(
+                Discover,
+                ClientApp,
+                AuthorizationServer,
+                Back,
+                "Fetch the provider's metadata",
+            ),
+            step(
+                GenerateVerifier,
+                ClientApp,
+                ClientApp,
+                Local,
+                "Generate a random code_verifier",
+            ),
+            step(
+                DeriveChallenge,
+                ClientApp,
+                ClientApp,
+                Local,
+                "Hash it: code_challenge = BASE64URL(SHA-256(verifier))",
+            ),
+            step(
+                GenerateState,
+                ClientApp,
+                ClientApp,
+                Local,
+                "Generate a random state",
+            ),
+            step(
+                SavePending,
+                ClientApp,
+                ClientApp,
+                Local,
+                "Remember state and verifier in sessionStorage",
+            ),
+            step(
+                RedirectToAuthorize,
+                ClientApp,
+                AuthorizationServer,
+                Front,
+                "Send the browser to the provider's authorization endpoint",
+            ),
+            step(
+                UserAtProvider,
+                User,
+                AuthorizationServer,
+                UserAction,
+                "Sign in and consent at the provider",
+            ),
+            step(
+                RedirectBack,
+                AuthorizationServer,
+                ClientApp,
+                Front,
+                "Redirect back to the app with the result",
+            ),
+            step(
+                CheckCallback,
+                ClientApp,
+                ClientApp,
+                Local,
+                "Check state and iss before trusting anything",
+            ),
+            step(
+                TokenRequest,
+                ClientApp,
+                AuthorizationServer,
+                Back,
+                "Exchange the code (and verifier) for tokens",
+            ),
+            step(
+                TokenResponse,
+                AuthorizationServer,
+                ClientApp,
+                Back,
+                "Tokens come back in the response body",
+            ),
+            step(
+                ResourceRequest,
+                ClientApp,
+                ResourceServer,
+                Back,
+                "Call the API: GET /api/profile",
+            ),
+            step(
+                ResourceResponse,
+                ResourceServer,
+                ClientApp,
+                Back,
+                "API answers 200",
+            ),
         ];
-        steps[5].params = ["response_type", "client_id", "scope", "state", "code_challenge"]
-            .iter()
-            .map(|n| Param::public(n, "x"))
-            .collect();
+        steps[5].params = [
+            "response_type",
+            "client_id",
+            "scope",
+            "state",
+            "code_challenge",
+        ]
+        .iter()
+        .map(|n| Param::public(n, "x"))
+        .collect();
         steps[8].status = StepStatus::Failed {
             reason: "The state in the answer does not match any login this tab started, \
                      so it was refused."
@@ -345,14 +421,26 @@ mod tests {
     fn no_two_labels_overlap_for_the_full_flow_at_1280_px() {
         let layout = layout(&live_flow(), 1280.0);
         for (i, a) in layout.rows.iter().enumerate() {
-            let a_box_y = (a.label_y - 12.0, a.label_y + a.label_lines.len() as f64 * LINE_HEIGHT);
-            assert!(a_box_y.0 >= a.top && a_box_y.1 <= a.top + a.height,
-                "row {i}: label leaves its band");
+            let a_box_y = (
+                a.label_y - 12.0,
+                a.label_y + a.label_lines.len() as f64 * LINE_HEIGHT,
+            );
+            assert!(
+                a_box_y.0 >= a.top && a_box_y.1 <= a.top + a.height,
+                "row {i}: label leaves its band"
+            );
             for b in layout.rows.iter().skip(i + 1) {
-                let b_box_y =
-                    (b.label_y - 12.0, b.label_y + b.label_lines.len() as f64 * LINE_HEIGHT);
+                let b_box_y = (
+                    b.label_y - 12.0,
+                    b.label_y + b.label_lines.len() as f64 * LINE_HEIGHT,
+                );
                 if overlaps(label_extent(a), label_extent(b)) {
-                    assert!(!overlaps(a_box_y, b_box_y), "rows {} and {} overlap", a.step, b.step);
+                    assert!(
+                        !overlaps(a_box_y, b_box_y),
+                        "rows {} and {} overlap",
+                        a.step,
+                        b.step
+                    );
                 }
             }
         }
@@ -364,7 +452,11 @@ mod tests {
             let layout = layout(&live_flow(), width);
             for row in &layout.rows {
                 let (left, right) = label_extent(row);
-                assert!(left >= 0.0 && right <= width, "{width}: {left}..{right} {:?}", row.label_lines);
+                assert!(
+                    left >= 0.0 && right <= width,
+                    "{width}: {left}..{right} {:?}",
+                    row.label_lines
+                );
             }
         }
     }
@@ -416,6 +508,21 @@ mod tests {
     fn narrow_screens_collapse_chips_into_a_count() {
         let layout = layout(&live_flow(), 390.0);
         assert_eq!(layout.rows[5].chips, vec!["5 params".to_owned()]);
+    }
+
+    #[test]
+    fn chips_wrap_within_the_label_width() {
+        let layout = layout(&live_flow(), 1280.0);
+        let row = &layout.rows[5];
+        let widest = row
+            .chips
+            .iter()
+            .map(|l| l.chars().count())
+            .max()
+            .unwrap_or(0) as f64;
+        let (left, right) = label_extent(row);
+        assert!(widest * CHAR_WIDTH <= (right - left).max(widest * CHAR_WIDTH) + 1.0);
+        assert!(row.chips.join(" · ").contains("code_challenge"));
     }
 
     #[test]

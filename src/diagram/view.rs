@@ -1,7 +1,9 @@
 //! The SVG sequence diagram. It draws only what `layout` computed from the timeline; motion is
 //! CSS (transform/opacity), so no Rust runs per frame.
 
-use super::layout::{layout, DiagramLayout, Row, Shape, HEADER_HEIGHT, LINE_HEIGHT};
+use super::layout::{
+    layout, DiagramLayout, Row, Shape, CHIP_ROW_HEIGHT, HEADER_HEIGHT, LINE_HEIGHT,
+};
 use super::replay::Replay;
 use crate::flow::timeline::{Channel, Step, Timeline};
 use leptos::prelude::*;
@@ -150,10 +152,7 @@ fn row_view(
     } else {
         "url(#head)"
     };
-    let duration = step
-        .duration_ms
-        .map(format_duration)
-        .unwrap_or_default();
+    let duration = step.duration_ms.map(format_duration).unwrap_or_default();
     let aria = announce(index, step);
     let travel_ms = (super::replay::STEP_MS / speed).round();
     let shape = match row.shape {
@@ -169,8 +168,8 @@ fn row_view(
             let chip = via.map(|v| {
                 view! {
                     <g class="url-chip">
-                        <rect x=v - 16.0 y=row.y - 17.0 width="32" height="14" rx="3" />
-                        <text x=v y=row.y - 6.5 text-anchor="middle">"URL"</text>
+                        <rect x=v - 40.0 y=row.y - 11.0 width="32" height="14" rx="3" />
+                        <text x=v - 24.0 y=row.y - 0.5 text-anchor="middle">"URL"</text>
                     </g>
                 }
             });
@@ -224,7 +223,9 @@ fn row_view(
             </text>
             {(!row.chips.is_empty()).then(|| view! {
                 <text class="chips" x=label_x y=chips_y text-anchor=anchor>
-                    {row.chips.join("  ·  ")}
+                    {row.chips.iter().enumerate().map(|(i, line)| view! {
+                        <tspan x=label_x dy=if i == 0 { 0.0 } else { CHIP_ROW_HEIGHT }>{line.clone()}</tspan>
+                    }).collect_view()}
                 </text>
             })}
             <text class="duration" x=g.duration_x y=row.y + 4.0 text-anchor="end">{duration}</text>

@@ -398,7 +398,10 @@ pub fn callback_received(
             _ => Param::public(&name, &sanitize_for_display(&value, 200)),
         })
         .collect();
-    let shown_query = mask_query(&format!("?{}", query.trim_start_matches('?')), &["code", "state"]);
+    let shown_query = mask_query(
+        &format!("?{}", query.trim_start_matches('?')),
+        &["code", "state"],
+    );
     let redirect_back = Step::new(
         StepKind::RedirectBack,
         Actor::AuthorizationServer,
@@ -494,14 +497,9 @@ pub fn token_request_started(
         ));
     };
     let verifier_chip = Param::secret("code_verifier", verifier.masked(), verifier.secret());
-    let request = authorization_code_request(
-        &token_endpoint,
-        &code,
-        &redirect_uri,
-        &client_id,
-        verifier,
-    )
-    .map_err(|error: UriError| Problem::from_error(&error))?;
+    let request =
+        authorization_code_request(&token_endpoint, &code, &redirect_uri, &client_id, verifier)
+            .map_err(|error: UriError| Problem::from_error(&error))?;
     let step = timeline.push(
         Step::new(
             StepKind::TokenRequest,
@@ -590,7 +588,11 @@ pub fn token_response_received(
                 chips.push(Param::public("expires_in", &expires_in.to_string()));
             }
             if let Some(refresh) = &tokens.refresh_token {
-                chips.push(Param::secret("refresh_token", refresh.masked(), refresh.secret()));
+                chips.push(Param::secret(
+                    "refresh_token",
+                    refresh.masked(),
+                    refresh.secret(),
+                ));
             }
             answer.params = chips;
             answer.deviations = tokens.deviations.iter().map(|d| d.explain()).collect();

@@ -63,9 +63,15 @@ pub fn script(variant: Variant) -> Timeline {
         );
     }
     steps.push(
-        step(GenerateState, ClientApp, ClientApp, Local, "Generate a random state")
-            .with_params(vec![Param::secret("state", masked(STATE), STATE)])
-            .with_note("Binds the answer to this tab's request (CSRF defence)."),
+        step(
+            GenerateState,
+            ClientApp,
+            ClientApp,
+            Local,
+            "Generate a random state",
+        )
+        .with_params(vec![Param::secret("state", masked(STATE), STATE)])
+        .with_note("Binds the answer to this tab's request (CSRF defence)."),
     );
     let (response_type, extra): (&str, Vec<Param>) = match variant {
         Variant::PkcePublic => (
@@ -85,15 +91,20 @@ pub fn script(variant: Variant) -> Timeline {
         Param::secret("state", masked(STATE), STATE),
     ];
     params.extend(extra);
-    let mut redirect = step(RedirectToAuthorize, ClientApp, AuthorizationServer, Front,
-        "Send the browser to the authorization endpoint")
-        .with_params(params)
-        .with_exchange(HttpExchange {
-            method: "NAVIGATE".into(),
-            url: format!("{AS}/authorize?response_type={response_type}&client_id=demo-app&state=…"),
-            ..HttpExchange::default()
-        })
-        .with_note("A navigation: everything here is visible in the URL, history and logs.");
+    let mut redirect = step(
+        RedirectToAuthorize,
+        ClientApp,
+        AuthorizationServer,
+        Front,
+        "Send the browser to the authorization endpoint",
+    )
+    .with_params(params)
+    .with_exchange(HttpExchange {
+        method: "NAVIGATE".into(),
+        url: format!("{AS}/authorize?response_type={response_type}&client_id=demo-app&state=…"),
+        ..HttpExchange::default()
+    })
+    .with_note("A navigation: everything here is visible in the URL, history and logs.");
     redirect = match variant {
         Variant::PkcePublic => redirect,
         Variant::Confidential => redirect.with_difference(
@@ -106,8 +117,14 @@ pub fn script(variant: Variant) -> Timeline {
     };
     steps.push(redirect);
     steps.push(
-        step(UserAtProvider, User, AuthorizationServer, UserAction, "Sign in and consent at the provider")
-            .with_note("The password is typed on the provider's page, never in the app."),
+        step(
+            UserAtProvider,
+            User,
+            AuthorizationServer,
+            UserAction,
+            "Sign in and consent at the provider",
+        )
+        .with_note("The password is typed on the provider's page, never in the app."),
     );
     if variant == Variant::Implicit {
         steps.push(
@@ -130,20 +147,37 @@ pub fn script(variant: Variant) -> Timeline {
         return finish(steps);
     }
     steps.push(
-        step(RedirectBack, AuthorizationServer, ClientApp, Front, "Redirect back with ?code=…&state=…")
-            .with_params(vec![
-                Param::secret("code", masked(CODE), CODE),
-                Param::secret("state", masked(STATE), STATE),
-                Param::public("iss", AS),
-            ])
-            .with_note("Only a short-lived, single-use code travels in the URL."),
+        step(
+            RedirectBack,
+            AuthorizationServer,
+            ClientApp,
+            Front,
+            "Redirect back with ?code=…&state=…",
+        )
+        .with_params(vec![
+            Param::secret("code", masked(CODE), CODE),
+            Param::secret("state", masked(STATE), STATE),
+            Param::public("iss", AS),
+        ])
+        .with_note("Only a short-lived, single-use code travels in the URL."),
     );
     steps.push(
-        step(CheckCallback, ClientApp, ClientApp, Local, "Check state and iss")
-            .with_callout("Pitfall: skip this and a forged link logs the victim in as the attacker."),
+        step(
+            CheckCallback,
+            ClientApp,
+            ClientApp,
+            Local,
+            "Check state and iss",
+        )
+        .with_callout("Pitfall: skip this and a forged link logs the victim in as the attacker."),
     );
-    let mut token = step(TokenRequest, ClientApp, AuthorizationServer, Back,
-        "Exchange the code for tokens (POST /token)");
+    let mut token = step(
+        TokenRequest,
+        ClientApp,
+        AuthorizationServer,
+        Back,
+        "Exchange the code for tokens (POST /token)",
+    );
     token = if pkce {
         token
             .with_params(vec![
@@ -171,10 +205,22 @@ pub fn script(variant: Variant) -> Timeline {
             .with_callout("Pitfall: an access token is not identity — use the OpenID Connect ID token to know who logged in."),
     );
     steps.push(
-        step(ResourceRequest, ClientApp, ResourceServer, Back, "Call the API with Authorization: Bearer")
-            .with_params(vec![Param::public("Authorization", "Bearer 2Yot…pAA")]),
+        step(
+            ResourceRequest,
+            ClientApp,
+            ResourceServer,
+            Back,
+            "Call the API with Authorization: Bearer",
+        )
+        .with_params(vec![Param::public("Authorization", "Bearer 2Yot…pAA")]),
     );
-    steps.push(step(ResourceResponse, ResourceServer, ClientApp, Back, "API answers 200"));
+    steps.push(step(
+        ResourceResponse,
+        ResourceServer,
+        ClientApp,
+        Back,
+        "API answers 200",
+    ));
     finish(steps)
 }
 
@@ -192,7 +238,9 @@ mod tests {
 
     fn token_request_params(variant: Variant) -> Vec<String> {
         let timeline = script(variant);
-        let (_, step) = timeline.last_of(StepKind::TokenRequest).expect("a token request");
+        let (_, step) = timeline
+            .last_of(StepKind::TokenRequest)
+            .expect("a token request");
         step.params.iter().map(|p| p.name.clone()).collect()
     }
 
@@ -216,7 +264,9 @@ mod tests {
     #[test]
     fn implicit_puts_the_token_on_the_front_channel_and_never_redeems_a_code() {
         let timeline = script(Variant::Implicit);
-        let (_, back) = timeline.last_of(StepKind::RedirectBack).expect("redirect back");
+        let (_, back) = timeline
+            .last_of(StepKind::RedirectBack)
+            .expect("redirect back");
         assert_eq!(back.channel, Channel::Front);
         assert!(back.params.iter().any(|p| p.name == "access_token"));
         assert!(timeline.last_of(StepKind::TokenRequest).is_none());

@@ -114,8 +114,9 @@ pub fn parse_callback(
             return Err(CallbackError::ParameterTooLarge(name.clone()));
         }
     }
-    for (i, (name, _)) in pairs.iter().enumerate() {
-        if pairs[..i].iter().any(|(earlier, _)| earlier == name) {
+    let mut seen = std::collections::HashSet::new();
+    for (name, _) in &pairs {
+        if !seen.insert(name.as_str()) {
             return Err(CallbackError::DuplicateParameter(sanitize_for_display(
                 name,
                 MAX_NAME_CHARS,
@@ -139,7 +140,7 @@ pub fn parse_callback(
     if get("response").is_some() {
         return Err(CallbackError::UnsupportedResponseMode);
     }
-    if false {
+    if fragment_is_oauth {
         return Err(CallbackError::FragmentResponse);
     }
 

@@ -84,13 +84,13 @@ pub fn diagram_with_controls(timeline: Signal<Timeline>) -> impl IntoView {
             </div>
             <div class="replay" role="toolbar" aria-label="Replay">
                 <button id="replay-back" aria-label="Step back"
-                    on:click=move |_| replay.update(|r| r.back(total()))>"⏮"</button>
+                    on:click=move |_| replay.update(|r| r.back(total()))>"‹ Back"</button>
                 <button id="replay-play" aria-label=move || if replay.with(|r| r.playing) { "Pause" } else { "Play" }
                     on:click=move |_| replay.update(|r| r.toggle(total()))>
-                    {move || if replay.with(|r| r.playing) { "⏸" } else { "▶" }}
+                    {move || if replay.with(|r| r.playing) { "❚❚ Pause" } else { "▶ Play" }}
                 </button>
                 <button id="replay-forward" aria-label="Step forward"
-                    on:click=move |_| replay.update(|r| r.forward(total()))>"⏭"</button>
+                    on:click=move |_| replay.update(|r| r.forward(total()))>"Next ›"</button>
                 <label class="speed">"Speed "
                     <select id="replay-speed" on:change:target=move |ev| {
                         let speed = ev.target().value().parse().unwrap_or(1.0);

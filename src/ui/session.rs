@@ -305,11 +305,9 @@ pub fn login(lab: RwSignal<Lab>) {
 }
 
 async fn discover(lab: RwSignal<Lab>, settings: &ProviderSettings) -> Option<ProviderMetadata> {
-    if let Some(metadata) = lab.with_untracked(|l| {
-        l.metadata
-            .clone()
-            .filter(|m| m.issuer == settings.issuer)
-    }) {
+    if let Some(metadata) =
+        lab.with_untracked(|l| l.metadata.clone().filter(|m| m.issuer == settings.issuer))
+    {
         return Some(metadata);
     }
     let url = match openid_configuration_url(&settings.issuer) {
