@@ -3,6 +3,7 @@
 
 pub mod clock;
 pub mod crypto;
+pub mod files;
 pub mod http;
 pub mod location;
 pub mod storage;

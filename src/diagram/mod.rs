@@ -1,5 +1,6 @@
 //! The sequence diagram: pure geometry in `layout`, replay state in `replay`, drawn by `view`.
 
+pub mod export;
 pub mod layout;
 pub mod replay;
 pub mod view;

@@ -143,9 +143,14 @@ fn row_view(
         Channel::UserAction => "user",
     };
     let class = format!(
-        "row {} ch-{channel}{}",
+        "row {} ch-{channel}{}{}",
         step.status.css(),
-        if animate { " newest" } else { "" }
+        if animate { " newest" } else { "" },
+        if step.difference.is_some() {
+            " differs"
+        } else {
+            ""
+        }
     );
     let marker = if row.failed {
         "url(#head-failed)"
@@ -210,6 +215,9 @@ fn row_view(
                 }
             }>
             <rect class="hit" x="0" y=row.top width=g.width height=row.height />
+            {step.difference.is_some().then(|| view! {
+                <text class="differs-mark" x="4" y=row.y + 4.0>"≠"</text>
+            })}
             {shape}
             <circle class="num" cx=row.number_x cy=row.y r="9" />
             <text class="num-text" x=row.number_x y=row.y + 4.0 text-anchor="middle">

@@ -12,13 +12,13 @@ use crate::protocol::callback::{
 use crate::protocol::discovery::{parse_metadata, ProviderMetadata};
 use crate::protocol::error::{sanitize_for_display, Explain, Side};
 use crate::protocol::pending::PendingAuthorization;
-use crate::protocol::pkce::CodeVerifier;
+use crate::protocol::pkce::{CodeChallenge, CodeVerifier};
 use crate::protocol::resource::{parse_resource_response, ResourceError};
-use crate::protocol::secret::{mask, AccessToken};
+use crate::protocol::secret::{mask, AccessToken, ClientSecret};
 use crate::protocol::state::State;
 use crate::protocol::token::{
-    authorization_code_request, bearer_authorization, parse_token_response, HttpResponse,
-    TokenRequest, TokenSet,
+    authorization_code_request, bearer_authorization, confidential_code_request,
+    parse_token_response, HttpResponse, TokenRequest, TokenSet,
 };
 use crate::protocol::uri::{parse_query, UriError};
 
@@ -201,7 +201,126 @@ pub fn plan_login(
     entropy: LoginEntropy,
     now_ms: u64,
 ) -> Result<LoginPlan, Problem> {
-    let verifier = CodeVerifier::from_random(entropy.verifier);
+    let pkce = settings
+        .uses_pkce()
+        .then(|| generate_pkce(timeline, metadata, entropy.verifier, now_ms));
+    let state = State::from_random(entropy.state);
+    timeline.push_done(
+        Step::new(
+            StepKind::GenerateState,
+            Actor::ClientApp,
+            Actor::ClientApp,
+            Channel::Local,
+            "Generate a random state",
+            now_ms,
+        )
+        .with_params(vec![Param::secret("state", state.masked(), state.secret())])
+        .with_note(
+            "state ties the answer to the request this tab started. Without it, an attacker \
+             could make your browser land on this page with the attacker's own code (CSRF) and \
+             you would silently be logged in to the attacker's account.",
+        ),
+        0.0,
+    );
+    // The nonce has the same shape as state (32 random bytes, base64url) but is independent.
+    let nonce_value = State::from_random(entropy.nonce);
+    let nonce = settings.requests_openid().then(|| nonce_value.secret());
+    let challenge = pkce.as_ref().map(|(_, challenge)| challenge.clone());
+    let request = AuthorizationRequest {
+        authorization_endpoint: &metadata.authorization_endpoint,
+        client_id: &settings.client_id,
+        redirect_uri,
+        scope: &settings.scope,
+        state: &state,
+        code_challenge: challenge.as_ref(),
+        nonce,
+        prompt: None,
+    };
+    let authorize_url = request
+        .to_url()
+        .map_err(|error| Problem::from_error(&error))?;
+    let pending = PendingAuthorization {
+        state: state.clone(),
+        verifier: pkce.map(|(verifier, _)| verifier),
+        issuer: metadata.issuer.clone(),
+        client_id: settings.client_id.clone(),
+        redirect_uri: redirect_uri.to_owned(),
+        token_endpoint: metadata.token_endpoint.clone(),
+        scope: settings.scope.clone(),
+        created_at_ms: now_ms,
+        iss_parameter_supported: metadata.iss_parameter_supported,
+        nonce: nonce.map(str::to_owned),
+    };
+    timeline.push_done(
+        Step::new(
+            StepKind::SavePending,
+            Actor::ClientApp,
+            Actor::ClientApp,
+            Channel::Local,
+            "Remember state and verifier in sessionStorage",
+            now_ms,
+        )
+        .with_note(
+            "The page is about to be replaced by the provider's login page, so what it must \
+             check on the way back is saved in this tab's sessionStorage for at most 10 \
+             minutes. Other tabs cannot read it; it is deleted as soon as the answer arrives.",
+        ),
+        0.0,
+    );
+    let mut chips: Vec<Param> = request
+        .parameters()
+        .into_iter()
+        .map(|(name, value)| match name {
+            "state" => Param::secret(name, state.masked(), &value),
+            _ => Param::public(name, &value),
+        })
+        .collect();
+    chips.retain(|p| p.name != "redirect_uri");
+    chips.push(Param::public("redirect_uri", redirect_uri));
+    let mut redirect = Step::new(
+        StepKind::RedirectToAuthorize,
+        Actor::ClientApp,
+        Actor::AuthorizationServer,
+        Channel::Front,
+        "Send the browser to the provider's authorization endpoint",
+        now_ms,
+    );
+    if !settings.uses_pkce() {
+        redirect = redirect.with_difference(
+            "PKCE off: no code_challenge, so nothing ties the code to this tab. A stolen code \
+             can be redeemed by anyone who also has the client secret.",
+        );
+    }
+    timeline.push_done(
+        redirect
+            .with_params(chips)
+            .with_exchange(HttpExchange {
+                method: "NAVIGATE".into(),
+                url: mask_query(&authorize_url, &["state"]),
+                ..HttpExchange::default()
+            })
+            .with_note(
+                "A full-page navigation: everything here rides in the URL, visible in history, \
+             server logs and the address bar. That is why only the challenge, never the \
+             verifier, is sent. The app never sees your password: you type it on the \
+             provider's own page.",
+            ),
+        0.0,
+    );
+    Ok(LoginPlan {
+        pending,
+        authorize_url,
+    })
+}
+
+/// Appends the verifier and challenge steps and returns both.
+fn generate_pkce(
+    timeline: &mut Timeline,
+    metadata: &ProviderMetadata,
+    random: [u8; 32],
+    now_ms: u64,
+) -> (CodeVerifier, CodeChallenge) {
+    let verifier = CodeVerifier::from_random(random);
     timeline.push_done(
         Step::new(
             StepKind::GenerateVerifier,
@@ -259,105 +378,7 @@ pub fn plan_login(
             }
         }
     }
-    let state = State::from_random(entropy.state);
-    timeline.push_done(
-        Step::new(
-            StepKind::GenerateState,
-            Actor::ClientApp,
-            Actor::ClientApp,
-            Channel::Local,
-            "Generate a random state",
-            now_ms,
-        )
-        .with_params(vec![Param::secret("state", state.masked(), state.secret())])
-        .with_note(
-            "state ties the answer to the request this tab started. Without it, an attacker \
-             could make your browser land on this page with the attacker's own code (CSRF) and \
-             you would silently be logged in to the attacker's account.",
-        ),
-        0.0,
-    );
-    // The nonce has the same shape as state (32 random bytes, base64url) but is independent.
-    let nonce_value = State::from_random(entropy.nonce);
-    let nonce = settings.requests_openid().then(|| nonce_value.secret());
-    let request = AuthorizationRequest {
-        authorization_endpoint: &metadata.authorization_endpoint,
-        client_id: &settings.client_id,
-        redirect_uri,
-        scope: &settings.scope,
-        state: &state,
-        code_challenge: Some(&challenge),
-        nonce,
-        prompt: None,
-    };
-    let authorize_url = request
-        .to_url()
-        .map_err(|error| Problem::from_error(&error))?;
-    let pending = PendingAuthorization {
-        state: state.clone(),
-        verifier: Some(verifier),
-        issuer: metadata.issuer.clone(),
-        client_id: settings.client_id.clone(),
-        redirect_uri: redirect_uri.to_owned(),
-        token_endpoint: metadata.token_endpoint.clone(),
-        scope: settings.scope.clone(),
-        created_at_ms: now_ms,
-        iss_parameter_supported: metadata.iss_parameter_supported,
-        nonce: nonce.map(str::to_owned),
-    };
-    timeline.push_done(
-        Step::new(
-            StepKind::SavePending,
-            Actor::ClientApp,
-            Actor::ClientApp,
-            Channel::Local,
-            "Remember state and verifier in sessionStorage",
-            now_ms,
-        )
-        .with_note(
-            "The page is about to be replaced by the provider's login page, so what it must \
-             check on the way back is saved in this tab's sessionStorage for at most 10 \
-             minutes. Other tabs cannot read it; it is deleted as soon as the answer arrives.",
-        ),
-        0.0,
-    );
-    let mut chips: Vec<Param> = request
-        .parameters()
-        .into_iter()
-        .map(|(name, value)| match name {
-            "state" => Param::secret(name, state.masked(), &value),
-            _ => Param::public(name, &value),
-        })
-        .collect();
-    chips.retain(|p| p.name != "redirect_uri");
-    chips.push(Param::public("redirect_uri", redirect_uri));
-    timeline.push_done(
-        Step::new(
-            StepKind::RedirectToAuthorize,
-            Actor::ClientApp,
-            Actor::AuthorizationServer,
-            Channel::Front,
-            "Send the browser to the provider's authorization endpoint",
-            now_ms,
-        )
-        .with_params(chips)
-        .with_exchange(HttpExchange {
-            method: "NAVIGATE".into(),
-            url: mask_query(&authorize_url, &["state"]),
-            ..HttpExchange::default()
-        })
-        .with_note(
-            "A full-page navigation: everything here rides in the URL, visible in history, \
-             server logs and the address bar. That is why only the challenge, never the \
-             verifier, is sent. The app never sees your password: you type it on the \
-             provider's own page.",
-        ),
-        0.0,
-    );
-    Ok(LoginPlan {
-        pending,
-        authorize_url,
-    })
+    (verifier, challenge)
 }
 
 /// Reads the page's query and fragment. `Ok(None)` is an ordinary page load. On a callback it
@@ -479,6 +500,7 @@ fn check_step(now_ms: u64) -> Step {
 pub fn token_request_started(
     timeline: &mut Timeline,
     authorized: AuthorizedCallback,
+    client_secret: Option<&ClientSecret>,
     now_ms: u64,
 ) -> Result<TokenCall, Problem> {
     let AuthorizedCallback { code, pending, .. } = authorized;
@@ -490,16 +512,38 @@ pub fn token_request_started(
         scope,
         ..
     } = pending;
-    let Some(verifier) = verifier else {
-        return Err(Problem::local(
-            "This login was started without a PKCE verifier, which a browser client must use.",
-            "Start a new login.",
-        ));
+    let (request, proof, confidential) = match (verifier, client_secret) {
+        (Some(verifier), _) => {
+            let chip = Param::secret("code_verifier", verifier.masked(), verifier.secret());
+            let request = authorization_code_request(
+                &token_endpoint,
+                &code,
+                &redirect_uri,
+                &client_id,
+                verifier,
+            );
+            (request, chip, false)
+        }
+        (None, Some(secret)) => {
+            let chip = Param::secret("client_secret", secret.masked(), secret.secret());
+            let request = confidential_code_request(
+                &token_endpoint,
+                &code,
+                &redirect_uri,
+                &client_id,
+                secret,
+            );
+            (request, chip, true)
+        }
+        (None, None) => {
+            return Err(Problem::local(
+                "This login was started without PKCE, so redeeming the code needs the client \
+                 secret, and none was given.",
+                "Type the client secret, or switch back to the public client with PKCE.",
+            ))
+        }
     };
-    let verifier_chip = Param::secret("code_verifier", verifier.masked(), verifier.secret());
-    let request =
-        authorization_code_request(&token_endpoint, &code, &redirect_uri, &client_id, verifier)
-            .map_err(|error: UriError| Problem::from_error(&error))?;
+    let request = request.map_err(|error: UriError| Problem::from_error(&error))?;
     let step = timeline.push(
         Step::new(
             StepKind::TokenRequest,
@@ -512,7 +556,7 @@ pub fn token_request_started(
         .with_params(vec![
             Param::public("grant_type", "authorization_code"),
             Param::secret("code", code.masked(), code.secret()),
-            verifier_chip,
+            proof,
             Param::public("client_id", &client_id),
         ])
         .with_exchange(HttpExchange {
@@ -532,6 +576,19 @@ pub fn token_request_started(
              invalid_grant. No client secret: anything shipped to a browser is public.",
         ),
     );
+    if confidential {
+        if let Some(s) = timeline.step_mut(step) {
+            s.label = "Exchange the code (and client secret) for tokens".to_owned();
+            s.difference = Some(
+                "client_secret instead of code_verifier: the confidential variant.".to_owned(),
+            );
+            s.callout = Some(
+                "A secret shipped to a browser is not a secret: any visitor can read it in the \
+                 developer tools or the bundle. This variant needs a backend to hold it."
+                    .to_owned(),
+            );
+        }
+    }
     let openid_requested = scope.split_whitespace().any(|s| s == "openid");
     Ok(TokenCall {
         step,

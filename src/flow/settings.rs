@@ -2,6 +2,22 @@
 
 use serde::{Deserialize, Serialize};
 
+/// Which kind of client the app plays.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ClientType {
+    /// A public client with PKCE and no secret: the right choice for a browser.
+    #[default]
+    Public,
+    /// The older confidential variant, PKCE off, a client secret on the back channel. Only for
+    /// teaching: a browser cannot keep the secret.
+    Confidential,
+}
+
+/// The bundled provider's confidential demo client (its secret is public, in this repository).
+pub const BUNDLED_CONFIDENTIAL_CLIENT: &str = "flow-lab-confidential";
+/// The bundled confidential demo client's secret, deliberately not secret.
+pub const BUNDLED_CONFIDENTIAL_SECRET: &str = "demo-secret-not-secret-in-a-browser";
+
 /// Where the app talks to and as whom. Never holds a secret.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
@@ -14,6 +30,8 @@ pub struct ProviderSettings {
     pub scope: String,
     /// Base URL of the demo resource API (`/api/profile`, `/api/files`).
     pub api_base: String,
+    /// Public client with PKCE, or the confidential teaching variant.
+    pub client_type: ClientType,
 }
 
 impl Default for ProviderSettings {
@@ -23,6 +41,7 @@ impl Default for ProviderSettings {
             client_id: "flow-lab".to_owned(),
             scope: "openid profile read:profile read:files".to_owned(),
             api_base: "http://127.0.0.1:9001".to_owned(),
+            client_type: ClientType::Public,
         }
     }
 }
@@ -35,7 +54,18 @@ impl ProviderSettings {
             client_id: self.client_id.trim().to_owned(),
             scope: self.scope.split_whitespace().collect::<Vec<_>>().join(" "),
             api_base: self.api_base.trim().trim_end_matches('/').to_owned(),
+            client_type: self.client_type,
         }
+    }
+
+    /// Whether the login uses PKCE (always, except in the confidential teaching variant).
+    pub fn uses_pkce(&self) -> bool {
+        self.client_type == ClientType::Public
+    }
+
+    /// The secret to pre-fill when redeeming as the bundled confidential demo client.
+    pub fn known_demo_secret(client_id: &str) -> Option<&'static str> {
+        (client_id == BUNDLED_CONFIDENTIAL_CLIENT).then_some(BUNDLED_CONFIDENTIAL_SECRET)
     }
 
     /// Whether OpenID Connect was asked for.
@@ -84,11 +114,23 @@ mod tests {
             client_id: " flow-lab".into(),
             scope: " openid   read:profile ".into(),
             api_base: "http://127.0.0.1:9001/".into(),
+            client_type: ClientType::Confidential,
         };
         let s = typed.normalized();
         assert_eq!(s.issuer, "http://127.0.0.1:9000");
         assert_eq!(s.scope, "openid read:profile");
         assert_eq!(s.api_base, "http://127.0.0.1:9001");
+        assert!(!s.uses_pkce());
+    }
+
+    #[test]
+    fn settings_json_never_holds_a_secret() {
+        let s = ProviderSettings {
+            client_type: ClientType::Confidential,
+            client_id: BUNDLED_CONFIDENTIAL_CLIENT.into(),
+            ..ProviderSettings::default()
+        };
+        assert!(!s.to_json().contains(BUNDLED_CONFIDENTIAL_SECRET));
     }
 
     #[test]
@@ -98,6 +140,7 @@ mod tests {
             client_id: " ".into(),
             scope: String::new(),
             api_base: String::new(),
+            client_type: ClientType::Public,
         };
         assert_eq!(s.problems().len(), 3);
     }

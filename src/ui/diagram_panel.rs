@@ -1,5 +1,6 @@
 //! The diagram with its replay controls, the live announcement and the inspector.
 
+use super::export_bar::ExportBar;
 use super::inspector::Inspector;
 use super::session::Lab;
 use crate::browser::viewport;
@@ -17,7 +18,12 @@ pub fn DiagramPanel(
     lab: RwSignal<Lab>,
 ) -> impl IntoView {
     let timeline = Signal::derive(move || lab.with(|l| l.timeline.clone()));
-    diagram_with_controls(timeline)
+    view! {
+        <section class="panel diagram-panel" aria-labelledby="diagram-title">
+            <h2 id="diagram-title">"Sequence diagram of this run"</h2>
+            {diagram_with_controls(timeline)}
+        </section>
+    }
 }
 
 /// The same panel for any timeline (the live run or an explain-mode script).
@@ -74,8 +80,6 @@ pub fn diagram_with_controls(timeline: Signal<Timeline>) -> impl IntoView {
         })
     };
     view! {
-        <section class="panel diagram-panel" aria-labelledby="diagram-title">
-            <h2 id="diagram-title">"Sequence diagram"</h2>
             <div class="legend" aria-hidden="true">
                 <span class="key front">"- - front channel: the address bar (URL, history, logs, Referer)"</span>
                 <span class="key back">"—— back channel: a fetch from this page (body inside TLS)"</span>
@@ -125,7 +129,7 @@ pub fn diagram_with_controls(timeline: Signal<Timeline>) -> impl IntoView {
             {move || timeline.with(|t| t.is_empty()).then(|| view! {
                 <p class="empty">"Nothing yet. Press Log in to start a run, or open Explain mode."</p>
             })}
+            <ExportBar timeline=timeline />
             <Inspector timeline=timeline selected=selected />
-        </section>
     }
 }

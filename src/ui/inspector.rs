@@ -65,6 +65,9 @@ fn step_details(index: usize, step: Step, selected: RwSignal<Option<usize>>) -> 
             <p class=format!("status {}", step.status.css())><bdi>{status}</bdi></p>
             <p class="exposure">{channel_exposure(step.channel)}</p>
             <p class="note">{step.note.clone()}</p>
+            {step.difference.clone().map(|d| view! {
+                <p class="difference">"Differs from the PKCE run: " {d}</p>
+            })}
             {step.callout.clone().map(|c| view! { <p class="callout">"⚠ " {c}</p> })}
             {step.deviations.iter().map(|d| view! {
                 <p class="deviation">"Provider deviation: " {d.clone()}</p>

@@ -2,8 +2,11 @@
 
 mod api;
 mod diagram_panel;
+pub mod explain_panel;
+mod export_bar;
 mod inspector;
 mod problem;
+mod secret_prompt;
 pub mod session;
 mod settings;
 mod timeline_list;
@@ -18,6 +21,7 @@ pub fn App() -> impl IntoView {
     let lab = RwSignal::new(Lab::restore());
     session::resume_after_load(lab);
     let phase = move || lab.with(|l| l.phase.css());
+    let explain = RwSignal::new(false);
     view! {
         <header class="masthead">
             <h1>"OAuth Flow Lab"</h1>
@@ -31,13 +35,26 @@ pub fn App() -> impl IntoView {
                 <section class="left">
                     <settings::SettingsPanel lab=lab />
                     <Controls lab=lab />
+                    <secret_prompt::SecretPrompt lab=lab />
                     <problem::ProblemBanner lab=lab />
                     <tokens::TokenPanel lab=lab />
                     <api::ApiPanel lab=lab />
                 </section>
                 <section class="right">
-                    <diagram_panel::DiagramPanel lab=lab />
-                    <timeline_list::TimelineList lab=lab />
+                    <div class="tabs" role="tablist" aria-label="View">
+                        <button id="tab-live" role="tab" aria-selected=move || (!explain.get()).to_string()
+                            on:click=move |_| explain.set(false)>"Live run"</button>
+                        <button id="tab-explain" role="tab" aria-selected=move || explain.get().to_string()
+                            on:click=move |_| explain.set(true)>"Explain mode (no provider)"</button>
+                    </div>
+                    <Show when=move || !explain.get() fallback=|| view! {
+                        <section class="panel diagram-panel" aria-label="Explain mode">
+                            <explain_panel::ExplainPanel />
+                        </section>
+                    }>
+                        <diagram_panel::DiagramPanel lab=lab />
+                        <timeline_list::TimelineList lab=lab />
+                    </Show>
                 </section>
             </div>
         </main>
@@ -85,6 +102,7 @@ fn status_line(phase: &Phase) -> &'static str {
         Phase::Exchanging => "Exchanging the code for tokens…",
         Phase::LoggedIn => "Logged in: tokens are in memory.",
         Phase::CallingApi => "Calling the API…",
+        Phase::AwaitingSecret => "Code received: type the client secret to redeem it.",
         Phase::Failed => "Stopped: see what happened below.",
     }
 }

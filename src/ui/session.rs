@@ -5,11 +5,13 @@ use crate::browser::{clock, crypto, http, location, storage};
 use crate::flow::engine::{self, LoginEntropy, Problem, TransportError};
 use crate::flow::settings::ProviderSettings;
 use crate::flow::timeline::{Actor, Channel, Step, StepKind, Timeline};
-use crate::protocol::callback::parse_callback;
+use crate::protocol::callback::{parse_callback, AuthorizedCallback};
 use crate::protocol::discovery::{openid_configuration_url, ProviderMetadata};
+use crate::protocol::secret::ClientSecret;
 use crate::protocol::token::{HttpResponse, TokenRequest, TokenSet};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use std::sync::{Arc, Mutex};
 
 /// What the app is doing right now.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -26,6 +28,8 @@ pub enum Phase {
     LoggedIn,
     /// A resource call in flight.
     CallingApi,
+    /// PKCE off: the code is held in memory until the user types the client secret.
+    AwaitingSecret,
     /// The last action failed; the problem banner says why.
     Failed,
 }
@@ -40,6 +44,7 @@ impl Phase {
             Phase::Exchanging => "exchanging",
             Phase::LoggedIn => "logged-in",
             Phase::CallingApi => "calling-api",
+            Phase::AwaitingSecret => "awaiting-secret",
             Phase::Failed => "failed",
         }
     }
@@ -62,8 +67,12 @@ pub struct ApiAnswer {
     pub body: String,
 }
 
-/// Everything the page shows, in one signal.
+/// A checked code waiting for the confidential variant's secret (memory only).
 #[derive(Clone, Debug)]
+pub struct HeldCode(Arc<Mutex<Option<AuthorizedCallback>>>);
+
+/// Everything the page shows, in one signal.
+#[derive(Debug)]
 pub struct Lab {
     /// What the user typed (non-secret).
     pub settings: ProviderSettings,
@@ -83,6 +92,10 @@ pub struct Lab {
     pub phase: Phase,
     /// Last API answer.
     pub api_answer: Option<ApiAnswer>,
+    /// PKCE off: the checked code, waiting for the secret.
+    pub held_code: Option<HeldCode>,
+    /// PKCE off with the bundled demo client: its (public) secret, to pre-fill.
+    pub demo_secret: Option<&'static str>,
 }
 
 impl Lab {
@@ -98,6 +111,8 @@ impl Lab {
             notice: None,
             phase: Phase::Idle,
             api_answer: None,
+            held_code: None,
+            demo_secret: None,
         }
     }
 
@@ -150,16 +165,57 @@ pub fn resume_after_load(lab: RwSignal<Lab>) {
         Ok(authorized) => authorized,
         Err(problem) => return finish_with_problem(lab, timeline, problem),
     };
-    let call = match engine::token_request_started(&mut timeline, authorized, now) {
-        Ok(call) => call,
-        Err(problem) => return finish_with_problem(lab, timeline, problem),
+    lab.update(|l| l.timeline = timeline);
+    if authorized.pending.verifier.is_none() {
+        // PKCE off: the secret was never stored, so the user supplies it again to redeem.
+        let demo = ProviderSettings::known_demo_secret(&authorized.pending.client_id);
+        lab.update(|l| {
+            l.phase = Phase::AwaitingSecret;
+            l.held_code = Some(HeldCode(Arc::new(Mutex::new(Some(authorized)))));
+            l.demo_secret = demo;
+        });
+        storage::save_timeline(&lab.with_untracked(|l| l.timeline.clone()));
+        clock::mark("oauth-flow-lab:ready");
+        return;
+    }
+    redeem(lab, authorized, None);
+    clock::mark("oauth-flow-lab:ready");
+}
+
+/// Redeems the confidential variant's held code with the secret the user typed.
+pub fn redeem_with_secret(lab: RwSignal<Lab>, secret: String) {
+    let held = lab.with_untracked(|l| l.held_code.clone());
+    let Some(authorized) = held.and_then(|h| h.0.lock().ok().and_then(|mut c| c.take())) else {
+        return;
     };
     lab.update(|l| {
-        l.timeline = timeline;
-        l.phase = Phase::Exchanging;
+        l.held_code = None;
+        l.demo_secret = None;
     });
+    redeem(lab, authorized, Some(ClientSecret::new(secret)));
+}
+
+/// Builds the token request, sends it on the back channel and records the answer.
+fn redeem(lab: RwSignal<Lab>, authorized: AuthorizedCallback, secret: Option<ClientSecret>) {
+    let mut call = None;
+    lab.update(|l| {
+        match engine::token_request_started(
+            &mut l.timeline,
+            authorized,
+            secret.as_ref(),
+            clock::now_ms(),
+        ) {
+            Ok(c) => {
+                call = Some(c);
+                l.phase = Phase::Exchanging;
+            }
+            Err(problem) => l.fail(problem),
+        }
+    });
+    // The secret is dropped here: it lives only as long as building the request.
+    drop(secret);
+    let Some(call) = call else { return };
     storage::save_timeline(&lab.with_untracked(|l| l.timeline.clone()));
-    clock::mark("oauth-flow-lab:ready");
     spawn_local(async move {
         let outcome = http::fetch(http::FetchRequest {
             method: "POST",
@@ -266,6 +322,8 @@ pub fn login(lab: RwSignal<Lab>) {
         l.problem = None;
         l.notice = None;
         l.api_answer = None;
+        l.held_code = None;
+        l.demo_secret = None;
         l.phase = Phase::Discovering;
     });
     spawn_local(async move {

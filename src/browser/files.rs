@@ -1,0 +1,47 @@
+//! Getting things out of the page: the drawn SVG's markup, the clipboard, a download.
+
+use wasm_bindgen::JsCast;
+
+/// The markup of the element with `id` (the live SVG diagram), serialised as XML.
+pub fn element_markup(id: &str) -> Option<String> {
+    let element = web_sys::window()?.document()?.get_element_by_id(id)?;
+    web_sys::XmlSerializer::new()
+        .ok()?
+        .serialize_to_string(&element)
+        .ok()
+}
+
+/// Copies text to the clipboard; the browser may refuse without a user gesture.
+pub async fn copy(text: &str) -> Result<(), String> {
+    let clipboard = web_sys::window()
+        .ok_or("no window")?
+        .navigator()
+        .clipboard();
+    wasm_bindgen_futures::JsFuture::from(clipboard.write_text(text))
+        .await
+        .map(|_| ())
+        .map_err(|_| "The browser refused clipboard access; select the text and copy it.".into())
+}
+
+/// Offers `text` as a file download named `filename`.
+pub fn download(filename: &str, mime: &str, text: &str) -> Result<(), String> {
+    let fail = |_| "The browser refused the download.".to_owned();
+    let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(text));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type(mime);
+    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options).map_err(fail)?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(fail)?;
+    let document = web_sys::window()
+        .and_then(|w| w.document())
+        .ok_or("no document")?;
+    let anchor: web_sys::HtmlAnchorElement = document
+        .create_element("a")
+        .map_err(fail)?
+        .dyn_into()
+        .map_err(|_| "no anchor".to_owned())?;
+    anchor.set_href(&url);
+    anchor.set_download(filename);
+    anchor.click();
+    let _ = web_sys::Url::revoke_object_url(&url);
+    Ok(())
+}

@@ -1,0 +1,301 @@
+//! PURE exporters of a timeline: Mermaid `sequenceDiagram`, HAR 1.2, and the standalone SVG
+//! wrapper. They read only the timeline (and the drawn SVG), whose secrets are already masked.
+
+use crate::flow::timeline::{Actor, Channel, Step, StepStatus, Timeline};
+use crate::protocol::uri::parse_query;
+use serde_json::{json, Value};
+
+/// The diagram's stylesheet, embedded in exported SVGs.
+const DIAGRAM_CSS: &str = include_str!("../../style/diagram.css");
+
+/// Light-theme colours for the exported SVG (print and files always use the light theme).
+const LIGHT_THEME: &str = "svg.diagram { --bg: #f6f7f9; --panel: #ffffff; --ink: #1b1f24; \
+    --muted: #5b6470; --line: #d8dde3; --accent: #1f4e79; --front: #8a5a00; --front-bg: #fff4dc; \
+    --back: #0b5e3c; --back-bg: #e2f5ea; --local: #4b5563; --local-bg: #eef0f3; \
+    --fail: #b42318; --fail-bg: #fde8e6; --ok: #0b7a43; \
+    --font: system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif; \
+    --mono: ui-monospace, Menlo, Consolas, monospace; }";
+
+/// The note every export carries about secrets.
+pub const SECRETS_NOTE: &str =
+    "Secrets (code, state, verifier, tokens) are masked; revealed values are never exported.";
+
+fn participant(actor: Actor) -> &'static str {
+    match actor {
+        Actor::User => "U",
+        Actor::Browser => "B",
+        Actor::ClientApp => "C",
+        Actor::AuthorizationServer => "AS",
+        Actor::ResourceServer => "RS",
+    }
+}
+
+/// Makes untrusted text safe for one Mermaid message: one line, no statement separators.
+fn mermaid_text(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            ';' => ',',
+            '#' => '№',
+            '\n' | '\r' | '\t' => ' ',
+            c if c.is_control() => ' ',
+            c => c,
+        })
+        .collect::<String>()
+        .trim()
+        .to_owned()
+}
+
+/// The run as Mermaid `sequenceDiagram` text: dashed arrows for the front channel, solid for
+/// the back channel, notes for local work, crosses for failed steps.
+pub fn to_mermaid(timeline: &Timeline) -> String {
+    let mut out = String::from("sequenceDiagram\n    autonumber\n");
+    for actor in Actor::ALL {
+        out.push_str(&format!(
+            "    participant {} as {}\n",
+            participant(actor),
+            actor.label()
+        ));
+    }
+    out.push_str(&format!("    %% {SECRETS_NOTE}\n"));
+    for step in timeline.steps() {
+        let mut label = mermaid_text(&step.label);
+        if let StepStatus::Failed { reason } = &step.status {
+            label = format!("{label} ✕ {}", mermaid_text(reason));
+        }
+        if step.from == step.to || step.channel == Channel::Local {
+            out.push_str(&format!(
+                "    Note over {}: {label}\n",
+                participant(step.from)
+            ));
+            continue;
+        }
+        let arrow = match (step.channel, step.is_failed()) {
+            (Channel::Front, false) => "-->>",
+            (Channel::Front, true) => "--x",
+            (_, false) => "->>",
+            (_, true) => "-x",
+        };
+        out.push_str(&format!(
+            "    {}{arrow}{}: {label}\n",
+            participant(step.from),
+            participant(step.to)
+        ));
+    }
+    out
+}
+
+/// ISO 8601 UTC time for epoch milliseconds (HAR's `startedDateTime`), without a date crate.
+pub fn iso8601(epoch_ms: u64) -> String {
+    let secs = epoch_ms / 1000;
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    // Howard Hinnant's civil-from-days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60,
+        epoch_ms % 1000
+    )
+}
+
+fn name_values(pairs: &[(String, String)]) -> Value {
+    Value::Array(
+        pairs
+            .iter()
+            .map(|(name, value)| json!({ "name": name, "value": value }))
+            .collect(),
+    )
+}
+
+fn har_entry(step: &Step) -> Option<Value> {
+    let x = step.exchange.as_ref()?;
+    let navigation = x.method == "NAVIGATE";
+    let query = x
+        .url
+        .split_once('?')
+        .map(|(_, q)| parse_query(q))
+        .unwrap_or_default();
+    let content_type = |headers: &[(String, String)]| {
+        headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let mut request = json!({
+        "method": if navigation { "GET" } else { x.method.as_str() },
+        "url": x.url,
+        "httpVersion": "HTTP/1.1",
+        "headers": name_values(&x.request_headers),
+        "queryString": name_values(&query),
+        "cookies": [],
+        "headersSize": -1,
+        "bodySize": x.request_body.as_ref().map_or(0, |b| b.len() as i64),
+    });
+    if let Some(body) = &x.request_body {
+        request["postData"] = json!({
+            "mimeType": content_type(&x.request_headers),
+            "text": body,
+        });
+    }
+    let body = x.response_body.clone().unwrap_or_default();
+    let time = step.duration_ms.unwrap_or(0.0);
+    Some(json!({
+        "startedDateTime": iso8601(step.started_at_ms),
+        "time": time,
+        "request": request,
+        "response": {
+            "status": x.status.unwrap_or(0),
+            "statusText": "",
+            "httpVersion": "HTTP/1.1",
+            "headers": name_values(&x.response_headers),
+            "cookies": [],
+            "content": {
+                "size": body.len(),
+                "mimeType": content_type(&x.response_headers),
+                "text": body,
+            },
+            "redirectURL": "",
+            "headersSize": -1,
+            "bodySize": -1,
+        },
+        "cache": {},
+        "timings": { "send": 0, "wait": time, "receive": 0 },
+        "comment": format!(
+            "{} ({}{})",
+            step.label,
+            step.channel.label(),
+            if navigation { ", address-bar navigation" } else { "" }
+        ),
+    }))
+}
+
+/// The run's HTTP exchanges as a HAR 1.2 log, secrets masked.
+pub fn to_har(timeline: &Timeline) -> String {
+    let entries: Vec<Value> = timeline.steps().iter().filter_map(har_entry).collect();
+    let har = json!({
+        "log": {
+            "version": "1.2",
+            "creator": { "name": "OAuth Flow Lab", "version": env!("CARGO_PKG_VERSION") },
+            "comment": SECRETS_NOTE,
+            "pages": [],
+            "entries": entries,
+        }
+    });
+    serde_json::to_string_pretty(&har).unwrap_or_default()
+}
+
+/// Turns the drawn SVG's markup into a standalone file: namespace, light theme and the
+/// diagram's stylesheet embedded, and a comment about masking.
+pub fn standalone_svg(markup: &str) -> String {
+    let Some(open_end) = markup.find('>') else {
+        return String::new();
+    };
+    let (open, rest) = markup.split_at(open_end);
+    let open = if open.contains("xmlns=") {
+        open.to_owned()
+    } else {
+        open.replacen("<svg", "<svg xmlns=\"http://www.w3.org/2000/svg\"", 1)
+    };
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!-- OAuth Flow Lab. {SECRETS_NOTE} -->\n\
+         {open}><style>{LIGHT_THEME}\n{}</style>{}",
+        DIAGRAM_CSS.replace("]]>", ""),
+        &rest[1..]
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flow::explain::{script, Variant};
+    use crate::flow::timeline::{HttpExchange, Param, StepKind};
+
+    fn live_like() -> Timeline {
+        let mut timeline = script(Variant::PkcePublic);
+        let mut failed = Step::new(
+            StepKind::TokenRequest,
+            Actor::ClientApp,
+            Actor::AuthorizationServer,
+            Channel::Back,
+            "Exchange; the code #1",
+            1_764_000_000_000,
+        )
+        .with_params(vec![Param::secret(
+            "code",
+            "Splx…IA (22)".into(),
+            "SplxlOBeZQQYbYS6WxSbIA",
+        )])
+        .with_exchange(HttpExchange {
+            method: "POST".into(),
+            url: "http://127.0.0.1:9000/token".into(),
+            request_headers: vec![(
+                "Content-Type".into(),
+                "application/x-www-form-urlencoded".into(),
+            )],
+            request_body: Some("grant_type=authorization_code&code=Splx…IA (22)".into()),
+            status: Some(400),
+            response_headers: vec![("Content-Type".into(), "application/json".into())],
+            response_body: Some("{\"error\":\"invalid_grant\"}".into()),
+        });
+        failed.status = StepStatus::Failed {
+            reason: "invalid_grant\nretry; later".into(),
+        };
+        timeline.push(failed);
+        timeline
+    }
+
+    #[test]
+    fn mermaid_draws_front_dashed_back_solid_local_as_notes_and_failures_crossed() {
+        let text = to_mermaid(&live_like());
+        assert!(text.starts_with("sequenceDiagram\n"));
+        assert!(text.contains("C-->>AS: Send the browser"), "{text}");
+        assert!(text.contains("C->>AS: Exchange the code"), "{text}");
+        assert!(text.contains("Note over C: Generate a random code_verifier"));
+        assert!(
+            text.contains("C-xAS: Exchange, the code №1 ✕ invalid_grant retry, later"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn har_has_one_entry_per_exchange_and_no_secret_values() {
+        let har: Value = serde_json::from_str(&to_har(&live_like())).expect("valid JSON");
+        let entries = har["log"]["entries"].as_array().expect("entries");
+        assert_eq!(har["log"]["version"], "1.2");
+        let post = entries.last().expect("the token request");
+        assert_eq!(post["request"]["method"], "POST");
+        assert_eq!(post["response"]["status"], 400);
+        assert_eq!(post["startedDateTime"], "2025-11-24T16:00:00.000Z");
+        let text = to_har(&live_like());
+        assert!(
+            !text.contains("SplxlOBeZQQYbYS6WxSbIA"),
+            "secret leaked into the HAR"
+        );
+    }
+
+    #[test]
+    fn standalone_svg_embeds_styles_and_namespace() {
+        let svg = standalone_svg("<svg class=\"diagram\" viewBox=\"0 0 10 10\"><g></g></svg>");
+        assert!(svg.contains("xmlns=\"http://www.w3.org/2000/svg\""));
+        assert!(svg.contains("<style>svg.diagram { --bg"));
+        assert!(svg.contains(".diagram .arrow"));
+        assert!(svg.ends_with("<g></g></svg>"));
+    }
+
+    #[test]
+    fn iso8601_matches_known_instants() {
+        assert_eq!(iso8601(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(iso8601(951_782_400_123), "2000-02-29T00:00:00.123Z");
+    }
+}

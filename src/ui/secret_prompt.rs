@@ -1,0 +1,55 @@
+//! PKCE off: ask for the client secret at redeem time, because a browser has nowhere safe to
+//! keep it across the redirect. The value is used once and dropped; it is never stored.
+
+use super::session::{self, Lab, Phase};
+use leptos::prelude::*;
+
+/// The prompt shown while a confidential-variant code waits for its secret.
+#[component]
+pub fn SecretPrompt(
+    /// The app state.
+    lab: RwSignal<Lab>,
+) -> impl IntoView {
+    let secret = RwSignal::new(String::new());
+    let acknowledged = RwSignal::new(false);
+    let waiting = move || lab.with(|l| l.phase == Phase::AwaitingSecret);
+    Effect::new(move |_| {
+        if let Some(demo) = lab.with(|l| l.demo_secret) {
+            secret.set(demo.to_owned());
+        }
+    });
+    view! {
+        <Show when=waiting>
+            <section id="secret-prompt" class="panel secret-prompt" aria-labelledby="secret-title">
+                <h2 id="secret-title">"Client secret needed (PKCE off)"</h2>
+                <p>
+                    "This login ran as a confidential client: no code_verifier, so the code can "
+                    "only be redeemed with the client secret. It was not stored anywhere while you "
+                    "were at the provider — a browser has no safe place for it."
+                </p>
+                <p class="callout">
+                    "Anything a browser holds, every visitor can read: a secret shipped in a web "
+                    "page is not a secret. The bundled demo client's secret is printed in this "
+                    "repository on purpose."
+                </p>
+                <label for="client-secret">"Client secret"</label>
+                <input id="client-secret" type="password" autocomplete="off"
+                    prop:value=move || secret.get()
+                    on:input:target=move |ev| secret.set(ev.target().value()) />
+                <label class="ack">
+                    <input id="secret-ack" type="checkbox" bind:checked=acknowledged />
+                    " I understand this secret is exposed to this page and is used once, never stored."
+                </label>
+                <button id="redeem" class="primary"
+                    disabled=move || !acknowledged.get() || secret.with(|s| s.trim().is_empty())
+                    on:click=move |_| {
+                        let value = secret.get_untracked();
+                        secret.set(String::new());
+                        session::redeem_with_secret(lab, value);
+                    }>
+                    "Redeem the code with the secret"
+                </button>
+            </section>
+        </Show>
+    }
+}

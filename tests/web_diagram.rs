@@ -1,0 +1,155 @@
+//! In-browser tests of the diagram panel (explain mode needs no provider): the inspector masks
+//! secrets until revealed, reduced motion removes movement, the keyboard steps the replay.
+#![cfg(target_arch = "wasm32")]
+
+use oauth_flow_lab::ui::explain_panel::ExplainPanel;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+use web_sys::{Element, HtmlElement, KeyboardEvent, KeyboardEventInit};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn mount() -> (Element, impl Drop) {
+    let document = web_sys::window().unwrap().document().unwrap();
+    let host = document.create_element("div").unwrap();
+    document.body().unwrap().append_child(&host).unwrap();
+    let handle = leptos::mount::mount_to(host.clone().unchecked_into(), ExplainPanel);
+    (host.clone(), Unmount(Some(handle), host))
+}
+
+/// Unmounts the view and removes its host, so tests do not see each other's DOM.
+struct Unmount<T>(Option<T>, Element);
+
+impl<T> Drop for Unmount<T> {
+    fn drop(&mut self) {
+        drop(self.0.take());
+        self.1.remove();
+    }
+}
+
+fn click(host: &Element, css: &str) {
+    host.query_selector(css)
+        .unwrap()
+        .unwrap_or_else(|| panic!("no {css}"))
+        .dispatch_event(&web_sys::MouseEvent::new("click").unwrap())
+        .unwrap();
+}
+
+fn text(host: &Element, css: &str) -> String {
+    host.query_selector(css)
+        .unwrap()
+        .map(|e| e.text_content().unwrap_or_default())
+        .unwrap_or_default()
+}
+
+async fn settle() {
+    leptos::task::tick().await;
+}
+
+#[wasm_bindgen_test]
+async fn x08_inspector_masks_secrets_until_reveal() {
+    let (host, _guard) = mount();
+    settle().await;
+    host.query_selector("#diagram g.row[data-kind=GenerateVerifier]")
+        .unwrap()
+        .expect("verifier row")
+        .unchecked_into::<web_sys::SvgElement>()
+        .dispatch_event(&web_sys::MouseEvent::new("click").unwrap())
+        .unwrap();
+    settle().await;
+    let masked = text(&host, "#inspector code.value.secret");
+    assert!(masked.contains('…'), "masked: {masked}");
+    assert!(!masked.contains("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"));
+    click(&host, "#inspector button.reveal");
+    settle().await;
+    let revealed = text(&host, "#inspector code.value.secret");
+    assert_eq!(revealed, "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk");
+}
+
+#[wasm_bindgen_test]
+async fn reduced_motion_removes_the_travelling_packet() {
+    let (host, _guard) = mount();
+    settle().await;
+    let checkbox: web_sys::HtmlInputElement = host
+        .query_selector("#reduce-motion")
+        .unwrap()
+        .unwrap()
+        .unchecked_into();
+    if checkbox.checked() {
+        // The system already prefers reduced motion: switch it off to see the packet first.
+        checkbox.click();
+        settle().await;
+    }
+    assert_eq!(
+        host.query_selector_all("#diagram .packet")
+            .unwrap()
+            .length(),
+        1
+    );
+    checkbox.click();
+    settle().await;
+    assert_eq!(
+        host.query_selector_all("#diagram .packet")
+            .unwrap()
+            .length(),
+        0
+    );
+    let svg = host.query_selector("#diagram").unwrap().unwrap();
+    assert!(svg.class_list().contains("reduced-motion"));
+    // Every state change still shows: stepping back still removes a row.
+    let rows = host.query_selector_all("#diagram g.row").unwrap().length();
+    click(&host, "#replay-back");
+    settle().await;
+    assert_eq!(
+        host.query_selector_all("#diagram g.row").unwrap().length(),
+        rows - 1
+    );
+}
+
+#[wasm_bindgen_test]
+async fn keyboard_arrows_and_space_step_the_replay() {
+    let (host, _guard) = mount();
+    settle().await;
+    let total = host.query_selector_all("#diagram g.row").unwrap().length();
+    let pane: HtmlElement = host
+        .query_selector(".diagram-scroll")
+        .unwrap()
+        .unwrap()
+        .unchecked_into();
+    let press = |key: &str| {
+        let init = KeyboardEventInit::new();
+        init.set_key(key);
+        init.set_bubbles(true);
+        pane.dispatch_event(
+            &KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).unwrap(),
+        )
+        .unwrap();
+    };
+    press("ArrowLeft");
+    press("ArrowLeft");
+    settle().await;
+    assert_eq!(
+        text(&host, "#replay-position"),
+        format!("{} / {total}", total - 2)
+    );
+    press("ArrowRight");
+    settle().await;
+    assert_eq!(
+        text(&host, "#replay-position"),
+        format!("{} / {total}", total - 1)
+    );
+    press(" ");
+    settle().await;
+    assert_eq!(text(&host, "#replay-play"), "❚❚ Pause", "space plays from here");
+    press(" ");
+    settle().await;
+    assert_eq!(text(&host, "#replay-play"), "▶ Play", "space again pauses");
+    // Each shown step is announced in one plain sentence.
+    press("ArrowRight");
+    settle().await;
+    assert!(
+        text(&host, "#announcer").starts_with(&format!("Step {total}: ")),
+        "{}",
+        text(&host, "#announcer")
+    );
+}
