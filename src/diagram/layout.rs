@@ -120,9 +120,9 @@ pub fn lane_role(actor: Actor) -> &'static str {
     match actor {
         Actor::User => "holds the password",
         Actor::Browser => "address bar: URLs leak",
-        Actor::ClientApp => "this page; holds the verifier",
-        Actor::AuthorizationServer => "checks password, issues tokens",
-        Actor::ResourceServer => "accepts the access token",
+        Actor::ClientApp => "holds the verifier",
+        Actor::AuthorizationServer => "issues the tokens",
+        Actor::ResourceServer => "accepts the token",
     }
 }
 

@@ -79,7 +79,7 @@ pub fn SequenceDiagram(
 
 fn lanes_view(g: &DiagramLayout) -> impl IntoView {
     let (band_left, band_right) = g.browser_band;
-    let card_width = if g.width < 600.0 { 70.0 } else { 132.0 };
+    let card_width = if g.width < 600.0 { 46.0 } else { 132.0 };
     let narrow = g.width < 600.0;
     view! {
         <g class="lanes">
@@ -114,7 +114,7 @@ fn short_name(actor: crate::flow::timeline::Actor) -> &'static str {
         Actor::User => "User",
         Actor::Browser => "Browser",
         Actor::ClientApp => "App",
-        Actor::AuthorizationServer => "Auth srv",
+        Actor::AuthorizationServer => "Auth",
         Actor::ResourceServer => "API",
     }
 }
