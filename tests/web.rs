@@ -128,3 +128,292 @@ fn redirect_uri_is_this_origin_with_a_slash() {
     let origin = web_sys::window().unwrap().location().origin().unwrap();
     assert_eq!(location::redirect_uri(), format!("{origin}/"));
 }
+
+// ---- Issue 4: hostile input and transport in the browser (checklist rows marked "web") -------
+
+use oauth_flow_lab::browser::http::{self, FetchRequest};
+use oauth_flow_lab::flow::engine::TransportError;
+use oauth_flow_lab::protocol::discovery::{parse_metadata, DiscoveryError};
+use oauth_flow_lab::protocol::token::{parse_token_response, TokenError, TokenRequest};
+use std::cell::RefCell;
+use std::rc::Rc;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+
+fn window() -> web_sys::Window {
+    web_sys::window().unwrap()
+}
+
+fn get(target: &JsValue, name: &str) -> JsValue {
+    js_sys::Reflect::get(target, &JsValue::from_str(name)).unwrap()
+}
+
+/// What the fake `fetch` saw: the URL and the init object of every call.
+type Calls = Rc<RefCell<Vec<(JsValue, JsValue)>>>;
+
+/// Replaces `window.fetch` while alive; `answer` makes each call's promise.
+struct FakeFetch {
+    original: JsValue,
+    calls: Calls,
+    _closure: Closure<dyn FnMut(JsValue, JsValue) -> js_sys::Promise>,
+}
+
+impl FakeFetch {
+    fn install(mut answer: impl FnMut() -> js_sys::Promise + 'static) -> FakeFetch {
+        let calls: Calls = Rc::default();
+        let seen = calls.clone();
+        let closure = Closure::<dyn FnMut(JsValue, JsValue) -> js_sys::Promise>::new(
+            move |input: JsValue, init: JsValue| {
+                seen.borrow_mut().push((input, init));
+                answer()
+            },
+        );
+        let original = get(&window(), "fetch");
+        js_sys::Reflect::set(&window(), &"fetch".into(), closure.as_ref()).unwrap();
+        FakeFetch {
+            original,
+            calls,
+            _closure: closure,
+        }
+    }
+
+    /// A fetch that answers `status` with `body` as `content_type`.
+    fn answering(status: u16, content_type: &'static str, body: String) -> FakeFetch {
+        FakeFetch::install(move || {
+            let init = web_sys::ResponseInit::new();
+            init.set_status(status);
+            let headers = web_sys::Headers::new().unwrap();
+            headers.set("Content-Type", content_type).unwrap();
+            init.set_headers(&headers);
+            let response =
+                web_sys::Response::new_with_opt_str_and_init(Some(&body), &init).unwrap();
+            js_sys::Promise::resolve(&JsValue::from(response))
+        })
+    }
+}
+
+impl Drop for FakeFetch {
+    fn drop(&mut self) {
+        js_sys::Reflect::set(&window(), &"fetch".into(), &self.original).unwrap();
+    }
+}
+
+fn token_post() -> FetchRequest<'static> {
+    FetchRequest {
+        method: "POST",
+        url: "https://as.example/token",
+        headers: &[
+            ("Content-Type", TokenRequest::CONTENT_TYPE),
+            ("Accept", TokenRequest::ACCEPT),
+        ],
+        body: Some("grant_type=authorization_code&code=abc"),
+    }
+}
+
+/// T-1 (fetch options), T-22, T-26, T-27: the back channel never follows a redirect, never
+/// sends cookies, sends only CORS-safelisted headers (no preflight) and can be aborted.
+#[wasm_bindgen_test]
+async fn t01_back_channel_fetch_options_no_redirect_no_cookies_safelisted_headers() {
+    let fake = FakeFetch::answering(
+        200,
+        "application/json",
+        r#"{"access_token":"at-1","token_type":"Bearer"}"#.into(),
+    );
+    let answer = http::fetch(token_post()).await.expect("an answer");
+    assert_eq!(answer.status, 200);
+    assert_eq!(answer.content_type.as_deref(), Some("application/json"));
+    let calls = fake.calls.borrow();
+    assert_eq!(calls.len(), 1);
+    let (url, init) = &calls[0];
+    assert_eq!(url.as_string().as_deref(), Some("https://as.example/token"));
+    assert_eq!(get(init, "method").as_string().as_deref(), Some("POST"));
+    assert_eq!(get(init, "redirect").as_string().as_deref(), Some("manual"));
+    assert_eq!(
+        get(init, "credentials").as_string().as_deref(),
+        Some("omit")
+    );
+    assert_eq!(get(init, "mode").as_string().as_deref(), Some("cors"));
+    let headers: web_sys::Headers = get(init, "headers").unchecked_into();
+    let mut names = Vec::new();
+    for entry in js_sys::try_iter(&headers).unwrap().unwrap() {
+        let pair: js_sys::Array = entry.unwrap().unchecked_into();
+        names.push(pair.get(0).as_string().unwrap());
+    }
+    names.sort();
+    assert_eq!(names, ["accept", "content-type"], "only safelisted headers");
+    let signal: web_sys::AbortSignal = get(init, "signal").unchecked_into();
+    assert!(!signal.aborted(), "T-27: abortable, not aborted");
+}
+
+/// T-25: a network failure (offline, DNS, reset, or CORS, T-26) is a transport error naming the
+/// origin, tried once.
+#[wasm_bindgen_test]
+async fn t25_network_failure_is_a_transport_error_and_is_not_retried() {
+    let fake = FakeFetch::install(|| {
+        js_sys::Promise::reject(&js_sys::TypeError::new("Failed to fetch").into())
+    });
+    let outcome = http::fetch(token_post()).await;
+    assert_eq!(
+        outcome,
+        Err(TransportError::Network {
+            origin: "https://as.example".into()
+        })
+    );
+    assert_eq!(fake.calls.borrow().len(), 1, "no retry");
+}
+
+/// T-24, D-13: oversized answers are read by the browser, then refused, not parsed.
+#[wasm_bindgen_test]
+async fn t24_d13_oversized_answers_are_refused() {
+    let _fake = FakeFetch::answering(200, "application/json", "x".repeat(5 * 1024 * 1024));
+    let answer = http::fetch(token_post()).await.expect("an answer");
+    assert!(matches!(
+        parse_metadata("https://as.example", &answer),
+        Err(DiscoveryError::BodyTooLarge { .. })
+    ));
+    assert!(matches!(
+        parse_token_response(&answer, "read:profile", false),
+        Err(TokenError::BodyTooLarge { .. })
+    ));
+}
+
+/// T-7: a 4xx HTML login page from the token endpoint is not an OAuth error and is not parsed.
+#[wasm_bindgen_test]
+async fn t07_html_error_page_is_an_unexpected_response() {
+    let _fake = FakeFetch::answering(
+        400,
+        "text/html; charset=utf-8",
+        "<html><form>Please log in</form></html>".into(),
+    );
+    let answer = http::fetch(token_post()).await.expect("an answer");
+    assert!(matches!(
+        parse_token_response(&answer, "read:profile", false),
+        Err(TokenError::UnexpectedResponse { status: 400, .. })
+    ));
+}
+
+/// Temporarily replaces `Storage.prototype.setItem` (both storages share it).
+struct StoragePatch(JsValue);
+
+impl StoragePatch {
+    fn set_item(replacement: &JsValue) -> StoragePatch {
+        let prototype = get(&get(&js_sys::global(), "Storage"), "prototype");
+        let original = get(&prototype, "setItem");
+        js_sys::Reflect::set(&prototype, &"setItem".into(), replacement).unwrap();
+        StoragePatch(original)
+    }
+}
+
+impl Drop for StoragePatch {
+    fn drop(&mut self) {
+        let prototype = get(&get(&js_sys::global(), "Storage"), "prototype");
+        js_sys::Reflect::set(&prototype, &"setItem".into(), &self.0).unwrap();
+    }
+}
+
+/// A-7: when sessionStorage refuses the write (quota, disabled) or silently drops it, the login
+/// does not start: without a stored state the callback could be forged.
+#[wasm_bindgen_test]
+fn a07_storage_that_refuses_or_drops_writes_stops_the_login() {
+    session().clear().unwrap();
+    let throwing = Closure::<dyn FnMut(JsValue, JsValue) -> Result<(), JsValue>>::new(
+        |_: JsValue, _: JsValue| Err(JsValue::from_str("QuotaExceededError")),
+    );
+    {
+        let _patch = StoragePatch::set_item(throwing.as_ref());
+        let refused = storage::save_pending(pending(&fresh_state(), 1_000), 1_000)
+            .expect_err("a refused write stops the login");
+        assert!(refused
+            .what_happened
+            .contains("refused to store the login state"));
+    }
+    let dropping = Closure::<dyn FnMut(JsValue, JsValue)>::new(|_: JsValue, _: JsValue| {});
+    {
+        let _patch = StoragePatch::set_item(dropping.as_ref());
+        assert!(
+            storage::save_pending(pending(&fresh_state(), 1_000), 1_000).is_err(),
+            "a silently dropped write stops the login"
+        );
+    }
+    assert!(session().get_item(storage::PENDING_KEY).unwrap().is_none());
+    // And with storage working again, it starts.
+    storage::save_pending(pending(&fresh_state(), 1_000), 1_000).unwrap();
+    session().clear().unwrap();
+}
+
+/// X-1..X-7 through the real components: an error callback answering this tab's pending login,
+/// with markup, a `javascript:` error_uri and bidi controls. Rendered as text nodes only: no
+/// element is created from it, nothing runs, and the bidi controls are escaped and isolated.
+#[wasm_bindgen_test]
+async fn x01_to_x07_hostile_callback_text_renders_as_inert_text_in_the_app() {
+    session().clear().unwrap();
+    let state = fresh_state();
+    storage::save_pending(pending(&state, oauth_flow_lab::browser::clock::now_ms()), 0).unwrap();
+    let encode = |s: &str| -> String { form_urlencoded::byte_serialize(s.as_bytes()).collect() };
+    let description = "<img src=x onerror=alert(1)>\"><script>alert(2)</script>\
+                       <svg onload=alert(3)> \u{202E}gnp.exe\u{202C} \u{200B}";
+    let path = window().location().pathname().unwrap();
+    let callback = format!(
+        "{path}?error={}&error_description={}&error_uri={}&state={}&iss={}",
+        encode("<b>x</b>"),
+        encode(description),
+        encode("javascript:alert(4)"),
+        encode(state.secret()),
+        encode("http://127.0.0.1:9000")
+    );
+    window()
+        .history()
+        .unwrap()
+        .push_state_with_url(&JsValue::NULL, "", Some(&callback))
+        .unwrap();
+    let document = window().document().unwrap();
+    let host = document.create_element("div").unwrap();
+    document.body().unwrap().append_child(&host).unwrap();
+    let handle = leptos::mount::mount_to(host.clone().unchecked_into(), oauth_flow_lab::App);
+    leptos::task::tick().await;
+    let what = host
+        .query_selector("#problem-what")
+        .unwrap()
+        .expect("the problem banner")
+        .text_content()
+        .unwrap_or_default();
+    assert!(what.contains("(\"<b>x</b>\")"), "X-3: {what}");
+    assert!(
+        what.contains(
+            "<img src=x onerror=alert(1)>\"><script>alert(2)</script><svg onload=alert(3)>"
+        ),
+        "X-1, X-2: {what}"
+    );
+    assert!(what.contains("\\u{202E}gnp.exe\\u{202C}"), "X-6: {what}");
+    assert!(
+        host.query_selector("#problem-what bdi").unwrap().is_some(),
+        "X-6: isolated"
+    );
+    for css in [
+        "img",
+        "script",
+        "b",
+        "[onerror]",
+        "[onload]",
+        "a[href^=javascript]",
+    ] {
+        assert!(
+            host.query_selector(css).unwrap().is_none(),
+            "X-1..X-4: a {css} element was created"
+        );
+    }
+    // X-7: the diagram's failed row carries the same text, as SVG text.
+    let diagram = host
+        .query_selector("#diagram g.row[data-kind=CheckCallback][data-status=failed]")
+        .unwrap()
+        .expect("X-7: the failed check in the diagram");
+    assert!(diagram
+        .query_selector("image, foreignObject, script")
+        .unwrap()
+        .is_none());
+    // C-25: the callback left the address bar before anything else.
+    assert!(!window().location().href().unwrap().contains("state="));
+    drop(handle);
+    host.remove();
+    session().clear().unwrap();
+}

@@ -140,7 +140,11 @@ async fn keyboard_arrows_and_space_step_the_replay() {
     );
     press(" ");
     settle().await;
-    assert_eq!(text(&host, "#replay-play"), "❚❚ Pause", "space plays from here");
+    assert_eq!(
+        text(&host, "#replay-play"),
+        "❚❚ Pause",
+        "space plays from here"
+    );
     press(" ");
     settle().await;
     assert_eq!(text(&host, "#replay-play"), "▶ Play", "space again pauses");

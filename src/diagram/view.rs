@@ -166,8 +166,11 @@ fn row_view(
             let packet = (animate && step.channel != Channel::Local).then(|| {
                 let start = via.unwrap_or(x1);
                 view! {
+                    // CSSOM properties, not a style attribute: the page's CSP blocks inline
+                    // style attributes (style-src-attr), but not element.style.setProperty.
                     <circle class="packet" cx=start cy=row.y r="5"
-                        style=format!("--dx:{}px;animation-duration:{travel_ms}ms", x2 - start) />
+                        style=("--dx", format!("{}px", x2 - start))
+                        style:animation-duration=format!("{travel_ms}ms") />
                 }
             });
             let chip = via.map(|v| {

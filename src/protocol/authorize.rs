@@ -1,9 +1,41 @@
 //! Building the authorization request URL (RFC 6749 §4.1.1 + RFC 7636 §4.3): the front-channel
 //! navigation that carries only public values: the challenge, never the verifier.
 
+use crate::protocol::error::sanitize_for_display;
 use crate::protocol::pkce::{CodeChallenge, S256};
 use crate::protocol::state::State;
-use crate::protocol::uri::{form_encode, HttpUrl, UriError};
+use crate::protocol::uri::{form_encode, parse_query, HttpUrl, UriError};
+
+/// Every parameter the authorization request may set. The endpoint's own query must not carry
+/// any of them: RFC 6749 §3.1 forbids sending one twice, and a provider (or a tampered metadata
+/// document) that pre-sets `response_type=token` or `code_challenge_method=plain` would change
+/// the flow or downgrade PKCE at a server that reads the first value (A-1, P-5).
+pub const REQUEST_PARAMETERS: [&str; 9] = [
+    "response_type",
+    "client_id",
+    "redirect_uri",
+    "scope",
+    "state",
+    "code_challenge",
+    "code_challenge_method",
+    "nonce",
+    "prompt",
+];
+
+/// Refuses an authorization endpoint whose query already carries one of
+/// [`REQUEST_PARAMETERS`]; other query parameters (`?tenant=x`) are kept (D-9).
+pub fn check_endpoint_query(authorization_endpoint: &str) -> Result<(), UriError> {
+    let Some((_, query)) = authorization_endpoint.split_once('?') else {
+        return Ok(());
+    };
+    match parse_query(query)
+        .into_iter()
+        .find(|(name, _)| REQUEST_PARAMETERS.contains(&name.as_str()))
+    {
+        Some((name, _)) => Err(UriError::ReservedParameter(sanitize_for_display(&name, 64))),
+        None => Ok(()),
+    }
+}
 
 /// Everything the authorization URL is made of.
 pub struct AuthorizationRequest<'a> {
@@ -57,15 +89,17 @@ impl AuthorizationRequest<'_> {
     /// fragment; an existing query on it is kept and our parameters appended (RFC 6749 §3.1).
     pub fn to_url(&self) -> Result<String, UriError> {
         HttpUrl::parse(self.authorization_endpoint)?.require_secure()?;
+        check_endpoint_query(self.authorization_endpoint)?;
         // The redirect URI is absolute, without fragment (RFC 6749 §3.1.2), and the response
         // must not travel unencrypted (RFC 9700 §2.6).
         HttpUrl::parse(self.redirect_uri)?.require_secure()?;
         let params = self.parameters();
         let pairs: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let endpoint = self.authorization_endpoint;
-        let separator = match endpoint.find('?') {
+        // Look at the query itself: a `?` inside it (`?x=1?`) does not start a new one.
+        let separator = match endpoint.split_once('?') {
             None => "?",
-            Some(_) if endpoint.ends_with('?') || endpoint.ends_with('&') => "",
+            Some((_, query)) if query.is_empty() || query.ends_with('&') => "",
             Some(_) => "&",
         };
         Ok(format!("{endpoint}{separator}{}", form_encode(&pairs)))
@@ -223,6 +257,83 @@ mod tests {
             };
             assert!(request.to_url().unwrap().starts_with(prefix), "{endpoint}");
         }
+    }
+
+    #[test]
+    fn d09_endpoint_query_carrying_our_parameters_is_refused() {
+        let state = state();
+        let challenge = challenge();
+        let mut request = AuthorizationRequest {
+            authorization_endpoint: "",
+            client_id: "c",
+            redirect_uri: "https://app.example/",
+            scope: "s",
+            state: &state,
+            code_challenge: Some(&challenge),
+            nonce: None,
+            prompt: None,
+        };
+        // Found by the discovery fuzz target: each of these went out twice.
+        for endpoint in [
+            "https://as.example/auth?response_type=token",
+            "https://as.example/auth?tenant=x&code_challenge_method=plain",
+            "https://as.example/auth?state=attacker",
+            "https://as.example/auth?redirect%5Furi=https%3A%2F%2Fevil.example",
+            "https://as.example/auth?client_id=other&",
+            "https://as.example/auth?prompt=none",
+        ] {
+            request.authorization_endpoint = endpoint;
+            assert!(
+                matches!(request.to_url(), Err(UriError::ReservedParameter(_))),
+                "{endpoint}"
+            );
+        }
+        assert_eq!(
+            check_endpoint_query("https://as.example/auth?response_type=token"),
+            Err(UriError::ReservedParameter("response_type".into()))
+        );
+        // Other parameters stay, and names that merely contain ours are not ours.
+        for endpoint in [
+            "https://as.example/auth?tenant=x",
+            "https://as.example/auth?my_state=1&scoped=2",
+            "https://as.example/auth?",
+        ] {
+            request.authorization_endpoint = endpoint;
+            let url = request.to_url().unwrap();
+            let names: Vec<String> = parse_query(url.split_once('?').unwrap().1)
+                .into_iter()
+                .map(|(k, _)| k)
+                .collect();
+            for ours in ["response_type", "state", "code_challenge_method"] {
+                assert_eq!(names.iter().filter(|n| *n == ours).count(), 1, "{url}");
+            }
+        }
+    }
+
+    #[test]
+    fn d09_query_ending_in_a_question_mark_still_gets_a_separator() {
+        // Found by the discovery fuzz target: `?x=1?` ends with `?`, which was taken for an
+        // empty query, so `response_type=code` was glued to the value of `x`.
+        let state = state();
+        let challenge = challenge();
+        let request = AuthorizationRequest {
+            authorization_endpoint: "https://as.example/auth?x=1?",
+            client_id: "c",
+            redirect_uri: "https://app.example/",
+            scope: "s",
+            state: &state,
+            code_challenge: Some(&challenge),
+            nonce: None,
+            prompt: None,
+        };
+        let url = request.to_url().unwrap();
+        assert!(
+            url.starts_with("https://as.example/auth?x=1?&response_type=code&"),
+            "{url}"
+        );
+        let params = parse_query(url.split_once('?').unwrap().1);
+        assert_eq!(params[0], ("x".to_owned(), "1?".to_owned()));
+        assert_eq!(params[1], ("response_type".to_owned(), "code".to_owned()));
     }
 
     #[test]

@@ -1002,4 +1002,34 @@ mod tests {
         );
         assert!(ok.is_ok());
     }
+
+    // proptest is a host-only dev-dependency (Cargo.toml).
+    #[cfg(not(target_arch = "wasm32"))]
+    proptest::proptest! {
+        /// P-h end to end: a code with `+ / = %` that the provider percent-encodes into the
+        /// callback URL is decoded to the original, then sent unchanged in the token request.
+        #[test]
+        fn ph_callback_code_with_plus_slash_equals_percent_round_trips(
+            code in "[A-Za-z0-9+/=%._~-]{1,64}"
+        ) {
+            let encoded: String = form_urlencoded::byte_serialize(code.as_bytes()).collect();
+            let ok = check(&format!("code={encoded}&state={STATE}"), false)
+                .expect("a well-formed callback");
+            proptest::prop_assert_eq!(ok.code.secret(), code.as_str());
+            let req = crate::protocol::token::authorization_code_request(
+                &ok.pending.token_endpoint,
+                &ok.code,
+                &ok.pending.redirect_uri,
+                &ok.pending.client_id,
+                CodeVerifier::from_random([3; 32]),
+            )
+            .unwrap();
+            let sent: Vec<String> = crate::protocol::uri::parse_query(&req.body)
+                .into_iter()
+                .filter(|(k, _)| k == "code")
+                .map(|(_, v)| v)
+                .collect();
+            proptest::prop_assert_eq!(sent, vec![code]);
+        }
+    }
 }

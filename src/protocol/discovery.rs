@@ -2,6 +2,7 @@
 //! provider supports. The `issuer` in the document must equal the configured one exactly, or a
 //! malicious document could send the login somewhere else (RFC 8414 §3.3).
 
+use crate::protocol::authorize::check_endpoint_query;
 use crate::protocol::error::{sanitize_for_display, Explain, Side};
 use crate::protocol::json::{is_json_media_type, parse_object, JsonProblem};
 use crate::protocol::token::HttpResponse;
@@ -207,6 +208,13 @@ pub fn parse_metadata(
     }
 
     let authorization_endpoint = required_endpoint(&object, "authorization_endpoint")?;
+    // D-9: its own query is kept, but must not pre-set a parameter of the request (A-1, P-5).
+    check_endpoint_query(&authorization_endpoint).map_err(|error| {
+        DiscoveryError::InvalidEndpoint {
+            name: "authorization_endpoint",
+            error,
+        }
+    })?;
     let token_endpoint = required_endpoint(&object, "token_endpoint")?;
 
     // D-11: this client only does the code flow.
@@ -688,6 +696,29 @@ mod tests {
             parse(&body).unwrap().authorization_endpoint,
             "https://as.example/authorize?tenant=x"
         );
+    }
+
+    #[test]
+    fn d09_authorization_endpoint_pre_setting_our_parameters_is_refused() {
+        for query in [
+            "response_type=token",
+            "tenant=x&code_challenge_method=plain",
+        ] {
+            let body = doc("").replace(
+                "https://as.example/authorize",
+                &format!("https://as.example/authorize?{query}"),
+            );
+            assert!(
+                matches!(
+                    parse(&body),
+                    Err(DiscoveryError::InvalidEndpoint {
+                        name: "authorization_endpoint",
+                        error: UriError::ReservedParameter(_)
+                    })
+                ),
+                "{query}"
+            );
+        }
     }
 
     #[test]

@@ -274,4 +274,48 @@ mod tests {
         assert!(err.to_string().contains("\\0"));
         assert!(!err.to_string().contains('\0'));
     }
+
+    // proptest is a host-only dev-dependency (Cargo.toml).
+    #[cfg(not(target_arch = "wasm32"))]
+    proptest::proptest! {
+        /// P-1, P-2, P-3: whatever 32 random bytes the CSPRNG gives, the verifier is 43
+        /// unreserved characters that parse back, and its S256 challenge is 43 base64url
+        /// characters (no padding) that depend only on the verifier.
+        #[test]
+        fn p01_p03_every_generated_verifier_parses_and_its_challenge_is_43_base64url_chars(
+            bytes in proptest::array::uniform32(proptest::num::u8::ANY)
+        ) {
+            let verifier = CodeVerifier::from_random(bytes);
+            proptest::prop_assert_eq!(verifier.secret().len(), 43);
+            let parsed = CodeVerifier::parse(verifier.secret()).expect("a generated verifier parses");
+            let challenge = verifier.challenge();
+            proptest::prop_assert_eq!(challenge.as_str().len(), 43);
+            proptest::prop_assert!(challenge
+                .as_str()
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+            proptest::prop_assert_eq!(challenge.method(), "S256");
+            proptest::prop_assert_eq!(parsed.challenge(), challenge);
+        }
+
+        /// P-1, P-10: every verifier a provider could accept (43..=128 characters of
+        /// `[A-Za-z0-9-._~]`) parses, and its challenge is 43 base64url characters too.
+        #[test]
+        fn p10_every_rfc7636_verifier_parses_and_hashes_to_43_chars(
+            s in "[A-Za-z0-9._~-]{43,128}"
+        ) {
+            let verifier = CodeVerifier::parse(&s).expect("an RFC 7636 verifier parses");
+            proptest::prop_assert_eq!(verifier.challenge().as_str().len(), 43);
+        }
+
+        /// P-10: anything with a character outside the unreserved set is refused.
+        #[test]
+        fn p10_any_other_character_is_refused(
+            head in "[A-Za-z0-9]{43}",
+            bad in "[^A-Za-z0-9._~-]",
+        ) {
+            let candidate = format!("{head}{bad}");
+            proptest::prop_assert!(CodeVerifier::parse(&candidate).is_err());
+        }
+    }
 }

@@ -1372,4 +1372,39 @@ mod tests {
             assert!(!e.to_string().is_empty());
         }
     }
+
+    // proptest is a host-only dev-dependency (Cargo.toml).
+    #[cfg(not(target_arch = "wasm32"))]
+    proptest::proptest! {
+        /// P-h, RFC 6749 Appendix B: a code containing `+ / = %` (or anything else) goes into
+        /// the token request form-encoded and decodes back to exactly the same code, once;
+        /// `+` is never sent raw (it would decode as a space).
+        #[test]
+        fn ph_form_encoding_round_trips_codes_with_plus_slash_equals_percent(
+            code in "[A-Za-z0-9+/=%._~ -]{1,64}"
+        ) {
+            let req = request(&code);
+            let sent: Vec<String> = parse_query(&req.body)
+                .into_iter()
+                .filter(|(k, _)| k == "code")
+                .map(|(_, v)| v)
+                .collect();
+            proptest::prop_assert_eq!(sent, vec![code.clone()]);
+            // On the wire: `/` and `=` always escaped, `+` only ever a space.
+            let wire = req
+                .body
+                .split('&')
+                .find_map(|p| p.strip_prefix("code="))
+                .unwrap_or_default();
+            proptest::prop_assert!(!wire.contains(['/', '=']), "{}", wire);
+            proptest::prop_assert_eq!(wire.contains('+'), code.contains(' '));
+        }
+
+        /// The same for any Unicode text: form encoding is lossless.
+        #[test]
+        fn ph_form_encoding_round_trips_any_text(name in "\\PC{1,16}", value in "\\PC{0,64}") {
+            let encoded = form_encode(&[(&name, &value)]);
+            proptest::prop_assert_eq!(parse_query(&encoded), vec![(name, value)]);
+        }
+    }
 }

@@ -337,6 +337,10 @@ pub enum UriError {
     InvalidPort,
     /// Plain http to a host other than this machine (D-6); holds the origin.
     InsecureEndpoint(String),
+    /// The authorization endpoint's own query already carries a parameter the authorization
+    /// request sets (e.g. `response_type`, `code_challenge_method`); holds its name, sanitized.
+    /// Sending it twice is forbidden (RFC 6749 §3.1) and could change the flow (A-1, P-5).
+    ReservedParameter(String),
 }
 
 impl std::fmt::Display for UriError {
@@ -357,6 +361,9 @@ impl std::fmt::Display for UriError {
             UriError::InvalidHost => f.write_str("URL has an invalid host"),
             UriError::InvalidPort => f.write_str("URL has an invalid port"),
             UriError::InsecureEndpoint(origin) => write!(f, "{origin} is not https"),
+            UriError::ReservedParameter(name) => {
+                write!(f, "URL already carries the parameter \"{name}\"")
+            }
         }
     }
 }
@@ -401,6 +408,12 @@ impl Explain for UriError {
                 "{origin} uses plain http on a host that is not this machine, so codes and \
                  tokens would cross the network unencrypted."
             ),
+            UriError::ReservedParameter(name) => format!(
+                "The provider's authorization endpoint already carries \"{name}\" in its \
+                 query. This app sets that parameter itself, and OAuth parameters must not be \
+                 sent twice (RFC 6749 §3.1): a second response_type or code_challenge_method \
+                 could switch the login to another flow or downgrade PKCE."
+            ),
         }
     }
 
@@ -413,6 +426,9 @@ impl Explain for UriError {
 
     fn what_to_do(&self) -> String {
         match self {
+            UriError::ReservedParameter(_) => "Remove the parameter from the provider's \
+                authorization_endpoint (in its metadata); the app adds it to every login."
+                .to_owned(),
             UriError::InsecureEndpoint(_) => "Use the provider's https address. Plain http is \
                 only allowed for a provider on this machine (localhost, 127.0.0.1, [::1])."
                 .to_owned(),

@@ -6,7 +6,7 @@
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value};
 use std::net::TcpListener;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -47,6 +47,8 @@ pub struct Lab {
     pub app: String,
     pub issuer: String,
     pub api: String,
+    /// chromedriver's base URL, for its vendor endpoints (CDP, the browser log).
+    pub driver: String,
     _services: Vec<Service>,
 }
 
@@ -76,6 +78,7 @@ impl Lab {
             .arg(root().join("provider/static.mjs"))
             .arg(&dist)
             .arg(app_port.to_string())
+            .env("LAB_CSP", header_csp(&dist))
             .stdout(quiet())
             .stderr(Stdio::inherit())
             .spawn()
@@ -111,6 +114,7 @@ impl Lab {
             app: format!("{app}/"),
             issuer: format!("http://127.0.0.1:{issuer_port}"),
             api: format!("http://127.0.0.1:{api_port}"),
+            driver: format!("http://127.0.0.1:{driver_port}"),
             _services: services,
         };
         lab.configure("openid profile read:profile read:files")
@@ -253,5 +257,590 @@ impl Lab {
         .as_str()
         .unwrap_or_default()
         .to_owned()
+    }
+}
+
+// ---- Hostile input and provider faults (checklist rows D, C, T, X, S): the page's CSP, the
+// ---- provider's fault switches, chromedriver's vendor endpoints and the storage audit.
+
+/// sessionStorage key (on each origin) where [`Lab::watch_csp_violations`] records violations.
+/// Test-only; the storage audit ignores keys starting with `e2e.`.
+pub const CSP_LOG_KEY: &str = "e2e.csp-violations";
+
+/// Registered through CDP, so it runs in every new document before any of the page's scripts and
+/// is not itself subject to the page's CSP.
+const CSP_WATCHER: &str = r#"
+document.addEventListener('securitypolicyviolation', (e) => {
+  const entry = `${e.effectiveDirective} blocked ${e.blockedURI || '(inline)'} in ${location.origin} `
+    + `at ${e.sourceFile || '?'}:${e.lineNumber} sample=${JSON.stringify(e.sample || '')}`;
+  try {
+    const list = JSON.parse(sessionStorage.getItem('e2e.csp-violations') || '[]');
+    list.push(entry);
+    sessionStorage.setItem('e2e.csp-violations', JSON.stringify(list));
+  } catch (_) { /* storage refused: the console line below still reports it */ }
+  console.error('e2e CSP violation: ' + entry);
+}, true);
+"#;
+
+/// The page's Content-Security-Policy as index.html's `<meta http-equiv>` states it, read from
+/// `dir`'s index.html: the source, or a build (which may be minified: unquoted attributes, any
+/// order) (checklist X-10).
+pub fn page_csp(dir: &Path) -> String {
+    let html = std::fs::read_to_string(dir.join("index.html")).expect("index.html is readable");
+    html.split('<')
+        .filter_map(|tag| tag.strip_prefix("meta"))
+        .map(|tag| html_attributes(&tag[..tag.find('>').unwrap_or(tag.len())]))
+        .find(|attrs| {
+            attrs.iter().any(|(name, value)| {
+                name.eq_ignore_ascii_case("http-equiv")
+                    && value.eq_ignore_ascii_case("content-security-policy")
+            })
+        })
+        .and_then(|attrs| {
+            attrs
+                .into_iter()
+                .find(|(name, _)| name.eq_ignore_ascii_case("content"))
+        })
+        .map(|(_, policy)| policy.trim().trim_end_matches(';').to_owned())
+        .expect("index.html has a Content-Security-Policy meta tag with content (checklist X-10)")
+}
+
+/// The attributes of one HTML start tag (without `<name` and `>`): `name`, `name=value`,
+/// `name="value"`, `name='value'`.
+fn html_attributes(tag: &str) -> Vec<(String, String)> {
+    let mut attrs = Vec::new();
+    let mut rest = tag;
+    loop {
+        rest = rest.trim_start_matches(|c: char| c.is_whitespace() || c == '/');
+        if rest.is_empty() {
+            return attrs;
+        }
+        let name_end = rest
+            .find(|c: char| c.is_whitespace() || c == '=' || c == '/')
+            .unwrap_or(rest.len());
+        let name = rest[..name_end].to_owned();
+        rest = rest[name_end..].trim_start();
+        let mut value = String::new();
+        if let Some(after) = rest.strip_prefix('=') {
+            let after = after.trim_start();
+            let (raw, tail) = match after.chars().next() {
+                Some(quote @ ('"' | '\'')) => {
+                    let inner = &after[1..];
+                    let end = inner.find(quote).unwrap_or(inner.len());
+                    (&inner[..end], inner.get(end + 1..).unwrap_or_default())
+                }
+                _ => {
+                    let end = after.find(char::is_whitespace).unwrap_or(after.len());
+                    (&after[..end], &after[end..])
+                }
+            };
+            value = raw
+                .replace("&#39;", "'")
+                .replace("&quot;", "\"")
+                .replace("&amp;", "&");
+            rest = tail;
+        }
+        attrs.push((name, value));
+    }
+}
+
+/// The policy the app server sends as a header: the page's policy plus `frame-ancestors 'none'`,
+/// which only works in a header (RFC 9700 §4.16, clickjacking).
+pub fn header_csp(dist: &Path) -> String {
+    format!("{}; frame-ancestors 'none'", page_csp(dist))
+}
+
+/// One HTTP/1.1 request over a plain loopback TCP connection, for control endpoints that must not
+/// go through the browser (the provider's fault switches are not reachable from the page by
+/// design; chromedriver's vendor commands). Returns the status and the body.
+pub async fn raw_http(base: &str, method: &str, path: &str, body: Option<&Value>) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let authority = base.trim_start_matches("http://");
+    let authority = authority.split('/').next().unwrap_or(authority);
+    let payload = body.map(Value::to_string).unwrap_or_default();
+    let mut request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\nAccept: application/json\r\n"
+    );
+    if body.is_some() {
+        request.push_str(&format!(
+            "Content-Type: application/json\r\nContent-Length: {}\r\n",
+            payload.len()
+        ));
+    }
+    request.push_str("\r\n");
+    request.push_str(&payload);
+    let mut stream = tokio::time::timeout(WAIT, tokio::net::TcpStream::connect(authority))
+        .await
+        .unwrap_or_else(|_| panic!("{base} did not accept a connection"))
+        .unwrap_or_else(|e| panic!("connect to {base}: {e}"));
+    stream
+        .write_all(request.as_bytes())
+        .await
+        .unwrap_or_else(|e| panic!("{method} {base}{path}: {e}"));
+    // Read until the body is complete (Content-Length, or the last chunk): chromedriver keeps
+    // the connection open despite `Connection: close`.
+    let read = async {
+        let mut raw = Vec::new();
+        let mut buf = [0u8; 16 * 1024];
+        loop {
+            if let Some(split) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
+                let head = String::from_utf8_lossy(&raw[..split]).to_ascii_lowercase();
+                let body = &raw[split + 4..];
+                let length = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length:"))
+                    .and_then(|v| v.trim().parse::<usize>().ok());
+                let complete = match length {
+                    Some(n) => body.len() >= n,
+                    None if head.contains("transfer-encoding: chunked") => {
+                        body.ends_with(b"0\r\n\r\n")
+                    }
+                    None => false,
+                };
+                if complete {
+                    return raw;
+                }
+            }
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => return raw,
+                Ok(n) => raw.extend_from_slice(&buf[..n]),
+            }
+        }
+    };
+    let raw = tokio::time::timeout(WAIT, read)
+        .await
+        .unwrap_or_else(|_| panic!("{method} {base}{path}: no answer within {WAIT:?}"));
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or(raw.len());
+    let head = String::from_utf8_lossy(&raw[..split]).to_ascii_lowercase();
+    let body = raw.get(split + 4..).unwrap_or_default();
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = if head.contains("transfer-encoding: chunked") {
+        dechunk(body)
+    } else {
+        body.to_vec()
+    };
+    (status, String::from_utf8_lossy(&body).into_owned())
+}
+
+fn dechunk(mut rest: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(line_end) = rest.windows(2).position(|w| w == b"\r\n") {
+        let size = String::from_utf8_lossy(&rest[..line_end]);
+        let size = size.split(';').next().unwrap_or_default().trim().to_owned();
+        let Ok(n) = usize::from_str_radix(&size, 16) else {
+            break;
+        };
+        let data = &rest[line_end + 2..];
+        if n == 0 || data.len() < n {
+            break;
+        }
+        out.extend_from_slice(&data[..n]);
+        rest = data[n..].strip_prefix(b"\r\n").unwrap_or(&data[n..]);
+    }
+    out
+}
+
+/// The problem banner's three sentences.
+#[derive(Debug)]
+pub struct ShownProblem {
+    /// `#problem-what`
+    pub what: String,
+    /// `#problem-side`
+    pub side: String,
+    /// `#problem-todo`
+    pub todo: String,
+}
+
+/// A chromedriver log line (`LEVEL [source-url line[:col]] message`) without its level and
+/// source location.
+fn console_message(line: &str) -> &str {
+    let rest = line.split_once(' ').map_or("", |(_, rest)| rest);
+    let mut parts = rest.splitn(3, ' ');
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(source), Some(position), Some(message))
+            if source.contains("://")
+                && position
+                    .split(':')
+                    .all(|n| n.chars().all(|c| c.is_ascii_digit())) =>
+        {
+            message
+        }
+        _ => rest,
+    }
+}
+
+/// Keys of the app's storage that are the test harness's own.
+fn is_test_key(key: &str) -> bool {
+    key.starts_with("e2e.")
+}
+
+impl Lab {
+    /// Switches provider faults on (`POST /__lab/faults` on the issuer's host, JSON body, e.g.
+    /// `{"token": "html500", "times": 1000}`) and returns the provider's fault state.
+    pub async fn set_fault(&self, fault: Value) -> Value {
+        let (status, body) = raw_http(&self.issuer, "POST", "/__lab/faults", Some(&fault)).await;
+        assert_eq!(status, 200, "the provider refused fault {fault}: {body}");
+        serde_json::from_str(&body).expect("the fault state is JSON")
+    }
+
+    /// Switches every fault off (and releases requests held by `hang`).
+    pub async fn reset_faults(&self) -> Value {
+        let (status, body) = raw_http(&self.issuer, "DELETE", "/__lab/faults", None).await;
+        assert_eq!(status, 200, "the provider refused the fault reset: {body}");
+        serde_json::from_str(&body).expect("the fault state is JSON")
+    }
+
+    /// The provider's fault state (`GET /__lab/faults`).
+    pub async fn faults(&self) -> Value {
+        let (status, body) = raw_http(&self.issuer, "GET", "/__lab/faults", None).await;
+        assert_eq!(status, 200, "fault state: {body}");
+        serde_json::from_str(&body).expect("the fault state is JSON")
+    }
+
+    /// How many `POST /token` the provider received since a token fault was switched on with
+    /// `"times": times`: counted by the server, so it includes requests whose answer the page
+    /// could not read (CORS, hang), which Resource Timing does not list.
+    pub async fn token_posts_since_fault(&self, times: u64) -> u64 {
+        let state = self.faults().await;
+        match state["token_remaining"].as_u64() {
+            Some(left) => times - left,
+            None => times, // the fault switched itself off after `times` requests
+        }
+    }
+
+    async fn session_id(&self) -> String {
+        self.client
+            .session_id()
+            .await
+            .ok()
+            .flatten()
+            .expect("a WebDriver session id")
+    }
+
+    /// Runs a Chrome DevTools Protocol command in the current window (chromedriver's
+    /// `goog/cdp/execute`) and returns its result.
+    pub async fn cdp(&self, cmd: &str, params: Value) -> Value {
+        let path = format!("/session/{}/goog/cdp/execute", self.session_id().await);
+        let request = json!({ "cmd": cmd, "params": params });
+        let (status, body) = raw_http(&self.driver, "POST", &path, Some(&request)).await;
+        assert_eq!(status, 200, "CDP {cmd}: {body}");
+        serde_json::from_str::<Value>(&body)
+            .map(|v| v["value"].clone())
+            .unwrap_or(Value::Null)
+    }
+
+    /// From now on, every document this window loads records its `securitypolicyviolation`
+    /// events in its origin's sessionStorage ([`CSP_LOG_KEY`]) and on the console. Load the
+    /// page again afterwards to watch it from its first byte.
+    pub async fn watch_csp_violations(&self) {
+        self.cdp(
+            "Page.addScriptToEvaluateOnNewDocument",
+            json!({ "source": CSP_WATCHER }),
+        )
+        .await;
+    }
+
+    /// The CSP violations recorded on the current page's origin in this tab.
+    pub async fn csp_violations(&self) -> Vec<String> {
+        let list = self
+            .js(
+                "return JSON.parse(sessionStorage.getItem(arguments[0]) || '[]');",
+                vec![json!(CSP_LOG_KEY)],
+            )
+            .await;
+        serde_json::from_value(list).unwrap_or_default()
+    }
+
+    /// The browser console since the last call, as `LEVEL message` lines (chromedriver's log,
+    /// requested by `goog:loggingPrefs` in the capabilities).
+    pub async fn browser_log(&self) -> Vec<String> {
+        let path = format!("/session/{}/se/log", self.session_id().await);
+        let (status, body) = raw_http(
+            &self.driver,
+            "POST",
+            &path,
+            Some(&json!({ "type": "browser" })),
+        )
+        .await;
+        assert_eq!(status, 200, "browser log: {body}");
+        let entries: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+        entries["value"]
+            .as_array()
+            .map(|entries| {
+                entries
+                    .iter()
+                    .map(|e| {
+                        format!(
+                            "{} {}",
+                            e["level"].as_str().unwrap_or("?"),
+                            e["message"].as_str().unwrap_or("")
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Like [`Lab::js`], but `None` instead of a panic (e.g. while the page is navigating).
+    pub async fn try_js(&self, script: &str) -> Option<Value> {
+        self.client.execute(script, vec![]).await.ok()
+    }
+
+    /// Presses Log in and goes through whatever the provider shows — its login page, its consent
+    /// page, or nothing when its session and an earlier grant already cover the request — until
+    /// the app has handled the callback. Returns the URL the callback arrived on.
+    pub async fn login_through_provider(&self, user: &str, password: &str) -> String {
+        self.wait_css("#login").await;
+        self.js("window.__e2eActed = true;", vec![]).await;
+        self.click("#login").await;
+        self.continue_at_provider(user, password).await
+    }
+
+    /// Goes on from wherever the browser is in a login (the app's page that just left, or one
+    /// of the provider's pages) until the app has handled the callback; see
+    /// [`Lab::login_through_provider`]. Returns the URL the callback arrived on.
+    pub async fn continue_at_provider(&self, user: &str, password: &str) -> String {
+        const WHERE: &str = r#"
+            if (window.__e2eActed) return 'navigating';
+            if (document.querySelector('#provider-error')) return 'provider-error';
+            if (document.querySelector('input[name=login]')) return 'login';
+            if (document.querySelector('#allow')) return 'consent';
+            const lab = document.querySelector('#lab');
+            const done = ['logged-in', 'failed', 'awaiting-secret'];
+            if (lab && done.includes(lab.dataset.phase)) return 'done';
+            return 'loading';"#;
+        let act = "window.__e2eActed = true;";
+        let deadline = Instant::now() + WAIT * 2;
+        loop {
+            assert!(
+                Instant::now() < deadline,
+                "the login did not come back to the app; at {}",
+                self.url().await
+            );
+            let here = self.try_js(WHERE).await;
+            match here.as_ref().and_then(Value::as_str).unwrap_or("loading") {
+                "login" => {
+                    self.js(act, vec![]).await;
+                    let login = self.wait_css("input[name=login]").await;
+                    login.send_keys(user).await.expect("type user");
+                    self.wait_css("input[name=password]")
+                        .await
+                        .send_keys(password)
+                        .await
+                        .expect("type password");
+                    self.click("#sign-in").await;
+                }
+                "consent" => {
+                    self.js(act, vec![]).await;
+                    self.click("#allow").await;
+                }
+                "done" => break,
+                "provider-error" => {
+                    panic!(
+                        "the provider showed an error: {}",
+                        self.text("#provider-error").await
+                    )
+                }
+                _ => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
+        }
+        self.js(
+            "return performance.getEntriesByType('navigation')[0].name;",
+            vec![],
+        )
+        .await
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+    }
+
+    /// Kinds of the failed steps, in order. The list (`#timeline`) and the SVG diagram
+    /// (`#diagram g.row`) must agree: they read the same timeline.
+    pub async fn failed_steps(&self) -> Vec<String> {
+        let kinds = |css: &str| {
+            format!("return [...document.querySelectorAll('{css}')].map(e => e.dataset.kind);")
+        };
+        let list: Vec<String> = serde_json::from_value(
+            self.js(&kinds("#timeline > li[data-status=failed]"), vec![])
+                .await,
+        )
+        .unwrap_or_default();
+        let diagram: Vec<String> = serde_json::from_value(
+            self.js(&kinds("#diagram g.row[data-status=failed]"), vec![])
+                .await,
+        )
+        .unwrap_or_default();
+        assert_eq!(list, diagram, "the list and the diagram disagree");
+        list
+    }
+
+    /// Waits for the problem banner and reads its three sentences.
+    pub async fn problem(&self) -> ShownProblem {
+        ShownProblem {
+            what: self.text("#problem-what").await,
+            side: self.text("#problem-side").await,
+            todo: self.text("#problem-todo").await,
+        }
+    }
+
+    /// The real access token, read by pressing its Reveal button (and Hide again), or `None`
+    /// when the page holds no tokens.
+    pub async fn revealed_access_token(&self) -> Option<String> {
+        if self.count("#access-token").await == 0 {
+            return None;
+        }
+        self.click("#access-token + button.reveal").await;
+        let token = self.text("#access-token").await;
+        self.click("#access-token + button.reveal").await;
+        Some(token)
+    }
+
+    /// Storage and leak audit on the app's page after a scenario (S-2, S-4, X-8, R9700-13,
+    /// BBA §8): nothing OAuth-related in localStorage (which holds only the non-secret settings)
+    /// or cookies; no pending login (verifier, state) left in sessionStorage; the address bar
+    /// clean; no token in any URL this page loaded; and no secret in storage or the browser
+    /// console. `tokens` must appear nowhere (not even in a URL); `secrets` (e.g. the code, which
+    /// rides in the callback URL by design) nowhere but in URLs.
+    pub async fn audit_storage(&self, tokens: &[String], secrets: &[String]) {
+        let snapshot = self
+            .js(
+                "return { local: Object.assign({}, localStorage), \
+                          session: Object.assign({}, sessionStorage), \
+                          cookie: document.cookie, url: location.href, \
+                          urls: performance.getEntries().map(e => e.name) };",
+                vec![],
+            )
+            .await;
+        let map = |v: &Value| -> Vec<(String, String)> {
+            v.as_object()
+                .map(|o| {
+                    o.iter()
+                        .filter(|(k, _)| !is_test_key(k))
+                        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let hidden: Vec<&String> = tokens
+            .iter()
+            .chain(secrets)
+            .filter(|s| s.len() >= 8)
+            .collect();
+        let oauth_words = [
+            "verifier",
+            "access_token",
+            "refresh_token",
+            "client_secret",
+            "id_token",
+        ];
+        // S-4: localStorage holds only non-secret settings.
+        for (key, value) in map(&snapshot["local"]) {
+            let lower = key.to_ascii_lowercase();
+            for word in ["pending", "verifier", "token", "state", "code", "secret"] {
+                assert!(!lower.contains(word), "S-4: localStorage key {key:?}");
+            }
+            for word in oauth_words {
+                assert!(
+                    !value.contains(word),
+                    "S-4: localStorage {key} mentions {word}: {value}"
+                );
+            }
+            for s in &hidden {
+                assert!(
+                    !value.contains(s.as_str()),
+                    "S-4: a secret in localStorage {key}"
+                );
+            }
+        }
+        // S-4: the page wrote no cookie. Cookies ignore ports, so the provider's own session
+        // cookies on 127.0.0.1 show up here too; they are HttpOnly, which a page cannot set.
+        assert_eq!(snapshot["cookie"], json!(""), "S-4: document.cookie");
+        let cookies = self.client.get_all_cookies().await.expect("cookies");
+        for cookie in &cookies {
+            assert_eq!(
+                cookie.http_only(),
+                Some(true),
+                "S-4: a cookie the page could have written: {cookie:?}"
+            );
+        }
+        // S-2: the callback consumed the pending login; only the non-secret timeline may stay.
+        for (key, value) in map(&snapshot["session"]) {
+            assert!(
+                !key.contains("pending"),
+                "S-2: {key} left in sessionStorage: {value}"
+            );
+            assert!(
+                !value.contains("\"verifier\":\""),
+                "S-2: a verifier in {key}"
+            );
+            for s in &hidden {
+                assert!(
+                    !value.contains(s.as_str()),
+                    "S-2/X-8: a secret in sessionStorage {key}"
+                );
+            }
+        }
+        // C-25: the address bar holds no OAuth parameter.
+        let url = snapshot["url"].as_str().unwrap_or_default().to_owned();
+        for name in [
+            "code=",
+            "state=",
+            "iss=",
+            "error=",
+            "access_token",
+            "token=",
+        ] {
+            assert!(
+                !url.contains(name),
+                "C-25: {name} left in the address bar: {url}"
+            );
+        }
+        // R9700-13 / X-9: no token in any URL this page loaded (navigations, fetches).
+        let urls: Vec<String> =
+            serde_json::from_value(snapshot["urls"].clone()).unwrap_or_default();
+        for loaded in &urls {
+            assert!(
+                !loaded.contains("access_token="),
+                "X-9: token in a URL: {loaded}"
+            );
+            for t in tokens.iter().filter(|t| t.len() >= 8) {
+                assert!(
+                    !loaded.contains(t.as_str()),
+                    "X-9: a token in a URL: {loaded}"
+                );
+            }
+        }
+        // X-8: no secret on the console. Chrome prefixes a message with the URL of the document
+        // or script it comes from, which for the callback page is the callback URL with its
+        // code: only the message itself must not carry the code; a token may appear nowhere.
+        for line in self.browser_log().await {
+            let message = console_message(&line);
+            for word in [
+                "code_verifier=",
+                "\"access_token\":\"",
+                "\"refresh_token\":\"",
+            ] {
+                assert!(!line.contains(word), "X-8: console shows {word}: {line}");
+            }
+            for t in tokens.iter().filter(|t| t.len() >= 8) {
+                assert!(
+                    !line.contains(t.as_str()),
+                    "X-8: a token on the console: {line}"
+                );
+            }
+            for s in &hidden {
+                assert!(
+                    !message.contains(s.as_str()),
+                    "X-8: a secret on the console: {line}"
+                );
+            }
+        }
     }
 }
