@@ -2,6 +2,8 @@
 
 /// Speeds offered, as multiples of real time.
 pub const SPEEDS: [f64; 5] = [0.25, 0.5, 1.0, 2.0, 4.0];
+/// How each of `SPEEDS` is labelled.
+pub const SPEED_LABELS: [&str; 5] = ["0.25×", "0.5×", "1×", "2×", "4×"];
 /// How long one step's packet travels at 1×, in milliseconds (the CSS uses the same).
 pub const STEP_MS: f64 = 700.0;
 

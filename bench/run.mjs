@@ -1,0 +1,434 @@
+// The benchmark's browser driver: talks to chromedriver's W3C HTTP API directly (no npm
+// packages), measures the app and the baseline in headless Chromium, prints a table and writes
+// JSON. scripts/bench builds both pages, starts the provider, the two static servers and
+// chromedriver on loopback, runs this, and stops them all.
+//
+//   node bench/run.mjs --driver URL --app URL --baseline URL --issuer URL --api URL \
+//        --app-dist DIR --baseline-dist DIR --loads N --logins N --out DIR
+//
+// Every wait is bounded; every browser session is deleted, pass or fail.
+import { readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { join, extname } from 'node:path';
+import os from 'node:os';
+
+const opt = {};
+for (let i = 2; i < process.argv.length; i += 2) opt[process.argv[i].replace(/^--/, '')] = process.argv[i + 1];
+for (const k of ['driver', 'app', 'baseline', 'issuer', 'api', 'app-dist', 'baseline-dist', 'out']) {
+  if (!opt[k]) { console.error(`bench/run.mjs: missing --${k}`); process.exit(2); }
+}
+const LOADS = Math.max(1, Number(opt.loads ?? 10));
+const LOGINS = Math.max(1, Number(opt.logins ?? 10));
+const WAIT_MS = 20000;
+const APP_READY = 'oauth-flow-lab:ready';
+const APP_TOKENS = 'oauth-flow-lab:tokens';
+const BASE_READY = 'baseline:ready';
+const TOKEN_URL = `${opt.issuer}/token`;
+const DISCOVERY_URL = `${opt.issuer}/.well-known/openid-configuration`;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const log = (...a) => console.error('[bench]', ...a);
+
+// ---------------------------------------------------------------- WebDriver over HTTP
+async function wd(method, path, body) {
+  const res = await fetch(`${opt.driver}${path}`, {
+    method,
+    headers: body ? { 'Content-Type': 'application/json' } : undefined,
+    body: body ? JSON.stringify(body) : undefined,
+    signal: AbortSignal.timeout(60000),
+  });
+  const json = await res.json().catch(() => ({}));
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json.value ?? json).slice(0, 300)}`);
+  return json.value;
+}
+
+const CHROME_ARGS = [
+  '--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--no-first-run', '--disable-extensions', '--window-size=1280,900',
+  '--enable-precise-memory-info', '--js-flags=--expose-gc',
+];
+
+class Session {
+  static async open() {
+    const value = await wd('POST', '/session', {
+      capabilities: {
+        alwaysMatch: {
+          browserName: 'chrome',
+          timeouts: { pageLoad: WAIT_MS, script: WAIT_MS, implicit: 0 },
+          'goog:chromeOptions': {
+            binary: process.env.CHROMIUM ?? '/usr/bin/chromium',
+            args: CHROME_ARGS,
+            perfLoggingPrefs: { enableNetwork: true, enablePage: false },
+          },
+          'goog:loggingPrefs': { performance: 'ALL' },
+        },
+      },
+    });
+    const s = new Session();
+    s.id = value.sessionId;
+    return s;
+  }
+  async close() { try { await wd('DELETE', `/session/${this.id}`); } catch (e) { log('close:', e.message); } }
+  go(url) { return wd('POST', `/session/${this.id}/url`, { url }); }
+  js(script, args = []) { return wd('POST', `/session/${this.id}/execute/sync`, { script, args }); }
+  async find(css, ms = WAIT_MS) {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      try {
+        const v = await wd('POST', `/session/${this.id}/element`, { using: 'css selector', value: css });
+        return Object.values(v)[0];
+      } catch (e) {
+        if (Date.now() > deadline) throw new Error(`waited ${ms} ms for ${css}`);
+        await sleep(50);
+      }
+    }
+  }
+  async click(css) { const el = await this.find(css); await wd('POST', `/session/${this.id}/element/${el}/click`, {}); }
+  async type(css, text) { const el = await this.find(css); await wd('POST', `/session/${this.id}/element/${el}/value`, { text }); }
+  async until(what, script, args = [], ms = WAIT_MS) {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const v = await this.js(script, args);
+      if (v) return v;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await sleep(25);
+    }
+  }
+  async perfLog() {
+    let entries;
+    try { entries = await wd('POST', `/session/${this.id}/se/log`, { type: 'performance' }); }
+    catch { entries = await wd('POST', `/session/${this.id}/log`, { type: 'performance' }); }
+    return entries.map((e) => { try { return JSON.parse(e.message).message; } catch { return null; } }).filter(Boolean);
+  }
+}
+
+async function withSession(fn) {
+  const s = await Session.open();
+  try { return await fn(s); } finally { await s.close(); }
+}
+
+// ---------------------------------------------------------------- statistics
+const median = (xs) => { const a = [...xs].sort((x, y) => x - y); const n = a.length; return n ? (n % 2 ? a[(n - 1) / 2] : (a[n / 2 - 1] + a[n / 2]) / 2) : null; };
+const summary = (xs) => {
+  const a = xs.filter((x) => typeof x === 'number' && Number.isFinite(x));
+  if (!a.length) return null;
+  const m = median(a);
+  return { n: a.length, median: m, min: Math.min(...a), max: Math.max(...a), mad: median(a.map((x) => Math.abs(x - m))), samples: a };
+};
+
+// ---------------------------------------------------------------- 1. transfer sizes (dist on disk)
+function distSizes(dir) {
+  const files = readdirSync(dir)
+    .filter((f) => ['.html', '.js', '.wasm', '.css'].includes(extname(f)))
+    .map((f) => {
+      const bytes = readFileSync(join(dir, f));
+      return { file: f, kind: extname(f).slice(1), raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length };
+    })
+    .sort((a, b) => a.kind.localeCompare(b.kind) || a.file.localeCompare(b.file));
+  const total = files.reduce((t, f) => ({ raw: t.raw + f.raw, gzip: t.gzip + f.gzip }), { raw: 0, gzip: 0 });
+  const byKind = {};
+  for (const f of files) {
+    byKind[f.kind] ??= { raw: 0, gzip: 0 };
+    byKind[f.kind].raw += f.raw;
+    byKind[f.kind].gzip += f.gzip;
+  }
+  return { files, byKind, total };
+}
+
+// ---------------------------------------------------------------- 2. cold loads
+const READ_LOAD = `
+  const nav = performance.getEntriesByType('navigation')[0];
+  const mark = performance.getEntriesByName(arguments[0])[0];
+  if (!mark) return null;
+  const res = performance.getEntriesByType('resource');
+  return {
+    ready_ms: mark.startTime,
+    dom_content_loaded_ms: nav.domContentLoadedEventEnd,
+    load_event_ms: nav.loadEventEnd,
+    requests: 1 + res.length,
+    bytes_fetched: nav.encodedBodySize + res.reduce((t, e) => t + e.encodedBodySize, 0),
+    wasm_fetched_ms: Math.max(0, ...res.filter(e => e.name.endsWith('.wasm')).map(e => e.responseEnd)),
+  };`;
+
+async function coldLoad(url, mark) {
+  return withSession(async (s) => {
+    await s.go(url);
+    return s.until(`${mark} on ${url}`, READ_LOAD, [mark]);
+  });
+}
+
+// ---------------------------------------------------------------- 3-6. login, replay, heap
+const FRAME_PROBE = `
+  window.__bench = { longtasks: [], frames: [], recording: false };
+  try {
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) window.__bench.longtasks.push({ start: e.startTime, duration: e.duration });
+    }).observe({ type: 'longtask', buffered: true });
+  } catch (e) { window.__bench.noLongtask = String(e); }
+  const tick = (t) => { if (window.__bench.recording) window.__bench.frames.push(t); requestAnimationFrame(tick); };
+  requestAnimationFrame(tick);
+  return true;`;
+
+const HEAP = `if (window.gc) window.gc(); return performance.memory ? performance.memory.usedJSHeapSize : null;`;
+
+function frameStats(frames) {
+  const gaps = [];
+  for (let i = 1; i < frames.length; i++) gaps.push(frames[i] - frames[i - 1]);
+  if (!gaps.length) return { frames: frames.length, dropped: null, longest_frame_ms: null, frame_ms: null };
+  const period = Math.min(median(gaps), 1000 / 30); // the display's frame period (60 Hz: 16.7 ms)
+  const dropped = gaps.reduce((t, g) => t + Math.max(0, Math.round(g / period) - 1), 0);
+  return { frames: frames.length, dropped, longest_frame_ms: Math.max(...gaps), frame_ms: period };
+}
+
+// Plays the diagram's replay at 4x (or the baseline's replay) and watches frames and long tasks.
+async function replay(s, isApp) {
+  await s.js(FRAME_PROBE);
+  await s.find('#replay-play', 5000);
+  if (isApp) {
+    const ok = await s.js(`
+      const sel = document.querySelector('#replay-speed');
+      if (!sel) return false;
+      sel.value = '4';
+      sel.dispatchEvent(new Event('change', { bubbles: true }));
+      return sel.value === '4';`);
+    if (!ok) throw new Error('#replay-speed has no 4x option');
+  }
+  const started = await s.js(`window.__bench.recording = true; return performance.now();`);
+  await s.click('#replay-play');
+  // Wait until the replay has started, then until it has run through every step.
+  await s.until('replay to start', `const b = document.querySelector('#replay-play');
+    return b && /pause/i.test(b.getAttribute('aria-label') || b.textContent);`, [], 5000);
+  await s.until('replay to finish', `const b = document.querySelector('#replay-play');
+    return b && !/pause/i.test(b.getAttribute('aria-label') || b.textContent);`, [], 60000);
+  const r = await s.js(`window.__bench.recording = false;
+    const start = arguments[0];
+    return { ended: performance.now(), frames: window.__bench.frames,
+             longtasks: window.__bench.longtasks.filter(e => e.start >= start),
+             longtasks_before: window.__bench.longtasks.filter(e => e.start < start),
+             position: (document.querySelector('#replay-position') || {}).textContent || null,
+             no_longtask: window.__bench.noLongtask || null };`, [started]);
+  const f = frameStats(r.frames);
+  return {
+    replay_ms: r.ended - started,
+    position: r.position,
+    longtasks: r.longtasks.length,
+    longest_task_ms: r.longtasks.reduce((m, e) => Math.max(m, e.duration), 0),
+    longtasks_before_replay: r.longtasks_before.length,
+    longest_task_before_replay_ms: r.longtasks_before.reduce((m, e) => Math.max(m, e.duration), 0),
+    observer_error: r.no_longtask,
+    ...f,
+  };
+}
+
+function countRequests(events) {
+  // Network.requestWillBeSent covers every request of the tab, across the provider round trip.
+  const sent = events.filter((e) => e.method === 'Network.requestWillBeSent').map((e) => e.params);
+  const preflight = (p) => p.type === 'Preflight' || p.request.method === 'OPTIONS';
+  return {
+    token_posts: sent.filter((p) => p.request.method === 'POST' && p.request.url === TOKEN_URL).length,
+    preflights: sent.filter(preflight).length,
+    preflight_urls: sent.filter(preflight).map((p) => p.request.url),
+    discovery_gets: sent.filter((p) => p.request.method === 'GET' && p.request.url === DISCOVERY_URL).length,
+    total: sent.length,
+  };
+}
+
+async function login() {
+  return withSession(async (s) => {
+    await s.go(opt.app);
+    await s.js(`localStorage.setItem('oauth-flow-lab.settings', arguments[0]); return true;`, [JSON.stringify({
+      issuer: opt.issuer, client_id: 'flow-lab', scope: 'openid profile read:profile read:files', api_base: opt.api,
+    })]);
+    await s.go(opt.app);
+    await s.find('#login');
+    await s.perfLog(); // drop what the two loads logged; count only the login's requests
+    await s.click('#login');
+    await s.type('input[name=login]', 'alice');
+    await s.type('input[name=password]', 'wonderland');
+    await s.click('#sign-in');
+    await s.click('#allow');
+    const phase = await s.until('phase logged-in or failed', `const m = document.querySelector('#lab');
+      const p = m && m.dataset.phase; return (p === 'logged-in' || p === 'failed') ? p : null;`);
+    if (phase !== 'logged-in') throw new Error(`login ended in phase ${phase}`);
+    const t = await s.until('the tokens mark', `
+      const tokens = performance.getEntriesByName(arguments[0])[0];
+      if (!tokens) return null;
+      const nav = performance.getEntriesByType('navigation')[0];
+      const fetches = performance.getEntriesByType('resource').filter(e => e.name === arguments[1]);
+      const ready = performance.getEntriesByName(arguments[2])[0];
+      return { callback_url_has_code: /[?&]code=/.test(nav.name), tokens_ms: tokens.startTime,
+               ready_ms: ready ? ready.startTime : null,
+               token_fetches: fetches.length,
+               token_network_ms: fetches.reduce((t, e) => t + e.duration, 0),
+               token_sent_ms: fetches.length ? fetches[0].startTime : null,
+               after_token_ms: fetches.length ? tokens.startTime - fetches[fetches.length - 1].responseEnd : null };`, [APP_TOKENS, TOKEN_URL, APP_READY]);
+    const requests = countRequests(await s.perfLog());
+    let anim;
+    try { anim = await replay(s, true); } catch (e) { anim = { error: e.message }; }
+    const heap = await s.js(HEAP);
+    return { ...t, callback_processing_ms: t.tokens_ms - t.token_network_ms, requests, replay: anim, heap_bytes: heap };
+  });
+}
+
+async function baselineFlow() {
+  return withSession(async (s) => {
+    await s.go(opt.baseline);
+    await s.until('baseline ready', `return performance.getEntriesByName(arguments[0]).length > 0;`, [BASE_READY]);
+    let anim;
+    try { anim = await replay(s, false); } catch (e) { anim = { error: e.message }; }
+    return { replay: anim, heap_bytes: await s.js(HEAP) };
+  });
+}
+
+// Proves the preflight counter sees a preflight: a POST with a non-safelisted header forces one.
+async function preflightSelfCheck() {
+  return withSession(async (s) => {
+    await s.go(opt.app);
+    await s.perfLog();
+    await wd('POST', `/session/${s.id}/execute/async`, {
+      script: `const done = arguments[arguments.length - 1];
+        fetch(arguments[0], { method: 'POST', headers: { 'X-Bench-Probe': '1' }, body: 'grant_type=x' })
+          .then(() => done(true), () => done(false));`,
+      args: [TOKEN_URL],
+    });
+    await sleep(300);
+    return countRequests(await s.perfLog()).preflights;
+  });
+}
+
+// ---------------------------------------------------------------- run
+const started = new Date();
+const result = {
+  date: started.toISOString(),
+  machine: { cpus: os.cpus().length, cpu_model: os.cpus()[0]?.model ?? '?', memory_gib: Math.round(os.totalmem() / 2 ** 30), platform: `${os.type()} ${os.release()}`, node: process.version },
+  settings: { loads: LOADS, logins: LOGINS },
+  app: { sizes: distSizes(opt['app-dist']), loads: [], logins: [] },
+  baseline: { sizes: distSizes(opt['baseline-dist']), loads: [], flows: [] },
+  errors: [],
+};
+try {
+  const version = await wd('GET', '/status');
+  result.machine.chromedriver = version?.build?.version ?? null;
+} catch { /* optional */ }
+
+// Interleaved, so a noisy moment hurts both pages alike.
+for (let i = 0; i < LOADS; i++) {
+  for (const [who, url, mark] of [['app', opt.app, APP_READY], ['baseline', opt.baseline, BASE_READY]]) {
+    try { result[who].loads.push(await coldLoad(url, mark)); }
+    catch (e) { result.errors.push(`${who} cold load ${i + 1}: ${e.message}`); log(`${who} cold load ${i + 1}:`, e.message); }
+  }
+  log(`cold load ${i + 1}/${LOADS}: app ${result.app.loads.at(-1)?.ready_ms?.toFixed(1)} ms, baseline ${result.baseline.loads.at(-1)?.ready_ms?.toFixed(1)} ms`);
+}
+for (let i = 0; i < LOGINS; i++) {
+  try { result.app.logins.push(await login()); }
+  catch (e) { result.errors.push(`login ${i + 1}: ${e.message}`); log(`login ${i + 1}:`, e.message); }
+  try { result.baseline.flows.push(await baselineFlow()); }
+  catch (e) { result.errors.push(`baseline flow ${i + 1}: ${e.message}`); log(`baseline flow ${i + 1}:`, e.message); }
+  const l = result.app.logins.at(-1);
+  log(`login ${i + 1}/${LOGINS}: callback ${l?.callback_processing_ms?.toFixed(1)} ms, token POSTs ${l?.requests?.token_posts}, preflights ${l?.requests?.preflights}, replay long tasks ${l?.replay?.longtasks}`);
+}
+try { result.preflight_self_check = await preflightSelfCheck(); }
+catch (e) { result.errors.push(`preflight self-check: ${e.message}`); }
+
+// ---------------------------------------------------------------- summaries
+const pick = (xs, f) => summary(xs.map(f));
+const replays = (xs) => xs.map((x) => x.replay).filter((r) => r && !r.error);
+result.summary = {
+  app: {
+    ready_ms: pick(result.app.loads, (l) => l.ready_ms),
+    load_event_ms: pick(result.app.loads, (l) => l.load_event_ms),
+    callback_tokens_ms: pick(result.app.logins, (l) => l.tokens_ms),
+    token_network_ms: pick(result.app.logins, (l) => l.token_network_ms),
+    callback_processing_ms: pick(result.app.logins, (l) => l.callback_processing_ms),
+    callback_ready_ms: pick(result.app.logins, (l) => l.ready_ms),
+    token_sent_ms: pick(result.app.logins, (l) => l.token_sent_ms),
+    after_token_ms: pick(result.app.logins, (l) => l.after_token_ms),
+    token_posts: pick(result.app.logins, (l) => l.requests.token_posts),
+    preflights: pick(result.app.logins, (l) => l.requests.preflights),
+    discovery_gets: pick(result.app.logins, (l) => l.requests.discovery_gets),
+    replay_ms: pick(replays(result.app.logins), (r) => r.replay_ms),
+    longtasks: pick(replays(result.app.logins), (r) => r.longtasks),
+    longest_task_ms: pick(replays(result.app.logins), (r) => r.longest_task_ms),
+    longtasks_login: pick(replays(result.app.logins), (r) => r.longtasks_before_replay),
+    longest_task_login_ms: pick(replays(result.app.logins), (r) => r.longest_task_before_replay_ms),
+    dropped_frames: pick(replays(result.app.logins), (r) => r.dropped),
+    longest_frame_ms: pick(replays(result.app.logins), (r) => r.longest_frame_ms),
+    heap_bytes: pick(result.app.logins, (l) => l.heap_bytes),
+  },
+  baseline: {
+    ready_ms: pick(result.baseline.loads, (l) => l.ready_ms),
+    load_event_ms: pick(result.baseline.loads, (l) => l.load_event_ms),
+    replay_ms: pick(replays(result.baseline.flows), (r) => r.replay_ms),
+    longtasks: pick(replays(result.baseline.flows), (r) => r.longtasks),
+    longest_task_ms: pick(replays(result.baseline.flows), (r) => r.longest_task_ms),
+    longtasks_login: pick(replays(result.baseline.flows), (r) => r.longtasks_before_replay),
+    longest_task_login_ms: pick(replays(result.baseline.flows), (r) => r.longest_task_before_replay_ms),
+    dropped_frames: pick(replays(result.baseline.flows), (r) => r.dropped),
+    longest_frame_ms: pick(replays(result.baseline.flows), (r) => r.longest_frame_ms),
+    heap_bytes: pick(result.baseline.flows, (l) => l.heap_bytes),
+  },
+};
+const replayErrors = result.app.logins.map((l) => l.replay?.error).filter(Boolean);
+if (replayErrors.length) result.errors.push(`app replay not measured (${replayErrors[0]}): long tasks are those of the login only`);
+
+// ---------------------------------------------------------------- table
+const kb = (b) => (b / 1024).toFixed(1);
+const ms = (s) => (s ? `${s.median.toFixed(1)} ms (${s.min.toFixed(1)}–${s.max.toFixed(1)})` : '—');
+const num = (s, unit = '') => (s ? `${+s.median.toFixed(1)}${unit} (${+s.min.toFixed(1)}–${+s.max.toFixed(1)})` : '—');
+const mib = (s) => (s ? `${(s.median / 2 ** 20).toFixed(2)} MiB (${(s.min / 2 ** 20).toFixed(2)}–${(s.max / 2 ** 20).toFixed(2)})` : '—');
+const ratio = (a, b) => (a && b && b.median ? `${(a.median / b.median).toFixed(2)}×` : '');
+const rows = [];
+const row = (figure, app, base = '—', r = '', goal = '') => rows.push([figure, app, base, r, goal]);
+const A = result.summary.app, B = result.summary.baseline, SA = result.app.sizes, SB = result.baseline.sizes;
+for (const kind of ['html', 'js', 'wasm', 'css']) {
+  const a = SA.byKind[kind], b = SB.byKind[kind];
+  row(`${kind} (raw / gzip -9)`, a ? `${kb(a.raw)} / ${kb(a.gzip)} KB` : '—', b ? `${kb(b.raw)} / ${kb(b.gzip)} KB` : '—',
+    a && b ? `${(a.gzip / b.gzip).toFixed(2)}×` : '');
+}
+row('total first load (raw / gzip -9)', `${kb(SA.total.raw)} / ${kb(SA.total.gzip)} KB`, `${kb(SB.total.raw)} / ${kb(SB.total.gzip)} KB`,
+  `${(SA.total.gzip / SB.total.gzip).toFixed(2)}×`, `≤ 120 KB gz: ${SA.total.gzip <= 120 * 1024 ? 'met' : 'NOT met'}`);
+row(`load → ready, median (min–max), n=${A.ready_ms?.n ?? 0}`, ms(A.ready_ms), ms(B.ready_ms), ratio(A.ready_ms, B.ready_ms), '≤ 150 ms');
+row('load event (same loads)', ms(A.load_event_ms), ms(B.load_event_ms), ratio(A.load_event_ms, B.load_event_ms));
+row(`callback page: nav start → tokens, n=${A.callback_tokens_ms?.n ?? 0}`, ms(A.callback_tokens_ms));
+row('  token request network time', ms(A.token_network_ms));
+row('  callback processing (difference)', ms(A.callback_processing_ms), '—', '', '≤ 20 ms');
+row('    of which nav start → token request sent', ms(A.token_sent_ms), ms(B.ready_ms), '', 'baseline: its load → ready');
+row('    of which token response → tokens shown', ms(A.after_token_ms));
+row('  callback page: nav start → ready mark', ms(A.callback_ready_ms));
+row('token POSTs per login', num(A.token_posts), '—', '', 'exactly 1');
+row('CORS preflights per login', num(A.preflights), '—', '', `0 (self-check saw ${result.preflight_self_check ?? '?'} for a forced one)`);
+row('discovery GETs per login', num(A.discovery_gets), '—', '', '≤ 1');
+row('replay at 4× (app) / baseline replay, duration', ms(A.replay_ms), ms(B.replay_ms));
+row('  long tasks during replay', num(A.longtasks), num(B.longtasks), '', '0 over 50 ms');
+row('  longest long task during replay', num(A.longest_task_ms, ' ms'), num(B.longest_task_ms, ' ms'));
+row('  dropped frames during replay', num(A.dropped_frames), num(B.dropped_frames));
+row('  longest frame during replay', num(A.longest_frame_ms, ' ms'), num(B.longest_frame_ms, ' ms'));
+row('long tasks before the replay (login / load)', num(A.longtasks_login), num(B.longtasks_login));
+row('  longest of those', num(A.longest_task_login_ms, ' ms'), num(B.longest_task_login_ms, ' ms'));
+row('JS heap after the flow (after gc)', mib(A.heap_bytes), mib(B.heap_bytes), ratio(A.heap_bytes, B.heap_bytes));
+
+const widths = [0, 1, 2, 3, 4].map((i) => Math.max(...[['figure', 'app', 'baseline', 'ratio', 'goal'], ...rows].map((r) => [...r[i]].length)));
+const line = (r) => r.map((c, i) => c + ' '.repeat(widths[i] - [...c].length)).join('  ').trimEnd();
+const out = [];
+out.push(`OAuth Flow Lab benchmark — ${result.date}`);
+out.push(`machine: ${result.machine.cpus} × ${result.machine.cpu_model}, ${result.machine.memory_gib} GiB, ${result.machine.platform}; chromedriver ${result.machine.chromedriver ?? '?'}`);
+out.push('');
+out.push(line(['figure', 'app', 'baseline', 'ratio', 'goal']));
+out.push(line(widths.map((w) => '-'.repeat(w))));
+for (const r of rows) out.push(line(r));
+out.push('');
+out.push('app files (raw / gzip -9):');
+for (const f of SA.files) out.push(`  ${f.file.padEnd(48)} ${String(f.raw).padStart(8)} ${String(f.gzip).padStart(8)}`);
+if (result.errors.length) { out.push(''); out.push('problems:'); for (const e of result.errors) out.push(`  - ${e}`); }
+console.log(out.join('\n'));
+
+mkdirSync(opt.out, { recursive: true });
+const stamp = result.date.replace(/[:.]/g, '-');
+const json = JSON.stringify(result, null, 2);
+writeFileSync(join(opt.out, `bench-${stamp}.json`), json);
+writeFileSync(join(opt.out, 'latest.json'), json);
+writeFileSync(join(opt.out, 'latest.txt'), out.join('\n') + '\n');
+console.log(`\nJSON: ${join(opt.out, `bench-${stamp}.json`)} (also latest.json, latest.txt)`);
+// Failing to measure is a failure of the benchmark; figures over a goal are reported, not fatal.
+const measured = result.app.loads.length && result.app.logins.length && result.baseline.loads.length;
+process.exit(measured ? 0 : 1);

@@ -1,0 +1,101 @@
+//! The size budget (issue "Performance budget"): the first load — every html, js, wasm and css
+//! file of the release build — must be at most 120 KB (122,880 bytes) gzip -9 in total.
+//! That budget is not met yet (about 232 KB), so its test is `#[ignore]`d with the reason and
+//! runs with `cargo test --test size_budget -- --ignored`; meanwhile a ratchet ceiling fails CI
+//! whenever the first load grows past where it stands now.
+//!
+//! Reads the trunk-built dist that scripts/test builds before the end-to-end tests
+//! (`trunk build --release --dist target/e2e-dist`), or the folder in `E2E_DIST`. Host only.
+#![cfg(not(target_arch = "wasm32"))]
+
+use flate2::write::GzEncoder;
+use flate2::Compression;
+use std::io::Write;
+use std::path::PathBuf;
+
+/// The budget for html + js + wasm + css, gzip -9, in bytes.
+const BUDGET_BYTES: usize = 120 * 1024;
+/// Where the first load stands now plus a little room: lower it as the size work lands.
+const RATCHET_BYTES: usize = CEILING_KB * 1024;
+/// The ratchet, in KB.
+const CEILING_KB: usize = 240;
+
+fn gzip9(bytes: &[u8]) -> usize {
+    let mut encoder = GzEncoder::new(Vec::new(), Compression::best());
+    encoder.write_all(bytes).expect("gzip in memory");
+    encoder.finish().expect("gzip in memory").len()
+}
+
+#[test]
+#[ignore = "the 120 KB budget is not met yet (about 232 KB); see README, Performance"]
+fn first_load_html_js_wasm_css_is_at_most_120_kb_gzip() {
+    check_first_load(BUDGET_BYTES);
+}
+
+#[test]
+fn first_load_does_not_grow_past_the_ratchet_ceiling() {
+    check_first_load(RATCHET_BYTES);
+}
+
+fn check_first_load(limit: usize) {
+    let dist = std::env::var("E2E_DIST")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/e2e-dist"));
+    let entries = std::fs::read_dir(&dist).unwrap_or_else(|e| {
+        panic!(
+            "no built app in {} ({e}): run `trunk build --release --dist target/e2e-dist` \
+             (scripts/test does)",
+            dist.display()
+        )
+    });
+    let mut files: Vec<(String, usize, usize)> = entries
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| {
+            path.is_file()
+                && matches!(
+                    path.extension().and_then(|e| e.to_str()),
+                    Some("html" | "js" | "wasm" | "css")
+                )
+        })
+        .map(|path| {
+            let bytes = std::fs::read(&path).expect("read a dist file");
+            let name = path
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned();
+            (name, bytes.len(), gzip9(&bytes))
+        })
+        .collect();
+    files.sort();
+    assert!(
+        files.iter().any(|(name, ..)| name.ends_with(".wasm")),
+        "no .wasm in {}: is it a trunk build?",
+        dist.display()
+    );
+
+    println!("{:<48} {:>10} {:>10}", "file", "raw", "gzip -9");
+    for (name, raw, gz) in &files {
+        println!("{name:<48} {raw:>10} {gz:>10}");
+    }
+    let raw: usize = files.iter().map(|f| f.1).sum();
+    let total: usize = files.iter().map(|f| f.2).sum();
+    println!("{:<48} {raw:>10} {total:>10}", "total");
+    println!(
+        "limit {limit} bytes gzip: {}; the 120 KB budget is {}",
+        if total <= limit { "kept" } else { "EXCEEDED" },
+        if total <= BUDGET_BYTES {
+            "met"
+        } else {
+            "not met yet"
+        }
+    );
+    assert!(
+        total <= limit,
+        "first load is {total} bytes gzip -9 ({:.1} KB), over the {} KB limit by {:.1} KB",
+        total as f64 / 1024.0,
+        limit / 1024,
+        (total - limit) as f64 / 1024.0
+    );
+}
