@@ -62,6 +62,14 @@ const APP_ORIGINS = (env.LAB_APP_ORIGINS ?? 'http://127.0.0.1:8080')
   });
 if (APP_ORIGINS.length === 0) fail('LAB_APP_ORIGINS is empty');
 
+// LAB_NO_CORS=1: no Access-Control-* header on any answer of the authorization server, like a
+// provider that does not allow the app's origin (the app must explain CORS). Login pages work.
+const NO_CORS = env.LAB_NO_CORS === '1';
+// LAB_DISCOVERY=rfc8414: metadata only at the RFC 8414 location (well-known inserted before the
+// issuer's path); the OpenID Connect location (appended) answers 404.
+const DISCOVERY = env.LAB_DISCOVERY ?? 'oidc';
+if (!['oidc', 'rfc8414'].includes(DISCOVERY)) fail('LAB_DISCOVERY must be oidc or rfc8414');
+
 const ACCESS_TOKEN_TTL = parsePort(env.LAB_ACCESS_TOKEN_TTL ?? 600, 'LAB_ACCESS_TOKEN_TTL');
 const REDIRECT_URIS = APP_ORIGINS.map((o) => `${o}/`);
 
@@ -229,8 +237,32 @@ function logRequests(label, handler) {
 
 const providerCallback = provider.callback();
 
+function withoutCors(res) {
+  const isCors = (name) => String(name).toLowerCase().startsWith('access-control-');
+  const setHeader = res.setHeader.bind(res);
+  res.setHeader = (name, value) => (isCors(name) ? res : setHeader(name, value));
+  const writeHead = res.writeHead.bind(res);
+  res.writeHead = (status, ...rest) => {
+    const headers = rest.find((r) => r && typeof r === 'object');
+    if (headers && !Array.isArray(headers)) for (const name of Object.keys(headers)) if (isCors(name)) delete headers[name];
+    return writeHead(status, ...rest);
+  };
+}
+
 function issuerHandler(req, res) {
-  const [path] = (req.url ?? '/').split('?');
+  if (NO_CORS) withoutCors(res);
+  const [path, query] = (req.url ?? '/').split('?');
+  if (DISCOVERY === 'rfc8414') {
+    if (path === `/.well-known/oauth-authorization-server${MOUNT}`) {
+      req.url = `/.well-known/openid-configuration${query === undefined ? '' : `?${query}`}`;
+      return providerCallback(req, res);
+    }
+    if (path === `${MOUNT}/.well-known/openid-configuration`) {
+      res.writeHead(404, { 'Content-Type': 'application/json', 'Access-Control-Allow-Origin': '*' });
+      res.end('{"error":"not_found","error_description":"LAB_DISCOVERY=rfc8414: see /.well-known/oauth-authorization-server"}');
+      return undefined;
+    }
+  }
   if (MOUNT && (path === MOUNT || path.startsWith(`${MOUNT}/`))) {
     const rest = req.url.slice(MOUNT.length);
     req.url = rest.startsWith('/') ? rest : `/${rest}`;
@@ -280,6 +312,7 @@ console.log(`OAuth Flow Lab demo provider (oidc-provider, Node ${process.version
   redirect URIs: ${REDIRECT_URIS.join(', ')}
   clients:       flow-lab (public, PKCE S256 required), flow-lab-confidential (client_secret_post, PKCE optional)
   accounts:      ${DEMO_ACCOUNTS.map((a) => `${a.login} / ${a.password}`).join(', ')}
+  metadata:      ${DISCOVERY === 'rfc8414' ? `RFC 8414 only: ${LAB_BASE}/.well-known/oauth-authorization-server${MOUNT}` : 'OpenID Connect'}${NO_CORS ? '\n  CORS:          off for every origin (LAB_NO_CORS=1)' : ''}
   faults:        ${LAB_BASE}/__lab/faults (off)
 ready`);
 

@@ -40,6 +40,9 @@ async fn live_login_draws_every_step_in_order_with_its_channel() {
         row("CheckCallback", "local", "ok"),
         row("TokenRequest", "back", "ok"),
         row("TokenResponse", "back", "ok"),
+        row("FetchJwks", "back", "ok"),
+        row("VerifyIdToken", "local", "ok"),
+        row("CheckIdTokenClaims", "local", "ok"),
     ];
     assert_eq!(rows(&lab).await, expected);
     // The diagram resumed after the redirect: the steps before it are still drawn, and the
@@ -54,7 +57,7 @@ async fn live_login_draws_every_step_in_order_with_its_channel() {
     lab.screenshot("10-diagram-live").await;
     // Replay: step back with the keyboard, then the position shows one step fewer.
     lab.click("#replay-back").await;
-    assert_eq!(lab.text("#replay-position").await, "10 / 11");
+    assert_eq!(lab.text("#replay-position").await, "13 / 14");
     lab.finish().await;
 }
 

@@ -44,6 +44,9 @@ async fn happy_path_alice_gets_tokens_and_her_profile() {
         "CheckCallback",
         "TokenRequest",
         "TokenResponse",
+        "FetchJwks",
+        "VerifyIdToken",
+        "CheckIdTokenClaims",
         "ResourceRequest",
         "ResourceResponse",
     ];

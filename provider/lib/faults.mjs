@@ -14,7 +14,13 @@ export const TOKEN_FAULTS = {
   huge_error_description: '400 invalid_request with a 100 KB error_description containing HTML and bidi controls',
 };
 
+export const ID_TOKEN_FAULTS = {
+  bad_signature: 'the real token response, with a claim of the id_token changed after signing (name)',
+  alg_none: 'the real token response, with the id_token re-encoded as alg "none" without a signature',
+};
+
 const state = {
+  id_token: null, // null = off; else an ID_TOKEN_FAULTS key, for every POST /token until reset
   token: null,
   token_remaining: null, // null = until reset; n = for the next n POST /token
   callback_iss: null, // null = off; '' = remove iss; other = replace iss
@@ -27,11 +33,17 @@ function snapshot() {
     token: state.token,
     token_remaining: state.token_remaining,
     callback_iss: state.callback_iss,
-    available: { token: TOKEN_FAULTS, callback_iss: 'string to put in iss, "" to remove iss, null for off' },
+    id_token: state.id_token,
+    available: {
+      token: TOKEN_FAULTS,
+      callback_iss: 'string to put in iss, "" to remove iss, null for off',
+      id_token: ID_TOKEN_FAULTS,
+    },
   };
 }
 
 function reset() {
+  state.id_token = null;
   state.token = null;
   state.token_remaining = null;
   state.callback_iss = null;
@@ -124,13 +136,19 @@ export function faultMiddleware({ appOrigins, labBase }) {
       state.token = body.token;
       state.token_remaining = body.token === null ? null : (body.times ?? null);
     }
+    if ('id_token' in body) {
+      if (body.id_token !== null && !Object.hasOwn(ID_TOKEN_FAULTS, body.id_token)) {
+        return json(ctx, 400, { error: 'invalid_request', error_description: `unknown id_token fault; one of: ${Object.keys(ID_TOKEN_FAULTS).join(', ')}` });
+      }
+      state.id_token = body.id_token;
+    }
     if ('callback_iss' in body) {
       if (body.callback_iss !== null && typeof body.callback_iss !== 'string') {
         return json(ctx, 400, { error: 'invalid_request', error_description: 'callback_iss must be a string or null' });
       }
       state.callback_iss = body.callback_iss;
     }
-    console.log(`lab faults now: token=${state.token ?? 'off'}${state.token_remaining ? ` (x${state.token_remaining})` : ''} callback_iss=${state.callback_iss === null ? 'off' : JSON.stringify(state.callback_iss)}`);
+    console.log(`lab faults now: id_token=${state.id_token ?? 'off'} token=${state.token ?? 'off'}${state.token_remaining ? ` (x${state.token_remaining})` : ''} callback_iss=${state.callback_iss === null ? 'off' : JSON.stringify(state.callback_iss)}`);
     return json(ctx, 200, snapshot());
   }
 
@@ -206,6 +224,27 @@ export function faultMiddleware({ appOrigins, labBase }) {
     return undefined;
   }
 
+  // Damages the id_token of a real token response (the signature is left as it was, so the
+  // token no longer verifies), for the app's ID token validation tests.
+  function tamperIdToken(ctx) {
+    const body = ctx.body;
+    if (!body || typeof body !== 'object' || Buffer.isBuffer(body) || typeof body.id_token !== 'string') return;
+    const [header, payload, signature] = body.id_token.split('.');
+    const decode = (part) => JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
+    const encode = (value) => Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
+    let idToken;
+    if (state.id_token === 'bad_signature') {
+      const claims = decode(payload);
+      claims.name = 'Mallory (changed after signing)';
+      idToken = `${header}.${encode(claims)}.${signature}`;
+    } else if (state.id_token === 'alg_none') {
+      idToken = `${encode({ ...decode(header), alg: 'none' })}.${payload}.`;
+    } else {
+      return;
+    }
+    ctx.body = { ...body, id_token: idToken };
+  }
+
   function rewriteCallbackIss(ctx) {
     if (state.callback_iss === null || ctx.status < 300 || ctx.status > 399) return;
     const location = ctx.response.get('Location');
@@ -239,6 +278,11 @@ export function faultMiddleware({ appOrigins, labBase }) {
     if (ctx.method === 'POST' && ctx.path === '/token') {
       const fault = takeTokenFault();
       if (fault) return tokenFault(ctx, next, fault);
+      if (state.id_token) {
+        await next();
+        tamperIdToken(ctx);
+        return undefined;
+      }
       return next();
     }
     if (ctx.path === '/auth' || ctx.path.startsWith('/auth/')) {

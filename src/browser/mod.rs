@@ -1,6 +1,7 @@
 //! The ONLY module that touches web-sys: randomness, storage, the address bar, fetch, time.
 //! Everything here is thin; decisions are made in `protocol` and `flow`.
 
+pub mod cache;
 pub mod clock;
 pub mod crypto;
 pub mod files;
@@ -8,3 +9,4 @@ pub mod http;
 pub mod location;
 pub mod storage;
 pub mod viewport;
+pub mod webcrypto;

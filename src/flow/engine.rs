@@ -9,7 +9,9 @@ use crate::protocol::authorize::AuthorizationRequest;
 use crate::protocol::callback::{
     parse_callback, validate_callback, AuthorizedCallback, CallbackParams,
 };
-use crate::protocol::discovery::{parse_metadata, ProviderMetadata};
+use crate::protocol::discovery::{
+    oauth_metadata_url, openid_configuration_url, parse_metadata, DiscoveryError, ProviderMetadata,
+};
 use crate::protocol::error::{sanitize_for_display, Explain, Side};
 use crate::protocol::pending::PendingAuthorization;
 use crate::protocol::pkce::{CodeChallenge, CodeVerifier};
@@ -139,17 +141,63 @@ pub struct TokenCall {
     pub requested_scope: String,
     /// Whether `openid` was asked for (an ID token is only looked at then).
     pub openid_requested: bool,
+    /// The issuer the login was sent to: the ID token's `iss` must equal it, and its JWKS is
+    /// the one to use (whatever the settings say now: they may have been switched since).
+    pub issuer: String,
+    /// The client id the login used (the ID token's audience).
+    pub client_id: String,
+    /// The nonce sent with the login, if any.
+    pub nonce: Option<String>,
 }
 
-/// Appends the discovery request step and returns it.
-pub fn discovery_started(timeline: &mut Timeline, url: &str, now_ms: u64) -> StepId {
+/// Where the metadata is looked for, in order.
+///
+/// OpenID Connect discovery first (`/.well-known/openid-configuration` **appended** to the
+/// issuer), then RFC 8414 (`/.well-known/oauth-authorization-server` **inserted** between host
+/// and path). Why this order: every SPA-capable provider of the presets serves the OpenID
+/// document, while several serve no RFC 8414 one (Entra ID, Cognito, Dex) or serve it appended
+/// instead of inserted (Keycloak) — so for an issuer with a path the RFC 8414 address lands on
+/// the host's root, where usually nothing is. Both documents are validated the same way, and
+/// the issuer inside must equal the configured one exactly (RFC 8414 §3.3).
+pub fn discovery_urls(issuer: &str) -> Result<Vec<String>, Problem> {
+    let oidc = openid_configuration_url(issuer).map_err(|error| Problem::from_error(&error))?;
+    let oauth = oauth_metadata_url(issuer).map_err(|error| Problem::from_error(&error))?;
+    Ok(vec![oidc, oauth])
+}
+
+/// Appends a discovery request step and returns it. `attempt` is 0 for the OpenID Connect
+/// location and 1 for the RFC 8414 one.
+pub fn discovery_started(
+    timeline: &mut Timeline,
+    url: &str,
+    attempt: usize,
+    now_ms: u64,
+) -> StepId {
+    let (label, note) = if attempt == 0 {
+        (
+            "Fetch the provider's metadata",
+            "Discovery tells the app where the provider's endpoints are and what it supports. \
+             The issuer in the document must equal the configured issuer exactly, or a \
+             malicious document could send the login somewhere else. OpenID Connect discovery \
+             appends /.well-known/openid-configuration to the issuer.",
+        )
+    } else {
+        (
+            "Fetch the provider's metadata (RFC 8414 location)",
+            "No OpenID Connect document was found, so the app tries RFC 8414: \
+             /.well-known/oauth-authorization-server is inserted between the host and the \
+             issuer's path (https://as.example/tenant → \
+             https://as.example/.well-known/oauth-authorization-server/tenant). The same rules \
+             apply: the issuer inside must be exactly the configured one.",
+        )
+    };
     timeline.push(
         Step::new(
             StepKind::Discover,
             Actor::ClientApp,
             Actor::AuthorizationServer,
             Channel::Back,
-            "Fetch the provider's metadata",
+            label,
             now_ms,
         )
         .with_exchange(HttpExchange {
@@ -158,25 +206,142 @@ pub fn discovery_started(timeline: &mut Timeline, url: &str, now_ms: u64) -> Ste
             request_headers: vec![("Accept".into(), "application/json".into())],
             ..HttpExchange::default()
         })
-        .with_note(
-            "Discovery tells the app where the provider's endpoints are and what it supports. \
-             The issuer in the document must equal the configured issuer exactly, or a \
-             malicious document could send the login somewhere else.",
-        ),
+        .with_note(note),
     )
 }
 
-/// Validates the discovery answer and completes or fails its step.
+/// Appends the step for endpoints typed in the settings (no discovery request).
+pub fn manual_endpoints_used(timeline: &mut Timeline, metadata: &ProviderMetadata, now_ms: u64) {
+    let mut params = vec![
+        Param::public("authorization_endpoint", &metadata.authorization_endpoint),
+        Param::public("token_endpoint", &metadata.token_endpoint),
+    ];
+    if let Some(jwks) = &metadata.jwks_uri {
+        params.push(Param::public("jwks_uri", jwks));
+    }
+    let mut step = Step::new(
+        StepKind::Discover,
+        Actor::ClientApp,
+        Actor::ClientApp,
+        Channel::Local,
+        "Use the endpoints typed in the settings (no discovery)",
+        now_ms,
+    )
+    .with_params(params)
+    .with_note(
+        "Manual endpoints replace discovery. They follow the same rules (https except \
+         loopback), but nothing is known about what the provider supports, so iss is checked \
+         only if the provider sends it.",
+    );
+    step.deviations = metadata.warnings.clone();
+    timeline.push_done(step, 0.0);
+}
+
+/// The metadata as a discovery document, to keep it for this tab across the redirect; read back
+/// with [`metadata_from_document`], which validates it again like a fresh answer.
+pub fn metadata_document(metadata: &ProviderMetadata) -> String {
+    let mut object = serde_json::Map::new();
+    let mut put = |name: &str, value: serde_json::Value| {
+        object.insert(name.to_owned(), value);
+    };
+    put("issuer", metadata.issuer.clone().into());
+    put(
+        "authorization_endpoint",
+        metadata.authorization_endpoint.clone().into(),
+    );
+    put("token_endpoint", metadata.token_endpoint.clone().into());
+    for (name, value) in [
+        ("userinfo_endpoint", &metadata.userinfo_endpoint),
+        ("jwks_uri", &metadata.jwks_uri),
+        ("revocation_endpoint", &metadata.revocation_endpoint),
+        ("end_session_endpoint", &metadata.end_session_endpoint),
+    ] {
+        if let Some(url) = value {
+            put(name, url.clone().into());
+        }
+    }
+    put("response_types_supported", serde_json::json!(["code"]));
+    for (name, list) in [
+        (
+            "code_challenge_methods_supported",
+            &metadata.code_challenge_methods_supported,
+        ),
+        (
+            "token_endpoint_auth_methods_supported",
+            &metadata.token_endpoint_auth_methods_supported,
+        ),
+        ("scopes_supported", &metadata.scopes_supported),
+    ] {
+        if !list.is_empty() {
+            put(name, list.clone().into());
+        }
+    }
+    put(
+        "authorization_response_iss_parameter_supported",
+        metadata.iss_parameter_supported.into(),
+    );
+    serde_json::Value::Object(object).to_string()
+}
+
+/// Reads back a document written by [`metadata_document`], validated against `issuer` with the
+/// same rules as a fetched one (storage is outside this app's control). Warnings are not kept:
+/// they were shown when the provider's answer was first read.
+pub fn metadata_from_document(issuer: &str, document: &str) -> Option<ProviderMetadata> {
+    let response = HttpResponse {
+        status: 200,
+        content_type: Some("application/json".into()),
+        body: document.to_owned(),
+        www_authenticate: None,
+    };
+    parse_metadata(issuer, &response).ok().map(|mut m| {
+        m.warnings.clear();
+        m
+    })
+}
+
+/// A discovery attempt that did not produce usable metadata.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DiscoveryFailure {
+    /// What to tell the user if no attempt succeeds.
+    pub problem: Problem,
+    /// Nothing usable was found at this address (no answer, not 200, not JSON): the next
+    /// address may be tried. A document that was found but failed validation (an issuer
+    /// mismatch, a missing endpoint) stops discovery: it is never silently replaced.
+    pub try_next: bool,
+    /// The failure was at the network level (possibly CORS): the origin reached.
+    pub network_origin: Option<String>,
+}
+
+/// Validates one discovery answer and completes or fails its step. When `more_to_try` and
+/// nothing was found here, the step's reason says that the next location is tried.
 pub fn discovery_finished(
     timeline: &mut Timeline,
     step: StepId,
     issuer: &str,
     outcome: Result<HttpResponse, TransportError>,
+    more_to_try: bool,
     now_ms: u64,
-) -> Result<ProviderMetadata, Problem> {
+) -> Result<ProviderMetadata, DiscoveryFailure> {
+    let next = " Trying the RFC 8414 location next.";
     let response = match outcome {
         Ok(response) => response,
-        Err(error) => return Err(fail_step(timeline, step, &error, now_ms)),
+        Err(error) => {
+            let try_next = matches!(error, TransportError::Network { .. });
+            let network_origin = match &error {
+                TransportError::Network { origin } => Some(origin.clone()),
+                TransportError::Timeout { .. } => None,
+            };
+            let mut reason = error.what_happened();
+            if try_next && more_to_try {
+                reason.push_str(next);
+            }
+            timeline.fail(step, &reason, now_ms);
+            return Err(DiscoveryFailure {
+                problem: Problem::from_error(&error),
+                try_next,
+                network_origin,
+            });
+        }
     };
     attach_response(timeline, step, &response, |body| body.to_owned());
     match parse_metadata(issuer, &response) {
@@ -187,7 +352,59 @@ pub fn discovery_finished(
             timeline.complete(step, now_ms);
             Ok(metadata)
         }
-        Err(error) => Err(fail_step(timeline, step, &error, now_ms)),
+        Err(error) => {
+            let try_next = matches!(
+                error,
+                DiscoveryError::UnexpectedStatus(_)
+                    | DiscoveryError::NotJson
+                    | DiscoveryError::NotAnObject
+            );
+            let mut reason = error.what_happened();
+            if try_next && more_to_try {
+                reason.push_str(next);
+            }
+            timeline.fail(step, &reason, now_ms);
+            Err(DiscoveryFailure {
+                problem: Problem::from_error(&error),
+                try_next,
+                network_origin: None,
+            })
+        }
+    }
+}
+
+/// The plain-language CORS diagnosis (BBA §6.3.3.4, T-26): a fetch to the provider failed at the
+/// network level, which for a provider that is up almost always means it does not send
+/// `Access-Control-Allow-Origin` for this page. Names the exact origin to register and, when a
+/// preset is known, the provider's setting for it.
+pub fn cors_diagnosis(
+    target_origin: &str,
+    endpoint: &str,
+    app_origin: &str,
+    setting: Option<(&str, &str)>,
+) -> Problem {
+    let error = TransportError::Network {
+        origin: target_origin.to_owned(),
+    };
+    let what = format!(
+        "{} Most likely the provider does not allow this page's origin, {app_origin}, on its \
+         {endpoint}: the browser then hides the answer from the page.",
+        error.what_happened()
+    );
+    let register = match setting {
+        Some((name, setting)) => format!("{name}: {setting}"),
+        None => "the provider's CORS (allowed or web origins) setting for this client".to_owned(),
+    };
+    Problem {
+        what_happened: what,
+        whose_side: Side::Network,
+        what_to_do: format!(
+            "Check that the server is running. If it is, its CORS settings must allow this \
+             page's origin: register exactly {app_origin} (scheme, host and port, no path and \
+             no trailing slash) in {register}. The browser hides the details from the page on \
+             purpose; its developer console names the missing Access-Control-Allow-Origin \
+             header. Nothing was retried: start again when it is fixed."
+        ),
     }
 }
 
@@ -510,6 +727,8 @@ pub fn token_request_started(
         redirect_uri,
         token_endpoint,
         scope,
+        issuer,
+        nonce,
         ..
     } = pending;
     let (request, proof, confidential) = match (verifier, client_secret) {
@@ -595,6 +814,9 @@ pub fn token_request_started(
         request,
         requested_scope: scope,
         openid_requested,
+        issuer,
+        client_id,
+        nonce,
     })
 }
 
@@ -767,12 +989,17 @@ pub fn logged_out(timeline: &mut Timeline, now_ms: u64) {
     );
 }
 
-fn fail_step(timeline: &mut Timeline, step: StepId, error: &dyn Explain, now_ms: u64) -> Problem {
+pub(crate) fn fail_step(
+    timeline: &mut Timeline,
+    step: StepId,
+    error: &dyn Explain,
+    now_ms: u64,
+) -> Problem {
     timeline.fail(step, &error.what_happened(), now_ms);
     Problem::from_error(error)
 }
 
-fn attach_response(
+pub(crate) fn attach_response(
     timeline: &mut Timeline,
     step: StepId,
     response: &HttpResponse,
@@ -799,7 +1026,7 @@ fn attach_response(
 }
 
 /// Masks token values in a JSON body for display; a body that is not JSON is shown as is.
-fn mask_token_json(body: &str) -> String {
+pub(crate) fn mask_token_json(body: &str) -> String {
     let Ok(mut value) = serde_json::from_str::<serde_json::Value>(body) else {
         return body.to_owned();
     };
@@ -815,7 +1042,7 @@ fn mask_token_json(body: &str) -> String {
 }
 
 /// Masks the values of the named query parameters in a URL.
-fn mask_query(url: &str, secret_names: &[&str]) -> String {
+pub(crate) fn mask_query(url: &str, secret_names: &[&str]) -> String {
     let (base, query) = match url.split_once('?') {
         Some((base, query)) => (base, query),
         None => return url.to_owned(),
@@ -834,8 +1061,148 @@ fn mask_query(url: &str, secret_names: &[&str]) -> String {
     format!("{base}?{}", masked.join("&"))
 }
 
-fn path_of(url: &str) -> &str {
+pub(crate) fn path_of(url: &str) -> &str {
     url.split_once("://")
         .and_then(|(_, rest)| rest.find('/').map(|i| &rest[i..]))
         .unwrap_or(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ISSUER: &str = "https://as.example/realms/lab";
+
+    fn json(status: u16, body: &str) -> Result<HttpResponse, TransportError> {
+        Ok(HttpResponse {
+            status,
+            content_type: Some("application/json".into()),
+            body: body.into(),
+            www_authenticate: None,
+        })
+    }
+
+    fn metadata(issuer: &str) -> String {
+        format!(
+            r#"{{"issuer":"{issuer}","authorization_endpoint":"https://as.example/auth",
+               "token_endpoint":"https://as.example/token","response_types_supported":["code"],
+               "code_challenge_methods_supported":["S256"],"jwks_uri":"https://as.example/jwks",
+               "authorization_response_iss_parameter_supported":true}}"#
+        )
+    }
+
+    #[test]
+    fn discovery_tries_openid_appended_then_rfc8414_inserted() {
+        assert_eq!(
+            discovery_urls(ISSUER).unwrap(),
+            [
+                "https://as.example/realms/lab/.well-known/openid-configuration",
+                "https://as.example/.well-known/oauth-authorization-server/realms/lab"
+            ]
+        );
+        assert!(
+            discovery_urls("http://as.example").is_err(),
+            "https except loopback"
+        );
+    }
+
+    #[test]
+    fn not_found_falls_back_but_a_wrong_document_stops_discovery() {
+        let mut timeline = Timeline::new();
+        let step = discovery_started(&mut timeline, "u", 0, 1);
+        let failure =
+            discovery_finished(&mut timeline, step, ISSUER, json(404, "{}"), true, 2).unwrap_err();
+        assert!(failure.try_next && failure.network_origin.is_none());
+        let reason = format!("{:?}", timeline.steps()[0].status);
+        assert!(
+            reason.contains("Trying the RFC 8414 location next"),
+            "{reason}"
+        );
+
+        let step = discovery_started(&mut timeline, "u", 1, 3);
+        assert!(timeline.steps()[step].label.contains("RFC 8414"));
+        let other = metadata("https://evil.example");
+        let failure = discovery_finished(&mut timeline, step, ISSUER, json(200, &other), false, 4)
+            .unwrap_err();
+        assert!(
+            !failure.try_next,
+            "an issuer mismatch is never replaced silently"
+        );
+        assert!(failure.problem.what_happened.contains("evil.example"));
+
+        let step = discovery_started(&mut timeline, "u", 0, 5);
+        let network = Err(TransportError::Network {
+            origin: "https://as.example".into(),
+        });
+        let failure =
+            discovery_finished(&mut timeline, step, ISSUER, network, true, 6).unwrap_err();
+        assert!(failure.try_next);
+        assert_eq!(
+            failure.network_origin.as_deref(),
+            Some("https://as.example")
+        );
+
+        let step = discovery_started(&mut timeline, "u", 1, 7);
+        let found = discovery_finished(
+            &mut timeline,
+            step,
+            ISSUER,
+            json(200, &metadata(ISSUER)),
+            false,
+            8,
+        )
+        .unwrap();
+        assert!(found.iss_parameter_supported, "D-12 remembered");
+        assert_eq!(timeline.steps()[step].status, StepStatus::Ok);
+    }
+
+    #[test]
+    fn cors_diagnosis_names_the_origin_and_the_preset_setting() {
+        let problem = cors_diagnosis(
+            "https://sso.example.com",
+            "token endpoint",
+            "http://127.0.0.1:8080",
+            Some(("Keycloak", "Client → Settings → Web origins")),
+        );
+        assert_eq!(problem.whose_side, Side::Network);
+        // The sentences the fault tests (T-26) look for are kept.
+        assert!(problem
+            .what_happened
+            .contains("does not allow this page's origin (CORS)"));
+        assert!(problem
+            .what_happened
+            .contains("origin, http://127.0.0.1:8080, on its token endpoint"));
+        assert!(problem
+            .what_to_do
+            .contains("its CORS settings must allow this page's origin"));
+        assert!(problem.what_to_do.contains(
+            "register exactly http://127.0.0.1:8080 (scheme, host and port, no path and no \
+             trailing slash) in Keycloak: Client → Settings → Web origins"
+        ));
+        let generic = cors_diagnosis("https://x", "discovery", "http://127.0.0.1:8080", None);
+        assert!(generic.what_to_do.contains("allowed or web origins"));
+    }
+
+    #[test]
+    fn metadata_kept_for_the_tab_is_validated_again_when_read_back() {
+        let parsed = parse_metadata(
+            ISSUER,
+            &HttpResponse {
+                status: 200,
+                content_type: Some("application/json".into()),
+                body: metadata(ISSUER),
+                www_authenticate: None,
+            },
+        )
+        .unwrap();
+        let document = metadata_document(&parsed);
+        assert_eq!(metadata_from_document(ISSUER, &document), Some(parsed));
+        // Read back for another issuer, or tampered, it is not used.
+        assert_eq!(
+            metadata_from_document("https://other.example", &document),
+            None
+        );
+        let tampered = document.replace("https://as.example/token", "http://evil.example/token");
+        assert_eq!(metadata_from_document(ISSUER, &tampered), None);
+    }
 }

@@ -3,5 +3,8 @@
 
 pub mod engine;
 pub mod explain;
+pub mod lifecycle;
+pub mod oidc;
+pub mod presets;
 pub mod settings;
 pub mod timeline;

@@ -123,6 +123,24 @@ pub enum StepKind {
     ResourceResponse,
     /// Forget the tokens held in memory.
     Logout,
+    /// Fetch the provider's signing keys (JWKS) to check the ID token.
+    FetchJwks,
+    /// Check the ID token's header and signature (WebCrypto).
+    VerifyIdToken,
+    /// Check the ID token's claims: iss, aud, exp/iat, nonce.
+    CheckIdTokenClaims,
+    /// Call the OpenID Connect UserInfo endpoint with the access token.
+    UserInfoRequest,
+    /// The UserInfo endpoint's answer.
+    UserInfoResponse,
+    /// POST the refresh token to the token endpoint.
+    RefreshRequest,
+    /// The new tokens (the refresh token rotated or kept).
+    RefreshResponse,
+    /// Revoke a token at the provider (RFC 7009).
+    Revoke,
+    /// Send the browser to the provider's end-session endpoint (RP-initiated logout).
+    EndSession,
 }
 
 /// One named parameter that rode on a step, masked unless the value is public.

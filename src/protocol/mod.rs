@@ -5,13 +5,16 @@ pub mod authorize;
 pub mod callback;
 pub mod discovery;
 pub mod error;
+pub mod jwt;
 pub mod pending;
 pub mod pkce;
 pub mod resource;
+pub mod revocation;
 pub mod secret;
 pub mod state;
 pub mod token;
 pub mod uri;
+pub mod userinfo;
 
 mod json;
 

@@ -4,6 +4,7 @@ mod api;
 mod diagram_panel;
 pub mod explain_panel;
 mod export_bar;
+mod identity;
 mod inspector;
 mod problem;
 mod secret_prompt;
@@ -37,7 +38,9 @@ pub fn App() -> impl IntoView {
                     <Controls lab=lab />
                     <secret_prompt::SecretPrompt lab=lab />
                     <problem::ProblemBanner lab=lab />
+                    <identity::SessionActions lab=lab />
                     <tokens::TokenPanel lab=lab />
+                    <identity::IdentityPanel lab=lab />
                     <api::ApiPanel lab=lab />
                 </section>
                 <section class="right">
@@ -100,6 +103,9 @@ fn status_line(phase: &Phase) -> &'static str {
         Phase::Discovering => "Fetching the provider's metadata…",
         Phase::Redirecting => "Leaving for the provider's login page…",
         Phase::Exchanging => "Exchanging the code for tokens…",
+        Phase::Verifying => "Checking the ID token…",
+        Phase::Refreshing => "Refreshing the tokens…",
+        Phase::Revoking => "Revoking a token…",
         Phase::LoggedIn => "Logged in: tokens are in memory.",
         Phase::CallingApi => "Calling the API…",
         Phase::AwaitingSecret => "Code received: type the client secret to redeem it.",

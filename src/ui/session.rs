@@ -1,16 +1,23 @@
 //! The app's state and the glue that runs the flow: it asks `browser` for I/O and `flow` for
 //! every decision, and keeps the one timeline up to date.
 
-use crate::browser::{clock, crypto, http, location, storage};
+use crate::browser::{cache, clock, crypto, http, location, storage, webcrypto};
 use crate::flow::engine::{self, LoginEntropy, Problem, TransportError};
-use crate::flow::settings::ProviderSettings;
+use crate::flow::lifecycle;
+use crate::flow::oidc::{self, VerifiedIdToken};
+use crate::flow::presets;
+use crate::flow::settings::{ClientType, ProviderSettings};
 use crate::flow::timeline::{Actor, Channel, Step, StepKind, Timeline};
 use crate::protocol::callback::{parse_callback, AuthorizedCallback};
-use crate::protocol::discovery::{openid_configuration_url, ProviderMetadata};
-use crate::protocol::secret::ClientSecret;
+use crate::protocol::discovery::ProviderMetadata;
+use crate::protocol::jwt::{decode, ClaimRules, Jwks, NonceRule};
+use crate::protocol::revocation::TokenKind;
+use crate::protocol::secret::{AccessToken, ClientSecret, IdToken, RefreshToken};
 use crate::protocol::token::{HttpResponse, TokenRequest, TokenSet};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
 /// What the app is doing right now.
@@ -24,10 +31,16 @@ pub enum Phase {
     Redirecting,
     /// Redeeming the code.
     Exchanging,
+    /// Checking the ID token (keys, signature, claims).
+    Verifying,
     /// Tokens in memory.
     LoggedIn,
-    /// A resource call in flight.
+    /// A resource or UserInfo call in flight.
     CallingApi,
+    /// A refresh in flight.
+    Refreshing,
+    /// A revocation in flight.
+    Revoking,
     /// PKCE off: the code is held in memory until the user types the client secret.
     AwaitingSecret,
     /// The last action failed; the problem banner says why.
@@ -42,8 +55,11 @@ impl Phase {
             Phase::Discovering => "discovering",
             Phase::Redirecting => "redirecting",
             Phase::Exchanging => "exchanging",
+            Phase::Verifying => "verifying",
             Phase::LoggedIn => "logged-in",
             Phase::CallingApi => "calling-api",
+            Phase::Refreshing => "refreshing",
+            Phase::Revoking => "revoking",
             Phase::AwaitingSecret => "awaiting-secret",
             Phase::Failed => "failed",
         }
@@ -53,7 +69,13 @@ impl Phase {
     pub fn is_busy(&self) -> bool {
         matches!(
             self,
-            Phase::Discovering | Phase::Redirecting | Phase::Exchanging | Phase::CallingApi
+            Phase::Discovering
+                | Phase::Redirecting
+                | Phase::Exchanging
+                | Phase::Verifying
+                | Phase::CallingApi
+                | Phase::Refreshing
+                | Phase::Revoking
         )
     }
 }
@@ -71,6 +93,36 @@ pub struct ApiAnswer {
 #[derive(Clone, Debug)]
 pub struct HeldCode(Arc<Mutex<Option<AuthorizedCallback>>>);
 
+/// Who the current tokens came from (whatever the settings say now: they may have been
+/// switched to another provider since the login started).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionInfo {
+    /// The issuer the login was sent to.
+    pub issuer: String,
+    /// The client id used.
+    pub client_id: String,
+    /// The nonce of the login (a refreshed ID token may repeat it).
+    pub nonce: Option<String>,
+}
+
+/// An ID token that failed validation, decoded for display only (never trusted).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RejectedIdToken {
+    /// The header, pretty-printed.
+    pub header_json: String,
+    /// The claims, pretty-printed.
+    pub claims_json: String,
+}
+
+/// Which tokens were revoked at the provider (they are kept in memory to show the effect).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Revoked {
+    /// The access token.
+    pub access: bool,
+    /// The refresh token.
+    pub refresh: bool,
+}
+
 /// Everything the page shows, in one signal.
 #[derive(Debug)]
 pub struct Lab {
@@ -82,8 +134,24 @@ pub struct Lab {
     pub tokens: Option<TokenSet>,
     /// When the tokens arrived (epoch ms), for the expiry display.
     pub tokens_received_at_ms: u64,
-    /// Discovery result, fetched at most once per issuer per page.
+    /// Discovery result for the settings' issuer, fetched at most once per issuer per page.
     pub metadata: Option<ProviderMetadata>,
+    /// The metadata of the provider that issued the current tokens.
+    pub provider: Option<ProviderMetadata>,
+    /// The login the current tokens belong to.
+    pub session: Option<SessionInfo>,
+    /// The verified ID token: who logged in.
+    pub identity: Option<VerifiedIdToken>,
+    /// The last ID token that failed validation, for display.
+    pub rejected_id_token: Option<RejectedIdToken>,
+    /// The last UserInfo answer, pretty-printed.
+    pub userinfo: Option<String>,
+    /// The refresh token the last rotation replaced (memory only).
+    pub replaced_refresh: Option<RefreshToken>,
+    /// Tokens revoked at the provider.
+    pub revoked: Revoked,
+    /// The provider's key set, fetched at most once per page unless a key is missing.
+    pub jwks: Option<(String, Jwks)>,
     /// What the user must know about the last failure.
     pub problem: Option<Problem>,
     /// A neutral notice (e.g. an abandoned login was discarded).
@@ -107,6 +175,14 @@ impl Lab {
             tokens: None,
             tokens_received_at_ms: 0,
             metadata: None,
+            provider: None,
+            session: None,
+            identity: None,
+            rejected_id_token: None,
+            userinfo: None,
+            replaced_refresh: None,
+            revoked: Revoked::default(),
+            jwks: None,
             problem: None,
             notice: None,
             phase: Phase::Idle,
@@ -121,16 +197,112 @@ impl Lab {
         self.phase = Phase::Failed;
         storage::save_timeline(&self.timeline);
     }
+
+    /// Forgets everything that belongs to the current tokens.
+    fn forget_session(&mut self) {
+        self.tokens = None;
+        self.identity = None;
+        self.userinfo = None;
+        self.replaced_refresh = None;
+        self.revoked = Revoked::default();
+        self.api_answer = None;
+    }
+
+    /// The preset's CORS setting, when `issuer` is the one the settings (and preset) describe.
+    fn cors_setting(&self, issuer: &str) -> Option<(&'static str, &'static str)> {
+        let settings = self.settings.normalized();
+        (settings.issuer == issuer)
+            .then(|| presets::cors_setting_for(&settings.preset))
+            .flatten()
+    }
+}
+
+/// A fetch's outcome.
+type Answer = Result<HttpResponse, TransportError>;
+/// A boxed future: one copy of each state machine in the wasm, however many callers.
+type Later<T> = Pin<Box<dyn Future<Output = T>>>;
+
+/// The one back-channel sender: `GET` (JSON, optionally with a bearer token) or `POST` of a
+/// form with the token endpoint's CORS-safelisted headers.
+#[inline(never)]
+fn send(post: Option<String>, url: String, authorization: Option<String>) -> Later<Answer> {
+    Box::pin(async move {
+        let form = TokenRequest::headers();
+        let mut headers: Vec<(&str, &str)> = match &post {
+            Some(_) => form.to_vec(),
+            None => vec![("Accept", "application/json")],
+        };
+        if let Some(value) = &authorization {
+            headers.push(("Authorization", value));
+        }
+        http::fetch(http::FetchRequest {
+            method: if post.is_some() { "POST" } else { "GET" },
+            url: &url,
+            headers: &headers,
+            body: post.as_deref(),
+        })
+        .await
+    })
+}
+
+fn get(url: &str, authorization: Option<&str>) -> Later<Answer> {
+    send(None, url.to_owned(), authorization.map(str::to_owned))
+}
+
+fn post_form(request: &TokenRequest) -> Later<Answer> {
+    send(Some(request.body.clone()), request.url.clone(), None)
+}
+
+/// Runs `f` on the state and returns its result (`None` only if the page is being torn down).
+fn with_lab<T>(lab: RwSignal<Lab>, f: impl FnOnce(&mut Lab) -> T) -> Option<T> {
+    lab.try_update(f)
+}
+
+/// The origin reached, when a fetch failed at the network level (possibly CORS).
+fn network_origin(outcome: &Result<HttpResponse, TransportError>) -> Option<String> {
+    match outcome {
+        Err(TransportError::Network { origin }) => Some(origin.clone()),
+        _ => None,
+    }
+}
+
+/// Replaces a network failure's generic problem by the CORS diagnosis for `endpoint`.
+fn diagnosed(
+    lab: RwSignal<Lab>,
+    problem: Problem,
+    network: Option<String>,
+    endpoint: &str,
+    issuer: &str,
+) -> Problem {
+    match network {
+        Some(origin) => {
+            let setting = lab.with_untracked(|l| l.cors_setting(issuer));
+            engine::cors_diagnosis(&origin, endpoint, &location::origin(), setting)
+        }
+        None => problem,
+    }
 }
 
 /// Handles the page load: a callback from the provider is checked and redeemed; an ordinary
-/// load restores this tab's last timeline.
+/// load applies a shareable link, notes a return from the provider's logout and restores this
+/// tab's last timeline.
 pub fn resume_after_load(lab: RwSignal<Lab>) {
     let now = clock::now_ms();
     let (query, fragment) = location::query_and_fragment();
     let parsed = parse_callback(&query, &fragment);
     if matches!(parsed, Ok(None)) {
-        restore_previous_run(lab, now);
+        let shared = apply_share_link(lab, &query);
+        let back_from_logout = cache::take_end_session_mark();
+        restore_previous_run(lab, now, back_from_logout);
+        if shared {
+            lab.update(|l| {
+                l.notice = Some(format!(
+                    "Settings pre-filled from the link you opened: issuer {}, client id {}, \
+                     scopes {}. Check them before you log in.",
+                    l.settings.issuer, l.settings.client_id, l.settings.scope
+                ))
+            });
+        }
         clock::mark("oauth-flow-lab:ready");
         return;
     }
@@ -150,17 +322,22 @@ pub fn resume_after_load(lab: RwSignal<Lab>) {
     };
     // Continue this tab's run only when the callback answers a login it started; a forged or
     // replayed callback is drawn as a run of its own.
-    let mut timeline = if pending.is_some() {
-        storage::load_timeline().unwrap_or_default()
-    } else {
-        Timeline::new()
+    // Each pending login has its own run: the callback continues the one it answers, not the
+    // last one started (which may be a login at another provider).
+    let mut timeline = match (&parsed, &pending) {
+        (Ok(Some(params)), Some(_)) => cache::take_run(&params.state)
+            .or_else(storage::load_timeline)
+            .unwrap_or_default(),
+        _ => Timeline::new(),
     };
     let params = match engine::callback_received(&mut timeline, &query, &fragment, now) {
         Ok(Some(params)) => params,
         // parse_callback already said this is a callback; the engine agrees by construction.
-        Ok(None) => return restore_previous_run(lab, now),
+        Ok(None) => return restore_previous_run(lab, now, false),
         Err(problem) => return finish_with_problem(lab, timeline, problem),
     };
+    // Mix-up defence: the pending entry found by `state` remembers its issuer, and `iss` is
+    // checked against it — not against the settings, which may name another provider by now.
     let authorized = match engine::check_callback(&mut timeline, params, pending, now) {
         Ok(authorized) => authorized,
         Err(problem) => return finish_with_problem(lab, timeline, problem),
@@ -182,6 +359,28 @@ pub fn resume_after_load(lab: RwSignal<Lab>) {
     clock::mark("oauth-flow-lab:ready");
 }
 
+/// Applies `?issuer=…&client_id=…&scope=…&preset=…` once, then removes it from the address bar.
+fn apply_share_link(lab: RwSignal<Lab>, query: &str) -> bool {
+    if query.is_empty() {
+        return false;
+    }
+    let mut applied = false;
+    lab.update(|l| {
+        let before = l.settings.issuer.clone();
+        applied = l.settings.apply_share_query(query);
+        if applied {
+            if l.settings.issuer != before {
+                l.metadata = None;
+            }
+            storage::save_settings(&l.settings);
+        }
+    });
+    if applied {
+        location::clean_url();
+    }
+    applied
+}
+
 /// Redeems the confidential variant's held code with the secret the user typed.
 pub fn redeem_with_secret(lab: RwSignal<Lab>, secret: String) {
     let held = lab.with_untracked(|l| l.held_code.clone());
@@ -195,7 +394,8 @@ pub fn redeem_with_secret(lab: RwSignal<Lab>, secret: String) {
     redeem(lab, authorized, Some(ClientSecret::new(secret)));
 }
 
-/// Builds the token request, sends it on the back channel and records the answer.
+/// Builds the token request, sends it on the back channel, records the answer and, for
+/// OpenID Connect, verifies the ID token before the tokens are kept.
 fn redeem(lab: RwSignal<Lab>, authorized: AuthorizedCallback, secret: Option<ClientSecret>) {
     let mut call = None;
     lab.update(|l| {
@@ -217,28 +417,196 @@ fn redeem(lab: RwSignal<Lab>, authorized: AuthorizedCallback, secret: Option<Cli
     let Some(call) = call else { return };
     storage::save_timeline(&lab.with_untracked(|l| l.timeline.clone()));
     spawn_local(async move {
-        let outcome = http::fetch(http::FetchRequest {
-            method: "POST",
-            url: &call.request.url,
-            headers: &TokenRequest::headers(),
-            body: Some(&call.request.body),
-        })
-        .await;
+        let outcome = post_form(&call.request).await;
+        let network = network_origin(&outcome);
+        let now = clock::now_ms();
+        let Some(result) = with_lab(lab, |l| {
+            engine::token_response_received(&mut l.timeline, &call, outcome, now)
+        }) else {
+            return;
+        };
+        let tokens = match result {
+            Ok(tokens) => tokens,
+            Err(problem) => {
+                let problem = diagnosed(lab, problem, network, "token endpoint", &call.issuer);
+                lab.update(|l| l.fail(problem));
+                clock::mark("oauth-flow-lab:tokens");
+                return;
+            }
+        };
+        let identity = match &tokens.id_token {
+            Some(id_token) => {
+                lab.update(|l| l.phase = Phase::Verifying);
+                let rules = ClaimRules {
+                    issuer: call.issuer.clone(),
+                    client_id: call.client_id.clone(),
+                    nonce: match &call.nonce {
+                        Some(nonce) => NonceRule::Expected(nonce.clone()),
+                        None => NonceRule::IfPresent(None),
+                    },
+                    expected_sub: None,
+                    now_ms: clock::now_ms(),
+                };
+                match verify_id_token(lab, &call.issuer, id_token, &tokens.access_token, rules)
+                    .await
+                {
+                    Ok(verified) => Some(verified),
+                    Err(problem) => {
+                        // OpenID Connect: an invalid ID token fails the whole login; the
+                        // tokens that came with it are not kept.
+                        lab.update(|l| {
+                            l.rejected_id_token = rejected_view(id_token);
+                            l.fail(problem);
+                        });
+                        clock::mark("oauth-flow-lab:tokens");
+                        return;
+                    }
+                }
+            }
+            None => None,
+        };
+        if identity.is_none() {
+            // Without an ID token, the provider's metadata is still wanted for the session's
+            // own calls (UserInfo, revocation, logout): from this tab's cache, never refetched.
+            let cached = lab.with_untracked(|l| known_metadata(l, &call.issuer));
+            lab.update(|l| l.provider = cached);
+        }
         let now = clock::now_ms();
         lab.update(|l| {
-            match engine::token_response_received(&mut l.timeline, &call, outcome, now) {
-                Ok(tokens) => {
-                    l.tokens = Some(tokens);
-                    l.tokens_received_at_ms = now;
-                    l.phase = Phase::LoggedIn;
-                    l.problem = None;
-                    storage::save_timeline(&l.timeline);
-                }
-                Err(problem) => l.fail(problem),
-            }
+            l.forget_session();
+            l.tokens = Some(tokens);
+            l.tokens_received_at_ms = now;
+            l.identity = identity;
+            l.rejected_id_token = None;
+            l.session = Some(SessionInfo {
+                issuer: call.issuer.clone(),
+                client_id: call.client_id.clone(),
+                nonce: call.nonce.clone(),
+            });
+            l.phase = Phase::LoggedIn;
+            l.problem = None;
+            storage::save_timeline(&l.timeline);
         });
         clock::mark("oauth-flow-lab:tokens");
     });
+}
+
+fn rejected_view(id_token: &IdToken) -> Option<RejectedIdToken> {
+    decode(id_token.secret()).ok().map(|d| RejectedIdToken {
+        header_json: d.header_json(),
+        claims_json: d.claims_json(),
+    })
+}
+
+/// Metadata already known for `issuer` on this page or in this tab.
+fn known_metadata(l: &Lab, issuer: &str) -> Option<ProviderMetadata> {
+    l.provider
+        .clone()
+        .filter(|m| m.issuer == issuer)
+        .or_else(|| l.metadata.clone().filter(|m| m.issuer == issuer))
+        .or_else(|| cache::load_metadata(issuer))
+}
+
+/// The metadata of `issuer`: known already, or discovered now (a "Discover" step after the
+/// callback, when this tab's copy was lost).
+async fn provider_metadata(lab: RwSignal<Lab>, issuer: &str) -> Result<ProviderMetadata, Problem> {
+    let known = lab.with_untracked(|l| known_metadata(l, issuer));
+    let metadata = match known {
+        Some(metadata) => metadata,
+        None => discover(lab, issuer).await?,
+    };
+    lab.update(|l| l.provider = Some(metadata.clone()));
+    Ok(metadata)
+}
+
+/// JWKS, signature (WebCrypto), claims: each a step on the timeline.
+fn verify_id_token(
+    lab: RwSignal<Lab>,
+    issuer: &str,
+    id_token: &IdToken,
+    access_token: &AccessToken,
+    rules: ClaimRules,
+) -> Later<Result<VerifiedIdToken, Problem>> {
+    let (issuer, id_token, access_token) =
+        (issuer.to_owned(), id_token.clone(), access_token.clone());
+    Box::pin(
+        async move { verify_id_token_steps(lab, &issuer, &id_token, &access_token, rules).await },
+    )
+}
+
+async fn verify_id_token_steps(
+    lab: RwSignal<Lab>,
+    issuer: &str,
+    id_token: &IdToken,
+    access_token: &AccessToken,
+    rules: ClaimRules,
+) -> Result<VerifiedIdToken, Problem> {
+    let check = with_lab(lab, |l| {
+        oidc::id_token_received(&mut l.timeline, id_token, clock::now_ms())
+    })
+    .ok_or_else(torn_down)??;
+    let metadata = provider_metadata(lab, issuer).await?;
+    let Some(jwks_uri) = metadata.jwks_uri.clone() else {
+        return Err(with_lab(lab, |l| {
+            oidc::no_jwks_uri(&mut l.timeline, &check, clock::now_ms())
+        })
+        .unwrap_or_else(torn_down));
+    };
+    let cached = lab.with_untracked(|l| {
+        l.jwks
+            .clone()
+            .filter(|(uri, jwks)| *uri == jwks_uri && oidc::has_key_for(jwks, &check))
+            .map(|(_, jwks)| jwks)
+    });
+    let jwks = match cached {
+        Some(jwks) => jwks,
+        None => {
+            let step = with_lab(lab, |l| {
+                oidc::jwks_fetch_started(&mut l.timeline, &jwks_uri, clock::now_ms())
+            })
+            .ok_or_else(torn_down)?;
+            let outcome = get(&jwks_uri, None).await;
+            let network = network_origin(&outcome);
+            let result = with_lab(lab, |l| {
+                oidc::jwks_fetch_finished(&mut l.timeline, step, outcome, clock::now_ms())
+            })
+            .ok_or_else(torn_down)?;
+            let jwks =
+                result.map_err(|p| diagnosed(lab, p, network, "key set (jwks_uri)", issuer))?;
+            lab.update(|l| l.jwks = Some((jwks_uri.clone(), jwks.clone())));
+            jwks
+        }
+    };
+    let key = with_lab(lab, |l| {
+        oidc::signature_check(&mut l.timeline, &check, &jwks, clock::now_ms())
+    })
+    .ok_or_else(torn_down)??;
+    let verdict = webcrypto::verify(&key).await;
+    with_lab(lab, |l| {
+        oidc::signature_checked(&mut l.timeline, &check, &key, verdict, clock::now_ms())
+    })
+    .ok_or_else(torn_down)??;
+    let rules = ClaimRules {
+        now_ms: clock::now_ms(),
+        ..rules
+    };
+    with_lab(lab, |l| {
+        oidc::claims_checked(
+            &mut l.timeline,
+            &check,
+            &rules,
+            access_token,
+            clock::now_ms(),
+        )
+    })
+    .ok_or_else(torn_down)?
+}
+
+fn torn_down() -> Problem {
+    Problem::local(
+        "The page was closed while checking the login.",
+        "Reload the page.",
+    )
 }
 
 fn finish_with_problem(lab: RwSignal<Lab>, timeline: Timeline, problem: Problem) {
@@ -249,7 +617,7 @@ fn finish_with_problem(lab: RwSignal<Lab>, timeline: Timeline, problem: Problem)
     clock::mark("oauth-flow-lab:ready");
 }
 
-fn restore_previous_run(lab: RwSignal<Lab>, now: u64) {
+fn restore_previous_run(lab: RwSignal<Lab>, now: u64, back_from_logout: bool) {
     let dropped = storage::drop_expired_pending(now);
     let Some(mut timeline) = storage::load_timeline() else {
         if dropped > 0 {
@@ -261,21 +629,25 @@ fn restore_previous_run(lab: RwSignal<Lab>, now: u64) {
         return;
     }
     timeline.fail_unfinished("The page was reloaded before this step finished.", now);
-    timeline.push_done(
-        Step::new(
-            StepKind::Logout,
-            Actor::ClientApp,
-            Actor::ClientApp,
-            Channel::Local,
-            "Page reloaded: the tokens in memory are gone",
-            now,
-        )
-        .with_note(
-            "Tokens are kept in memory only, so a reload ends the app's session (S-1). The \
-             timeline itself holds no secrets, which is why it could be kept.",
-        ),
-        0.0,
-    );
+    if back_from_logout {
+        lifecycle::back_from_end_session(&mut timeline, now);
+    } else {
+        timeline.push_done(
+            Step::new(
+                StepKind::Logout,
+                Actor::ClientApp,
+                Actor::ClientApp,
+                Channel::Local,
+                "Page reloaded: the tokens in memory are gone",
+                now,
+            )
+            .with_note(
+                "Tokens are kept in memory only, so a reload ends the app's session (S-1). The \
+                 timeline itself holds no secrets, which is why it could be kept.",
+            ),
+            0.0,
+        );
+    }
     storage::save_timeline(&timeline);
     lab.update(|l| {
         l.timeline = timeline;
@@ -291,7 +663,8 @@ fn abandoned_notice() -> String {
         .to_owned()
 }
 
-/// Saves edited settings (non-secret) and forgets discovery if the issuer changed.
+/// Saves edited settings (non-secret) and forgets discovery if the issuer changed. Pending
+/// logins are not touched: each remembers its own provider.
 pub fn update_settings(lab: RwSignal<Lab>, edit: impl FnOnce(&mut ProviderSettings)) {
     lab.update(|l| {
         let before = l.settings.issuer.clone();
@@ -300,6 +673,30 @@ pub fn update_settings(lab: RwSignal<Lab>, edit: impl FnOnce(&mut ProviderSettin
             l.metadata = None;
         }
         storage::save_settings(&l.settings);
+    });
+}
+
+/// Switches to a preset: its issuer (template), client id, scopes and, for a provider without
+/// discovery, its known endpoints.
+pub fn apply_preset(lab: RwSignal<Lab>, id: &str) {
+    let Some(preset) = presets::find(id) else {
+        return;
+    };
+    update_settings(lab, |s| {
+        s.preset = preset.id.to_owned();
+        s.issuer = preset.issuer_template.to_owned();
+        s.client_id = preset.client_id.to_owned();
+        s.scope = preset.scope.to_owned();
+        s.client_type = ClientType::Public;
+        match preset.endpoints {
+            Some(endpoints) => {
+                s.manual = true;
+                s.endpoints = Default::default();
+                s.endpoints.authorization_endpoint = endpoints.authorization.to_owned();
+                s.endpoints.token_endpoint = endpoints.token.to_owned();
+            }
+            None => s.manual = false,
+        }
     });
 }
 
@@ -318,17 +715,31 @@ pub fn login(lab: RwSignal<Lab>) {
     }
     lab.update(|l| {
         l.timeline = Timeline::new();
-        l.tokens = None;
+        l.forget_session();
+        l.rejected_id_token = None;
         l.problem = None;
         l.notice = None;
-        l.api_answer = None;
         l.held_code = None;
         l.demo_secret = None;
         l.phase = Phase::Discovering;
     });
     spawn_local(async move {
-        let Some(metadata) = discover(lab, &settings).await else {
-            return;
+        let metadata = if settings.manual {
+            match settings.manual_metadata() {
+                Ok(metadata) => {
+                    lab.update(|l| {
+                        engine::manual_endpoints_used(&mut l.timeline, &metadata, clock::now_ms())
+                    });
+                    cache::save_metadata(&metadata);
+                    metadata
+                }
+                Err(error) => return lab.update(|l| l.fail(Problem::from_error(&error))),
+            }
+        } else {
+            match discover(lab, &settings.issuer).await {
+                Ok(metadata) => metadata,
+                Err(problem) => return lab.update(|l| l.fail(problem)),
+            }
         };
         let entropy = match draw_entropy() {
             Ok(entropy) => entropy,
@@ -351,56 +762,71 @@ pub fn login(lab: RwSignal<Lab>) {
             }
         });
         let Some(plan) = plan else { return };
+        let state = plan.pending.state.clone();
         if let Err(problem) = storage::save_pending(plan.pending, now) {
             return lab.update(|l| l.fail(problem));
         }
         lab.update(|l| l.phase = Phase::Redirecting);
-        storage::save_timeline(&lab.with_untracked(|l| l.timeline.clone()));
+        let timeline = lab.with_untracked(|l| l.timeline.clone());
+        storage::save_timeline(&timeline);
+        cache::save_run(&state, &timeline);
         if let Err(reason) = location::navigate(&plan.authorize_url) {
             lab.update(|l| l.fail(Problem::local(&reason, "Reload the page and try again.")));
         }
     });
 }
 
-async fn discover(lab: RwSignal<Lab>, settings: &ProviderSettings) -> Option<ProviderMetadata> {
+/// Discovery by issuer: the OpenID Connect location, then the RFC 8414 one (see
+/// `engine::discovery_urls`), each a step. Cached for the page and for this tab.
+async fn discover(lab: RwSignal<Lab>, issuer: &str) -> Result<ProviderMetadata, Problem> {
     if let Some(metadata) =
-        lab.with_untracked(|l| l.metadata.clone().filter(|m| m.issuer == settings.issuer))
+        lab.with_untracked(|l| l.metadata.clone().filter(|m| m.issuer == issuer))
     {
-        return Some(metadata);
+        return Ok(metadata);
     }
-    let url = match openid_configuration_url(&settings.issuer) {
-        Ok(url) => url,
-        Err(error) => {
-            lab.update(|l| l.fail(Problem::from_error(&error)));
-            return None;
-        }
-    };
-    let mut step = 0;
-    lab.update(|l| step = engine::discovery_started(&mut l.timeline, &url, clock::now_ms()));
-    let outcome = http::fetch(http::FetchRequest {
-        method: "GET",
-        url: &url,
-        headers: &[("Accept", "application/json")],
-        body: None,
-    })
-    .await;
-    let mut result = None;
-    lab.update(|l| {
-        match engine::discovery_finished(
-            &mut l.timeline,
-            step,
-            &settings.issuer,
-            outcome,
-            clock::now_ms(),
-        ) {
+    let urls = engine::discovery_urls(issuer)?;
+    let mut first_problem = None;
+    let mut network = None;
+    for (attempt, url) in urls.iter().enumerate() {
+        let step = with_lab(lab, |l| {
+            engine::discovery_started(&mut l.timeline, url, attempt, clock::now_ms())
+        })
+        .ok_or_else(torn_down)?;
+        let outcome = get(url, None).await;
+        let more = attempt + 1 < urls.len();
+        let result = with_lab(lab, |l| {
+            engine::discovery_finished(
+                &mut l.timeline,
+                step,
+                issuer,
+                outcome,
+                more,
+                clock::now_ms(),
+            )
+        })
+        .ok_or_else(torn_down)?;
+        match result {
             Ok(metadata) => {
-                l.metadata = Some(metadata.clone());
-                result = Some(metadata);
+                lab.update(|l| l.metadata = Some(metadata.clone()));
+                cache::save_metadata(&metadata);
+                return Ok(metadata);
             }
-            Err(problem) => l.fail(problem),
+            // A document was found but is not acceptable: never look for another one.
+            Err(failure) if !failure.try_next => return Err(failure.problem),
+            Err(failure) => {
+                network = network.or(failure.network_origin);
+                first_problem.get_or_insert(failure.problem);
+            }
         }
-    });
-    result
+    }
+    let problem = first_problem.unwrap_or_else(torn_down);
+    Err(diagnosed(
+        lab,
+        problem,
+        network,
+        "discovery endpoint (/.well-known/…)",
+        issuer,
+    ))
 }
 
 fn draw_entropy() -> Result<LoginEntropy, Problem> {
@@ -436,16 +862,7 @@ pub fn call_api(lab: RwSignal<Lab>, path: &'static str) {
         return;
     };
     spawn_local(async move {
-        let outcome: Result<HttpResponse, TransportError> = http::fetch(http::FetchRequest {
-            method: "GET",
-            url: &url,
-            headers: &[
-                ("Accept", "application/json"),
-                ("Authorization", &authorization),
-            ],
-            body: None,
-        })
-        .await;
+        let outcome: Result<HttpResponse, TransportError> = get(&url, Some(&authorization)).await;
         lab.update(|l| {
             match engine::resource_response_received(
                 &mut l.timeline,
@@ -472,11 +889,262 @@ pub fn call_api(lab: RwSignal<Lab>, path: &'static str) {
     });
 }
 
+/// Ends an action that keeps the session: a failure is shown, the tokens stay.
+fn settle(lab: RwSignal<Lab>, outcome: Result<(), Problem>) {
+    lab.update(|l| {
+        match outcome {
+            Ok(()) => l.problem = None,
+            Err(problem) => l.fail(problem),
+        }
+        l.phase = if l.tokens.is_some() {
+            Phase::LoggedIn
+        } else {
+            Phase::Idle
+        };
+        storage::save_timeline(&l.timeline);
+    });
+}
+
+/// Calls the provider's UserInfo endpoint with the access token.
+pub fn call_userinfo(lab: RwSignal<Lab>) {
+    let Some((token, url, issuer, sub)) = lab.with_untracked(|l| {
+        Some((
+            l.tokens.as_ref()?.access_token.clone(),
+            l.provider.as_ref()?.userinfo_endpoint.clone()?,
+            l.session.as_ref()?.issuer.clone(),
+            l.identity.as_ref().map(|i| i.claims.sub.clone()),
+        ))
+    }) else {
+        return;
+    };
+    let Some((step, authorization)) = with_lab(lab, |l| {
+        l.phase = Phase::CallingApi;
+        l.problem = None;
+        oidc::userinfo_request_started(&mut l.timeline, &url, &token, clock::now_ms())
+    }) else {
+        return;
+    };
+    spawn_local(async move {
+        let outcome = get(&url, Some(&authorization)).await;
+        let network = network_origin(&outcome);
+        let result = with_lab(lab, |l| {
+            oidc::userinfo_response_received(
+                &mut l.timeline,
+                step,
+                outcome,
+                sub.as_deref(),
+                clock::now_ms(),
+            )
+        });
+        let outcome = match result {
+            Some(Ok(claims)) => {
+                let shown = serde_json::to_string_pretty(&claims).unwrap_or_default();
+                lab.update(|l| l.userinfo = Some(shown));
+                Ok(())
+            }
+            Some(Err(problem)) => Err(diagnosed(
+                lab,
+                problem,
+                network,
+                "UserInfo endpoint",
+                &issuer,
+            )),
+            None => return,
+        };
+        settle(lab, outcome);
+    });
+}
+
+/// Trades the refresh token for new tokens; a rotated refresh token replaces the old one.
+pub fn refresh(lab: RwSignal<Lab>) {
+    let Some((refresh, endpoint, session, scope)) = lab.with_untracked(|l| {
+        let tokens = l.tokens.as_ref()?;
+        Some((
+            tokens.refresh_token.clone()?,
+            l.provider.as_ref()?.token_endpoint.clone(),
+            l.session.clone()?,
+            tokens.granted_scope.clone(),
+        ))
+    }) else {
+        return;
+    };
+    let openid = scope.split_whitespace().any(|s| s == "openid");
+    let started = with_lab(lab, |l| {
+        l.phase = Phase::Refreshing;
+        l.problem = None;
+        lifecycle::refresh_started(
+            &mut l.timeline,
+            &endpoint,
+            &refresh,
+            &session.client_id,
+            &scope,
+            openid,
+            clock::now_ms(),
+        )
+    });
+    let call = match started {
+        Some(Ok(call)) => call,
+        Some(Err(problem)) => return settle(lab, Err(problem)),
+        None => return,
+    };
+    spawn_local(async move {
+        let outcome = post_form(&call.request).await;
+        let network = network_origin(&outcome);
+        let Some(result) = with_lab(lab, |l| {
+            lifecycle::refresh_response_received(&mut l.timeline, &call, outcome, clock::now_ms())
+        }) else {
+            return;
+        };
+        let refreshed = match result {
+            Ok(refreshed) => refreshed,
+            Err(problem) => {
+                let problem = diagnosed(lab, problem, network, "token endpoint", &session.issuer);
+                return settle(lab, Err(problem));
+            }
+        };
+        // A refreshed ID token is checked like the first one, and must name the same user.
+        let mut identity = lab.with_untracked(|l| l.identity.clone());
+        if let Some(id_token) = &refreshed.tokens.id_token {
+            let rules = ClaimRules {
+                issuer: session.issuer.clone(),
+                client_id: session.client_id.clone(),
+                nonce: NonceRule::IfPresent(session.nonce.clone()),
+                expected_sub: identity.as_ref().map(|i| i.claims.sub.clone()),
+                now_ms: clock::now_ms(),
+            };
+            let access = refreshed.tokens.access_token.clone();
+            match verify_id_token(lab, &session.issuer, id_token, &access, rules).await {
+                Ok(verified) => identity = Some(verified),
+                Err(problem) => {
+                    lab.update(|l| l.rejected_id_token = rejected_view(id_token));
+                    return settle(lab, Err(problem));
+                }
+            }
+        }
+        let now = clock::now_ms();
+        lab.update(|l| {
+            if refreshed.replaced.is_some() {
+                l.replaced_refresh = refreshed.replaced.clone();
+            }
+            l.tokens = Some(refreshed.tokens.clone());
+            l.tokens_received_at_ms = now;
+            l.identity = identity;
+            l.revoked = Revoked::default();
+        });
+        settle(lab, Ok(()));
+    });
+}
+
+/// Revokes the access or the refresh token at the provider (RFC 7009). The token stays in
+/// memory, marked revoked, so that calling the API with it shows the 401.
+pub fn revoke(lab: RwSignal<Lab>, kind: TokenKind) {
+    let Some((token, endpoint, session)) = lab.with_untracked(|l| {
+        let tokens = l.tokens.as_ref()?;
+        let token = match kind {
+            TokenKind::Access => tokens.access_token.secret().to_owned(),
+            TokenKind::Refresh => tokens.refresh_token.as_ref()?.secret().to_owned(),
+        };
+        Some((
+            token,
+            l.provider.as_ref()?.revocation_endpoint.clone()?,
+            l.session.clone()?,
+        ))
+    }) else {
+        return;
+    };
+    let started = with_lab(lab, |l| {
+        l.phase = Phase::Revoking;
+        l.problem = None;
+        lifecycle::revocation_started(
+            &mut l.timeline,
+            &endpoint,
+            kind,
+            &token,
+            &session.client_id,
+            clock::now_ms(),
+        )
+    });
+    let (step, request) = match started {
+        Some(Ok(started)) => started,
+        Some(Err(problem)) => return settle(lab, Err(problem)),
+        None => return,
+    };
+    drop(token);
+    spawn_local(async move {
+        let outcome = post_form(&request).await;
+        let network = network_origin(&outcome);
+        let Some(result) = with_lab(lab, |l| {
+            lifecycle::revocation_finished(&mut l.timeline, step, outcome, clock::now_ms())
+        }) else {
+            return;
+        };
+        let result = match result {
+            Ok(()) => {
+                lab.update(|l| match kind {
+                    TokenKind::Access => l.revoked.access = true,
+                    TokenKind::Refresh => l.revoked.refresh = true,
+                });
+                Ok(())
+            }
+            Err(problem) => Err(diagnosed(
+                lab,
+                problem,
+                network,
+                "revocation endpoint",
+                &session.issuer,
+            )),
+        };
+        settle(lab, result);
+    });
+}
+
+/// RP-initiated logout: forgets the tokens and sends the browser to the provider's
+/// end-session endpoint with `id_token_hint`; it comes back to this page.
+pub fn logout_at_provider(lab: RwSignal<Lab>) {
+    let Some((endpoint, id_token, client_id)) = lab.with_untracked(|l| {
+        Some((
+            l.provider.as_ref()?.end_session_endpoint.clone()?,
+            l.identity.as_ref().map(|i| i.token.clone()),
+            l.session.as_ref()?.client_id.clone(),
+        ))
+    }) else {
+        return;
+    };
+    let redirect_uri = location::redirect_uri();
+    let planned = with_lab(lab, |l| {
+        let url = lifecycle::end_session_planned(
+            &mut l.timeline,
+            &endpoint,
+            id_token.as_ref(),
+            &redirect_uri,
+            &client_id,
+            clock::now_ms(),
+        );
+        if url.is_ok() {
+            l.forget_session();
+            l.session = None;
+            l.phase = Phase::Redirecting;
+        }
+        storage::save_timeline(&l.timeline);
+        url
+    });
+    match planned {
+        Some(Ok(url)) => {
+            cache::mark_end_session();
+            if let Err(reason) = location::navigate(&url) {
+                lab.update(|l| l.fail(Problem::local(&reason, "Reload the page and try again.")));
+            }
+        }
+        Some(Err(problem)) => lab.update(|l| l.fail(problem)),
+        None => {}
+    }
+}
+
 /// Forgets the tokens held in memory.
 pub fn logout(lab: RwSignal<Lab>) {
     lab.update(|l| {
-        l.tokens = None;
-        l.api_answer = None;
+        l.forget_session();
+        l.session = None;
         l.problem = None;
         l.phase = Phase::Idle;
         engine::logged_out(&mut l.timeline, clock::now_ms());

@@ -1,9 +1,22 @@
-//! Provider settings: issuer, client id, scopes, API base, and the redirect URI to register.
+//! Provider settings: a preset with its setup hints, issuer, client id, scopes (with a picker),
+//! manual endpoints, the redirect URI and origin to register, and a shareable link.
 
 use super::session::{self, Lab};
-use crate::browser::location;
-use crate::flow::settings::{ClientType, BUNDLED_CONFIDENTIAL_CLIENT};
+use crate::browser::{files, location};
+use crate::flow::presets::{self, Fit, Preset, PRESETS};
+use crate::flow::settings::{ClientType, ManualEndpoints, BUNDLED_CONFIDENTIAL_CLIENT};
 use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+/// Scopes offered as checkboxes (plus the bundled provider's API scopes).
+const COMMON_SCOPES: [&str; 6] = [
+    "openid",
+    "profile",
+    "email",
+    "offline_access",
+    "read:profile",
+    "read:files",
+];
 
 /// The settings form. Every field is non-secret and saved in localStorage as it is typed.
 #[component]
@@ -12,10 +25,37 @@ pub fn SettingsPanel(
     lab: RwSignal<Lab>,
 ) -> impl IntoView {
     let redirect_uri = location::redirect_uri();
+    let origin = location::origin();
     let field = move |read: fn(&Lab) -> String| move || lab.with(read);
+    let copied = RwSignal::new("");
+    let copy = move |text: String, what: &'static str| {
+        spawn_local(async move {
+            let done = files::copy(&text).await.is_ok();
+            copied.set(if done { what } else { "" });
+        });
+    };
+    let redirect_for_copy = redirect_uri.clone();
+    let share_link = move || {
+        let query = lab.with(|l| l.settings.share_query());
+        format!("{}?{query}", location::redirect_uri())
+    };
     view! {
         <section class="panel settings" aria-labelledby="settings-title">
             <h2 id="settings-title">"Provider"</h2>
+            <label for="preset">"Preset"</label>
+            <select id="preset"
+                on:change:target=move |ev| session::apply_preset(lab, &ev.target().value())>
+                {PRESETS.iter().map(|p| {
+                    let id = p.id;
+                    view! {
+                        <option value=id
+                            prop:selected=move || lab.with(|l| l.settings.preset == id)>
+                            {p.name}
+                        </option>
+                    }
+                }).collect_view()}
+            </select>
+            <PresetHints lab=lab redirect_uri=redirect_uri.clone() origin=origin.clone() />
             <label for="issuer">"Issuer"</label>
             <input id="issuer" type="url" spellcheck="false"
                 prop:value=field(|l| l.settings.issuer.clone())
@@ -37,6 +77,21 @@ pub fn SettingsPanel(
                     let v = ev.target().value();
                     session::update_settings(lab, |s| s.scope = v)
                 } />
+            <div class="scope-picker" role="group" aria-label="Common scopes">
+                {COMMON_SCOPES.iter().map(|scope| {
+                    let scope: &'static str = scope;
+                    view! {
+                        <label class="scope-chip">
+                            <input type="checkbox" data-scope=scope
+                                prop:checked=move || lab.with(|l| {
+                                    l.settings.scope.split_whitespace().any(|s| s == scope)
+                                })
+                                on:change=move |_| toggle_scope(lab, scope) />
+                            {scope}
+                        </label>
+                    }
+                }).collect_view()}
+            </div>
             <label for="api-base">"Resource API"</label>
             <input id="api-base" type="url" spellcheck="false"
                 prop:value=field(|l| l.settings.api_base.clone())
@@ -44,6 +99,7 @@ pub fn SettingsPanel(
                     let v = ev.target().value();
                     session::update_settings(lab, |s| s.api_base = v)
                 } />
+            <ManualEndpointsForm lab=lab />
             <fieldset class="client-type">
                 <legend>"Client type"</legend>
                 <label>
@@ -62,9 +118,167 @@ pub fn SettingsPanel(
             <p class="hint">
                 "Redirect URI to register at the provider (exactly, byte for byte): "
                 <code id="redirect-uri">{redirect_uri}</code>
+                <button id="copy-redirect-uri" class="reveal"
+                    on:click=move |_| copy(redirect_for_copy.clone(), "redirect URI")>"Copy"</button>
+            </p>
+            <p class="hint">
+                "Origin to allow for CORS: " <code id="app-origin">{origin}</code>
+            </p>
+            <p class="hint">
+                "Share these settings (issuer, client id, scopes; never a secret): "
+                <code id="share-link">{share_link}</code>
+                <button id="copy-share-link" class="reveal"
+                    on:click=move |_| copy(share_link(), "link")>"Copy"</button>
+            </p>
+            <p class="hint" role="status">
+                {move || (!copied.get().is_empty()).then(|| format!("Copied the {}.", copied.get()))}
             </p>
         </section>
     }
+}
+
+/// The selected preset's setup steps, CORS setting, caveats and, for GitHub and Google, why a
+/// browser alone cannot do it.
+#[component]
+fn PresetHints(
+    /// The app state.
+    lab: RwSignal<Lab>,
+    /// This page's redirect URI.
+    redirect_uri: String,
+    /// This page's origin.
+    origin: String,
+) -> impl IntoView {
+    move || {
+        let id = lab.with(|l| l.settings.preset.clone());
+        presets::find(&id).map(|preset: &'static Preset| {
+            let fill = |text: &str| presets::fill(text, &redirect_uri, &origin);
+            let steps = preset
+                .setup
+                .iter()
+                .map(|step| view! { <li>{fill(step)}</li> })
+                .collect_view();
+            let caveats = preset
+                .caveats
+                .iter()
+                .map(|c| view! { <li>{*c}</li> })
+                .collect_view();
+            let cannot = match preset.fit {
+                Fit::NeedsBackend { why, instead } => Some(view! {
+                    <div id="preset-cannot" class="callout">
+                        <p><strong>"Why this provider cannot serve a pure browser client: "</strong>{why}</p>
+                        <p><strong>"What would be needed: "</strong>{instead}</p>
+                    </div>
+                }),
+                Fit::PureBrowser => None,
+            };
+            let open = preset.id != presets::BUNDLED;
+            view! {
+                <details id="preset-hints" class="preset-hints" open=open>
+                    <summary>"Setup for " {preset.name}</summary>
+                    {cannot}
+                    <ol id="setup-steps">{steps}</ol>
+                    <p>"CORS: register " <code>{origin.clone()}</code> " in "
+                        <span id="cors-setting">{preset.cors_setting}</span> "."</p>
+                    <ul class="caveats">{caveats}</ul>
+                    <p class="hint">{preset.verified}</p>
+                </details>
+            }
+        })
+    }
+}
+
+/// The "manual endpoints" disclosure: endpoints typed by hand replace discovery.
+#[component]
+fn ManualEndpointsForm(
+    /// The app state.
+    lab: RwSignal<Lab>,
+) -> impl IntoView {
+    type Field = (
+        &'static str,
+        &'static str,
+        fn(&ManualEndpoints) -> String,
+        fn(&mut ManualEndpoints, String),
+    );
+    const FIELDS: [Field; 6] = [
+        (
+            "ep-authorization",
+            "Authorization endpoint",
+            |e| e.authorization_endpoint.clone(),
+            |e, v| e.authorization_endpoint = v,
+        ),
+        (
+            "ep-token",
+            "Token endpoint",
+            |e| e.token_endpoint.clone(),
+            |e, v| e.token_endpoint = v,
+        ),
+        (
+            "ep-jwks",
+            "JWKS URI",
+            |e| e.jwks_uri.clone(),
+            |e, v| e.jwks_uri = v,
+        ),
+        (
+            "ep-userinfo",
+            "UserInfo endpoint",
+            |e| e.userinfo_endpoint.clone(),
+            |e, v| e.userinfo_endpoint = v,
+        ),
+        (
+            "ep-revocation",
+            "Revocation endpoint",
+            |e| e.revocation_endpoint.clone(),
+            |e, v| e.revocation_endpoint = v,
+        ),
+        (
+            "ep-end-session",
+            "End-session endpoint",
+            |e| e.end_session_endpoint.clone(),
+            |e, v| e.end_session_endpoint = v,
+        ),
+    ];
+    view! {
+        <details id="manual-endpoints" class="manual-endpoints"
+            open=move || lab.with(|l| l.settings.manual)>
+            <summary>"Manual endpoints (instead of discovery)"</summary>
+            <label class="inline">
+                <input id="manual" type="checkbox"
+                    prop:checked=move || lab.with(|l| l.settings.manual)
+                    on:change:target=move |ev| {
+                        let on = ev.target().checked();
+                        session::update_settings(lab, |s| s.manual = on)
+                    } />
+                " Use these endpoints; do not fetch the discovery document"
+            </label>
+            {FIELDS.iter().map(|(id, label, read, write)| {
+                let (id, read, write) = (*id, *read, *write);
+                view! {
+                    <label for=id>{*label}</label>
+                    <input id=id type="url" spellcheck="false"
+                        prop:value=move || lab.with(|l| read(&l.settings.endpoints))
+                        on:change:target=move |ev| {
+                            let v = ev.target().value();
+                            session::update_settings(lab, |s| write(&mut s.endpoints, v))
+                        } />
+                }
+            }).collect_view()}
+            <p class="hint">"Same rules as discovered endpoints: https, or http only on this \
+                machine (127.0.0.1, localhost)."</p>
+        </details>
+    }
+}
+
+/// Adds or removes one scope from the space-separated list.
+fn toggle_scope(lab: RwSignal<Lab>, scope: &str) {
+    session::update_settings(lab, |s| {
+        let mut scopes: Vec<&str> = s.scope.split_whitespace().collect();
+        if scopes.contains(&scope) {
+            scopes.retain(|s| *s != scope);
+        } else {
+            scopes.push(scope);
+        }
+        s.scope = scopes.join(" ");
+    });
 }
 
 /// Switches the client type; with the bundled provider's ids, swaps to the matching demo client.

@@ -11,11 +11,14 @@ pub fn TokenPanel(
     lab: RwSignal<Lab>,
 ) -> impl IntoView {
     move || {
-        let (tokens, received_at, requested) = lab.with(|l| {
+        let (tokens, received_at, requested, replaced, revoked, issuer) = lab.with(|l| {
             (
                 l.tokens.clone(),
                 l.tokens_received_at_ms,
                 l.settings.normalized().scope,
+                l.replaced_refresh.clone(),
+                l.revoked,
+                l.session.as_ref().map(|s| s.issuer.clone()),
             )
         });
         tokens.map(|tokens| {
@@ -39,7 +42,8 @@ pub fn TokenPanel(
                     <h2 id="tokens-title">"Tokens (in memory only)"</h2>
                     <dl>
                         <dt>"Access token"</dt>
-                        <dd><Secret id="access-token" value=access /></dd>
+                        <dd><Secret id="access-token" value=access />
+                            {revoked.access.then(|| view! { <span id="access-revoked" class="chip revoked">"revoked"</span> })}</dd>
                         <dt>"Type"</dt>
                         <dd id="token-type">{tokens.token_type.clone()}</dd>
                         <dt>"Expires"</dt>
@@ -50,7 +54,18 @@ pub fn TokenPanel(
                         <dd id="scope-granted"><code>{tokens.granted_scope.clone()}</code></dd>
                         {refresh.map(|value| view! {
                             <dt>"Refresh token"</dt>
-                            <dd><Secret id="refresh-token" value=value /></dd>
+                            <dd><Secret id="refresh-token" value=value />
+                                {revoked.refresh.then(|| view! { <span id="refresh-revoked" class="chip revoked">"revoked"</span> })}</dd>
+                        })}
+                        {replaced.map(|old| view! {
+                            <dt>"Replaced refresh token"</dt>
+                            <dd><Secret id="replaced-refresh-token" value=SecretValue {
+                                masked: old.masked(), real: old.secret().to_owned() } />
+                                <span class="chip">"rotated out: no longer valid"</span></dd>
+                        })}
+                        {issuer.map(|issuer| view! {
+                            <dt>"Issued by"</dt>
+                            <dd id="token-issuer"><code>{issuer}</code></dd>
                         })}
                     </dl>
                     <p class="hint">

@@ -844,3 +844,148 @@ impl Lab {
         }
     }
 }
+
+// ---- Several providers (issue 5): a second bundled provider with its own issuer, discovery
+// ---- mode and CORS, and settings that point at it.
+
+/// Another bundled provider (authorization server + demo API) for the same app, stopped when
+/// dropped. Its fault switches are at `/__lab/faults` on its host, whatever its issuer's path.
+pub struct Provider {
+    /// Its issuer, e.g. `http://127.0.0.1:<port>/realms/lab`.
+    pub issuer: String,
+    /// Its demo resource API.
+    pub api: String,
+    _service: Service,
+}
+
+impl Lab {
+    /// The app's origin (`http://127.0.0.1:<port>`, no trailing slash).
+    pub fn app_origin(&self) -> String {
+        self.app.trim_end_matches('/').to_owned()
+    }
+
+    /// Starts another bundled provider that knows this app (redirect URI and, unless `env` says
+    /// otherwise, CORS). `path` is the issuer's path ("" or e.g. "/realms/lab"); `env` adds
+    /// settings such as `LAB_DISCOVERY=rfc8414` or `LAB_NO_CORS=1` (provider/README.md).
+    pub async fn start_provider(&self, path: &str, env: &[(&str, &str)]) -> Provider {
+        let (issuer_port, api_port) = (free_port(), free_port());
+        let issuer = format!("http://127.0.0.1:{issuer_port}{path}");
+        let mut command = Command::new(root().join("provider/run"));
+        command
+            .env("LAB_ISSUER", &issuer)
+            .env("LAB_ISSUER_PORT", issuer_port.to_string())
+            .env("LAB_API_PORT", api_port.to_string())
+            .env("LAB_APP_ORIGINS", self.app_origin())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit());
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        let service = Service(command.spawn().expect("provider/run starts"));
+        wait_for_port(issuer_port, "second provider");
+        wait_for_port(api_port, "second resource API");
+        Provider {
+            issuer,
+            api: format!("http://127.0.0.1:{api_port}"),
+            _service: service,
+        }
+    }
+
+    /// Saves settings pointing at another provider (as the settings form would) and reloads.
+    pub async fn configure_provider(&self, issuer: &str, api: &str, scope: &str) {
+        self.client.goto(&self.app).await.expect("app loads");
+        let settings = json!({
+            "issuer": issuer, "client_id": "flow-lab", "scope": scope, "api_base": api
+        })
+        .to_string();
+        self.js(
+            "localStorage.setItem('oauth-flow-lab.settings', arguments[0]);",
+            vec![json!(settings)],
+        )
+        .await;
+        self.client.goto(&self.app).await.expect("app reloads");
+        self.wait_css("#login").await;
+    }
+
+    /// Switches faults on at any provider (its issuer, with or without a path).
+    pub async fn set_fault_at(&self, issuer: &str, fault: Value) -> Value {
+        let (status, body) = raw_http(issuer, "POST", "/__lab/faults", Some(&fault)).await;
+        assert_eq!(status, 200, "the provider refused fault {fault}: {body}");
+        serde_json::from_str(&body).expect("the fault state is JSON")
+    }
+
+    /// The kinds of the timeline's steps, in order.
+    pub async fn step_kinds(&self) -> Vec<String> {
+        let kinds = self
+            .js(
+                "return [...document.querySelectorAll('#timeline > li')].map(li => li.dataset.kind);",
+                vec![],
+            )
+            .await;
+        serde_json::from_value(kinds).unwrap_or_default()
+    }
+
+    /// The text of every timeline step of `kind` (with its closed HTTP details), in order.
+    pub async fn step_texts(&self, kind: &str) -> Vec<String> {
+        let texts = self
+            .js(
+                "return [...document.querySelectorAll(`#timeline > li[data-kind=${arguments[0]}]`)]\
+                   .map(li => li.textContent);",
+                vec![json!(kind)],
+            )
+            .await;
+        serde_json::from_value(texts).unwrap_or_default()
+    }
+
+    /// Presses Log in and waits for the provider's login page; returns its URL.
+    pub async fn start_login_at_provider(&self) -> String {
+        self.click("#login").await;
+        self.wait_css("input[name=login]").await;
+        self.url().await
+    }
+
+    /// Like [`Lab::login_through_provider`], for a browser already at the provider's login page
+    /// (a login started earlier): signs in, consents, and waits until the app has handled the
+    /// callback.
+    pub async fn login_through_provider_page(&self, user: &str, password: &str) {
+        let deadline = Instant::now() + WAIT * 2;
+        let login = self.wait_css("input[name=login]").await;
+        login.send_keys(user).await.expect("type user");
+        self.wait_css("input[name=password]")
+            .await
+            .send_keys(password)
+            .await
+            .expect("type password");
+        self.js("window.__e2eActed = true;", vec![]).await;
+        self.click("#sign-in").await;
+        loop {
+            assert!(Instant::now() < deadline, "stuck at {}", self.url().await);
+            let here = self
+                .try_js(
+                    "if (window.__e2eActed) return 'navigating'; \
+                     if (document.querySelector('#allow')) return 'consent'; \
+                     const lab = document.querySelector('#lab'); \
+                     if (lab && ['logged-in', 'failed'].includes(lab.dataset.phase)) return 'done'; \
+                     return 'loading';",
+                )
+                .await;
+            match here.as_ref().and_then(Value::as_str).unwrap_or("loading") {
+                "consent" => {
+                    self.js("window.__e2eActed = true;", vec![]).await;
+                    self.click("#allow").await;
+                }
+                "done" => return,
+                _ => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
+        }
+    }
+
+    /// Reveals a masked value by its element id (pressing Reveal, then Hide) and returns it.
+    pub async fn revealed(&self, id: &str) -> String {
+        let button = format!("#{id} + button.reveal");
+        self.click(&button).await;
+        let value = self.text(&format!("#{id}")).await;
+        self.click(&button).await;
+        value
+    }
+}

@@ -1,0 +1,128 @@
+//! sessionStorage (per tab) for what must survive the trip to the provider besides the pending
+//! login: the provider's metadata (public, re-validated when read back) and a marker that an
+//! RP-initiated logout is under way. Nothing secret is written here.
+
+use crate::flow::engine::{metadata_document, metadata_from_document};
+use crate::flow::timeline::Timeline;
+use crate::protocol::discovery::ProviderMetadata;
+use crate::protocol::pending::MAX_PENDING;
+use crate::protocol::state::State;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+use web_sys::Storage;
+
+/// sessionStorage key of the metadata documents, by issuer.
+pub const METADATA_KEY: &str = "oauth-flow-lab.metadata";
+/// sessionStorage key of the runs (timelines) of the logins still pending, by login.
+pub const RUNS_KEY: &str = "oauth-flow-lab.runs";
+/// sessionStorage key set while the browser is at the provider's logout page.
+pub const END_SESSION_KEY: &str = "oauth-flow-lab.end-session";
+/// How many providers' metadata one tab keeps.
+const MAX_PROVIDERS: usize = 4;
+
+fn session() -> Option<Storage> {
+    web_sys::window().and_then(|w| w.session_storage().ok().flatten())
+}
+
+fn load_map(storage: &Storage) -> Map<String, Value> {
+    storage
+        .get_item(METADATA_KEY)
+        .ok()
+        .flatten()
+        .and_then(|json| serde_json::from_str::<Map<String, Value>>(&json).ok())
+        .unwrap_or_default()
+}
+
+/// Keeps the validated metadata of `metadata.issuer` for this tab.
+pub fn save_metadata(metadata: &ProviderMetadata) {
+    let Some(storage) = session() else { return };
+    let mut map = load_map(&storage);
+    map.remove(&metadata.issuer);
+    while map.len() >= MAX_PROVIDERS {
+        let Some(oldest) = map.keys().next().cloned() else {
+            break;
+        };
+        map.remove(&oldest);
+    }
+    map.insert(
+        metadata.issuer.clone(),
+        Value::String(metadata_document(metadata)),
+    );
+    let _ = storage.set_item(METADATA_KEY, &Value::Object(map).to_string());
+}
+
+/// The metadata saved for `issuer`, validated again as if it had just been fetched.
+pub fn load_metadata(issuer: &str) -> Option<ProviderMetadata> {
+    let storage = session()?;
+    let map = load_map(&storage);
+    let document = map.get(issuer)?.as_str()?;
+    metadata_from_document(issuer, document)
+}
+
+/// Notes that the browser is leaving for the provider's end-session endpoint.
+pub fn mark_end_session() {
+    if let Some(storage) = session() {
+        let _ = storage.set_item(END_SESSION_KEY, "1");
+    }
+}
+
+/// Whether this load is the return from the provider's logout page (the marker is removed).
+pub fn take_end_session_mark() -> bool {
+    let Some(storage) = session() else {
+        return false;
+    };
+    let marked = storage.get_item(END_SESSION_KEY).ok().flatten().is_some();
+    let _ = storage.remove_item(END_SESSION_KEY);
+    marked
+}
+
+/// Names a login's run without writing its `state`: the first 16 characters of
+/// BASE64URL(SHA-256(state)).
+fn run_id(state: &State) -> String {
+    let digest = Sha256::digest(state.secret().as_bytes());
+    URL_SAFE_NO_PAD.encode(digest)[..16].to_owned()
+}
+
+fn load_runs(storage: &Storage) -> Vec<(String, String)> {
+    storage
+        .get_item(RUNS_KEY)
+        .ok()
+        .flatten()
+        .and_then(|json| serde_json::from_str(&json).ok())
+        .unwrap_or_default()
+}
+
+fn store_runs(storage: &Storage, runs: &[(String, String)]) {
+    if runs.is_empty() {
+        let _ = storage.remove_item(RUNS_KEY);
+    } else if let Ok(json) = serde_json::to_string(runs) {
+        let _ = storage.set_item(RUNS_KEY, &json);
+    }
+}
+
+/// Keeps the run of a login about to leave for the provider, so that its callback continues
+/// its own timeline even if another login (perhaps at another provider) was started since.
+pub fn save_run(state: &State, timeline: &Timeline) {
+    let Some(storage) = session() else { return };
+    let mut runs = load_runs(&storage);
+    let id = run_id(state);
+    runs.retain(|(run, _)| *run != id);
+    while runs.len() >= MAX_PENDING {
+        runs.remove(0);
+    }
+    runs.push((id, timeline.to_json()));
+    store_runs(&storage, &runs);
+}
+
+/// Takes the run of the login that `state` answers, if this tab kept it.
+pub fn take_run(state: &State) -> Option<Timeline> {
+    let storage = session()?;
+    let mut runs = load_runs(&storage);
+    let id = run_id(state);
+    let position = runs.iter().position(|(run, _)| *run == id)?;
+    let (_, json) = runs.remove(position);
+    store_runs(&storage, &runs);
+    Some(Timeline::from_json(&json))
+}

@@ -1,0 +1,485 @@
+//! After the login: refreshing tokens (with rotation made visible), revoking them (RFC 7009) and
+//! ending the provider's session (RP-initiated logout). Pure step-emitting functions, like the
+//! engine.
+
+use crate::flow::engine::{
+    attach_response, fail_step, mask_query, mask_token_json, Problem, TransportError,
+};
+use crate::flow::timeline::{
+    Actor, Channel, HttpExchange, Param, Step, StepId, StepKind, Timeline,
+};
+use crate::protocol::error::Explain;
+use crate::protocol::revocation::{
+    end_session_url, parse_revocation_response, revocation_request, TokenKind,
+};
+use crate::protocol::secret::{mask, IdToken, RefreshToken};
+use crate::protocol::token::{
+    parse_token_response, refresh_token_request, Deviation, HttpResponse, TokenRequest, TokenSet,
+};
+use crate::protocol::uri::UriError;
+
+/// A refresh in flight.
+#[derive(Debug)]
+pub struct RefreshCall {
+    /// The request step.
+    pub step: StepId,
+    /// What to send.
+    pub request: TokenRequest,
+    /// The refresh token sent (kept if the provider does not return a new one).
+    pub old_refresh: RefreshToken,
+    /// The scope currently granted (a refresh without `scope` asks for the same).
+    pub scope: String,
+    /// Whether an ID token may come back (openid was granted).
+    pub openid: bool,
+}
+
+/// The outcome of a refresh.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refreshed {
+    /// The new tokens; `refresh_token` is the old one when none was returned.
+    pub tokens: TokenSet,
+    /// The refresh token this one replaced, when it was rotated.
+    pub replaced: Option<RefreshToken>,
+}
+
+/// Builds the refresh request (`grant_type=refresh_token`, public client: `client_id`, no
+/// secret) and appends its step.
+pub fn refresh_started(
+    timeline: &mut Timeline,
+    token_endpoint: &str,
+    refresh: &RefreshToken,
+    client_id: &str,
+    scope: &str,
+    openid: bool,
+    now_ms: u64,
+) -> Result<RefreshCall, Problem> {
+    let request = refresh_token_request(token_endpoint, refresh, client_id)
+        .map_err(|error: UriError| Problem::from_error(&error))?;
+    let step = timeline.push(
+        Step::new(
+            StepKind::RefreshRequest,
+            Actor::ClientApp,
+            Actor::AuthorizationServer,
+            Channel::Back,
+            "Trade the refresh token for new tokens",
+            now_ms,
+        )
+        .with_params(vec![
+            Param::public("grant_type", "refresh_token"),
+            Param::secret("refresh_token", refresh.masked(), refresh.secret()),
+            Param::public("client_id", client_id),
+        ])
+        .with_exchange(HttpExchange {
+            method: "POST".into(),
+            url: request.url.clone(),
+            request_headers: header_pairs(),
+            request_body: Some(request.masked_body()),
+            ..HttpExchange::default()
+        })
+        .with_note(
+            "No user interaction and no redirect: the refresh token goes straight to the token \
+             endpoint on the back channel. A public client has no secret, so whoever holds the \
+             refresh token can use it — which is why providers rotate it for browser apps \
+             (RFC 9700 §4.14).",
+        ),
+    );
+    Ok(RefreshCall {
+        step,
+        request,
+        old_refresh: refresh.clone(),
+        scope: scope.to_owned(),
+        openid,
+    })
+}
+
+fn header_pairs() -> Vec<(String, String)> {
+    TokenRequest::headers()
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
+/// Validates the refresh answer, showing the old and the new refresh token side by side.
+pub fn refresh_response_received(
+    timeline: &mut Timeline,
+    call: &RefreshCall,
+    outcome: Result<HttpResponse, TransportError>,
+    now_ms: u64,
+) -> Result<Refreshed, Problem> {
+    let response = match outcome {
+        Ok(response) => response,
+        Err(error) => return Err(fail_step(timeline, call.step, &error, now_ms)),
+    };
+    attach_response(timeline, call.step, &response, mask_token_json);
+    timeline.complete(call.step, now_ms);
+    let mut answer = Step::new(
+        StepKind::RefreshResponse,
+        Actor::AuthorizationServer,
+        Actor::ClientApp,
+        Channel::Back,
+        "New tokens come back",
+        now_ms,
+    );
+    let mut tokens = match parse_token_response(&response, &call.scope, call.openid) {
+        Ok(tokens) => tokens,
+        Err(error) => {
+            timeline.push_failed(answer, &error.what_happened());
+            return Err(Problem::from_error(&error));
+        }
+    };
+    // An ID token is optional on a refresh (OIDC Core §12.2): its absence is no deviation.
+    tokens
+        .deviations
+        .retain(|d| *d != Deviation::IdTokenMissing);
+    let mut params = vec![Param::secret(
+        "access_token",
+        tokens.access_token.masked(),
+        tokens.access_token.secret(),
+    )];
+    params.push(Param::secret(
+        "refresh_token (sent)",
+        call.old_refresh.masked(),
+        call.old_refresh.secret(),
+    ));
+    let replaced = match &tokens.refresh_token {
+        Some(new) if *new != call.old_refresh => {
+            params.push(Param::secret(
+                "refresh_token (new)",
+                new.masked(),
+                new.secret(),
+            ));
+            answer.label = "New tokens come back; the refresh token was rotated".to_owned();
+            answer.note = "Rotation: the provider issued a new refresh token and invalidated \
+                the one just sent. A thief who copied the old one can no longer use it — and if \
+                the thief had used it first, this refresh would have failed and the provider \
+                would have revoked the whole grant (RFC 9700 §4.14.2)."
+                .to_owned();
+            Some(call.old_refresh.clone())
+        }
+        Some(_) => {
+            answer.note = "The provider returned the same refresh token: it is not rotated, \
+                so it stays valid until it expires or is revoked."
+                .to_owned();
+            None
+        }
+        None => {
+            answer.note = "No refresh token came back, so the one sent stays in use (RFC 6749 \
+                §6). Without rotation a stolen refresh token works until it expires."
+                .to_owned();
+            tokens.refresh_token = Some(call.old_refresh.clone());
+            None
+        }
+    };
+    params.push(Param::public("scope", &tokens.granted_scope));
+    if let Some(expires_in) = tokens.expires_in {
+        params.push(Param::public("expires_in", &expires_in.to_string()));
+    }
+    answer.params = params;
+    answer.deviations = tokens.deviations.iter().map(|d| d.explain()).collect();
+    if tokens.granted_scope != call.scope {
+        answer.deviations.push(format!(
+            "Had \"{}\", now granted \"{}\".",
+            call.scope, tokens.granted_scope
+        ));
+    }
+    timeline.push_done(answer, 0.0);
+    Ok(Refreshed { tokens, replaced })
+}
+
+/// Builds the revocation request and appends its step. `token` is the real value.
+pub fn revocation_started(
+    timeline: &mut Timeline,
+    endpoint: &str,
+    kind: TokenKind,
+    token: &str,
+    client_id: &str,
+    now_ms: u64,
+) -> Result<(StepId, TokenRequest), Problem> {
+    let request = revocation_request(endpoint, token, kind, client_id)
+        .map_err(|error| Problem::from_error(&error))?;
+    let shown_body = format!(
+        "token={}&token_type_hint={}&client_id={client_id}",
+        mask(token),
+        kind.hint()
+    );
+    let what = match kind {
+        TokenKind::Access => "access token",
+        TokenKind::Refresh => "refresh token",
+    };
+    let step = timeline.push(
+        Step::new(
+            StepKind::Revoke,
+            Actor::ClientApp,
+            Actor::AuthorizationServer,
+            Channel::Back,
+            &format!("Revoke the {what} (RFC 7009)"),
+            now_ms,
+        )
+        .with_params(vec![
+            Param::secret("token", mask(token), token),
+            Param::public("token_type_hint", kind.hint()),
+            Param::public("client_id", client_id),
+        ])
+        .with_exchange(HttpExchange {
+            method: "POST".into(),
+            url: request.url.clone(),
+            request_headers: header_pairs(),
+            request_body: Some(shown_body),
+            ..HttpExchange::default()
+        })
+        .with_note(match kind {
+            TokenKind::Access => {
+                "Revocation tells the provider to stop honouring the token before it expires. \
+                 An API that checks tokens with the provider (introspection) now answers 401; an \
+                 API that only checks a JWT's signature would still accept it until exp."
+            }
+            TokenKind::Refresh => {
+                "Revoking the refresh token ends the long-lived part of the session; most \
+                 providers revoke the whole grant with it, including access tokens issued from \
+                 it."
+            }
+        }),
+    );
+    Ok((step, request))
+}
+
+/// Records the revocation answer: any 200 counts (RFC 7009 §2.2).
+pub fn revocation_finished(
+    timeline: &mut Timeline,
+    step: StepId,
+    outcome: Result<HttpResponse, TransportError>,
+    now_ms: u64,
+) -> Result<(), Problem> {
+    let response = match outcome {
+        Ok(response) => response,
+        Err(error) => return Err(fail_step(timeline, step, &error, now_ms)),
+    };
+    attach_response(timeline, step, &response, |body| body.to_owned());
+    match parse_revocation_response(&response) {
+        Ok(()) => {
+            timeline.complete(step, now_ms);
+            Ok(())
+        }
+        Err(error) => Err(fail_step(timeline, step, &error, now_ms)),
+    }
+}
+
+/// Builds the RP-initiated logout navigation and appends its step; returns the URL.
+pub fn end_session_planned(
+    timeline: &mut Timeline,
+    end_session_endpoint: &str,
+    id_token: Option<&IdToken>,
+    post_logout_redirect_uri: &str,
+    client_id: &str,
+    now_ms: u64,
+) -> Result<String, Problem> {
+    let url = end_session_url(
+        end_session_endpoint,
+        id_token.map(IdToken::secret),
+        post_logout_redirect_uri,
+        client_id,
+    )
+    .map_err(|error| Problem::from_error(&error))?;
+    let mut params = Vec::new();
+    if let Some(token) = id_token {
+        params.push(Param::secret(
+            "id_token_hint",
+            token.masked(),
+            token.secret(),
+        ));
+    }
+    params.push(Param::public(
+        "post_logout_redirect_uri",
+        post_logout_redirect_uri,
+    ));
+    params.push(Param::public("client_id", client_id));
+    timeline.push_done(
+        Step::new(
+            StepKind::EndSession,
+            Actor::ClientApp,
+            Actor::AuthorizationServer,
+            Channel::Front,
+            "Send the browser to the provider to end its session",
+            now_ms,
+        )
+        .with_params(params)
+        .with_exchange(HttpExchange {
+            method: "NAVIGATE".into(),
+            url: mask_query(&url, &["id_token_hint"]),
+            ..HttpExchange::default()
+        })
+        .with_note(
+            "Forgetting the tokens ends this app's session, but the provider's own login \
+             (its cookie) lives on: the next login would not even ask for a password. \
+             RP-initiated logout navigates to the provider's end_session_endpoint; \
+             id_token_hint says which session, post_logout_redirect_uri (registered) where to \
+             come back. The tokens in memory are dropped before leaving.",
+        )
+        .with_callout(
+            "The ID token rides in the URL as a hint: it proves nothing to an API, but it \
+             names the user, so it is a privacy leak into the provider's logs and history.",
+        ),
+        0.0,
+    );
+    Ok(url)
+}
+
+/// Appends the step for the return from the provider's logout page.
+pub fn back_from_end_session(timeline: &mut Timeline, now_ms: u64) {
+    timeline.push_done(
+        Step::new(
+            StepKind::Logout,
+            Actor::AuthorizationServer,
+            Actor::ClientApp,
+            Channel::Front,
+            "Back from the provider: its session has ended too",
+            now_ms,
+        )
+        .with_note(
+            "The provider ended its login session and sent the browser back to the registered \
+             post_logout_redirect_uri. The next login asks for the password again.",
+        ),
+        0.0,
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(body: &str) -> Result<HttpResponse, TransportError> {
+        Ok(HttpResponse {
+            status: 200,
+            content_type: Some("application/json".into()),
+            body: body.into(),
+            www_authenticate: None,
+        })
+    }
+
+    fn call(timeline: &mut Timeline) -> RefreshCall {
+        refresh_started(
+            timeline,
+            "https://as.example/token",
+            &RefreshToken::new("old-refresh-token".into()),
+            "flow-lab",
+            "openid read:profile offline_access",
+            true,
+            1,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn rotation_shows_old_and_new_refresh_token_masked() {
+        let mut timeline = Timeline::new();
+        let call = call(&mut timeline);
+        assert!(call.request.body.contains("grant_type=refresh_token"));
+        assert!(!timeline.to_json().contains("old-refresh-token"));
+        let refreshed = refresh_response_received(
+            &mut timeline,
+            &call,
+            ok(r#"{"access_token":"new-access-token","token_type":"Bearer","refresh_token":"new-refresh-token"}"#),
+            2,
+        )
+        .unwrap();
+        assert_eq!(
+            refreshed.replaced.as_ref().map(RefreshToken::secret),
+            Some("old-refresh-token")
+        );
+        assert_eq!(
+            refreshed
+                .tokens
+                .refresh_token
+                .as_ref()
+                .map(RefreshToken::secret),
+            Some("new-refresh-token")
+        );
+        let step = &timeline.steps()[1];
+        assert_eq!(step.kind, StepKind::RefreshResponse);
+        assert!(step.label.contains("rotated"));
+        let names: Vec<&str> = step.params.iter().map(|p| p.name.as_str()).collect();
+        assert!(names.contains(&"refresh_token (sent)") && names.contains(&"refresh_token (new)"));
+        assert!(step.deviations.is_empty(), "{:?}", step.deviations);
+        let json = timeline.to_json();
+        assert!(!json.contains("new-refresh-token") && !json.contains("new-access-token"));
+    }
+
+    #[test]
+    fn no_new_refresh_token_keeps_the_old_one() {
+        let mut timeline = Timeline::new();
+        let call = call(&mut timeline);
+        let refreshed = refresh_response_received(
+            &mut timeline,
+            &call,
+            ok(r#"{"access_token":"a2","token_type":"Bearer","scope":"openid read:profile"}"#),
+            2,
+        )
+        .unwrap();
+        assert_eq!(refreshed.replaced, None);
+        assert_eq!(
+            refreshed
+                .tokens
+                .refresh_token
+                .as_ref()
+                .map(RefreshToken::secret),
+            Some("old-refresh-token")
+        );
+        assert!(timeline.steps()[1].deviations[0].contains("now granted"));
+    }
+
+    #[test]
+    fn refresh_refused_is_a_red_response_step() {
+        let mut timeline = Timeline::new();
+        let call = call(&mut timeline);
+        let problem = refresh_response_received(
+            &mut timeline,
+            &call,
+            Ok(HttpResponse {
+                status: 400,
+                content_type: Some("application/json".into()),
+                body: r#"{"error":"invalid_grant"}"#.into(),
+                www_authenticate: None,
+            }),
+            2,
+        )
+        .unwrap_err();
+        assert!(problem.what_happened.contains("invalid_grant"));
+        assert!(timeline.steps()[1].is_failed());
+    }
+
+    #[test]
+    fn revocation_masks_the_token_and_accepts_any_200() {
+        let mut timeline = Timeline::new();
+        let (step, request) = revocation_started(
+            &mut timeline,
+            "https://as.example/revoke",
+            TokenKind::Access,
+            "the-access-token-value",
+            "flow-lab",
+            1,
+        )
+        .unwrap();
+        assert!(request.body.contains("token=the-access-token-value"));
+        assert!(!timeline.to_json().contains("the-access-token-value"));
+        revocation_finished(&mut timeline, step, ok(""), 2).unwrap();
+        assert_eq!(timeline.steps()[0].status.css(), "ok");
+    }
+
+    #[test]
+    fn end_session_masks_the_hint_on_the_timeline() {
+        let mut timeline = Timeline::new();
+        let token = IdToken::new("eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2ln".into());
+        let url = end_session_planned(
+            &mut timeline,
+            "https://as.example/session/end",
+            Some(&token),
+            "https://app.example/",
+            "flow-lab",
+            1,
+        )
+        .unwrap();
+        assert!(url.contains("id_token_hint=eyJhbGciOiJSUzI1NiJ9"));
+        assert!(!timeline.to_json().contains("eyJzdWIiOiJhbGljZSJ9"));
+        assert_eq!(timeline.steps()[0].channel, Channel::Front);
+    }
+}

@@ -1,0 +1,260 @@
+//! Ending a session at the provider: token revocation (RFC 7009) and the RP-initiated logout URL
+//! (OpenID Connect RP-Initiated Logout 1.0).
+//!
+//! Revocation: a public client tells the provider that a token is no longer needed. Request: `POST` form `token`, `token_type_hint`, `client_id` (RFC 7009 §2.1, the
+//! public client identifies itself in the body like at the token endpoint). Answer: 200 whether
+//! or not the token was valid (§2.2), so an attacker learns nothing; 400 JSON error otherwise.
+
+use crate::protocol::error::{sanitize_for_display, Explain, Side};
+use crate::protocol::json::parse_object;
+use crate::protocol::token::{HttpResponse, TokenRequest};
+use crate::protocol::uri::{form_encode, HttpUrl, UriError};
+use serde_json::Value;
+
+/// Which token is revoked (the `token_type_hint`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenKind {
+    /// The access token.
+    Access,
+    /// The refresh token (providers usually revoke the whole grant with it).
+    Refresh,
+}
+
+impl TokenKind {
+    /// The RFC 7009 §2.1 hint value.
+    pub fn hint(self) -> &'static str {
+        match self {
+            TokenKind::Access => "access_token",
+            TokenKind::Refresh => "refresh_token",
+        }
+    }
+}
+
+/// Builds the revocation request. The endpoint must be https (or loopback http).
+pub fn revocation_request(
+    endpoint: &str,
+    token: &str,
+    kind: TokenKind,
+    client_id: &str,
+) -> Result<TokenRequest, UriError> {
+    HttpUrl::parse(endpoint)?.require_secure()?;
+    Ok(TokenRequest {
+        url: endpoint.to_owned(),
+        body: form_encode(&[
+            ("token", token),
+            ("token_type_hint", kind.hint()),
+            ("client_id", client_id),
+        ]),
+    })
+}
+
+/// The RP-initiated logout URL: `end_session_endpoint` (its own query kept) plus `id_token_hint`
+/// (which session), `post_logout_redirect_uri` (where to come back; registered like the redirect
+/// URI) and `client_id`. No `state` is sent: the way back is an ordinary page load.
+pub fn end_session_url(
+    end_session_endpoint: &str,
+    id_token_hint: Option<&str>,
+    post_logout_redirect_uri: &str,
+    client_id: &str,
+) -> Result<String, UriError> {
+    HttpUrl::parse(end_session_endpoint)?.require_secure()?;
+    HttpUrl::parse(post_logout_redirect_uri)?.require_secure()?;
+    let mut pairs = Vec::new();
+    if let Some(hint) = id_token_hint {
+        pairs.push(("id_token_hint", hint));
+    }
+    pairs.push(("post_logout_redirect_uri", post_logout_redirect_uri));
+    pairs.push(("client_id", client_id));
+    let separator = match end_session_endpoint.find('?') {
+        None => "?",
+        Some(_) if end_session_endpoint.ends_with(['?', '&']) => "",
+        Some(_) => "&",
+    };
+    Ok(format!(
+        "{end_session_endpoint}{separator}{}",
+        form_encode(&pairs)
+    ))
+}
+
+/// Why a revocation was not confirmed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RevocationError {
+    /// A 4xx JSON error (e.g. `unsupported_token_type`, `invalid_client`).
+    ErrorResponse {
+        /// HTTP status.
+        status: u16,
+        /// The `error` code (sanitized).
+        code: String,
+        /// `error_description` (sanitized).
+        description: Option<String>,
+    },
+    /// 503: the provider asks to retry later (RFC 7009 §2.2.1).
+    Unavailable,
+    /// Any other status.
+    UnexpectedStatus(u16),
+}
+
+/// Validates the revocation answer: any 200 is success; the body is ignored (RFC 7009 §2.2).
+pub fn parse_revocation_response(response: &HttpResponse) -> Result<(), RevocationError> {
+    match response.status {
+        200 => Ok(()),
+        503 => Err(RevocationError::Unavailable),
+        status @ 400..=499 => {
+            let object = parse_object(&response.body).ok();
+            let field = |name: &str| {
+                object
+                    .as_ref()
+                    .and_then(|o| o.get(name))
+                    .and_then(Value::as_str)
+                    .filter(|v| !v.is_empty())
+                    .map(|v| sanitize_for_display(v, 500))
+            };
+            match field("error") {
+                Some(code) => Err(RevocationError::ErrorResponse {
+                    status,
+                    code,
+                    description: field("error_description"),
+                }),
+                None => Err(RevocationError::UnexpectedStatus(status)),
+            }
+        }
+        status => Err(RevocationError::UnexpectedStatus(status)),
+    }
+}
+
+impl Explain for RevocationError {
+    fn what_happened(&self) -> String {
+        match self {
+            Self::ErrorResponse {
+                status,
+                code,
+                description,
+            } => format!(
+                "The provider refused to revoke the token (HTTP {status}, {code}){}",
+                description
+                    .as_deref()
+                    .map(|d| format!(": {d}"))
+                    .unwrap_or_else(|| ".".to_owned())
+            ),
+            Self::Unavailable => {
+                "The provider's revocation service is unavailable (HTTP 503).".to_owned()
+            }
+            Self::UnexpectedStatus(0) => {
+                "The revocation endpoint answered with a redirect, which is not followed."
+                    .to_owned()
+            }
+            Self::UnexpectedStatus(status) => {
+                format!("The revocation endpoint answered HTTP {status} instead of 200.")
+            }
+        }
+    }
+
+    fn whose_side(&self) -> Side {
+        Side::Provider
+    }
+
+    fn what_to_do(&self) -> String {
+        match self {
+            Self::ErrorResponse { code, .. } if code == "unsupported_token_type" => "This \
+                provider does not revoke this kind of token (some only revoke refresh tokens). \
+                The token stays valid until it expires."
+                .to_owned(),
+            Self::Unavailable => "Try again in a moment.".to_owned(),
+            _ => "The token may still be valid until it expires; log out to forget it here."
+                .to_owned(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn response(status: u16, body: &str) -> HttpResponse {
+        HttpResponse {
+            status,
+            content_type: Some("application/json".into()),
+            body: body.into(),
+            www_authenticate: None,
+        }
+    }
+
+    #[test]
+    fn request_is_a_form_post_with_hint_and_client_id_and_no_secret() {
+        let request = revocation_request(
+            "https://as.example/revoke",
+            "tok+en/=",
+            TokenKind::Refresh,
+            "flow-lab",
+        )
+        .unwrap();
+        assert_eq!(request.url, "https://as.example/revoke");
+        assert_eq!(
+            request.body,
+            "token=tok%2Ben%2F%3D&token_type_hint=refresh_token&client_id=flow-lab"
+        );
+        assert!(!request.body.contains("client_secret"));
+        assert!(
+            revocation_request("http://as.example/revoke", "t", TokenKind::Access, "c").is_err()
+        );
+        assert!(revocation_request(
+            "http://127.0.0.1:9000/token/revocation",
+            "t",
+            TokenKind::Access,
+            "c"
+        )
+        .is_ok());
+    }
+
+    #[test]
+    fn end_session_url_carries_hint_return_address_and_client() {
+        assert_eq!(
+            end_session_url(
+                "https://as.example/logout?tenant=1",
+                Some("eyJ.x.y"),
+                "https://app.example/",
+                "flow-lab"
+            )
+            .unwrap(),
+            "https://as.example/logout?tenant=1&id_token_hint=eyJ.x.y\
+             &post_logout_redirect_uri=https%3A%2F%2Fapp.example%2F&client_id=flow-lab"
+        );
+        let without_hint = end_session_url(
+            "https://as.example/logout",
+            None,
+            "https://app.example/",
+            "c",
+        )
+        .unwrap();
+        assert!(!without_hint.contains("id_token_hint") && !without_hint.contains("state="));
+        assert!(end_session_url("javascript:x", None, "https://app.example/", "c").is_err());
+    }
+
+    #[test]
+    fn any_200_is_success_and_errors_are_typed() {
+        assert_eq!(parse_revocation_response(&response(200, "")), Ok(()));
+        assert_eq!(
+            parse_revocation_response(&response(
+                400,
+                r#"{"error":"unsupported_token_type","error_description":"<b>no</b>"}"#
+            )),
+            Err(RevocationError::ErrorResponse {
+                status: 400,
+                code: "unsupported_token_type".into(),
+                description: Some("<b>no</b>".into())
+            })
+        );
+        assert_eq!(
+            parse_revocation_response(&response(503, "")),
+            Err(RevocationError::Unavailable)
+        );
+        assert_eq!(
+            parse_revocation_response(&response(400, "<html>")),
+            Err(RevocationError::UnexpectedStatus(400))
+        );
+        assert_eq!(
+            parse_revocation_response(&response(0, "")),
+            Err(RevocationError::UnexpectedStatus(0))
+        );
+    }
+}

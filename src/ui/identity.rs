@@ -1,0 +1,223 @@
+//! Who logged in, and what each token is for: the access token and the verified ID token side
+//! by side, the decoded ID token, UserInfo, and the session actions (UserInfo, refresh, revoke,
+//! logout at the provider). Untrusted values are text nodes only.
+
+use super::session::{self, Lab};
+use crate::browser::clock;
+use crate::protocol::revocation::TokenKind;
+use leptos::prelude::*;
+
+/// One session action: element id, label, what it does, when it is possible.
+type Action = (
+    &'static str,
+    &'static str,
+    fn(RwSignal<Lab>),
+    fn(&Lab) -> bool,
+);
+
+fn has_refresh(l: &Lab) -> bool {
+    l.tokens.as_ref().is_some_and(|t| t.refresh_token.is_some())
+}
+
+const ACTIONS: [Action; 5] = [
+    (
+        "call-userinfo",
+        "Call UserInfo",
+        session::call_userinfo,
+        |l| {
+            l.provider
+                .as_ref()
+                .is_some_and(|m| m.userinfo_endpoint.is_some())
+        },
+    ),
+    ("refresh", "Refresh tokens", session::refresh, |l| {
+        l.provider.is_some() && has_refresh(l)
+    }),
+    (
+        "revoke-access",
+        "Revoke access token",
+        |lab| session::revoke(lab, TokenKind::Access),
+        |l| {
+            l.provider
+                .as_ref()
+                .is_some_and(|m| m.revocation_endpoint.is_some())
+        },
+    ),
+    (
+        "revoke-refresh",
+        "Revoke refresh token",
+        |lab| session::revoke(lab, TokenKind::Refresh),
+        |l| {
+            has_refresh(l)
+                && l.provider
+                    .as_ref()
+                    .is_some_and(|m| m.revocation_endpoint.is_some())
+        },
+    ),
+    (
+        "logout-provider",
+        "Log out at the provider too",
+        session::logout_at_provider,
+        |l| {
+            l.provider
+                .as_ref()
+                .is_some_and(|m| m.end_session_endpoint.is_some())
+        },
+    ),
+];
+
+/// Buttons for what can be done with the tokens; each appends steps to the timeline.
+#[component]
+pub fn SessionActions(
+    /// The app state.
+    lab: RwSignal<Lab>,
+) -> impl IntoView {
+    view! {
+        <Show when=move || lab.with(|l| l.tokens.is_some())>
+            <section class="controls session-actions" aria-label="Session actions">
+                {ACTIONS.iter().map(|(id, label, act, possible)| {
+                    let (act, possible) = (*act, *possible);
+                    view! {
+                        <button id=*id on:click=move |_| act(lab)
+                            disabled=move || lab.with(|l| {
+                                l.tokens.is_none() || !possible(l) || l.phase.is_busy()
+                            })>{*label}</button>
+                    }
+                }).collect_view()}
+            </section>
+        </Show>
+    }
+}
+
+fn when(epoch_s: u64) -> String {
+    clock::local_time(epoch_s.saturating_mul(1000))
+}
+
+/// The access token and the ID token side by side, the decoded ID token, and UserInfo.
+#[component]
+pub fn IdentityPanel(
+    /// The app state.
+    lab: RwSignal<Lab>,
+) -> impl IntoView {
+    let rejected = move || {
+        lab.with(|l| l.rejected_id_token.clone()).map(|r| {
+            view! {
+                <section id="rejected-id-token" class="panel problem" aria-labelledby="rejected-title">
+                    <h2 id="rejected-title">"ID token rejected: nothing in it is trusted"</h2>
+                    <p class="hint">"Decoded only to show what arrived. Its signature or claims \
+                        failed validation, so the login was refused and the tokens discarded."</p>
+                    <pre class="jwt-header">{r.header_json}</pre>
+                    <pre class="jwt-claims">{r.claims_json}</pre>
+                </section>
+            }
+        })
+    };
+    let compare =
+        move || {
+            lab.with(|l| {
+            let tokens = l.tokens.as_ref()?;
+            let client_id = l.session.as_ref().map(|s| s.client_id.clone()).unwrap_or_default();
+            let scope = tokens.granted_scope.clone();
+            let access_expiry = tokens
+                .expires_in
+                .map(|s| format!("in {s} s (expires_in)"))
+                .unwrap_or_else(|| "not stated".to_owned());
+            let revoked = l.revoked.access.then_some(" — revoked at the provider");
+            let id = l.identity.clone();
+            let identity = |f: &dyn Fn(&crate::flow::oidc::VerifiedIdToken) -> String| {
+                id.as_ref().map(f).unwrap_or_default()
+            };
+            let rows: [(&str, &str, String, String); 5] = [
+                (
+                    "Meant for",
+                    "id-aud",
+                    "The API (resource server). Opaque to this app; it only forwards it.".into(),
+                    match &id {
+                        Some(i) => format!(
+                            "This app: aud = {} (this client is {client_id})",
+                            i.claims.aud.join(", ")
+                        ),
+                        None => "No ID token: openid was not requested or not granted.".into(),
+                    },
+                ),
+                (
+                    "Proves",
+                    "id-proves",
+                    format!("The bearer may do: {scope}{}", revoked.unwrap_or("")),
+                    identity(&|i| {
+                        format!(
+                            "{} signed in at {}{}",
+                            i.claims
+                                .name
+                                .clone()
+                                .unwrap_or_else(|| format!("sub {}", i.claims.sub)),
+                            i.claims.iss,
+                            i.claims
+                                .auth_time
+                                .map(|t| format!(" at {}", when(t)))
+                                .unwrap_or_default()
+                        )
+                    }),
+                ),
+                (
+                    "Checked by this app",
+                    "id-checked",
+                    "Nothing: only the API can judge it.".into(),
+                    identity(&|i| {
+                        format!(
+                            "{} signature (key {}), iss, aud, exp, nonce",
+                            i.alg,
+                            i.kid.clone().unwrap_or_else(|| "without kid".into())
+                        )
+                    }),
+                ),
+                (
+                    "Expires",
+                    "id-exp",
+                    access_expiry,
+                    identity(&|i| format!("at {} (exp)", when(i.claims.exp))),
+                ),
+                (
+                    "Sent to",
+                    "id-sent",
+                    "APIs, as Authorization: Bearer".into(),
+                    "Nowhere (only as id_token_hint when logging out at the provider)".into(),
+                ),
+            ];
+            Some(view! {
+                <section id="identity" class="panel identity" aria-labelledby="identity-title">
+                    <h2 id="identity-title">"Access token vs ID token"</h2>
+                    <table class="compare">
+                        <thead><tr><th></th><th>"Access token"</th><th>"ID token"</th></tr></thead>
+                        <tbody>
+                            {rows.into_iter().map(|(head, id, access, identity)| view! {
+                                <tr><th>{head}</th><td>{access}</td><td id=id>{identity}</td></tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                    {id.map(|i| view! {
+                        <details id="id-token-decoded" open=true>
+                            <summary>"ID token, decoded and verified"</summary>
+                            <p>"Subject: " <code id="id-sub">{i.claims.sub.clone()}</code></p>
+                            <h3>"Header"</h3>
+                            <pre id="id-header" class="jwt-header">{i.header_json}</pre>
+                            <h3>"Claims"</h3>
+                            <pre id="id-claims" class="jwt-claims">{i.claims_json}</pre>
+                        </details>
+                    })}
+                </section>
+            })
+        })
+        };
+    let userinfo = move || {
+        lab.with(|l| l.userinfo.clone()).map(|body| {
+            view! {
+                <section class="panel" aria-labelledby="userinfo-title">
+                    <h2 id="userinfo-title">"UserInfo answer"</h2>
+                    <pre id="userinfo-result">{body}</pre>
+                </section>
+            }
+        })
+    };
+    view! { {rejected} {compare} {userinfo} }
+}
