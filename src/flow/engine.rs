@@ -828,11 +828,7 @@ pub fn token_response_received(
     outcome: Result<HttpResponse, TransportError>,
     now_ms: u64,
 ) -> Result<TokenSet, Problem> {
-    let response = match outcome {
-        Ok(response) => response,
-        Err(error) => return Err(fail_step(timeline, call.step, &error, now_ms)),
-    };
-    attach_response(timeline, call.step, &response, mask_token_json);
+    let response = record_response(timeline, call.step, outcome, mask_token_json, now_ms)?;
     timeline.complete(call.step, now_ms);
     let mut answer = Step::new(
         StepKind::TokenResponse,
@@ -939,11 +935,7 @@ pub fn resource_response_received(
     outcome: Result<HttpResponse, TransportError>,
     now_ms: u64,
 ) -> Result<serde_json::Value, Problem> {
-    let response = match outcome {
-        Ok(response) => response,
-        Err(error) => return Err(fail_step(timeline, step, &error, now_ms)),
-    };
-    attach_response(timeline, step, &response, |body| body.to_owned());
+    let response = record_response(timeline, step, outcome, |body| body.to_owned(), now_ms)?;
     timeline.complete(step, now_ms);
     let answer = Step::new(
         StepKind::ResourceResponse,
@@ -997,6 +989,23 @@ pub(crate) fn fail_step(
 ) -> Problem {
     timeline.fail(step, &error.what_happened(), now_ms);
     Problem::from_error(error)
+}
+
+/// Takes a fetch's outcome: a transport failure fails the step; an answer is attached to it.
+pub(crate) fn record_response(
+    timeline: &mut Timeline,
+    step: StepId,
+    outcome: Result<HttpResponse, TransportError>,
+    mask_body: impl Fn(&str) -> String,
+    now_ms: u64,
+) -> Result<HttpResponse, Problem> {
+    match outcome {
+        Ok(response) => {
+            attach_response(timeline, step, &response, mask_body);
+            Ok(response)
+        }
+        Err(error) => Err(fail_step(timeline, step, &error, now_ms)),
+    }
 }
 
 pub(crate) fn attach_response(

@@ -3,7 +3,7 @@
 //! engine.
 
 use crate::flow::engine::{
-    attach_response, fail_step, mask_query, mask_token_json, Problem, TransportError,
+    fail_step, mask_query, mask_token_json, record_response, Problem, TransportError,
 };
 use crate::flow::timeline::{
     Actor, Channel, HttpExchange, Param, Step, StepId, StepKind, Timeline,
@@ -106,11 +106,7 @@ pub fn refresh_response_received(
     outcome: Result<HttpResponse, TransportError>,
     now_ms: u64,
 ) -> Result<Refreshed, Problem> {
-    let response = match outcome {
-        Ok(response) => response,
-        Err(error) => return Err(fail_step(timeline, call.step, &error, now_ms)),
-    };
-    attach_response(timeline, call.step, &response, mask_token_json);
+    let response = record_response(timeline, call.step, outcome, mask_token_json, now_ms)?;
     timeline.complete(call.step, now_ms);
     let mut answer = Step::new(
         StepKind::RefreshResponse,
@@ -250,11 +246,7 @@ pub fn revocation_finished(
     outcome: Result<HttpResponse, TransportError>,
     now_ms: u64,
 ) -> Result<(), Problem> {
-    let response = match outcome {
-        Ok(response) => response,
-        Err(error) => return Err(fail_step(timeline, step, &error, now_ms)),
-    };
-    attach_response(timeline, step, &response, |body| body.to_owned());
+    let response = record_response(timeline, step, outcome, |body| body.to_owned(), now_ms)?;
     match parse_revocation_response(&response) {
         Ok(()) => {
             timeline.complete(step, now_ms);

@@ -2,7 +2,7 @@
 //! WebCrypto in the glue, everything else here) and calling UserInfo. Pure, like the engine:
 //! each function validates with `protocol` and appends the matching step.
 
-use crate::flow::engine::{attach_response, fail_step, path_of, Problem, TransportError};
+use crate::flow::engine::{fail_step, path_of, record_response, Problem, TransportError};
 use crate::flow::timeline::{
     Actor, Channel, HttpExchange, Param, Step, StepId, StepKind, Timeline,
 };
@@ -164,11 +164,7 @@ pub fn jwks_fetch_finished(
     outcome: Result<HttpResponse, TransportError>,
     now_ms: u64,
 ) -> Result<Jwks, Problem> {
-    let response = match outcome {
-        Ok(response) => response,
-        Err(error) => return Err(fail_step(timeline, step, &error, now_ms)),
-    };
-    attach_response(timeline, step, &response, |body| body.to_owned());
+    let response = record_response(timeline, step, outcome, |body| body.to_owned(), now_ms)?;
     match parse_jwks(&response) {
         Ok(jwks) => {
             if let Some(s) = timeline.step_mut(step) {
@@ -361,11 +357,7 @@ pub fn userinfo_response_received(
     expected_sub: Option<&str>,
     now_ms: u64,
 ) -> Result<Map<String, Value>, Problem> {
-    let response = match outcome {
-        Ok(response) => response,
-        Err(error) => return Err(fail_step(timeline, step, &error, now_ms)),
-    };
-    attach_response(timeline, step, &response, |body| body.to_owned());
+    let response = record_response(timeline, step, outcome, |body| body.to_owned(), now_ms)?;
     timeline.complete(step, now_ms);
     let answer = Step::new(
         StepKind::UserInfoResponse,
