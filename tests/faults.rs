@@ -122,6 +122,16 @@ async fn no_alert_open(lab: &Lab) {
 
 // ---- Token endpoint faults -----------------------------------------------------------------
 
+/// The common end of every token-fault scenario: exactly one token POST and no retry, a
+/// screenshot, the storage and leak audit, and a clean new login once the fault is reset.
+async fn finish_token_fault_scenario(lab: Lab, screenshot: &str) {
+    assert_one_token_post_and_no_retry(&lab).await;
+    lab.screenshot(screenshot).await;
+    lab.audit_storage(&[], &[]).await;
+    assert_clean_restart(&lab).await;
+    lab.finish().await;
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn t09_token_endpoint_500_html_is_an_unexpected_status_not_a_page() {
     let lab = Lab::start().await;
@@ -147,11 +157,7 @@ async fn t09_token_endpoint_500_html_is_an_unexpected_status_not_a_page() {
         .await
         .contains("<h1>Internal Server Error</h1>"));
     assert_eq!(lab.count("#tokens").await, 0);
-    assert_one_token_post_and_no_retry(&lab).await;
-    lab.screenshot("t09-html500").await;
-    lab.audit_storage(&[], &[]).await;
-    assert_clean_restart(&lab).await;
-    lab.finish().await;
+    finish_token_fault_scenario(lab, "t09-html500").await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -167,11 +173,7 @@ async fn t10_token_endpoint_200_non_json_is_refused() {
         "Nothing is retried automatically",
     );
     assert_eq!(lab.count("#tokens").await, 0);
-    assert_one_token_post_and_no_retry(&lab).await;
-    lab.screenshot("t10-not-json").await;
-    lab.audit_storage(&[], &[]).await;
-    assert_clean_restart(&lab).await;
-    lab.finish().await;
+    finish_token_fault_scenario(lab, "t10-not-json").await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -247,11 +249,7 @@ async fn t27_hanging_token_endpoint_times_out_once_and_is_not_retried() {
         "Nothing is retried automatically.",
     );
     assert_eq!(lab.count("#tokens").await, 0);
-    assert_one_token_post_and_no_retry(&lab).await;
-    lab.screenshot("t27-hang").await;
-    lab.audit_storage(&[], &[]).await;
-    assert_clean_restart(&lab).await;
-    lab.finish().await;
+    finish_token_fault_scenario(lab, "t27-hang").await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -278,11 +276,7 @@ async fn t26_missing_cors_header_is_a_network_failure_that_names_cors() {
         "{request}"
     );
     assert_eq!(lab.count("#tokens").await, 0);
-    assert_one_token_post_and_no_retry(&lab).await;
-    lab.screenshot("t26-no-cors").await;
-    lab.audit_storage(&[], &[]).await;
-    assert_clean_restart(&lab).await;
-    lab.finish().await;
+    finish_token_fault_scenario(lab, "t26-no-cors").await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -308,11 +302,7 @@ async fn t22_token_endpoint_redirect_is_not_followed() {
         .await;
     assert_eq!(followed, json!(false), "the redirect was followed");
     assert_eq!(lab.count("#tokens").await, 0);
-    assert_one_token_post_and_no_retry(&lab).await;
-    lab.screenshot("t22-redirect307").await;
-    lab.audit_storage(&[], &[]).await;
-    assert_clean_restart(&lab).await;
-    lab.finish().await;
+    finish_token_fault_scenario(lab, "t22-redirect307").await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -332,11 +322,7 @@ async fn t03_invalid_grant_is_explained_and_not_retried() {
         "Start a new login: a code works once",
     );
     assert_eq!(lab.count("#tokens").await, 0);
-    assert_one_token_post_and_no_retry(&lab).await;
-    lab.screenshot("t03-invalid-grant").await;
-    lab.audit_storage(&[], &[]).await;
-    assert_clean_restart(&lab).await;
-    lab.finish().await;
+    finish_token_fault_scenario(lab, "t03-invalid-grant").await;
 }
 
 /// X-6 (and T-24) through the token endpoint: a 100 KB `error_description` full
@@ -406,11 +392,7 @@ async fn x01_x02_x05_x06_huge_hostile_token_error_is_inert_truncated_text() {
         "{page}"
     );
     no_alert_open(&lab).await;
-    assert_one_token_post_and_no_retry(&lab).await;
-    lab.screenshot("x01-huge-error-description").await;
-    lab.audit_storage(&[], &[]).await;
-    assert_clean_restart(&lab).await;
-    lab.finish().await;
+    finish_token_fault_scenario(lab, "x01-huge-error-description").await;
 }
 
 // ---- Callback faults (RFC 9207 iss) ----------------------------------------------------------

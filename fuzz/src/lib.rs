@@ -6,21 +6,8 @@
 #[path = "../../src/protocol/mod.rs"]
 pub mod protocol;
 
-use protocol::error::Explain;
+use protocol::error::{is_invisible_or_bidi, Explain};
 
-/// Bidi controls and invisible characters that `sanitize_for_display` escapes.
-fn is_invisible_or_bidi(c: char) -> bool {
-    matches!(
-        c,
-        '\u{061C}'
-            | '\u{200B}'..='\u{200F}'
-            | '\u{2028}'..='\u{202E}'
-            | '\u{2060}'..='\u{2064}'
-            | '\u{2066}'..='\u{2069}'
-            | '\u{FEFF}'
-            | '\u{FFF9}'..='\u{FFFB}'
-    )
-}
 
 /// Text the UI shows must carry no raw control, bidi or zero-width character: untrusted parts
 /// are escaped before they reach a message.

@@ -43,7 +43,7 @@ pub trait Explain {
 
 /// Characters that reorder or hide text (bidi controls, zero-width characters): shown escaped so
 /// that a provider cannot make one string look like another.
-fn is_invisible_or_bidi(c: char) -> bool {
+pub fn is_invisible_or_bidi(c: char) -> bool {
     matches!(
         c,
         '\u{061C}'
