@@ -35,6 +35,7 @@ fuzz_target!(|data: &[u8]| {
         content_type: Some("application/json".into()),
         body: body.to_owned(),
         www_authenticate: None,
+        cache_control: None,
     };
     let metadata = match parse_metadata(issuer, &response) {
         Ok(metadata) => metadata,

@@ -29,6 +29,7 @@ fuzz_target!(|data: &[u8]| {
         content_type: content_type.clone(),
         body,
         www_authenticate: content_type.clone(),
+        cache_control: None,
     };
     for (scope, openid) in [("read:profile", false), ("openid read:profile", true)] {
         match parse_token_response(&response, scope, openid) {

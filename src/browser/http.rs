@@ -89,11 +89,13 @@ async fn read_response(
             content_type: None,
             body: String::new(),
             www_authenticate: None,
+            cache_control: None,
         });
     }
     let header = |name: &str| response.headers().get(name).ok().flatten();
     let content_type = header("content-type");
     let www_authenticate = header("www-authenticate");
+    let cache_control = header("cache-control");
     let body = JsFuture::from(response.text()?)
         .await?
         .as_string()
@@ -103,6 +105,7 @@ async fn read_response(
         content_type,
         body,
         www_authenticate,
+        cache_control,
     })
 }
 

@@ -292,6 +292,7 @@ pub fn metadata_from_document(issuer: &str, document: &str) -> Option<ProviderMe
         content_type: Some("application/json".into()),
         body: document.to_owned(),
         www_authenticate: None,
+        cache_control: None,
     };
     parse_metadata(issuer, &response).ok().map(|mut m| {
         m.warnings.clear();
@@ -1027,6 +1028,11 @@ pub(crate) fn attach_response(
                 .response_headers
                 .push(("WWW-Authenticate".into(), sanitize_for_display(www, 500)));
         }
+        if let Some(cache) = &response.cache_control {
+            exchange
+                .response_headers
+                .push(("Cache-Control".into(), sanitize_for_display(cache, 200)));
+        }
         exchange.response_body = Some(sanitize_for_display(
             &mask_body(&response.body),
             SHOWN_BODY_CHARS,
@@ -1088,6 +1094,7 @@ mod tests {
             content_type: Some("application/json".into()),
             body: body.into(),
             www_authenticate: None,
+            cache_control: None,
         })
     }
 
@@ -1201,6 +1208,7 @@ mod tests {
                 content_type: Some("application/json".into()),
                 body: metadata(ISSUER),
                 www_authenticate: None,
+                cache_control: None,
             },
         )
         .unwrap();

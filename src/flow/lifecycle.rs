@@ -345,6 +345,7 @@ mod tests {
             content_type: Some("application/json".into()),
             body: body.into(),
             www_authenticate: None,
+            cache_control: None,
         })
     }
 
@@ -431,6 +432,7 @@ mod tests {
                 content_type: Some("application/json".into()),
                 body: r#"{"error":"invalid_grant"}"#.into(),
                 www_authenticate: None,
+                cache_control: None,
             }),
             2,
         )

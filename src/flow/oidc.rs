@@ -464,6 +464,7 @@ mod tests {
                 content_type: Some("application/json".into()),
                 body,
                 www_authenticate: None,
+                cache_control: None,
             }),
             NOW_MS,
         )
@@ -533,6 +534,7 @@ mod tests {
             content_type: Some("application/json".into()),
             body: r#"{"sub":"mallory"}"#.into(),
             www_authenticate: None,
+            cache_control: None,
         });
         let problem =
             userinfo_response_received(&mut timeline, step, outcome, Some("alice"), NOW_MS)

@@ -486,6 +486,7 @@ mod tests {
             content_type: Some("application/json".into()),
             body: body.into(),
             www_authenticate: None,
+            cache_control: None,
         }
     }
 

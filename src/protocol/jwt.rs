@@ -1167,6 +1167,7 @@ mod tests {
             content_type: Some("application/jwk-set+json".into()),
             body: body.into(),
             www_authenticate: None,
+            cache_control: None,
         };
         let set = parse_jwks(&response(
             200,

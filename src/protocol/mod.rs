@@ -129,6 +129,7 @@ mod robustness_tests {
                     content_type: Some(b.clone()),
                     body: a.clone(),
                     www_authenticate: Some(b.clone()),
+                    cache_control: None,
                 };
                 let _ = token::parse_token_response(&response, &b, true);
                 let _ = resource::parse_resource_response(&response);

@@ -235,6 +235,7 @@ mod tests {
             content_type: Some("application/json".into()),
             body: body.into(),
             www_authenticate: www.map(str::to_owned),
+            cache_control: None,
         }
     }
 

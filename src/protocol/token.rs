@@ -155,6 +155,8 @@ pub struct HttpResponse {
     pub body: String,
     /// The `WWW-Authenticate` header, if any.
     pub www_authenticate: Option<String>,
+    /// The `Cache-Control` header, if any (token answers must say `no-store`, RFC 6749 §5.1).
+    pub cache_control: Option<String>,
 }
 
 impl std::fmt::Debug for HttpResponse {
@@ -692,6 +694,7 @@ mod tests {
             content_type: Some("application/json".into()),
             body: body.into(),
             www_authenticate: None,
+            cache_control: None,
         }
     }
 
@@ -943,6 +946,7 @@ mod tests {
             content_type: Some("text/html".into()),
             body: "<html><form>login</form></html>".into(),
             www_authenticate: None,
+            cache_control: None,
         };
         assert_eq!(
             parse_token_response(&response, "s", false).unwrap_err(),
@@ -988,6 +992,7 @@ mod tests {
             content_type: Some("text/html".into()),
             body: "<h1>Internal Server Error</h1>".into(),
             www_authenticate: None,
+            cache_control: None,
         };
         assert_eq!(
             parse_token_response(&response, "s", false).unwrap_err(),
@@ -1026,6 +1031,7 @@ mod tests {
             content_type: Some("text/plain".into()),
             body: r#"{"access_token":"at","token_type":"bearer"}"#.into(),
             www_authenticate: None,
+            cache_control: None,
         };
         let set = parse_token_response(&response, "s", false).unwrap();
         assert_eq!(set.access_token.secret(), "at");

@@ -106,6 +106,7 @@ mod tests {
             content_type: Some(ct.into()),
             body: body.into(),
             www_authenticate: None,
+            cache_control: None,
         }
     }
 
