@@ -27,6 +27,7 @@ fn participant(actor: Actor) -> &'static str {
         Actor::ClientApp => "C",
         Actor::AuthorizationServer => "AS",
         Actor::ResourceServer => "RS",
+        Actor::Attacker => "X",
     }
 }
 
@@ -49,7 +50,7 @@ fn mermaid_text(text: &str) -> String {
 /// the back channel, notes for local work, crosses for failed steps.
 pub fn to_mermaid(timeline: &Timeline) -> String {
     let mut out = String::from("sequenceDiagram\n    autonumber\n");
-    for actor in Actor::ALL {
+    for actor in crate::diagram::layout::lanes_for(timeline.steps()) {
         out.push_str(&format!(
             "    participant {} as {}\n",
             participant(actor),

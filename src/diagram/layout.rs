@@ -1,7 +1,7 @@
 //! PURE geometry of the sequence diagram: lane positions, one row per step, label wrapping.
 //! Components only draw what this computes, so every rule here is host-tested.
 
-use crate::flow::timeline::{Actor, Channel, Step, StepStatus};
+use crate::flow::timeline::{involves_attacker, Actor, Channel, Step, StepStatus};
 
 /// Height of the lane header cards.
 pub const HEADER_HEIGHT: f64 = 64.0;
@@ -30,6 +30,8 @@ fn lane_fraction(actor: Actor) -> f64 {
         Actor::ClientApp => 0.40,
         Actor::AuthorizationServer => 0.70,
         Actor::ResourceServer => 0.93,
+        // Outside the browser band, between the page and the provider it attacks.
+        Actor::Attacker => 0.55,
     }
 }
 
@@ -123,6 +125,7 @@ pub fn lane_role(actor: Actor) -> &'static str {
         Actor::ClientApp => "holds the verifier",
         Actor::AuthorizationServer => "issues the tokens",
         Actor::ResourceServer => "accepts the token",
+        Actor::Attacker => "has what leaked",
     }
 }
 
@@ -162,13 +165,22 @@ pub fn wrap_label(text: &str, max_chars: usize) -> Vec<String> {
     lines
 }
 
+/// The lifelines to draw for `steps`, left to right: the attacker's only when a step involves it.
+pub fn lanes_for(steps: &[Step]) -> Vec<Actor> {
+    let mut actors = Actor::ALL.to_vec();
+    if involves_attacker(steps) {
+        actors.insert(3, Actor::Attacker);
+    }
+    actors
+}
+
 /// Lays out every step of the timeline for an SVG `width` pixels wide.
 pub fn layout(steps: &[Step], width: f64) -> DiagramLayout {
     let width = width.max(320.0);
     let narrow = width < NARROW_WIDTH;
-    let lanes: Vec<Lane> = Actor::ALL
-        .iter()
-        .map(|&actor| Lane {
+    let lanes: Vec<Lane> = lanes_for(steps)
+        .into_iter()
+        .map(|actor| Lane {
             actor,
             x: lane_x(actor, width),
             role: lane_role(actor),
@@ -244,10 +256,18 @@ fn layout_row(index: usize, step: &Step, top: f64, width: f64, narrow: bool) -> 
         let names: Vec<&str> = step.params.iter().map(|p| p.name.as_str()).collect();
         wrap_label(&names.join(" · "), max_chars)
     };
-    let mut label_lines = wrap_label(&step.label, max_chars);
+    let label = if step.ghost {
+        format!("Without the defence: {}", step.label)
+    } else {
+        step.label.clone()
+    };
+    let mut label_lines = wrap_label(&label, max_chars);
     if let StepStatus::Failed { reason } = &step.status {
         // The reason is part of the label so it gets the same wrapping and spacing.
         label_lines.extend(wrap_label(&format!("✕ {reason}"), max_chars));
+    }
+    if let Some(defence) = &step.defence {
+        label_lines.extend(wrap_label(&format!("🛡 {defence}"), max_chars));
     }
     let text_height = label_lines.len() as f64 * LINE_HEIGHT;
     let chip_height = chips.len() as f64 * CHIP_ROW_HEIGHT;

@@ -5,7 +5,7 @@ use super::layout::{
     layout, DiagramLayout, Row, Shape, CHIP_ROW_HEIGHT, HEADER_HEIGHT, LINE_HEIGHT,
 };
 use super::replay::Replay;
-use crate::flow::timeline::{Channel, Step, Timeline};
+use crate::flow::timeline::{Actor, Channel, Step, Timeline};
 use leptos::prelude::*;
 
 /// Width of the SVG's coordinate system on wide screens.
@@ -108,14 +108,14 @@ fn lanes_view(g: &DiagramLayout) -> impl IntoView {
     }
 }
 
-fn short_name(actor: crate::flow::timeline::Actor) -> &'static str {
-    use crate::flow::timeline::Actor;
+fn short_name(actor: Actor) -> &'static str {
     match actor {
         Actor::User => "User",
         Actor::Browser => "Browser",
         Actor::ClientApp => "App",
         Actor::AuthorizationServer => "Auth",
         Actor::ResourceServer => "API",
+        Actor::Attacker => "Attacker",
     }
 }
 
@@ -143,11 +143,22 @@ fn row_view(
         Channel::UserAction => "user",
     };
     let class = format!(
-        "row {} ch-{channel}{}{}",
+        "row {} ch-{channel}{}{}{}{}{}",
         step.status.css(),
         if animate { " newest" } else { "" },
         if step.difference.is_some() {
             " differs"
+        } else {
+            ""
+        },
+        if step.ghost { " ghost" } else { "" },
+        if step.defence.is_some() {
+            " defence"
+        } else {
+            ""
+        },
+        if step.from == Actor::Attacker {
+            " attacker"
         } else {
             ""
         }
@@ -209,7 +220,8 @@ fn row_view(
     view! {
         <g class=class tabindex="0" role="button" aria-label=aria
             data-step=index data-kind=format!("{:?}", step.kind) data-status=step.status.css()
-            data-channel=channel
+            data-channel=channel data-ghost=step.ghost.then_some("true")
+            data-defence=step.defence.clone()
             class:selected=move || selected.get() == Some(index)
             on:click=move |_| selected.set(Some(index))
             on:keydown=move |ev| {
@@ -229,7 +241,8 @@ fn row_view(
             <text class="label" x=label_x y=row.label_y text-anchor=anchor>
                 {row.label_lines.iter().enumerate().map(|(i, line)| view! {
                     <tspan x=label_x dy=if i == 0 { 0.0 } else { LINE_HEIGHT }
-                        class:reason=line.starts_with('✕')>{line.clone()}</tspan>
+                        class:reason=line.starts_with('✕')
+                        class:shield=line.starts_with('🛡')>{line.clone()}</tspan>
                 }).collect_view()}
             </text>
             {(!row.chips.is_empty()).then(|| view! {

@@ -15,10 +15,13 @@ pub enum Actor {
     AuthorizationServer,
     /// The demo API that accepts the access token.
     ResourceServer,
+    /// Someone who stole a code or forges links: only in the attack lab's runs.
+    Attacker,
 }
 
 impl Actor {
-    /// Every actor, left to right as the diagram draws them.
+    /// Every actor of an ordinary run, left to right as the diagram draws them (the attacker
+    /// is drawn only when a run involves it: see [`Timeline::has_attacker`]).
     pub const ALL: [Actor; 5] = [
         Actor::User,
         Actor::Browser,
@@ -35,6 +38,7 @@ impl Actor {
             Actor::ClientApp => "Client app",
             Actor::AuthorizationServer => "Authorization server",
             Actor::ResourceServer => "Resource server",
+            Actor::Attacker => "Attacker",
         }
     }
 }
@@ -141,6 +145,18 @@ pub enum StepKind {
     Revoke,
     /// Send the browser to the provider's end-session endpoint (RP-initiated logout).
     EndSession,
+    /// Attack lab: the attacker gets hold of something that leaked (a code, a link).
+    Intercept,
+    /// Attack lab: the attacker's own request to the token endpoint.
+    AttackRequest,
+    /// Attack lab: the provider's answer to the attacker.
+    AttackResponse,
+    /// Attack lab: the victim's browser opens a link the attacker made.
+    ForgedLink,
+    /// Attack lab: a deliberately weak authorization request (downgrade, implicit).
+    ProbeRequest,
+    /// Attack lab: the provider's answer to that request, read from the redirect back.
+    ProbeAnswer,
 }
 
 /// One named parameter that rode on a step, masked unless the value is public.
@@ -231,6 +247,12 @@ pub struct Step {
     /// In explain mode: how this step differs from the PKCE public client, if it does.
     #[serde(default)]
     pub difference: Option<String>,
+    /// Attack lab: the defence that acted on this step ("PKCE", "state", ...), highlighted.
+    #[serde(default)]
+    pub defence: Option<String>,
+    /// Attack lab: what would have happened without the defence, drawn as a faded ghost path.
+    #[serde(default)]
+    pub ghost: bool,
 }
 
 impl Step {
@@ -258,6 +280,8 @@ impl Step {
             deviations: Vec::new(),
             callout: None,
             difference: None,
+            defence: None,
+            ghost: false,
         }
     }
 
@@ -285,6 +309,18 @@ impl Step {
         self
     }
 
+    /// Marks the defence that acted on this step.
+    pub fn with_defence(mut self, defence: &str) -> Self {
+        self.defence = Some(defence.to_owned());
+        self
+    }
+
+    /// Marks the step as a ghost: what would have happened without the defence.
+    pub fn as_ghost(mut self) -> Self {
+        self.ghost = true;
+        self
+    }
+
     /// Adds the HTTP exchange.
     pub fn with_exchange(mut self, exchange: HttpExchange) -> Self {
         self.exchange = Some(exchange);
@@ -299,6 +335,13 @@ impl Step {
 
 /// Index of a step inside its timeline.
 pub type StepId = usize;
+
+/// Whether any of `steps` involves the attacker.
+pub fn involves_attacker(steps: &[Step]) -> bool {
+    steps
+        .iter()
+        .any(|s| s.from == Actor::Attacker || s.to == Actor::Attacker)
+}
 
 /// The ordered steps of one run: what the diagram, inspector and exporters read.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -358,6 +401,11 @@ impl Timeline {
     }
 
     /// All steps in order.
+    /// Whether any step involves the attacker (its lane is drawn only then).
+    pub fn has_attacker(&self) -> bool {
+        involves_attacker(&self.steps)
+    }
+
     pub fn steps(&self) -> &[Step] {
         &self.steps
     }
