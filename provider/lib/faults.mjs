@@ -1,6 +1,7 @@
 // Fault switches: make the provider misbehave on purpose so the app's error
 // handling can be tested. Off by default; controlled through /__lab/faults
 // (loopback only, JSON only, no CORS).
+import { editCallbackLocation } from './callback.mjs';
 
 export const TOKEN_FAULTS = {
   html500: '500 with an HTML error page',
@@ -246,19 +247,11 @@ export function faultMiddleware({ appOrigins, labBase }) {
   }
 
   function rewriteCallbackIss(ctx) {
-    if (state.callback_iss === null || ctx.status < 300 || ctx.status > 399) return;
-    const location = ctx.response.get('Location');
-    if (!location) return;
-    let target;
-    try {
-      target = new URL(location);
-    } catch {
-      return;
-    }
-    if (!appOrigins.includes(target.origin)) return;
-    if (state.callback_iss === '') target.searchParams.delete('iss');
-    else target.searchParams.set('iss', state.callback_iss);
-    ctx.redirect(target.href);
+    if (state.callback_iss === null) return;
+    editCallbackLocation(ctx, appOrigins, (params) => {
+      if (state.callback_iss === '') params.delete('iss');
+      else params.set('iss', state.callback_iss);
+    });
   }
 
   return async function labFaults(ctx, next) {
