@@ -12,6 +12,9 @@ import { LabMemoryAdapter } from './lib/adapter.mjs';
 import { findAccount, DEMO_ACCOUNTS } from './lib/accounts.mjs';
 import { interactionRoutes, pageSecurityHeaders } from './lib/interactions.mjs';
 import { faultMiddleware, releaseHung } from './lib/faults.mjs';
+import {
+  parseWeak, applyWeakConfiguration, applyWeakProvider, weakMiddleware, weakBanner,
+} from './lib/weak.mjs';
 import { createApiHandler } from './lib/api.mjs';
 import { errorPage, logoutPage, logoutSuccessPage } from './lib/views.mjs';
 
@@ -62,9 +65,17 @@ const APP_ORIGINS = (env.LAB_APP_ORIGINS ?? 'http://127.0.0.1:8080')
   });
 if (APP_ORIGINS.length === 0) fail('LAB_APP_ORIGINS is empty');
 
-// LAB_NO_CORS=1: no Access-Control-* header on any answer of the authorization server, like a
-// provider that does not allow the app's origin (the app must explain CORS). Login pages work.
-const NO_CORS = env.LAB_NO_CORS === '1';
+// LAB_WEAK: a deliberately weak configuration for the attack lab (lib/weak.mjs); empty = strict.
+let WEAK;
+try {
+  WEAK = parseWeak(env.LAB_WEAK);
+} catch (err) {
+  fail(err.message);
+}
+// LAB_NO_CORS=1 (or LAB_WEAK=no_cors): no Access-Control-* header on any answer of the
+// authorization server, like a provider that does not allow the app's origin (the app must
+// explain CORS). Login pages work.
+const NO_CORS = env.LAB_NO_CORS === '1' || WEAK.has('no_cors');
 // LAB_DISCOVERY=rfc8414: metadata only at the RFC 8414 location (well-known inserted before the
 // issuer's path); the OpenID Connect location (appended) answers 404.
 const DISCOVERY = env.LAB_DISCOVERY ?? 'oidc';
@@ -186,7 +197,9 @@ const configuration = {
   },
 };
 
+applyWeakConfiguration(configuration, WEAK);
 const provider = new Provider(ISSUER, configuration);
+applyWeakProvider(provider, WEAK);
 
 provider.on('server_error', (ctx, err) => {
   console.error(`provider server_error on ${ctx.method} ${ctx.path}: ${err.name}: ${err.message}`);
@@ -218,6 +231,7 @@ provider.use(async (ctx, next) => {
 });
 
 provider.use(faultMiddleware({ appOrigins: APP_ORIGINS, labBase: LAB_BASE }));
+if (WEAK.size) provider.use(weakMiddleware({ weak: WEAK, appOrigins: APP_ORIGINS }));
 provider.use(interactionRoutes({ provider, mount: MOUNT, appOrigins: APP_ORIGINS }));
 
 // ---------------------------------------------------------------- servers
@@ -310,11 +324,12 @@ console.log(`OAuth Flow Lab demo provider (oidc-provider, Node ${process.version
   resource API:  ${API_URL}/api/profile (read:profile), ${API_URL}/api/files (read:files)
   app origins:   ${APP_ORIGINS.join(', ')}
   redirect URIs: ${REDIRECT_URIS.join(', ')}
-  clients:       flow-lab (public, PKCE S256 required), flow-lab-confidential (client_secret_post, PKCE optional)
+  clients:       flow-lab (public, ${WEAK.has('pkce_optional') ? 'PKCE optional' : 'PKCE required'}, ${WEAK.has('plain') ? 'S256 or plain' : 'S256 only'}${WEAK.has('implicit') ? ', implicit allowed' : ''}), flow-lab-confidential (client_secret_post, PKCE optional)
   accounts:      ${DEMO_ACCOUNTS.map((a) => `${a.login} / ${a.password}`).join(', ')}
-  metadata:      ${DISCOVERY === 'rfc8414' ? `RFC 8414 only: ${LAB_BASE}/.well-known/oauth-authorization-server${MOUNT}` : 'OpenID Connect'}${NO_CORS ? '\n  CORS:          off for every origin (LAB_NO_CORS=1)' : ''}
-  faults:        ${LAB_BASE}/__lab/faults (off)
+  metadata:      ${DISCOVERY === 'rfc8414' ? `RFC 8414 only: ${LAB_BASE}/.well-known/oauth-authorization-server${MOUNT}` : 'OpenID Connect'}${NO_CORS ? `\n  CORS:          off for every origin (${env.LAB_NO_CORS === '1' ? 'LAB_NO_CORS=1' : 'LAB_WEAK=no_cors'})` : ''}
+  faults:        ${LAB_BASE}/__lab/faults (off)${WEAK.size ? `\n${weakBanner(WEAK)}` : ''}
 ready`);
+if (WEAK.size) console.error(`provider: WEAK CONFIGURATION active (LAB_WEAK=${[...WEAK].join(',')}), for demonstrations only`);
 
 // ---------------------------------------------------------------- shutdown
 let stopping = false;
