@@ -1,22 +1,34 @@
 // Headless smoke test of the bundled provider + demo API. No dependencies:
 // fetch with manual redirects and a tiny cookie jar play the browser.
 //
-//   node smoke.mjs            # against a running server (LAB_* env as for server.mjs)
-//   node smoke.mjs --spawn    # start server.mjs itself, test, stop it
+//   node smoke.mjs                 # strict checks against a running server (LAB_* env as for server.mjs)
+//   node smoke.mjs --weak          # LAB_WEAK=all checks against a running server started with LAB_WEAK=all
+//   node smoke.mjs --spawn         # starts server.mjs itself: the strict checks, then a second
+//                                  # instance with LAB_WEAK=all on free ports for the weak checks
+//   node smoke.mjs --spawn --weak  # only the weak instance and its checks
 //
 // Exits non-zero on any failure; the last line is "N passed, M failed".
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const env = process.env;
-const ISSUER_PORT = env.LAB_ISSUER_PORT ?? (env.LAB_ISSUER ? new URL(env.LAB_ISSUER).port : '9000');
-const ISSUER = (env.LAB_ISSUER ?? `http://127.0.0.1:${ISSUER_PORT}`).replace(/\/+$/, '');
-const LAB_BASE = `http://127.0.0.1:${ISSUER_PORT}`;
-const API = `http://127.0.0.1:${env.LAB_API_PORT ?? '9001'}`;
+// the server under test; `target` switches them to the LAB_WEAK instance
+let ISSUER_PORT;
+let ISSUER;
+let LAB_BASE;
+let API;
+function target(serverEnv) {
+  ISSUER_PORT = serverEnv.LAB_ISSUER_PORT ?? (serverEnv.LAB_ISSUER ? new URL(serverEnv.LAB_ISSUER).port : '9000');
+  ISSUER = (serverEnv.LAB_ISSUER ?? `http://127.0.0.1:${ISSUER_PORT}`).replace(/\/+$/, '');
+  LAB_BASE = `http://127.0.0.1:${ISSUER_PORT}`;
+  API = `http://127.0.0.1:${serverEnv.LAB_API_PORT ?? '9001'}`;
+}
+target(env);
 const APP = (env.LAB_APP_ORIGINS ?? 'http://127.0.0.1:8080').split(',')[0].trim().replace(/\/+$/, '');
 const REDIRECT_URI = `${APP}/`;
 const EVIL = 'http://evil.example';
@@ -145,6 +157,43 @@ async function tokenRequest(form, { origin = APP, headers = {} } = {}) {
   return { res, text, json, status: res.status, acao: res.headers.get('access-control-allow-origin'), type: res.headers.get('content-type') };
 }
 
+// ------------------------------------------------- prompt=none probes
+// The probes the app's provider checkup makes: prompt=none never stops at the login page, so
+// without a session the answer is login_required when the request was accepted, and
+// invalid_request / unsupported_response_type when it was refused (checked before interactions).
+const PLAIN_CHALLENGE = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQ'; // 43 chars: a valid verifier
+const PROBES = {
+  a: { label: 'a. code, no code_challenge', params: { response_type: 'code', scope: 'openid' } },
+  b: { label: 'b. code, code_challenge_method=plain', params: { response_type: 'code', scope: 'openid', code_challenge: PLAIN_CHALLENGE, code_challenge_method: 'plain' } },
+  b2: { label: 'b2. code, code_challenge without a method', params: { response_type: 'code', scope: 'openid', code_challenge: PLAIN_CHALLENGE } },
+  c: { label: 'c. response_type=token, scope openid', params: { response_type: 'token', scope: 'openid' } },
+  c2: { label: 'c2. response_type=token, scope profile', params: { response_type: 'token', scope: 'profile' } },
+  d: { label: 'd. code + S256 (control)', params: { response_type: 'code', scope: 'openid', code_challenge: createHash('sha256').update(PLAIN_CHALLENGE).digest('base64url'), code_challenge_method: 'S256' } },
+};
+
+/** One GET /auth without following the redirect; `p` holds the response (query or fragment). */
+async function probe(jar, params) {
+  const res = await request(jar, authUrl({ client_id: 'flow-lab', redirect_uri: REDIRECT_URI, state: 'abc', prompt: 'none', ...params }));
+  await res.arrayBuffer();
+  const location = res.headers.get('location');
+  const url = location ? new URL(location) : null;
+  const where = !url ? 'none' : (url.hash.length > 1 ? 'fragment' : 'query');
+  const p = new URLSearchParams(where === 'fragment' ? url.hash.slice(1) : (url?.search ?? ''));
+  const shown = url ? `${res.status} ${url.origin}${url.pathname}${where === 'fragment' ? '#' : '?'}${[...p.keys()].join('&')}: ${p.get('error') ?? ''} ${p.get('error_description') ?? ''}` : `${res.status}`;
+  return { status: res.status, url, where, p, shown };
+}
+
+/** redirect back to the app, the response in `where`, `error`, state echoed; iss as `iss` (null = absent) */
+function probeIs(r, { where, error, iss }) {
+  return r.status === 303 && r.url?.origin === new URL(APP).origin && r.where === where
+    && r.p.get('error') === error && r.p.get('state') === 'abc' && r.p.get('iss') === iss;
+}
+
+const tokenForm = (code, verifier) => ({
+  grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, client_id: 'flow-lab',
+  ...(verifier === undefined ? {} : { code_verifier: verifier }),
+});
+
 async function api(path, token, { origin = APP, headers = {} } = {}) {
   const h = { ...headers };
   if (token) h.authorization = `Bearer ${token}`;
@@ -183,11 +232,12 @@ async function quickCode(jar, scope = 'openid read:profile') {
 }
 
 // ------------------------------------------------------------------ spawn
-let child;
-async function startServer() {
+const children = [];
+async function startServer(serverEnv) {
   const localNode = join(HERE, 'node_modules', '.bin', 'node');
   const node = existsSync(localNode) ? localNode : process.execPath;
-  child = spawn(node, [join(HERE, 'server.mjs')], { stdio: ['ignore', 'pipe', 'inherit'], env });
+  const child = spawn(node, [join(HERE, 'server.mjs')], { stdio: ['ignore', 'pipe', 'inherit'], env: serverEnv });
+  children.push(child);
   let out = '';
   await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 15000);
@@ -204,11 +254,35 @@ async function startServer() {
   else child.stdout.resume();
 }
 
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(String(port)));
+    });
+  });
+}
+
+/** env for the LAB_WEAK=all instance: same settings, other (free) ports */
+async function weakEnv() {
+  const issuerPort = await freePort();
+  const apiPort = await freePort();
+  const weak = { ...env, LAB_WEAK: 'all', LAB_ISSUER_PORT: issuerPort, LAB_API_PORT: apiPort };
+  if (env.LAB_ISSUER) {
+    const u = new URL(env.LAB_ISSUER);
+    u.port = issuerPort;
+    weak.LAB_ISSUER = u.href;
+  }
+  delete weak.LAB_NO_CORS;
+  return weak;
+}
+
 // ------------------------------------------------------------------ tests
 let discovery;
 
-async function main() {
-  if (process.argv.includes('--spawn')) await startServer();
+async function strictChecks() {
   await faults(undefined, 'DELETE');
 
   section('discovery');
@@ -236,6 +310,26 @@ async function main() {
     }));
     const q = plain.callback?.searchParams;
     check('code_challenge_method=plain refused', q?.get('error') === 'invalid_request' && !q.has('code'), `${q?.get('error')}: ${q?.get('error_description')}`);
+  }
+
+  section('prompt=none probes, no session (strict: all refused but the control)');
+  {
+    const jar = new Jar();
+    let r = await probe(jar, PROBES.a.params);
+    check(`${PROBES.a.label} -> query invalid_request (PKCE required), iss`, probeIs(r, { where: 'query', error: 'invalid_request', iss: ISSUER }) && r.p.get('error_description') === 'Authorization Server policy requires PKCE to be used for this request', r.shown);
+    r = await probe(jar, PROBES.b.params);
+    check(`${PROBES.b.label} -> query invalid_request, iss`, probeIs(r, { where: 'query', error: 'invalid_request', iss: ISSUER }) && r.p.get('error_description') === 'not supported value of code_challenge_method', r.shown);
+    r = await probe(jar, PROBES.b2.params);
+    check(`${PROBES.b2.label} -> query invalid_request, iss`, probeIs(r, { where: 'query', error: 'invalid_request', iss: ISSUER }) && r.p.get('error_description') === 'code_challenge_method must be provided', r.shown);
+    r = await probe(jar, PROBES.c.params);
+    check(`${PROBES.c.label} -> FRAGMENT unsupported_response_type, iss`, probeIs(r, { where: 'fragment', error: 'unsupported_response_type', iss: ISSUER }), r.shown);
+    r = await probe(jar, PROBES.c2.params);
+    check(`${PROBES.c2.label} -> FRAGMENT unsupported_response_type, iss`, probeIs(r, { where: 'fragment', error: 'unsupported_response_type', iss: ISSUER }), r.shown);
+    r = await probe(jar, PROBES.d.params);
+    check(`${PROBES.d.label} -> query login_required, iss`, probeIs(r, { where: 'query', error: 'login_required', iss: ISSUER }), r.shown);
+    const bogus = await tokenRequest(tokenForm('bogus', PLAIN_CHALLENGE));
+    check('token with a bogus code -> 400 invalid_grant, ACAO app, no-store', bogus.status === 400 && bogus.json?.error === 'invalid_grant' && bogus.acao === APP && bogus.res.headers.get('cache-control') === 'no-store',
+      `${bogus.status} ${bogus.text} ACAO=${bogus.acao} Cache-Control=${bogus.res.headers.get('cache-control')}`);
   }
 
   section('alice: login, consent, code (public client, PKCE S256)');
@@ -321,6 +415,16 @@ async function main() {
   const after = await api('/api/profile', at2);
   check('revoked token -> 401 invalid_token', before.status === 200 && after.status === 401 && /error="invalid_token"/.test(after.www), `before=${before.status} after=${after.status} ${after.www}`);
 
+  section('prompt=none probes with a session (strict; the grant exists again)');
+  {
+    let r = await probe(alice, PROBES.a.params);
+    check('a. with a session: still invalid_request (PKCE is checked before the session)', probeIs(r, { where: 'query', error: 'invalid_request', iss: ISSUER }), r.shown);
+    r = await probe(alice, { ...PROBES.c.params, scope: 'openid read:profile' });
+    check('c. with a session: still FRAGMENT unsupported_response_type', probeIs(r, { where: 'fragment', error: 'unsupported_response_type', iss: ISSUER }), r.shown);
+    r = await probe(alice, { ...PROBES.d.params, scope: 'openid read:profile' });
+    check('d. with a session: query code, iss', r.status === 303 && r.where === 'query' && r.p.has('code') && r.p.get('iss') === ISSUER && r.p.get('state') === 'abc', r.shown);
+  }
+
   section('code replay and wrong verifier');
   const replay = await tokenRequest({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, client_id: 'flow-lab', code_verifier: pkce.verifier });
   check('code replay -> 400 invalid_grant', replay.status === 400 && replay.json?.error === 'invalid_grant', `${replay.status} ${replay.json?.error}: ${replay.json?.error_description}`);
@@ -332,6 +436,17 @@ async function main() {
   const nv = await quickCode(alice);
   const noVerifier = await tokenRequest({ grant_type: 'authorization_code', code: nv.code, redirect_uri: REDIRECT_URI, client_id: 'flow-lab' });
   check('missing code_verifier -> 400 invalid_grant', noVerifier.status === 400 && noVerifier.json?.error === 'invalid_grant', `${noVerifier.status} ${noVerifier.json?.error}: ${noVerifier.json?.error_description}`);
+  // oidc-provider checks PKCE before it looks at (and sets) the consumed flag
+  const wvRight = await tokenRequest(tokenForm(wv.code, wv.pkce.verifier));
+  check('a failed redemption (wrong verifier) does not burn the code: the right verifier still redeems it', wvRight.status === 200 && !!wvRight.json?.access_token, `${wvRight.status} ${wvRight.json?.error ?? ''}`);
+  const nvRight = await tokenRequest(tokenForm(nv.code, nv.pkce.verifier));
+  check('…nor does one without a verifier', nvRight.status === 200 && !!nvRight.json?.access_token, `${nvRight.status} ${nvRight.json?.error ?? ''}`);
+  const replayWrong = await tokenRequest(tokenForm(wv.code, newPkce().verifier));
+  const wvStill = await api('/api/profile', wvRight.json?.access_token);
+  check('replay with a WRONG verifier -> invalid_grant, tokens NOT revoked', replayWrong.status === 400 && replayWrong.json?.error === 'invalid_grant' && wvStill.status === 200, `${replayWrong.status} ${replayWrong.json?.error}; API with the first token: ${wvStill.status}`);
+  const replayRight = await tokenRequest(tokenForm(wv.code, wv.pkce.verifier));
+  const wvGone = await api('/api/profile', wvRight.json?.access_token);
+  check('replay with the right verifier -> invalid_grant "already consumed", tokens revoked (API 401)', replayRight.status === 400 && replayRight.json?.error === 'invalid_grant' && wvGone.status === 401, `${replayRight.status} ${replayRight.json?.error}; API with the first token: ${wvGone.status}`);
   const foreign = await tokenRequest({ grant_type: 'authorization_code', code: 'x', redirect_uri: REDIRECT_URI, client_id: 'flow-lab', code_verifier: pkce.verifier }, { origin: EVIL });
   check('token request from a foreign origin -> 400, no ACAO', foreign.status === 400 && !foreign.acao, `${foreign.status} ${foreign.json?.error_description}`);
 
@@ -452,6 +567,113 @@ async function main() {
   }
 }
 
+// ------------------------------------------------------------ LAB_WEAK=all
+async function weakChecks() {
+  await faults(undefined, 'DELETE');
+
+  section('LAB_WEAK=all: discovery');
+  const dres = await fetch(`${ISSUER}/.well-known/openid-configuration`);
+  discovery = await dres.json();
+  check('weak discovery 200, issuer matches', dres.status === 200 && discovery.issuer === ISSUER, discovery.issuer);
+  check('code_challenge_methods_supported is ["S256","plain"]', JSON.stringify(discovery.code_challenge_methods_supported) === '["S256","plain"]', JSON.stringify(discovery.code_challenge_methods_supported));
+  check('response_types_supported includes token', discovery.response_types_supported?.includes('token') && discovery.response_types_supported.includes('code'), JSON.stringify(discovery.response_types_supported));
+  check('authorization_response_iss_parameter_supported not advertised', !('authorization_response_iss_parameter_supported' in discovery));
+
+  section('LAB_WEAK=all: prompt=none probes, no session (all accepted: login_required, no iss)');
+  {
+    const jar = new Jar();
+    for (const [key, { label, params }] of Object.entries(PROBES)) {
+      const r = await probe(jar, params);
+      const where = key.startsWith('c') ? 'fragment' : 'query';
+      check(`${label} -> ${where} login_required, no iss`, probeIs(r, { where, error: 'login_required', iss: null }), r.shown);
+    }
+    const bogus = await tokenRequest(tokenForm('bogus', PLAIN_CHALLENGE));
+    check('token with a bogus code -> 400 invalid_grant, no ACAO (no_cors), no-store', bogus.status === 400 && bogus.json?.error === 'invalid_grant' && !bogus.acao && bogus.res.headers.get('cache-control') === 'no-store',
+      `${bogus.status} ${bogus.text} ACAO=${bogus.acao} Cache-Control=${bogus.res.headers.get('cache-control')}`);
+    const pre = await fetch(discovery.token_endpoint, { method: 'OPTIONS', headers: { origin: APP, 'access-control-request-method': 'POST' } });
+    check('token preflight from the app origin: no Access-Control-* header', ![...pre.headers.keys()].some((k) => k.startsWith('access-control-')), `${pre.status} ${[...pre.headers.keys()].join(',')}`);
+  }
+
+  section('LAB_WEAK=all: login and code without PKCE (pkce_optional)');
+  const jar = new Jar();
+  const first = await authorize(jar, {
+    client_id: 'flow-lab', response_type: 'code', redirect_uri: REDIRECT_URI, scope: 'openid profile read:profile', state: 'w1',
+  }, { login: 'alice', password: 'wonderland' });
+  const fq = first.callback?.searchParams;
+  check('no code_challenge: login + consent -> code, state, no iss', !!fq?.get('code') && fq.get('state') === 'w1' && !fq.has('iss'), first.callback ? `params: ${[...fq.keys()].join(',')}` : `${first.status} ${first.url}`);
+  const t1 = await tokenRequest(tokenForm(fq?.get('code')));
+  check('token without code_verifier -> 200, no ACAO, Cache-Control no-store', t1.status === 200 && !!t1.json?.access_token && !t1.acao && t1.res.headers.get('cache-control') === 'no-store', `${t1.status} ACAO=${t1.acao} Cache-Control=${t1.res.headers.get('cache-control')}`);
+
+  section('LAB_WEAK=all: prompt=none with a session');
+  let r = await probe(jar, PROBES.a.params);
+  check('a. no code_challenge -> query code, no iss', r.status === 303 && r.where === 'query' && r.p.has('code') && !r.p.has('iss') && r.p.get('state') === 'abc', r.shown);
+  let tr = await tokenRequest(tokenForm(r.p.get('code')));
+  check('…redeemed without code_verifier -> 200', tr.status === 200 && !!tr.json?.access_token, `${tr.status} ${tr.json?.error ?? ''}`);
+  const verifier = b64url(randomBytes(32));
+  r = await probe(jar, { ...PROBES.b.params, code_challenge: verifier });
+  check('b. plain -> query code, no iss', r.where === 'query' && r.p.has('code') && !r.p.has('iss'), r.shown);
+  const plainCode = r.p.get('code');
+  tr = await tokenRequest(tokenForm(plainCode, newPkce().verifier));
+  check('…a wrong verifier -> 400 invalid_grant', tr.status === 400 && tr.json?.error === 'invalid_grant', `${tr.status} ${tr.json?.error}`);
+  tr = await tokenRequest(tokenForm(plainCode, verifier));
+  check('…code_verifier = the plain challenge -> 200 (the failed try did not burn the code)', tr.status === 200 && !!tr.json?.access_token, `${tr.status} ${tr.json?.error ?? ''}: ${tr.json?.error_description ?? ''}`);
+  r = await probe(jar, { ...PROBES.b2.params, code_challenge: verifier });
+  tr = await tokenRequest(tokenForm(r.p.get('code'), verifier));
+  check('b2. challenge without a method = plain -> code, redeemed with the plain verifier', r.p.has('code') && tr.status === 200, `${r.shown} -> token ${tr.status}`);
+  r = await probe(jar, { ...PROBES.b.params, code_challenge: 'too-short' });
+  check('plain challenge that is not a valid verifier -> invalid_request', r.p.get('error') === 'invalid_request', r.shown);
+  const s256 = newPkce();
+  r = await probe(jar, { ...PROBES.d.params, code_challenge: s256.challenge });
+  tr = await tokenRequest(tokenForm(r.p.get('code')));
+  check('a challenge that WAS sent is still checked: S256 code without verifier -> invalid_grant', r.p.has('code') && tr.status === 400 && tr.json?.error === 'invalid_grant', `${r.shown} -> token ${tr.status} ${tr.json?.error}`);
+  tr = await tokenRequest(tokenForm(r.p.get('code'), s256.verifier));
+  check('…and S256 with its verifier -> 200', tr.status === 200, `${tr.status}`);
+
+  section('LAB_WEAK=all: implicit (response_type=token)');
+  r = await probe(jar, { ...PROBES.c.params, scope: 'openid read:profile' });
+  check('c. token -> FRAGMENT access_token, token_type Bearer, state, no iss', r.status === 303 && r.where === 'fragment' && !!r.p.get('access_token') && r.p.get('token_type') === 'Bearer' && r.p.get('state') === 'abc' && !r.p.has('iss') && !r.url.search,
+    `${r.status} ${r.where}: ${[...r.p.keys()].join(',')}`);
+  const implicitProfile = await api('/api/profile', r.p.get('access_token'));
+  check('…the access token from the URL works at the API', implicitProfile.status === 200 && implicitProfile.json?.sub === 'alice', `${implicitProfile.status}`);
+  r = await probe(jar, { ...PROBES.c2.params, scope: 'read:profile' });
+  check('c2. token without openid in scope -> fragment access_token (openid and a nonce added)', r.where === 'fragment' && !!r.p.get('access_token') && !!r.p.get('id_token') && !!decodeJwt(r.p.get('id_token')).nonce, r.shown);
+
+  section('LAB_WEAK=all: the fault switches still have the last word');
+  await faults({ callback_iss: 'http://evil.example' });
+  r = await probe(jar, PROBES.a.params);
+  check('callback_iss="http://evil.example" puts iss back (query)', r.p.get('iss') === 'http://evil.example' && r.p.has('code'), r.shown);
+  r = await probe(jar, { ...PROBES.c.params, scope: 'openid read:profile' });
+  check('…and into a fragment response', r.where === 'fragment' && r.p.get('iss') === 'http://evil.example' && r.p.has('access_token'), r.shown);
+  await faults(undefined, 'DELETE');
+  const denied = await authorize(new Jar(), {
+    client_id: 'flow-lab', response_type: 'code', redirect_uri: REDIRECT_URI, scope: 'openid', state: 'deny',
+  }, { login: 'bob', password: 'builder', decision: 'deny' });
+  const dq = denied.callback?.searchParams;
+  check('Deny after login -> access_denied without iss', dq?.get('error') === 'access_denied' && dq.get('state') === 'deny' && !dq.has('iss'), denied.callback?.href ?? `${denied.status}`);
+}
+
+async function main() {
+  const spawnServers = process.argv.includes('--spawn');
+  const weakOnly = process.argv.includes('--weak');
+  if (!weakOnly) {
+    if (spawnServers) await startServer(Object.fromEntries(Object.entries(env).filter(([k]) => k !== 'LAB_WEAK')));
+    try {
+      await strictChecks();
+    } finally {
+      await faults(undefined, 'DELETE').catch(() => {});
+    }
+  }
+  if (weakOnly || spawnServers) {
+    if (spawnServers) {
+      const serverEnv = await weakEnv();
+      target(serverEnv);
+      await startServer(serverEnv);
+    }
+    console.log(`\n######## LAB_WEAK=all instance at ${ISSUER}`);
+    await weakChecks();
+  }
+}
+
 try {
   await main();
 } catch (err) {
@@ -459,7 +681,7 @@ try {
   console.log(`FAIL  unexpected error: ${err.stack}`);
 } finally {
   await faults(undefined, 'DELETE').catch(() => {});
-  if (child) child.kill('SIGTERM');
+  for (const child of children) child.kill('SIGTERM');
 }
 console.log(`\n${passed} passed, ${failed} failed`);
 process.exitCode = failed ? 1 : 0;
