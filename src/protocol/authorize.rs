@@ -88,22 +88,34 @@ impl AuthorizationRequest<'_> {
     /// The URL to navigate to. The endpoint must be an https (or loopback http) URL without a
     /// fragment; an existing query on it is kept and our parameters appended (RFC 6749 §3.1).
     pub fn to_url(&self) -> Result<String, UriError> {
-        HttpUrl::parse(self.authorization_endpoint)?.require_secure()?;
-        check_endpoint_query(self.authorization_endpoint)?;
-        // The redirect URI is absolute, without fragment (RFC 6749 §3.1.2), and the response
-        // must not travel unencrypted (RFC 9700 §2.6).
-        HttpUrl::parse(self.redirect_uri)?.require_secure()?;
-        let params = self.parameters();
-        let pairs: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let endpoint = self.authorization_endpoint;
-        // Look at the query itself: a `?` inside it (`?x=1?`) does not start a new one.
-        let separator = match endpoint.split_once('?') {
-            None => "?",
-            Some((_, query)) if query.is_empty() || query.ends_with('&') => "",
-            Some(_) => "&",
-        };
-        Ok(format!("{endpoint}{separator}{}", form_encode(&pairs)))
+        build_url(
+            self.authorization_endpoint,
+            self.redirect_uri,
+            &self.parameters(),
+        )
     }
+}
+
+/// Checks the endpoint and redirect URI, then appends `params` to the endpoint's query: shared
+/// by the login request and the attack lab's probes (`protocol::probe`).
+pub(crate) fn build_url(
+    endpoint: &str,
+    redirect_uri: &str,
+    params: &[(&'static str, String)],
+) -> Result<String, UriError> {
+    HttpUrl::parse(endpoint)?.require_secure()?;
+    check_endpoint_query(endpoint)?;
+    // The redirect URI is absolute, without fragment (RFC 6749 §3.1.2), and the response
+    // must not travel unencrypted (RFC 9700 §2.6).
+    HttpUrl::parse(redirect_uri)?.require_secure()?;
+    let pairs: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    // Look at the query itself: a `?` inside it (`?x=1?`) does not start a new one.
+    let separator = match endpoint.split_once('?') {
+        None => "?",
+        Some((_, query)) if query.is_empty() || query.ends_with('&') => "",
+        Some(_) => "&",
+    };
+    Ok(format!("{endpoint}{separator}{}", form_encode(&pairs)))
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ pub mod error;
 pub mod jwt;
 pub mod pending;
 pub mod pkce;
+pub mod probe;
 pub mod resource;
 pub mod revocation;
 pub mod secret;
