@@ -20,3 +20,8 @@ pub fn local_time(epoch_ms: u64) -> String {
         .as_string()
         .unwrap_or_default()
 }
+
+/// The current time as ISO 8601 in UTC, e.g. "2026-11-25T14:03:27.000Z" (for reports).
+pub fn iso_now() -> String {
+    js_sys::Date::new_0().to_iso_string().into()
+}

@@ -1,6 +1,7 @@
 //! sessionStorage (per tab) for the pending login and the non-secret timeline; localStorage for
 //! non-secret settings only. Nothing OAuth-secret ever goes to localStorage or cookies.
 
+use crate::flow::attack::LabRecord;
 use crate::flow::engine::Problem;
 use crate::flow::settings::ProviderSettings;
 use crate::flow::timeline::Timeline;
@@ -12,6 +13,8 @@ use web_sys::Storage;
 pub const PENDING_KEY: &str = "oauth-flow-lab.pending";
 /// sessionStorage key of the current run's non-secret timeline.
 pub const TIMELINE_KEY: &str = "oauth-flow-lab.timeline";
+/// sessionStorage key of the attack lab's record (reports, current run, pending probe).
+pub const LAB_KEY: &str = "oauth-flow-lab.attack-lab";
 /// localStorage key of the non-secret provider settings.
 pub const SETTINGS_KEY: &str = "oauth-flow-lab.settings";
 
@@ -121,5 +124,20 @@ pub fn load_settings() -> ProviderSettings {
     local()
         .and_then(|s| s.get_item(SETTINGS_KEY).ok().flatten())
         .map(|json| ProviderSettings::from_json(&json))
+        .unwrap_or_default()
+}
+
+/// Saves the attack lab's record for the trip to the provider and back.
+pub fn save_lab(record: &LabRecord) {
+    if let Some(storage) = session() {
+        let _ = storage.set_item(LAB_KEY, &record.to_json());
+    }
+}
+
+/// The attack lab's record of this tab (empty when none or unreadable).
+pub fn load_lab() -> LabRecord {
+    session()
+        .and_then(|s| s.get_item(LAB_KEY).ok().flatten())
+        .map(|json| LabRecord::from_json(&json))
         .unwrap_or_default()
 }

@@ -612,7 +612,13 @@ pub fn callback_received(
     if !looks_like_callback {
         return Ok(None);
     }
-    if let Some((_, redirect)) = timeline.last_of(StepKind::RedirectToAuthorize) {
+    // Time at the provider is drawn only for a trip this run made and that has not come back
+    // yet (a second callback, e.g. the attack lab's forged link, did not go through it).
+    let back_already = timeline.last_of(StepKind::RedirectBack).map(|(id, _)| id);
+    let trip = timeline
+        .last_of(StepKind::RedirectToAuthorize)
+        .filter(|(id, _)| back_already.is_none_or(|back| back < *id));
+    if let Some((_, redirect)) = trip {
         let left_at = redirect.started_at_ms;
         let mut at_provider = Step::new(
             StepKind::UserAtProvider,

@@ -1,6 +1,7 @@
 //! PURE flow model: the timeline of steps and the engine that appends them.
 //! No web-sys, no leptos: the browser glue feeds events in, with the time as an argument.
 
+pub mod attack;
 pub mod checkup;
 pub mod engine;
 pub mod explain;

@@ -102,6 +102,31 @@ pub fn authorization_code_request(
     Ok(TokenRequest { url, body })
 }
 
+/// Attack lab only: the code redeemed the way an attacker would, with a guessed `code_verifier`
+/// or none at all. The app's own logins never use this (their verifier is moved, not chosen).
+pub fn attacker_code_request(
+    token_endpoint: &str,
+    code: &AuthorizationCode,
+    redirect_uri: &str,
+    client_id: &str,
+    guessed_verifier: Option<&str>,
+) -> Result<TokenRequest, UriError> {
+    let url = checked_endpoint(token_endpoint)?;
+    let mut fields = vec![
+        ("grant_type", "authorization_code"),
+        ("code", code.secret()),
+        ("redirect_uri", redirect_uri),
+        ("client_id", client_id),
+    ];
+    if let Some(verifier) = guessed_verifier {
+        fields.push(("code_verifier", verifier));
+    }
+    Ok(TokenRequest {
+        url,
+        body: form_encode(&fields),
+    })
+}
+
 /// The "PKCE off" teaching variant: a confidential client authenticating with
 /// `client_secret_post` (the secret in the body), which only a server can keep secret.
 pub fn confidential_code_request(

@@ -1,6 +1,8 @@
 //! Leptos components. They read the one `Lab` state and call `session` for anything that acts.
 
 mod api;
+mod attack;
+mod attack_lab;
 mod diagram_panel;
 pub mod explain_panel;
 mod export_bar;
@@ -22,7 +24,15 @@ pub fn App() -> impl IntoView {
     let lab = RwSignal::new(Lab::restore());
     session::resume_after_load(lab);
     let phase = move || lab.with(|l| l.phase.css());
-    let explain = RwSignal::new(false);
+    // Back from a trip the attack lab made (a probe, a forged link, a lab login): its tab.
+    let start = if lab.with_untracked(|l| {
+        l.timeline.has_attacker() || l.attack.scorecard.is_some() && l.timeline.is_empty()
+    }) {
+        Tab::Attack
+    } else {
+        Tab::Live
+    };
+    let tab = RwSignal::new(start);
     view! {
         <header class="masthead">
             <h1>"OAuth Flow Lab"</h1>
@@ -45,23 +55,44 @@ pub fn App() -> impl IntoView {
                 </section>
                 <section class="right">
                     <div class="tabs" role="tablist" aria-label="View">
-                        <button id="tab-live" role="tab" aria-selected=move || (!explain.get()).to_string()
-                            on:click=move |_| explain.set(false)>"Live run"</button>
-                        <button id="tab-explain" role="tab" aria-selected=move || explain.get().to_string()
-                            on:click=move |_| explain.set(true)>"Explain mode (no provider)"</button>
+                        <button id="tab-live" role="tab" aria-selected=move || (tab.get() == Tab::Live).to_string()
+                            on:click=move |_| tab.set(Tab::Live)>"Live run"</button>
+                        <button id="tab-explain" role="tab" aria-selected=move || (tab.get() == Tab::Explain).to_string()
+                            on:click=move |_| tab.set(Tab::Explain)>"Explain mode (no provider)"</button>
+                        <button id="tab-attack" role="tab" aria-selected=move || (tab.get() == Tab::Attack).to_string()
+                            on:click=move |_| tab.set(Tab::Attack)>"Attack lab & checkup"</button>
                     </div>
-                    <Show when=move || !explain.get() fallback=|| view! {
-                        <section class="panel diagram-panel" aria-label="Explain mode">
-                            <explain_panel::ExplainPanel />
-                        </section>
-                    }>
-                        <diagram_panel::DiagramPanel lab=lab />
-                        <timeline_list::TimelineList lab=lab />
-                    </Show>
+                    {move || match tab.get() {
+                        Tab::Explain => view! {
+                            <section class="panel diagram-panel" aria-label="Explain mode">
+                                <explain_panel::ExplainPanel />
+                            </section>
+                        }.into_any(),
+                        Tab::Live => view! {
+                            <diagram_panel::DiagramPanel lab=lab />
+                            <timeline_list::TimelineList lab=lab />
+                        }.into_any(),
+                        Tab::Attack => view! {
+                            <attack_lab::AttackLab lab=lab />
+                            <diagram_panel::DiagramPanel lab=lab />
+                            <timeline_list::TimelineList lab=lab />
+                        }.into_any(),
+                    }}
                 </section>
             </div>
         </main>
     }
+}
+
+/// Which view the right-hand column shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Tab {
+    /// The live run's diagram.
+    Live,
+    /// Scripted runs, no provider.
+    Explain,
+    /// Experiments and the provider checkup.
+    Attack,
 }
 
 /// Log in / Log out / API buttons and the one-line status.

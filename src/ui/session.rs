@@ -2,6 +2,7 @@
 //! every decision, and keeps the one timeline up to date.
 
 use crate::browser::{cache, clock, crypto, http, location, storage, webcrypto};
+use crate::flow::attack::{LabLogin, LabRecord};
 use crate::flow::engine::{self, LoginEntropy, Problem, TransportError};
 use crate::flow::lifecycle;
 use crate::flow::oidc::{self, VerifiedIdToken};
@@ -164,6 +165,8 @@ pub struct Lab {
     pub held_code: Option<HeldCode>,
     /// PKCE off with the bundled demo client: its (public) secret, to pre-fill.
     pub demo_secret: Option<&'static str>,
+    /// The attack lab's reports, checkup and trips in flight (this tab).
+    pub attack: LabRecord,
 }
 
 impl Lab {
@@ -189,17 +192,18 @@ impl Lab {
             api_answer: None,
             held_code: None,
             demo_secret: None,
+            attack: storage::load_lab(),
         }
     }
 
-    fn fail(&mut self, problem: Problem) {
+    pub(crate) fn fail(&mut self, problem: Problem) {
         self.problem = Some(problem);
         self.phase = Phase::Failed;
         storage::save_timeline(&self.timeline);
     }
 
     /// Forgets everything that belongs to the current tokens.
-    fn forget_session(&mut self) {
+    pub(crate) fn forget_session(&mut self) {
         self.tokens = None;
         self.identity = None;
         self.userinfo = None;
@@ -218,9 +222,9 @@ impl Lab {
 }
 
 /// A fetch's outcome.
-type Answer = Result<HttpResponse, TransportError>;
+pub(crate) type Answer = Result<HttpResponse, TransportError>;
 /// A boxed future: one copy of each state machine in the wasm, however many callers.
-type Later<T> = Pin<Box<dyn Future<Output = T>>>;
+pub(crate) type Later<T> = Pin<Box<dyn Future<Output = T>>>;
 
 /// The one back-channel sender: `GET` (JSON, optionally with a bearer token) or `POST` of a
 /// form with the token endpoint's CORS-safelisted headers.
@@ -245,16 +249,16 @@ fn send(post: Option<String>, url: String, authorization: Option<String>) -> Lat
     })
 }
 
-fn get(url: &str, authorization: Option<&str>) -> Later<Answer> {
+pub(crate) fn get(url: &str, authorization: Option<&str>) -> Later<Answer> {
     send(None, url.to_owned(), authorization.map(str::to_owned))
 }
 
-fn post_form(request: &TokenRequest) -> Later<Answer> {
+pub(crate) fn post_form(request: &TokenRequest) -> Later<Answer> {
     send(Some(request.body.clone()), request.url.clone(), None)
 }
 
 /// Runs `f` on the state and returns its result (`None` only if the page is being torn down).
-fn with_lab<T>(lab: RwSignal<Lab>, f: impl FnOnce(&mut Lab) -> T) -> Option<T> {
+pub(crate) fn with_lab<T>(lab: RwSignal<Lab>, f: impl FnOnce(&mut Lab) -> T) -> Option<T> {
     lab.try_update(f)
 }
 
@@ -289,6 +293,11 @@ fn diagnosed(
 pub fn resume_after_load(lab: RwSignal<Lab>) {
     let now = clock::now_ms();
     let (query, fragment) = location::query_and_fragment();
+    // An attack-lab probe's answer is read by the lab, never as a login callback.
+    if super::attack::probe_returned(lab, &query, &fragment) {
+        clock::mark("oauth-flow-lab:ready");
+        return;
+    }
     let parsed = parse_callback(&query, &fragment);
     if matches!(parsed, Ok(None)) {
         let shared = apply_share_link(lab, &query);
@@ -324,10 +333,14 @@ pub fn resume_after_load(lab: RwSignal<Lab>) {
     // replayed callback is drawn as a run of its own.
     // Each pending login has its own run: the callback continues the one it answers, not the
     // last one started (which may be a login at another provider).
+    // The attack lab's forged link arrives as a callback nobody here started: it continues the
+    // lab's run so the diagram shows the attacker's steps and the check that stops them.
+    let forged = pending.is_none() && lab.with_untracked(|l| l.attack.forged_link_opened);
     let mut timeline = match (&parsed, &pending) {
         (Ok(Some(params)), Some(_)) => cache::take_run(&params.state)
             .or_else(storage::load_timeline)
             .unwrap_or_default(),
+        _ if forged => lab.with_untracked(|l| l.attack.run.clone()),
         _ => Timeline::new(),
     };
     let params = match engine::callback_received(&mut timeline, &query, &fragment, now) {
@@ -340,9 +353,16 @@ pub fn resume_after_load(lab: RwSignal<Lab>) {
     // checked against it — not against the settings, which may name another provider by now.
     let authorized = match engine::check_callback(&mut timeline, params, pending, now) {
         Ok(authorized) => authorized,
+        Err(_) if forged => return super::attack::forged_link_arrived(lab, timeline),
         Err(problem) => return finish_with_problem(lab, timeline, problem),
     };
     lab.update(|l| l.timeline = timeline);
+    let state = authorized.pending.state.secret().to_owned();
+    if let Some(intent) = super::attack::take_lab_login(lab, &state) {
+        super::attack::lab_login_returned(lab, authorized, intent);
+        clock::mark("oauth-flow-lab:ready");
+        return;
+    }
     if authorized.pending.verifier.is_none() {
         // PKCE off: the secret was never stored, so the user supplies it again to redeem.
         let demo = ProviderSettings::known_demo_secret(&authorized.pending.client_id);
@@ -702,6 +722,12 @@ pub fn apply_preset(lab: RwSignal<Lab>, id: &str) {
 
 /// Starts a login: discovery (once), fresh verifier and state, pending saved, then away.
 pub fn login(lab: RwSignal<Lab>) {
+    start_login(lab, None);
+}
+
+/// Starts a login, for the attack lab when `intent` says so (its callback then runs the
+/// experiment instead of an ordinary redemption).
+pub(crate) fn start_login(lab: RwSignal<Lab>, intent: Option<LabLogin>) {
     let settings = lab.with_untracked(|l| l.settings.normalized());
     let problems = settings.problems();
     if !problems.is_empty() {
@@ -761,10 +787,21 @@ pub fn login(lab: RwSignal<Lab>) {
                 Err(problem) => l.fail(problem),
             }
         });
-        let Some(plan) = plan else { return };
+        let Some(mut plan) = plan else { return };
         let state = plan.pending.state.clone();
         if let Err(problem) = storage::save_pending(plan.pending, now) {
             return lab.update(|l| l.fail(problem));
+        }
+        if let Some(intent) = intent {
+            if intent == LabLogin::AttackerCode {
+                // The attacker signs in to their own account: ask for the login form even
+                // when the provider still has a session for the victim.
+                plan.authorize_url.push_str("&prompt=login");
+            }
+            lab.update(|l| {
+                l.attack.logins.push((state.secret().to_owned(), intent));
+                storage::save_lab(&l.attack);
+            });
         }
         lab.update(|l| l.phase = Phase::Redirecting);
         let timeline = lab.with_untracked(|l| l.timeline.clone());
@@ -778,7 +815,10 @@ pub fn login(lab: RwSignal<Lab>) {
 
 /// Discovery by issuer: the OpenID Connect location, then the RFC 8414 one (see
 /// `engine::discovery_urls`), each a step. Cached for the page and for this tab.
-async fn discover(lab: RwSignal<Lab>, issuer: &str) -> Result<ProviderMetadata, Problem> {
+pub(crate) async fn discover(
+    lab: RwSignal<Lab>,
+    issuer: &str,
+) -> Result<ProviderMetadata, Problem> {
     if let Some(metadata) =
         lab.with_untracked(|l| l.metadata.clone().filter(|m| m.issuer == issuer))
     {

@@ -1,0 +1,984 @@
+//! PURE attack lab: the steps an attacker takes against the configured provider, the
+//! provider's real answers, the defence that acted, and the ghost path of what would have
+//! happened without it. The glue sends the requests and hands the answers in.
+
+use serde::{Deserialize, Serialize};
+
+use crate::flow::checkup::Scorecard;
+use crate::flow::engine::{mask_token_json, record_response, Problem, TransportError};
+use crate::flow::timeline::{
+    Actor, Channel, HttpExchange, Param, Step, StepId, StepKind, StepStatus, Timeline,
+};
+use crate::protocol::error::sanitize_for_display;
+use crate::protocol::probe::{ProbeAnswer, ProbeKind, ProbeReturn};
+use crate::protocol::secret::mask;
+use crate::protocol::token::{parse_token_response, HttpResponse, TokenError, TokenRequest};
+
+/// One guided experiment of the attack lab.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Experiment {
+    /// An intercepted code redeemed without (or with a wrong) verifier.
+    StolenCode,
+    /// The same code redeemed twice; are the first tokens revoked?
+    CodeReplay,
+    /// A callback with the attacker's own code and a state this tab never issued.
+    ForgedCallback,
+    /// Authorization requests with `plain` or without a challenge.
+    PkceDowngrade,
+    /// `response_type=token`: tokens in the URL.
+    Implicit,
+}
+
+impl Experiment {
+    /// Every experiment, in the order the lab lists them.
+    pub const ALL: [Experiment; 5] = [
+        Experiment::StolenCode,
+        Experiment::CodeReplay,
+        Experiment::ForgedCallback,
+        Experiment::PkceDowngrade,
+        Experiment::Implicit,
+    ];
+
+    /// Stable id for the page and the tests.
+    pub fn id(self) -> &'static str {
+        match self {
+            Experiment::StolenCode => "stolen-code",
+            Experiment::CodeReplay => "code-replay",
+            Experiment::ForgedCallback => "forged-callback",
+            Experiment::PkceDowngrade => "pkce-downgrade",
+            Experiment::Implicit => "implicit",
+        }
+    }
+
+    /// Title of the experiment.
+    pub fn title(self) -> &'static str {
+        match self {
+            Experiment::StolenCode => "Stolen code",
+            Experiment::CodeReplay => "Code replay",
+            Experiment::ForgedCallback => "Forged callback (login CSRF)",
+            Experiment::PkceDowngrade => "PKCE downgrade",
+            Experiment::Implicit => "Implicit grant",
+        }
+    }
+
+    /// What the attacker wants.
+    pub fn wanted(self) -> &'static str {
+        match self {
+            Experiment::StolenCode => {
+                "The attacker read your code from a log, the history or a \
+                malicious extension and wants your tokens for it."
+            }
+            Experiment::CodeReplay => {
+                "The attacker copied your whole token request and sends it \
+                again, hoping the code works twice."
+            }
+            Experiment::ForgedCallback => {
+                "The attacker sends you a link carrying a code for \
+                THEIR account, so that you work in their account without noticing."
+            }
+            Experiment::PkceDowngrade => {
+                "The attacker wants a code that is not bound to a secret \
+                verifier: a request with no challenge, or with plain (challenge = verifier)."
+            }
+            Experiment::Implicit => {
+                "The attacker wants the provider to put an access token in \
+                the URL, where history, logs and extensions can read it."
+            }
+        }
+    }
+
+    /// The defence that should stop it.
+    pub fn defence(self) -> &'static str {
+        match self {
+            Experiment::StolenCode => {
+                "PKCE: the provider redeems the code only with the \
+                verifier whose hash it saw in the authorization request (RFC 7636)."
+            }
+            Experiment::CodeReplay => {
+                "Single-use codes: a second redemption fails, and the \
+                provider should revoke the tokens already issued from it (RFC 6749 §4.1.2)."
+            }
+            Experiment::ForgedCallback => {
+                "state: this tab redeems only a callback whose state \
+                matches a login it started; PKCE would stop it too (RFC 9700 §4.7)."
+            }
+            Experiment::PkceDowngrade => {
+                "The provider requires a challenge and accepts only \
+                S256 (RFC 9700 §2.1.1)."
+            }
+            Experiment::Implicit => {
+                "The provider refuses response_type=token (RFC 9700 \
+                §2.1.2: do not use the implicit grant)."
+            }
+        }
+    }
+
+    /// What would happen without the defence.
+    pub fn without(self) -> &'static str {
+        match self {
+            Experiment::StolenCode => {
+                "Without PKCE a public client has no secret, so whoever \
+                holds the code gets the tokens."
+            }
+            Experiment::CodeReplay => {
+                "Without single use, a leaked request is a second set of \
+                tokens; without revocation, the tokens from the first use stay valid."
+            }
+            Experiment::ForgedCallback => {
+                "Without the check, the app redeems the attacker's \
+                code: you are silently logged in as the attacker and what you upload lands \
+                with them."
+            }
+            Experiment::PkceDowngrade => {
+                "A downgraded code is as good as a code without PKCE: \
+                with plain, the verifier is in the URL for anyone who sees it."
+            }
+            Experiment::Implicit => {
+                "The access token sits in the address bar, the history and \
+                any log of the URL, and nothing binds it to this app."
+            }
+        }
+    }
+}
+
+/// How an experiment ended, judged from the provider's real answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Outcome {
+    /// The defence held.
+    Stopped,
+    /// The attack worked: the server (or setting) is weak.
+    Succeeded,
+    /// The answers do not allow a verdict.
+    Unknown,
+}
+
+impl Outcome {
+    /// Short word for the badge.
+    pub fn label(self) -> &'static str {
+        match self {
+            Outcome::Stopped => "stopped",
+            Outcome::Succeeded => "attack worked",
+            Outcome::Unknown => "unclear",
+        }
+    }
+}
+
+/// The result of one experiment, as shown in the lab.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Report {
+    /// Which experiment.
+    pub experiment: Experiment,
+    /// The verdict.
+    pub outcome: Outcome,
+    /// What the provider (or this app) did, one sentence each, in order.
+    pub findings: Vec<String>,
+}
+
+/// The provider's answer to a token request the attack lab sent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TokenAnswer {
+    /// An OAuth error: the request was refused.
+    Refused {
+        /// The `error` code.
+        error: String,
+        /// The HTTP status.
+        status: u16,
+    },
+    /// Tokens were handed out (values are never kept beyond the masked chips).
+    Tokens {
+        /// Whether a refresh token came too.
+        refresh: bool,
+    },
+    /// No usable answer (network, CORS, not an OAuth answer).
+    Unreadable {
+        /// Why, in one sentence.
+        why: String,
+    },
+}
+
+impl TokenAnswer {
+    /// One sentence for the report.
+    pub fn sentence(&self) -> String {
+        match self {
+            TokenAnswer::Refused { error, status } => {
+                format!("the provider refused it ({status} {error})")
+            }
+            TokenAnswer::Tokens { .. } => "the provider handed out tokens".to_owned(),
+            TokenAnswer::Unreadable { why } => format!("no readable answer: {why}"),
+        }
+    }
+
+    fn refused(&self) -> bool {
+        matches!(self, TokenAnswer::Refused { .. })
+    }
+}
+
+/// A login this tab started for the lab: its callback runs an experiment, not a plain login.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LabLogin {
+    /// The victim's login: its code feeds the stolen-code and replay experiments (and the
+    /// checkup's login-only checks when `checkup` is on).
+    CodeExperiments {
+        /// Whether the provider checkup is waiting for these results.
+        checkup: bool,
+    },
+    /// The attacker logs in to their own account to get a valid code for a forged link.
+    AttackerCode,
+}
+
+/// A deliberately weak authorization request in flight (the page has left for the provider).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingProbe {
+    /// The `state` sent: the answer is matched by it.
+    pub state: String,
+    /// What was probed.
+    pub kind: ProbeKind,
+    /// For `plain`: the challenge sent, which is also the verifier.
+    pub plain: Option<String>,
+    /// The issuer probed.
+    pub issuer: String,
+    /// The client id used.
+    pub client_id: String,
+    /// The redirect URI sent.
+    pub redirect_uri: String,
+    /// Where a returned code would be redeemed.
+    pub token_endpoint: String,
+    /// When it left (epoch ms).
+    pub created_at_ms: u64,
+    /// Whether the provider checkup is waiting for the answer.
+    pub checkup: bool,
+}
+
+/// Everything the lab keeps in this tab's sessionStorage across the trips to the provider.
+/// Nothing secret that outlives its use: probe states and the plain challenge only.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct LabRecord {
+    /// The latest report of each experiment.
+    pub reports: Vec<Report>,
+    /// The lab's current run, continued across navigations.
+    pub run: Timeline,
+    /// Lab logins by their `state`.
+    pub logins: Vec<(String, LabLogin)>,
+    /// The probe waiting for its answer.
+    pub probe: Option<PendingProbe>,
+    /// Probes the running checkup still has to make, in order.
+    pub checkup_probes: Vec<ProbeKind>,
+    /// The forged link was opened: the next callback with an unknown state is its arrival.
+    pub forged_link_opened: bool,
+    /// Answers of the downgrade probes, to report both together.
+    pub downgrade: Vec<(ProbeKind, String)>,
+    /// Whether each downgrade probe was accepted, in the same order.
+    pub downgrade_accepted: Vec<bool>,
+    /// The provider checkup's scorecard, when one was run in this tab.
+    pub scorecard: Option<Scorecard>,
+    /// Whether the checked provider promised `iss` (RFC 9207) in its metadata.
+    pub iss_advertised: bool,
+}
+
+impl LabRecord {
+    /// Keeps `report` as the latest of its experiment.
+    pub fn set_report(&mut self, report: Report) {
+        self.reports.retain(|r| r.experiment != report.experiment);
+        self.reports.push(report);
+    }
+
+    /// The latest report of `experiment`.
+    pub fn report(&self, experiment: Experiment) -> Option<&Report> {
+        self.reports.iter().find(|r| r.experiment == experiment)
+    }
+
+    /// The record as JSON for sessionStorage.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// Restores a saved record; anything unreadable gives an empty one.
+    pub fn from_json(json: &str) -> Self {
+        serde_json::from_str(json).unwrap_or_default()
+    }
+
+    /// Takes the lab login started with `state`, if it was one.
+    pub fn take_login(&mut self, state: &str) -> Option<LabLogin> {
+        let index = self.logins.iter().position(|(s, _)| s == state)?;
+        Some(self.logins.remove(index).1)
+    }
+
+    /// Takes the pending probe if `state` answers it.
+    pub fn take_probe(&mut self, state: &str) -> Option<PendingProbe> {
+        match &self.probe {
+            Some(p) if p.state == state => self.probe.take(),
+            _ => None,
+        }
+    }
+}
+
+/// The attacker gets hold of something that leaked on the front channel.
+pub fn leaked(timeline: &mut Timeline, what: &str, params: Vec<Param>, now_ms: u64) -> StepId {
+    timeline.push_done(
+        Step::new(
+            StepKind::Intercept,
+            Actor::Browser,
+            Actor::Attacker,
+            Channel::Front,
+            &format!("The attacker gets {what}"),
+            now_ms,
+        )
+        .with_params(params)
+        .with_note(
+            "Front-channel values leak: browser history, proxy and server logs, Referer, \
+             screenshots, malicious extensions. The lab plays the attacker with a copy.",
+        ),
+        0.0,
+    )
+}
+
+/// The attacker's own request to the token endpoint.
+pub fn attack_request(
+    timeline: &mut Timeline,
+    label: &str,
+    request: &TokenRequest,
+    params: Vec<Param>,
+    now_ms: u64,
+) -> StepId {
+    timeline.push(
+        Step::new(
+            StepKind::AttackRequest,
+            Actor::Attacker,
+            Actor::AuthorizationServer,
+            Channel::Back,
+            label,
+            now_ms,
+        )
+        .with_params(params)
+        .with_exchange(token_exchange(request))
+        .with_note(
+            "A real request to the real token endpoint, sent by this page on the attacker's \
+             behalf: the answer below is what the provider actually said.",
+        ),
+    )
+}
+
+fn token_exchange(request: &TokenRequest) -> HttpExchange {
+    HttpExchange {
+        method: "POST".into(),
+        url: request.url.clone(),
+        request_headers: TokenRequest::headers()
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
+        request_body: Some(request.masked_body()),
+        ..HttpExchange::default()
+    }
+}
+
+/// Records the provider's answer to the attacker. A refusal is drawn as the attacker's
+/// failure with `defence` highlighted; tokens are drawn as the attack succeeding.
+pub fn attack_answer(
+    timeline: &mut Timeline,
+    step: StepId,
+    outcome: Result<HttpResponse, TransportError>,
+    defence: &str,
+    now_ms: u64,
+) -> TokenAnswer {
+    let response = match record_response(timeline, step, outcome, mask_token_json, now_ms) {
+        Ok(response) => response,
+        Err(problem) => {
+            return TokenAnswer::Unreadable {
+                why: problem.what_happened,
+            }
+        }
+    };
+    timeline.complete(step, now_ms);
+    let answer = read_token_answer(&response);
+    let base = Step::new(
+        StepKind::AttackResponse,
+        Actor::AuthorizationServer,
+        Actor::Attacker,
+        Channel::Back,
+        "",
+        now_ms,
+    );
+    match &answer {
+        TokenAnswer::Refused { error, status } => {
+            let mut step = base.with_defence(defence);
+            step.label = format!("Refused: {status} {error}");
+            timeline.push_failed(step, "the attacker gets no tokens");
+        }
+        TokenAnswer::Tokens { .. } => {
+            let mut step = base.with_note(
+                "The provider handed tokens to whoever sent this request. Their values are \
+                 masked here and thrown away.",
+            );
+            step.label = "Tokens handed to the attacker".to_owned();
+            step.deviations
+                .push("The attack worked: the defence is missing on this server.".to_owned());
+            timeline.push_done(step, 0.0);
+        }
+        TokenAnswer::Unreadable { why } => {
+            let mut step = base;
+            step.label = format!("Answer {}", response.status);
+            timeline.push_failed(step, why);
+        }
+    }
+    answer
+}
+
+/// Classifies a token endpoint answer without keeping any token.
+pub fn read_token_answer(response: &HttpResponse) -> TokenAnswer {
+    match parse_token_response(response, "", false) {
+        Ok(tokens) => TokenAnswer::Tokens {
+            refresh: tokens.refresh_token.is_some(),
+        },
+        Err(TokenError::ErrorResponse { code, status, .. }) => TokenAnswer::Refused {
+            error: code.as_str().to_owned(),
+            status,
+        },
+        Err(error) => TokenAnswer::Unreadable {
+            why: crate::protocol::error::Explain::what_happened(&error),
+        },
+    }
+}
+
+/// The attacker's link, opened by the victim's browser.
+pub fn forged_link(timeline: &mut Timeline, link: &str, now_ms: u64) -> StepId {
+    timeline.push_done(
+        Step::new(
+            StepKind::ForgedLink,
+            Actor::Attacker,
+            Actor::Browser,
+            Channel::Front,
+            "The victim opens the attacker's link",
+            now_ms,
+        )
+        .with_params(vec![
+            Param::public("code", "the attacker's own code"),
+            Param::public("state", "made up by the attacker"),
+        ])
+        .with_exchange(HttpExchange {
+            method: "NAVIGATE".into(),
+            url: crate::flow::engine::mask_query(link, &["code", "state"]),
+            ..HttpExchange::default()
+        })
+        .with_note(
+            "A link in a mail, a chat or an image tag: it points at this app's redirect URI \
+             with a valid code for the attacker's account.",
+        ),
+        0.0,
+    )
+}
+
+/// Marks the callback check that stopped the forged link and draws the ghost path: what an
+/// app without the check would have done.
+pub fn forged_link_stopped(timeline: &mut Timeline, now_ms: u64) -> Report {
+    let stopped_before_token = match timeline.last_of(StepKind::CheckCallback) {
+        Some((id, step)) if step.is_failed() => {
+            let later_request = timeline.steps()[id..]
+                .iter()
+                .any(|s| s.kind == StepKind::TokenRequest && !s.ghost);
+            if let Some(s) = timeline.step_mut(id) {
+                s.defence = Some("state: no login of this tab matches".to_owned());
+            }
+            !later_request
+        }
+        _ => false,
+    };
+    let ghosts = [
+        (
+            StepKind::TokenRequest,
+            Actor::ClientApp,
+            Actor::AuthorizationServer,
+            Channel::Back,
+            "Redeem the attacker's code",
+        ),
+        (
+            StepKind::TokenResponse,
+            Actor::AuthorizationServer,
+            Actor::ClientApp,
+            Channel::Back,
+            "Tokens for the ATTACKER's account",
+        ),
+        (
+            StepKind::Logout,
+            Actor::ClientApp,
+            Actor::User,
+            Channel::Local,
+            "You work in the attacker's account: your uploads land with them",
+        ),
+    ];
+    for (kind, from, to, channel, label) in ghosts {
+        let mut ghost = Step::new(kind, from, to, channel, label, now_ms).as_ghost();
+        ghost.status = StepStatus::Pending;
+        ghost.note = Experiment::ForgedCallback.without().to_owned();
+        timeline.push(ghost);
+    }
+    let mut findings = vec![if stopped_before_token {
+        "This app refused the callback: its state matches no login this tab started, so no \
+         token request was sent."
+            .to_owned()
+    } else {
+        "The forged callback was not stopped by the state check.".to_owned()
+    }];
+    findings.push(
+        "Second line of defence: the attacker's code is bound to the attacker's PKCE \
+         challenge, so this tab's verifier could not redeem it either."
+            .to_owned(),
+    );
+    Report {
+        experiment: Experiment::ForgedCallback,
+        outcome: if stopped_before_token {
+            Outcome::Stopped
+        } else {
+            Outcome::Succeeded
+        },
+        findings,
+    }
+}
+
+/// The deliberately weak authorization request, sent through the address bar.
+pub fn probe_request(timeline: &mut Timeline, kind: ProbeKind, url: &str, now_ms: u64) -> StepId {
+    let (label, params) = match kind {
+        ProbeKind::NoChallenge => (
+            "Ask for a code with no PKCE challenge",
+            vec![
+                Param::public("response_type", "code"),
+                Param::public("code_challenge", "(none)"),
+            ],
+        ),
+        ProbeKind::PlainChallenge => (
+            "Ask for a code with code_challenge_method=plain",
+            vec![
+                Param::public("response_type", "code"),
+                Param::public("code_challenge_method", "plain"),
+            ],
+        ),
+        ProbeKind::Implicit => (
+            "Ask for a token in the URL: response_type=token",
+            vec![Param::public("response_type", "token")],
+        ),
+    };
+    let mut params = params;
+    params.push(Param::public("prompt", "none"));
+    timeline.push_done(
+        Step::new(
+            StepKind::ProbeRequest,
+            Actor::Attacker,
+            Actor::AuthorizationServer,
+            Channel::Front,
+            label,
+            now_ms,
+        )
+        .with_params(params)
+        .with_exchange(HttpExchange {
+            method: "NAVIGATE".into(),
+            url: crate::flow::engine::mask_query(url, &["state", "code_challenge"]),
+            ..HttpExchange::default()
+        })
+        .with_note(
+            "prompt=none makes the provider answer at once instead of showing a login page: a \
+             request it accepts comes back as login_required (or with a code when you are \
+             already signed in), one it refuses as invalid_request or unsupported_response_type.",
+        ),
+        0.0,
+    )
+}
+
+/// Records the provider's answer to a probe, read from the redirect back.
+pub fn probe_answer(
+    timeline: &mut Timeline,
+    kind: ProbeKind,
+    answer: &ProbeReturn,
+    shown_url: &str,
+    now_ms: u64,
+) {
+    let mut step = Step::new(
+        StepKind::ProbeAnswer,
+        Actor::AuthorizationServer,
+        Actor::Attacker,
+        Channel::Front,
+        "",
+        now_ms,
+    )
+    .with_exchange(HttpExchange {
+        method: "NAVIGATE".into(),
+        url: shown_url.to_owned(),
+        ..HttpExchange::default()
+    });
+    if let Some(iss) = &answer.iss {
+        step.params
+            .push(Param::public("iss", &sanitize_for_display(iss, 200)));
+    }
+    let defence = match kind {
+        ProbeKind::NoChallenge => "PKCE required",
+        ProbeKind::PlainChallenge => "S256 only",
+        ProbeKind::Implicit => "no implicit grant",
+    };
+    match &answer.answer {
+        ProbeAnswer::Refused { error, description } => {
+            step.label = format!("Refused: {error}");
+            if let Some(d) = description {
+                step.params.push(Param::public("error_description", d));
+            }
+            timeline.push_failed(step.with_defence(defence), "the request is refused");
+        }
+        ProbeAnswer::AcceptedNeedsLogin { error } => {
+            step.label = format!("Accepted: only a login is missing ({error})");
+            step.deviations.push(
+                "The provider accepted the weak request: after a login it would issue a code \
+                 (or token) for it."
+                    .to_owned(),
+            );
+            timeline.push_done(step, 0.0);
+        }
+        ProbeAnswer::AcceptedCode { code } => {
+            step.label = "Accepted: a code came back".to_owned();
+            step.params
+                .push(Param::secret("code", code.masked(), code.secret()));
+            step.deviations
+                .push("The provider issued a code for the weak request.".to_owned());
+            timeline.push_done(step, 0.0);
+        }
+        ProbeAnswer::AcceptedToken {
+            access_token,
+            in_fragment,
+        } => {
+            step.label = if *in_fragment {
+                "An access token landed in the URL fragment".to_owned()
+            } else {
+                "An access token landed in the URL".to_owned()
+            };
+            step.params
+                .push(Param::public("access_token", &mask(access_token.secret())));
+            step.deviations.push(
+                "The provider still hands out tokens in the URL. This token is never used or \
+                 stored; it was removed from the address bar at once."
+                    .to_owned(),
+            );
+            timeline.push_done(step, 0.0);
+        }
+        ProbeAnswer::Unclear { what } => {
+            step.label = "No clear answer".to_owned();
+            timeline.push_failed(step, what);
+        }
+    }
+}
+
+/// Whether the provider accepted the probe (the attack's first half worked).
+pub fn probe_accepted(answer: &ProbeAnswer) -> Option<bool> {
+    match answer {
+        ProbeAnswer::Refused { .. } => Some(false),
+        ProbeAnswer::Unclear { .. } => None,
+        _ => Some(true),
+    }
+}
+
+/// The stolen-code experiment's report from the three answers.
+pub fn stolen_code_report(
+    no_verifier: &TokenAnswer,
+    wrong_verifier: &TokenAnswer,
+    real_client: &TokenAnswer,
+) -> Report {
+    let mut findings = vec![
+        format!("Without a verifier: {}.", no_verifier.sentence()),
+        format!("With a wrong verifier: {}.", wrong_verifier.sentence()),
+    ];
+    findings.push(
+        match (
+            real_client,
+            no_verifier.refused() || wrong_verifier.refused(),
+        ) {
+            (TokenAnswer::Tokens { .. }, true) => {
+                "Then the real client redeemed the same code: the \
+            provider did not burn it after the failed attempts (allowed: the attempts proved \
+            nothing)."
+                    .to_owned()
+            }
+            (TokenAnswer::Refused { .. }, true) => "Then the real client's redemption was refused \
+            too: this provider burns a code after a failed attempt (stricter, also safe)."
+                .to_owned(),
+            (answer, _) => format!("Then the real client tried: {}.", answer.sentence()),
+        },
+    );
+    let outcome = if matches!(no_verifier, TokenAnswer::Tokens { .. })
+        || matches!(wrong_verifier, TokenAnswer::Tokens { .. })
+    {
+        Outcome::Succeeded
+    } else if no_verifier.refused() && wrong_verifier.refused() {
+        Outcome::Stopped
+    } else {
+        Outcome::Unknown
+    };
+    Report {
+        experiment: Experiment::StolenCode,
+        outcome,
+        findings,
+    }
+}
+
+/// The replay experiment's report: the second redemption and the first tokens afterwards.
+pub fn replay_report(
+    second: &TokenAnswer,
+    before_status: Option<u16>,
+    after_status: Option<u16>,
+) -> Report {
+    let mut findings = vec![format!(
+        "Second redemption of the same code: {}.",
+        second.sentence()
+    )];
+    let revoked = match (before_status, after_status) {
+        (Some(before), Some(after)) => {
+            findings.push(format!(
+                "The tokens from the first redemption: {before} before the replay, {after} \
+                 after it — {}.",
+                if after == 401 {
+                    "the provider revoked them, as RFC 6749 §4.1.2 recommends"
+                } else {
+                    "still valid: this provider does not revoke them (RFC 6749 §4.1.2 says it \
+                     SHOULD)"
+                }
+            ));
+            Some(after == 401)
+        }
+        _ => {
+            findings.push(
+                "Could not check the first tokens afterwards (no API or UserInfo endpoint \
+                 answered)."
+                    .to_owned(),
+            );
+            None
+        }
+    };
+    let outcome = match (second, revoked) {
+        (TokenAnswer::Tokens { .. }, _) => Outcome::Succeeded,
+        (TokenAnswer::Refused { .. }, _) => Outcome::Stopped,
+        _ => Outcome::Unknown,
+    };
+    Report {
+        experiment: Experiment::CodeReplay,
+        outcome,
+        findings,
+    }
+}
+
+/// The downgrade experiment's report from the two probes (and any redemption it enabled).
+pub fn downgrade_report(answers: &[(ProbeKind, String)], accepted: &[bool]) -> Report {
+    let findings = answers
+        .iter()
+        .map(|(kind, what)| format!("{}: {what}.", kind.label()))
+        .collect();
+    Report {
+        experiment: Experiment::PkceDowngrade,
+        outcome: if accepted.iter().any(|a| *a) {
+            Outcome::Succeeded
+        } else if accepted.len() == 2 {
+            Outcome::Stopped
+        } else {
+            Outcome::Unknown
+        },
+        findings,
+    }
+}
+
+/// One sentence for a probe answer.
+pub fn probe_sentence(answer: &ProbeAnswer) -> String {
+    match answer {
+        ProbeAnswer::Refused { error, .. } => format!("refused ({error})"),
+        ProbeAnswer::AcceptedNeedsLogin { error } => {
+            format!("accepted; the provider only wants a login first ({error})")
+        }
+        ProbeAnswer::AcceptedCode { .. } => "accepted: a code came back".to_owned(),
+        ProbeAnswer::AcceptedToken { .. } => {
+            "accepted: an access token came back in the URL".to_owned()
+        }
+        ProbeAnswer::Unclear { what } => format!("unclear: {what}"),
+    }
+}
+
+/// The implicit experiment's report.
+pub fn implicit_report(answer: &ProbeAnswer) -> Report {
+    Report {
+        experiment: Experiment::Implicit,
+        outcome: match probe_accepted(answer) {
+            Some(true) => Outcome::Succeeded,
+            Some(false) => Outcome::Stopped,
+            None => Outcome::Unknown,
+        },
+        findings: vec![format!("response_type=token: {}.", probe_sentence(answer))],
+    }
+}
+
+/// A problem for a lab step that could not even start.
+pub fn cannot_start(what: &str) -> Problem {
+    Problem::local(
+        what,
+        "Check the settings (issuer, client id) and that the provider is reachable, then run \
+         the experiment again.",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused() -> TokenAnswer {
+        TokenAnswer::Refused {
+            error: "invalid_grant".into(),
+            status: 400,
+        }
+    }
+
+    fn tokens() -> TokenAnswer {
+        TokenAnswer::Tokens { refresh: false }
+    }
+
+    #[test]
+    fn rfc7636_stolen_code_refused_without_and_with_wrong_verifier_is_stopped() {
+        let report = stolen_code_report(&refused(), &refused(), &tokens());
+        assert_eq!(report.outcome, Outcome::Stopped);
+        assert!(report.findings[2].contains("did not burn"));
+    }
+
+    #[test]
+    fn stolen_code_redeemed_by_the_attacker_is_reported_as_success() {
+        let report = stolen_code_report(&tokens(), &refused(), &refused());
+        assert_eq!(report.outcome, Outcome::Succeeded);
+    }
+
+    #[test]
+    fn a_provider_that_burns_the_code_after_a_failed_attempt_is_said_so() {
+        let report = stolen_code_report(&refused(), &refused(), &refused());
+        assert_eq!(report.outcome, Outcome::Stopped);
+        assert!(report.findings[2].contains("burns a code"));
+    }
+
+    #[test]
+    fn rfc6749_4_1_2_replay_refused_and_tokens_revoked() {
+        let report = replay_report(&refused(), Some(200), Some(401));
+        assert_eq!(report.outcome, Outcome::Stopped);
+        assert!(report.findings[1].contains("revoked them"));
+        let kept = replay_report(&refused(), Some(200), Some(200));
+        assert!(kept.findings[1].contains("SHOULD"));
+        assert_eq!(
+            replay_report(&tokens(), None, None).outcome,
+            Outcome::Succeeded
+        );
+    }
+
+    #[test]
+    fn forged_callback_stopped_by_state_draws_a_ghost_path_and_no_real_token_request() {
+        let mut t = Timeline::new();
+        let check = Step::new(
+            StepKind::CheckCallback,
+            Actor::ClientApp,
+            Actor::ClientApp,
+            Channel::Local,
+            "check",
+            0,
+        );
+        t.push_failed(check, "unknown state");
+        let report = forged_link_stopped(&mut t, 1);
+        assert_eq!(report.outcome, Outcome::Stopped);
+        let check = t.last_of(StepKind::CheckCallback).unwrap().1;
+        assert!(check.defence.is_some());
+        let ghosts: Vec<_> = t.steps().iter().filter(|s| s.ghost).collect();
+        assert_eq!(ghosts.len(), 3);
+        assert!(ghosts.iter().all(|s| s.status == StepStatus::Pending));
+    }
+
+    #[test]
+    fn forged_callback_that_passed_the_check_is_not_reported_as_stopped() {
+        let mut t = Timeline::new();
+        let check = Step::new(
+            StepKind::CheckCallback,
+            Actor::ClientApp,
+            Actor::ClientApp,
+            Channel::Local,
+            "check",
+            0,
+        );
+        t.push_done(check, 0.0);
+        assert_eq!(forged_link_stopped(&mut t, 1).outcome, Outcome::Succeeded);
+    }
+
+    #[test]
+    fn attack_answer_refusal_is_the_attackers_failure_with_the_defence_highlighted() {
+        let mut t = Timeline::new();
+        let request = TokenRequest {
+            url: "http://127.0.0.1:9000/token".into(),
+            body: "grant_type=authorization_code&code=abc".into(),
+        };
+        let step = attack_request(&mut t, "steal", &request, vec![], 0);
+        let response = HttpResponse {
+            status: 400,
+            content_type: Some("application/json".into()),
+            body: r#"{"error":"invalid_grant","error_description":"PKCE verification failed"}"#
+                .into(),
+            ..HttpResponse::default()
+        };
+        let answer = attack_answer(&mut t, step, Ok(response), "PKCE", 5);
+        assert_eq!(answer, refused());
+        let last = t.steps().last().unwrap();
+        assert_eq!(last.from, Actor::AuthorizationServer);
+        assert_eq!(last.to, Actor::Attacker);
+        assert!(last.is_failed());
+        assert_eq!(last.defence.as_deref(), Some("PKCE"));
+        assert!(t.has_attacker());
+        // The code never appears unmasked in what is drawn or stored.
+        assert!(!t.steps()[step]
+            .exchange
+            .as_ref()
+            .unwrap()
+            .request_body
+            .as_ref()
+            .unwrap()
+            .contains("code=abc"));
+    }
+
+    #[test]
+    fn attack_answer_with_tokens_is_drawn_as_the_attack_working() {
+        let mut t = Timeline::new();
+        let request = TokenRequest {
+            url: "http://127.0.0.1:9000/token".into(),
+            body: "grant_type=authorization_code".into(),
+        };
+        let step = attack_request(&mut t, "steal", &request, vec![], 0);
+        let response = HttpResponse {
+            status: 200,
+            content_type: Some("application/json".into()),
+            body: r#"{"access_token":"AT-secret","token_type":"Bearer","expires_in":60}"#.into(),
+            ..HttpResponse::default()
+        };
+        let answer = attack_answer(&mut t, step, Ok(response), "PKCE", 5);
+        assert_eq!(answer, TokenAnswer::Tokens { refresh: false });
+        let last = t.steps().last().unwrap();
+        assert!(!last.is_failed() && !last.deviations.is_empty());
+        let stored = serde_json::to_string(&t).unwrap();
+        assert!(!stored.contains("AT-secret"));
+    }
+
+    #[test]
+    fn lab_record_takes_a_login_or_probe_only_once() {
+        let mut record = LabRecord::default();
+        record
+            .logins
+            .push(("s1".into(), LabLogin::CodeExperiments { checkup: true }));
+        assert_eq!(
+            record.take_login("s1"),
+            Some(LabLogin::CodeExperiments { checkup: true })
+        );
+        assert_eq!(record.take_login("s1"), None);
+        record.probe = Some(PendingProbe {
+            state: "p1".into(),
+            kind: ProbeKind::Implicit,
+            plain: None,
+            issuer: "i".into(),
+            client_id: "c".into(),
+            redirect_uri: "r".into(),
+            token_endpoint: "t".into(),
+            created_at_ms: 0,
+            checkup: false,
+        });
+        assert!(record.take_probe("other").is_none());
+        assert!(record.take_probe("p1").is_some());
+        assert!(record.take_probe("p1").is_none());
+    }
+}

@@ -1,0 +1,205 @@
+//! The attack lab tab: five guided experiments against the configured provider and the
+//! provider checkup's scorecard, with its evidence and a Markdown export.
+
+use super::attack;
+use super::session::Lab;
+use crate::browser::{clock, files};
+use crate::flow::attack::{Experiment, Outcome};
+use crate::flow::checkup::{Check, Finding, Verdict};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+/// The experiments and the checkup.
+#[component]
+pub fn AttackLab(
+    /// The app state.
+    lab: RwSignal<Lab>,
+) -> impl IntoView {
+    let busy = move || lab.with(|l| l.phase.is_busy());
+    let weak = move || {
+        lab.with(|l| {
+            l.attack
+                .reports
+                .iter()
+                .any(|r| r.outcome == Outcome::Succeeded)
+        })
+    };
+    view! {
+        <section class="panel attack-lab" aria-label="Attack lab">
+            <h2>"Attack lab"</h2>
+            <p class="hint">
+                "Each experiment sends real requests to the provider in the settings, with this \
+                 page playing the attacker. The red lane in the diagram is the attacker; the \
+                 shield marks the defence that stopped it; faded rows are what would have \
+                 happened without it. Tokens obtained here are never kept."
+            </p>
+            <Show when=weak>
+                <p id="weak-banner" class="weak-banner" role="alert">
+                    "Some attacks worked: this server is misconfigured. What you see is a \
+                     demonstration against a weak configuration — never use such a server for \
+                     a browser app."
+                </p>
+            </Show>
+            <ol class="experiments">
+                {Experiment::ALL.into_iter().map(|e| view! { <ExperimentCard lab=lab experiment=e busy=busy /> }).collect_view()}
+            </ol>
+            <Checkup lab=lab />
+        </section>
+    }
+}
+
+/// One experiment: what the attacker wants, the defence, the report, and its Run button.
+#[component]
+fn ExperimentCard(
+    lab: RwSignal<Lab>,
+    experiment: Experiment,
+    busy: impl Fn() -> bool + Send + Sync + Copy + 'static,
+) -> impl IntoView {
+    let report = move || attack::report_of(lab, experiment);
+    let outcome = move || report().map(|r| r.outcome.label()).unwrap_or("not run");
+    let (button, run): (&str, fn(RwSignal<Lab>)) = match experiment {
+        Experiment::StolenCode | Experiment::CodeReplay => ("Run 1 and 2 (one login)", |lab| {
+            attack::run_code_experiments(lab, false)
+        }),
+        Experiment::ForgedCallback => ("Run (log in as the attacker)", attack::run_forged_callback),
+        Experiment::PkceDowngrade => ("Run (no login needed)", attack::run_downgrade),
+        Experiment::Implicit => ("Run (no login needed)", attack::run_implicit),
+    };
+    view! {
+        <li id=format!("exp-{}", experiment.id()) class="experiment" data-outcome=outcome>
+            <h3>
+                {experiment.title()}
+                " "<span class="badge">{outcome}</span>
+            </h3>
+            <p><strong>"Wants: "</strong>{experiment.wanted()}</p>
+            <p><strong>"Defence: "</strong>{experiment.defence()}</p>
+            <p><strong>"Without it: "</strong>{experiment.without()}</p>
+            <ul class="findings">
+                {move || report().map(|r| r.findings.into_iter().map(|f| view! { <li>{f}</li> }).collect_view())}
+            </ul>
+            <button id=format!("run-{}", experiment.id()) disabled=busy
+                on:click=move |_| run(lab)>{button}</button>
+        </li>
+    }
+}
+
+/// The provider checkup: run, the login that finishes it, the scorecard and its export.
+#[component]
+fn Checkup(lab: RwSignal<Lab>) -> impl IntoView {
+    let busy = move || lab.with(|l| l.phase.is_busy());
+    let card = move || lab.with(|l| l.attack.scorecard.clone());
+    // The probes are done and the lines that need a code are still open.
+    let needs_login = move || {
+        lab.with(|l| {
+            l.attack.probe.is_none()
+                && l.attack.checkup_probes.is_empty()
+                && l.attack.scorecard.as_ref().is_some_and(|c| {
+                    c.finding(Check::CodeSingleUse).verdict == Verdict::Unknown
+                        && c.finding(Check::ImplicitRefused).verdict != Verdict::Unknown
+                })
+        })
+    };
+    let markdown = RwSignal::new(None::<String>);
+    let message = RwSignal::new(String::new());
+    let export = move |_| {
+        let stamp = clock::iso_now();
+        markdown.set(card().map(|c| c.to_markdown(&stamp)));
+        message.set(String::new());
+    };
+    let copy = move |_| {
+        let Some(text) = markdown.get_untracked() else {
+            return;
+        };
+        spawn_local(async move {
+            match files::copy(&text).await {
+                Ok(()) => message.set("Copied.".to_owned()),
+                Err(e) => message.set(e),
+            }
+        });
+    };
+    let download = move |_| {
+        if let Some(text) = markdown.get_untracked() {
+            if let Err(e) = files::download("provider-checkup.md", "text/markdown", &text) {
+                message.set(e);
+            }
+        }
+    };
+    view! {
+        <h2>"Provider checkup"</h2>
+        <p class="hint">
+            "Grades the provider in the settings for browser (public) clients: metadata, CORS \
+             and three authorization probes with prompt=none run at once; the lines about codes \
+             and tokens need one login."
+        </p>
+        <div class="checkup-actions">
+            <button id="run-checkup" class="primary" disabled=busy
+                on:click=move |_| attack::run_checkup(lab)>"Run checkup"</button>
+            <Show when=needs_login>
+                <button id="checkup-login" disabled=busy
+                    on:click=move |_| attack::run_code_experiments(lab, true)>
+                    "Log in once to finish (codes, replay, refresh, no-store)"
+                </button>
+            </Show>
+        </div>
+        {move || card().map(|c| {
+            let (pass, warn, fail, unknown) = c.counts();
+            view! {
+                <p id="checkup-summary" class="checkup-summary">
+                    {format!("{pass} pass · {warn} warn · {fail} fail · {unknown} unknown — {}", c.issuer)}
+                </p>
+                <table id="scorecard" class="scorecard">
+                    <thead><tr><th>"Check"</th><th>"Verdict"</th><th>"What the provider did"</th></tr></thead>
+                    <tbody>
+                        {c.findings.into_iter().map(|f| view! { <FindingRow finding=f /> }).collect_view()}
+                    </tbody>
+                </table>
+                <div class="exports">
+                    <button id="export-scorecard" on:click=export>"Export Markdown"</button>
+                    {move || markdown.get().map(|text| view! {
+                        <div class="export-output">
+                            <textarea id="scorecard-markdown" readonly rows="10" prop:value=text></textarea>
+                            <button on:click=copy>"Copy"</button>
+                            <button on:click=download>"Download provider-checkup.md"</button>
+                            <span class="hint" role="status">{move || message.get()}</span>
+                        </div>
+                    })}
+                </div>
+            }
+        })}
+    }
+}
+
+/// One scorecard line with its fix hint and the evidence behind it.
+#[component]
+fn FindingRow(finding: Finding) -> impl IntoView {
+    let verdict = finding.verdict;
+    let evidence = finding.evidence;
+    view! {
+        <tr id=format!("check-{:?}", finding.check) data-verdict=verdict.label()>
+            <td>{finding.check.title()}<br/><small>{finding.check.rule()}</small></td>
+            <td class=format!("verdict {}", verdict.label())>{verdict.symbol()}" "{verdict.label()}</td>
+            <td>
+                {finding.detail}
+                {finding.hint.map(|h| view! { <p class="fix"><strong>"Fix: "</strong>{h}</p> })}
+                {(!evidence.is_empty()).then(|| view! {
+                    <details class="evidence">
+                        <summary>{format!("Evidence ({})", evidence.len())}</summary>
+                        {evidence.into_iter().map(|step| {
+                            let exchange = step.exchange.clone().unwrap_or_default();
+                            let status = exchange.status.map(|s| s.to_string()).unwrap_or_default();
+                            view! {
+                                <div class="evidence-item">
+                                    <p><strong>{step.label.clone()}</strong></p>
+                                    <pre>{format!("{} {}\n{}", exchange.method, exchange.url, exchange.request_body.unwrap_or_default())}</pre>
+                                    <pre>{format!("{status}\n{}\n{}",
+                                        exchange.response_headers.iter().map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>().join("\n"),
+                                        exchange.response_body.unwrap_or_default())}</pre>
+                                </div>
+                            }
+                        }).collect_view()}
+                    </details>
+                })}
+            </td>
+        </tr>
+    }
+}
