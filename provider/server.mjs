@@ -76,6 +76,11 @@ try {
 // authorization server, like a provider that does not allow the app's origin (the app must
 // explain CORS). Login pages work.
 const NO_CORS = env.LAB_NO_CORS === '1' || WEAK.has('no_cors');
+// LAB_WEAK=no_cors keeps the public metadata readable (many real providers serve discovery with
+// `Access-Control-Allow-Origin: *` whatever the client's settings): only the endpoints a
+// browser app must call with its own requests (token, userinfo, revocation, ...) lose CORS, so
+// the checkup can still read the metadata and show exactly which line fails.
+const CORS_KEPT_FOR_METADATA = env.LAB_NO_CORS !== '1' && WEAK.has('no_cors');
 // LAB_DISCOVERY=rfc8414: metadata only at the RFC 8414 location (well-known inserted before the
 // issuer's path); the OpenID Connect location (appended) answers 404.
 const DISCOVERY = env.LAB_DISCOVERY ?? 'oidc';
@@ -264,8 +269,8 @@ function withoutCors(res) {
 }
 
 function issuerHandler(req, res) {
-  if (NO_CORS) withoutCors(res);
   const [path, query] = (req.url ?? '/').split('?');
+  if (NO_CORS && !(CORS_KEPT_FOR_METADATA && path.includes('/.well-known/'))) withoutCors(res);
   if (DISCOVERY === 'rfc8414') {
     if (path === `/.well-known/oauth-authorization-server${MOUNT}`) {
       req.url = `/.well-known/openid-configuration${query === undefined ? '' : `?${query}`}`;

@@ -15,7 +15,7 @@ export const WEAK_SWITCHES = {
   pkce_optional: 'the public client flow-lab may send an authorization request without code_challenge',
   plain: 'code_challenge_method=plain accepted (and a code_challenge without a method, RFC 7636 §4.3)',
   implicit: 'response_type=token accepted (implicit grant: the access token comes back in the URL fragment)',
-  no_cors: 'no Access-Control-* header for any origin (as LAB_NO_CORS=1)',
+  no_cors: 'no Access-Control-* header for any origin on the token, userinfo and other endpoints (discovery stays readable; LAB_NO_CORS=1 closes it too)',
   no_iss: 'no RFC 9207 iss on the redirects back to the app, and not advertised in discovery',
 };
 

@@ -166,7 +166,20 @@ struct LoginFacts {
 /// verifier, the real client redeems it, (checkup: refreshes once), the attacker replays the
 /// exact request, and the first tokens are tried again at the API.
 fn code_experiments(lab: RwSignal<Lab>, authorized: AuthorizedCallback, checkup: bool) {
-    lab.update(|l| l.phase = Phase::Exchanging);
+    // Drawn at once (not in the task) so the page opens on the lab's tab.
+    lab.update(|l| {
+        l.phase = Phase::Exchanging;
+        attack::leaked(
+            &mut l.timeline,
+            "your code from the address bar",
+            vec![Param::secret(
+                "code",
+                authorized.code.masked(),
+                authorized.code.secret(),
+            )],
+            clock::now_ms(),
+        );
+    });
     spawn_local(async move {
         let mut facts = LoginFacts {
             iss_returned: authorized.iss.is_some(),
@@ -180,14 +193,6 @@ fn code_experiments(lab: RwSignal<Lab>, authorized: AuthorizedCallback, checkup:
             pending.client_id.clone(),
         );
         let issuer = pending.issuer.clone();
-        lab.update(|l| {
-            attack::leaked(
-                &mut l.timeline,
-                "your code from the address bar",
-                vec![Param::secret("code", code.masked(), code.secret())],
-                clock::now_ms(),
-            );
-        });
         let wrong = match random_verifier() {
             Ok(v) => v,
             Err(problem) => return lab.update(|l| l.fail(problem)),

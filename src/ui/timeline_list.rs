@@ -55,7 +55,7 @@ fn step_item(number: usize, step: &Step) -> impl IntoView {
     let exchange = step.exchange.clone();
     let params = step.params.clone();
     view! {
-        <li class=format!("step {}", step.status.css()) data-kind=kind
+        <li class=format!("step {}{}", step.status.css(), if step.ghost { " ghost" } else { "" }) data-kind=kind
             data-status=step.status.css() data-channel=channel_css(step)>
             <div class="step-head">
                 <span class="num">{number}</span>
@@ -65,6 +65,10 @@ fn step_item(number: usize, step: &Step) -> impl IntoView {
             </div>
             <div class="route">{route}</div>
             {reason.map(|r| view! { <p class="reason"><bdi>{r}</bdi></p> })}
+            {step.defence.clone().map(|d| view! { <p class="defence">"🛡 Stopped by: "{d}</p> })}
+            {step.ghost.then(|| view! {
+                <p class="ghost-note">"Did not happen: what an app or server without the defence would have done."</p>
+            })}
             {(!params.is_empty()).then(|| view! {
                 <ul class="params">
                     {params.into_iter().map(|p| view! {
