@@ -98,6 +98,13 @@ async fn outcome(lab: &Lab, experiment: &str) -> (String, String) {
     (outcome, lab.text(&format!("{css} .findings")).await)
 }
 
+/// A tall screenshot: the lab, the diagram and the list in one picture.
+async fn tall_screenshot(lab: &Lab, name: &str) {
+    let _ = lab.client.set_window_size(1280, 3200).await;
+    lab.screenshot(name).await;
+    let _ = lab.client.set_window_size(1280, 900).await;
+}
+
 /// Texts of the timeline rows of `kind`, with their status.
 async fn rows(lab: &Lab, kind: &str) -> Vec<(String, String)> {
     let value = lab
@@ -114,7 +121,7 @@ async fn rows(lab: &Lab, kind: &str) -> Vec<(String, String)> {
 async fn rfc7636_and_rfc6749_stolen_and_replayed_codes_are_refused_by_the_real_provider() {
     let lab = Lab::start().await;
     run(&lab, "#run-stolen-code", "alice", &finished("code-replay")).await;
-    lab.screenshot("70-attack-stolen-code-and-replay").await;
+    tall_screenshot(&lab, "70-attack-stolen-code-and-replay").await;
     // Stolen code: both attacker redemptions refused with invalid_grant by the provider itself.
     let (stolen, findings) = outcome(&lab, "stolen-code").await;
     assert_eq!(stolen, "stopped", "{findings}");
@@ -162,7 +169,7 @@ async fn c_state_forged_callback_with_the_attackers_real_code_is_refused_before_
         &finished("forged-callback"),
     )
     .await;
-    lab.screenshot("71-attack-forged-callback").await;
+    tall_screenshot(&lab, "71-attack-forged-callback").await;
     let (forged, findings) = outcome(&lab, "forged-callback").await;
     assert_eq!(forged, "stopped", "{findings}");
     // The page the forged link landed on sent nothing to the token endpoint.
@@ -259,7 +266,7 @@ async fn checkup_of_the_strict_bundled_provider_is_all_green_after_one_login() {
         "document.querySelector('#check-NoStore').dataset.verdict !== 'unknown'",
     )
     .await;
-    lab.screenshot("73-checkup-strict").await;
+    tall_screenshot(&lab, "73-checkup-strict").await;
     let all = verdicts(&lab).await;
     assert_eq!(all.len(), 12);
     for (id, verdict) in &all {
@@ -367,8 +374,11 @@ async fn against_a_weak_provider_the_downgrade_and_implicit_attacks_succeed_and_
     let stored = lab.session_storage().await;
     for (at, _) in stored.match_indices("access_token=") {
         let shown: String = stored[at + 13..].chars().take(10).collect();
-        assert!(shown.contains('…') || shown.contains('•'), "unmasked: {shown}");
+        assert!(
+            shown.contains('…') || shown.contains('•'),
+            "unmasked: {shown}"
+        );
     }
-    lab.screenshot("75-attack-weak-provider").await;
+    tall_screenshot(&lab, "75-attack-weak-provider").await;
     lab.finish().await;
 }

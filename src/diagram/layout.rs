@@ -23,15 +23,21 @@ const NOTE_GAP: f64 = 10.0;
 /// Where a lane's lifeline stands, as a fraction of the drawable width. Browser and Client app
 /// are close together: they are the same machine, and the diagram's lesson is the difference
 /// between a redirect through the address bar and a fetch from the page.
-fn lane_fraction(actor: Actor) -> f64 {
-    match actor {
-        Actor::User => 0.06,
-        Actor::Browser => 0.25,
-        Actor::ClientApp => 0.40,
-        Actor::AuthorizationServer => 0.70,
-        Actor::ResourceServer => 0.93,
-        // Outside the browser band, between the page and the provider it attacks.
-        Actor::Attacker => 0.55,
+/// With an attacker, the lanes shift left to make room for its lane outside the browser band,
+/// between the page and the provider it attacks, with room for the refusal labels.
+fn lane_fraction(actor: Actor, attacker: bool) -> f64 {
+    match (actor, attacker) {
+        (Actor::User, false) => 0.06,
+        (Actor::Browser, false) => 0.25,
+        (Actor::ClientApp, false) => 0.40,
+        (Actor::AuthorizationServer, false) => 0.70,
+        (Actor::ResourceServer, false) => 0.93,
+        (Actor::User, true) => 0.04,
+        (Actor::Browser, true) => 0.18,
+        (Actor::ClientApp, true) => 0.31,
+        (Actor::Attacker, _) => 0.52,
+        (Actor::AuthorizationServer, true) => 0.77,
+        (Actor::ResourceServer, true) => 0.95,
     }
 }
 
@@ -111,10 +117,10 @@ pub struct DiagramLayout {
     pub duration_x: f64,
 }
 
-/// x of an actor's lifeline for a given total width.
-pub fn lane_x(actor: Actor, width: f64) -> f64 {
+/// x of an actor's lifeline for a given total width (`attacker`: the run has an attacker lane).
+pub fn lane_x(actor: Actor, width: f64, attacker: bool) -> f64 {
     let drawable = (width - DURATION_GUTTER).max(1.0);
-    (lane_fraction(actor) * drawable).round()
+    (lane_fraction(actor, attacker) * drawable).round()
 }
 
 /// One-line role shown under each lane's name.
@@ -178,24 +184,26 @@ pub fn lanes_for(steps: &[Step]) -> Vec<Actor> {
 pub fn layout(steps: &[Step], width: f64) -> DiagramLayout {
     let width = width.max(320.0);
     let narrow = width < NARROW_WIDTH;
+    let attacker = involves_attacker(steps);
     let lanes: Vec<Lane> = lanes_for(steps)
         .into_iter()
         .map(|actor| Lane {
             actor,
-            x: lane_x(actor, width),
+            x: lane_x(actor, width, attacker),
             role: lane_role(actor),
         })
         .collect();
-    let gap = (lane_x(Actor::ClientApp, width) - lane_x(Actor::Browser, width)) / 2.0;
+    let x = |actor| lane_x(actor, width, attacker);
+    let gap = (x(Actor::ClientApp) - x(Actor::Browser)) / 2.0;
     let browser_band = (
-        lane_x(Actor::Browser, width) - gap.max(24.0),
-        lane_x(Actor::ClientApp, width) + gap.max(24.0),
+        x(Actor::Browser) - gap.max(24.0),
+        x(Actor::ClientApp) + gap.max(24.0),
     );
     let duration_x = width - 6.0;
     let mut rows = Vec::with_capacity(steps.len());
     let mut top = HEADER_HEIGHT + 8.0;
     for (index, step) in steps.iter().enumerate() {
-        let row = layout_row(index, step, top, width, narrow);
+        let row = layout_row(index, step, top, width, narrow, attacker);
         top += row.height;
         rows.push(row);
     }
@@ -209,9 +217,16 @@ pub fn layout(steps: &[Step], width: f64) -> DiagramLayout {
     }
 }
 
-fn layout_row(index: usize, step: &Step, top: f64, width: f64, narrow: bool) -> Row {
-    let from = lane_x(step.from, width);
-    let to = lane_x(step.to, width);
+fn layout_row(
+    index: usize,
+    step: &Step,
+    top: f64,
+    width: f64,
+    narrow: bool,
+    attacker: bool,
+) -> Row {
+    let from = lane_x(step.from, width, attacker);
+    let to = lane_x(step.to, width, attacker);
     let is_note = step.from == step.to || step.channel == Channel::Local;
     let (shape, label_x, max_label_width) = if is_note {
         // Notes sit right of their lifeline unless there is no room, then left of it.
@@ -234,7 +249,7 @@ fn layout_row(index: usize, step: &Step, top: f64, width: f64, narrow: bool) -> 
         let via = (step.channel == Channel::Front
             && step.from != Actor::Browser
             && step.to != Actor::Browser)
-            .then(|| lane_x(Actor::Browser, width));
+            .then(|| lane_x(Actor::Browser, width, attacker));
         let left = from.min(to).min(via.unwrap_or(f64::MAX));
         let right = from.max(to).max(via.unwrap_or(f64::MIN));
         (
@@ -267,7 +282,7 @@ fn layout_row(index: usize, step: &Step, top: f64, width: f64, narrow: bool) -> 
         label_lines.extend(wrap_label(&format!("✕ {reason}"), max_chars));
     }
     if let Some(defence) = &step.defence {
-        label_lines.extend(wrap_label(&format!("🛡 {defence}"), max_chars));
+        label_lines.extend(wrap_label(&format!("✔ {defence}"), max_chars));
     }
     let text_height = label_lines.len() as f64 * LINE_HEIGHT;
     let chip_height = chips.len() as f64 * CHIP_ROW_HEIGHT;
@@ -467,6 +482,38 @@ mod tests {
     }
 
     #[test]
+    fn the_attacker_lane_appears_only_in_attack_runs_between_the_page_and_the_provider() {
+        assert_eq!(layout(&live_flow(), 1280.0).lanes.len(), 5);
+        let mut steps = live_flow();
+        let mut refused = step(
+            StepKind::AttackResponse,
+            Actor::AuthorizationServer,
+            Actor::Attacker,
+            Channel::Back,
+            "Refused: 400 invalid_grant",
+        )
+        .with_defence("PKCE: no verifier, no tokens");
+        refused.status = StepStatus::Failed {
+            reason: "the attacker gets no tokens".into(),
+        };
+        steps.push(refused);
+        let g = layout(&steps, 1280.0);
+        let order: Vec<Actor> = g.lanes.iter().map(|l| l.actor).collect();
+        assert_eq!(order[3], Actor::Attacker);
+        assert!(
+            g.lanes.windows(2).all(|w| w[0].x < w[1].x),
+            "lanes left to right"
+        );
+        let last = g.rows.last().unwrap();
+        assert!(last.label_lines.iter().any(|l| l.starts_with('✔')));
+        // The refusal label fits between the attacker and the provider without overlapping
+        // the lifelines' neighbours: at most four wrapped lines.
+        assert!(last.label_lines.len() <= 4, "{:?}", last.label_lines);
+        let (left, right) = label_extent(last);
+        assert!(left >= 0.0 && right <= g.width);
+    }
+
+    #[test]
     fn labels_stay_inside_the_diagram_at_1280_and_390_px() {
         for width in [1280.0, 390.0] {
             let layout = layout(&live_flow(), width);
@@ -494,7 +541,7 @@ mod tests {
     fn front_channel_arrows_pass_through_the_address_bar_and_back_channel_ones_do_not() {
         let steps = live_flow();
         let layout = layout(&steps, 1280.0);
-        let browser = lane_x(Actor::Browser, 1280.0);
+        let browser = lane_x(Actor::Browser, 1280.0, false);
         for (row, step) in layout.rows.iter().zip(&steps) {
             match (&row.shape, step.channel) {
                 (Shape::Arrow { via, .. }, Channel::Front) => assert_eq!(*via, Some(browser)),
@@ -509,7 +556,7 @@ mod tests {
         let layout = layout(&[], 1280.0);
         let (left, right) = layout.browser_band;
         let inside = |a: Actor| {
-            let x = lane_x(a, 1280.0);
+            let x = lane_x(a, 1280.0, false);
             x > left && x < right
         };
         assert!(inside(Actor::Browser) && inside(Actor::ClientApp));

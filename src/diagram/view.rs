@@ -242,7 +242,7 @@ fn row_view(
                 {row.label_lines.iter().enumerate().map(|(i, line)| view! {
                     <tspan x=label_x dy=if i == 0 { 0.0 } else { LINE_HEIGHT }
                         class:reason=line.starts_with('✕')
-                        class:shield=line.starts_with('🛡')>{line.clone()}</tspan>
+                        class:shield=line.starts_with('✔')>{line.clone()}</tspan>
                 }).collect_view()}
             </text>
             {(!row.chips.is_empty()).then(|| view! {

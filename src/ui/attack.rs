@@ -376,6 +376,20 @@ async fn token_status(
     status
 }
 
+/// The provider's metadata as a login would get it: the manual endpoints when the settings
+/// say so, discovery (once per page) otherwise.
+async fn metadata_for(
+    lab: RwSignal<Lab>,
+    settings: &crate::flow::settings::ProviderSettings,
+) -> Result<ProviderMetadata, Problem> {
+    if settings.manual {
+        return settings
+            .manual_metadata()
+            .map_err(|error| Problem::from_error(&error));
+    }
+    session::discover(lab, &settings.issuer).await
+}
+
 /// Starts the probes in `queue` (the first now, the rest after each answer).
 fn start_probes(lab: RwSignal<Lab>, mut queue: Vec<ProbeKind>, checkup: bool) {
     if queue.is_empty() {
@@ -392,7 +406,7 @@ fn start_probes(lab: RwSignal<Lab>, mut queue: Vec<ProbeKind>, checkup: bool) {
     });
     spawn_local(async move {
         let settings = lab.with_untracked(|l| l.settings.normalized());
-        let metadata = match session::discover(lab, &settings.issuer).await {
+        let metadata = match metadata_for(lab, &settings).await {
             Ok(m) => m,
             Err(problem) => return lab.update(|l| l.fail(problem)),
         };
@@ -629,7 +643,7 @@ pub fn run_checkup(lab: RwSignal<Lab>) {
         l.phase = Phase::Discovering;
     });
     spawn_local(async move {
-        let discovered = session::discover(lab, &settings.issuer).await;
+        let discovered = metadata_for(lab, &settings).await;
         let metadata = match discovered {
             Ok(m) => m,
             Err(problem) => {
@@ -653,7 +667,24 @@ pub fn run_checkup(lab: RwSignal<Lab>) {
                 .filter(|s| s.kind == StepKind::Discover)
                 .cloned()
                 .collect();
-            if let Some(card) = l.attack.scorecard.as_mut() {
+            if settings.manual {
+                // Nothing was published to check: say so rather than grade the typed values.
+                if let Some(card) = l.attack.scorecard.as_mut() {
+                    for check in [
+                        Check::IssuerExact,
+                        Check::S256Advertised,
+                        Check::PublicClients,
+                    ] {
+                        card.record(
+                            check,
+                            Verdict::Unknown,
+                            "Manual endpoints are set: no metadata was fetched to check."
+                                .to_owned(),
+                            Vec::new(),
+                        );
+                    }
+                }
+            } else if let Some(card) = l.attack.scorecard.as_mut() {
                 let (v, d) = checkup::judge_issuer(&settings.issuer, Some(&metadata.issuer));
                 card.record(Check::IssuerExact, v, d, evidence.clone());
                 let (v, d) = checkup::judge_s256(Some(&metadata.code_challenge_methods_supported));

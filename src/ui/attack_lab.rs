@@ -30,7 +30,7 @@ pub fn AttackLab(
             <p class="hint">
                 "Each experiment sends real requests to the provider in the settings, with this \
                  page playing the attacker. The red lane in the diagram is the attacker; the \
-                 shield marks the defence that stopped it; faded rows are what would have \
+                 ✔ line marks the defence that stopped it; faded rows are what would have \
                  happened without it. Tokens obtained here are never kept."
             </p>
             <Show when=weak>

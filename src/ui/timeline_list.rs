@@ -65,7 +65,7 @@ fn step_item(number: usize, step: &Step) -> impl IntoView {
             </div>
             <div class="route">{route}</div>
             {reason.map(|r| view! { <p class="reason"><bdi>{r}</bdi></p> })}
-            {step.defence.clone().map(|d| view! { <p class="defence">"🛡 Stopped by: "{d}</p> })}
+            {step.defence.clone().map(|d| view! { <p class="defence">"✔ Stopped by: "{d}</p> })}
             {step.ghost.then(|| view! {
                 <p class="ghost-note">"Did not happen: what an app or server without the defence would have done."</p>
             })}
