@@ -236,32 +236,41 @@ fn code_experiments(lab: RwSignal<Lab>, authorized: AuthorizedCallback, checkup:
         let replay = call.request.clone();
         let outcome = session::post_form(&call.request).await;
         facts.cache_control = outcome.as_ref().ok().and_then(|r| r.cache_control.clone());
+        let real_answer = match &outcome {
+            Ok(response) => attack::read_token_answer(response),
+            Err(error) => TokenAnswer::Unreadable {
+                why: crate::protocol::error::Explain::what_happened(error),
+            },
+        };
         let result = with_lab(lab, |l| {
             engine::token_response_received(&mut l.timeline, &call, outcome, clock::now_ms())
         });
         let tokens = match result {
-            Some(Ok(tokens)) => Some(tokens),
-            _ => None,
+            Some(Ok(tokens)) => Ok(tokens),
+            Some(Err(problem)) => Err(problem),
+            None => return,
         };
-        facts.redeemed = Some(tokens.is_some());
-        let real_answer = match &tokens {
-            Some(t) => TokenAnswer::Tokens {
-                refresh: t.refresh_token.is_some(),
-            },
-            None => TokenAnswer::Refused {
-                error: "see the diagram".to_owned(),
-                status: 400,
-            },
-        };
+        facts.redeemed = Some(tokens.is_ok());
         let stolen = attack::stolen_code_report(&answers[0], &answers[1], &real_answer);
-        let Some(tokens) = tokens else {
-            lab.update(|l| {
-                l.attack.set_report(stolen);
-                l.phase = Phase::Failed;
-                storage::save_lab(&l.attack);
-                storage::save_timeline(&l.timeline);
-            });
-            return;
+        let tokens = match tokens {
+            Ok(tokens) => tokens,
+            Err(problem) => {
+                lab.update(|l| {
+                    l.attack.set_report(stolen);
+                    if checkup {
+                        // Only what the callback itself showed can be graded without tokens.
+                        let advertised = l.attack.iss_advertised;
+                        let evidence = redirect_back(l);
+                        if let Some(card) = l.attack.scorecard.as_mut() {
+                            let (v, d) = checkup::judge_iss(advertised, Some(facts.iss_returned));
+                            card.record(Check::IssInResponse, v, d, evidence);
+                        }
+                    }
+                    storage::save_lab(&l.attack);
+                    l.fail(problem);
+                });
+                return;
+            }
         };
         let metadata = lab.with_untracked(|l| {
             l.metadata
@@ -779,6 +788,16 @@ fn record_probe(l: &mut Lab, probe: &PendingProbe, answer: &ProbeAnswer, iss_ret
             card.record(Check::IssInResponse, v, d, evidence);
         }
     }
+}
+
+/// The run's redirect back from the provider (evidence for the `iss` line).
+fn redirect_back(l: &Lab) -> Vec<Step> {
+    l.timeline
+        .steps()
+        .iter()
+        .filter(|s| s.kind == StepKind::RedirectBack)
+        .cloned()
+        .collect()
 }
 
 /// Records what the checkup's login taught.

@@ -72,8 +72,12 @@ fn ExperimentCard(
                 " "<span class="badge">{outcome}</span>
             </h3>
             <p><strong>"Wants: "</strong>{experiment.wanted()}</p>
-            <p><strong>"Defence: "</strong>{experiment.defence()}</p>
-            <p><strong>"Without it: "</strong>{experiment.without()}</p>
+            // Open once the experiment ran: the report reads with its explanation.
+            <details class="why" prop:open=move || report().is_some()>
+                <summary>"What stops it, and what happens without"</summary>
+                <p><strong>"Defence: "</strong>{experiment.defence()}</p>
+                <p><strong>"Without it: "</strong>{experiment.without()}</p>
+            </details>
             <ul class="findings">
                 {move || report().map(|r| r.findings.into_iter().map(|f| view! { <li>{f}</li> }).collect_view())}
             </ul>
