@@ -7,68 +7,17 @@
 
 mod common;
 
-use common::{Lab, WAIT};
-use serde_json::{json, Value};
-use std::time::{Duration, Instant};
+use common::Lab;
+use serde_json::json;
 
 const OFFLINE: &str = "openid profile offline_access read:profile read:files";
-
-/// Goes through whatever the provider shows (login page, consent, nothing) after a lab button
-/// was pressed, until `done` (a JS expression) is true on the app's page.
-async fn until(lab: &Lab, user: &str, password: &str, done: &str) {
-    let probe = format!(
-        "if (window.__e2eActed) return 'navigating'; \
-         if (document.querySelector('#provider-error')) return 'provider-error'; \
-         if (document.querySelector('input[name=login]')) return 'login'; \
-         if (document.querySelector('#allow')) return 'consent'; \
-         if (document.querySelector('#lab') && ({done})) return 'done'; \
-         return 'loading';"
-    );
-    let deadline = Instant::now() + WAIT * 3;
-    loop {
-        assert!(
-            Instant::now() < deadline,
-            "the lab did not finish ({done}); at {}",
-            lab.url().await
-        );
-        match lab
-            .try_js(&probe)
-            .await
-            .as_ref()
-            .and_then(Value::as_str)
-            .unwrap_or("loading")
-        {
-            "login" => {
-                lab.js("window.__e2eActed = true;", vec![]).await;
-                lab.wait_css("input[name=login]")
-                    .await
-                    .send_keys(user)
-                    .await
-                    .expect("type user");
-                lab.wait_css("input[name=password]")
-                    .await
-                    .send_keys(password)
-                    .await
-                    .expect("type password");
-                lab.click("#sign-in").await;
-            }
-            "consent" => {
-                lab.js("window.__e2eActed = true;", vec![]).await;
-                lab.click("#allow").await;
-            }
-            "provider-error" => panic!("provider error: {}", lab.text("#provider-error").await),
-            "done" => return,
-            _ => tokio::time::sleep(Duration::from_millis(100)).await,
-        }
-    }
-}
 
 /// Presses a lab button (marking the page so a navigation is noticed) and waits for `done`.
 async fn run(lab: &Lab, button: &str, user: &str, done: &str) {
     lab.click("#tab-attack").await;
     lab.js("window.__e2eActed = true;", vec![]).await;
     lab.click(button).await;
-    until(lab, user, password_of(user), done).await;
+    lab.continue_until(user, password_of(user), done).await;
 }
 
 fn password_of(user: &str) -> &'static str {

@@ -5,7 +5,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::flow::checkup::Scorecard;
-use crate::flow::engine::{mask_token_json, record_response, Problem, TransportError};
+use crate::flow::engine::{
+    form_post_exchange, mask_token_json, record_response, Problem, TransportError,
+};
 use crate::flow::timeline::{
     Actor, Channel, HttpExchange, Param, Step, StepId, StepKind, StepStatus, Timeline,
 };
@@ -350,25 +352,12 @@ pub fn attack_request(
             now_ms,
         )
         .with_params(params)
-        .with_exchange(token_exchange(request))
+        .with_exchange(form_post_exchange(&request.url, request.masked_body()))
         .with_note(
             "A real request to the real token endpoint, sent by this page on the attacker's \
              behalf: the answer below is what the provider actually said.",
         ),
     )
-}
-
-fn token_exchange(request: &TokenRequest) -> HttpExchange {
-    HttpExchange {
-        method: "POST".into(),
-        url: request.url.clone(),
-        request_headers: TokenRequest::headers()
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect(),
-        request_body: Some(request.masked_body()),
-        ..HttpExchange::default()
-    }
 }
 
 /// Records the provider's answer to the attacker. A refusal is drawn as the attacker's

@@ -785,16 +785,7 @@ pub fn token_request_started(
             proof,
             Param::public("client_id", &client_id),
         ])
-        .with_exchange(HttpExchange {
-            method: "POST".into(),
-            url: request.url.clone(),
-            request_headers: TokenRequest::headers()
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect(),
-            request_body: Some(request.masked_body()),
-            ..HttpExchange::default()
-        })
+        .with_exchange(form_post_exchange(&request.url, request.masked_body()))
         .with_note(
             "A direct fetch from the page to the token endpoint: the body travels inside TLS, \
              not through the address bar. The server hashes the verifier and compares it with \
@@ -986,6 +977,21 @@ pub fn logged_out(timeline: &mut Timeline, now_ms: u64) {
         ),
         0.0,
     );
+}
+
+/// The exchange of a form POST to the token (or revocation) endpoint, as drawn: the safelisted
+/// headers and the body with its secrets masked.
+pub(crate) fn form_post_exchange(url: &str, shown_body: String) -> HttpExchange {
+    HttpExchange {
+        method: "POST".into(),
+        url: url.to_owned(),
+        request_headers: TokenRequest::headers()
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
+        request_body: Some(shown_body),
+        ..HttpExchange::default()
+    }
 }
 
 pub(crate) fn fail_step(

@@ -3,7 +3,8 @@
 //! engine.
 
 use crate::flow::engine::{
-    fail_step, mask_query, mask_token_json, record_response, Problem, TransportError,
+    fail_step, form_post_exchange, mask_query, mask_token_json, record_response, Problem,
+    TransportError,
 };
 use crate::flow::timeline::{
     Actor, Channel, HttpExchange, Param, Step, StepId, StepKind, Timeline,
@@ -69,13 +70,7 @@ pub fn refresh_started(
             Param::secret("refresh_token", refresh.masked(), refresh.secret()),
             Param::public("client_id", client_id),
         ])
-        .with_exchange(HttpExchange {
-            method: "POST".into(),
-            url: request.url.clone(),
-            request_headers: header_pairs(),
-            request_body: Some(request.masked_body()),
-            ..HttpExchange::default()
-        })
+        .with_exchange(form_post_exchange(&request.url, request.masked_body()))
         .with_note(
             "No user interaction and no redirect: the refresh token goes straight to the token \
              endpoint on the back channel. A public client has no secret, so whoever holds the \
@@ -90,13 +85,6 @@ pub fn refresh_started(
         scope: scope.to_owned(),
         openid,
     })
-}
-
-fn header_pairs() -> Vec<(String, String)> {
-    TokenRequest::headers()
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect()
 }
 
 /// Validates the refresh answer, showing the old and the new refresh token side by side.
@@ -216,13 +204,7 @@ pub fn revocation_started(
             Param::public("token_type_hint", kind.hint()),
             Param::public("client_id", client_id),
         ])
-        .with_exchange(HttpExchange {
-            method: "POST".into(),
-            url: request.url.clone(),
-            request_headers: header_pairs(),
-            request_body: Some(shown_body),
-            ..HttpExchange::default()
-        })
+        .with_exchange(form_post_exchange(&request.url, shown_body))
         .with_note(match kind {
             TokenKind::Access => {
                 "Revocation tells the provider to stop honouring the token before it expires. \

@@ -8,7 +8,7 @@ use crate::flow::attack::{self, Experiment, LabLogin, PendingProbe, Report, Toke
 use crate::flow::checkup::{self, Check, Verdict};
 use crate::flow::engine::{self, Problem};
 use crate::flow::lifecycle;
-use crate::flow::timeline::{Actor, Channel, HttpExchange, Param, Step, StepKind, Timeline};
+use crate::flow::timeline::{Actor, Channel, Param, Step, StepKind, Timeline};
 use crate::protocol::callback::AuthorizedCallback;
 use crate::protocol::discovery::ProviderMetadata;
 use crate::protocol::pkce::CodeVerifier;
@@ -725,8 +725,9 @@ async fn cors_probe(lab: RwSignal<Lab>, metadata: &ProviderMetadata, client_id: 
     ) else {
         return;
     };
-    let step = with_lab(lab, |l| {
-        l.timeline.push(
+    let step =
+        with_lab(lab, |l| {
+            l.timeline.push(
             Step::new(
                 StepKind::TokenRequest,
                 Actor::ClientApp,
@@ -735,18 +736,13 @@ async fn cors_probe(lab: RwSignal<Lab>, metadata: &ProviderMetadata, client_id: 
                 "Can this page read the token endpoint? (a made-up code)",
                 clock::now_ms(),
             )
-            .with_exchange(HttpExchange {
-                method: "POST".into(),
-                url: request.url.clone(),
-                request_body: Some(request.masked_body()),
-                ..HttpExchange::default()
-            })
+            .with_exchange(engine::form_post_exchange(&request.url, request.masked_body()))
             .with_note(
                 "A browser app can only use a token endpoint that answers with CORS headers for \
                  its origin. A readable invalid_grant proves it does.",
             ),
         )
-    });
+        });
     let Some(step) = step else { return };
     let outcome = session::post_form(&request).await;
     let readable = outcome.is_ok();

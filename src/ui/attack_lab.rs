@@ -2,12 +2,12 @@
 //! provider checkup's scorecard, with its evidence and a Markdown export.
 
 use super::attack;
+use super::export_bar::TextOutput;
 use super::session::Lab;
-use crate::browser::{clock, files};
+use crate::browser::clock;
 use crate::flow::attack::{Experiment, Outcome};
 use crate::flow::checkup::{Check, Finding, Verdict};
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 
 /// The experiments and the checkup.
 #[component]
@@ -104,29 +104,9 @@ fn Checkup(lab: RwSignal<Lab>) -> impl IntoView {
         })
     };
     let markdown = RwSignal::new(None::<String>);
-    let message = RwSignal::new(String::new());
     let export = move |_| {
         let stamp = clock::iso_now();
         markdown.set(card().map(|c| c.to_markdown(&stamp)));
-        message.set(String::new());
-    };
-    let copy = move |_| {
-        let Some(text) = markdown.get_untracked() else {
-            return;
-        };
-        spawn_local(async move {
-            match files::copy(&text).await {
-                Ok(()) => message.set("Copied.".to_owned()),
-                Err(e) => message.set(e),
-            }
-        });
-    };
-    let download = move |_| {
-        if let Some(text) = markdown.get_untracked() {
-            if let Err(e) = files::download("provider-checkup.md", "text/markdown", &text) {
-                message.set(e);
-            }
-        }
     };
     view! {
         <h2>"Provider checkup"</h2>
@@ -160,12 +140,8 @@ fn Checkup(lab: RwSignal<Lab>) -> impl IntoView {
                 <div class="exports">
                     <button id="export-scorecard" on:click=export>"Export Markdown"</button>
                     {move || markdown.get().map(|text| view! {
-                        <div class="export-output">
-                            <textarea id="scorecard-markdown" readonly rows="10" prop:value=text></textarea>
-                            <button on:click=copy>"Copy"</button>
-                            <button on:click=download>"Download provider-checkup.md"</button>
-                            <span class="hint" role="status">{move || message.get()}</span>
-                        </div>
+                        <TextOutput id="scorecard-markdown" text=text filename="provider-checkup.md"
+                            mime="text/markdown" />
                     })}
                 </div>
             }

@@ -40,7 +40,6 @@ pub fn ExportBar(
     timeline: Signal<Timeline>,
 ) -> impl IntoView {
     let output = RwSignal::new(None::<(Format, String)>);
-    let message = RwSignal::new(String::new());
     let produce = move |format: Format| {
         let text = match format {
             Format::Svg => files::element_markup("diagram")
@@ -49,26 +48,7 @@ pub fn ExportBar(
             Format::Mermaid => timeline.with(to_mermaid),
             Format::Har => timeline.with(to_har),
         };
-        message.set(String::new());
         output.set(Some((format, text)));
-    };
-    let copy = move |_| {
-        let Some((_, text)) = output.get_untracked() else {
-            return;
-        };
-        spawn_local(async move {
-            match files::copy(&text).await {
-                Ok(()) => message.set("Copied.".to_owned()),
-                Err(e) => message.set(e),
-            }
-        });
-    };
-    let download = move |_| {
-        if let Some((format, text)) = output.get_untracked() {
-            if let Err(e) = files::download(format.filename(), format.mime(), &text) {
-                message.set(e);
-            }
-        }
     };
     view! {
         <div class="exports" role="group" aria-label="Export">
@@ -77,14 +57,47 @@ pub fn ExportBar(
             <button id="export-mermaid" on:click=move |_| produce(Format::Mermaid)>"Mermaid"</button>
             <button id="export-har" on:click=move |_| produce(Format::Har)>"HAR"</button>
             {move || output.get().map(|(format, text)| view! {
-                <div class="export-output">
-                    <textarea id="export-output" readonly rows="8" data-format=format.filename()
-                        prop:value=text></textarea>
-                    <button id="export-copy" on:click=copy>"Copy"</button>
-                    <button id="export-download" on:click=download>"Download " {format.filename()}</button>
-                    <span class="hint" role="status">{move || message.get()}</span>
-                </div>
+                <TextOutput id="export-output" text=text filename=format.filename() mime=format.mime() />
             })}
+        </div>
+    }
+}
+
+/// A produced text in a read-only box, with Copy and Download and a status line for either.
+#[component]
+pub fn TextOutput(
+    /// The text box's id.
+    id: &'static str,
+    /// What to show, copy and download.
+    text: String,
+    /// The download's file name.
+    filename: &'static str,
+    /// The download's media type.
+    mime: &'static str,
+) -> impl IntoView {
+    let message = RwSignal::new(String::new());
+    let copied = text.clone();
+    let copy = move |_| {
+        let text = copied.clone();
+        spawn_local(async move {
+            match files::copy(&text).await {
+                Ok(()) => message.set("Copied.".to_owned()),
+                Err(e) => message.set(e),
+            }
+        });
+    };
+    let saved = text.clone();
+    let download = move |_| {
+        if let Err(e) = files::download(filename, mime, &saved) {
+            message.set(e);
+        }
+    };
+    view! {
+        <div class="export-output">
+            <textarea id=id readonly rows="8" data-format=filename prop:value=text></textarea>
+            <button class="copy" on:click=copy>"Copy"</button>
+            <button class="download" on:click=download>"Download " {filename}</button>
+            <span class="hint" role="status">{move || message.get()}</span>
         </div>
     }
 }

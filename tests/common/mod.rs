@@ -607,25 +607,50 @@ impl Lab {
     /// of the provider's pages) until the app has handled the callback; see
     /// [`Lab::login_through_provider`]. Returns the URL the callback arrived on.
     pub async fn continue_at_provider(&self, user: &str, password: &str) -> String {
-        const WHERE: &str = r#"
-            if (window.__e2eActed) return 'navigating';
-            if (document.querySelector('#provider-error')) return 'provider-error';
-            if (document.querySelector('input[name=login]')) return 'login';
-            if (document.querySelector('#allow')) return 'consent';
-            const lab = document.querySelector('#lab');
-            const done = ['logged-in', 'failed', 'awaiting-secret'];
-            if (lab && done.includes(lab.dataset.phase)) return 'done';
-            return 'loading';"#;
+        self.continue_until(
+            user,
+            password,
+            "['logged-in', 'failed', 'awaiting-secret'].includes(document.querySelector('#lab').dataset.phase)",
+        )
+        .await;
+        self.js(
+            "return performance.getEntriesByType('navigation')[0].name;",
+            vec![],
+        )
+        .await
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+    }
+
+    /// Goes through whatever the provider shows (its login page, its consent page, or nothing
+    /// when its session and an earlier grant already cover the request) until `done`, a JS
+    /// expression, is true on the app's page. Pages are told apart by `window.__e2eActed`, set
+    /// before every action that navigates.
+    pub async fn continue_until(&self, user: &str, password: &str, done: &str) {
+        let here = format!(
+            "if (window.__e2eActed) return 'navigating'; \
+             if (document.querySelector('#provider-error')) return 'provider-error'; \
+             if (document.querySelector('input[name=login]')) return 'login'; \
+             if (document.querySelector('#allow')) return 'consent'; \
+             if (document.querySelector('#lab') && ({done})) return 'done'; \
+             return 'loading';"
+        );
         let act = "window.__e2eActed = true;";
-        let deadline = Instant::now() + WAIT * 2;
+        let deadline = Instant::now() + WAIT * 3;
         loop {
             assert!(
                 Instant::now() < deadline,
-                "the login did not come back to the app; at {}",
+                "the app did not get to ({done}); at {}",
                 self.url().await
             );
-            let here = self.try_js(WHERE).await;
-            match here.as_ref().and_then(Value::as_str).unwrap_or("loading") {
+            match self
+                .try_js(&here)
+                .await
+                .as_ref()
+                .and_then(Value::as_str)
+                .unwrap_or("loading")
+            {
                 "login" => {
                     self.js(act, vec![]).await;
                     let login = self.wait_css("input[name=login]").await;
@@ -641,7 +666,7 @@ impl Lab {
                     self.js(act, vec![]).await;
                     self.click("#allow").await;
                 }
-                "done" => break,
+                "done" => return,
                 "provider-error" => {
                     panic!(
                         "the provider showed an error: {}",
@@ -651,14 +676,6 @@ impl Lab {
                 _ => tokio::time::sleep(Duration::from_millis(100)).await,
             }
         }
-        self.js(
-            "return performance.getEntriesByType('navigation')[0].name;",
-            vec![],
-        )
-        .await
-        .as_str()
-        .unwrap_or_default()
-        .to_owned()
     }
 
     /// Kinds of the failed steps, in order. The list (`#timeline`) and the SVG diagram
