@@ -63,6 +63,12 @@ pub fn to_mermaid(timeline: &Timeline) -> String {
         if let StepStatus::Failed { reason } = &step.status {
             label = format!("{label} ✕ {}", mermaid_text(reason));
         }
+        if let Some(defence) = &step.defence {
+            label = format!("{label} ✔ {}", mermaid_text(defence));
+        }
+        if step.ghost {
+            label = format!("(without the defence) {label}");
+        }
         if step.from == step.to || step.channel == Channel::Local {
             out.push_str(&format!(
                 "    Note over {}: {label}\n",
@@ -267,6 +273,41 @@ mod tests {
             text.contains("C-xAS: Exchange, the code №1 ✕ invalid_grant retry, later"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn mermaid_names_the_attacker_only_in_attack_runs_and_marks_defences_and_ghosts() {
+        assert!(!to_mermaid(&live_like()).contains("Attacker"));
+        let mut run = live_like();
+        run.push(
+            Step::new(
+                StepKind::AttackResponse,
+                Actor::AuthorizationServer,
+                Actor::Attacker,
+                Channel::Back,
+                "Refused: 400 invalid_grant",
+                0,
+            )
+            .with_defence("PKCE"),
+        );
+        run.push(
+            Step::new(
+                StepKind::TokenResponse,
+                Actor::AuthorizationServer,
+                Actor::ClientApp,
+                Channel::Back,
+                "Tokens for the attacker",
+                0,
+            )
+            .as_ghost(),
+        );
+        let text = to_mermaid(&run);
+        assert!(text.contains("participant X as Attacker"), "{text}");
+        assert!(
+            text.contains("AS->>X: Refused: 400 invalid_grant ✔ PKCE"),
+            "{text}"
+        );
+        assert!(text.contains("AS->>C: (without the defence) Tokens for the attacker"));
     }
 
     #[test]

@@ -459,6 +459,13 @@ pub fn forged_link(timeline: &mut Timeline, link: &str, now_ms: u64) -> StepId {
 /// Marks the callback check that stopped the forged link and draws the ghost path: what an
 /// app without the check would have done.
 pub fn forged_link_stopped(timeline: &mut Timeline, now_ms: u64) -> Report {
+    // The callback came from the attacker's link, not from a redirect of the provider.
+    if let Some((id, _)) = timeline.last_of(StepKind::RedirectBack) {
+        if let Some(s) = timeline.step_mut(id) {
+            s.from = Actor::Browser;
+            s.label = "The browser loads the redirect URI with the attacker's code".to_owned();
+        }
+    }
     let stopped_before_token = match timeline.last_of(StepKind::CheckCallback) {
         Some((id, step)) if step.is_failed() => {
             let later_request = timeline.steps()[id..]
