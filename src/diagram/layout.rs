@@ -32,9 +32,9 @@ fn lane_fraction(actor: Actor, attacker: bool) -> f64 {
         (Actor::ClientApp, false) => 0.40,
         (Actor::AuthorizationServer, false) => 0.70,
         (Actor::ResourceServer, false) => 0.93,
-        (Actor::User, true) => 0.04,
-        (Actor::Browser, true) => 0.18,
-        (Actor::ClientApp, true) => 0.31,
+        (Actor::User, true) => 0.06,
+        (Actor::Browser, true) => 0.19,
+        (Actor::ClientApp, true) => 0.32,
         (Actor::Attacker, _) => 0.52,
         (Actor::AuthorizationServer, true) => 0.77,
         (Actor::ResourceServer, true) => 0.95,
@@ -454,7 +454,77 @@ mod tests {
 
     #[test]
     fn no_two_labels_overlap_for_the_full_flow_at_1280_px() {
-        let layout = layout(&live_flow(), 1280.0);
+        assert_no_label_overlaps(&layout(&live_flow(), 1280.0));
+    }
+
+    #[test]
+    fn no_two_labels_overlap_in_an_attack_run_and_all_stay_inside_at_1280_and_390_px() {
+        assert_no_label_overlaps(&layout(&attack_flow(), 1280.0));
+        for width in [1280.0, 390.0] {
+            let g = layout(&attack_flow(), width);
+            assert_eq!(g.lanes.len(), 6);
+            for row in &g.rows {
+                let (left, right) = label_extent(row);
+                assert!(
+                    left >= 0.0 && right <= width,
+                    "{width}: {:?}",
+                    row.label_lines
+                );
+            }
+        }
+    }
+
+    /// The live flow followed by the stolen-code attack and the forged link's ghost path.
+    fn attack_flow() -> Vec<Step> {
+        use Actor::*;
+        let mut steps = live_flow();
+        let mut refused = step(
+            StepKind::AttackResponse,
+            AuthorizationServer,
+            Attacker,
+            Channel::Back,
+            "Refused: 400 invalid_grant",
+        )
+        .with_defence("PKCE: the guess does not hash to the challenge");
+        refused.status = StepStatus::Failed {
+            reason: "the attacker gets no tokens".into(),
+        };
+        steps.extend([
+            step(
+                StepKind::Intercept,
+                Browser,
+                Attacker,
+                Channel::Front,
+                "The attacker gets your code from the address bar",
+            ),
+            step(
+                StepKind::AttackRequest,
+                Attacker,
+                AuthorizationServer,
+                Channel::Back,
+                "Redeem the stolen code without a verifier",
+            ),
+            refused,
+            step(
+                StepKind::ForgedLink,
+                Attacker,
+                Browser,
+                Channel::Front,
+                "The victim opens the attacker's link",
+            ),
+            step(
+                StepKind::TokenResponse,
+                AuthorizationServer,
+                ClientApp,
+                Channel::Back,
+                "Tokens for the ATTACKER's account",
+            )
+            .as_ghost(),
+        ]);
+        steps
+    }
+
+    fn assert_no_label_overlaps(layout: &DiagramLayout) {
         for (i, a) in layout.rows.iter().enumerate() {
             let a_box_y = (
                 a.label_y - 12.0,

@@ -37,12 +37,30 @@ pub(crate) fn take_lab_login(lab: RwSignal<Lab>, state: &str) -> Option<LabLogin
 
 /// Experiments 1 and 2 (and the checkup's login-only lines): one real login's code.
 pub fn run_code_experiments(lab: RwSignal<Lab>, checkup: bool) {
-    session::start_login(lab, Some(LabLogin::CodeExperiments { checkup }));
+    lab_login(lab, LabLogin::CodeExperiments { checkup });
 }
 
 /// Experiment 3: the attacker signs in to their own account first.
 pub fn run_forged_callback(lab: RwSignal<Lab>) {
-    session::start_login(lab, Some(LabLogin::AttackerCode));
+    lab_login(lab, LabLogin::AttackerCode);
+}
+
+/// A lab login is always the public client with PKCE: the defences under test are its own.
+fn lab_login(lab: RwSignal<Lab>, intent: LabLogin) {
+    let confidential = lab.with_untracked(|l| {
+        l.settings.client_type == crate::flow::settings::ClientType::Confidential
+    });
+    if confidential {
+        return lab.update(|l| {
+            l.fail(Problem::local(
+                "The attack lab tests the defences of a public client with PKCE, and the \
+                 settings say \"Confidential, PKCE off\".",
+                "Choose \"Public client with PKCE\" under Client type, then run the \
+                 experiment again.",
+            ))
+        });
+    }
+    session::start_login(lab, Some(intent));
 }
 
 /// Experiment 4: the two downgrade probes, one after the other.
