@@ -113,7 +113,9 @@ fn Checkup(lab: RwSignal<Lab>) -> impl IntoView {
         <p class="hint">
             "Grades the provider in the settings for browser (public) clients: metadata, CORS \
              and three authorization probes with prompt=none run at once; the lines about codes \
-             and tokens need one login."
+             and tokens need one login. A provider that ignores prompt=none shows its login \
+             page instead of answering: that means it accepted the request; come back with the \
+             browser's Back button."
         </p>
         <div class="checkup-actions">
             <button id="run-checkup" class="primary" disabled=busy
