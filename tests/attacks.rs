@@ -15,6 +15,13 @@ const OFFLINE: &str = "openid profile offline_access read:profile read:files";
 /// Presses a lab button (marking the page so a navigation is noticed) and waits for `done`.
 async fn run(lab: &Lab, button: &str, user: &str, done: &str) {
     lab.click("#tab-attack").await;
+    let checkup = button.contains("checkup");
+    lab.click(if checkup {
+        "#lab-checkup"
+    } else {
+        "#lab-experiments"
+    })
+    .await;
     lab.js("window.__e2eActed = true;", vec![]).await;
     lab.click(button).await;
     lab.continue_until(user, password_of(user), done).await;

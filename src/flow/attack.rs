@@ -275,6 +275,9 @@ pub struct LabRecord {
     pub scorecard: Option<Scorecard>,
     /// Whether the checked provider promised `iss` (RFC 9207) in its metadata.
     pub iss_advertised: bool,
+    /// Whether the checkup (rather than an experiment) was the last thing started.
+    #[serde(default)]
+    pub checkup_active: bool,
 }
 
 impl LabRecord {

@@ -47,6 +47,8 @@ pub fn run_forged_callback(lab: RwSignal<Lab>) {
 
 /// A lab login is always the public client with PKCE: the defences under test are its own.
 fn lab_login(lab: RwSignal<Lab>, intent: LabLogin) {
+    let checkup = intent == LabLogin::CodeExperiments { checkup: true };
+    lab.update(|l| l.attack.checkup_active = checkup);
     let confidential = lab.with_untracked(|l| {
         l.settings.client_type == crate::flow::settings::ClientType::Confidential
     });
@@ -422,6 +424,7 @@ fn start_probes(lab: RwSignal<Lab>, mut queue: Vec<ProbeKind>, checkup: bool) {
     if queue.is_empty() {
         return;
     }
+    lab.update(|l| l.attack.checkup_active = checkup);
     let first = queue.remove(0);
     lab.update(|l| {
         if !checkup {

@@ -24,15 +24,17 @@ pub fn AttackLab(
                 .any(|r| r.outcome == Outcome::Succeeded)
         })
     };
+    // Opens on the checkup while one is in progress or was the last thing run.
+    let checkup = RwSignal::new(lab.with_untracked(|l| l.attack.checkup_active));
     view! {
-        <section class="panel attack-lab" aria-label="Attack lab">
-            <h2>"Attack lab"</h2>
-            <p class="hint">
-                "Each experiment sends real requests to the provider in the settings, with this \
-                 page playing the attacker. The red lane in the diagram is the attacker; the \
-                 ✔ line marks the defence that stopped it; faded rows are what would have \
-                 happened without it. Tokens obtained here are never kept."
-            </p>
+        <section class="panel attack-lab" aria-label="Attack lab and provider checkup">
+            <div class="subtabs" role="tablist" aria-label="Attack lab">
+                <button id="lab-experiments" role="tab"
+                    aria-selected=move || (!checkup.get()).to_string()
+                    on:click=move |_| checkup.set(false)>"Attack lab: 5 experiments"</button>
+                <button id="lab-checkup" role="tab" aria-selected=move || checkup.get().to_string()
+                    on:click=move |_| checkup.set(true)>"Provider checkup: 12 lines"</button>
+            </div>
             <Show when=weak>
                 <p id="weak-banner" class="weak-banner" role="alert">
                     "Some attacks worked: this server is misconfigured. What you see is a \
@@ -40,10 +42,19 @@ pub fn AttackLab(
                      a browser app."
                 </p>
             </Show>
-            <ol class="experiments">
-                {Experiment::ALL.into_iter().map(|e| view! { <ExperimentCard lab=lab experiment=e busy=busy /> }).collect_view()}
-            </ol>
-            <Checkup lab=lab />
+            <Show when=move || checkup.get() fallback=move || view! {
+                <p class="hint">
+                    "Each experiment sends real requests to the provider in the settings, with \
+                     this page playing the attacker. The red lane in the diagram is the \
+                     attacker; the ✔ line marks the defence that stopped it; faded rows are \
+                     what would have happened without it. Tokens obtained here are never kept."
+                </p>
+                <ol class="experiments">
+                    {Experiment::ALL.into_iter().map(|e| view! { <ExperimentCard lab=lab experiment=e busy=busy /> }).collect_view()}
+                </ol>
+            }>
+                <Checkup lab=lab />
+            </Show>
         </section>
     }
 }
@@ -109,7 +120,6 @@ fn Checkup(lab: RwSignal<Lab>) -> impl IntoView {
         markdown.set(card().map(|c| c.to_markdown(&stamp)));
     };
     view! {
-        <h2>"Provider checkup"</h2>
         <p class="hint">
             "Grades the provider in the settings for browser (public) clients: metadata, CORS \
              and three authorization probes with prompt=none run at once; the lines about codes \
