@@ -325,6 +325,16 @@ fn code_experiments(lab: RwSignal<Lab>, authorized: AuthorizedCallback, checkup:
             TokenAnswer::Unreadable { .. } => None,
         };
         let after = token_status(lab, &first, metadata.as_ref()).await;
+        if after == Some(401) {
+            // Here a refusal is the defence working: the replay revoked the first tokens.
+            lab.update(|l| {
+                if let Some((id, _)) = l.timeline.last_of(StepKind::ResourceResponse) {
+                    if let Some(step) = l.timeline.step_mut(id) {
+                        step.defence = Some("the replay made the provider revoke them".to_owned());
+                    }
+                }
+            });
+        }
         facts.revoked_status = before.and(after);
         let replayed = attack::replay_report(&second, before, after);
         lab.update(|l| {
