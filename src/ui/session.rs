@@ -799,6 +799,10 @@ pub(crate) fn start_login(lab: RwSignal<Lab>, intent: Option<LabLogin>) {
                 plan.authorize_url.push_str("&prompt=login");
             }
             lab.update(|l| {
+                // Like the pending logins themselves (at most 4), abandoned ones fall off.
+                if l.attack.logins.len() >= 4 {
+                    l.attack.logins.remove(0);
+                }
                 l.attack.logins.push((state.secret().to_owned(), intent));
                 storage::save_lab(&l.attack);
             });
