@@ -2,5 +2,6 @@
 
 pub mod export;
 pub mod layout;
+pub mod num;
 pub mod replay;
 pub mod view;

@@ -4,6 +4,7 @@
 use super::layout::{
     layout, DiagramLayout, Row, Shape, CHIP_ROW_HEIGHT, HEADER_HEIGHT, LINE_HEIGHT,
 };
+use super::num::{n, tenths_of_seconds, whole_ms};
 use super::replay::Replay;
 use crate::flow::timeline::{Actor, Channel, Step, Timeline};
 use leptos::prelude::*;
@@ -39,7 +40,7 @@ pub fn SequenceDiagram(
         timeline.with(|t| layout(t.steps(), width))
     });
     let visible = move || timeline.with(|t| replay.with(|r| r.visible(t.len())));
-    let view_box = move || geometry.with(|g| format!("0 0 {} {}", g.width, g.height));
+    let view_box = move || geometry.with(|g| format!("0 0 {} {}", n(g.width), n(g.height)));
     view! {
         <svg id="diagram" class="diagram" viewBox=view_box role="group"
             class:narrow=move || narrow.get()
@@ -83,21 +84,21 @@ fn lanes_view(g: &DiagramLayout) -> impl IntoView {
     let narrow = g.width < 600.0;
     view! {
         <g class="lanes">
-            <rect class="band" x=band_left y="2" width=band_right - band_left
-                height=g.height - 4.0 rx="10" />
-            <text class="band-label" x=(band_left + band_right) / 2.0 y=g.height - 8.0
+            <rect class="band" x=n(band_left) y="2" width=n(band_right - band_left)
+                height=n(g.height - 4.0) rx="10" />
+            <text class="band-label" x=n((band_left + band_right) / 2.0) y=n(g.height - 8.0)
                 text-anchor="middle">"your browser"</text>
             {g.lanes.iter().map(|lane| {
                 let name = if narrow { short_name(lane.actor) } else { lane.actor.label() };
                 view! {
                     <g class="lane">
-                        <line class="lifeline" x1=lane.x y1=HEADER_HEIGHT - 6.0 x2=lane.x
-                            y2=g.height - 20.0 />
-                        <rect class="lane-card" x=lane.x - card_width / 2.0 y="6"
-                            width=card_width height=HEADER_HEIGHT - 16.0 rx="8" />
-                        <text class="lane-name" x=lane.x y="26" text-anchor="middle">{name}</text>
+                        <line class="lifeline" x1=n(lane.x) y1=n(HEADER_HEIGHT - 6.0) x2=n(lane.x)
+                            y2=n(g.height - 20.0) />
+                        <rect class="lane-card" x=n(lane.x - card_width / 2.0) y="6"
+                            width=n(card_width) height=n(HEADER_HEIGHT - 16.0) rx="8" />
+                        <text class="lane-name" x=n(lane.x) y="26" text-anchor="middle">{name}</text>
                         {(!narrow).then(|| view! {
-                            <text class="lane-role" x=lane.x y="42" text-anchor="middle">
+                            <text class="lane-role" x=n(lane.x) y="42" text-anchor="middle">
                                 {lane.role}
                             </text>
                         })}
@@ -122,8 +123,11 @@ fn short_name(actor: Actor) -> &'static str {
 /// SVG path of an arrow: through the address bar first when it is a front-channel hop.
 pub fn arrow_path(x1: f64, x2: f64, via: Option<f64>, y: f64) -> String {
     match via {
-        Some(v) => format!("M{x1},{} L{v},{} L{v},{y} L{x2},{y}", y - 8.0, y - 8.0),
-        None => format!("M{x1},{y} L{x2},{y}"),
+        Some(v) => {
+            let (x1, x2, v, y, up) = (n(x1), n(x2), n(v), n(y), n(y - 8.0));
+            format!("M{x1},{up} L{v},{up} L{v},{y} L{x2},{y}")
+        }
+        None => format!("M{},{y} L{},{y}", n(x1), n(x2), y = n(y)),
     }
 }
 
@@ -179,21 +183,21 @@ fn row_view(
                 view! {
                     // CSSOM properties, not a style attribute: the page's CSP blocks inline
                     // style attributes (style-src-attr), but not element.style.setProperty.
-                    <circle class="packet" cx=start cy=row.y r="5"
-                        style=("--dx", format!("{}px", x2 - start))
-                        style:animation-duration=format!("{travel_ms}ms") />
+                    <circle class="packet" cx=n(start) cy=n(row.y) r="5"
+                        style=("--dx", format!("{}px", n(x2 - start)))
+                        style:animation-duration=format!("{}ms", n(travel_ms)) />
                 }
             });
             let chip = via.map(|v| {
                 view! {
                     <g class="url-chip">
-                        <rect x=v - 40.0 y=row.y - 11.0 width="32" height="14" rx="3" />
-                        <text x=v - 24.0 y=row.y - 0.5 text-anchor="middle">"URL"</text>
+                        <rect x=n(v - 40.0) y=n(row.y - 11.0) width="32" height="14" rx="3" />
+                        <text x=n(v - 24.0) y=n(row.y - 0.5) text-anchor="middle">"URL"</text>
                     </g>
                 }
             });
             let cross = row.failed.then(|| {
-                view! { <text class="cross" x=x2 y=row.y + 5.0 text-anchor="middle">"✕"</text> }
+                view! { <text class="cross" x=n(x2) y=n(row.y + 5.0) text-anchor="middle">"✕"</text> }
             });
             view! {
                 <path class="arrow" d=d marker-end=marker />
@@ -206,7 +210,7 @@ fn row_view(
         Shape::Note { x, width } => {
             let height = row.height - 8.0;
             view! {
-                <rect class="note-box" x=x y=row.top + 3.0 width=width height=height rx="8" />
+                <rect class="note-box" x=n(x) y=n(row.top + 3.0) width=n(width) height=n(height) rx="8" />
             }
             .into_any()
         }
@@ -216,7 +220,7 @@ fn row_view(
         Shape::Note { .. } => "start",
     };
     let chips_y = row.label_y + row.label_lines.len() as f64 * LINE_HEIGHT - 2.0;
-    let label_x = row.label_x;
+    let label_x = n(row.label_x);
     view! {
         <g class=class tabindex="0" role="button" aria-label=aria
             data-step=index data-kind=format!("{:?}", step.kind) data-status=step.status.css()
@@ -229,30 +233,30 @@ fn row_view(
                     selected.set(Some(index));
                 }
             }>
-            <rect class="hit" x="0" y=row.top width=g.width height=row.height />
+            <rect class="hit" x="0" y=n(row.top) width=n(g.width) height=n(row.height) />
             {step.difference.is_some().then(|| view! {
-                <text class="differs-mark" x="4" y=row.y + 4.0>"≠"</text>
+                <text class="differs-mark" x="4" y=n(row.y + 4.0)>"≠"</text>
             })}
             {shape}
-            <circle class="num" cx=row.number_x cy=row.y r="9" />
-            <text class="num-text" x=row.number_x y=row.y + 4.0 text-anchor="middle">
+            <circle class="num" cx=n(row.number_x) cy=n(row.y) r="9" />
+            <text class="num-text" x=n(row.number_x) y=n(row.y + 4.0) text-anchor="middle">
                 {index + 1}
             </text>
-            <text class="label" x=label_x y=row.label_y text-anchor=anchor>
+            <text class="label" x=label_x.clone() y=n(row.label_y) text-anchor=anchor>
                 {row.label_lines.iter().enumerate().map(|(i, line)| view! {
-                    <tspan x=label_x dy=if i == 0 { 0.0 } else { LINE_HEIGHT }
+                    <tspan x=label_x.clone() dy=if i == 0 { "0".to_owned() } else { n(LINE_HEIGHT) }
                         class:reason=line.starts_with('✕')
                         class:shield=line.starts_with('✔')>{line.clone()}</tspan>
                 }).collect_view()}
             </text>
             {(!row.chips.is_empty()).then(|| view! {
-                <text class="chips" x=label_x y=chips_y text-anchor=anchor>
+                <text class="chips" x=label_x.clone() y=n(chips_y) text-anchor=anchor>
                     {row.chips.iter().enumerate().map(|(i, line)| view! {
-                        <tspan x=label_x dy=if i == 0 { 0.0 } else { CHIP_ROW_HEIGHT }>{line.clone()}</tspan>
+                        <tspan x=label_x.clone() dy=if i == 0 { "0".to_owned() } else { n(CHIP_ROW_HEIGHT) }>{line.clone()}</tspan>
                     }).collect_view()}
                 </text>
             })}
-            <text class="duration" x=g.duration_x y=row.y + 4.0 text-anchor="end">{duration}</text>
+            <text class="duration" x=n(g.duration_x) y=n(row.y + 4.0) text-anchor="end">{duration}</text>
         </g>
     }
 }
@@ -262,9 +266,9 @@ pub fn format_duration(ms: f64) -> String {
     if ms < 1.0 {
         "<1 ms".to_owned()
     } else if ms < 1000.0 {
-        format!("{ms:.0} ms")
+        whole_ms(ms)
     } else {
-        format!("{:.1} s", ms / 1000.0)
+        tenths_of_seconds(ms)
     }
 }
 

@@ -40,7 +40,7 @@ fn step_item(number: usize, step: &Step) -> impl IntoView {
     let kind = format!("{:?}", step.kind);
     let duration = step
         .duration_ms
-        .map(|ms| format!("{ms:.0} ms"))
+        .map(crate::diagram::num::whole_ms)
         .unwrap_or_default();
     let reason = match &step.status {
         StepStatus::Failed { reason } => Some(reason.clone()),
