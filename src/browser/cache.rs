@@ -5,11 +5,11 @@
 use crate::flow::engine::{metadata_document, metadata_from_document};
 use crate::flow::timeline::Timeline;
 use crate::protocol::discovery::ProviderMetadata;
+use crate::protocol::json::{Map, Value};
 use crate::protocol::pending::MAX_PENDING;
 use crate::protocol::state::State;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use web_sys::Storage;
 
@@ -31,7 +31,7 @@ fn load_map(storage: &Storage) -> Map<String, Value> {
         .get_item(METADATA_KEY)
         .ok()
         .flatten()
-        .and_then(|json| serde_json::from_str::<Map<String, Value>>(&json).ok())
+        .and_then(|json| crate::protocol::json::object_from_str(&json).ok())
         .unwrap_or_default()
 }
 
@@ -90,15 +90,42 @@ fn load_runs(storage: &Storage) -> Vec<(String, String)> {
         .get_item(RUNS_KEY)
         .ok()
         .flatten()
-        .and_then(|json| serde_json::from_str(&json).ok())
+        .and_then(|json| runs_from_json(&json))
         .unwrap_or_default()
 }
 
 fn store_runs(storage: &Storage, runs: &[(String, String)]) {
     if runs.is_empty() {
         let _ = storage.remove_item(RUNS_KEY);
-    } else if let Ok(json) = serde_json::to_string(runs) {
-        let _ = storage.set_item(RUNS_KEY, &json);
+    } else {
+        let _ = storage.set_item(RUNS_KEY, &runs_to_json(runs));
+    }
+}
+
+/// The runs as a JSON array of `[id, timeline JSON]` pairs.
+fn runs_to_json(runs: &[(String, String)]) -> String {
+    Value::Array(
+        runs.iter()
+            .map(|(id, json)| Value::Array(vec![id.as_str().into(), json.as_str().into()]))
+            .collect(),
+    )
+    .to_string()
+}
+
+/// Reads [`runs_to_json`]'s format back; anything else is `None`.
+fn runs_from_json(json: &str) -> Option<Vec<(String, String)>> {
+    match crate::protocol::json::from_str(json).ok()? {
+        Value::Array(items) => items
+            .into_iter()
+            .map(|item| match item {
+                Value::Array(pair) => match <[Value; 2]>::try_from(pair).ok()? {
+                    [Value::String(id), Value::String(json)] => Some((id, json)),
+                    _ => None,
+                },
+                _ => None,
+            })
+            .collect(),
+        _ => None,
     }
 }
 

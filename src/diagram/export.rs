@@ -2,8 +2,8 @@
 //! wrapper. They read only the timeline (and the drawn SVG), whose secrets are already masked.
 
 use crate::flow::timeline::{Actor, Channel, Step, StepStatus, Timeline};
+use crate::protocol::json::{object, to_string_pretty, Value};
 use crate::protocol::uri::parse_query;
-use serde_json::{json, Value};
 
 /// The diagram's stylesheet, embedded in exported SVGs.
 const DIAGRAM_CSS: &str = include_str!("../../style/diagram.css");
@@ -119,7 +119,12 @@ fn name_values(pairs: &[(String, String)]) -> Value {
     Value::Array(
         pairs
             .iter()
-            .map(|(name, value)| json!({ "name": name, "value": value }))
+            .map(|(name, value)| {
+                object([
+                    ("name", name.as_str().into()),
+                    ("value", value.as_str().into()),
+                ])
+            })
             .collect(),
     )
 }
@@ -139,67 +144,99 @@ fn har_entry(step: &Step) -> Option<Value> {
             .map(|(_, v)| v.clone())
             .unwrap_or_default()
     };
-    let mut request = json!({
-        "method": if navigation { "GET" } else { x.method.as_str() },
-        "url": x.url,
-        "httpVersion": "HTTP/1.1",
-        "headers": name_values(&x.request_headers),
-        "queryString": name_values(&query),
-        "cookies": [],
-        "headersSize": -1,
-        "bodySize": x.request_body.as_ref().map_or(0, |b| b.len() as i64),
-    });
+    let mut request = object([
+        (
+            "method",
+            if navigation { "GET" } else { x.method.as_str() }.into(),
+        ),
+        ("url", x.url.as_str().into()),
+        ("httpVersion", "HTTP/1.1".into()),
+        ("headers", name_values(&x.request_headers)),
+        ("queryString", name_values(&query)),
+        ("cookies", Value::Array(Vec::new())),
+        ("headersSize", (-1i64).into()),
+        (
+            "bodySize",
+            x.request_body.as_ref().map_or(0, |b| b.len() as i64).into(),
+        ),
+    ]);
     if let Some(body) = &x.request_body {
-        request["postData"] = json!({
-            "mimeType": content_type(&x.request_headers),
-            "text": body,
-        });
+        request["postData"] = object([
+            ("mimeType", content_type(&x.request_headers).into()),
+            ("text", body.as_str().into()),
+        ]);
     }
     let body = x.response_body.clone().unwrap_or_default();
     let time = step.duration_ms.unwrap_or(0.0);
-    Some(json!({
-        "startedDateTime": iso8601(step.started_at_ms),
-        "time": time,
-        "request": request,
-        "response": {
-            "status": x.status.unwrap_or(0),
-            "statusText": "",
-            "httpVersion": "HTTP/1.1",
-            "headers": name_values(&x.response_headers),
-            "cookies": [],
-            "content": {
-                "size": body.len(),
-                "mimeType": content_type(&x.response_headers),
-                "text": body,
-            },
-            "redirectURL": "",
-            "headersSize": -1,
-            "bodySize": -1,
-        },
-        "cache": {},
-        "timings": { "send": 0, "wait": time, "receive": 0 },
-        "comment": format!(
-            "{} ({}{})",
-            step.label,
-            step.channel.label(),
-            if navigation { ", address-bar navigation" } else { "" }
+    let content = object([
+        ("size", (body.len() as u64).into()),
+        ("mimeType", content_type(&x.response_headers).into()),
+        ("text", body.into()),
+    ]);
+    Some(object([
+        ("startedDateTime", iso8601(step.started_at_ms).into()),
+        ("time", time.into()),
+        ("request", request),
+        (
+            "response",
+            object([
+                ("status", x.status.unwrap_or(0).into()),
+                ("statusText", "".into()),
+                ("httpVersion", "HTTP/1.1".into()),
+                ("headers", name_values(&x.response_headers)),
+                ("cookies", Value::Array(Vec::new())),
+                ("content", content),
+                ("redirectURL", "".into()),
+                ("headersSize", (-1i64).into()),
+                ("bodySize", (-1i64).into()),
+            ]),
         ),
-    }))
+        ("cache", object([])),
+        (
+            "timings",
+            object([
+                ("send", 0u64.into()),
+                ("wait", time.into()),
+                ("receive", 0u64.into()),
+            ]),
+        ),
+        (
+            "comment",
+            format!(
+                "{} ({}{})",
+                step.label,
+                step.channel.label(),
+                if navigation {
+                    ", address-bar navigation"
+                } else {
+                    ""
+                }
+            )
+            .into(),
+        ),
+    ]))
 }
 
 /// The run's HTTP exchanges as a HAR 1.2 log, secrets masked.
 pub fn to_har(timeline: &Timeline) -> String {
     let entries: Vec<Value> = timeline.steps().iter().filter_map(har_entry).collect();
-    let har = json!({
-        "log": {
-            "version": "1.2",
-            "creator": { "name": "OAuth Flow Lab", "version": env!("CARGO_PKG_VERSION") },
-            "comment": SECRETS_NOTE,
-            "pages": [],
-            "entries": entries,
-        }
-    });
-    serde_json::to_string_pretty(&har).unwrap_or_default()
+    let har = object([(
+        "log",
+        object([
+            ("version", "1.2".into()),
+            (
+                "creator",
+                object([
+                    ("name", "OAuth Flow Lab".into()),
+                    ("version", env!("CARGO_PKG_VERSION").into()),
+                ]),
+            ),
+            ("comment", SECRETS_NOTE.into()),
+            ("pages", Value::Array(Vec::new())),
+            ("entries", Value::Array(entries)),
+        ]),
+    )]);
+    to_string_pretty(&har)
 }
 
 /// Turns the drawn SVG's markup into a standalone file: namespace, light theme and the
@@ -312,7 +349,8 @@ mod tests {
 
     #[test]
     fn har_has_one_entry_per_exchange_and_no_secret_values() {
-        let har: Value = serde_json::from_str(&to_har(&live_like())).expect("valid JSON");
+        let har: Value =
+            crate::protocol::json::from_str(&to_har(&live_like())).expect("valid JSON");
         let entries = har["log"]["entries"].as_array().expect("entries");
         assert_eq!(har["log"]["version"], "1.2");
         let post = entries.last().expect("the token request");

@@ -13,6 +13,7 @@ use crate::protocol::discovery::{
     oauth_metadata_url, openid_configuration_url, parse_metadata, DiscoveryError, ProviderMetadata,
 };
 use crate::protocol::error::{sanitize_for_display, Explain, Side};
+use crate::protocol::json::{Map, Value};
 use crate::protocol::pending::PendingAuthorization;
 use crate::protocol::pkce::{CodeChallenge, CodeVerifier};
 use crate::protocol::resource::{parse_resource_response, ResourceError};
@@ -240,8 +241,8 @@ pub fn manual_endpoints_used(timeline: &mut Timeline, metadata: &ProviderMetadat
 /// The metadata as a discovery document, to keep it for this tab across the redirect; read back
 /// with [`metadata_from_document`], which validates it again like a fresh answer.
 pub fn metadata_document(metadata: &ProviderMetadata) -> String {
-    let mut object = serde_json::Map::new();
-    let mut put = |name: &str, value: serde_json::Value| {
+    let mut object = Map::new();
+    let mut put = |name: &str, value: Value| {
         object.insert(name.to_owned(), value);
     };
     put("issuer", metadata.issuer.clone().into());
@@ -260,7 +261,7 @@ pub fn metadata_document(metadata: &ProviderMetadata) -> String {
             put(name, url.clone().into());
         }
     }
-    put("response_types_supported", serde_json::json!(["code"]));
+    put("response_types_supported", vec![Value::from("code")].into());
     for (name, list) in [
         (
             "code_challenge_methods_supported",
@@ -280,7 +281,7 @@ pub fn metadata_document(metadata: &ProviderMetadata) -> String {
         "authorization_response_iss_parameter_supported",
         metadata.iss_parameter_supported.into(),
     );
-    serde_json::Value::Object(object).to_string()
+    Value::Object(object).to_string()
 }
 
 /// Reads back a document written by [`metadata_document`], validated against `issuer` with the
@@ -932,7 +933,7 @@ pub fn resource_response_received(
     step: StepId,
     outcome: Result<HttpResponse, TransportError>,
     now_ms: u64,
-) -> Result<serde_json::Value, Problem> {
+) -> Result<Value, Problem> {
     let response = record_response(timeline, step, outcome, |body| body.to_owned(), now_ms)?;
     timeline.complete(step, now_ms);
     let answer = Step::new(
@@ -1054,18 +1055,18 @@ pub(crate) fn attach_response(
 
 /// Masks token values in a JSON body for display; a body that is not JSON is shown as is.
 pub(crate) fn mask_token_json(body: &str) -> String {
-    let Ok(mut value) = serde_json::from_str::<serde_json::Value>(body) else {
+    let Ok(mut value) = crate::protocol::json::from_str(body) else {
         return body.to_owned();
     };
     if let Some(object) = value.as_object_mut() {
         for key in ["access_token", "refresh_token", "id_token"] {
-            if let Some(serde_json::Value::String(secret)) = object.get(key) {
+            if let Some(Value::String(secret)) = object.get(key) {
                 let masked = mask(secret);
-                object.insert(key.to_owned(), serde_json::Value::String(masked));
+                object.insert(key.to_owned(), Value::String(masked));
             }
         }
     }
-    serde_json::to_string_pretty(&value).unwrap_or_default()
+    crate::protocol::json::to_string_pretty(&value)
 }
 
 /// Masks the values of the named query parameters in a URL.

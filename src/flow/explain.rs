@@ -2,10 +2,9 @@
 //! the same `Step`s the live engine appends, so the diagram draws them the same way.
 
 use crate::flow::timeline::{Actor, Channel, HttpExchange, Param, Step, StepKind, Timeline};
-use serde::{Deserialize, Serialize};
 
 /// Which client variant to explain.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Variant {
     /// Public client with PKCE (this app's live flow).
     PkcePublic,

@@ -5,9 +5,9 @@
 use crate::protocol::authorize::check_endpoint_query;
 use crate::protocol::error::{sanitize_for_display, Explain, Side};
 use crate::protocol::json::{is_json_media_type, parse_object, JsonProblem};
+use crate::protocol::json::{Map, Value};
 use crate::protocol::token::HttpResponse;
 use crate::protocol::uri::{HttpUrl, UriError};
-use serde_json::{Map, Value};
 
 /// Largest metadata document accepted (D-13).
 pub const MAX_METADATA_BODY: usize = 256 * 1024;

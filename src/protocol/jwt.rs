@@ -13,11 +13,11 @@
 //!    `nonce`, `sub` and, when present, `at_hash` ([`check_claims`], [`check_at_hash`]).
 
 use crate::protocol::error::{sanitize_for_display, Explain, Side};
+use crate::protocol::json::{object, object_to_string_pretty, Map, Value};
 use crate::protocol::json::{parse_object, JsonProblem};
 use crate::protocol::token::HttpResponse;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 /// Longest ID token accepted.
@@ -143,10 +143,11 @@ impl JwsAlg {
     /// The `algorithm` argument of `SubtleCrypto.importKey('jwk', …)`, as JSON.
     pub fn import_params_json(self) -> String {
         match self.curve() {
-            Some(curve) => serde_json::json!({ "name": "ECDSA", "namedCurve": curve }),
-            None => {
-                serde_json::json!({ "name": self.webcrypto_name(), "hash": self.webcrypto_hash() })
-            }
+            Some(curve) => object([("name", "ECDSA".into()), ("namedCurve", curve.into())]),
+            None => object([
+                ("name", self.webcrypto_name().into()),
+                ("hash", self.webcrypto_hash().into()),
+            ]),
         }
         .to_string()
     }
@@ -155,13 +156,15 @@ impl JwsAlg {
     /// long as the hash (RFC 7518 §3.5).
     pub fn verify_params_json(self) -> String {
         match self {
-            JwsAlg::Ps256 | JwsAlg::Ps384 | JwsAlg::Ps512 => serde_json::json!({
-                "name": "RSA-PSS", "saltLength": self.hash_bits() / 8
-            }),
-            JwsAlg::Es256 | JwsAlg::Es384 | JwsAlg::Es512 => serde_json::json!({
-                "name": "ECDSA", "hash": self.webcrypto_hash()
-            }),
-            _ => serde_json::json!({ "name": "RSASSA-PKCS1-v1_5" }),
+            JwsAlg::Ps256 | JwsAlg::Ps384 | JwsAlg::Ps512 => object([
+                ("name", "RSA-PSS".into()),
+                ("saltLength", (self.hash_bits() / 8).into()),
+            ]),
+            JwsAlg::Es256 | JwsAlg::Es384 | JwsAlg::Es512 => object([
+                ("name", "ECDSA".into()),
+                ("hash", self.webcrypto_hash().into()),
+            ]),
+            _ => object([("name", "RSASSA-PKCS1-v1_5".into())]),
         }
         .to_string()
     }
@@ -228,11 +231,7 @@ impl DecodedJwt {
 }
 
 fn pretty(map: &Map<String, Value>) -> String {
-    sanitize_for_display(
-        &serde_json::to_string_pretty(map).unwrap_or_default(),
-        8_000,
-    )
-    .replace("\\u{A}", "\n")
+    sanitize_for_display(&object_to_string_pretty(map), 8_000).replace("\\u{A}", "\n")
 }
 
 /// Splits and base64url-decodes a compact JWS (RFC 7515 §7.1). Does not look at `alg`.
@@ -405,12 +404,20 @@ pub fn select_key(jwks: &Jwks, alg: JwsAlg, kid: Option<&str>) -> Result<Selecte
         if bits < MIN_RSA_BITS {
             return Err(JwtError::WeakKey { bits });
         }
-        (serde_json::json!({ "kty": "RSA", "n": n, "e": e }), bits)
+        (
+            object([("kty", "RSA".into()), ("n", n.into()), ("e", e.into())]),
+            bits,
+        )
     } else {
         let x = member("x")?;
         let y = member("y")?;
         (
-            serde_json::json!({ "kty": "EC", "crv": alg.curve(), "x": x, "y": y }),
+            object([
+                ("kty", "EC".into()),
+                ("crv", alg.curve().into()),
+                ("x", x.into()),
+                ("y", y.into()),
+            ]),
             0,
         )
     };
@@ -898,7 +905,7 @@ mod tests {
     }
 
     fn good_claims() -> Value {
-        serde_json::json!({
+        crate::json!({
             "iss": ISSUER, "sub": "alice", "aud": CLIENT, "exp": NOW_S + 300, "iat": NOW_S - 5,
             "nonce": "n-0S6_WzA2Mj", "name": "Alice Liddell"
         })
@@ -930,12 +937,12 @@ mod tests {
     fn rsa_key(kid: &str) -> Value {
         // A 2048-bit modulus: 256 bytes, first byte non-zero.
         let n = URL_SAFE_NO_PAD.encode([0xC5u8; 256]);
-        serde_json::json!({ "kty": "RSA", "kid": kid, "use": "sig", "alg": "RS256", "n": n, "e": "AQAB" })
+        crate::json!({ "kty": "RSA", "kid": kid, "use": "sig", "alg": "RS256", "n": n, "e": "AQAB" })
     }
 
     fn ec_key(kid: &str, crv: &str) -> Value {
         let c = URL_SAFE_NO_PAD.encode([7u8; 32]);
-        serde_json::json!({ "kty": "EC", "kid": kid, "crv": crv, "x": c, "y": c })
+        crate::json!({ "kty": "EC", "kid": kid, "crv": crv, "x": c, "y": c })
     }
 
     fn jwks(keys: Vec<Value>) -> Jwks {
@@ -950,7 +957,7 @@ mod tests {
     #[test]
     fn decodes_header_claims_and_signing_input() {
         let jwt = token(
-            serde_json::json!({"alg":"RS256","kid":"k1"}),
+            crate::json!({"alg":"RS256","kid":"k1"}),
             good_claims(),
             b"sig",
         );
@@ -1005,7 +1012,7 @@ mod tests {
     #[test]
     fn alg_none_symmetric_and_unknown_algorithms_are_refused() {
         let alg = |a: &str| {
-            decode(&token(serde_json::json!({ "alg": a }), good_claims(), b""))
+            decode(&token(crate::json!({ "alg": a }), good_claims(), b""))
                 .unwrap()
                 .algorithm()
         };
@@ -1014,10 +1021,10 @@ mod tests {
         assert_eq!(alg("HS256"), Err(JwtError::SymmetricAlg("HS256".into())));
         assert_eq!(alg("EdDSA"), Err(JwtError::UnsupportedAlg("EdDSA".into())));
         assert_eq!(alg("rs256"), Err(JwtError::UnsupportedAlg("rs256".into())));
-        let no_alg = decode(&token(serde_json::json!({}), good_claims(), b"")).unwrap();
+        let no_alg = decode(&token(crate::json!({}), good_claims(), b"")).unwrap();
         assert!(matches!(no_alg.algorithm(), Err(JwtError::Malformed(_))));
         let crit = decode(&token(
-            serde_json::json!({"alg":"RS256","crit":["exp"]}),
+            crate::json!({"alg":"RS256","crit":["exp"]}),
             good_claims(),
             b"",
         ))
@@ -1030,7 +1037,7 @@ mod tests {
     fn ecdsa_signature_must_be_raw_r_and_s() {
         let es = |len: usize| {
             decode(&token(
-                serde_json::json!({"alg":"ES256"}),
+                crate::json!({"alg":"ES256"}),
                 good_claims(),
                 &vec![1u8; len],
             ))
@@ -1077,7 +1084,7 @@ mod tests {
         let key = select_key(&set, JwsAlg::Rs256, Some("new")).unwrap();
         assert_eq!(key.kid.as_deref(), Some("new"));
         assert_eq!(key.rsa_bits, 2048);
-        let jwk: Value = serde_json::from_str(&key.jwk_json).unwrap();
+        let jwk: Value = crate::protocol::json::from_str(&key.jwk_json).unwrap();
         assert_eq!(jwk["kty"], "RSA");
         assert!(jwk.get("alg").is_none() && jwk.get("kid").is_none() && jwk.get("d").is_none());
         // A kid that names a key of another type does not select it.
@@ -1089,7 +1096,7 @@ mod tests {
             })
         );
         let ec = select_key(&set, JwsAlg::Es256, Some("ec")).unwrap();
-        let jwk: Value = serde_json::from_str(&ec.jwk_json).unwrap();
+        let jwk: Value = crate::protocol::json::from_str(&ec.jwk_json).unwrap();
         assert_eq!(jwk["crv"], "P-256");
         // The curve must match the algorithm.
         assert!(select_key(&set, JwsAlg::Es384, Some("ec")).is_err());
@@ -1123,7 +1130,7 @@ mod tests {
         let mut other_alg = rsa_key("k");
         other_alg["alg"] = "PS256".into();
         let mut sign_only = rsa_key("k");
-        sign_only["key_ops"] = serde_json::json!(["sign"]);
+        sign_only["key_ops"] = crate::json!(["sign"]);
         for key in [enc, other_alg, sign_only] {
             assert!(
                 select_key(&jwks(vec![key.clone()]), JwsAlg::Rs256, Some("k")).is_err(),
@@ -1171,7 +1178,7 @@ mod tests {
         };
         let set = parse_jwks(&response(
             200,
-            &serde_json::json!({"keys":[rsa_key("a"), 3]}).to_string(),
+            &crate::json!({"keys":[rsa_key("a"), 3]}).to_string(),
         ))
         .unwrap();
         assert_eq!(set.kids(), ["a"]);
@@ -1219,9 +1226,9 @@ mod tests {
         assert!(matches!(err, JwtError::AudienceMismatch { .. }));
         assert_eq!(err.whose_side(), Side::Attacker);
         assert!(err.what_happened().contains("another-app"));
-        assert!(check(with(good_claims(), "aud", serde_json::json!(["x", "y"]))).is_err());
+        assert!(check(with(good_claims(), "aud", crate::json!(["x", "y"]))).is_err());
         assert_eq!(
-            check(with(good_claims(), "aud", serde_json::json!([]))),
+            check(with(good_claims(), "aud", crate::json!([]))),
             Err(JwtError::InvalidClaim("aud"))
         );
         assert_eq!(
@@ -1232,7 +1239,7 @@ mod tests {
 
     #[test]
     fn several_audiences_need_azp_equal_to_this_client() {
-        let multi = with(good_claims(), "aud", serde_json::json!([CLIENT, "api"]));
+        let multi = with(good_claims(), "aud", crate::json!([CLIENT, "api"]));
         assert_eq!(check(multi.clone()), Err(JwtError::MissingClaim("azp")));
         assert!(check(with(multi.clone(), "azp", CLIENT.into())).is_ok());
         assert_eq!(
@@ -1326,7 +1333,7 @@ mod tests {
     fn at_hash_binds_the_access_token() {
         // OIDC Core §A.3 example: access token and its at_hash.
         let access = "jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y";
-        let claims = serde_json::json!({ "at_hash": "77QmUPtjPfzWtF2AnpK9RQ" });
+        let claims = crate::json!({ "at_hash": "77QmUPtjPfzWtF2AnpK9RQ" });
         let claims = claims.as_object().unwrap();
         assert_eq!(
             check_at_hash(claims, JwsAlg::Rs256, access),

@@ -17,7 +17,7 @@ pub mod token;
 pub mod uri;
 pub mod userinfo;
 
-mod json;
+pub mod json;
 
 #[cfg(test)]
 mod robustness_tests {

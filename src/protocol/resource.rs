@@ -3,8 +3,8 @@
 
 use crate::protocol::error::{sanitize_for_display, Explain, Side};
 use crate::protocol::json::parse_object;
+use crate::protocol::json::Value;
 use crate::protocol::token::HttpResponse;
-use serde_json::Value;
 
 /// Largest API response body accepted.
 pub const MAX_RESOURCE_BODY: usize = 1024 * 1024;
@@ -89,7 +89,7 @@ pub fn parse_resource_response(response: &HttpResponse) -> Result<Value, Resourc
         });
     }
     match response.status {
-        200 => serde_json::from_str(&response.body).map_err(|_| ResourceError::NotJson),
+        200 => crate::protocol::json::from_str(&response.body).map_err(|_| ResourceError::NotJson),
         401 | 403 => {
             let mut params = response
                 .www_authenticate

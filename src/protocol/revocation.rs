@@ -7,9 +7,9 @@
 
 use crate::protocol::error::{sanitize_for_display, Explain, Side};
 use crate::protocol::json::parse_object;
+use crate::protocol::json::Value;
 use crate::protocol::token::{HttpResponse, TokenRequest};
 use crate::protocol::uri::{form_encode, HttpUrl, UriError};
-use serde_json::Value;
 
 /// Which token is revoked (the `token_type_hint`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

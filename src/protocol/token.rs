@@ -4,12 +4,12 @@
 
 use crate::protocol::error::{sanitize_for_display, Explain, Side};
 use crate::protocol::json::{is_json_media_type, parse_object, JsonProblem};
+use crate::protocol::json::{Map, Number, Value};
 use crate::protocol::pkce::CodeVerifier;
 use crate::protocol::secret::{
     mask, AccessToken, AuthorizationCode, ClientSecret, IdToken, RefreshToken,
 };
 use crate::protocol::uri::{form_encode, parse_query, HttpUrl, UriError};
-use serde_json::{Map, Number, Value};
 
 /// The token request's content type: CORS-safelisted, so no preflight is needed (T-26).
 pub const CONTENT_TYPE: &str = "application/x-www-form-urlencoded";

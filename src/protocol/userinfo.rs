@@ -3,9 +3,9 @@
 
 use crate::protocol::error::{sanitize_for_display, Explain, Side};
 use crate::protocol::json::parse_object;
+use crate::protocol::json::{Map, Value};
 use crate::protocol::resource::{parse_resource_response, ResourceError};
 use crate::protocol::token::HttpResponse;
-use serde_json::{Map, Value};
 
 /// Why a UserInfo answer was not accepted.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -917,7 +917,7 @@ pub fn call_api(lab: RwSignal<Lab>, path: &'static str) {
                 Ok(value) => {
                     l.api_answer = Some(ApiAnswer {
                         path: path.to_owned(),
-                        body: serde_json::to_string_pretty(&value).unwrap_or_default(),
+                        body: crate::protocol::json::to_string_pretty(&value),
                     });
                     l.phase = Phase::LoggedIn;
                     storage::save_timeline(&l.timeline);
@@ -982,7 +982,7 @@ pub fn call_userinfo(lab: RwSignal<Lab>) {
         });
         let outcome = match result {
             Some(Ok(claims)) => {
-                let shown = serde_json::to_string_pretty(&claims).unwrap_or_default();
+                let shown = crate::protocol::json::object_to_string_pretty(&claims);
                 lab.update(|l| l.userinfo = Some(shown));
                 Ok(())
             }
