@@ -4,12 +4,11 @@
 
 use crate::flow::engine::{metadata_document, metadata_from_document};
 use crate::flow::timeline::Timeline;
+use crate::protocol::b64::URL_SAFE_NO_PAD;
 use crate::protocol::discovery::ProviderMetadata;
 use crate::protocol::json::{Map, Value};
 use crate::protocol::pending::MAX_PENDING;
 use crate::protocol::state::State;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use sha2::{Digest, Sha256};
 use web_sys::Storage;
 

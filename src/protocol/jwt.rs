@@ -12,12 +12,11 @@
 //! 4. only then are the claims believed: `iss`, `aud`/`azp`, `exp`/`iat` with a small skew,
 //!    `nonce`, `sub` and, when present, `at_hash` ([`check_claims`], [`check_at_hash`]).
 
+use crate::protocol::b64::URL_SAFE_NO_PAD;
 use crate::protocol::error::{sanitize_for_display, Explain, Side};
 use crate::protocol::json::{object, object_to_string_pretty, Map, Value};
 use crate::protocol::json::{parse_object, JsonProblem};
 use crate::protocol::token::HttpResponse;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use sha2::{Digest, Sha256};
 
 /// Longest ID token accepted.

@@ -2,6 +2,7 @@
 //! Time and randomness come in as arguments so that every rule is host-testable.
 
 pub mod authorize;
+pub mod b64;
 pub mod callback;
 pub mod discovery;
 pub mod error;
