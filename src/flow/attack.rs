@@ -2,8 +2,6 @@
 //! provider's real answers, the defence that acted, and the ghost path of what would have
 //! happened without it. The glue sends the requests and hands the answers in.
 
-use serde::{Deserialize, Serialize};
-
 use crate::flow::checkup::Scorecard;
 use crate::flow::engine::{
     form_post_exchange, mask_token_json, record_response, Problem, TransportError,
@@ -12,23 +10,26 @@ use crate::flow::timeline::{
     Actor, Channel, HttpExchange, Param, Step, StepId, StepKind, StepStatus, Timeline,
 };
 use crate::protocol::error::sanitize_for_display;
+use crate::protocol::json::{self, object, stored_enum, stored_struct, Stored, Value};
 use crate::protocol::probe::{ProbeAnswer, ProbeKind, ProbeReturn};
 use crate::protocol::secret::mask;
 use crate::protocol::token::{parse_token_response, HttpResponse, TokenError, TokenRequest};
 
-/// One guided experiment of the attack lab.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Experiment {
-    /// An intercepted code redeemed without (or with a wrong) verifier.
-    StolenCode,
-    /// The same code redeemed twice; are the first tokens revoked?
-    CodeReplay,
-    /// A callback with the attacker's own code and a state this tab never issued.
-    ForgedCallback,
-    /// Authorization requests with `plain` or without a challenge.
-    PkceDowngrade,
-    /// `response_type=token`: tokens in the URL.
-    Implicit,
+stored_enum! {
+    /// One guided experiment of the attack lab.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum Experiment {
+        /// An intercepted code redeemed without (or with a wrong) verifier.
+        StolenCode,
+        /// The same code redeemed twice; are the first tokens revoked?
+        CodeReplay,
+        /// A callback with the attacker's own code and a state this tab never issued.
+        ForgedCallback,
+        /// Authorization requests with `plain` or without a challenge.
+        PkceDowngrade,
+        /// `response_type=token`: tokens in the URL.
+        Implicit,
+    }
 }
 
 impl Experiment {
@@ -143,15 +144,17 @@ impl Experiment {
     }
 }
 
-/// How an experiment ended, judged from the provider's real answers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Outcome {
-    /// The defence held.
-    Stopped,
-    /// The attack worked: the server (or setting) is weak.
-    Succeeded,
-    /// The answers do not allow a verdict.
-    Unknown,
+stored_enum! {
+    /// How an experiment ended, judged from the provider's real answers.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum Outcome {
+        /// The defence held.
+        Stopped,
+        /// The attack worked: the server (or setting) is weak.
+        Succeeded,
+        /// The answers do not allow a verdict.
+        Unknown,
+    }
 }
 
 impl Outcome {
@@ -166,7 +169,7 @@ impl Outcome {
 }
 
 /// The result of one experiment, as shown in the lab.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Report {
     /// Which experiment.
     pub experiment: Experiment,
@@ -216,7 +219,7 @@ impl TokenAnswer {
 }
 
 /// A login this tab started for the lab: its callback runs an experiment, not a plain login.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LabLogin {
     /// The victim's login: its code feeds the stolen-code and replay experiments (and the
     /// checkup's login-only checks when `checkup` is on).
@@ -229,7 +232,7 @@ pub enum LabLogin {
 }
 
 /// A deliberately weak authorization request in flight (the page has left for the provider).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PendingProbe {
     /// The `state` sent: the answer is matched by it.
     pub state: String,
@@ -253,7 +256,7 @@ pub struct PendingProbe {
 
 /// Everything the lab keeps in this tab's sessionStorage across the trips to the provider.
 /// Nothing secret that outlives its use: probe states and the plain challenge only.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct LabRecord {
     /// The latest report of each experiment.
     pub reports: Vec<Report>,
@@ -276,7 +279,6 @@ pub struct LabRecord {
     /// Whether the checked provider promised `iss` (RFC 9207) in its metadata.
     pub iss_advertised: bool,
     /// Whether the checkup (rather than an experiment) was the last thing started.
-    #[serde(default)]
     pub checkup_active: bool,
 }
 
@@ -294,12 +296,12 @@ impl LabRecord {
 
     /// The record as JSON for sessionStorage.
     pub fn to_json(&self) -> String {
-        serde_json::to_string(self).unwrap_or_default()
+        json::store_text(self)
     }
 
     /// Restores a saved record; anything unreadable gives an empty one.
     pub fn from_json(json: &str) -> Self {
-        serde_json::from_str(json).unwrap_or_default()
+        json::load_text(json).unwrap_or_default()
     }
 
     /// Takes the lab login started with `state`, if it was one.
@@ -313,6 +315,57 @@ impl LabRecord {
         match &self.probe {
             Some(p) if p.state == state => self.probe.take(),
             _ => None,
+        }
+    }
+}
+
+// The storage format: objects of the fields by name (the enums above: their variant names).
+stored_struct!(Report {
+    experiment,
+    outcome,
+    findings
+});
+stored_struct!(PendingProbe {
+    state,
+    kind,
+    plain,
+    issuer,
+    client_id,
+    redirect_uri,
+    token_endpoint,
+    created_at_ms,
+    checkup
+});
+stored_struct!(LabRecord {
+    reports,
+    run,
+    logins,
+    probe,
+    checkup_probes,
+    forged_link_opened,
+    downgrade,
+    downgrade_accepted,
+    scorecard,
+    iss_advertised
+} default {
+    checkup_active
+});
+
+impl Stored for LabLogin {
+    /// `"AttackerCode"` or `{"CodeExperiments": checkup}`.
+    fn store(&self) -> Value {
+        match self {
+            LabLogin::CodeExperiments { checkup } => object([("CodeExperiments", checkup.store())]),
+            LabLogin::AttackerCode => "AttackerCode".into(),
+        }
+    }
+    fn load(value: &Value) -> Option<Self> {
+        match value.as_str() {
+            Some("AttackerCode") => Some(LabLogin::AttackerCode),
+            Some(_) => None,
+            None => Some(LabLogin::CodeExperiments {
+                checkup: Stored::load(&value["CodeExperiments"])?,
+            }),
         }
     }
 }
@@ -817,6 +870,8 @@ pub fn cannot_start(what: &str) -> Problem {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::flow::checkup::{Check, Verdict};
+    use crate::flow::timeline::tests::forget_secrets;
 
     fn refused() -> TokenAnswer {
         TokenAnswer::Refused {
@@ -950,7 +1005,7 @@ mod tests {
         assert_eq!(answer, TokenAnswer::Tokens { refresh: false });
         let last = t.steps().last().unwrap();
         assert!(!last.is_failed() && !last.deviations.is_empty());
-        let stored = serde_json::to_string(&t).unwrap();
+        let stored = t.to_json();
         assert!(!stored.contains("AT-secret"));
     }
 
@@ -979,5 +1034,125 @@ mod tests {
         assert!(record.take_probe("other").is_none());
         assert!(record.take_probe("p1").is_some());
         assert!(record.take_probe("p1").is_none());
+    }
+
+    /// A record with every field set, a scorecard with evidence among them.
+    fn full_record() -> LabRecord {
+        let mut card = Scorecard::new("https://as.example", "app", "https://app.example", "auth0");
+        let run = crate::flow::timeline::tests::full_timeline();
+        card.record(
+            Check::CodeSingleUse,
+            Verdict::Fail,
+            "redeemed twice".into(),
+            run.steps()[..2].to_vec(),
+        );
+        card.record(Check::NoStore, Verdict::Pass, "no-store".into(), vec![]);
+        LabRecord {
+            reports: vec![Report {
+                experiment: Experiment::PkceDowngrade,
+                outcome: Outcome::Succeeded,
+                findings: vec!["plain accepted".into(), "é😀\u{1}".into()],
+            }],
+            run,
+            logins: vec![
+                ("s1".into(), LabLogin::CodeExperiments { checkup: true }),
+                ("s2".into(), LabLogin::AttackerCode),
+            ],
+            probe: Some(PendingProbe {
+                state: "p1".into(),
+                kind: ProbeKind::PlainChallenge,
+                plain: Some("challenge".into()),
+                issuer: "i".into(),
+                client_id: "c".into(),
+                redirect_uri: "r".into(),
+                token_endpoint: "t".into(),
+                created_at_ms: u64::MAX,
+                checkup: true,
+            }),
+            checkup_probes: ProbeKind::ALL.to_vec(),
+            forged_link_opened: true,
+            downgrade: vec![(ProbeKind::NoChallenge, "accepted".into())],
+            downgrade_accepted: vec![true, false],
+            scorecard: Some(card),
+            iss_advertised: true,
+            checkup_active: true,
+        }
+    }
+
+    #[test]
+    fn lab_record_round_trips_with_its_scorecard() {
+        let mut record = full_record();
+        let json = record.to_json();
+        assert!(!json.contains("THE-REAL-CODE"), "{json}");
+        let back = LabRecord::from_json(&json);
+        for i in 0..record.run.len() {
+            forget_secrets(record.run.step_mut(i).unwrap());
+        }
+        if let Some(card) = &mut record.scorecard {
+            card.findings
+                .iter_mut()
+                .flat_map(|f| &mut f.evidence)
+                .for_each(forget_secrets);
+        }
+        assert_eq!(back, record);
+        assert_eq!(back.to_json(), json);
+        assert_eq!(
+            LabRecord::default(),
+            LabRecord::from_json(&LabRecord::default().to_json())
+        );
+    }
+
+    #[test]
+    fn unreadable_lab_record_is_the_empty_default() {
+        let good = full_record().to_json();
+        for bad in [
+            "",
+            "garbage",
+            "null",
+            "[]",
+            "{}",
+            "{\"reports\":[]}",
+            &good.replace("\"PkceDowngrade\"", "\"Downgrade\""),
+            &good.replace("\"AttackerCode\"", "{\"AttackerCode\":true}"),
+            &good.replace("{\"CodeExperiments\":true}", "\"CodeExperiments\""),
+            &good.replace("\"PlainChallenge\"", "2"),
+            &good.replace("[\"NoChallenge\",\"accepted\"]", "[\"NoChallenge\"]"),
+            &good.replace("\"Fail\"", "\"fail\""),
+            &good.replace("18446744073709551615", "18446744073709551616"),
+            &good.replace("{\"check\":", "{\"check\":1,\"check\":"),
+        ] {
+            assert_ne!(bad, good);
+            assert_eq!(LabRecord::from_json(bad), LabRecord::default(), "{bad}");
+        }
+        // Saved by an older build without `checkup_active`: it reads as false.
+        let mut value = crate::protocol::json::from_str(&good).unwrap();
+        value.as_object_mut().unwrap().remove("checkup_active");
+        let back = LabRecord::from_json(&value.to_string());
+        assert!(!back.checkup_active && back.iss_advertised);
+    }
+
+    #[test]
+    fn saved_scorecard_missing_lines_is_repaired() {
+        let good = full_record().to_json();
+        let mut value = crate::protocol::json::from_str(&good).unwrap();
+        let findings = value["scorecard"]["findings"].as_array().unwrap().clone();
+        // Keep two lines, in reverse order, one of them twice.
+        let kept: Vec<_> = findings
+            .into_iter()
+            .filter(|f| f["check"] == "CodeSingleUse" || f["check"] == "NoStore")
+            .rev()
+            .collect();
+        let mut twice = kept.clone();
+        twice.push(kept[0].clone());
+        value["scorecard"]["findings"] = twice.into();
+        let back = LabRecord::from_json(&value.to_string());
+        let card = back.scorecard.expect("the record is still readable");
+        let order: Vec<Check> = card.findings.iter().map(|f| f.check).collect();
+        assert_eq!(order, Check::ALL);
+        assert_eq!(card.finding(Check::CodeSingleUse).verdict, Verdict::Fail);
+        assert_eq!(card.finding(Check::CodeSingleUse).evidence.len(), 2);
+        assert_eq!(card.finding(Check::NoStore).verdict, Verdict::Pass);
+        assert_eq!(card.finding(Check::IssuerExact).verdict, Verdict::Unknown);
+        assert_eq!(card.counts(), (1, 0, 1, 10));
     }
 }

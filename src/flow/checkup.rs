@@ -1,26 +1,28 @@
 //! The provider checkup: a scorecard grading a real provider for browser (public) clients, one
 //! line per check with its verdict, what the provider did, the HTTP exchanges as evidence and a
 //! fix for the provider preset in use. PURE: the judges take what the browser glue observed;
-//! the scorecard is serde so it survives the probes' redirects in sessionStorage.
+//! the scorecard is [`Stored`] so it survives the probes' redirects in sessionStorage.
 
 use crate::flow::presets::{cors_setting_for, BUNDLED};
 use crate::flow::timeline::Step;
 use crate::protocol::error::sanitize_for_display;
+use crate::protocol::json::{object, stored_enum, stored_struct, Stored, Value};
 use crate::protocol::probe::{ProbeAnswer, ProbeKind};
-use serde::{Deserialize, Deserializer, Serialize};
 use std::fmt::Write as _;
 
-/// How a check came out.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Verdict {
-    /// The provider does what a browser client needs.
-    Pass,
-    /// Works, but weaker than the RFCs recommend.
-    Warn,
-    /// Unsafe or unusable for a browser client.
-    Fail,
-    /// Not run, or the answer could not be graded.
-    Unknown,
+stored_enum! {
+    /// How a check came out.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum Verdict {
+        /// The provider does what a browser client needs.
+        Pass,
+        /// Works, but weaker than the RFCs recommend.
+        Warn,
+        /// Unsafe or unusable for a browser client.
+        Fail,
+        /// Not run, or the answer could not be graded.
+        Unknown,
+    }
 }
 
 impl Verdict {
@@ -45,33 +47,35 @@ impl Verdict {
     }
 }
 
-/// One line of the scorecard, in display order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum Check {
-    /// The discovery document's `issuer` equals the configured one, byte for byte.
-    IssuerExact,
-    /// `code_challenge_methods_supported` lists `S256`.
-    S256Advertised,
-    /// A code request without `code_challenge` is refused.
-    PkceEnforced,
-    /// `code_challenge_method=plain` is refused.
-    PlainRefused,
-    /// A code can be redeemed without a client secret.
-    PublicClients,
-    /// The token endpoint's answer is readable from this app's origin.
-    TokenCors,
-    /// The authorization response carries `iss`.
-    IssInResponse,
-    /// A code cannot be redeemed twice.
-    CodeSingleUse,
-    /// Replaying a code revokes the tokens issued from it.
-    ReplayRevokes,
-    /// A refresh returns a new refresh token.
-    RefreshRotates,
-    /// `response_type=token` is refused.
-    ImplicitRefused,
-    /// The token response carries `Cache-Control: no-store`.
-    NoStore,
+stored_enum! {
+    /// One line of the scorecard, in display order.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum Check {
+        /// The discovery document's `issuer` equals the configured one, byte for byte.
+        IssuerExact,
+        /// `code_challenge_methods_supported` lists `S256`.
+        S256Advertised,
+        /// A code request without `code_challenge` is refused.
+        PkceEnforced,
+        /// `code_challenge_method=plain` is refused.
+        PlainRefused,
+        /// A code can be redeemed without a client secret.
+        PublicClients,
+        /// The token endpoint's answer is readable from this app's origin.
+        TokenCors,
+        /// The authorization response carries `iss`.
+        IssInResponse,
+        /// A code cannot be redeemed twice.
+        CodeSingleUse,
+        /// Replaying a code revokes the tokens issued from it.
+        ReplayRevokes,
+        /// A refresh returns a new refresh token.
+        RefreshRotates,
+        /// `response_type=token` is refused.
+        ImplicitRefused,
+        /// The token response carries `Cache-Control: no-store`.
+        NoStore,
+    }
 }
 
 impl Check {
@@ -147,7 +151,7 @@ impl Check {
 }
 
 /// One graded line.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Finding {
     /// Which check.
     pub check: Check,
@@ -174,7 +178,7 @@ impl Finding {
 }
 
 /// The whole checkup of one provider and client.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Scorecard {
     /// The configured issuer.
     pub issuer: String,
@@ -186,20 +190,44 @@ pub struct Scorecard {
     pub preset: String,
     /// One finding per check, in `Check::ALL` order (restored so when loaded from storage);
     /// `record` and `finding` index it by `Check`, so do not remove lines by hand.
-    #[serde(deserialize_with = "one_per_check")]
     pub findings: Vec<Finding>,
 }
 
-/// Loads findings as one per check in display order, whatever an older build saved.
-fn one_per_check<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Finding>, D::Error> {
-    let mut saved = Vec::<Finding>::deserialize(d)?;
-    Ok(Check::ALL
-        .iter()
-        .map(|&c| match saved.iter().position(|f| f.check == c) {
-            Some(i) => saved.swap_remove(i),
-            None => Finding::unknown(c),
-        })
-        .collect())
+stored_struct!(Finding {
+    check,
+    verdict,
+    detail,
+    evidence,
+    hint
+});
+
+impl Stored for Scorecard {
+    fn store(&self) -> Value {
+        object([
+            ("issuer", self.issuer.store()),
+            ("client_id", self.client_id.store()),
+            ("origin", self.origin.store()),
+            ("preset", self.preset.store()),
+            ("findings", self.findings.store()),
+        ])
+    }
+
+    /// Loads findings as one per check in display order, whatever an older build saved.
+    fn load(value: &Value) -> Option<Self> {
+        let mut saved = Vec::<Finding>::load(&value["findings"])?;
+        let mut card = Scorecard::new(
+            value["issuer"].as_str()?,
+            value["client_id"].as_str()?,
+            value["origin"].as_str()?,
+            value["preset"].as_str()?,
+        );
+        for line in &mut card.findings {
+            if let Some(i) = saved.iter().position(|f| f.check == line.check) {
+                *line = saved.swap_remove(i);
+            }
+        }
+        Some(card)
+    }
 }
 
 impl Scorecard {
@@ -1169,16 +1197,20 @@ mod tests {
             "refused".into(),
             evidence,
         );
-        let json = serde_json::to_string(&card).unwrap();
+        let json = card.store().to_string();
         assert!(!json.contains("REALCODE"));
-        let back: Scorecard = serde_json::from_str(&json).unwrap();
+        let back = Scorecard::load(&card.store()).unwrap();
+        assert_eq!(
+            back.finding(Check::CodeSingleUse).evidence[0].params[0].revealable,
+            None
+        );
         assert_eq!(back.finding(Check::CodeSingleUse).verdict, Verdict::Pass);
         assert_eq!(back.counts(), card.counts());
         // Saved by an older build: missing and reordered lines are put back in display order.
         let mut old = card.clone();
         old.findings.retain(|f| f.check != Check::NoStore);
         old.findings.reverse();
-        let back: Scorecard = serde_json::from_str(&serde_json::to_string(&old).unwrap()).unwrap();
+        let back = Scorecard::load(&old.store()).unwrap();
         let order: Vec<Check> = back.findings.iter().map(|f| f.check).collect();
         assert_eq!(order, Check::ALL);
         assert_eq!(back.finding(Check::NoStore).verdict, Verdict::Unknown);

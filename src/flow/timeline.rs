@@ -1,22 +1,24 @@
 //! The single source of truth: an ordered list of steps, one per arrow of the diagram.
 
-use serde::{Deserialize, Serialize};
+use crate::protocol::json::{self, object, stored_enum, stored_struct, Stored, Value};
 
-/// A participant of the flow: one lifeline of the diagram.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Actor {
-    /// The person at the keyboard.
-    User,
-    /// The browser's address bar: navigations and redirects pass through it.
-    Browser,
-    /// This page, the OAuth client.
-    ClientApp,
-    /// The provider's authorization and token endpoints.
-    AuthorizationServer,
-    /// The demo API that accepts the access token.
-    ResourceServer,
-    /// Someone who stole a code or forges links: only in the attack lab's runs.
-    Attacker,
+stored_enum! {
+    /// A participant of the flow: one lifeline of the diagram.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum Actor {
+        /// The person at the keyboard.
+        User,
+        /// The browser's address bar: navigations and redirects pass through it.
+        Browser,
+        /// This page, the OAuth client.
+        ClientApp,
+        /// The provider's authorization and token endpoints.
+        AuthorizationServer,
+        /// The demo API that accepts the access token.
+        ResourceServer,
+        /// Someone who stole a code or forges links: only in the attack lab's runs.
+        Attacker,
+    }
 }
 
 impl Actor {
@@ -43,17 +45,19 @@ impl Actor {
     }
 }
 
-/// How a step travelled.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Channel {
-    /// Through the address bar: visible in the URL, history, server logs and Referer.
-    Front,
-    /// A direct `fetch` from the page: the body travels inside TLS, not in the URL.
-    Back,
-    /// Work inside one participant, nothing sent.
-    Local,
-    /// Something the person does (typing a password, clicking Allow).
-    UserAction,
+stored_enum! {
+    /// How a step travelled.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum Channel {
+        /// Through the address bar: visible in the URL, history, server logs and Referer.
+        Front,
+        /// A direct `fetch` from the page: the body travels inside TLS, not in the URL.
+        Back,
+        /// Work inside one participant, nothing sent.
+        Local,
+        /// Something the person does (typing a password, clicking Allow).
+        UserAction,
+    }
 }
 
 impl Channel {
@@ -69,7 +73,7 @@ impl Channel {
 }
 
 /// Where a step is in its life.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum StepStatus {
     /// Announced, not started.
     Pending,
@@ -96,71 +100,73 @@ impl StepStatus {
     }
 }
 
-/// What a step was, so views and tests can find it without parsing labels.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum StepKind {
-    /// Fetch the provider's discovery document.
-    Discover,
-    /// Draw 32 random bytes for the PKCE verifier.
-    GenerateVerifier,
-    /// SHA-256 the verifier into the challenge.
-    DeriveChallenge,
-    /// Draw 32 random bytes for `state`.
-    GenerateState,
-    /// Save the pending login in sessionStorage before leaving.
-    SavePending,
-    /// Navigate the browser to the authorization endpoint.
-    RedirectToAuthorize,
-    /// The person signs in and consents at the provider.
-    UserAtProvider,
-    /// The provider redirects back with `code` (or `error`).
-    RedirectBack,
-    /// Compare `state` and `iss` with the pending login.
-    CheckCallback,
-    /// POST the code (and verifier) to the token endpoint.
-    TokenRequest,
-    /// The token endpoint's answer.
-    TokenResponse,
-    /// Call the resource API with the access token.
-    ResourceRequest,
-    /// The resource API's answer.
-    ResourceResponse,
-    /// Forget the tokens held in memory.
-    Logout,
-    /// Fetch the provider's signing keys (JWKS) to check the ID token.
-    FetchJwks,
-    /// Check the ID token's header and signature (WebCrypto).
-    VerifyIdToken,
-    /// Check the ID token's claims: iss, aud, exp/iat, nonce.
-    CheckIdTokenClaims,
-    /// Call the OpenID Connect UserInfo endpoint with the access token.
-    UserInfoRequest,
-    /// The UserInfo endpoint's answer.
-    UserInfoResponse,
-    /// POST the refresh token to the token endpoint.
-    RefreshRequest,
-    /// The new tokens (the refresh token rotated or kept).
-    RefreshResponse,
-    /// Revoke a token at the provider (RFC 7009).
-    Revoke,
-    /// Send the browser to the provider's end-session endpoint (RP-initiated logout).
-    EndSession,
-    /// Attack lab: the attacker gets hold of something that leaked (a code, a link).
-    Intercept,
-    /// Attack lab: the attacker's own request to the token endpoint.
-    AttackRequest,
-    /// Attack lab: the provider's answer to the attacker.
-    AttackResponse,
-    /// Attack lab: the victim's browser opens a link the attacker made.
-    ForgedLink,
-    /// Attack lab: a deliberately weak authorization request (downgrade, implicit).
-    ProbeRequest,
-    /// Attack lab: the provider's answer to that request, read from the redirect back.
-    ProbeAnswer,
+stored_enum! {
+    /// What a step was, so views and tests can find it without parsing labels.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum StepKind {
+        /// Fetch the provider's discovery document.
+        Discover,
+        /// Draw 32 random bytes for the PKCE verifier.
+        GenerateVerifier,
+        /// SHA-256 the verifier into the challenge.
+        DeriveChallenge,
+        /// Draw 32 random bytes for `state`.
+        GenerateState,
+        /// Save the pending login in sessionStorage before leaving.
+        SavePending,
+        /// Navigate the browser to the authorization endpoint.
+        RedirectToAuthorize,
+        /// The person signs in and consents at the provider.
+        UserAtProvider,
+        /// The provider redirects back with `code` (or `error`).
+        RedirectBack,
+        /// Compare `state` and `iss` with the pending login.
+        CheckCallback,
+        /// POST the code (and verifier) to the token endpoint.
+        TokenRequest,
+        /// The token endpoint's answer.
+        TokenResponse,
+        /// Call the resource API with the access token.
+        ResourceRequest,
+        /// The resource API's answer.
+        ResourceResponse,
+        /// Forget the tokens held in memory.
+        Logout,
+        /// Fetch the provider's signing keys (JWKS) to check the ID token.
+        FetchJwks,
+        /// Check the ID token's header and signature (WebCrypto).
+        VerifyIdToken,
+        /// Check the ID token's claims: iss, aud, exp/iat, nonce.
+        CheckIdTokenClaims,
+        /// Call the OpenID Connect UserInfo endpoint with the access token.
+        UserInfoRequest,
+        /// The UserInfo endpoint's answer.
+        UserInfoResponse,
+        /// POST the refresh token to the token endpoint.
+        RefreshRequest,
+        /// The new tokens (the refresh token rotated or kept).
+        RefreshResponse,
+        /// Revoke a token at the provider (RFC 7009).
+        Revoke,
+        /// Send the browser to the provider's end-session endpoint (RP-initiated logout).
+        EndSession,
+        /// Attack lab: the attacker gets hold of something that leaked (a code, a link).
+        Intercept,
+        /// Attack lab: the attacker's own request to the token endpoint.
+        AttackRequest,
+        /// Attack lab: the provider's answer to the attacker.
+        AttackResponse,
+        /// Attack lab: the victim's browser opens a link the attacker made.
+        ForgedLink,
+        /// Attack lab: a deliberately weak authorization request (downgrade, implicit).
+        ProbeRequest,
+        /// Attack lab: the provider's answer to that request, read from the redirect back.
+        ProbeAnswer,
+    }
 }
 
 /// One named parameter that rode on a step, masked unless the value is public.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Param {
     /// Parameter name (`code_challenge`, `state`, ...).
     pub name: String,
@@ -169,7 +175,6 @@ pub struct Param {
     /// Whether the value is a secret (masked until revealed).
     pub secret: bool,
     /// The real value of a secret, kept in memory only: never saved, never exported.
-    #[serde(skip)]
     pub revealable: Option<String>,
 }
 
@@ -196,7 +201,7 @@ impl Param {
 }
 
 /// The HTTP message a step carried, with secrets already masked.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct HttpExchange {
     /// `GET`, `POST` or `NAVIGATE` for an address-bar navigation.
     pub method: String,
@@ -215,7 +220,7 @@ pub struct HttpExchange {
 }
 
 /// One arrow (or self-note) of the sequence diagram.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Step {
     /// What the step was.
     pub kind: StepKind,
@@ -242,16 +247,12 @@ pub struct Step {
     /// Places where the provider deviated from the RFCs but was tolerated.
     pub deviations: Vec<String>,
     /// A pitfall worth a warning sign next to the step (what goes wrong if it is skipped).
-    #[serde(default)]
     pub callout: Option<String>,
     /// In explain mode: how this step differs from the PKCE public client, if it does.
-    #[serde(default)]
     pub difference: Option<String>,
     /// Attack lab: the defence that acted on this step ("PKCE", "state", ...), highlighted.
-    #[serde(default)]
     pub defence: Option<String>,
     /// Attack lab: what would have happened without the defence, drawn as a faded ghost path.
-    #[serde(default)]
     pub ghost: bool,
 }
 
@@ -344,7 +345,7 @@ pub fn involves_attacker(steps: &[Step]) -> bool {
 }
 
 /// The ordered steps of one run: what the diagram, inspector and exporters read.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Timeline {
     steps: Vec<Step>,
 }
@@ -445,19 +446,74 @@ impl Timeline {
     }
 
     /// The non-secret JSON kept in sessionStorage so the diagram survives the redirect.
-    /// Secret values are `#[serde(skip)]`, so only their masks are written.
+    /// Secret values (`Param::revealable`) are never written, only their masks.
     pub fn to_json(&self) -> String {
-        serde_json::to_string(self).unwrap_or_else(|_| "{\"steps\":[]}".to_owned())
+        json::store_text(self)
     }
 
     /// Restores a saved timeline; anything unreadable gives an empty one.
     pub fn from_json(json: &str) -> Self {
-        serde_json::from_str(json).unwrap_or_default()
+        json::load_text(json).unwrap_or_default()
+    }
+}
+
+// The storage format: objects of the fields by name (the enums above: their variant names).
+stored_struct!(Param { name, shown, secret } skip { revealable });
+stored_struct!(HttpExchange {
+    method,
+    url,
+    request_headers,
+    request_body,
+    status,
+    response_headers,
+    response_body
+});
+stored_struct!(Step {
+    kind,
+    from,
+    to,
+    channel,
+    label,
+    status,
+    started_at_ms,
+    duration_ms,
+    params,
+    exchange,
+    note,
+    deviations
+} default {
+    callout,
+    difference,
+    defence,
+    ghost
+});
+stored_struct!(Timeline { steps });
+
+impl Stored for StepStatus {
+    /// `"Pending"`, `"Active"`, `"Ok"` or `{"Failed": reason}`.
+    fn store(&self) -> Value {
+        match self {
+            StepStatus::Pending => "Pending".into(),
+            StepStatus::Active => "Active".into(),
+            StepStatus::Ok => "Ok".into(),
+            StepStatus::Failed { reason } => object([("Failed", reason.store())]),
+        }
+    }
+    fn load(value: &Value) -> Option<Self> {
+        Some(match value.as_str() {
+            Some("Pending") => StepStatus::Pending,
+            Some("Active") => StepStatus::Active,
+            Some("Ok") => StepStatus::Ok,
+            Some(_) => return None,
+            None => StepStatus::Failed {
+                reason: Stored::load(&value["Failed"])?,
+            },
+        })
     }
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[test]
@@ -500,8 +556,138 @@ mod tests {
         assert_eq!(timeline.steps()[id].duration_ms, Some(20.0));
     }
 
+    /// What storing keeps of a step: everything but the revealable secret values.
+    pub(crate) fn forget_secrets(step: &mut Step) {
+        for p in &mut step.params {
+            p.revealable = None;
+        }
+    }
+
+    /// A timeline with every kind of field: all actors, channels and statuses (a failed step),
+    /// an exchange, masked and public params, callout, difference, defence and ghost.
+    pub(crate) fn full_timeline() -> Timeline {
+        let mut t = Timeline::new();
+        t.push(
+            Step::new(
+                StepKind::TokenRequest,
+                Actor::ClientApp,
+                Actor::AuthorizationServer,
+                Channel::Back,
+                "Exchange \"code\"\n→ tokens",
+                1_764_000_000_000,
+            )
+            .with_params(vec![
+                Param::public("grant_type", "authorization_code"),
+                Param::secret("code", "ab…yz (43)".into(), "THE-REAL-CODE"),
+            ])
+            .with_exchange(HttpExchange {
+                method: "POST".into(),
+                url: "https://as.example/token".into(),
+                request_headers: vec![("Content-Type".into(), "x-www-form".into())],
+                request_body: Some("code=%E2%80%A2".into()),
+                status: Some(400),
+                response_headers: vec![],
+                response_body: None,
+            })
+            .with_note("note")
+            .with_callout("callout")
+            .with_difference("difference")
+            .with_defence("PKCE"),
+        );
+        t.step_mut(0).unwrap().deviations = vec!["no iss".into()];
+        t.push_failed(
+            Step::new(
+                StepKind::AttackResponse,
+                Actor::AuthorizationServer,
+                Actor::Attacker,
+                Channel::Front,
+                "ghost",
+                5,
+            )
+            .as_ghost(),
+            "refused: invalid_grant",
+        );
+        t.push_done(
+            Step::new(
+                StepKind::UserAtProvider,
+                Actor::User,
+                Actor::Browser,
+                Channel::UserAction,
+                "",
+                6,
+            ),
+            12.5,
+        );
+        for (kind, status) in [
+            (StepKind::ProbeAnswer, StepStatus::Pending),
+            (StepKind::Discover, StepStatus::Active),
+        ] {
+            let id = t.push(Step::new(
+                kind,
+                Actor::ResourceServer,
+                Actor::ResourceServer,
+                Channel::Local,
+                "x",
+                7,
+            ));
+            t.step_mut(id).unwrap().status = status;
+        }
+        t
+    }
+
+    #[test]
+    fn saved_timeline_round_trips_every_field_but_the_revealable_secrets() {
+        let t = full_timeline();
+        let json = t.to_json();
+        assert!(!json.contains("THE-REAL-CODE"), "secret leaked: {json}");
+        assert!(!json.contains("revealable"), "{json}");
+        let back = Timeline::from_json(&json);
+        let mut expected = t.clone();
+        expected.steps.iter_mut().for_each(forget_secrets);
+        assert_eq!(back, expected);
+        assert_ne!(back, t, "the secret param had a revealable value");
+        assert_eq!(back.to_json(), json);
+    }
+
+    #[test]
+    fn missing_defaulted_fields_read_as_their_defaults() {
+        let json = full_timeline().to_json();
+        let mut value = crate::protocol::json::from_str(&json).unwrap();
+        for name in ["callout", "difference", "defence", "ghost"] {
+            value["steps"][1].as_object_mut().unwrap().remove(name);
+        }
+        let back = Timeline::from_json(&value.to_string());
+        let step = &back.steps()[1];
+        assert!(step.is_failed() && step.callout.is_none() && step.defence.is_none());
+        assert!(!step.ghost);
+        // A required field missing makes the whole timeline unreadable.
+        value["steps"][1].as_object_mut().unwrap().remove("label");
+        assert!(Timeline::from_json(&value.to_string()).is_empty());
+    }
+
     #[test]
     fn unreadable_saved_timeline_restores_empty() {
-        assert!(Timeline::from_json("{not json").is_empty());
+        let good = full_timeline().to_json();
+        for bad in [
+            "{not json",
+            "",
+            "null",
+            "[]",
+            "{}",
+            r#"{"steps":null}"#,
+            r#"{"steps":[1]}"#,
+            r#"{"steps":[],"steps":[]}"#,
+            &good.replace("\"TokenRequest\"", "\"Nope\""),
+            &good.replace("\"Back\"", "\"back\""),
+            &good.replace("\"Failed\"", "\"Broken\""),
+            &good.replace("1764000000000", "-1"),
+            &good.replace("\"status\":400", "\"status\":70000"),
+            &good.replace("\"secret\":true", "\"secret\":\"yes\""),
+            &good.replace("\"note\":\"note\"", "\"note\":\"note\",\"note\":\"x\""),
+            &format!("{}{}", "[".repeat(200), "]".repeat(200)),
+        ] {
+            assert!(Timeline::from_json(bad).is_empty(), "{bad}");
+        }
+        assert_eq!(Timeline::from_json(&good).len(), 5);
     }
 }

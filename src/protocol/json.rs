@@ -881,6 +881,173 @@ pub fn strict_object_from_str(text: &str) -> Result<Map<String, Value>, SyntaxEr
 }
 
 // ---------------------------------------------------------------------------------------------
+// Typed storage formats (the timeline and the attack lab's record in sessionStorage): what the
+// serde derives did, as one small trait and two macros.
+
+/// A type kept in this app's own storage formats.
+pub trait Stored: Sized {
+    /// The value written.
+    fn store(&self) -> Value;
+    /// Reads a value written by [`Stored::store`]; `None` for anything else.
+    fn load(value: &Value) -> Option<Self>;
+}
+
+/// The stored text of `item` (compact JSON).
+pub fn store_text(item: &impl Stored) -> String {
+    item.store().to_string()
+}
+
+/// Reads a stored text: an object without repeated keys at any level, then a `T`.
+pub fn load_text<T: Stored>(text: &str) -> Option<T> {
+    T::load(&Value::Object(strict_object_from_str(text).ok()?))
+}
+
+/// A member that may be missing (or `null`): it reads as the default (`#[serde(default)]`).
+pub fn or_default<T: Stored + Default>(value: &Value) -> Option<T> {
+    if value.is_null() {
+        Some(T::default())
+    } else {
+        T::load(value)
+    }
+}
+
+impl Stored for String {
+    fn store(&self) -> Value {
+        self.as_str().into()
+    }
+    fn load(value: &Value) -> Option<Self> {
+        value.as_str().map(str::to_owned)
+    }
+}
+
+impl Stored for bool {
+    fn store(&self) -> Value {
+        (*self).into()
+    }
+    fn load(value: &Value) -> Option<Self> {
+        value.as_bool()
+    }
+}
+
+impl Stored for u64 {
+    fn store(&self) -> Value {
+        (*self).into()
+    }
+    fn load(value: &Value) -> Option<Self> {
+        value.as_u64()
+    }
+}
+
+impl Stored for u16 {
+    fn store(&self) -> Value {
+        (*self).into()
+    }
+    fn load(value: &Value) -> Option<Self> {
+        value.as_u64()?.try_into().ok()
+    }
+}
+
+impl Stored for f64 {
+    fn store(&self) -> Value {
+        (*self).into()
+    }
+    fn load(value: &Value) -> Option<Self> {
+        match value {
+            Value::Number(n) => n.as_f64(),
+            _ => None,
+        }
+    }
+}
+
+impl<T: Stored> Stored for Option<T> {
+    /// `None` is `null`; a missing member reads as `None` too.
+    fn store(&self) -> Value {
+        self.as_ref().map_or(Value::Null, T::store)
+    }
+    fn load(value: &Value) -> Option<Self> {
+        if value.is_null() {
+            Some(None)
+        } else {
+            T::load(value).map(Some)
+        }
+    }
+}
+
+impl<T: Stored> Stored for Vec<T> {
+    fn store(&self) -> Value {
+        Value::Array(self.iter().map(T::store).collect())
+    }
+    fn load(value: &Value) -> Option<Self> {
+        value.as_array()?.iter().map(T::load).collect()
+    }
+}
+
+impl<A: Stored, B: Stored> Stored for (A, B) {
+    /// A two-element array.
+    fn store(&self) -> Value {
+        Value::Array(vec![self.0.store(), self.1.store()])
+    }
+    fn load(value: &Value) -> Option<Self> {
+        match value.as_array()?.as_slice() {
+            [a, b] => Some((A::load(a)?, B::load(b)?)),
+            _ => None,
+        }
+    }
+}
+
+/// [`Stored`] for a struct, as an object of its fields by name: `stored_struct!(Type { a, b }
+/// default { c } skip { d })`. `default` fields may be missing (they read as the default);
+/// `skip` fields are never written and read as the default.
+macro_rules! stored_struct {
+    ($ty:ident { $($f:ident),+ $(,)? } $(default { $($d:ident),+ $(,)? })? $(skip { $($s:ident),+ $(,)? })?) => {
+        impl $crate::protocol::json::Stored for $ty {
+            fn store(&self) -> $crate::protocol::json::Value {
+                $crate::protocol::json::object([
+                    $((stringify!($f), $crate::protocol::json::Stored::store(&self.$f)),)+
+                    $($((stringify!($d), $crate::protocol::json::Stored::store(&self.$d)),)+)?
+                ])
+            }
+            fn load(value: &$crate::protocol::json::Value) -> Option<Self> {
+                value.as_object()?;
+                Some($ty {
+                    $($f: $crate::protocol::json::Stored::load(&value[stringify!($f)])?,)+
+                    $($($d: $crate::protocol::json::or_default(&value[stringify!($d)])?,)+)?
+                    $($($s: Default::default(),)+)?
+                })
+            }
+        }
+    };
+}
+pub(crate) use stored_struct;
+
+/// Declares a fieldless enum that is [`Stored`] as its variant's name: wrap the whole
+/// definition (attributes and doc comments included) in `stored_enum! { ... }`.
+macro_rules! stored_enum {
+    ($(#[$meta:meta])* $vis:vis enum $ty:ident { $($(#[$vmeta:meta])* $v:ident),+ $(,)? }) => {
+        $(#[$meta])*
+        $vis enum $ty {
+            $($(#[$vmeta])* $v,)+
+        }
+
+        impl $crate::protocol::json::Stored for $ty {
+            fn store(&self) -> $crate::protocol::json::Value {
+                match self {
+                    $($ty::$v => stringify!($v),)+
+                }
+                .into()
+            }
+            fn load(value: &$crate::protocol::json::Value) -> Option<Self> {
+                match value.as_str()? {
+                    $(stringify!($v) => Some($ty::$v),)+
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+pub(crate) use stored_enum;
+
+// ---------------------------------------------------------------------------------------------
 // Reading typed data out of values (for the sessionStorage and localStorage formats).
 
 /// A string member.
