@@ -8,50 +8,29 @@ use oauth_flow_lab::flow::attack::{Experiment, LabRecord, Outcome, Report};
 use oauth_flow_lab::flow::checkup::{Check, Scorecard, Verdict};
 use oauth_flow_lab::flow::timeline::{Actor, Channel, HttpExchange, Step, StepKind};
 use oauth_flow_lab::App;
-use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 use web_sys::Element;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-/// Mounts the whole app after saving `record` as this tab's lab record.
-fn mount(record: &LabRecord) -> (Element, impl Drop) {
+mod web_support;
+use web_support::{click, settle, text};
+
+/// Mounts the whole app after saving `record` as this tab's lab record; the guard also forgets
+/// the record.
+fn mount(record: &LabRecord) -> (Element, Forget<impl Drop>) {
     storage::save_lab(record);
-    let document = web_sys::window().unwrap().document().unwrap();
-    let host = document.create_element("div").unwrap();
-    document.body().unwrap().append_child(&host).unwrap();
-    let handle = leptos::mount::mount_to(host.clone().unchecked_into(), App);
-    (host.clone(), Unmount(Some(handle), host))
+    let (host, unmount) = web_support::mount(App);
+    (host, Forget(unmount))
 }
 
-/// Unmounts the view, removes its host and forgets the saved record.
-struct Unmount<T>(Option<T>, Element);
+/// Unmounts (its field), then forgets the saved lab record.
+struct Forget<T>(#[allow(dead_code)] T);
 
-impl<T> Drop for Unmount<T> {
+impl<T> Drop for Forget<T> {
     fn drop(&mut self) {
-        drop(self.0.take());
-        self.1.remove();
         storage::save_lab(&LabRecord::default());
     }
-}
-
-fn click(host: &Element, css: &str) {
-    host.query_selector(css)
-        .unwrap()
-        .unwrap_or_else(|| panic!("no {css}"))
-        .dispatch_event(&web_sys::MouseEvent::new("click").unwrap())
-        .unwrap();
-}
-
-fn text(host: &Element, css: &str) -> String {
-    host.query_selector(css)
-        .unwrap()
-        .map(|e| e.text_content().unwrap_or_default())
-        .unwrap_or_default()
-}
-
-async fn settle() {
-    leptos::task::tick().await;
 }
 
 const HOSTILE: &str = "<img src=x onerror=alert(1)> Authorization Server policy";

@@ -9,41 +9,11 @@ use web_sys::{Element, HtmlElement, KeyboardEvent, KeyboardEventInit};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
+mod web_support;
+use web_support::{click, settle, text};
+
 fn mount() -> (Element, impl Drop) {
-    let document = web_sys::window().unwrap().document().unwrap();
-    let host = document.create_element("div").unwrap();
-    document.body().unwrap().append_child(&host).unwrap();
-    let handle = leptos::mount::mount_to(host.clone().unchecked_into(), ExplainPanel);
-    (host.clone(), Unmount(Some(handle), host))
-}
-
-/// Unmounts the view and removes its host, so tests do not see each other's DOM.
-struct Unmount<T>(Option<T>, Element);
-
-impl<T> Drop for Unmount<T> {
-    fn drop(&mut self) {
-        drop(self.0.take());
-        self.1.remove();
-    }
-}
-
-fn click(host: &Element, css: &str) {
-    host.query_selector(css)
-        .unwrap()
-        .unwrap_or_else(|| panic!("no {css}"))
-        .dispatch_event(&web_sys::MouseEvent::new("click").unwrap())
-        .unwrap();
-}
-
-fn text(host: &Element, css: &str) -> String {
-    host.query_selector(css)
-        .unwrap()
-        .map(|e| e.text_content().unwrap_or_default())
-        .unwrap_or_default()
-}
-
-async fn settle() {
-    leptos::task::tick().await;
+    web_support::mount(ExplainPanel)
 }
 
 #[wasm_bindgen_test]
