@@ -145,13 +145,18 @@ impl Lab {
             .expect("script runs")
     }
 
+    /// Waits for an element. Every error is retried until [`WAIT`] runs out, not only "no such
+    /// element": chromedriver answers "aborted by navigation" when a find races a page load
+    /// (e.g. the app leaving for the provider), which is not a test failure.
     pub async fn wait_css(&self, css: &str) -> fantoccini::elements::Element {
-        self.client
-            .wait()
-            .at_most(WAIT)
-            .for_element(Locator::Css(css))
-            .await
-            .unwrap_or_else(|e| panic!("waited for {css}: {e}"))
+        let deadline = Instant::now() + WAIT;
+        loop {
+            match self.client.find(Locator::Css(css)).await {
+                Ok(element) => return element,
+                Err(e) if Instant::now() >= deadline => panic!("waited for {css}: {e}"),
+                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+            }
+        }
     }
 
     pub async fn click(&self, css: &str) {
@@ -191,12 +196,13 @@ impl Lab {
     pub async fn wait_phase(&self, phases: &[&str]) -> String {
         let deadline = Instant::now() + WAIT;
         loop {
+            // A script that races a page load fails; that is "not there yet", not an error.
             let phase = self
-                .js(
+                .try_js(
                     "const m = document.querySelector('#lab'); return m ? m.dataset.phase : '';",
-                    vec![],
                 )
-                .await;
+                .await
+                .unwrap_or_default();
             let phase = phase.as_str().unwrap_or_default().to_owned();
             if phases.contains(&phase.as_str()) {
                 return phase;
