@@ -254,14 +254,23 @@ pub struct PendingProbe {
     pub checkup: bool,
 }
 
+/// One downgrade probe's answer, kept until both are in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DowngradeAnswer {
+    /// Which probe.
+    pub kind: ProbeKind,
+    /// What the provider did, one sentence.
+    pub sentence: String,
+    /// Whether it accepted the weak request; `None` when its answer was unclear.
+    pub accepted: Option<bool>,
+}
+
 /// Everything the lab keeps in this tab's sessionStorage across the trips to the provider.
 /// Nothing secret that outlives its use: probe states and the plain challenge only.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LabRecord {
     /// The latest report of each experiment.
     pub reports: Vec<Report>,
-    /// The lab's current run, continued across navigations.
-    pub run: Timeline,
     /// Lab logins by their `state`.
     pub logins: Vec<(String, LabLogin)>,
     /// The probe waiting for its answer.
@@ -271,9 +280,7 @@ pub struct LabRecord {
     /// The forged link was opened: the next callback with an unknown state is its arrival.
     pub forged_link_opened: bool,
     /// Answers of the downgrade probes, to report both together.
-    pub downgrade: Vec<(ProbeKind, String)>,
-    /// Whether each downgrade probe was accepted, in the same order.
-    pub downgrade_accepted: Vec<bool>,
+    pub downgrade: Vec<DowngradeAnswer>,
     /// The provider checkup's scorecard, when one was run in this tab.
     pub scorecard: Option<Scorecard>,
     /// Whether the checked provider promised `iss` (RFC 9207) in its metadata.
@@ -336,15 +343,18 @@ stored_struct!(PendingProbe {
     created_at_ms,
     checkup
 });
+stored_struct!(DowngradeAnswer {
+    kind,
+    sentence,
+    accepted
+});
 stored_struct!(LabRecord {
     reports,
-    run,
     logins,
     probe,
     checkup_probes,
     forged_link_opened,
     downgrade,
-    downgrade_accepted,
     scorecard,
     iss_advertised
 } default {
@@ -812,16 +822,18 @@ pub fn replay_report(
 }
 
 /// The downgrade experiment's report from the two probes (and any redemption it enabled).
-pub fn downgrade_report(answers: &[(ProbeKind, String)], accepted: &[bool]) -> Report {
+/// Stopped only when both probes were clearly refused; an unclear answer is no verdict.
+pub fn downgrade_report(answers: &[DowngradeAnswer]) -> Report {
     let findings = answers
         .iter()
-        .map(|(kind, what)| format!("{}: {what}.", kind.label()))
+        .map(|a| format!("{}: {}.", a.kind.label(), a.sentence))
         .collect();
+    let refused = answers.iter().filter(|a| a.accepted == Some(false)).count();
     Report {
         experiment: Experiment::PkceDowngrade,
-        outcome: if accepted.iter().any(|a| *a) {
+        outcome: if answers.iter().any(|a| a.accepted == Some(true)) {
             Outcome::Succeeded
-        } else if accepted.len() == 2 {
+        } else if refused == 2 {
             Outcome::Stopped
         } else {
             Outcome::Unknown
@@ -915,6 +927,27 @@ mod tests {
             replay_report(&tokens(), None, None).outcome,
             Outcome::Succeeded
         );
+    }
+
+    #[test]
+    fn rfc9700_2_1_1_downgrade_is_stopped_only_when_both_probes_were_clearly_refused() {
+        let answer = |kind, accepted| DowngradeAnswer {
+            kind,
+            sentence: "x".into(),
+            accepted,
+        };
+        let refused = [
+            answer(ProbeKind::NoChallenge, Some(false)),
+            answer(ProbeKind::PlainChallenge, Some(false)),
+        ];
+        assert_eq!(downgrade_report(&refused).outcome, Outcome::Stopped);
+        let unclear = [
+            answer(ProbeKind::NoChallenge, Some(false)),
+            answer(ProbeKind::PlainChallenge, None),
+        ];
+        assert_eq!(downgrade_report(&unclear).outcome, Outcome::Unknown);
+        let accepted = [answer(ProbeKind::NoChallenge, Some(true))];
+        assert_eq!(downgrade_report(&accepted).outcome, Outcome::Succeeded);
     }
 
     #[test]
@@ -1053,7 +1086,6 @@ mod tests {
                 outcome: Outcome::Succeeded,
                 findings: vec!["plain accepted".into(), "é😀\u{1}".into()],
             }],
-            run,
             logins: vec![
                 ("s1".into(), LabLogin::CodeExperiments { checkup: true }),
                 ("s2".into(), LabLogin::AttackerCode),
@@ -1071,8 +1103,11 @@ mod tests {
             }),
             checkup_probes: ProbeKind::ALL.to_vec(),
             forged_link_opened: true,
-            downgrade: vec![(ProbeKind::NoChallenge, "accepted".into())],
-            downgrade_accepted: vec![true, false],
+            downgrade: vec![DowngradeAnswer {
+                kind: ProbeKind::NoChallenge,
+                sentence: "accepted".into(),
+                accepted: None,
+            }],
             scorecard: Some(card),
             iss_advertised: true,
             checkup_active: true,
@@ -1085,9 +1120,6 @@ mod tests {
         let json = record.to_json();
         assert!(!json.contains("THE-REAL-CODE"), "{json}");
         let back = LabRecord::from_json(&json);
-        for i in 0..record.run.len() {
-            forget_secrets(record.run.step_mut(i).unwrap());
-        }
         if let Some(card) = &mut record.scorecard {
             card.findings
                 .iter_mut()
@@ -1116,7 +1148,7 @@ mod tests {
             &good.replace("\"AttackerCode\"", "{\"AttackerCode\":true}"),
             &good.replace("{\"CodeExperiments\":true}", "\"CodeExperiments\""),
             &good.replace("\"PlainChallenge\"", "2"),
-            &good.replace("[\"NoChallenge\",\"accepted\"]", "[\"NoChallenge\"]"),
+            &good.replace(",\"sentence\":\"accepted\"", ""),
             &good.replace("\"Fail\"", "\"fail\""),
             &good.replace("18446744073709551615", "18446744073709551616"),
             &good.replace("{\"check\":", "{\"check\":1,\"check\":"),

@@ -4,7 +4,9 @@
 
 use super::session::{self, with_lab, Lab, Phase};
 use crate::browser::{clock, crypto, location, storage};
-use crate::flow::attack::{self, Experiment, LabLogin, PendingProbe, Report, TokenAnswer};
+use crate::flow::attack::{
+    self, DowngradeAnswer, Experiment, LabLogin, PendingProbe, Report, TokenAnswer,
+};
 use crate::flow::checkup::{self, Check, Verdict};
 use crate::flow::engine::{self, Problem};
 use crate::flow::lifecycle;
@@ -115,7 +117,6 @@ fn send_forged_link(lab: RwSignal<Lab>, authorized: AuthorizedCallback) {
         attack::forged_link(&mut l.timeline, &link, now);
         l.phase = Phase::Redirecting;
         l.attack.forged_link_opened = true;
-        l.attack.run = l.timeline.clone();
         storage::save_timeline(&l.timeline);
         storage::save_lab(&l.attack);
     });
@@ -137,7 +138,6 @@ pub(crate) fn forged_link_arrived(lab: RwSignal<Lab>, mut timeline: Timeline) {
                 .to_owned(),
         );
         l.attack.forged_link_opened = false;
-        l.attack.run = Timeline::new();
         l.attack.set_report(report);
         storage::save_timeline(&l.timeline);
         storage::save_lab(&l.attack);
@@ -496,7 +496,6 @@ fn send_probe(lab: RwSignal<Lab>, kind: ProbeKind, metadata: &ProviderMetadata, 
             created_at_ms: now,
             checkup,
         });
-        l.attack.run = l.timeline.clone();
         l.phase = Phase::Redirecting;
         storage::save_timeline(&l.timeline);
         storage::save_lab(&l.attack);
@@ -530,7 +529,8 @@ pub(crate) fn probe_returned(lab: RwSignal<Lab>, query: &str, fragment: &str) ->
     let now = clock::now_ms();
     let shown = shown_answer_url(query, fragment);
     lab.update(|l| {
-        l.timeline = l.attack.run.clone();
+        // The run continues from the timeline saved before leaving for the provider.
+        l.timeline = storage::load_timeline().unwrap_or_default();
         attack::probe_answer(&mut l.timeline, kind, &answer, &shown, now);
         l.phase = Phase::Idle;
     });
@@ -578,19 +578,16 @@ pub(crate) fn probe_returned(lab: RwSignal<Lab>, query: &str, fragment: &str) ->
                     "{sentence}; the attacker then redeemed it: {}",
                     redeemed.sentence()
                 );
-                after_probe(lab, &probe, true, sentence);
+                after_probe(lab, &probe, Some(true), sentence);
             });
         }
         _ => {
-            let accepted = attack::probe_accepted(&answer.answer);
-            after_probe(lab, &probe, accepted.unwrap_or(false), sentence);
-            if accepted.is_none() {
-                lab.update(|l| {
-                    if let Some((_, what)) = l.attack.downgrade.last_mut() {
-                        what.push_str(" (no verdict)");
-                    }
-                });
-            }
+            after_probe(
+                lab,
+                &probe,
+                attack::probe_accepted(&answer.answer),
+                sentence,
+            );
             if kind == ProbeKind::Implicit {
                 lab.update(|l| {
                     l.attack.set_report(attack::implicit_report(&answer.answer));
@@ -619,15 +616,17 @@ fn shown_answer_url(query: &str, fragment: &str) -> String {
 
 /// After a probe's answer: the downgrade report, then the next probe of the queue (or the
 /// checkup's login prompt).
-fn after_probe(lab: RwSignal<Lab>, probe: &PendingProbe, accepted: bool, sentence: String) {
+fn after_probe(lab: RwSignal<Lab>, probe: &PendingProbe, accepted: Option<bool>, sentence: String) {
     let next = lab
         .try_update(|l| {
             if probe.kind != ProbeKind::Implicit {
-                l.attack.downgrade.push((probe.kind, sentence));
-                l.attack.downgrade_accepted.push(accepted);
+                l.attack.downgrade.push(DowngradeAnswer {
+                    kind: probe.kind,
+                    sentence,
+                    accepted,
+                });
                 if !probe.checkup || l.attack.downgrade.len() == 2 {
-                    let report =
-                        attack::downgrade_report(&l.attack.downgrade, &l.attack.downgrade_accepted);
+                    let report = attack::downgrade_report(&l.attack.downgrade);
                     l.attack.set_report(report);
                 }
             }
@@ -673,7 +672,6 @@ pub fn run_checkup(lab: RwSignal<Lab>) {
         l.metadata = None;
         l.problem = None;
         l.attack.downgrade.clear();
-        l.attack.downgrade_accepted.clear();
         l.attack.scorecard = Some(checkup::Scorecard::new(
             &settings.issuer,
             &settings.client_id,

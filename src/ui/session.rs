@@ -340,7 +340,7 @@ pub fn resume_after_load(lab: RwSignal<Lab>) {
         (Ok(Some(params)), Some(_)) => cache::take_run(&params.state)
             .or_else(storage::load_timeline)
             .unwrap_or_default(),
-        _ if forged => lab.with_untracked(|l| l.attack.run.clone()),
+        _ if forged => storage::load_timeline().unwrap_or_default(),
         _ => Timeline::new(),
     };
     let params = match engine::callback_received(&mut timeline, &query, &fragment, now) {
