@@ -961,6 +961,25 @@ pub fn resource_response_received(
     }
 }
 
+/// Appends the step that ends a run restored after a reload: the tokens were in memory only.
+pub fn page_reloaded(timeline: &mut Timeline, now_ms: u64) {
+    timeline.push_done(
+        Step::new(
+            StepKind::Logout,
+            Actor::ClientApp,
+            Actor::ClientApp,
+            Channel::Local,
+            "Page reloaded: the tokens in memory are gone",
+            now_ms,
+        )
+        .with_note(
+            "Tokens are kept in memory only, so a reload ends the app's session (S-1). The \
+             timeline itself holds no secrets, which is why it could be kept.",
+        ),
+        0.0,
+    );
+}
+
 /// Appends the logout step: tokens are dropped from memory.
 pub fn logged_out(timeline: &mut Timeline, now_ms: u64) {
     timeline.push_done(

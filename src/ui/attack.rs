@@ -117,8 +117,7 @@ fn send_forged_link(lab: RwSignal<Lab>, authorized: AuthorizedCallback) {
         attack::forged_link(&mut l.timeline, &link, now);
         l.phase = Phase::Redirecting;
         l.attack.forged_link_opened = true;
-        storage::save_timeline(&l.timeline);
-        storage::save_lab(&l.attack);
+        l.save_lab_run();
     });
     if let Err(reason) = location::navigate(&link) {
         lab.update(|l| l.fail(Problem::local(&reason, "Reload the page and try again.")));
@@ -139,8 +138,7 @@ pub(crate) fn forged_link_arrived(lab: RwSignal<Lab>, mut timeline: Timeline) {
         );
         l.attack.forged_link_opened = false;
         l.attack.set_report(report);
-        storage::save_timeline(&l.timeline);
-        storage::save_lab(&l.attack);
+        l.save_lab_run();
     });
     clock::mark("oauth-flow-lab:ready");
 }
@@ -347,8 +345,7 @@ fn code_experiments(lab: RwSignal<Lab>, authorized: AuthorizedCallback, checkup:
             if checkup {
                 record_login_facts(l, &facts);
             }
-            storage::save_lab(&l.attack);
-            storage::save_timeline(&l.timeline);
+            l.save_lab_run();
         });
         clock::mark("oauth-flow-lab:tokens");
     });
@@ -497,8 +494,7 @@ fn send_probe(lab: RwSignal<Lab>, kind: ProbeKind, metadata: &ProviderMetadata, 
             checkup,
         });
         l.phase = Phase::Redirecting;
-        storage::save_timeline(&l.timeline);
-        storage::save_lab(&l.attack);
+        l.save_lab_run();
     });
     if let Err(reason) = location::navigate(&url) {
         lab.update(|l| l.fail(Problem::local(&reason, "Reload the page and try again.")));
@@ -632,8 +628,7 @@ fn after_probe(lab: RwSignal<Lab>, probe: &PendingProbe, accepted: Option<bool>,
             }
             let next =
                 (!l.attack.checkup_probes.is_empty()).then(|| l.attack.checkup_probes.remove(0));
-            storage::save_lab(&l.attack);
-            storage::save_timeline(&l.timeline);
+            l.save_lab_run();
             next
         })
         .flatten();
@@ -736,7 +731,7 @@ pub fn run_checkup(lab: RwSignal<Lab>) {
             l.attack.iss_advertised = metadata.iss_parameter_supported;
         });
         cors_probe(lab, &metadata, &settings.client_id).await;
-        lab.update(|l| storage::save_lab(&l.attack));
+        save(lab);
         start_probes(lab, ProbeKind::ALL.to_vec(), true);
     });
 }

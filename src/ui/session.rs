@@ -8,7 +8,7 @@ use crate::flow::lifecycle;
 use crate::flow::oidc::{self, VerifiedIdToken};
 use crate::flow::presets;
 use crate::flow::settings::{ClientType, ProviderSettings};
-use crate::flow::timeline::{Actor, Channel, Step, StepKind, Timeline};
+use crate::flow::timeline::Timeline;
 use crate::protocol::callback::{parse_callback, AuthorizedCallback};
 use crate::protocol::discovery::ProviderMetadata;
 use crate::protocol::jwt::{decode, ClaimRules, Jwks, NonceRule};
@@ -194,6 +194,13 @@ impl Lab {
             demo_secret: None,
             attack: storage::load_lab(),
         }
+    }
+
+    /// Saves the attack lab's record and the run beside it (before a trip to the provider, or
+    /// when a lab step ends).
+    pub(crate) fn save_lab_run(&self) {
+        storage::save_timeline(&self.timeline);
+        storage::save_lab(&self.attack);
     }
 
     pub(crate) fn fail(&mut self, problem: Problem) {
@@ -652,21 +659,7 @@ fn restore_previous_run(lab: RwSignal<Lab>, now: u64, back_from_logout: bool) {
     if back_from_logout {
         lifecycle::back_from_end_session(&mut timeline, now);
     } else {
-        timeline.push_done(
-            Step::new(
-                StepKind::Logout,
-                Actor::ClientApp,
-                Actor::ClientApp,
-                Channel::Local,
-                "Page reloaded: the tokens in memory are gone",
-                now,
-            )
-            .with_note(
-                "Tokens are kept in memory only, so a reload ends the app's session (S-1). The \
-                 timeline itself holds no secrets, which is why it could be kept.",
-            ),
-            0.0,
-        );
+        engine::page_reloaded(&mut timeline, now);
     }
     storage::save_timeline(&timeline);
     lab.update(|l| {
