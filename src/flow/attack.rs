@@ -12,8 +12,10 @@ use crate::flow::timeline::{
 use crate::protocol::error::sanitize_for_display;
 use crate::protocol::json::{self, object, stored_enum, stored_struct, Stored, Value};
 use crate::protocol::probe::{ProbeAnswer, ProbeKind, ProbeReturn};
-use crate::protocol::secret::mask;
-use crate::protocol::token::{parse_token_response, HttpResponse, TokenError, TokenRequest};
+use crate::protocol::secret::{mask, AuthorizationCode};
+use crate::protocol::token::{
+    attacker_code_request, parse_token_response, HttpResponse, TokenError, TokenRequest,
+};
 
 stored_enum! {
     /// One guided experiment of the attack lab.
@@ -494,6 +496,59 @@ pub fn read_token_answer(response: &HttpResponse) -> TokenAnswer {
     }
 }
 
+/// The checkup's CORS probe: a token request with a made-up code, sent by this page. `None`
+/// when the endpoint is not one a request may be built for.
+pub fn cors_probe_started(
+    timeline: &mut Timeline,
+    token_endpoint: &str,
+    redirect_uri: &str,
+    client_id: &str,
+    now_ms: u64,
+) -> Option<(StepId, TokenRequest)> {
+    let code = AuthorizationCode::new("lab-made-up-code".to_owned());
+    let request =
+        attacker_code_request(token_endpoint, &code, redirect_uri, client_id, None).ok()?;
+    let step = timeline.push(
+        Step::new(
+            StepKind::TokenRequest,
+            Actor::ClientApp,
+            Actor::AuthorizationServer,
+            Channel::Back,
+            "Can this page read the token endpoint? (a made-up code)",
+            now_ms,
+        )
+        .with_exchange(form_post_exchange(&request.url, request.masked_body()))
+        .with_note(
+            "A browser app can only use a token endpoint that answers with CORS headers for its \
+             origin. A readable invalid_grant proves it does.",
+        ),
+    );
+    Some((step, request))
+}
+
+/// Records the CORS probe's answer: whether this page could read it.
+pub fn cors_probe_answered(
+    timeline: &mut Timeline,
+    step: StepId,
+    outcome: Result<HttpResponse, TransportError>,
+    now_ms: u64,
+) -> bool {
+    let readable = record_response(timeline, step, outcome, |b| b.to_owned(), now_ms).is_ok();
+    if readable {
+        timeline.complete(step, now_ms);
+    }
+    readable
+}
+
+/// After a replay, the API's 401 for the first tokens is the defence working: marks it so.
+pub fn replay_revoked_the_tokens(timeline: &mut Timeline) {
+    if let Some((id, _)) = timeline.last_of(StepKind::ResourceResponse) {
+        if let Some(step) = timeline.step_mut(id) {
+            step.defence = Some("the replay made the provider revoke them".to_owned());
+        }
+    }
+}
+
 /// The attacker's link, opened by the victim's browser.
 pub fn forged_link(timeline: &mut Timeline, link: &str, now_ms: u64) -> StepId {
     timeline.push_done(
@@ -948,6 +1003,35 @@ mod tests {
         assert_eq!(downgrade_report(&unclear).outcome, Outcome::Unknown);
         let accepted = [answer(ProbeKind::NoChallenge, Some(true))];
         assert_eq!(downgrade_report(&accepted).outcome, Outcome::Succeeded);
+    }
+
+    #[test]
+    fn t26_cors_probe_is_readable_only_when_an_answer_came_back() {
+        let mut t = Timeline::new();
+        let (step, request) = cors_probe_started(
+            &mut t,
+            "http://127.0.0.1:9000/token",
+            "http://127.0.0.1:8080/",
+            "flow-lab",
+            0,
+        )
+        .expect("a request");
+        assert!(!request.body.contains("code_verifier"));
+        let refused = HttpResponse {
+            status: 400,
+            content_type: Some("application/json".into()),
+            body: r#"{"error":"invalid_grant"}"#.into(),
+            ..HttpResponse::default()
+        };
+        assert!(cors_probe_answered(&mut t, step, Ok(refused), 3));
+        assert_eq!(t.steps()[step].status, StepStatus::Ok);
+        let (step, _) = cors_probe_started(&mut t, "http://127.0.0.1:9000/token", "r", "c", 4)
+            .expect("a request");
+        let blocked = Err(TransportError::Network {
+            origin: "http://127.0.0.1:9000".into(),
+        });
+        assert!(!cors_probe_answered(&mut t, step, blocked, 5));
+        assert!(t.steps()[step].is_failed());
     }
 
     #[test]

@@ -10,7 +10,7 @@ use crate::flow::attack::{
 use crate::flow::checkup::{self, Check, Verdict};
 use crate::flow::engine::{self, Problem};
 use crate::flow::lifecycle;
-use crate::flow::timeline::{Actor, Channel, Param, Step, StepKind, Timeline};
+use crate::flow::timeline::{Param, Step, StepKind, Timeline};
 use crate::protocol::callback::AuthorizedCallback;
 use crate::protocol::discovery::ProviderMetadata;
 use crate::protocol::pkce::CodeVerifier;
@@ -324,14 +324,7 @@ fn code_experiments(lab: RwSignal<Lab>, authorized: AuthorizedCallback, checkup:
         };
         let after = token_status(lab, &first, metadata.as_ref()).await;
         if after == Some(401) {
-            // Here a refusal is the defence working: the replay revoked the first tokens.
-            lab.update(|l| {
-                if let Some((id, _)) = l.timeline.last_of(StepKind::ResourceResponse) {
-                    if let Some(step) = l.timeline.step_mut(id) {
-                        step.defence = Some("the replay made the provider revoke them".to_owned());
-                    }
-                }
-            });
+            lab.update(|l| attack::replay_revoked_the_tokens(&mut l.timeline));
         }
         facts.revoked_status = before.and(after);
         let replayed = attack::replay_report(&second, before, after);
@@ -739,42 +732,22 @@ pub fn run_checkup(lab: RwSignal<Lab>) {
 /// Is the token endpoint readable from this origin? A token request with a made-up code: a
 /// readable `invalid_grant` says yes, a network-level failure says no (or the server is down).
 async fn cors_probe(lab: RwSignal<Lab>, metadata: &ProviderMetadata, client_id: &str) {
-    let code = AuthorizationCode::new("lab-made-up-code".to_owned());
-    let Ok(request) = attacker_code_request(
-        &metadata.token_endpoint,
-        &code,
-        &location::redirect_uri(),
-        client_id,
-        None,
-    ) else {
+    let redirect_uri = location::redirect_uri();
+    let started = with_lab(lab, |l| {
+        attack::cors_probe_started(
+            &mut l.timeline,
+            &metadata.token_endpoint,
+            &redirect_uri,
+            client_id,
+            clock::now_ms(),
+        )
+    });
+    let Some(Some((step, request))) = started else {
         return;
     };
-    let step =
-        with_lab(lab, |l| {
-            l.timeline.push(
-            Step::new(
-                StepKind::TokenRequest,
-                Actor::ClientApp,
-                Actor::AuthorizationServer,
-                Channel::Back,
-                "Can this page read the token endpoint? (a made-up code)",
-                clock::now_ms(),
-            )
-            .with_exchange(engine::form_post_exchange(&request.url, request.masked_body()))
-            .with_note(
-                "A browser app can only use a token endpoint that answers with CORS headers for \
-                 its origin. A readable invalid_grant proves it does.",
-            ),
-        )
-        });
-    let Some(step) = step else { return };
     let outcome = session::post_form(&request).await;
-    let readable = outcome.is_ok();
     lab.update(|l| {
-        let now = clock::now_ms();
-        if engine::record_response(&mut l.timeline, step, outcome, |b| b.to_owned(), now).is_ok() {
-            l.timeline.complete(step, now);
-        }
+        let readable = attack::cors_probe_answered(&mut l.timeline, step, outcome, clock::now_ms());
         let evidence = vec![l.timeline.steps()[step].clone()];
         if let Some(card) = l.attack.scorecard.as_mut() {
             let (v, d) = checkup::judge_token_cors(readable);
