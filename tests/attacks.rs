@@ -61,6 +61,13 @@ async fn tall_screenshot(lab: &Lab, name: &str) {
     let _ = lab.client.set_window_size(1280, 900).await;
 }
 
+/// Runs an experiment that needs no login and returns its outcome and findings.
+async fn run_experiment(lab: &Lab, experiment: &str) -> (String, String) {
+    let button = format!("#run-{experiment}");
+    run(lab, &button, "alice", &finished(experiment)).await;
+    outcome(lab, experiment).await
+}
+
 /// Texts of the timeline rows of `kind`, with their status.
 async fn rows(lab: &Lab, kind: &str) -> Vec<(String, String)> {
     let value = lab
@@ -151,22 +158,14 @@ async fn c_state_forged_callback_with_the_attackers_real_code_is_refused_before_
 #[tokio::test(flavor = "multi_thread")]
 async fn rfc9700_2_1_downgrade_and_implicit_probes_are_refused_by_the_strict_provider() {
     let lab = Lab::start().await;
-    run(
-        &lab,
-        "#run-pkce-downgrade",
-        "alice",
-        &finished("pkce-downgrade"),
-    )
-    .await;
-    let (downgrade, findings) = outcome(&lab, "pkce-downgrade").await;
+    let (downgrade, findings) = run_experiment(&lab, "pkce-downgrade").await;
     assert_eq!(downgrade, "stopped", "{findings}");
     assert_eq!(
         findings.matches("refused (invalid_request)").count(),
         2,
         "{findings}"
     );
-    run(&lab, "#run-implicit", "alice", &finished("implicit")).await;
-    let (implicit, findings) = outcome(&lab, "implicit").await;
+    let (implicit, findings) = run_experiment(&lab, "implicit").await;
     assert_eq!(implicit, "stopped", "{findings}");
     assert!(findings.contains("unsupported_response_type"), "{findings}");
     let probes = rows(&lab, "ProbeAnswer").await;
@@ -297,14 +296,7 @@ async fn against_a_weak_provider_the_downgrade_and_implicit_attacks_succeed_and_
     // with a code. (Not a lab login: its replay makes the provider revoke the grant.)
     lab.login_through_provider("alice", "wonderland").await;
     assert_eq!(lab.wait_phase(&["logged-in"]).await, "logged-in");
-    run(
-        &lab,
-        "#run-pkce-downgrade",
-        "alice",
-        &finished("pkce-downgrade"),
-    )
-    .await;
-    let (downgrade, findings) = outcome(&lab, "pkce-downgrade").await;
+    let (downgrade, findings) = run_experiment(&lab, "pkce-downgrade").await;
     assert_eq!(downgrade, "attack worked", "{findings}");
     assert_eq!(
         findings
@@ -313,8 +305,7 @@ async fn against_a_weak_provider_the_downgrade_and_implicit_attacks_succeed_and_
         2,
         "{findings}"
     );
-    run(&lab, "#run-implicit", "alice", &finished("implicit")).await;
-    let (implicit, findings) = outcome(&lab, "implicit").await;
+    let (implicit, findings) = run_experiment(&lab, "implicit").await;
     assert_eq!(implicit, "attack worked", "{findings}");
     let landed = rows(&lab, "ProbeAnswer").await;
     assert!(

@@ -477,10 +477,7 @@ async fn c14_missing_iss_while_advertised_is_refused() {
 async fn x01_to_x06_hostile_error_callback_renders_as_inert_text() {
     let lab = Lab::start().await;
     // Start a real login, then read this tab's pending state back on the app's origin.
-    lab.click("#login").await;
-    lab.wait_css("input[name=login]").await;
-    lab.client.goto(&lab.app).await.expect("back to the app");
-    lab.wait_css("#login").await;
+    start_login_and_come_back(&lab).await;
     let pending: Value = serde_json::from_str(
         lab.js(
             "return sessionStorage.getItem('oauth-flow-lab.pending');",
@@ -584,6 +581,41 @@ async fn x01_to_x06_hostile_error_callback_renders_as_inert_text() {
 // ---- Browser-level: tabs, history, reload, TTL ---------------------------------------------
 
 /// Opens a new tab, switches to it and returns the handle of the tab it left.
+/// Starts a login, stops at the provider's login page and comes back to the app, so a test can
+/// change this tab's sessionStorage first; returns the login page's URL to go on from.
+async fn start_login_and_come_back(lab: &Lab) -> String {
+    lab.click("#login").await;
+    lab.wait_css("input[name=login]").await;
+    let login_page = lab.url().await;
+    lab.client.goto(&lab.app).await.expect("app");
+    lab.wait_css("#login").await;
+    login_page
+}
+
+/// T-3: the real provider refused the code with invalid_grant after exactly one attempt; the
+/// token response is the red step, the problem says `what` and `todo`, and the code is not left
+/// in storage.
+async fn assert_invalid_grant_once(
+    lab: &Lab,
+    callback: &str,
+    what: &[&str],
+    todo: &str,
+    screenshot: &str,
+) {
+    assert_eq!(lab.wait_phase(&["failed", "logged-in"]).await, "failed");
+    assert_eq!(lab.failed_steps().await, ["TokenResponse"]);
+    assert_problem(&lab.problem().await, what, SIDE_APP, todo);
+    assert_eq!(lab.token_requests().await, 1, "one attempt, no retry");
+    lab.screenshot(screenshot).await;
+    lab.audit_storage(
+        &[],
+        &query_param(callback, "code")
+            .into_iter()
+            .collect::<Vec<_>>(),
+    )
+    .await;
+}
+
 async fn open_tab(lab: &Lab) -> fantoccini::wd::WindowHandle {
     let previous = lab.client.window().await.expect("current window");
     let tab = lab.client.new_window(true).await.expect("a new tab");
@@ -675,12 +707,8 @@ async fn c22_two_tabs_logging_in_at_once_each_complete_on_their_own() {
 #[tokio::test(flavor = "multi_thread")]
 async fn c22b_duplicated_tab_after_the_redirect_gets_invalid_grant() {
     let lab = Lab::start().await;
-    lab.click("#login").await;
-    lab.wait_css("input[name=login]").await;
-    let login_page = lab.url().await;
+    let login_page = start_login_and_come_back(&lab).await;
     // What a duplicate made at the moment of the redirect would copy: this tab's sessionStorage.
-    lab.client.goto(&lab.app).await.expect("app");
-    lab.wait_css("#login").await;
     let storage = lab
         .js(
             "return JSON.stringify(Object.assign({}, sessionStorage));",
@@ -710,28 +738,19 @@ async fn c22b_duplicated_tab_after_the_redirect_gets_invalid_grant() {
     )
     .await;
     lab.client.goto(&callback).await.expect("the same callback");
-    assert_eq!(lab.wait_phase(&["failed", "logged-in"]).await, "failed");
-    assert_eq!(lab.failed_steps().await, ["TokenResponse"]);
-    assert_problem(
-        &lab.problem().await,
+    assert_invalid_grant_once(
+        &lab,
+        &callback,
         &[
             "(400 invalid_grant)",
             "authorization code invalid, expired, already used, or PKCE verifier mismatch",
         ],
-        SIDE_APP,
         "Start a new login: a code works once",
-    );
-    assert_eq!(lab.token_requests().await, 1, "one attempt, no retry");
-    tokio::time::sleep(RETRY_WATCH).await;
-    assert_eq!(lab.token_requests().await, 1, "no retry");
-    lab.screenshot("c22b-duplicated-tab").await;
-    lab.audit_storage(
-        &[],
-        &query_param(&callback, "code")
-            .into_iter()
-            .collect::<Vec<_>>(),
+        "c22b-duplicated-tab",
     )
     .await;
+    tokio::time::sleep(RETRY_WATCH).await;
+    assert_eq!(lab.token_requests().await, 1, "no retry");
     // The provider also revoked what the first exchange issued (RFC 6749 §4.1.2: it SHOULD).
     lab.client
         .switch_to_window(first_tab)
@@ -804,10 +823,7 @@ async fn s03_c23_abandoned_login_expires_after_its_ttl() {
     let lab = Lab::start().await;
     // S-3: the user leaves for the provider and never comes back (the AS refused to redirect,
     // or the tab was left alone). Ten minutes later the next load drops the entry and says so.
-    lab.click("#login").await;
-    lab.wait_css("input[name=login]").await;
-    lab.client.goto(&lab.app).await.expect("back to the app");
-    lab.wait_css("#login").await;
+    start_login_and_come_back(&lab).await;
     assert!(
         pending_json(&lab).await.is_some(),
         "still pending within the TTL"
@@ -824,11 +840,7 @@ async fn s03_c23_abandoned_login_expires_after_its_ttl() {
     lab.screenshot("s03-abandoned-login").await;
     lab.audit_storage(&[], &[]).await;
     // C-23: a login that does come back, but after the TTL, is refused without an exchange.
-    lab.click("#login").await;
-    lab.wait_css("input[name=login]").await;
-    let login_page = lab.url().await;
-    lab.client.goto(&lab.app).await.expect("app");
-    lab.wait_css("#login").await;
+    let login_page = start_login_and_come_back(&lab).await;
     age_pending(&lab, 11 * 60 * 1000).await;
     // Aged while on the app's page; the load just before did not drop it (it was fresh then).
     lab.client.goto(&login_page).await.expect("login page");
@@ -1023,11 +1035,7 @@ async fn x10_c26_full_flow_under_the_csp_has_no_violation_and_injected_script_is
 #[tokio::test(flavor = "multi_thread")]
 async fn p07_a_verifier_that_does_not_match_the_challenge_gets_invalid_grant() {
     let lab = Lab::start().await;
-    lab.click("#login").await;
-    lab.wait_css("input[name=login]").await;
-    let login_page = lab.url().await;
-    lab.client.goto(&lab.app).await.expect("app");
-    lab.wait_css("#login").await;
+    let login_page = start_login_and_come_back(&lab).await;
     let swapped = lab
         .js(
             "const key = 'oauth-flow-lab.pending'; \
@@ -1045,24 +1053,15 @@ async fn p07_a_verifier_that_does_not_match_the_challenge_gets_invalid_grant() {
     );
     lab.client.goto(&login_page).await.expect("login page");
     let callback = lab.continue_at_provider("alice", "wonderland").await;
-    assert_eq!(lab.wait_phase(&["failed", "logged-in"]).await, "failed");
-    assert_eq!(lab.failed_steps().await, ["TokenResponse"]);
-    assert_problem(
-        &lab.problem().await,
+    assert_invalid_grant_once(
+        &lab,
+        &callback,
         &["(400 invalid_grant)", "PKCE verifier mismatch"],
-        SIDE_APP,
         "only with the verifier of the same login",
-    );
-    assert_eq!(lab.token_requests().await, 1, "one attempt, no retry");
-    assert_eq!(lab.count("#tokens").await, 0);
-    lab.screenshot("p07-wrong-verifier").await;
-    lab.audit_storage(
-        &[],
-        &query_param(&callback, "code")
-            .into_iter()
-            .collect::<Vec<_>>(),
+        "p07-wrong-verifier",
     )
     .await;
+    assert_eq!(lab.count("#tokens").await, 0);
     assert_clean_restart(&lab).await;
     lab.finish().await;
 }
