@@ -279,14 +279,10 @@ pub struct LabRecord {
     pub probe: Option<PendingProbe>,
     /// Probes the running checkup still has to make, in order.
     pub checkup_probes: Vec<ProbeKind>,
-    /// The forged link was opened: the next callback with an unknown state is its arrival.
-    pub forged_link_opened: bool,
     /// Answers of the downgrade probes, to report both together.
     pub downgrade: Vec<DowngradeAnswer>,
     /// The provider checkup's scorecard, when one was run in this tab.
     pub scorecard: Option<Scorecard>,
-    /// Whether the checked provider promised `iss` (RFC 9207) in its metadata.
-    pub iss_advertised: bool,
     /// Whether the checkup (rather than an experiment) was the last thing started.
     pub checkup_active: bool,
 }
@@ -355,10 +351,8 @@ stored_struct!(LabRecord {
     logins,
     probe,
     checkup_probes,
-    forged_link_opened,
     downgrade,
-    scorecard,
-    iss_advertised
+    scorecard
 } default {
     checkup_active
 });
@@ -1186,14 +1180,12 @@ mod tests {
                 checkup: true,
             }),
             checkup_probes: ProbeKind::ALL.to_vec(),
-            forged_link_opened: true,
             downgrade: vec![DowngradeAnswer {
                 kind: ProbeKind::NoChallenge,
                 sentence: "accepted".into(),
                 accepted: None,
             }],
             scorecard: Some(card),
-            iss_advertised: true,
             checkup_active: true,
         }
     }
@@ -1244,7 +1236,7 @@ mod tests {
         let mut value = crate::protocol::json::from_str(&good).unwrap();
         value.as_object_mut().unwrap().remove("checkup_active");
         let back = LabRecord::from_json(&value.to_string());
-        assert!(!back.checkup_active && back.iss_advertised);
+        assert!(!back.checkup_active && back.logins.len() == 2);
     }
 
     #[test]

@@ -116,7 +116,6 @@ fn send_forged_link(lab: RwSignal<Lab>, authorized: AuthorizedCallback) {
         );
         attack::forged_link(&mut l.timeline, &link, now);
         l.phase = Phase::Redirecting;
-        l.attack.forged_link_opened = true;
         l.save_lab_run();
     });
     if let Err(reason) = location::navigate(&link) {
@@ -136,7 +135,6 @@ pub(crate) fn forged_link_arrived(lab: RwSignal<Lab>, mut timeline: Timeline) {
              diagram and the lab's report."
                 .to_owned(),
         );
-        l.attack.forged_link_opened = false;
         l.attack.set_report(report);
         l.save_lab_run();
     });
@@ -277,7 +275,7 @@ fn code_experiments(lab: RwSignal<Lab>, authorized: AuthorizedCallback, checkup:
                     l.attack.set_report(stolen);
                     if checkup {
                         // Only what the callback itself showed can be graded without tokens.
-                        let advertised = l.attack.iss_advertised;
+                        let advertised = iss_advertised(l);
                         let evidence = redirect_back(l);
                         if let Some(card) = l.attack.scorecard.as_mut() {
                             let (v, d) = checkup::judge_iss(advertised, Some(facts.iss_returned));
@@ -721,7 +719,6 @@ pub fn run_checkup(lab: RwSignal<Lab>) {
                 );
                 card.record(Check::PublicClients, v, d, evidence);
             }
-            l.attack.iss_advertised = metadata.iss_parameter_supported;
         });
         cors_probe(lab, &metadata, &settings.client_id).await;
         save(lab);
@@ -756,6 +753,15 @@ async fn cors_probe(lab: RwSignal<Lab>, metadata: &ProviderMetadata, client_id: 
     });
 }
 
+/// Whether the checked provider promised `iss` (RFC 9207), from its metadata known to this tab.
+fn iss_advertised(l: &Lab) -> bool {
+    l.attack
+        .scorecard
+        .as_ref()
+        .and_then(|card| session::known_metadata(l, &card.issuer))
+        .is_some_and(|m| m.iss_parameter_supported)
+}
+
 /// Records a probe's verdict on the scorecard.
 fn record_probe(l: &mut Lab, probe: &PendingProbe, answer: &ProbeAnswer, iss_returned: bool) {
     let evidence: Vec<Step> = l
@@ -772,7 +778,7 @@ fn record_probe(l: &mut Lab, probe: &PendingProbe, answer: &ProbeAnswer, iss_ret
         ProbeKind::PlainChallenge => Check::PlainRefused,
         ProbeKind::Implicit => Check::ImplicitRefused,
     };
-    let advertised = l.attack.iss_advertised;
+    let advertised = iss_advertised(l);
     if let Some(card) = l.attack.scorecard.as_mut() {
         let (v, d) = checkup::judge_probe(check, answer);
         card.record(check, v, d, evidence.clone());
@@ -803,7 +809,7 @@ fn record_login_facts(l: &mut Lab, facts: &LoginFacts) {
             .cloned()
             .collect()
     };
-    let advertised = l.attack.iss_advertised;
+    let advertised = iss_advertised(l);
     let Some(card) = l.attack.scorecard.as_mut() else {
         return;
     };

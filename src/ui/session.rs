@@ -8,7 +8,7 @@ use crate::flow::lifecycle;
 use crate::flow::oidc::{self, VerifiedIdToken};
 use crate::flow::presets;
 use crate::flow::settings::{ClientType, ProviderSettings};
-use crate::flow::timeline::Timeline;
+use crate::flow::timeline::{StepKind, Timeline};
 use crate::protocol::callback::{parse_callback, AuthorizedCallback};
 use crate::protocol::discovery::ProviderMetadata;
 use crate::protocol::jwt::{decode, ClaimRules, Jwks, NonceRule};
@@ -342,12 +342,16 @@ pub fn resume_after_load(lab: RwSignal<Lab>) {
     // last one started (which may be a login at another provider).
     // The attack lab's forged link arrives as a callback nobody here started: it continues the
     // lab's run so the diagram shows the attacker's steps and the check that stops them.
-    let forged = pending.is_none() && lab.with_untracked(|l| l.attack.forged_link_opened);
+    // (Its run, saved before the link was opened, ends with the ForgedLink step.)
+    let saved = storage::load_timeline();
+    let forged = pending.is_none()
+        && saved
+            .as_ref()
+            .and_then(|t| t.steps().last())
+            .is_some_and(|s| s.kind == StepKind::ForgedLink);
     let mut timeline = match (&parsed, &pending) {
-        (Ok(Some(params)), Some(_)) => cache::take_run(&params.state)
-            .or_else(storage::load_timeline)
-            .unwrap_or_default(),
-        _ if forged => storage::load_timeline().unwrap_or_default(),
+        (Ok(Some(params)), Some(_)) => cache::take_run(&params.state).or(saved).unwrap_or_default(),
+        _ if forged => saved.unwrap_or_default(),
         _ => Timeline::new(),
     };
     let params = match engine::callback_received(&mut timeline, &query, &fragment, now) {
@@ -526,7 +530,7 @@ fn rejected_view(id_token: &IdToken) -> Option<RejectedIdToken> {
 }
 
 /// Metadata already known for `issuer` on this page or in this tab.
-fn known_metadata(l: &Lab, issuer: &str) -> Option<ProviderMetadata> {
+pub(crate) fn known_metadata(l: &Lab, issuer: &str) -> Option<ProviderMetadata> {
     l.provider
         .clone()
         .filter(|m| m.issuer == issuer)
