@@ -2,7 +2,6 @@
 
 use super::export_bar::ExportBar;
 use super::inspector::Inspector;
-use super::session::Lab;
 use crate::browser::viewport;
 use crate::diagram::replay::{Replay, SPEEDS, SPEED_LABELS};
 use crate::diagram::view::{announce, SequenceDiagram, NARROW_WIDTH};
@@ -14,10 +13,9 @@ use std::time::Duration;
 /// Diagram, replay controls (←/→/space), reduced-motion switch, inspector.
 #[component]
 pub fn DiagramPanel(
-    /// The app state.
-    lab: RwSignal<Lab>,
+    /// The run to draw.
+    timeline: Signal<Timeline>,
 ) -> impl IntoView {
-    let timeline = Signal::derive(move || lab.with(|l| l.timeline.clone()));
     view! {
         <section class="panel diagram-panel" aria-labelledby="diagram-title">
             <h2 id="diagram-title">"Sequence diagram of this run"</h2>

@@ -33,6 +33,9 @@ pub fn App() -> impl IntoView {
         Tab::Live
     };
     let tab = RwSignal::new(start);
+    // The diagram and the list redraw when the run changes, not on every change of the state
+    // (a phase or a token panel update would otherwise redraw every row).
+    let timeline: Signal<_> = Memo::new(move |_| lab.with(|l| l.timeline.clone())).into();
     view! {
         <header class="masthead">
             <h1>"OAuth Flow Lab"</h1>
@@ -69,13 +72,13 @@ pub fn App() -> impl IntoView {
                             </section>
                         }.into_any(),
                         Tab::Live => view! {
-                            <diagram_panel::DiagramPanel lab=lab />
-                            <timeline_list::TimelineList lab=lab />
+                            <diagram_panel::DiagramPanel timeline=timeline />
+                            <timeline_list::TimelineList timeline=timeline />
                         }.into_any(),
                         Tab::Attack => view! {
                             <attack_lab::AttackLab lab=lab />
-                            <diagram_panel::DiagramPanel lab=lab />
-                            <timeline_list::TimelineList lab=lab />
+                            <diagram_panel::DiagramPanel timeline=timeline />
+                            <timeline_list::TimelineList timeline=timeline />
                         }.into_any(),
                     }}
                 </section>

@@ -1,14 +1,13 @@
 //! The timeline as an ordered list: one item per step, read straight from the timeline.
 
-use super::session::Lab;
-use crate::flow::timeline::{Step, StepStatus};
+use crate::flow::timeline::{Step, StepStatus, Timeline};
 use leptos::prelude::*;
 
 /// Every step of the run, in order, with channel, status, duration and details.
 #[component]
 pub fn TimelineList(
-    /// The app state.
-    lab: RwSignal<Lab>,
+    /// The run to list.
+    timeline: Signal<Timeline>,
 ) -> impl IntoView {
     view! {
         <section class="panel timeline" aria-labelledby="timeline-title">
@@ -19,13 +18,12 @@ pub fn TimelineList(
                 <span class="chip channel-back">"back channel"</span>
                 " is a direct fetch from this page (body inside TLS)"
             </p>
-            {move || lab.with(|l| l.timeline.is_empty()).then(|| view! {
+            {move || timeline.with(|t| t.is_empty()).then(|| view! {
                 <p class="empty">"Nothing yet. Press Log in to start a run."</p>
             })}
             <ol id="timeline">
-                {move || lab.with(|l| {
-                    l.timeline
-                        .steps()
+                {move || timeline.with(|t| {
+                    t.steps()
                         .iter()
                         .enumerate()
                         .map(|(i, step)| step_item(i + 1, step))
