@@ -22,6 +22,8 @@ const LOGINS = Math.max(1, Number(opt.logins ?? 10));
 const WAIT_MS = 20000;
 const APP_READY = 'oauth-flow-lab:ready';
 const APP_TOKENS = 'oauth-flow-lab:tokens';
+const APP_START = 'oauth-flow-lab:start';
+const JWKS_URL = `${opt.issuer}/jwks`;
 const BASE_READY = 'baseline:ready';
 const TOKEN_URL = `${opt.issuer}/token`;
 const DISCOVERY_URL = `${opt.issuer}/.well-known/openid-configuration`;
@@ -233,6 +235,25 @@ function countRequests(events) {
   };
 }
 
+// Self time per category and per named function (ms) in a CDP CPU profile. Release wasm has no
+// names, so its functions count as one category; calls into the browser (DOM, Date, fetch)
+// keep their names, which is what finds a slow one.
+function profileSummary(p) {
+  const byId = new Map(p.nodes.map((n) => [n.id, n.callFrame]));
+  const categories = {}, functions = {};
+  for (let i = 0; i < p.samples.length; i++) {
+    const ms = (p.timeDeltas[i + 1] ?? 0) / 1000;
+    const f = byId.get(p.samples[i]);
+    const name = f.functionName || '(anonymous)';
+    const category = /\.wasm$/.test(f.url) || name.startsWith('wasm-') ? 'wasm'
+      : f.url ? 'JS glue'
+      : /^\(/.test(name) ? name : 'browser API calls';
+    categories[category] = (categories[category] ?? 0) + ms;
+    if (!/^\(|^wasm-function/.test(name)) functions[name] = (functions[name] ?? 0) + ms;
+  }
+  return { categories, functions };
+}
+
 async function login() {
   return withSession(async (s) => {
     await s.go(opt.app);
@@ -246,6 +267,12 @@ async function login() {
     await s.type('input[name=login]', 'alice');
     await s.type('input[name=password]', 'wonderland');
     await s.click('#sign-in');
+    // A CPU profile (CDP, through chromedriver) from the Allow click to the tokens mark: it names
+    // where the callback page's time goes (wasm, its JS glue, DOM calls, the browser's own work).
+    const cdp = (cmd, params = {}) => wd('POST', `/session/${s.id}/goog/cdp/execute`, { cmd, params });
+    await cdp('Profiler.enable');
+    await cdp('Profiler.setSamplingInterval', { interval: 100 });
+    await cdp('Profiler.start');
     await s.click('#allow');
     const phase = await s.until('phase logged-in or failed', `const m = document.querySelector('#lab');
       const p = m && m.dataset.phase; return (p === 'logged-in' || p === 'failed') ? p : null;`);
@@ -256,17 +283,23 @@ async function login() {
       const nav = performance.getEntriesByType('navigation')[0];
       const fetches = performance.getEntriesByType('resource').filter(e => e.name === arguments[1]);
       const ready = performance.getEntriesByName(arguments[2])[0];
-      return { callback_url_has_code: /[?&]code=/.test(nav.name), tokens_ms: tokens.startTime,
+      const start = performance.getEntriesByName(arguments[3])[0];
+      const jwks = performance.getEntriesByType('resource').filter(e => e.name === arguments[4]);
+      const jwks_network_ms = jwks.reduce((t, e) => t + e.duration, 0);
+      const token_network_ms = fetches.reduce((t, e) => t + e.duration, 0);
+      return { start_ms: start ? start.startTime : null, jwks_network_ms,
+               own_ms: start ? tokens.startTime - start.startTime - token_network_ms - jwks_network_ms : null, callback_url_has_code: /[?&]code=/.test(nav.name), tokens_ms: tokens.startTime,
                ready_ms: ready ? ready.startTime : null,
                token_fetches: fetches.length,
-               token_network_ms: fetches.reduce((t, e) => t + e.duration, 0),
+               token_network_ms,
                token_sent_ms: fetches.length ? fetches[0].startTime : null,
-               after_token_ms: fetches.length ? tokens.startTime - fetches[fetches.length - 1].responseEnd : null };`, [APP_TOKENS, TOKEN_URL, APP_READY]);
+               after_token_ms: fetches.length ? tokens.startTime - fetches[fetches.length - 1].responseEnd : null };`, [APP_TOKENS, TOKEN_URL, APP_READY, APP_START, JWKS_URL]);
+    const profile = profileSummary((await cdp('Profiler.stop')).profile);
     const requests = countRequests(await s.perfLog());
     let anim;
     try { anim = await replay(s, true); } catch (e) { anim = { error: e.message }; }
     const heap = await s.js(HEAP);
-    return { ...t, callback_processing_ms: t.tokens_ms - t.token_network_ms, requests, replay: anim, heap_bytes: heap };
+    return { ...t, callback_processing_ms: t.tokens_ms - t.token_network_ms, profile, requests, replay: anim, heap_bytes: heap };
   });
 }
 
@@ -343,6 +376,9 @@ result.summary = {
     callback_ready_ms: pick(result.app.logins, (l) => l.ready_ms),
     token_sent_ms: pick(result.app.logins, (l) => l.token_sent_ms),
     after_token_ms: pick(result.app.logins, (l) => l.after_token_ms),
+    start_ms: pick(result.app.logins, (l) => l.start_ms),
+    jwks_network_ms: pick(result.app.logins, (l) => l.jwks_network_ms),
+    own_ms: pick(result.app.logins, (l) => l.own_ms),
     token_posts: pick(result.app.logins, (l) => l.requests.token_posts),
     preflights: pick(result.app.logins, (l) => l.requests.preflights),
     discovery_gets: pick(result.app.logins, (l) => l.requests.discovery_gets),
@@ -395,6 +431,9 @@ row('  callback processing (difference)', ms(A.callback_processing_ms), '—', '
 row('    of which nav start → token request sent', ms(A.token_sent_ms), ms(B.ready_ms), '', 'baseline: its load → ready');
 row('    of which token response → tokens shown', ms(A.after_token_ms));
 row('  callback page: nav start → ready mark', ms(A.callback_ready_ms));
+row('  nav start → app start (download, compile, instantiate)', ms(A.start_ms), '', '', 'a size matter: see the first load');
+row("  app's own time: app start → tokens, minus token + JWKS network", ms(A.own_ms), '—', '', '≤ 20 ms (the goal read without the page load)');
+row('    JWKS network time', ms(A.jwks_network_ms));
 row('token POSTs per login', num(A.token_posts), '—', '', 'exactly 1');
 row('CORS preflights per login', num(A.preflights), '—', '', `0 (self-check saw ${result.preflight_self_check ?? '?'} for a forced one)`);
 row('discovery GETs per login', num(A.discovery_gets), '—', '', '≤ 1');
@@ -419,6 +458,16 @@ for (const r of rows) out.push(line(r));
 out.push('');
 out.push('app files (raw / gzip -9):');
 for (const f of SA.files) out.push(`  ${f.file.padEnd(48)} ${String(f.raw).padStart(8)} ${String(f.gzip).padStart(8)}`);
+const profiled = result.app.logins.filter((l) => l.profile);
+if (profiled.length) {
+  const medianOf = (key, name) => median(profiled.map((l) => l.profile[key][name] ?? 0));
+  const names = (key) => [...new Set(profiled.flatMap((l) => Object.keys(l.profile[key])))]
+    .map((name) => [name, medianOf(key, name)]).sort((a, b) => b[1] - a[1]);
+  out.push('');
+  out.push(`callback page CPU profile, Allow click → tokens shown (median self time of ${profiled.length} logins):`);
+  out.push('  ' + names('categories').filter(([, v]) => v >= 0.05).map(([n, v]) => `${n} ${v.toFixed(1)} ms`).join(', '));
+  out.push('  slowest named functions: ' + names('functions').slice(0, 6).map(([n, v]) => `${n} ${v.toFixed(1)} ms`).join(', '));
+}
 if (result.errors.length) { out.push(''); out.push('problems:'); for (const e of result.errors) out.push(`  - ${e}`); }
 console.log(out.join('\n'));
 

@@ -1,6 +1,8 @@
 //! Entry point: mount the app to the page body.
 
 fn main() {
+    // scripts/bench: the wasm is downloaded, compiled and running from here on.
+    oauth_flow_lab::browser::clock::mark("oauth-flow-lab:start");
     console_error_panic_hook::set_once();
     leptos::mount::mount_to_body(oauth_flow_lab::App);
 }
