@@ -5,4 +5,6 @@ fn main() {
     oauth_flow_lab::browser::clock::mark("oauth-flow-lab:start");
     console_error_panic_hook::set_once();
     leptos::mount::mount_to_body(oauth_flow_lab::App);
+    // Mounted and drawn (as the baseline marks it): load → ready ends here.
+    oauth_flow_lab::browser::clock::mark("oauth-flow-lab:ready");
 }

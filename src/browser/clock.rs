@@ -1,16 +1,28 @@
 //! Wall-clock and high-resolution time.
 
+use wasm_bindgen::JsCast;
+
 /// Milliseconds since the Unix epoch (survives the round trip to the provider, unlike
 /// `performance.now()`, which restarts on every page load).
 pub fn now_ms() -> u64 {
     js_sys::Date::now() as u64
 }
 
-/// Sets a `performance.mark` so benchmarks can measure load-to-ready.
+/// Sets a `performance.mark` now, for scripts/bench.
 pub fn mark(name: &str) {
     if let Some(performance) = web_sys::window().and_then(|w| w.performance()) {
         let _ = performance.mark(name);
     }
+}
+
+/// Sets a `performance.mark` in the next animation frame: after the views have applied the
+/// change just made (Leptos flushes them in microtasks), right before the browser paints it.
+pub fn mark_when_drawn(name: &'static str) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let callback = wasm_bindgen::closure::Closure::once_into_js(move || mark(name));
+    let _ = window.request_animation_frame(callback.unchecked_ref());
 }
 
 /// A wall-clock time in the user's time zone, 24-hour, e.g. "14:03:27".

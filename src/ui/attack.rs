@@ -138,7 +138,6 @@ pub(crate) fn forged_link_arrived(lab: RwSignal<Lab>, mut timeline: Timeline) {
         l.attack.set_report(report);
         l.save_lab_run();
     });
-    clock::mark("oauth-flow-lab:ready");
 }
 
 /// Sends the attacker's token request and records the answer with `defence` highlighted.
@@ -338,7 +337,7 @@ fn code_experiments(lab: RwSignal<Lab>, authorized: AuthorizedCallback, checkup:
             }
             l.save_lab_run();
         });
-        clock::mark("oauth-flow-lab:tokens");
+        clock::mark_when_drawn("oauth-flow-lab:tokens");
     });
 }
 

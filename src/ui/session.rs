@@ -302,7 +302,6 @@ pub fn resume_after_load(lab: RwSignal<Lab>) {
     let (query, fragment) = location::query_and_fragment();
     // An attack-lab probe's answer is read by the lab, never as a login callback.
     if super::attack::probe_returned(lab, &query, &fragment) {
-        clock::mark("oauth-flow-lab:ready");
         return;
     }
     let parsed = parse_callback(&query, &fragment);
@@ -319,7 +318,6 @@ pub fn resume_after_load(lab: RwSignal<Lab>) {
                 ))
             });
         }
-        clock::mark("oauth-flow-lab:ready");
         return;
     }
     // The code and state leave the address bar and history before anything else (C-25).
@@ -332,7 +330,6 @@ pub fn resume_after_load(lab: RwSignal<Lab>) {
         Ok(pending) => pending,
         Err(problem) => {
             lab.update(|l| l.fail(problem));
-            clock::mark("oauth-flow-lab:ready");
             return;
         }
     };
@@ -371,7 +368,6 @@ pub fn resume_after_load(lab: RwSignal<Lab>) {
     let state = authorized.pending.state.secret().to_owned();
     if let Some(intent) = super::attack::take_lab_login(lab, &state) {
         super::attack::lab_login_returned(lab, authorized, intent);
-        clock::mark("oauth-flow-lab:ready");
         return;
     }
     if authorized.pending.verifier.is_none() {
@@ -383,11 +379,9 @@ pub fn resume_after_load(lab: RwSignal<Lab>) {
             l.demo_secret = demo;
         });
         storage::save_timeline(&lab.with_untracked(|l| l.timeline.clone()));
-        clock::mark("oauth-flow-lab:ready");
         return;
     }
     redeem(lab, authorized, None);
-    clock::mark("oauth-flow-lab:ready");
 }
 
 /// Applies `?issuer=…&client_id=…&scope=…&preset=…` once, then removes it from the address bar.
@@ -461,7 +455,7 @@ fn redeem(lab: RwSignal<Lab>, authorized: AuthorizedCallback, secret: Option<Cli
             Err(problem) => {
                 let problem = diagnosed(lab, problem, network, "token endpoint", &call.issuer);
                 lab.update(|l| l.fail(problem));
-                clock::mark("oauth-flow-lab:tokens");
+                clock::mark_when_drawn("oauth-flow-lab:tokens");
                 return;
             }
         };
@@ -489,7 +483,7 @@ fn redeem(lab: RwSignal<Lab>, authorized: AuthorizedCallback, secret: Option<Cli
                             l.rejected_id_token = rejected_view(id_token);
                             l.fail(problem);
                         });
-                        clock::mark("oauth-flow-lab:tokens");
+                        clock::mark_when_drawn("oauth-flow-lab:tokens");
                         return;
                     }
                 }
@@ -518,7 +512,7 @@ fn redeem(lab: RwSignal<Lab>, authorized: AuthorizedCallback, secret: Option<Cli
             l.problem = None;
             storage::save_timeline(&l.timeline);
         });
-        clock::mark("oauth-flow-lab:tokens");
+        clock::mark_when_drawn("oauth-flow-lab:tokens");
     });
 }
 
@@ -645,7 +639,6 @@ fn finish_with_problem(lab: RwSignal<Lab>, timeline: Timeline, problem: Problem)
         l.timeline = timeline;
         l.fail(problem);
     });
-    clock::mark("oauth-flow-lab:ready");
 }
 
 fn restore_previous_run(lab: RwSignal<Lab>, now: u64, back_from_logout: bool) {
