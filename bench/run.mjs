@@ -72,6 +72,8 @@ class Session {
   }
   async close() { try { await wd('DELETE', `/session/${this.id}`); } catch (e) { log('close:', e.message); } }
   go(url) { return wd('POST', `/session/${this.id}/url`, { url }); }
+  // A Chrome DevTools Protocol command, through chromedriver.
+  cdp(cmd, params = {}) { return wd('POST', `/session/${this.id}/goog/cdp/execute`, { cmd, params }); }
   js(script, args = []) { return wd('POST', `/session/${this.id}/execute/sync`, { script, args }); }
   async find(css, ms = WAIT_MS) {
     const deadline = Date.now() + ms;
@@ -154,8 +156,12 @@ const READ_LOAD = `
 
 async function coldLoad(url, mark) {
   return withSession(async (s) => {
+    await s.cdp('Profiler.enable');
+    await s.cdp('Profiler.setSamplingInterval', { interval: 100 });
+    await s.cdp('Profiler.start');
     await s.go(url);
-    return s.until(`${mark} on ${url}`, READ_LOAD, [mark]);
+    const load = await s.until(`${mark} on ${url}`, READ_LOAD, [mark]);
+    return { ...load, profile: profileSummary((await s.cdp('Profiler.stop')).profile) };
   });
 }
 
@@ -269,10 +275,9 @@ async function login() {
     await s.click('#sign-in');
     // A CPU profile (CDP, through chromedriver) from the Allow click to the tokens mark: it names
     // where the callback page's time goes (wasm, its JS glue, DOM calls, the browser's own work).
-    const cdp = (cmd, params = {}) => wd('POST', `/session/${s.id}/goog/cdp/execute`, { cmd, params });
-    await cdp('Profiler.enable');
-    await cdp('Profiler.setSamplingInterval', { interval: 100 });
-    await cdp('Profiler.start');
+    await s.cdp('Profiler.enable');
+    await s.cdp('Profiler.setSamplingInterval', { interval: 100 });
+    await s.cdp('Profiler.start');
     await s.click('#allow');
     const phase = await s.until('phase logged-in or failed', `const m = document.querySelector('#lab');
       const p = m && m.dataset.phase; return (p === 'logged-in' || p === 'failed') ? p : null;`);
@@ -294,7 +299,7 @@ async function login() {
                token_network_ms,
                token_sent_ms: fetches.length ? fetches[0].startTime : null,
                after_token_ms: fetches.length ? tokens.startTime - fetches[fetches.length - 1].responseEnd : null };`, [APP_TOKENS, TOKEN_URL, APP_READY, APP_START, JWKS_URL]);
-    const profile = profileSummary((await cdp('Profiler.stop')).profile);
+    const profile = profileSummary((await s.cdp('Profiler.stop')).profile);
     const requests = countRequests(await s.perfLog());
     let anim;
     try { anim = await replay(s, true); } catch (e) { anim = { error: e.message }; }
@@ -458,16 +463,23 @@ for (const r of rows) out.push(line(r));
 out.push('');
 out.push('app files (raw / gzip -9):');
 for (const f of SA.files) out.push(`  ${f.file.padEnd(48)} ${String(f.raw).padStart(8)} ${String(f.gzip).padStart(8)}`);
-const profiled = result.app.logins.filter((l) => l.profile);
-if (profiled.length) {
-  const medianOf = (key, name) => median(profiled.map((l) => l.profile[key][name] ?? 0));
-  const names = (key) => [...new Set(profiled.flatMap((l) => Object.keys(l.profile[key])))]
+// Median self time per category and per named function over the profiled samples.
+function profileLines(samples, what) {
+  const profiled = samples.filter((x) => x.profile);
+  if (!profiled.length) return [];
+  const medianOf = (key, name) => median(profiled.map((x) => x.profile[key][name] ?? 0));
+  const names = (key) => [...new Set(profiled.flatMap((x) => Object.keys(x.profile[key])))]
     .map((name) => [name, medianOf(key, name)]).sort((a, b) => b[1] - a[1]);
-  out.push('');
-  out.push(`callback page CPU profile, Allow click → tokens shown (median self time of ${profiled.length} logins):`);
-  out.push('  ' + names('categories').filter(([, v]) => v >= 0.05).map(([n, v]) => `${n} ${v.toFixed(1)} ms`).join(', '));
-  out.push('  slowest named functions: ' + names('functions').slice(0, 6).map(([n, v]) => `${n} ${v.toFixed(1)} ms`).join(', '));
+  return [
+    '',
+    `${what} (median self time of ${profiled.length}):`,
+    '  ' + names('categories').filter(([, v]) => v >= 0.05).map(([n, v]) => `${n} ${v.toFixed(1)} ms`).join(', '),
+    '  slowest named functions: ' + names('functions').slice(0, 6).map(([n, v]) => `${n} ${v.toFixed(1)} ms`).join(', '),
+  ];
 }
+out.push(...profileLines(result.app.loads, 'cold load CPU profile, app, navigation → ready'));
+out.push(...profileLines(result.baseline.loads, 'cold load CPU profile, baseline, navigation → ready'));
+out.push(...profileLines(result.app.logins, 'callback page CPU profile, Allow click → tokens shown'));
 if (result.errors.length) { out.push(''); out.push('problems:'); for (const e of result.errors) out.push(`  - ${e}`); }
 console.log(out.join('\n'));
 
