@@ -154,14 +154,20 @@ const READ_LOAD = `
     wasm_fetched_ms: Math.max(0, ...res.filter(e => e.name.endsWith('.wasm')).map(e => e.responseEnd)),
   };`;
 
-async function coldLoad(url, mark) {
+// The sampling profiler slows the page down, so profiled runs are extra runs, never timed ones.
+async function startProfiler(s) {
+  await s.cdp('Profiler.enable');
+  await s.cdp('Profiler.setSamplingInterval', { interval: 100 });
+  await s.cdp('Profiler.start');
+}
+const stopProfiler = async (s) => profileSummary((await s.cdp('Profiler.stop')).profile);
+
+async function coldLoad(url, mark, profiled = false) {
   return withSession(async (s) => {
-    await s.cdp('Profiler.enable');
-    await s.cdp('Profiler.setSamplingInterval', { interval: 100 });
-    await s.cdp('Profiler.start');
+    if (profiled) await startProfiler(s);
     await s.go(url);
     const load = await s.until(`${mark} on ${url}`, READ_LOAD, [mark]);
-    return { ...load, profile: profileSummary((await s.cdp('Profiler.stop')).profile) };
+    return profiled ? { profile: await stopProfiler(s) } : load;
   });
 }
 
@@ -260,7 +266,7 @@ function profileSummary(p) {
   return { categories, functions };
 }
 
-async function login() {
+async function login(profiled = false) {
   return withSession(async (s) => {
     await s.go(opt.app);
     await s.js(`localStorage.setItem('oauth-flow-lab.settings', arguments[0]); return true;`, [JSON.stringify({
@@ -275,9 +281,7 @@ async function login() {
     await s.click('#sign-in');
     // A CPU profile (CDP, through chromedriver) from the Allow click to the tokens mark: it names
     // where the callback page's time goes (wasm, its JS glue, DOM calls, the browser's own work).
-    await s.cdp('Profiler.enable');
-    await s.cdp('Profiler.setSamplingInterval', { interval: 100 });
-    await s.cdp('Profiler.start');
+    if (profiled) await startProfiler(s);
     await s.click('#allow');
     const phase = await s.until('phase logged-in or failed', `const m = document.querySelector('#lab');
       const p = m && m.dataset.phase; return (p === 'logged-in' || p === 'failed') ? p : null;`);
@@ -299,12 +303,12 @@ async function login() {
                token_network_ms,
                token_sent_ms: fetches.length ? fetches[0].startTime : null,
                after_token_ms: fetches.length ? tokens.startTime - fetches[fetches.length - 1].responseEnd : null };`, [APP_TOKENS, TOKEN_URL, APP_READY, APP_START, JWKS_URL]);
-    const profile = profileSummary((await s.cdp('Profiler.stop')).profile);
+    if (profiled) return { profile: await stopProfiler(s) };
     const requests = countRequests(await s.perfLog());
     let anim;
     try { anim = await replay(s, true); } catch (e) { anim = { error: e.message }; }
     const heap = await s.js(HEAP);
-    return { ...t, callback_processing_ms: t.tokens_ms - t.token_network_ms, profile, requests, replay: anim, heap_bytes: heap };
+    return { ...t, callback_processing_ms: t.tokens_ms - t.token_network_ms, requests, replay: anim, heap_bytes: heap };
   });
 }
 
@@ -365,6 +369,17 @@ for (let i = 0; i < LOGINS; i++) {
   const l = result.app.logins.at(-1);
   log(`login ${i + 1}/${LOGINS}: callback ${l?.callback_processing_ms?.toFixed(1)} ms, token POSTs ${l?.requests?.token_posts}, preflights ${l?.requests?.preflights}, replay long tasks ${l?.replay?.longtasks}`);
 }
+const PROFILES = Math.max(0, Number(opt.profiles ?? 3));
+result.app.profiles = { loads: [], logins: [] };
+result.baseline.profiles = { loads: [] };
+for (let i = 0; i < PROFILES; i++) {
+  try {
+    result.app.profiles.loads.push(await coldLoad(opt.app, APP_READY, true));
+    result.baseline.profiles.loads.push(await coldLoad(opt.baseline, BASE_READY, true));
+    result.app.profiles.logins.push(await login(true));
+  } catch (e) { result.errors.push(`profiled run ${i + 1}: ${e.message}`); log(`profiled run ${i + 1}:`, e.message); }
+}
+log(`${PROFILES} profiled cold loads per page and ${PROFILES} profiled logins done`);
 try { result.preflight_self_check = await preflightSelfCheck(); }
 catch (e) { result.errors.push(`preflight self-check: ${e.message}`); }
 
@@ -477,9 +492,9 @@ function profileLines(samples, what) {
     '  slowest named functions: ' + names('functions').slice(0, 6).map(([n, v]) => `${n} ${v.toFixed(1)} ms`).join(', '),
   ];
 }
-out.push(...profileLines(result.app.loads, 'cold load CPU profile, app, navigation → ready'));
-out.push(...profileLines(result.baseline.loads, 'cold load CPU profile, baseline, navigation → ready'));
-out.push(...profileLines(result.app.logins, 'callback page CPU profile, Allow click → tokens shown'));
+out.push(...profileLines(result.app.profiles.loads, 'cold load CPU profile, app, navigation → ready'));
+out.push(...profileLines(result.baseline.profiles.loads, 'cold load CPU profile, baseline, navigation → ready'));
+out.push(...profileLines(result.app.profiles.logins, 'callback page CPU profile, Allow click → tokens shown'));
 if (result.errors.length) { out.push(''); out.push('problems:'); for (const e of result.errors) out.push(`  - ${e}`); }
 console.log(out.join('\n'));
 
