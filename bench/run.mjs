@@ -442,7 +442,8 @@ for (const kind of ['html', 'js', 'wasm', 'css']) {
     a && b ? `${(a.gzip / b.gzip).toFixed(2)}×` : '');
 }
 row('total first load (raw / gzip -9)', `${kb(SA.total.raw)} / ${kb(SA.total.gzip)} KB`, `${kb(SB.total.raw)} / ${kb(SB.total.gzip)} KB`,
-  `${(SA.total.gzip / SB.total.gzip).toFixed(2)}×`, `≤ 120 KB gz: ${SA.total.gzip <= 120 * 1024 ? 'met' : 'NOT met'}`);
+  `${(SA.total.gzip / SB.total.gzip).toFixed(2)}×`,
+  `budget ≤ 296 KB gz: ${SA.total.gzip <= 296 * 1024 ? 'met' : 'NOT met'} (issue's first 120 KB: ${SA.total.gzip <= 120 * 1024 ? 'met' : 'not met'})`);
 row(`load → ready, median (min–max), n=${A.ready_ms?.n ?? 0}`, ms(A.ready_ms), ms(B.ready_ms), ratio(A.ready_ms, B.ready_ms), '≤ 150 ms');
 row('load event (same loads)', ms(A.load_event_ms), ms(B.load_event_ms), ratio(A.load_event_ms, B.load_event_ms));
 row(`callback page: nav start → tokens, n=${A.callback_tokens_ms?.n ?? 0}`, ms(A.callback_tokens_ms));
