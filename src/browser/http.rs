@@ -4,6 +4,7 @@
 use crate::flow::engine::TransportError;
 use crate::protocol::token::HttpResponse;
 use crate::protocol::uri::HttpUrl;
+use std::future::Future;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -27,27 +28,64 @@ pub struct FetchRequest<'a> {
     pub body: Option<&'a str>,
 }
 
-/// Sends the request and reads the whole answer as text. A redirect is never followed (status 0,
-/// RFC 9700 §4.12); cookies are never sent (`credentials: omit`).
-pub async fn fetch(request: FetchRequest<'_>) -> Result<HttpResponse, TransportError> {
-    let network_error = || TransportError::Network {
-        origin: origin_of(request.url),
-    };
-    let window = web_sys::window().ok_or_else(network_error)?;
+/// Sends the request at once, before the returned future is first polled (so a request made
+/// while the page is still being built leaves without waiting for it), and reads the whole
+/// answer as text. A redirect is never followed (status 0, RFC 9700 §4.12); cookies are never
+/// sent (`credentials: omit`).
+pub fn fetch(
+    request: FetchRequest<'_>,
+) -> impl Future<Output = Result<HttpResponse, TransportError>> + 'static {
+    let origin = origin_of(request.url);
+    let sent = start(&request);
+    async move {
+        let network_error = || TransportError::Network {
+            origin: origin.clone(),
+        };
+        let Some(sent) = sent else {
+            return Err(network_error());
+        };
+        let outcome = read_response(sent.answer).await;
+        if let Some(timer) = sent.timer {
+            sent.window.clear_timeout_with_handle(timer);
+        }
+        drop(sent.abort);
+        outcome.map_err(|_| {
+            if sent.controller.signal().aborted() {
+                TransportError::Timeout {
+                    after_ms: TIMEOUT_MS,
+                }
+            } else {
+                network_error()
+            }
+        })
+    }
+}
+
+/// A request on its way: the browser's promise of the answer and the timeout that aborts it.
+struct Sent {
+    window: web_sys::Window,
+    answer: js_sys::Promise,
+    controller: AbortController,
+    abort: Closure<dyn FnMut()>,
+    timer: Option<i32>,
+}
+
+fn start(request: &FetchRequest<'_>) -> Option<Sent> {
+    let window = web_sys::window()?;
     let init = RequestInit::new();
     init.set_method(request.method);
     init.set_redirect(RequestRedirect::Manual);
     init.set_credentials(RequestCredentials::Omit);
     init.set_mode(RequestMode::Cors);
-    let headers = Headers::new().map_err(|_| network_error())?;
+    let headers = Headers::new().ok()?;
     for (name, value) in request.headers {
-        headers.set(name, value).map_err(|_| network_error())?;
+        headers.set(name, value).ok()?;
     }
     init.set_headers(&headers);
     if let Some(body) = request.body {
         init.set_body(&JsValue::from_str(body));
     }
-    let controller = AbortController::new().map_err(|_| network_error())?;
+    let controller = AbortController::new().ok()?;
     init.set_signal(Some(&controller.signal()));
     let abort = {
         let controller = controller.clone();
@@ -59,30 +97,18 @@ pub async fn fetch(request: FetchRequest<'_>) -> Result<HttpResponse, TransportE
             TIMEOUT_MS as i32,
         )
         .ok();
-    let outcome = read_response(&window, request.url, &init).await;
-    if let Some(timer) = timer {
-        window.clear_timeout_with_handle(timer);
-    }
-    drop(abort);
-    outcome.map_err(|_| {
-        if controller.signal().aborted() {
-            TransportError::Timeout {
-                after_ms: TIMEOUT_MS,
-            }
-        } else {
-            network_error()
-        }
+    let answer = window.fetch_with_str_and_init(request.url, &init);
+    Some(Sent {
+        window,
+        answer,
+        controller,
+        abort,
+        timer,
     })
 }
 
-async fn read_response(
-    window: &web_sys::Window,
-    url: &str,
-    init: &RequestInit,
-) -> Result<HttpResponse, JsValue> {
-    let response: Response = JsFuture::from(window.fetch_with_str_and_init(url, init))
-        .await?
-        .dyn_into()?;
+async fn read_response(answer: js_sys::Promise) -> Result<HttpResponse, JsValue> {
+    let response: Response = JsFuture::from(answer).await?.dyn_into()?;
     if response.type_() == ResponseType::Opaqueredirect {
         return Ok(HttpResponse {
             status: 0,

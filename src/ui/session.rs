@@ -237,23 +237,20 @@ pub(crate) type Later<T> = Pin<Box<dyn Future<Output = T>>>;
 /// form with the token endpoint's CORS-safelisted headers.
 #[inline(never)]
 fn send(post: Option<String>, url: String, authorization: Option<String>) -> Later<Answer> {
-    Box::pin(async move {
-        let form = TokenRequest::headers();
-        let mut headers: Vec<(&str, &str)> = match &post {
-            Some(_) => form.to_vec(),
-            None => vec![("Accept", "application/json")],
-        };
-        if let Some(value) = &authorization {
-            headers.push(("Authorization", value));
-        }
-        http::fetch(http::FetchRequest {
-            method: if post.is_some() { "POST" } else { "GET" },
-            url: &url,
-            headers: &headers,
-            body: post.as_deref(),
-        })
-        .await
-    })
+    let form = TokenRequest::headers();
+    let mut headers: Vec<(&str, &str)> = match &post {
+        Some(_) => form.to_vec(),
+        None => vec![("Accept", "application/json")],
+    };
+    if let Some(value) = &authorization {
+        headers.push(("Authorization", value));
+    }
+    Box::pin(http::fetch(http::FetchRequest {
+        method: if post.is_some() { "POST" } else { "GET" },
+        url: &url,
+        headers: &headers,
+        body: post.as_deref(),
+    }))
 }
 
 pub(crate) fn get(url: &str, authorization: Option<&str>) -> Later<Answer> {
@@ -441,8 +438,11 @@ fn redeem(lab: RwSignal<Lab>, authorized: AuthorizedCallback, secret: Option<Cli
     drop(secret);
     let Some(call) = call else { return };
     storage::save_timeline(&lab.with_untracked(|l| l.timeline.clone()));
+    // Sent now: on the callback page this is before the page is mounted, so the round trip
+    // overlaps the first render instead of following it (scripts/bench).
+    let answer = post_form(&call.request);
     spawn_local(async move {
-        let outcome = post_form(&call.request).await;
+        let outcome = answer.await;
         let network = network_origin(&outcome);
         let now = clock::now_ms();
         let Some(result) = with_lab(lab, |l| {
