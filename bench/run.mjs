@@ -296,8 +296,12 @@ async function login(profiled = false) {
       const jwks = performance.getEntriesByType('resource').filter(e => e.name === arguments[4]);
       const jwks_network_ms = jwks.reduce((t, e) => t + e.duration, 0);
       const token_network_ms = fetches.reduce((t, e) => t + e.duration, 0);
+      // The token request leaves before the page is mounted: only its part after the ready mark
+      // is time the app spent waiting; the part before overlapped the app's own work.
+      const busy_until = ready ? ready.startTime : 0;
+      const token_wait_ms = fetches.reduce((t, e) => t + Math.max(0, e.responseEnd - Math.max(e.startTime, busy_until)), 0);
       return { start_ms: start ? start.startTime : null, jwks_network_ms,
-               own_ms: start ? tokens.startTime - start.startTime - token_network_ms - jwks_network_ms : null, callback_url_has_code: /[?&]code=/.test(nav.name), tokens_ms: tokens.startTime,
+               own_ms: start ? tokens.startTime - start.startTime - token_wait_ms - jwks_network_ms : null, token_wait_ms, callback_url_has_code: /[?&]code=/.test(nav.name), tokens_ms: tokens.startTime,
                ready_ms: ready ? ready.startTime : null,
                token_fetches: fetches.length,
                token_network_ms,
@@ -398,6 +402,7 @@ result.summary = {
     after_token_ms: pick(result.app.logins, (l) => l.after_token_ms),
     start_ms: pick(result.app.logins, (l) => l.start_ms),
     jwks_network_ms: pick(result.app.logins, (l) => l.jwks_network_ms),
+    token_wait_ms: pick(result.app.logins, (l) => l.token_wait_ms),
     own_ms: pick(result.app.logins, (l) => l.own_ms),
     token_posts: pick(result.app.logins, (l) => l.requests.token_posts),
     preflights: pick(result.app.logins, (l) => l.requests.preflights),
@@ -453,7 +458,8 @@ row('    of which nav start → token request sent', ms(A.token_sent_ms), ms(B.r
 row('    of which token response → tokens shown', ms(A.after_token_ms));
 row('  callback page: nav start → ready mark', ms(A.callback_ready_ms));
 row('  nav start → app start (download, compile, instantiate)', ms(A.start_ms), '', '', 'a size matter: see the first load');
-row("  app's own time: app start → tokens, minus token + JWKS network", ms(A.own_ms), '—', '', '≤ 20 ms (the goal read without the page load)');
+row("  app's own time: app start → tokens, minus the network it waited for", ms(A.own_ms), '—', '', '≤ 20 ms (the goal read without the page load)');
+row('    token request network time after the ready mark (waited for)', ms(A.token_wait_ms));
 row('    JWKS network time', ms(A.jwks_network_ms));
 row('token POSTs per login', num(A.token_posts), '—', '', 'exactly 1');
 row('CORS preflights per login', num(A.preflights), '—', '', `0 (self-check saw ${result.preflight_self_check ?? '?'} for a forced one)`);
