@@ -3,7 +3,7 @@
 //!
 //! The first figure, 120 KB, was revised on purpose (README, "Performance", "The budget"):
 //! a minimal Leptos page is 48 KB, and a wasm-split build with every optional panel loaded on
-//! demand still needs about 258 KB on first load. 296 KB is where the app stands plus 3 KB, so
+//! demand still needs about 255 KB on first load. 296 KB is where the app stands plus 2 KB, so
 //! a feature that adds size has to pay for it with a saving elsewhere.
 //!
 //! Reads the trunk-built dist that scripts/test builds before the end-to-end tests
