@@ -1011,12 +1011,7 @@ mod tests {
         )
         .expect("a request");
         assert!(!request.body.contains("code_verifier"));
-        let refused = HttpResponse {
-            status: 400,
-            content_type: Some("application/json".into()),
-            body: r#"{"error":"invalid_grant"}"#.into(),
-            ..HttpResponse::default()
-        };
+        let refused = HttpResponse::json(400, r#"{"error":"invalid_grant"}"#);
         assert!(cors_probe_answered(&mut t, step, Ok(refused), 3));
         assert_eq!(t.steps()[step].status, StepStatus::Ok);
         let (step, _) = cors_probe_started(&mut t, "http://127.0.0.1:9000/token", "r", "c", 4)
@@ -1072,13 +1067,10 @@ mod tests {
             body: "grant_type=authorization_code&code=abc".into(),
         };
         let step = attack_request(&mut t, "steal", &request, vec![], 0);
-        let response = HttpResponse {
-            status: 400,
-            content_type: Some("application/json".into()),
-            body: r#"{"error":"invalid_grant","error_description":"PKCE verification failed"}"#
-                .into(),
-            ..HttpResponse::default()
-        };
+        let response = HttpResponse::json(
+            400,
+            r#"{"error":"invalid_grant","error_description":"PKCE verification failed"}"#,
+        );
         let answer = attack_answer(&mut t, step, Ok(response), "PKCE", 5);
         assert_eq!(answer, refused());
         let last = t.steps().last().unwrap();
@@ -1106,12 +1098,10 @@ mod tests {
             body: "grant_type=authorization_code".into(),
         };
         let step = attack_request(&mut t, "steal", &request, vec![], 0);
-        let response = HttpResponse {
-            status: 200,
-            content_type: Some("application/json".into()),
-            body: r#"{"access_token":"AT-secret","token_type":"Bearer","expires_in":60}"#.into(),
-            ..HttpResponse::default()
-        };
+        let response = HttpResponse::json(
+            200,
+            r#"{"access_token":"AT-secret","token_type":"Bearer","expires_in":60}"#,
+        );
         let answer = attack_answer(&mut t, step, Ok(response), "PKCE", 5);
         assert_eq!(answer, TokenAnswer::Tokens { refresh: false });
         let last = t.steps().last().unwrap();

@@ -288,13 +288,7 @@ pub fn metadata_document(metadata: &ProviderMetadata) -> String {
 /// same rules as a fetched one (storage is outside this app's control). Warnings are not kept:
 /// they were shown when the provider's answer was first read.
 pub fn metadata_from_document(issuer: &str, document: &str) -> Option<ProviderMetadata> {
-    let response = HttpResponse {
-        status: 200,
-        content_type: Some("application/json".into()),
-        body: document.to_owned(),
-        www_authenticate: None,
-        cache_control: None,
-    };
+    let response = HttpResponse::json(200, document);
     parse_metadata(issuer, &response).ok().map(|mut m| {
         m.warnings.clear();
         m
@@ -1121,13 +1115,7 @@ mod tests {
     const ISSUER: &str = "https://as.example/realms/lab";
 
     fn json(status: u16, body: &str) -> Result<HttpResponse, TransportError> {
-        Ok(HttpResponse {
-            status,
-            content_type: Some("application/json".into()),
-            body: body.into(),
-            www_authenticate: None,
-            cache_control: None,
-        })
+        Ok(HttpResponse::json(status, body))
     }
 
     fn metadata(issuer: &str) -> String {
@@ -1233,17 +1221,7 @@ mod tests {
 
     #[test]
     fn metadata_kept_for_the_tab_is_validated_again_when_read_back() {
-        let parsed = parse_metadata(
-            ISSUER,
-            &HttpResponse {
-                status: 200,
-                content_type: Some("application/json".into()),
-                body: metadata(ISSUER),
-                www_authenticate: None,
-                cache_control: None,
-            },
-        )
-        .unwrap();
+        let parsed = parse_metadata(ISSUER, &HttpResponse::json(200, metadata(ISSUER))).unwrap();
         let document = metadata_document(&parsed);
         assert_eq!(metadata_from_document(ISSUER, &document), Some(parsed));
         // Read back for another issuer, or tampered, it is not used.

@@ -322,13 +322,7 @@ mod tests {
     use super::*;
 
     fn ok(body: &str) -> Result<HttpResponse, TransportError> {
-        Ok(HttpResponse {
-            status: 200,
-            content_type: Some("application/json".into()),
-            body: body.into(),
-            www_authenticate: None,
-            cache_control: None,
-        })
+        Ok(HttpResponse::json(200, body))
     }
 
     fn call(timeline: &mut Timeline) -> RefreshCall {
@@ -409,13 +403,7 @@ mod tests {
         let problem = refresh_response_received(
             &mut timeline,
             &call,
-            Ok(HttpResponse {
-                status: 400,
-                content_type: Some("application/json".into()),
-                body: r#"{"error":"invalid_grant"}"#.into(),
-                www_authenticate: None,
-                cache_control: None,
-            }),
+            Ok(HttpResponse::json(400, r#"{"error":"invalid_grant"}"#)),
             2,
         )
         .unwrap_err();

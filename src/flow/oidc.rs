@@ -459,13 +459,7 @@ mod tests {
         let keys = jwks_fetch_finished(
             &mut timeline,
             step,
-            Ok(HttpResponse {
-                status: 200,
-                content_type: Some("application/json".into()),
-                body,
-                www_authenticate: None,
-                cache_control: None,
-            }),
+            Ok(HttpResponse::json(200, body)),
             NOW_MS,
         )
         .unwrap();
@@ -529,13 +523,7 @@ mod tests {
         );
         assert_eq!(header, "Bearer secret-access-token");
         assert!(!timeline.to_json().contains("secret-access-token"));
-        let outcome = Ok(HttpResponse {
-            status: 200,
-            content_type: Some("application/json".into()),
-            body: r#"{"sub":"mallory"}"#.into(),
-            www_authenticate: None,
-            cache_control: None,
-        });
+        let outcome = Ok(HttpResponse::json(200, r#"{"sub":"mallory"}"#));
         let problem =
             userinfo_response_received(&mut timeline, step, outcome, Some("alice"), NOW_MS)
                 .unwrap_err();

@@ -184,6 +184,18 @@ pub struct HttpResponse {
     pub cache_control: Option<String>,
 }
 
+impl HttpResponse {
+    /// An answer with `status` and a body labelled `application/json` (scripted runs, tests).
+    pub fn json(status: u16, body: impl Into<String>) -> Self {
+        Self {
+            status,
+            content_type: Some("application/json".into()),
+            body: body.into(),
+            ..Self::default()
+        }
+    }
+}
+
 impl std::fmt::Debug for HttpResponse {
     // The body may hold tokens: show its size only.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -713,18 +725,8 @@ mod tests {
 
     const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 
-    fn json(status: u16, body: &str) -> HttpResponse {
-        HttpResponse {
-            status,
-            content_type: Some("application/json".into()),
-            body: body.into(),
-            www_authenticate: None,
-            cache_control: None,
-        }
-    }
-
     fn ok(body: &str) -> Result<TokenSet, TokenError> {
-        parse_token_response(&json(200, body), "read:profile", false)
+        parse_token_response(&HttpResponse::json(200, body), "read:profile", false)
     }
 
     fn with(fields: &str) -> Result<TokenSet, TokenError> {
@@ -887,7 +889,7 @@ mod tests {
     #[test]
     fn t03_invalid_grant_is_typed_with_its_meaning() {
         let err = parse_token_response(
-            &json(
+            &HttpResponse::json(
                 400,
                 r#"{"error":"invalid_grant","error_description":"Code expired"}"#,
             ),
@@ -921,9 +923,12 @@ mod tests {
             ("invalid_scope", TokenErrorCode::InvalidScope),
             ("unauthorized_client", TokenErrorCode::UnauthorizedClient),
         ] {
-            let err =
-                parse_token_response(&json(400, &format!(r#"{{"error":"{raw}"}}"#)), "s", false)
-                    .unwrap_err();
+            let err = parse_token_response(
+                &HttpResponse::json(400, format!(r#"{{"error":"{raw}"}}"#)),
+                "s",
+                false,
+            )
+            .unwrap_err();
             let TokenError::ErrorResponse { code: got, .. } = &err else {
                 panic!("{err:?}");
             };
@@ -935,7 +940,7 @@ mod tests {
 
     #[test]
     fn t05_invalid_client_hints_at_confidential_registration() {
-        let mut response = json(401, r#"{"error":"invalid_client"}"#);
+        let mut response = HttpResponse::json(401, r#"{"error":"invalid_client"}"#);
         response.www_authenticate = Some("Basic realm=\"as\"".into());
         let err = parse_token_response(&response, "s", false).unwrap_err();
         assert!(matches!(
@@ -954,9 +959,12 @@ mod tests {
     #[test]
     fn t06_unknown_error_code_is_other() {
         for raw in ["slow_down", "foo", "<b>x</b>"] {
-            let err =
-                parse_token_response(&json(400, &format!(r#"{{"error":"{raw}"}}"#)), "s", false)
-                    .unwrap_err();
+            let err = parse_token_response(
+                &HttpResponse::json(400, format!(r#"{{"error":"{raw}"}}"#)),
+                "s",
+                false,
+            )
+            .unwrap_err();
             assert!(
                 matches!(&err, TokenError::ErrorResponse { code: TokenErrorCode::Other(c), .. } if c == raw),
                 "{err:?}"
@@ -981,7 +989,7 @@ mod tests {
             }
         );
         // JSON error under a non-JSON type is not believed either (oauth4webapi).
-        let mut response = json(400, r#"{"error":"invalid_grant"}"#);
+        let mut response = HttpResponse::json(400, r#"{"error":"invalid_grant"}"#);
         response.content_type = Some("text/plain".into());
         assert!(matches!(
             parse_token_response(&response, "s", false),
@@ -1000,7 +1008,7 @@ mod tests {
             r#"{"error":"a","error":"b"}"#,
         ] {
             assert_eq!(
-                parse_token_response(&json(400, body), "s", false).unwrap_err(),
+                parse_token_response(&HttpResponse::json(400, body), "s", false).unwrap_err(),
                 TokenError::UnexpectedResponse {
                     status: 400,
                     content_type: Some("application/json".into())
@@ -1024,15 +1032,19 @@ mod tests {
             TokenError::UnexpectedStatus(500)
         );
         assert_eq!(
-            parse_token_response(&json(503, r#"{"error":"invalid_grant"}"#), "s", false)
-                .unwrap_err(),
+            parse_token_response(
+                &HttpResponse::json(503, r#"{"error":"invalid_grant"}"#),
+                "s",
+                false
+            )
+            .unwrap_err(),
             TokenError::UnexpectedStatus(503)
         );
     }
 
     #[test]
     fn t10_200_non_json_is_not_json() {
-        let mut response = json(200, "<html>ok</html>");
+        let mut response = HttpResponse::json(200, "<html>ok</html>");
         assert_eq!(
             parse_token_response(&response, "s", false).unwrap_err(),
             TokenError::NotJson
@@ -1079,7 +1091,8 @@ mod tests {
     #[test]
     fn t12_json_media_type_with_charset_or_case_is_clean() {
         for ct in ["application/json; charset=utf-8", "Application/JSON"] {
-            let mut response = json(200, r#"{"access_token":"at","token_type":"Bearer"}"#);
+            let mut response =
+                HttpResponse::json(200, r#"{"access_token":"at","token_type":"Bearer"}"#);
             response.content_type = Some(ct.into());
             let set = parse_token_response(&response, "s", false).unwrap();
             assert!(set.deviations.is_empty(), "{ct}");
@@ -1088,7 +1101,8 @@ mod tests {
 
     #[test]
     fn pd_charset_utf8_uppercase_is_accepted() {
-        let mut response = json(200, r#"{"access_token":"at","token_type":"Bearer"}"#);
+        let mut response =
+            HttpResponse::json(200, r#"{"access_token":"at","token_type":"Bearer"}"#);
         response.content_type = Some("application/json;charset=UTF-8".into());
         assert!(parse_token_response(&response, "s", false)
             .unwrap()
@@ -1267,13 +1281,14 @@ mod tests {
     #[test]
     fn t21_id_token_is_ignored_unless_openid_requested() {
         let body = r#"{"access_token":"a","token_type":"Bearer","id_token":"eyJ.x.y"}"#;
-        let set = parse_token_response(&json(200, body), "read:profile", false).unwrap();
+        let set =
+            parse_token_response(&HttpResponse::json(200, body), "read:profile", false).unwrap();
         assert_eq!(set.id_token, None);
         assert_eq!(set.deviations, vec![Deviation::UnrequestedIdTokenIgnored]);
-        let set = parse_token_response(&json(200, body), "openid", true).unwrap();
+        let set = parse_token_response(&HttpResponse::json(200, body), "openid", true).unwrap();
         assert_eq!(set.id_token.unwrap().secret(), "eyJ.x.y");
         let set = parse_token_response(
-            &json(200, r#"{"access_token":"a","token_type":"Bearer"}"#),
+            &HttpResponse::json(200, r#"{"access_token":"a","token_type":"Bearer"}"#),
             "openid",
             true,
         )
@@ -1281,7 +1296,7 @@ mod tests {
         assert_eq!(set.deviations, vec![Deviation::IdTokenMissing]);
         assert_eq!(
             parse_token_response(
-                &json(
+                &HttpResponse::json(
                     200,
                     r#"{"access_token":"a","token_type":"Bearer","id_token":5}"#
                 ),
@@ -1310,7 +1325,7 @@ mod tests {
     fn t23_success_must_be_200() {
         for status in [201, 204] {
             let err = parse_token_response(
-                &json(status, r#"{"access_token":"a","token_type":"Bearer"}"#),
+                &HttpResponse::json(status, r#"{"access_token":"a","token_type":"Bearer"}"#),
                 "s",
                 false,
             )
@@ -1326,7 +1341,7 @@ mod tests {
             "x".repeat(MAX_TOKEN_BODY)
         );
         assert!(matches!(ok(&body), Err(TokenError::BodyTooLarge { .. })));
-        let err = parse_token_response(&json(400, &body), "s", false).unwrap_err();
+        let err = parse_token_response(&HttpResponse::json(400, &body), "s", false).unwrap_err();
         assert!(matches!(err, TokenError::BodyTooLarge { .. }));
     }
 
@@ -1362,7 +1377,7 @@ mod tests {
             r#"{{"error":"invalid_grant","error_description":"{}"}}"#,
             "d".repeat(5000)
         );
-        let err = parse_token_response(&json(400, &body), "s", false).unwrap_err();
+        let err = parse_token_response(&HttpResponse::json(400, &body), "s", false).unwrap_err();
         let TokenError::ErrorResponse {
             description: Some(d),
             ..
@@ -1375,7 +1390,7 @@ mod tests {
 
     #[test]
     fn x08_http_response_debug_hides_body() {
-        let response = json(200, r#"{"access_token":"SECRET"}"#);
+        let response = HttpResponse::json(200, r#"{"access_token":"SECRET"}"#);
         assert!(!format!("{response:?}").contains("SECRET"));
     }
 
