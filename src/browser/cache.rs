@@ -2,6 +2,7 @@
 //! login: the provider's metadata (public, re-validated when read back) and a marker that an
 //! RP-initiated logout is under way. Nothing secret is written here.
 
+use super::storage::{put, session};
 use crate::flow::engine::{metadata_document, metadata_from_document};
 use crate::flow::timeline::Timeline;
 use crate::protocol::b64::URL_SAFE_NO_PAD;
@@ -20,10 +21,6 @@ pub const RUNS_KEY: &str = "oauth-flow-lab.runs";
 pub const END_SESSION_KEY: &str = "oauth-flow-lab.end-session";
 /// How many providers' metadata one tab keeps.
 const MAX_PROVIDERS: usize = 4;
-
-fn session() -> Option<Storage> {
-    web_sys::window().and_then(|w| w.session_storage().ok().flatten())
-}
 
 fn load_map(storage: &Storage) -> Map<String, Value> {
     storage
@@ -62,9 +59,7 @@ pub fn load_metadata(issuer: &str) -> Option<ProviderMetadata> {
 
 /// Notes that the browser is leaving for the provider's end-session endpoint.
 pub fn mark_end_session() {
-    if let Some(storage) = session() {
-        let _ = storage.set_item(END_SESSION_KEY, "1");
-    }
+    put(session(), END_SESSION_KEY, "1");
 }
 
 /// Whether this load is the return from the provider's logout page (the marker is removed).

@@ -18,7 +18,8 @@ pub const LAB_KEY: &str = "oauth-flow-lab.attack-lab";
 /// localStorage key of the non-secret provider settings.
 pub const SETTINGS_KEY: &str = "oauth-flow-lab.settings";
 
-fn session() -> Option<Storage> {
+/// This tab's sessionStorage, if the browser allows it.
+pub(super) fn session() -> Option<Storage> {
     web_sys::window().and_then(|w| w.session_storage().ok().flatten())
 }
 
@@ -99,45 +100,49 @@ fn load_pending_set(storage: &Storage) -> Result<PendingSet, Problem> {
     }
 }
 
+/// Writes `text` under `key`, best effort: the records below are conveniences (a diagram that
+/// survives the redirect, remembered settings), never what a security check depends on.
+pub(super) fn put(storage: Option<Storage>, key: &str, text: &str) {
+    if let Some(storage) = storage {
+        let _ = storage.set_item(key, text);
+    }
+}
+
+/// The text stored under `key`, if any.
+pub(super) fn read(storage: Option<Storage>, key: &str) -> Option<String> {
+    storage?.get_item(key).ok()?
+}
+
 /// Saves the non-secret timeline so the diagram resumes after the redirect.
 pub fn save_timeline(timeline: &Timeline) {
-    if let Some(storage) = session() {
-        let _ = storage.set_item(TIMELINE_KEY, &timeline.to_json());
-    }
+    put(session(), TIMELINE_KEY, &timeline.to_json());
 }
 
 /// The saved timeline of this tab, if any.
 pub fn load_timeline() -> Option<Timeline> {
-    let json = session()?.get_item(TIMELINE_KEY).ok()??;
-    Some(Timeline::from_json(&json))
+    read(session(), TIMELINE_KEY).map(|json| Timeline::from_json(&json))
 }
 
 /// Saves the non-secret settings (issuer, client id, scopes, API base).
 pub fn save_settings(settings: &ProviderSettings) {
-    if let Some(storage) = local() {
-        let _ = storage.set_item(SETTINGS_KEY, &settings.to_json());
-    }
+    put(local(), SETTINGS_KEY, &settings.to_json());
 }
 
 /// The saved settings, or the bundled provider's defaults.
 pub fn load_settings() -> ProviderSettings {
-    local()
-        .and_then(|s| s.get_item(SETTINGS_KEY).ok().flatten())
+    read(local(), SETTINGS_KEY)
         .map(|json| ProviderSettings::from_json(&json))
         .unwrap_or_default()
 }
 
 /// Saves the attack lab's record for the trip to the provider and back.
 pub fn save_lab(record: &LabRecord) {
-    if let Some(storage) = session() {
-        let _ = storage.set_item(LAB_KEY, &record.to_json());
-    }
+    put(session(), LAB_KEY, &record.to_json());
 }
 
 /// The attack lab's record of this tab (empty when none or unreadable).
 pub fn load_lab() -> LabRecord {
-    session()
-        .and_then(|s| s.get_item(LAB_KEY).ok().flatten())
+    read(session(), LAB_KEY)
         .map(|json| LabRecord::from_json(&json))
         .unwrap_or_default()
 }
