@@ -257,11 +257,8 @@ impl Lab {
         let _ = self.client.close().await;
     }
 
-    /// Logs in as alice and returns the callback URL the browser landed on.
-    pub async fn log_in_as_alice(&self) -> String {
-        self.sign_in("alice", "wonderland").await;
-        self.click("#allow").await;
-        self.wait_phase(&["logged-in", "failed"]).await;
+    /// The URL this page was loaded from (for a callback: the one the provider sent it to).
+    pub async fn landed_url(&self) -> String {
         self.js(
             "return performance.getEntriesByType('navigation')[0].name;",
             vec![],
@@ -270,6 +267,14 @@ impl Lab {
         .as_str()
         .unwrap_or_default()
         .to_owned()
+    }
+
+    /// Logs in as alice and returns the callback URL the browser landed on.
+    pub async fn log_in_as_alice(&self) -> String {
+        self.sign_in("alice", "wonderland").await;
+        self.click("#allow").await;
+        self.wait_phase(&["logged-in", "failed"]).await;
+        self.landed_url().await
     }
 }
 
@@ -626,14 +631,7 @@ impl Lab {
             "['logged-in', 'failed', 'awaiting-secret'].includes(document.querySelector('#lab').dataset.phase)",
         )
         .await;
-        self.js(
-            "return performance.getEntriesByType('navigation')[0].name;",
-            vec![],
-        )
-        .await
-        .as_str()
-        .unwrap_or_default()
-        .to_owned()
+        self.landed_url().await
     }
 
     /// Goes through whatever the provider shows (its login page, its consent page, or nothing
