@@ -1026,14 +1026,7 @@ mod tests {
     #[test]
     fn forged_callback_stopped_by_state_draws_a_ghost_path_and_no_real_token_request() {
         let mut t = Timeline::new();
-        let check = Step::new(
-            StepKind::CheckCallback,
-            Actor::ClientApp,
-            Actor::ClientApp,
-            Channel::Local,
-            "check",
-            0,
-        );
+        let check = Step::local(StepKind::CheckCallback, "check", 0);
         t.push_failed(check, "unknown state");
         let report = forged_link_stopped(&mut t, 1);
         assert_eq!(report.outcome, Outcome::Stopped);
@@ -1047,14 +1040,7 @@ mod tests {
     #[test]
     fn forged_callback_that_passed_the_check_is_not_reported_as_stopped() {
         let mut t = Timeline::new();
-        let check = Step::new(
-            StepKind::CheckCallback,
-            Actor::ClientApp,
-            Actor::ClientApp,
-            Channel::Local,
-            "check",
-            0,
-        );
+        let check = Step::local(StepKind::CheckCallback, "check", 0);
         t.push_done(check, 0.0);
         assert_eq!(forged_link_stopped(&mut t, 1).outcome, Outcome::Succeeded);
     }

@@ -220,11 +220,8 @@ pub fn manual_endpoints_used(timeline: &mut Timeline, metadata: &ProviderMetadat
     if let Some(jwks) = &metadata.jwks_uri {
         params.push(Param::public("jwks_uri", jwks));
     }
-    let mut step = Step::new(
+    let mut step = Step::local(
         StepKind::Discover,
-        Actor::ClientApp,
-        Actor::ClientApp,
-        Channel::Local,
         "Use the endpoints typed in the settings (no discovery)",
         now_ms,
     )
@@ -419,20 +416,13 @@ pub fn plan_login(
         .then(|| generate_pkce(timeline, metadata, entropy.verifier, now_ms));
     let state = State::from_random(entropy.state);
     timeline.push_done(
-        Step::new(
-            StepKind::GenerateState,
-            Actor::ClientApp,
-            Actor::ClientApp,
-            Channel::Local,
-            "Generate a random state",
-            now_ms,
-        )
-        .with_params(vec![Param::secret("state", state.masked(), state.secret())])
-        .with_note(
-            "state ties the answer to the request this tab started. Without it, an attacker \
-             could make your browser land on this page with the attacker's own code (CSRF) and \
-             you would silently be logged in to the attacker's account.",
-        ),
+        Step::local(StepKind::GenerateState, "Generate a random state", now_ms)
+            .with_params(vec![Param::secret("state", state.masked(), state.secret())])
+            .with_note(
+                "state ties the answer to the request this tab started. Without it, an attacker \
+                 could make your browser land on this page with the attacker's own code (CSRF) and \
+                 you would silently be logged in to the attacker's account.",
+            ),
         0.0,
     );
     // The nonce has the same shape as state (32 random bytes, base64url) but is independent.
@@ -465,11 +455,8 @@ pub fn plan_login(
         nonce: nonce.map(str::to_owned),
     };
     timeline.push_done(
-        Step::new(
+        Step::local(
             StepKind::SavePending,
-            Actor::ClientApp,
-            Actor::ClientApp,
-            Channel::Local,
             "Remember state and verifier in sessionStorage",
             now_ms,
         )
@@ -514,9 +501,9 @@ pub fn plan_login(
             })
             .with_note(
                 "A full-page navigation: everything here rides in the URL, visible in history, \
-             server logs and the address bar. That is why only the challenge, never the \
-             verifier, is sent. The app never sees your password: you type it on the \
-             provider's own page.",
+                 server logs and the address bar. That is why only the challenge, never the \
+                 verifier, is sent. The app never sees your password: you type it on the \
+                 provider's own page.",
             ),
         0.0,
     );
@@ -535,11 +522,8 @@ fn generate_pkce(
 ) -> (CodeVerifier, CodeChallenge) {
     let verifier = CodeVerifier::from_random(random);
     timeline.push_done(
-        Step::new(
+        Step::local(
             StepKind::GenerateVerifier,
-            Actor::ClientApp,
-            Actor::ClientApp,
-            Channel::Local,
             "Generate a random code_verifier",
             now_ms,
         )
@@ -557,11 +541,8 @@ fn generate_pkce(
     );
     let challenge = verifier.challenge();
     timeline.push_done(
-        Step::new(
+        Step::local(
             StepKind::DeriveChallenge,
-            Actor::ClientApp,
-            Actor::ClientApp,
-            Channel::Local,
             "Hash it: code_challenge = BASE64URL(SHA-256(verifier))",
             now_ms,
         )
@@ -694,11 +675,8 @@ pub fn check_callback(
 }
 
 fn check_step(now_ms: u64) -> Step {
-    Step::new(
+    Step::local(
         StepKind::CheckCallback,
-        Actor::ClientApp,
-        Actor::ClientApp,
-        Channel::Local,
         "Check state and iss before trusting anything",
         now_ms,
     )
@@ -958,11 +936,8 @@ pub fn resource_response_received(
 /// Appends the step that ends a run restored after a reload: the tokens were in memory only.
 pub fn page_reloaded(timeline: &mut Timeline, now_ms: u64) {
     timeline.push_done(
-        Step::new(
+        Step::local(
             StepKind::Logout,
-            Actor::ClientApp,
-            Actor::ClientApp,
-            Channel::Local,
             "Page reloaded: the tokens in memory are gone",
             now_ms,
         )
@@ -977,15 +952,7 @@ pub fn page_reloaded(timeline: &mut Timeline, now_ms: u64) {
 /// Appends the logout step: tokens are dropped from memory.
 pub fn logged_out(timeline: &mut Timeline, now_ms: u64) {
     timeline.push_done(
-        Step::new(
-            StepKind::Logout,
-            Actor::ClientApp,
-            Actor::ClientApp,
-            Channel::Local,
-            "Forget the tokens held in memory",
-            now_ms,
-        )
-        .with_note(
+        Step::local(StepKind::Logout, "Forget the tokens held in memory", now_ms).with_note(
             "Tokens lived only in this page's memory, so forgetting them ends the app's session. \
              The provider's own login session (its cookie) is separate and may still be active.",
         ),

@@ -64,11 +64,8 @@ pub struct VerifiedIdToken {
 }
 
 fn verify_step(now_ms: u64) -> Step {
-    Step::new(
+    Step::local(
         StepKind::VerifyIdToken,
-        Actor::ClientApp,
-        Actor::ClientApp,
-        Channel::Local,
         "Verify the ID token's signature (WebCrypto)",
         now_ms,
     )
@@ -255,11 +252,8 @@ pub fn claims_checked(
     access_token: &AccessToken,
     now_ms: u64,
 ) -> Result<VerifiedIdToken, Problem> {
-    let step = Step::new(
+    let step = Step::local(
         StepKind::CheckIdTokenClaims,
-        Actor::ClientApp,
-        Actor::ClientApp,
-        Channel::Local,
         "Check the ID token's claims: iss, aud, exp, nonce",
         now_ms,
     )

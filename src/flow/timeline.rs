@@ -257,6 +257,18 @@ pub struct Step {
 }
 
 impl Step {
+    /// A step of local work in the client app (no message leaves the page).
+    pub fn local(kind: StepKind, label: &str, now_ms: u64) -> Self {
+        Self::new(
+            kind,
+            Actor::ClientApp,
+            Actor::ClientApp,
+            Channel::Local,
+            label,
+            now_ms,
+        )
+    }
+
     /// A new step in the `Active` state with no parameters or exchange yet.
     pub fn new(
         kind: StepKind,
@@ -519,19 +531,12 @@ pub(crate) mod tests {
     #[test]
     fn s02_saved_timeline_never_contains_revealable_secret_values() {
         let mut timeline = Timeline::new();
-        let step = Step::new(
-            StepKind::GenerateVerifier,
-            Actor::ClientApp,
-            Actor::ClientApp,
-            Channel::Local,
-            "Generate code_verifier",
-            1,
-        )
-        .with_params(vec![Param::secret(
-            "code_verifier",
-            "dBjf…jXk (43)".into(),
-            "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk",
-        )]);
+        let step = Step::local(StepKind::GenerateVerifier, "Generate code_verifier", 1)
+            .with_params(vec![Param::secret(
+                "code_verifier",
+                "dBjf…jXk (43)".into(),
+                "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk",
+            )]);
         timeline.push(step);
         let json = timeline.to_json();
         assert!(!json.contains("dBjftJeZ4CVP"), "secret leaked: {json}");
