@@ -6,15 +6,19 @@
 #[path = "../../src/protocol/mod.rs"]
 pub mod protocol;
 
-use protocol::error::{is_invisible_or_bidi, Explain};
+/// The X-6 oracle, generated independently of the app's table (tools/invisible-reference.py).
+pub mod reference_invisible;
+
+use protocol::error::Explain;
 
 
-/// Text the UI shows must carry no raw control, bidi or zero-width character: untrusted parts
-/// are escaped before they reach a message.
+/// Text the UI shows must carry no raw control, format, default-ignorable or separator
+/// character: untrusted parts are escaped before they reach a message. Checked against the
+/// independent reference table, not the predicate the app escapes with.
 pub fn assert_displayable(what: &str, text: &str) {
     if let Some(c) = text
         .chars()
-        .find(|&c| c.is_control() || is_invisible_or_bidi(c))
+        .find(|&c| reference_invisible::is_reference_invisible(c))
     {
         panic!("{what} shows a raw {:?}: {text:?}", c);
     }

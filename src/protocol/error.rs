@@ -41,19 +41,13 @@ pub trait Explain {
     fn what_to_do(&self) -> String;
 }
 
-/// Characters that reorder or hide text (bidi controls, zero-width characters): shown escaped so
-/// that a provider cannot make one string look like another.
+/// Characters that reorder or hide text: the Unicode Default_Ignorable_Code_Point and format
+/// (Cf) sets (bidi controls, zero-width and tag characters, fillers, variation selectors) and
+/// the line/paragraph separators, from a table generated from Unicode data
+/// (`tools/invisible-table.pl`). Shown escaped so that a provider cannot make one string look
+/// like another.
 pub fn is_invisible_or_bidi(c: char) -> bool {
-    matches!(
-        c,
-        '\u{061C}'
-            | '\u{200B}'..='\u{200F}'
-            | '\u{2028}'..='\u{202E}'
-            | '\u{2060}'..='\u{2064}'
-            | '\u{2066}'..='\u{2069}'
-            | '\u{FEFF}'
-            | '\u{FFF9}'..='\u{FFFB}'
-    )
+    crate::protocol::invisible::is_invisible(c)
 }
 
 /// Makes untrusted text safe to show as text: at most `max_chars` characters of input (then
@@ -100,6 +94,11 @@ pub fn is_rfc6749_error_text(text: &str) -> bool {
         .all(|b| matches!(b, 0x20..=0x21 | 0x23..=0x5B | 0x5D..=0x7E))
 }
 
+/// The independent X-6 reference the fuzz targets use (tools/invisible-reference.py).
+#[cfg(test)]
+#[path = "../../fuzz/src/reference_invisible.rs"]
+mod reference_invisible;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -129,6 +128,56 @@ mod tests {
         );
         for c in shown.chars() {
             assert!(!c.is_control() && !is_invisible_or_bidi(c), "{c:?} left in");
+        }
+    }
+
+    #[test]
+    fn x06_default_ignorable_and_format_characters_are_escaped() {
+        // The example: a tag character makes a foreign issuer look like ours.
+        let shown = sanitize_for_display("https://as.example\u{E0041}", 200);
+        assert_eq!(shown, "https://as.example\\u{E0041}");
+        for c in [
+            '\u{AD}',
+            '\u{34F}',
+            '\u{180E}',
+            '\u{3164}',
+            '\u{FE0F}',
+            '\u{E0001}',
+            '\u{E007F}',
+            '\u{115F}',
+            '\u{1D173}',
+            '\u{FFF0}',
+            '\u{E01EF}',
+        ] {
+            assert_eq!(
+                sanitize_for_display(&format!("a{c}b"), 10),
+                format!("a\\u{{{:X}}}b", c as u32)
+            );
+        }
+        // Every code point of the independent reference (Python's unicodedata Cc/Cf/Zl/Zp and
+        // the Default_Ignorable_Code_Point lines of the Unicode data), one by one.
+        for &(first, last) in reference_invisible::REFERENCE_INVISIBLE {
+            for c in (first..=last).filter_map(char::from_u32) {
+                assert_eq!(
+                    sanitize_for_display(&c.to_string(), 10),
+                    format!("\\u{{{:X}}}", c as u32),
+                    "U+{:04X} is shown raw",
+                    c as u32
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn x06_the_escaped_set_is_exactly_the_unicode_one_nothing_visible_is_escaped() {
+        for c in (0..=0x10FFFFu32).filter_map(char::from_u32) {
+            let escaped = sanitize_for_display(&c.to_string(), 10) != c.to_string();
+            assert_eq!(
+                escaped,
+                reference_invisible::is_reference_invisible(c),
+                "U+{:04X}",
+                c as u32
+            );
         }
     }
 

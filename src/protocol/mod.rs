@@ -6,6 +6,7 @@ pub mod b64;
 pub mod callback;
 pub mod discovery;
 pub mod error;
+mod invisible;
 pub mod jwt;
 pub mod pending;
 pub mod pkce;
