@@ -4,13 +4,15 @@
 use crate::protocol::error::sanitize_for_display;
 use crate::protocol::pkce::{CodeChallenge, S256};
 use crate::protocol::state::State;
-use crate::protocol::uri::{form_encode, parse_query, HttpUrl, UriError};
+use crate::protocol::uri::{reserved_in_query, url_with_query, HttpUrl, UriError};
 
-/// Every parameter the authorization request may set. The endpoint's own query must not carry
-/// any of them: RFC 6749 §3.1 forbids sending one twice, and a provider (or a tampered metadata
-/// document) that pre-sets `response_type=token` or `code_challenge_method=plain` would change
-/// the flow or downgrade PKCE at a server that reads the first value (A-1, P-5).
-pub const REQUEST_PARAMETERS: [&str; 9] = [
+/// Every name the authorization endpoint's own query must not carry: the parameters the request
+/// sets (RFC 6749 §3.1 forbids sending one twice, and a provider or tampered metadata that
+/// pre-sets `response_type=token` or `code_challenge_method=plain` would change the flow or
+/// downgrade PKCE at a server that reads the first value: A-1, P-5), and the ones that would
+/// replace or redirect the whole request at a server that honours them: `response_mode`
+/// (where the answer goes), `request` and `request_uri` (JAR, RFC 9101).
+pub const RESERVED_PARAMETERS: [&str; 12] = [
     "response_type",
     "client_id",
     "redirect_uri",
@@ -20,19 +22,20 @@ pub const REQUEST_PARAMETERS: [&str; 9] = [
     "code_challenge_method",
     "nonce",
     "prompt",
+    "response_mode",
+    "request",
+    "request_uri",
 ];
 
 /// Refuses an authorization endpoint whose query already carries one of
-/// [`REQUEST_PARAMETERS`]; other query parameters (`?tenant=x`) are kept (D-9).
+/// [`RESERVED_PARAMETERS`] (after `&` or `;`); other query parameters (`?tenant=x`) are kept
+/// (D-9).
 pub fn check_endpoint_query(authorization_endpoint: &str) -> Result<(), UriError> {
     let Some((_, query)) = authorization_endpoint.split_once('?') else {
         return Ok(());
     };
-    match parse_query(query)
-        .into_iter()
-        .find(|(name, _)| REQUEST_PARAMETERS.contains(&name.as_str()))
-    {
-        Some((name, _)) => Err(UriError::ReservedParameter(sanitize_for_display(&name, 64))),
+    match reserved_in_query(query, &RESERVED_PARAMETERS) {
+        Some(name) => Err(UriError::ReservedParameter(sanitize_for_display(&name, 64))),
         None => Ok(()),
     }
 }
@@ -103,24 +106,18 @@ pub(crate) fn build_url(
     redirect_uri: &str,
     params: &[(&'static str, String)],
 ) -> Result<String, UriError> {
-    HttpUrl::parse(endpoint)?.require_secure()?;
-    check_endpoint_query(endpoint)?;
+    let pairs: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let url = url_with_query(endpoint, &RESERVED_PARAMETERS, &pairs)?;
     // The redirect URI is absolute, without fragment (RFC 6749 §3.1.2), and the response
     // must not travel unencrypted (RFC 9700 §2.6).
     HttpUrl::parse(redirect_uri)?.require_secure()?;
-    let pairs: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    // Look at the query itself: a `?` inside it (`?x=1?`) does not start a new one.
-    let separator = match endpoint.split_once('?') {
-        None => "?",
-        Some((_, query)) if query.is_empty() || query.ends_with('&') => "",
-        Some(_) => "&",
-    };
-    Ok(format!("{endpoint}{separator}{}", form_encode(&pairs)))
+    Ok(url)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::error::Explain;
     use crate::protocol::pkce::CodeVerifier;
     use crate::protocol::uri::parse_query;
 
@@ -318,6 +315,106 @@ mod tests {
                 .collect();
             for ours in ["response_type", "state", "code_challenge_method"] {
                 assert_eq!(names.iter().filter(|n| *n == ours).count(), 1, "{url}");
+            }
+        }
+    }
+
+    fn request_at(endpoint: &str) -> Result<String, UriError> {
+        let state = state();
+        let challenge = challenge();
+        AuthorizationRequest {
+            authorization_endpoint: endpoint,
+            client_id: "c",
+            redirect_uri: "https://app.example/",
+            scope: "s",
+            state: &state,
+            code_challenge: Some(&challenge),
+            nonce: None,
+            prompt: None,
+        }
+        .to_url()
+    }
+
+    #[test]
+    fn d09_p05_jar_parameters_response_mode_and_semicolon_separated_ones_are_refused() {
+        // RFC 9101: request / request_uri replace the whole request at a server that honours
+        // them; response_mode moves the answer (fragment, form_post); some servers split the
+        // query on `;` too, so `x=1;response_type=token` pre-sets response_type there.
+        for (endpoint, name) in [
+            (
+                "https://as.example/auth?response_mode=fragment",
+                "response_mode",
+            ),
+            (
+                "https://as.example/auth?request=eyJhbGciOiJub25lIn0.e30.",
+                "request",
+            ),
+            (
+                "https://as.example/auth?request_uri=urn%3Aevil%3A1",
+                "request_uri",
+            ),
+            (
+                "https://as.example/auth?x=1;response_type=token",
+                "response_type",
+            ),
+            (
+                "https://as.example/auth?x=1;code_challenge_method=plain",
+                "code_challenge_method",
+            ),
+            (
+                "https://as.example/auth?tenant=x&y=2;request_uri=https://evil",
+                "request_uri",
+            ),
+        ] {
+            let expected = UriError::ReservedParameter(name.into());
+            assert_eq!(request_at(endpoint), Err(expected.clone()), "{endpoint}");
+            assert_eq!(check_endpoint_query(endpoint), Err(expected), "{endpoint}");
+        }
+        // The same message as for response_type.
+        let message = |e: &str| check_endpoint_query(e).unwrap_err().what_happened();
+        assert_eq!(
+            message("https://as.example/auth?request_uri=x"),
+            message("https://as.example/auth?response_type=x").replacen(
+                "\"response_type\"",
+                "\"request_uri\"",
+                1
+            )
+        );
+    }
+
+    // proptest is a host-only dev-dependency (Cargo.toml).
+    #[cfg(not(target_arch = "wasm32"))]
+    proptest::proptest! {
+        /// D-9 / P-5 as a rule: an endpoint query that carries any parameter of the request (or
+        /// of JAR), after `&` or `;`, with any value and any harmless neighbours, is refused;
+        /// a query without one is kept and each of our parameters is sent exactly once.
+        #[test]
+        fn d09_p05_any_reserved_parameter_in_the_endpoint_query_is_refused(
+            reserved in proptest::sample::select(RESERVED_PARAMETERS.to_vec()),
+            before in "[a-z]{1,8}=[a-z0-9]{0,8}",
+            separator in proptest::sample::select(vec!["&", ";"]),
+            value in "[A-Za-z0-9._~-]{0,16}",
+        ) {
+            let endpoint = format!("https://as.example/auth?{before}{separator}{reserved}={value}");
+            proptest::prop_assert_eq!(
+                request_at(&endpoint),
+                Err(UriError::ReservedParameter(reserved.to_owned()))
+            );
+        }
+
+        #[test]
+        fn d09_pf_any_other_endpoint_query_is_kept_and_ours_sent_once(
+            name in "[a-z_]{1,12}",
+            value in "[a-z0-9]{0,8}",
+            tail in proptest::sample::select(vec!["", "&", "?"]),
+        ) {
+            proptest::prop_assume!(!RESERVED_PARAMETERS.contains(&name.as_str()));
+            let endpoint = format!("https://as.example/auth?{name}={value}{tail}");
+            let url = request_at(&endpoint).unwrap();
+            let params = parse_query(url.split_once('?').unwrap().1);
+            proptest::prop_assert_eq!(&params[0].0, &name);
+            for ours in ["response_type", "client_id", "state", "code_challenge_method"] {
+                proptest::prop_assert_eq!(params.iter().filter(|(k, _)| k == ours).count(), 1);
             }
         }
     }

@@ -9,7 +9,7 @@ use crate::protocol::error::{sanitize_for_display, Explain, Side};
 use crate::protocol::json::parse_object;
 use crate::protocol::json::Value;
 use crate::protocol::token::{HttpResponse, TokenRequest};
-use crate::protocol::uri::{form_encode, HttpUrl, UriError};
+use crate::protocol::uri::{form_encode, url_with_query, HttpUrl, UriError};
 
 /// Which token is revoked (the `token_type_hint`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -57,24 +57,26 @@ pub fn end_session_url(
     post_logout_redirect_uri: &str,
     client_id: &str,
 ) -> Result<String, UriError> {
-    HttpUrl::parse(end_session_endpoint)?.require_secure()?;
-    HttpUrl::parse(post_logout_redirect_uri)?.require_secure()?;
     let mut pairs = Vec::new();
     if let Some(hint) = id_token_hint {
         pairs.push(("id_token_hint", hint));
     }
     pairs.push(("post_logout_redirect_uri", post_logout_redirect_uri));
     pairs.push(("client_id", client_id));
-    let separator = match end_session_endpoint.find('?') {
-        None => "?",
-        Some(_) if end_session_endpoint.ends_with(['?', '&']) => "",
-        Some(_) => "&",
-    };
-    Ok(format!(
-        "{end_session_endpoint}{separator}{}",
-        form_encode(&pairs)
-    ))
+    let url = url_with_query(end_session_endpoint, &END_SESSION_PARAMETERS, &pairs)?;
+    HttpUrl::parse(post_logout_redirect_uri)?.require_secure()?;
+    Ok(url)
 }
+
+/// The parameters [`end_session_url`] sets (and `state`, which it leaves out on purpose): the
+/// endpoint's own query must not carry them, or the provider may read its copy instead of ours
+/// (a `post_logout_redirect_uri` of someone else's choosing).
+const END_SESSION_PARAMETERS: [&str; 4] = [
+    "id_token_hint",
+    "post_logout_redirect_uri",
+    "client_id",
+    "state",
+];
 
 /// Why a revocation was not confirmed.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -169,6 +171,7 @@ impl Explain for RevocationError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::uri::parse_query;
 
     fn response(status: u16, body: &str) -> HttpResponse {
         HttpResponse {
@@ -229,6 +232,42 @@ mod tests {
         .unwrap();
         assert!(!without_hint.contains("id_token_hint") && !without_hint.contains("state="));
         assert!(end_session_url("javascript:x", None, "https://app.example/", "c").is_err());
+    }
+
+    #[test]
+    fn d09_end_session_query_ending_in_a_question_mark_still_gets_a_separator() {
+        // `?x=1?` ends with `?`, which was taken for an empty query: id_token_hint was glued
+        // to the value of `x` and never reached the provider as a parameter.
+        let url = end_session_url(
+            "https://as.example/logout?x=1?",
+            Some("eyJ.x.y"),
+            "https://app.example/",
+            "flow-lab",
+        )
+        .unwrap();
+        let params = parse_query(url.split_once('?').unwrap().1);
+        assert_eq!(params[0], ("x".to_owned(), "1?".to_owned()), "{url}");
+        assert_eq!(
+            params[1],
+            ("id_token_hint".to_owned(), "eyJ.x.y".to_owned()),
+            "{url}"
+        );
+    }
+
+    #[test]
+    fn d09_end_session_endpoint_pre_setting_our_parameters_is_refused() {
+        for endpoint in [
+            "https://as.example/logout?post_logout_redirect_uri=https%3A%2F%2Fevil.example%2F",
+            "https://as.example/logout?id_token_hint=other",
+            "https://as.example/logout?tenant=1&client_id=other",
+            "https://as.example/logout?tenant=1;post_logout_redirect_uri=https://evil.example/",
+        ] {
+            let result = end_session_url(endpoint, Some("eyJ.x.y"), "https://app.example/", "c");
+            assert!(
+                matches!(result, Err(UriError::ReservedParameter(_))),
+                "{endpoint}: {result:?}"
+            );
+        }
     }
 
     #[test]

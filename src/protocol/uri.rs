@@ -275,6 +275,39 @@ pub fn form_encode(pairs: &[(&str, &str)]) -> String {
         .finish()
 }
 
+/// The one builder for every URL this app sends the browser to (authorization request, probes,
+/// end-session): `endpoint` (a secure http(s) URL without fragment) with `params` appended to
+/// its own query, which is kept (RFC 6749 §3.1). The endpoint's query must not already carry
+/// any name in `reserved`: sent twice, the server may read the endpoint's copy (A-1, D-9).
+pub fn url_with_query(
+    endpoint: &str,
+    reserved: &[&str],
+    params: &[(&str, &str)],
+) -> Result<String, UriError> {
+    let url = HttpUrl::parse(endpoint)?;
+    url.require_secure()?;
+    if let Some(name) = reserved_in_query(url.query().unwrap_or(""), reserved) {
+        return Err(UriError::ReservedParameter(sanitize_for_display(&name, 64)));
+    }
+    // Look at the query itself: a `?` inside it (`?x=1?`) does not start a new one.
+    let separator = match url.query() {
+        None => "?",
+        Some(query) if query.is_empty() || query.ends_with('&') => "",
+        Some(_) => "&",
+    };
+    Ok(format!("{endpoint}{separator}{}", form_encode(params)))
+}
+
+/// The first name of `query` that is in `reserved`, with `;` taken as a separator as well as
+/// `&`: some servers split on both, so `x=1;response_type=token` sets `response_type` there.
+pub fn reserved_in_query(query: &str, reserved: &[&str]) -> Option<String> {
+    query
+        .split(['&', ';'])
+        .flat_map(parse_query)
+        .map(|(name, _)| name)
+        .find(|name| reserved.contains(&name.as_str()))
+}
+
 /// Decodes a query string (a leading `?` is ignored) into name/value pairs, in order and with
 /// duplicates kept so that callers can detect them. Invalid UTF-8 becomes U+FFFD.
 pub fn parse_query(query: &str) -> Vec<(String, String)> {
@@ -337,9 +370,10 @@ pub enum UriError {
     InvalidPort,
     /// Plain http to a host other than this machine (D-6); holds the origin.
     InsecureEndpoint(String),
-    /// The authorization endpoint's own query already carries a parameter the authorization
-    /// request sets (e.g. `response_type`, `code_challenge_method`); holds its name, sanitized.
-    /// Sending it twice is forbidden (RFC 6749 §3.1) and could change the flow (A-1, P-5).
+    /// An endpoint's own query already carries a parameter this app sets on it (e.g.
+    /// `response_type`, `code_challenge_method`, `request_uri`, `post_logout_redirect_uri`);
+    /// holds its name, sanitized. Sending it twice is forbidden (RFC 6749 §3.1) and could
+    /// change the flow (A-1, P-5).
     ReservedParameter(String),
 }
 
@@ -409,10 +443,12 @@ impl Explain for UriError {
                  tokens would cross the network unencrypted."
             ),
             UriError::ReservedParameter(name) => format!(
-                "The provider's authorization endpoint already carries \"{name}\" in its \
-                 query. This app sets that parameter itself, and OAuth parameters must not be \
-                 sent twice (RFC 6749 §3.1): a second response_type or code_challenge_method \
-                 could switch the login to another flow or downgrade PKCE."
+                "The provider's endpoint address already carries \"{name}\" in its query \
+                 (after & or ;). This app sets that parameter itself, and OAuth parameters must \
+                 not be sent twice (RFC 6749 §3.1): a second response_type or \
+                 code_challenge_method could switch the login to another flow or downgrade \
+                 PKCE, and request, request_uri or response_mode could replace the whole \
+                 request or send the answer elsewhere."
             ),
         }
     }
