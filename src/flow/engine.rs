@@ -7,7 +7,8 @@ use crate::flow::timeline::{
 };
 use crate::protocol::authorize::AuthorizationRequest;
 use crate::protocol::callback::{
-    parse_callback, validate_callback, AuthorizedCallback, CallbackParams,
+    is_harmless_callback_parameter, parse_callback, validate_callback, AuthorizedCallback,
+    CallbackParams,
 };
 use crate::protocol::discovery::{
     oauth_metadata_url, openid_configuration_url, parse_metadata, DiscoveryError, ProviderMetadata,
@@ -471,7 +472,8 @@ pub fn plan_login(
         .parameters()
         .into_iter()
         .map(|(name, value)| match name {
-            "state" => Param::secret(name, state.masked(), &value),
+            // The nonce guards against an injected ID token only while nobody else knows it.
+            "state" | "nonce" => Param::secret(name, mask(&value), &value),
             _ => Param::public(name, &value),
         })
         .collect();
@@ -496,7 +498,7 @@ pub fn plan_login(
             .with_params(chips)
             .with_exchange(HttpExchange {
                 method: "NAVIGATE".into(),
-                url: mask_query(&authorize_url, &["state"]),
+                url: mask_query(&authorize_url, &["state", "nonce"]),
                 ..HttpExchange::default()
             })
             .with_note(
@@ -614,15 +616,9 @@ pub fn callback_received(
     }
     let chips = parse_query(query)
         .into_iter()
-        .map(|(name, value)| match name.as_str() {
-            "code" | "state" => Param::secret(&name, mask(&value), &value),
-            _ => Param::public(&name, &sanitize_for_display(&value, 200)),
-        })
+        .map(|(name, value)| callback_chip(&name, &value))
         .collect();
-    let shown_query = mask_query(
-        &format!("?{}", query.trim_start_matches('?')),
-        &["code", "state"],
-    );
+    let shown_query = mask_callback_query(&format!("?{}", query.trim_start_matches('?')));
     let redirect_back = Step::new(
         StepKind::RedirectBack,
         Actor::AuthorizationServer,
@@ -651,6 +647,20 @@ pub fn callback_received(
             let _ = id;
             Err(problem)
         }
+    }
+}
+
+/// One callback parameter as a chip (C-17, S-2): harmless ones as they arrived, `code` and
+/// `state` masked with a reveal, anything else (tokens, a JARM `response`, unknown names) masked
+/// with nothing kept to reveal it.
+fn callback_chip(name: &str, value: &str) -> Param {
+    let shown_name = sanitize_for_display(name, 64);
+    match name {
+        "code" | "state" => Param::secret(name, mask(value), value),
+        _ if is_harmless_callback_parameter(name) => {
+            Param::public(&shown_name, &sanitize_for_display(value, 200))
+        }
+        _ => Param::masked(&shown_name, mask(value)),
     }
 }
 
@@ -828,7 +838,7 @@ pub fn token_response_received(
                     tokens.access_token.secret(),
                 ),
                 Param::public("token_type", &tokens.token_type),
-                Param::public("scope", &tokens.granted_scope),
+                Param::public("scope", &sanitize_for_display(&tokens.granted_scope, 4096)),
             ];
             if let Some(expires_in) = tokens.expires_in {
                 chips.push(Param::public("expires_in", &expires_in.to_string()));
@@ -845,7 +855,8 @@ pub fn token_response_received(
             if tokens.granted_scope != call.requested_scope {
                 answer.deviations.push(format!(
                     "Asked for \"{}\", granted \"{}\".",
-                    call.requested_scope, tokens.granted_scope
+                    call.requested_scope,
+                    sanitize_for_display(&tokens.granted_scope, 4096)
                 ));
             }
             timeline.push_done(answer, 0.0);
@@ -1049,8 +1060,19 @@ pub(crate) fn mask_token_json(body: &str) -> String {
     crate::protocol::json::to_string_pretty(&value)
 }
 
-/// Masks the values of the named query parameters in a URL.
+/// Masks the values of the named query parameters in a URL this app built itself (it knows
+/// which of its own parameters are secret).
 pub(crate) fn mask_query(url: &str, secret_names: &[&str]) -> String {
+    mask_query_where(url, |name| secret_names.contains(&name))
+}
+
+/// Masks a URL a provider sent the browser back to: every value except the parameters known
+/// to be harmless (C-17, S-2), since a provider can put a credential under any name.
+pub(crate) fn mask_callback_query(url: &str) -> String {
+    mask_query_where(url, |name| !is_harmless_callback_parameter(name))
+}
+
+fn mask_query_where(url: &str, is_secret: impl Fn(&str) -> bool) -> String {
     let (base, query) = match url.split_once('?') {
         Some((base, query)) => (base, query),
         None => return url.to_owned(),
@@ -1058,12 +1080,12 @@ pub(crate) fn mask_query(url: &str, secret_names: &[&str]) -> String {
     let masked: Vec<String> = parse_query(query)
         .into_iter()
         .map(|(name, value)| {
-            let shown = if secret_names.contains(&name.as_str()) {
+            let shown = if is_secret(&name) {
                 mask(&value)
             } else {
                 sanitize_for_display(&value, 200)
             };
-            format!("{name}={shown}")
+            format!("{}={shown}", sanitize_for_display(&name, 64))
         })
         .collect();
     format!("{base}?{}", masked.join("&"))
@@ -1198,5 +1220,166 @@ mod tests {
         );
         let tampered = document.replace("https://as.example/token", "http://evil.example/token");
         assert_eq!(metadata_from_document(ISSUER, &tampered), None);
+    }
+
+    /// Every place a callback's step can be read from: the chips (shown and revealable), the
+    /// step's URL, the saved JSON, the diagram's geometry (what the SVG export draws) and the
+    /// Mermaid and HAR exports. Panics if `secret` is in any of them. `revealable`: whether it
+    /// may be kept in memory behind a reveal button (the run's own secrets), or not at all.
+    fn assert_nowhere(timeline: &Timeline, secret: &str, what: &str, revealable: bool) {
+        for step in timeline.steps() {
+            for p in &step.params {
+                assert!(!p.shown.contains(secret), "{what}: chip {p:?}");
+                assert!(
+                    revealable || !p.revealable.as_deref().unwrap_or("").contains(secret),
+                    "{what}: kept in memory to reveal: {p:?}"
+                );
+            }
+            if let Some(x) = &step.exchange {
+                assert!(!x.url.contains(secret), "{what}: URL {}", x.url);
+            }
+            assert!(!step.label.contains(secret), "{what}: label");
+        }
+        let saved = timeline.to_json();
+        assert!(!saved.contains(secret), "{what}: saved timeline {saved}");
+        let drawn = format!(
+            "{:?}",
+            crate::diagram::layout::layout(timeline.steps(), 1200.0)
+        );
+        assert!(!drawn.contains(secret), "{what}: diagram (SVG export)");
+        let mermaid = crate::diagram::export::to_mermaid(timeline);
+        assert!(!mermaid.contains(secret), "{what}: Mermaid {mermaid}");
+        let har = crate::diagram::export::to_har(timeline);
+        assert!(!har.contains(secret), "{what}: HAR {har}");
+    }
+
+    #[test]
+    fn c17_s02_tokens_in_a_refused_callback_are_masked_in_chips_url_storage_and_exports() {
+        const TOKEN: &str = "SECRETVALUE-access-token-0123456789";
+        const JWT: &str = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.SIGNATUREVALUE-jarm-0123";
+        for (query, secret) in [
+            (
+                format!("?access_token={TOKEN}&token_type=bearer&state=abc"),
+                TOKEN,
+            ),
+            (format!("?response={JWT}&state=abc"), JWT),
+            (format!("?code=thecode12345&id_token={JWT}&state=abc"), JWT),
+            (format!("?token={TOKEN}&state=abc"), TOKEN),
+            (format!("?code=c&refresh_token={TOKEN}&state=abc"), TOKEN),
+            (format!("?code=c&state=abc&unknown_param={TOKEN}"), TOKEN),
+        ] {
+            let mut timeline = Timeline::new();
+            let _ = callback_received(&mut timeline, &query, "", 1_000);
+            let (_, back) = timeline.last_of(StepKind::RedirectBack).expect("drawn");
+            assert!(back.params.len() >= 2, "{query}: {:?}", back.params);
+            assert_nowhere(&timeline, secret, &query, false);
+        }
+    }
+
+    #[test]
+    fn s02_x08_a_whole_run_shows_no_secret_in_any_param_url_body_save_or_export() {
+        let settings = ProviderSettings {
+            issuer: ISSUER.into(),
+            ..ProviderSettings::default()
+        };
+        let metadata = parse_metadata(ISSUER, &HttpResponse::json(200, metadata(ISSUER))).unwrap();
+        let mut timeline = Timeline::new();
+        let entropy = LoginEntropy {
+            verifier: [7; 32],
+            state: [8; 32],
+            nonce: [9; 32],
+        };
+        let plan = plan_login(
+            &mut timeline,
+            &settings,
+            &metadata,
+            "https://app.example/",
+            entropy,
+            1,
+        )
+        .unwrap();
+        let state = plan.pending.state.secret().to_owned();
+        let verifier = plan.pending.verifier.as_ref().unwrap().secret().to_owned();
+        let nonce = plan.pending.nonce.clone().unwrap();
+        let code = "SECRET-CODE-0123456789";
+        let query =
+            format!("?code={code}&state={state}&iss=https%3A%2F%2Fas.example%2Frealms%2Flab");
+        let params = callback_received(&mut timeline, &query, "", 2)
+            .unwrap()
+            .unwrap();
+        let authorized = check_callback(&mut timeline, params, Some(plan.pending), 2).unwrap();
+        let call = token_request_started(&mut timeline, authorized, None, 3).unwrap();
+        let (access, refresh) = ("SECRET-ACCESS-0123456789", "SECRET-REFRESH-0123456789");
+        let body = format!(
+            r#"{{"access_token":"{access}","token_type":"Bearer","refresh_token":"{refresh}","expires_in":60,"scope":"openid"}}"#
+        );
+        let tokens = token_response_received(&mut timeline, &call, json(200, &body), 4).unwrap();
+        for secret in [state.as_str(), &verifier, &nonce, code, access, refresh] {
+            assert_nowhere(&timeline, secret, secret, true);
+            for step in timeline.steps() {
+                let x = step.exchange.clone().unwrap_or_default();
+                let headers = format!("{:?}{:?}", x.request_headers, x.response_headers);
+                assert!(!headers.contains(secret), "headers of {:?}", step.kind);
+                for body in [x.request_body, x.response_body].into_iter().flatten() {
+                    assert!(!body.contains(secret), "body of {:?}: {body}", step.kind);
+                }
+            }
+        }
+        assert_eq!(tokens.access_token.secret(), access);
+    }
+
+    #[test]
+    fn c17_s02_harmless_callback_parameters_stay_readable() {
+        let mut timeline = Timeline::new();
+        let query = "?error=access_denied&error_description=User+said+no&state=abc\
+                     &iss=https%3A%2F%2Fas.example&session_state=xyz.123&scope=openid";
+        let _ = callback_received(&mut timeline, query, "", 1_000);
+        let (_, back) = timeline.last_of(StepKind::RedirectBack).expect("drawn");
+        let shown = |name: &str| {
+            back.params
+                .iter()
+                .find(|p| p.name == name)
+                .map(|p| (p.shown.clone(), p.secret))
+        };
+        assert_eq!(shown("error"), Some(("access_denied".into(), false)));
+        assert_eq!(
+            shown("error_description"),
+            Some(("User said no".into(), false))
+        );
+        assert_eq!(shown("iss"), Some(("https://as.example".into(), false)));
+        assert_eq!(shown("session_state"), Some(("xyz.123".into(), false)));
+        assert_eq!(shown("scope"), Some(("openid".into(), false)));
+        assert_eq!(
+            shown("state").map(|s| s.1),
+            Some(true),
+            "state stays masked (X-8)"
+        );
+        let url = &back.exchange.as_ref().unwrap().url;
+        assert!(url.contains("error_description=User said no"), "{url}");
+        assert!(!url.contains("state=abc"), "{url}");
+    }
+
+    // proptest is a host-only dev-dependency (Cargo.toml).
+    #[cfg(not(target_arch = "wasm32"))]
+    proptest::proptest! {
+        /// C-17, S-2 as a rule: whatever a parameter is called, unless the app knows the name
+        /// to be harmless its value is masked everywhere the callback goes.
+        #[test]
+        fn c17_s02_any_parameter_not_known_harmless_is_masked_everywhere(
+            name in "[a-z_]{1,16}",
+            value in "Zq[A-Za-z0-9._~-]{10,60}",
+            with_code in proptest::bool::ANY,
+        ) {
+            proptest::prop_assume!(
+                !crate::protocol::callback::is_harmless_callback_parameter(&name)
+                    && name != "state" && name != "code"
+            );
+            let code = if with_code { "code=c0de&" } else { "" };
+            let query = format!("?{code}{name}={value}&state=abc");
+            let mut timeline = Timeline::new();
+            let _ = callback_received(&mut timeline, &query, "", 1_000);
+            proptest::prop_assert!(timeline.last_of(StepKind::RedirectBack).is_some());
+            assert_nowhere(&timeline, &value, &query, false);
+        }
     }
 }

@@ -189,6 +189,17 @@ impl Param {
         }
     }
 
+    /// A value masked for good: nothing is kept to reveal it (e.g. a token that arrived where it
+    /// must not, such as a refused implicit callback: C-17).
+    pub fn masked(name: &str, masked: String) -> Self {
+        Param {
+            name: name.to_owned(),
+            shown: masked,
+            secret: true,
+            revealable: None,
+        }
+    }
+
     /// A secret parameter: shown masked, the real value kept in memory for an explicit reveal.
     pub fn secret(name: &str, masked: String, value: &str) -> Self {
         Param {

@@ -35,6 +35,25 @@ const OAUTH_PARAMS: [&str; 10] = [
     "response",
 ];
 
+/// Callback parameters this app knows to be harmless, drawn as they arrived (C-17, S-2). Every
+/// other parameter is masked wherever the callback is shown, saved or exported: `code` and
+/// `state` with a reveal, anything else (`access_token`, `id_token`, `token`, `refresh_token`,
+/// a JARM `response`, names never seen before) without one. An allow-list, because a provider
+/// can send a credential under any name.
+pub const HARMLESS_CALLBACK_PARAMETERS: [&str; 6] = [
+    "iss",
+    "error",
+    "error_description",
+    "error_uri",
+    "session_state",
+    "scope",
+];
+
+/// Whether a callback parameter may be shown as it arrived (see [`HARMLESS_CALLBACK_PARAMETERS`]).
+pub fn is_harmless_callback_parameter(name: &str) -> bool {
+    HARMLESS_CALLBACK_PARAMETERS.contains(&name)
+}
+
 /// The raw callback parameters, after the checks that need no pending login.
 #[derive(Clone, PartialEq, Eq)]
 pub struct CallbackParams {
@@ -666,6 +685,32 @@ mod tests {
             validate_callback(params, None, NOW).unwrap_err(),
             CallbackError::NoPendingAuthorization
         );
+    }
+
+    #[test]
+    fn c07_error_with_wrong_state_while_a_login_is_pending_is_refused_and_spares_it() {
+        // A real login is pending in this tab; an attacker's error link carries another state.
+        let mut set = PendingSet::new();
+        set.insert(pending(true));
+        let forged = parse("?error=access_denied&error_description=Denied&state=WRONG-state")
+            .unwrap()
+            .unwrap();
+        let found = set.take(&forged.state);
+        assert!(found.is_none(), "another state finds no pending login");
+        let err = validate_callback(forged, found, NOW).unwrap_err();
+        assert_eq!(err, CallbackError::NoPendingAuthorization);
+        assert!(
+            !err.what_happened().contains("Denied"),
+            "the error is not believed"
+        );
+        // The real login is untouched: its own callback still completes.
+        let real = parse(&format!(
+            "?code=abc&state={STATE}&iss=https%3A%2F%2Fas.example"
+        ))
+        .unwrap()
+        .unwrap();
+        let found = set.take(&real.state);
+        assert!(validate_callback(real, found, NOW).is_ok());
     }
 
     #[test]

@@ -102,11 +102,14 @@ fn send_forged_link(lab: RwSignal<Lab>, authorized: AuthorizedCallback) {
         Err(problem) => return lab.update(|l| l.fail(problem)),
     };
     let code = authorized.code;
-    let link = format!(
-        "{}?{}",
-        authorized.pending.redirect_uri,
-        crate::protocol::uri::form_encode(&[("code", code.secret()), ("state", state.secret())])
-    );
+    let link = match crate::protocol::uri::url_with_query(
+        &authorized.pending.redirect_uri,
+        &["code", "state", "iss"],
+        &[("code", code.secret()), ("state", state.secret())],
+    ) {
+        Ok(link) => link,
+        Err(error) => return lab.update(|l| l.fail(Problem::from_error(&error))),
+    };
     lab.update(|l| {
         attack::leaked(
             &mut l.timeline,
@@ -585,15 +588,15 @@ pub(crate) fn probe_returned(lab: RwSignal<Lab>, query: &str, fragment: &str) ->
     true
 }
 
-/// The query or fragment as shown in the inspector: state, code and tokens masked.
+/// The query or fragment as shown in the inspector: every value but the harmless ones masked,
+/// as for the lab's own callback (C-17, S-2).
 fn shown_answer_url(query: &str, fragment: &str) -> String {
-    let secrets = ["code", "state", "access_token", "id_token", "refresh_token"];
     let mut shown = String::from("/");
     if !query.is_empty() {
-        shown.push_str(&engine::mask_query(&format!("?{query}"), &secrets));
+        shown.push_str(&engine::mask_callback_query(&format!("?{query}")));
     }
     if !fragment.is_empty() {
-        let masked = engine::mask_query(&format!("?{fragment}"), &secrets);
+        let masked = engine::mask_callback_query(&format!("?{fragment}"));
         shown.push('#');
         shown.push_str(masked.trim_start_matches('?'));
     }
