@@ -9,7 +9,7 @@ use crate::flow::engine::{
 use crate::flow::timeline::{
     Actor, Channel, HttpExchange, Param, Step, StepId, StepKind, Timeline,
 };
-use crate::protocol::error::Explain;
+use crate::protocol::error::{sanitize_for_display, Explain};
 use crate::protocol::revocation::{
     end_session_url, parse_revocation_response, revocation_request, TokenKind,
 };
@@ -154,7 +154,10 @@ pub fn refresh_response_received(
             None
         }
     };
-    params.push(Param::public("scope", &tokens.granted_scope));
+    params.push(Param::public(
+        "scope",
+        &sanitize_for_display(&tokens.granted_scope, 4096),
+    ));
     if let Some(expires_in) = tokens.expires_in {
         params.push(Param::public("expires_in", &expires_in.to_string()));
     }
@@ -163,7 +166,8 @@ pub fn refresh_response_received(
     if tokens.granted_scope != call.scope {
         answer.deviations.push(format!(
             "Had \"{}\", now granted \"{}\".",
-            call.scope, tokens.granted_scope
+            sanitize_for_display(&call.scope, 4096),
+            sanitize_for_display(&tokens.granted_scope, 4096)
         ));
     }
     timeline.push_done(answer, 0.0);

@@ -10,7 +10,7 @@ use crate::protocol::error::Explain;
 use crate::protocol::json::{Map, Value};
 use crate::protocol::jwt::{
     check_at_hash, check_claims, decode, parse_jwks, select_key, AtHash, ClaimRules, DecodedJwt,
-    IdTokenClaims, Jwks, JwsAlg, JwtError, CLOCK_SKEW_SECS,
+    IdTokenClaims, Jwks, JwsAlg, JwtError, NonceCheck, CLOCK_SKEW_SECS,
 };
 use crate::protocol::secret::{AccessToken, IdToken};
 use crate::protocol::token::{bearer_authorization, HttpResponse};
@@ -274,19 +274,25 @@ pub fn claims_checked(
             let mut params = vec![
                 Param::public("iss", &format!("{} ✓", checked.iss)),
                 Param::public("aud", &format!("{} ✓", checked.aud.join(" "))),
-                Param::public("sub", &checked.sub),
+                Param::public("sub", &checked.shown_sub()),
                 Param::public(
                     "exp",
                     &format!("in {} s ✓", checked.exp.saturating_sub(rules.now_ms / 1000)),
                 ),
             ];
-            if checked.nonce_checked {
-                params.push(Param::public("nonce", "matches ✓"));
-            }
-            match at_hash {
-                AtHash::Matches => params.push(Param::public("at_hash", "matches ✓")),
-                AtHash::NotChecked => params.push(Param::public("at_hash", "not checked")),
-                AtHash::Absent => {}
+            // Only what was compared gets a ✓ (a refresh may carry no nonce to compare).
+            params.push(Param::public(
+                "nonce",
+                match checked.nonce {
+                    NonceCheck::Matches => "matches the one this tab sent ✓",
+                    NonceCheck::Absent => "absent (allowed after a refresh); nothing compared",
+                    NonceCheck::NotCompared => {
+                        "present, not compared: the login sent no nonce to compare it with"
+                    }
+                },
+            ));
+            if at_hash == AtHash::Matches {
+                params.push(Param::public("at_hash", "matches ✓"));
             }
             timeline.push_done(step.with_params(params), 0.0);
             Ok(VerifiedIdToken {
@@ -504,6 +510,82 @@ mod tests {
         let problem = claims_checked(&mut timeline, &check, &rules(), &access, NOW_MS).unwrap_err();
         assert!(problem.what_happened.contains("nonce"));
         assert_eq!(kinds(&timeline), [(StepKind::CheckIdTokenClaims, "failed")]);
+    }
+
+    /// Runs a token with `claims` through the claims step under `rules`.
+    fn claims_step(
+        claims: Value,
+        rules: &ClaimRules,
+    ) -> (Timeline, Result<VerifiedIdToken, Problem>) {
+        let mut timeline = Timeline::new();
+        let id = token(crate::json!({"alg":"RS256","kid":"k1"}), claims);
+        let check = id_token_received(&mut timeline, &id, NOW_MS).unwrap();
+        let access = AccessToken::new("at".into());
+        let outcome = claims_checked(&mut timeline, &check, rules, &access, NOW_MS);
+        (timeline, outcome)
+    }
+
+    fn chip(timeline: &Timeline, name: &str) -> Option<String> {
+        let (_, step) = timeline.last_of(StepKind::CheckIdTokenClaims)?;
+        step.params
+            .iter()
+            .find(|p| p.name == name)
+            .map(|p| p.shown.clone())
+    }
+
+    #[test]
+    fn oidc12_2_nonce_chip_says_what_was_compared() {
+        let refresh = |original: Option<&str>| ClaimRules {
+            nonce: NonceRule::IfPresent(original.map(str::to_owned)),
+            expected_sub: Some("alice".into()),
+            ..rules()
+        };
+        let mut without = claims();
+        without.as_object_mut().unwrap().remove("nonce");
+        // A refresh after a login without a nonce: nothing was compared, whatever the token says.
+        for token_claims in [claims(), without.clone()] {
+            let (timeline, outcome) = claims_step(token_claims.clone(), &refresh(None));
+            assert!(outcome.is_ok());
+            let shown = chip(&timeline, "nonce").expect("the nonce line is drawn");
+            assert!(
+                !shown.contains("match") && !shown.contains('✓'),
+                "{token_claims}: {shown}"
+            );
+        }
+        // Absent after a refresh with a known original: allowed, and said so.
+        let (timeline, _) = claims_step(without, &refresh(Some("n1")));
+        let shown = chip(&timeline, "nonce").unwrap();
+        assert!(
+            shown.contains("absent") && !shown.contains("match"),
+            "{shown}"
+        );
+        // Compared and equal: only then "matches".
+        let (timeline, _) = claims_step(claims(), &refresh(Some("n1")));
+        assert!(chip(&timeline, "nonce").unwrap().contains("matches"));
+        let (timeline, _) = claims_step(claims(), &rules());
+        assert!(chip(&timeline, "nonce").unwrap().contains("matches"));
+    }
+
+    #[test]
+    fn oidc5_3_2_sub_is_kept_raw_for_comparisons_and_escaped_where_drawn() {
+        // 255 characters (allowed by OIDC Core §2), beyond the 200 shown.
+        let long = "s".repeat(255);
+        let mut c = claims();
+        c["sub"] = long.clone().into();
+        let (_, verified) = claims_step(c, &rules());
+        let verified = verified.unwrap();
+        let body = crate::json!({ "sub": long }).to_string();
+        assert!(crate::protocol::userinfo::parse_userinfo(
+            &HttpResponse::json(200, body),
+            Some(&verified.claims.sub)
+        )
+        .is_ok());
+        // Drawn escaped, never raw.
+        let mut c = claims();
+        c["sub"] = "al\u{202E}ice".into();
+        let (timeline, verified) = claims_step(c, &rules());
+        assert_eq!(chip(&timeline, "sub").unwrap(), "al\\u{202E}ice");
+        assert_eq!(verified.unwrap().claims.sub, "al\u{202E}ice");
     }
 
     #[test]

@@ -156,7 +156,8 @@ fn string_list(
             let strings: Vec<String> = items
                 .iter()
                 .filter_map(|item| item.as_str())
-                .map(|s| sanitize_for_display(s, MAX_SHOWN))
+                // Raw: compared (`S256`, `code`, `none`); sanitized where drawn.
+                .map(str::to_owned)
                 .collect();
             if strings.len() != items.len() {
                 warnings.push(format!("{name} contains entries that are not strings."));

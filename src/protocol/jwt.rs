@@ -17,7 +17,7 @@ use crate::protocol::error::{sanitize_for_display, Explain, Side};
 use crate::protocol::json::{object, object_to_string_pretty, Map, Value};
 use crate::protocol::json::{parse_object, JsonProblem};
 use crate::protocol::token::HttpResponse;
-use sha2::{Digest, Sha256};
+use sha2::{Digest, Sha256, Sha384, Sha512};
 
 /// Longest ID token accepted.
 pub const MAX_JWT_LEN: usize = 32 * 1024;
@@ -436,6 +436,17 @@ pub enum NonceRule {
     IfPresent(Option<String>),
 }
 
+/// What the claims check found out about the `nonce` (so the UI says only what was compared).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NonceCheck {
+    /// Present and equal to the nonce this tab sent with the login.
+    Matches,
+    /// Absent, as a refreshed token may be (OIDC Core §12.2): nothing compared.
+    Absent,
+    /// Present, but the login sent no nonce to compare it with.
+    NotCompared,
+}
+
 /// What the claims must say.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ClaimRules {
@@ -456,7 +467,8 @@ pub struct ClaimRules {
 pub struct IdTokenClaims {
     /// Issuer.
     pub iss: String,
-    /// Subject: the user's stable id at this issuer.
+    /// Subject: the user's stable id at this issuer, raw (compared on refresh and with
+    /// UserInfo, OIDC Core §12.2, §5.3.2); draw it through [`IdTokenClaims::shown_sub`].
     pub sub: String,
     /// Audiences (this client's id is one of them).
     pub aud: Vec<String>,
@@ -468,12 +480,19 @@ pub struct IdTokenClaims {
     pub iat: u64,
     /// When the user actually authenticated, if stated.
     pub auth_time: Option<u64>,
-    /// Whether a nonce was checked.
-    pub nonce_checked: bool,
+    /// What was found out about the nonce.
+    pub nonce: NonceCheck,
     /// `name`, if present (sanitized).
     pub name: Option<String>,
     /// `email`, if present (sanitized).
     pub email: Option<String>,
+}
+
+impl IdTokenClaims {
+    /// The subject made safe to show (escaped, cut at 200 characters).
+    pub fn shown_sub(&self) -> String {
+        sanitize_for_display(&self.sub, MAX_SHOWN)
+    }
 }
 
 /// A NumericDate (RFC 7519 §2): a non-negative JSON number; fractions are rounded down.
@@ -563,16 +582,26 @@ pub fn check_claims(
             seconds_ahead: iat - now_s,
         });
     }
+    // RFC 7519 §4.1.5: not to be accepted before nbf (with the same skew as iat).
+    if let Some(nbf) = numeric_date(claims, "nbf")? {
+        if nbf > now_s.saturating_add(CLOCK_SKEW_SECS) {
+            return Err(JwtError::NotYetValid {
+                seconds_ahead: nbf - now_s,
+            });
+        }
+    }
     let nonce = string_claim(claims, "nonce")?;
-    let nonce_checked = match (&rules.nonce, &nonce) {
-        (NonceRule::Expected(expected), Some(actual)) if actual == expected => true,
+    let nonce_check = match (&rules.nonce, &nonce) {
+        (NonceRule::Expected(expected), Some(actual)) if actual == expected => NonceCheck::Matches,
         (NonceRule::Expected(_), Some(_)) => return Err(JwtError::NonceMismatch),
         (NonceRule::Expected(_), None) => return Err(JwtError::MissingClaim("nonce")),
         (NonceRule::IfPresent(Some(expected)), Some(actual)) if actual != expected => {
             return Err(JwtError::NonceMismatch)
         }
-        (NonceRule::IfPresent(_), Some(_)) => true,
-        (NonceRule::IfPresent(_), None) => false,
+        (NonceRule::IfPresent(Some(_)), Some(_)) => NonceCheck::Matches,
+        // The login sent none, so there is nothing to compare a refreshed token's nonce with.
+        (NonceRule::IfPresent(None), Some(_)) => NonceCheck::NotCompared,
+        (NonceRule::IfPresent(_), None) => NonceCheck::Absent,
     };
     let sub = match string_claim(claims, "sub")? {
         Some(sub) if !sub.is_empty() => sub,
@@ -591,13 +620,13 @@ pub fn check_claims(
     };
     Ok(IdTokenClaims {
         iss,
-        sub: sanitize_for_display(&sub, MAX_SHOWN),
+        sub,
         aud: aud.iter().map(|a| sanitize_for_display(a, 100)).collect(),
         azp: azp.map(|a| sanitize_for_display(&a, 100)),
         exp,
         iat,
         auth_time: numeric_date(claims, "auth_time").ok().flatten(),
-        nonce_checked,
+        nonce: nonce_check,
         name: shown("name"),
         email: shown("email"),
     })
@@ -608,14 +637,13 @@ pub fn check_claims(
 pub enum AtHash {
     /// No `at_hash` claim.
     Absent,
-    /// Present and equal to the left half of SHA-256(access token).
+    /// Present and equal to the left half of the SHA-2 hash (256, 384 or 512, as the
+    /// algorithm) of the access token.
     Matches,
-    /// Present, but the algorithm's hash is not SHA-256, which this client does not compute.
-    NotChecked,
 }
 
 /// Checks `at_hash`, which binds the access token to this ID token: base64url of the left half
-/// of the hash of the access token (OIDC Core §3.1.3.6). Only SHA-256 algorithms are checked.
+/// of the hash of the access token, with the SHA-2 of the token's algorithm (OIDC Core §3.1.3.6).
 pub fn check_at_hash(
     claims: &Map<String, Value>,
     alg: JwsAlg,
@@ -624,11 +652,12 @@ pub fn check_at_hash(
     let Some(claimed) = string_claim(claims, "at_hash")? else {
         return Ok(AtHash::Absent);
     };
-    if alg.hash_bits() != 256 {
-        return Ok(AtHash::NotChecked);
-    }
-    let digest = Sha256::digest(access_token.as_bytes());
-    if URL_SAFE_NO_PAD.encode(&digest[..16]) == claimed {
+    let digest: Vec<u8> = match alg.hash_bits() {
+        256 => Sha256::digest(access_token.as_bytes()).to_vec(),
+        384 => Sha384::digest(access_token.as_bytes()).to_vec(),
+        _ => Sha512::digest(access_token.as_bytes()).to_vec(),
+    };
+    if URL_SAFE_NO_PAD.encode(&digest[..digest.len() / 2]) == claimed {
         Ok(AtHash::Matches)
     } else {
         Err(JwtError::AtHashMismatch)
@@ -726,6 +755,11 @@ pub enum JwtError {
     SubjectChanged,
     /// `at_hash` does not match the access token.
     AtHashMismatch,
+    /// `nbf` is in the future: the token is not valid yet.
+    NotYetValid {
+        /// How far ahead.
+        seconds_ahead: u64,
+    },
 }
 
 impl std::fmt::Display for JwtError {
@@ -833,6 +867,9 @@ impl Explain for JwtError {
             Self::AtHashMismatch => "The ID token's at_hash does not match the access token \
                 that came with it: the two were not issued together."
                 .to_owned(),
+            Self::NotYetValid { seconds_ahead } => {
+                format!("The ID token is not valid until {seconds_ahead} seconds from now (nbf).")
+            }
         }
     }
 
@@ -866,10 +903,12 @@ impl Explain for JwtError {
                  are the ones registered at this provider, then log in again."
                     .to_owned()
             }
-            Self::Expired { .. } | Self::IssuedInFuture { .. } => format!(
-                "Check this computer's clock (up to {CLOCK_SKEW_SECS} s of difference is \
+            Self::Expired { .. } | Self::IssuedInFuture { .. } | Self::NotYetValid { .. } => {
+                format!(
+                    "Check this computer's clock (up to {CLOCK_SKEW_SECS} s of difference is \
                  tolerated), then log in again."
-            ),
+                )
+            }
             Self::SymmetricAlg(_) | Self::UnsupportedAlg(_) | Self::Encrypted => "Configure the \
                 provider to sign ID tokens for this client with RS256 or ES256 (an asymmetric \
                 key published in its JWKS)."
@@ -1201,7 +1240,7 @@ mod tests {
         assert_eq!(claims.iss, ISSUER);
         assert_eq!(claims.sub, "alice");
         assert_eq!(claims.aud, [CLIENT]);
-        assert!(claims.nonce_checked);
+        assert_eq!(claims.nonce, NonceCheck::Matches);
         assert_eq!(claims.name.as_deref(), Some("Alice Liddell"));
     }
 
@@ -1301,10 +1340,11 @@ mod tests {
             ..rules()
         };
         let no_nonce = with(good_claims(), "nonce", Value::Null);
-        assert!(
-            !check_claims(no_nonce.as_object().unwrap(), &refresh)
+        assert_eq!(
+            check_claims(no_nonce.as_object().unwrap(), &refresh)
                 .unwrap()
-                .nonce_checked
+                .nonce,
+            NonceCheck::Absent
         );
         let other = with(good_claims(), "nonce", "x".into());
         assert_eq!(
@@ -1343,12 +1383,83 @@ mod tests {
             Err(JwtError::AtHashMismatch)
         );
         assert_eq!(
-            check_at_hash(claims, JwsAlg::Rs384, access),
-            Ok(AtHash::NotChecked)
-        );
-        assert_eq!(
             check_at_hash(&Map::new(), JwsAlg::Rs256, access),
             Ok(AtHash::Absent)
+        );
+    }
+
+    #[test]
+    fn oidc3_1_3_6_at_hash_is_checked_for_the_384_and_512_algorithms() {
+        // The left half of SHA-384 / SHA-512 of the OIDC Core §A.3 access token, computed
+        // with Python's hashlib (an independent implementation).
+        let access = "jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y";
+        for (algs, at_hash) in [
+            (
+                [JwsAlg::Rs384, JwsAlg::Ps384, JwsAlg::Es384],
+                "jtAeDp945y1dDqU3nkIVGNZP1HjH_MFs",
+            ),
+            (
+                [JwsAlg::Rs512, JwsAlg::Ps512, JwsAlg::Es512],
+                "q7nS86GgvvFaZkzALLWqJYaJIKw2wCDAVfCAsm5CrBM",
+            ),
+        ] {
+            let claims = crate::json!({ "at_hash": at_hash });
+            let claims = claims.as_object().unwrap();
+            for alg in algs {
+                assert_eq!(
+                    check_at_hash(claims, alg, access),
+                    Ok(AtHash::Matches),
+                    "{alg:?}"
+                );
+                assert_eq!(
+                    check_at_hash(claims, alg, "another-token"),
+                    Err(JwtError::AtHashMismatch),
+                    "{alg:?}"
+                );
+            }
+            // The SHA-256 half does not pass for a 384/512 algorithm.
+            let sha256 = crate::json!({ "at_hash": "77QmUPtjPfzWtF2AnpK9RQ" });
+            assert_eq!(
+                check_at_hash(sha256.as_object().unwrap(), algs[0], access),
+                Err(JwtError::AtHashMismatch)
+            );
+        }
+    }
+
+    #[test]
+    fn rfc7519_4_1_5_nbf_in_the_future_is_refused_beyond_the_skew() {
+        assert!(check(with(good_claims(), "nbf", (NOW_S + 30).into())).is_ok());
+        assert!(check(with(good_claims(), "nbf", (NOW_S - 3600).into())).is_ok());
+        assert_eq!(
+            check(with(good_claims(), "nbf", (NOW_S + 3600).into())),
+            Err(JwtError::NotYetValid {
+                seconds_ahead: 3600
+            })
+        );
+        assert_eq!(
+            check(with(good_claims(), "nbf", "soon".into())),
+            Err(JwtError::InvalidClaim("nbf"))
+        );
+    }
+
+    #[test]
+    fn oidc12_2_subject_is_compared_raw_not_in_its_display_form() {
+        // OIDC Core §2 allows 255 ASCII characters; the display form is cut at 200.
+        let long = "s".repeat(255);
+        let first = check(with(good_claims(), "sub", long.clone().into())).unwrap();
+        let refresh = |expected: &str| ClaimRules {
+            nonce: NonceRule::IfPresent(Some("n-0S6_WzA2Mj".into())),
+            expected_sub: Some(expected.to_owned()),
+            ..rules()
+        };
+        let again = with(good_claims(), "sub", long.clone().into());
+        assert!(check_claims(again.as_object().unwrap(), &refresh(&first.sub)).is_ok());
+        // Another user whose raw sub is the first one's escaped form is not the same user.
+        let first = check(with(good_claims(), "sub", "a\u{202E}b".into())).unwrap();
+        let other = with(good_claims(), "sub", "a\\u{202E}b".into());
+        assert_eq!(
+            check_claims(other.as_object().unwrap(), &refresh(&first.sub)),
+            Err(JwtError::SubjectChanged)
         );
     }
 

@@ -226,11 +226,12 @@ pub fn read_probe_return(kind: ProbeKind, query: &str, fragment: &str) -> ProbeR
             access_token: AccessToken::new(token.to_owned()),
             in_fragment: i >= from_fragment,
         }
-    } else if let Some(error) = get("error") {
-        let error = sanitize_for_display(error, 100);
-        if NEEDS_LOGIN.contains(&error.as_str()) {
+    } else if let Some(raw) = get("error") {
+        // Compared raw, sanitized only for display.
+        let error = sanitize_for_display(raw, 100);
+        if NEEDS_LOGIN.contains(&raw) {
             ProbeAnswer::AcceptedNeedsLogin { error }
-        } else if INCONCLUSIVE.contains(&error.as_str()) {
+        } else if INCONCLUSIVE.contains(&raw) {
             ProbeAnswer::Unclear {
                 what: format!("the provider answered {error}, which does not grade the probe"),
             }

@@ -224,7 +224,8 @@ pub struct TokenSet {
     pub expires_in: Option<u64>,
     /// A refresh token, if issued.
     pub refresh_token: Option<RefreshToken>,
-    /// The granted scope; the requested scope when the response omits it (T-18).
+    /// The granted scope as sent (raw: sanitize it where it is drawn); the requested scope when
+    /// the response omits it (T-18).
     pub granted_scope: String,
     /// Whether the response stated the scope.
     pub scope_was_returned: bool,
@@ -691,7 +692,8 @@ pub fn parse_token_response(
     };
     let (granted_scope, scope_was_returned) = match object.get("scope") {
         None => (requested_scope.to_owned(), false),
-        Some(Value::String(s)) => (sanitize_for_display(s, 4096), true),
+        // Raw: compared with the request and sent again on refresh; sanitized where drawn.
+        Some(Value::String(s)) => (s.clone(), true),
         Some(_) => return Err(TokenError::InvalidField("scope")),
     };
     let id_token = match (openid_requested, object.get("id_token")) {

@@ -20,7 +20,7 @@ pub enum UserInfoError {
     MissingSub,
     /// `sub` differs from the ID token's.
     SubjectMismatch {
-        /// The ID token's subject.
+        /// The ID token's subject (sanitized).
         expected: String,
         /// UserInfo's subject (sanitized).
         actual: String,
@@ -51,7 +51,7 @@ pub fn parse_userinfo(
     if let Some(expected) = expected_sub {
         if sub != expected {
             return Err(UserInfoError::SubjectMismatch {
-                expected: expected.to_owned(),
+                expected: sanitize_for_display(expected, 200),
                 actual: sanitize_for_display(sub, 200),
             });
         }

@@ -4,6 +4,7 @@
 
 use super::session::{self, Lab};
 use crate::browser::clock;
+use crate::protocol::error::sanitize_for_display;
 use crate::protocol::revocation::TokenKind;
 use leptos::prelude::*;
 
@@ -117,7 +118,7 @@ pub fn IdentityPanel(
             lab.with(|l| {
             let tokens = l.tokens.as_ref()?;
             let client_id = l.session.as_ref().map(|s| s.client_id.clone()).unwrap_or_default();
-            let scope = tokens.granted_scope.clone();
+            let scope = sanitize_for_display(&tokens.granted_scope, 4096);
             let access_expiry = tokens
                 .expires_in
                 .map(|s| format!("in {s} s (expires_in)"))
@@ -150,7 +151,7 @@ pub fn IdentityPanel(
                             i.claims
                                 .name
                                 .clone()
-                                .unwrap_or_else(|| format!("sub {}", i.claims.sub)),
+                                .unwrap_or_else(|| format!("sub {}", i.claims.shown_sub())),
                             i.claims.iss,
                             i.claims
                                 .auth_time
@@ -198,7 +199,7 @@ pub fn IdentityPanel(
                     {id.map(|i| view! {
                         <details id="id-token-decoded" open=true>
                             <summary>"ID token, decoded and verified"</summary>
-                            <p>"Subject: " <code id="id-sub">{i.claims.sub.clone()}</code></p>
+                            <p>"Subject: " <code id="id-sub">{i.claims.shown_sub()}</code></p>
                             <h3>"Header"</h3>
                             <pre id="id-header" class="jwt-header">{i.header_json}</pre>
                             <h3>"Claims"</h3>

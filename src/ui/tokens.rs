@@ -2,6 +2,7 @@
 
 use super::session::Lab;
 use crate::browser::clock;
+use crate::protocol::error::sanitize_for_display;
 use leptos::prelude::*;
 
 /// Shows the tokens held in memory, masked until the user reveals one.
@@ -51,7 +52,7 @@ pub fn TokenPanel(
                         <dt>"Scope asked"</dt>
                         <dd id="scope-requested"><code>{requested}</code></dd>
                         <dt>"Scope granted"</dt>
-                        <dd id="scope-granted"><code>{tokens.granted_scope.clone()}</code></dd>
+                        <dd id="scope-granted"><code>{sanitize_for_display(&tokens.granted_scope, 4096)}</code></dd>
                         {refresh.map(|value| view! {
                             <dt>"Refresh token"</dt>
                             <dd><Secret id="refresh-token" value=value />
