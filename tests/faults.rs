@@ -578,6 +578,78 @@ async fn x01_to_x06_hostile_error_callback_renders_as_inert_text() {
     lab.finish().await;
 }
 
+/// C-17, S-2: a callback carrying a token (implicit) or a JARM `response`, answering this tab's
+/// real pending login, is refused, and the value reaches no storage, no DOM text or attribute
+/// (diagram, list, inspector), and none of the three exports.
+#[tokio::test(flavor = "multi_thread")]
+async fn c17_s02_tokens_in_a_refused_callback_reach_no_storage_dom_or_export() {
+    let lab = Lab::start().await;
+    start_login_and_come_back(&lab).await;
+    let pending: Value = serde_json::from_str(
+        lab.js(
+            "return sessionStorage.getItem('oauth-flow-lab.pending');",
+            vec![],
+        )
+        .await
+        .as_str()
+        .expect("a pending login"),
+    )
+    .expect("pending JSON");
+    let state = encode(pending["pending"][0]["state"].as_str().expect("state"));
+    let token = "SECRETVALUE-implicit-access-token-0123456789";
+    let jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJtYWxsb3J5In0.SECRETVALUE-jarm-signature-0123456789";
+    for (query, secret, name) in [
+        (
+            format!("access_token={token}&token_type=bearer&state={state}"),
+            token,
+            "access_token",
+        ),
+        (format!("response={jwt}&state={state}"), jwt, "response"),
+    ] {
+        lab.client
+            .goto(&format!("{}?{query}", lab.app))
+            .await
+            .expect("the callback loads");
+        assert_eq!(lab.wait_phase(&["failed"]).await, "failed");
+        assert_eq!(lab.failed_steps().await, ["CheckCallback"], "{name}");
+        // The inspector shows the redirect back, with the parameter named but masked.
+        lab.click("#diagram g.row[data-kind=RedirectBack]").await;
+        let inspector = lab.text("#inspector").await;
+        assert!(inspector.contains(name), "{inspector}");
+        let page = lab
+            .js(
+                "return JSON.stringify({ session: Object.assign({}, sessionStorage), \
+                                         local: Object.assign({}, localStorage), \
+                                         url: location.href, \
+                                         html: document.documentElement.outerHTML, \
+                                         text: document.body.innerText });",
+                vec![],
+            )
+            .await;
+        let page = page.as_str().unwrap_or_default();
+        assert!(page.contains("RedirectBack"), "the run is drawn: {page}");
+        assert!(
+            !page.contains(secret),
+            "{name}: the value is in storage or the page"
+        );
+        for button in ["#export-svg", "#export-mermaid", "#export-har"] {
+            lab.click(button).await;
+            let export = lab
+                .js(
+                    "return document.querySelector('#export-output').value;",
+                    vec![],
+                )
+                .await;
+            let export = export.as_str().unwrap_or_default();
+            assert!(export.len() > 100, "{button}: {export}");
+            assert!(!export.contains(secret), "{name}: the value in {button}");
+        }
+        assert_eq!(lab.token_requests().await, 0);
+    }
+    lab.screenshot("c17-refused-implicit-callback").await;
+    lab.finish().await;
+}
+
 // ---- Browser-level: tabs, history, reload, TTL ---------------------------------------------
 
 /// Opens a new tab, switches to it and returns the handle of the tab it left.

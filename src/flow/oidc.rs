@@ -284,7 +284,7 @@ pub fn claims_checked(
             params.push(Param::public(
                 "nonce",
                 match checked.nonce {
-                    NonceCheck::Matches => "matches the one this tab sent ✓",
+                    NonceCheck::Matches => "matches ✓ (the one this tab sent)",
                     NonceCheck::Absent => "absent (allowed after a refresh); nothing compared",
                     NonceCheck::NotCompared => {
                         "present, not compared: the login sent no nonce to compare it with"
