@@ -11,7 +11,6 @@ pub mod reference_invisible;
 
 use protocol::error::Explain;
 
-
 /// Text the UI shows must carry no raw control, format, default-ignorable or separator
 /// character: untrusted parts are escaped before they reach a message. Checked against the
 /// independent reference table, not the predicate the app escapes with.
