@@ -5,6 +5,7 @@
 use super::session::{self, Lab};
 use crate::browser::clock;
 use crate::protocol::error::sanitize_for_display;
+use crate::protocol::jwt::NonceCheck;
 use crate::protocol::revocation::TokenKind;
 use leptos::prelude::*;
 
@@ -165,10 +166,19 @@ pub fn IdentityPanel(
                     "id-checked",
                     "Nothing: only the API can judge it.".into(),
                     identity(&|i| {
+                        // The nonce is named only when it was compared (a refresh may not).
                         format!(
-                            "{} signature (key {}), iss, aud, exp, nonce",
+                            "{} signature (key {}), iss, aud, exp{}",
                             i.alg,
-                            i.kid.clone().unwrap_or_else(|| "without kid".into())
+                            i.kid
+                                .as_deref()
+                                .map(|kid| sanitize_for_display(kid, 64))
+                                .unwrap_or_else(|| "without kid".into()),
+                            if i.claims.nonce == NonceCheck::Matches {
+                                ", nonce"
+                            } else {
+                                ""
+                            }
                         )
                     }),
                 ),
