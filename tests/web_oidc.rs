@@ -150,7 +150,10 @@ async fn run(token: &str, keys: &Jwks) -> (Timeline, bool) {
         return (timeline, false);
     }
     let access = AccessToken::new("access".into());
-    let accepted = oidc::claims_checked(&mut timeline, &check, &rules(), &access, 1).is_ok();
+    let digest = webcrypto::digest(check.alg.hash_name(), access.secret().as_bytes())
+        .await
+        .expect("WebCrypto digest");
+    let accepted = oidc::claims_checked(&mut timeline, &check, &rules(), &digest, 1).is_ok();
     (timeline, accepted)
 }
 
@@ -250,4 +253,27 @@ async fn algorithm_confusion_rsa_key_for_an_es256_token_is_not_used() {
     assert!(!accepted);
     let reason = format!("{:?}", timeline.steps()[0].status);
     assert!(reason.contains("no ES256 signing key"), "{reason}");
+}
+
+/// OIDC Core §3.1.3.6: the access token's hash for at_hash comes from the browser's WebCrypto
+/// with the algorithm's SHA-2; its left half matches the values computed with Python's hashlib
+/// for the §A.3 access token.
+#[wasm_bindgen_test]
+async fn oidc3_1_3_6_at_hash_digest_comes_from_webcrypto_for_256_384_and_512() {
+    use oauth_flow_lab::protocol::jwt::{check_at_hash, AtHash};
+    let access = "jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y";
+    for (alg, at_hash) in [
+        (JwsAlg::Rs256, "77QmUPtjPfzWtF2AnpK9RQ"),
+        (JwsAlg::Es384, "jtAeDp945y1dDqU3nkIVGNZP1HjH_MFs"),
+        (JwsAlg::Ps512, "q7nS86GgvvFaZkzALLWqJYaJIKw2wCDAVfCAsm5CrBM"),
+    ] {
+        let digest = webcrypto::digest(alg.hash_name(), access.as_bytes())
+            .await
+            .expect("WebCrypto digest");
+        let claims = oauth_flow_lab::protocol::json::object_from_str(
+            &json!({ "at_hash": at_hash }).to_string(),
+        )
+        .expect("claims");
+        assert_eq!(check_at_hash(&claims, alg, &digest), Ok(AtHash::Matches));
+    }
 }

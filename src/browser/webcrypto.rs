@@ -42,6 +42,24 @@ pub async fn verify(check: &SignatureCheck) -> Result<bool, String> {
     Ok(verdict.as_bool() == Some(true))
 }
 
+/// `crypto.subtle.digest(hash, data)`: the access token's hash for the ID token's `at_hash`
+/// (`hash` is `SHA-256`, `SHA-384` or `SHA-512`), so no SHA-512 code ships in the wasm.
+pub async fn digest(hash: &str, data: &[u8]) -> Result<Vec<u8>, String> {
+    let subtle = web_sys::window()
+        .ok_or("no window")?
+        .crypto()
+        .map_err(describe)?
+        .subtle();
+    let buffer = JsFuture::from(
+        subtle
+            .digest_with_str_and_u8_array(hash, data)
+            .map_err(describe)?,
+    )
+    .await
+    .map_err(describe)?;
+    Ok(js_sys::Uint8Array::new(&buffer).to_vec())
+}
+
 fn json_object(json: &str) -> Result<js_sys::Object, String> {
     js_sys::JSON::parse(json)
         .map_err(describe)?

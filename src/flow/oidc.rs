@@ -244,12 +244,13 @@ pub fn signature_checked(
 }
 
 /// Checks the claims of a token whose signature was verified, and `at_hash` against the access
-/// token that came with it.
+/// token that came with it: `access_token_digest` is its hash with [`JwsAlg::hash_name`]
+/// (WebCrypto's `digest` in the app; empty if that failed).
 pub fn claims_checked(
     timeline: &mut Timeline,
     check: &IdTokenCheck,
     rules: &ClaimRules,
-    access_token: &AccessToken,
+    access_token_digest: &[u8],
     now_ms: u64,
 ) -> Result<VerifiedIdToken, Problem> {
     let step = Step::local(
@@ -266,7 +267,7 @@ pub fn claims_checked(
     ));
     let claims = &check.decoded.claims;
     let outcome = check_claims(claims, rules).and_then(|checked| {
-        let at_hash = check_at_hash(claims, check.alg, access_token.secret())?;
+        let at_hash = check_at_hash(claims, check.alg, access_token_digest)?;
         Ok((checked, at_hash))
     });
     match outcome {
@@ -406,6 +407,12 @@ mod tests {
         ))
     }
 
+    /// The SHA-256 of an access token, as WebCrypto computes it for an RS256 token.
+    fn digest(token: &str) -> Vec<u8> {
+        use sha2::Digest;
+        sha2::Sha256::digest(token).to_vec()
+    }
+
     fn claims() -> Value {
         crate::json!({"iss":"https://as.example","sub":"alice","aud":"flow-lab",
             "exp": NOW_MS / 1000 + 600, "iat": NOW_MS / 1000, "nonce":"n1"})
@@ -468,8 +475,8 @@ mod tests {
         assert_eq!(key.kid.as_deref(), Some("k1"));
         assert_eq!(key.signing_input, check.decoded.signing_input);
         signature_checked(&mut timeline, &check, &key, Ok(true), NOW_MS).unwrap();
-        let access = AccessToken::new("at".into());
-        let verified = claims_checked(&mut timeline, &check, &rules(), &access, NOW_MS).unwrap();
+        let verified =
+            claims_checked(&mut timeline, &check, &rules(), &digest("at"), NOW_MS).unwrap();
         assert_eq!(verified.claims.sub, "alice");
         assert_eq!(
             kinds(&timeline),
@@ -506,8 +513,8 @@ mod tests {
         other["nonce"] = "n2".into();
         let id = token(crate::json!({"alg":"RS256","kid":"k1"}), other);
         let check = id_token_received(&mut timeline, &id, NOW_MS).unwrap();
-        let access = AccessToken::new("at".into());
-        let problem = claims_checked(&mut timeline, &check, &rules(), &access, NOW_MS).unwrap_err();
+        let problem =
+            claims_checked(&mut timeline, &check, &rules(), &digest("at"), NOW_MS).unwrap_err();
         assert!(problem.what_happened.contains("nonce"));
         assert_eq!(kinds(&timeline), [(StepKind::CheckIdTokenClaims, "failed")]);
     }
@@ -520,8 +527,7 @@ mod tests {
         let mut timeline = Timeline::new();
         let id = token(crate::json!({"alg":"RS256","kid":"k1"}), claims);
         let check = id_token_received(&mut timeline, &id, NOW_MS).unwrap();
-        let access = AccessToken::new("at".into());
-        let outcome = claims_checked(&mut timeline, &check, rules, &access, NOW_MS);
+        let outcome = claims_checked(&mut timeline, &check, rules, &digest("at"), NOW_MS);
         (timeline, outcome)
     }
 

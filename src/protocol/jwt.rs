@@ -17,7 +17,6 @@ use crate::protocol::error::{sanitize_for_display, Explain, Side};
 use crate::protocol::json::{object, object_to_string_pretty, Map, Value};
 use crate::protocol::json::{parse_object, JsonProblem};
 use crate::protocol::token::HttpResponse;
-use sha2::{Digest, Sha256, Sha384, Sha512};
 
 /// Longest ID token accepted.
 pub const MAX_JWT_LEN: usize = 32 * 1024;
@@ -135,8 +134,17 @@ impl JwsAlg {
         }
     }
 
+    /// The WebCrypto name of the algorithm's hash: `SHA-256`, `SHA-384` or `SHA-512`.
+    pub fn hash_name(self) -> &'static str {
+        match self.hash_bits() {
+            256 => "SHA-256",
+            384 => "SHA-384",
+            _ => "SHA-512",
+        }
+    }
+
     fn webcrypto_hash(self) -> String {
-        format!("SHA-{}", self.hash_bits())
+        self.hash_name().to_owned()
     }
 
     /// The `algorithm` argument of `SubtleCrypto.importKey('jwk', …)`, as JSON.
@@ -644,19 +652,21 @@ pub enum AtHash {
 
 /// Checks `at_hash`, which binds the access token to this ID token: base64url of the left half
 /// of the hash of the access token, with the SHA-2 of the token's algorithm (OIDC Core §3.1.3.6).
+/// `access_token_digest` is that hash ([`JwsAlg::hash_name`]), computed by the browser's
+/// WebCrypto like the signature check: SHA-384/512 from the sha2 crate would add 3 KB gz to the
+/// wasm. A digest of the wrong length (none could be computed) is [`JwtError::DigestUnavailable`].
 pub fn check_at_hash(
     claims: &Map<String, Value>,
     alg: JwsAlg,
-    access_token: &str,
+    access_token_digest: &[u8],
 ) -> Result<AtHash, JwtError> {
     let Some(claimed) = string_claim(claims, "at_hash")? else {
         return Ok(AtHash::Absent);
     };
-    let digest: Vec<u8> = match alg.hash_bits() {
-        256 => Sha256::digest(access_token.as_bytes()).to_vec(),
-        384 => Sha384::digest(access_token.as_bytes()).to_vec(),
-        _ => Sha512::digest(access_token.as_bytes()).to_vec(),
-    };
+    let digest = access_token_digest;
+    if digest.len() * 8 != alg.hash_bits() as usize {
+        return Err(JwtError::DigestUnavailable(alg.hash_name()));
+    }
     if URL_SAFE_NO_PAD.encode(&digest[..digest.len() / 2]) == claimed {
         Ok(AtHash::Matches)
     } else {
@@ -755,6 +765,8 @@ pub enum JwtError {
     SubjectChanged,
     /// `at_hash` does not match the access token.
     AtHashMismatch,
+    /// No digest of the access token (WebCrypto failed), so `at_hash` cannot be checked.
+    DigestUnavailable(&'static str),
     /// `nbf` is in the future: the token is not valid yet.
     NotYetValid {
         /// How far ahead.
@@ -867,6 +879,10 @@ impl Explain for JwtError {
             Self::AtHashMismatch => "The ID token's at_hash does not match the access token \
                 that came with it: the two were not issued together."
                 .to_owned(),
+            Self::DigestUnavailable(hash) => format!(
+                "The browser's WebCrypto could not compute the {hash} of the access token, so \
+                 the ID token's at_hash cannot be checked."
+            ),
             Self::NotYetValid { seconds_ahead } => {
                 format!("The ID token is not valid until {seconds_ahead} seconds from now (nbf).")
             }
@@ -883,7 +899,7 @@ impl Explain for JwtError {
             | Self::NonceMismatch
             | Self::SubjectChanged
             | Self::AtHashMismatch => Side::Attacker,
-            Self::Verifier(_) => Side::ThisApp,
+            Self::Verifier(_) | Self::DigestUnavailable(_) => Side::ThisApp,
             _ => Side::Provider,
         }
     }
@@ -940,6 +956,16 @@ mod tests {
             b64(&claims),
             URL_SAFE_NO_PAD.encode(signature)
         )
+    }
+
+    /// The access token's digest for `alg`, as WebCrypto computes it in the app.
+    fn digest_of(alg: JwsAlg, token: &str) -> Vec<u8> {
+        use sha2::Digest;
+        match alg.hash_bits() {
+            256 => sha2::Sha256::digest(token).to_vec(),
+            384 => sha2::Sha384::digest(token).to_vec(),
+            _ => sha2::Sha512::digest(token).to_vec(),
+        }
     }
 
     fn good_claims() -> Value {
@@ -1375,16 +1401,33 @@ mod tests {
         let claims = crate::json!({ "at_hash": "77QmUPtjPfzWtF2AnpK9RQ" });
         let claims = claims.as_object().unwrap();
         assert_eq!(
-            check_at_hash(claims, JwsAlg::Rs256, access),
+            check_at_hash(claims, JwsAlg::Rs256, &digest_of(JwsAlg::Rs256, access)),
             Ok(AtHash::Matches)
         );
         assert_eq!(
-            check_at_hash(claims, JwsAlg::Rs256, "another-token"),
+            check_at_hash(
+                claims,
+                JwsAlg::Rs256,
+                &digest_of(JwsAlg::Rs256, "another-token")
+            ),
             Err(JwtError::AtHashMismatch)
         );
         assert_eq!(
-            check_at_hash(&Map::new(), JwsAlg::Rs256, access),
+            check_at_hash(
+                &Map::new(),
+                JwsAlg::Rs256,
+                &digest_of(JwsAlg::Rs256, access)
+            ),
             Ok(AtHash::Absent)
+        );
+        // No digest (WebCrypto failed) or one of another size: said so, not a pass.
+        assert_eq!(
+            check_at_hash(claims, JwsAlg::Rs384, &digest_of(JwsAlg::Rs256, access)),
+            Err(JwtError::DigestUnavailable("SHA-384"))
+        );
+        assert_eq!(
+            check_at_hash(claims, JwsAlg::Rs256, &[]),
+            Err(JwtError::DigestUnavailable("SHA-256"))
         );
     }
 
@@ -1407,12 +1450,12 @@ mod tests {
             let claims = claims.as_object().unwrap();
             for alg in algs {
                 assert_eq!(
-                    check_at_hash(claims, alg, access),
+                    check_at_hash(claims, alg, &digest_of(alg, access)),
                     Ok(AtHash::Matches),
                     "{alg:?}"
                 );
                 assert_eq!(
-                    check_at_hash(claims, alg, "another-token"),
+                    check_at_hash(claims, alg, &digest_of(alg, "another-token")),
                     Err(JwtError::AtHashMismatch),
                     "{alg:?}"
                 );
@@ -1420,7 +1463,11 @@ mod tests {
             // The SHA-256 half does not pass for a 384/512 algorithm.
             let sha256 = crate::json!({ "at_hash": "77QmUPtjPfzWtF2AnpK9RQ" });
             assert_eq!(
-                check_at_hash(sha256.as_object().unwrap(), algs[0], access),
+                check_at_hash(
+                    sha256.as_object().unwrap(),
+                    algs[0],
+                    &digest_of(algs[0], access)
+                ),
                 Err(JwtError::AtHashMismatch)
             );
         }
