@@ -650,6 +650,57 @@ async fn c17_s02_tokens_in_a_refused_callback_reach_no_storage_dom_or_export() {
     lab.finish().await;
 }
 
+/// C-7 with a login pending: an `error` callback carrying another state (an attacker's link
+/// while this tab's real login waits at the provider) is refused before the error is believed,
+/// and the real login is untouched: it still completes afterwards.
+#[tokio::test(flavor = "multi_thread")]
+async fn c07_error_with_a_wrong_state_while_a_login_is_pending_is_refused_and_spares_it() {
+    let lab = Lab::start().await;
+    let login_page = start_login_and_come_back(&lab).await;
+    let pending_before = lab.session_storage().await;
+    assert!(
+        pending_before.contains("oauth-flow-lab.pending"),
+        "{pending_before}"
+    );
+    let forged = format!(
+        "{}?error=access_denied&error_description={}&state=WRONG-{}&iss={}",
+        lab.app,
+        encode("Attacker says you denied"),
+        "s".repeat(40),
+        encode(&lab.issuer)
+    );
+    lab.client
+        .goto(&forged)
+        .await
+        .expect("the forged error loads");
+    assert_eq!(lab.wait_phase(&["failed"]).await, "failed");
+    assert_eq!(lab.failed_steps().await, ["CheckCallback"]);
+    let shown = lab.problem().await;
+    assert!(
+        shown.what.contains("already used or has expired"),
+        "{}",
+        shown.what
+    );
+    assert!(
+        !shown.what.contains("Attacker says"),
+        "the error was believed: {}",
+        shown.what
+    );
+    // The real login's pending entry is still there, and its own answer still completes.
+    let pending_after = lab.session_storage().await;
+    assert!(
+        pending_after.contains("oauth-flow-lab.pending"),
+        "{pending_after}"
+    );
+    lab.client
+        .goto(&login_page)
+        .await
+        .expect("back to the provider");
+    lab.continue_at_provider("alice", "wonderland").await;
+    assert_eq!(lab.wait_phase(&["logged-in", "failed"]).await, "logged-in");
+    lab.finish().await;
+}
+
 // ---- Browser-level: tabs, history, reload, TTL ---------------------------------------------
 
 /// Opens a new tab, switches to it and returns the handle of the tab it left.
