@@ -9,10 +9,7 @@ use super::replay::Replay;
 use crate::flow::timeline::{Actor, Channel, Step, Timeline};
 use leptos::prelude::*;
 
-/// Width of the SVG's coordinate system on wide screens.
-pub const WIDE_WIDTH: f64 = 1000.0;
-/// Width of the SVG's coordinate system on phones.
-pub const NARROW_WIDTH: f64 = 390.0;
+pub use super::layout::{PHONE_WIDTH as NARROW_WIDTH, WIDE_WIDTH};
 
 /// The diagram for a timeline, with the first `visible` steps drawn.
 #[component]
@@ -80,7 +77,7 @@ pub fn SequenceDiagram(
 
 fn lanes_view(g: &DiagramLayout) -> impl IntoView {
     let (band_left, band_right) = g.browser_band;
-    let card_width = if g.width < 600.0 { 46.0 } else { 132.0 };
+    let card_width = super::layout::card_width(g.width);
     let narrow = g.width < 600.0;
     view! {
         <g class="lanes">
@@ -177,7 +174,23 @@ fn row_view(
     let travel_ms = (super::replay::STEP_MS / speed).round();
     let shape = match row.shape {
         Shape::Arrow { x1, x2, via } => {
-            let d = arrow_path(x1, x2, via, row.y);
+            // A hop through the address bar is drawn as its two legs, each with its head.
+            let legs = (!row.legs.is_empty()).then(|| {
+                row.legs
+                    .iter()
+                    .map(|leg| {
+                        view! {
+                            <path class="arrow leg" d=arrow_path(leg.x1, leg.x2, None, leg.y)
+                                marker-end=marker />
+                            {(!leg.tag.is_empty()).then(|| view! {
+                                <text class="leg-tag" x=n(leg.tag_x) y=n(leg.tag_y)
+                                    text-anchor="middle">{leg.tag}</text>
+                            })}
+                        }
+                    })
+                    .collect_view()
+            });
+            let d = via.is_none().then(|| arrow_path(x1, x2, via, row.y));
             let packet = (animate && step.channel != Channel::Local).then(|| {
                 let start = via.unwrap_or(x1);
                 view! {
@@ -188,20 +201,12 @@ fn row_view(
                         style:animation-duration=format!("{}ms", n(travel_ms)) />
                 }
             });
-            let chip = via.map(|v| {
-                view! {
-                    <g class="url-chip">
-                        <rect x=n(v - 40.0) y=n(row.y - 11.0) width="32" height="14" rx="3" />
-                        <text x=n(v - 24.0) y=n(row.y - 0.5) text-anchor="middle">"URL"</text>
-                    </g>
-                }
-            });
             let cross = row.failed.then(|| {
                 view! { <text class="cross" x=n(x2) y=n(row.y + 5.0) text-anchor="middle">"✕"</text> }
             });
             view! {
-                <path class="arrow" d=d marker-end=marker />
-                {chip}
+                {d.map(|d| view! { <path class="arrow" d=d marker-end=marker /> })}
+                {legs}
                 {packet}
                 {cross}
             }
@@ -238,8 +243,13 @@ fn row_view(
                 <text class="differs-mark" x="4" y=n(row.y + 4.0)>"≠"</text>
             })}
             {shape}
-            <circle class="num" cx=n(row.number_x) cy=n(row.y) r="9" />
-            <text class="num-text" x=n(row.number_x) y=n(row.y + 4.0) text-anchor="middle">
+            {step.callout.clone().map(|callout| view! {
+                <text class="callout-mark" x="16" y=n(row.number_y + 4.0)>
+                    "⚠"<title>{callout}</title>
+                </text>
+            })}
+            <circle class="num" cx=n(row.number_x) cy=n(row.number_y) r="9" />
+            <text class="num-text" x=n(row.number_x) y=n(row.number_y + 4.0) text-anchor="middle">
                 {index + 1}
             </text>
             <text class="label" x=label_x.clone() y=n(row.label_y) text-anchor=anchor>
