@@ -37,9 +37,25 @@ pub fn SequenceDiagram(
         timeline.with(|t| layout(t.steps(), width))
     });
     let visible = move || timeline.with(|t| replay.with(|r| r.visible(t.len())));
+    // The count drawn last time: only a step that arrives moving forward animates.
+    let previous = StoredValue::new(
+        timeline.with_untracked(|t| replay.with_untracked(|r| r.visible(t.len()))),
+    );
+    let svg = NodeRef::<leptos::svg::Svg>::new();
+    // The diagram follows the newest step (not on the first drawing: a restored run stays put).
+    Effect::new(move |before: Option<usize>| {
+        let shown = visible();
+        if before.is_some_and(|b| b != shown) && shown > 0 {
+            if let Some(svg) = svg.get() {
+                let smooth = !reduced_motion.get_untracked();
+                crate::browser::viewport::scroll_step_into_view(&svg, shown - 1, smooth);
+            }
+        }
+        shown
+    });
     let view_box = move || geometry.with(|g| format!("0 0 {} {}", n(g.width), n(g.height)));
     view! {
-        <svg id="diagram" class="diagram" viewBox=view_box role="group"
+        <svg id="diagram" node_ref=svg class="diagram" viewBox=view_box role="group"
             class:narrow=move || narrow.get()
             class:reduced-motion=move || reduced_motion.get()
             aria-label="Sequence diagram of the OAuth flow">
@@ -56,6 +72,8 @@ pub fn SequenceDiagram(
             {move || geometry.with(lanes_view)}
             {move || {
                 let shown = visible();
+                let before = previous.get_value();
+                previous.set_value(shown);
                 let speed = replay.with(|r| r.speed);
                 let motion = !reduced_motion.get();
                 geometry.with(|g| {
@@ -64,8 +82,8 @@ pub fn SequenceDiagram(
                             .iter()
                             .take(shown)
                             .map(|row| {
-                                let newest = row.step + 1 == shown;
-                                row_view(row, &t.steps()[row.step], g, selected, newest && motion, speed)
+                                let arrives = super::replay::arrives(before, shown, row.step);
+                                row_view(row, &t.steps()[row.step], g, selected, arrives && motion, speed)
                             })
                             .collect_view()
                     })
