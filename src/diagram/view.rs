@@ -188,7 +188,7 @@ fn row_view(
         "url(#head)"
     };
     let duration = step.duration_ms.map(format_duration).unwrap_or_default();
-    let aria = announce(index, step);
+    let aria = row_name(index, step, row);
     let travel_ms = (super::replay::STEP_MS / speed).round();
     let shape = match row.shape {
         Shape::Arrow { x1, x2, via } => {
@@ -202,7 +202,7 @@ fn row_view(
                                 marker-end=marker />
                             {(!leg.tag.is_empty()).then(|| view! {
                                 <text class="leg-tag" x=n(leg.tag_x) y=n(leg.tag_y)
-                                    text-anchor="middle">{leg.tag}</text>
+                                    text-anchor="middle" aria-hidden="true">{leg.tag}</text>
                             })}
                         }
                     })
@@ -220,7 +220,7 @@ fn row_view(
                 }
             });
             let cross = row.failed.then(|| {
-                view! { <text class="cross" x=n(x2) y=n(row.y + 5.0) text-anchor="middle">"✕"</text> }
+                view! { <text class="cross" x=n(x2) y=n(row.y + 5.0) text-anchor="middle" aria-hidden="true">"✕"</text> }
             });
             view! {
                 {d.map(|d| view! { <path class="arrow" d=d marker-end=marker /> })}
@@ -258,33 +258,39 @@ fn row_view(
             }>
             <rect class="hit" x="0" y=n(row.top) width=n(g.width) height=n(row.height) />
             {step.difference.is_some().then(|| view! {
-                <text class="differs-mark" x="4" y=n(row.y + 4.0)>"≠"</text>
+                <text class="differs-mark" x="4" y=n(row.y + 4.0) aria-hidden="true">"≠"</text>
             })}
             {shape}
             {step.callout.clone().map(|callout| view! {
-                <text class="callout-mark" x="16" y=n(row.number_y + 4.0)>
+                <text class="callout-mark" x="16" y=n(row.number_y + 4.0) aria-hidden="true">
                     "⚠"<title>{callout}</title>
                 </text>
             })}
             <circle class="num" cx=n(row.number_x) cy=n(row.number_y) r="9" />
-            <text class="num-text" x=n(row.number_x) y=n(row.number_y + 4.0) text-anchor="middle">
+            <text class="num-text" x=n(row.number_x) y=n(row.number_y + 4.0) text-anchor="middle"
+                aria-hidden="true">
                 {index + 1}
             </text>
             <text class="label" x=label_x.clone() y=n(row.label_y) text-anchor=anchor>
                 {row.label_lines.iter().enumerate().map(|(i, line)| view! {
                     <tspan x=label_x.clone() dy=if i == 0 { "0".to_owned() } else { n(LINE_HEIGHT) }
                         class:reason=line.starts_with('✕')
-                        class:shield=line.starts_with('✔')>{line.clone()}</tspan>
+                        class:shield=line.starts_with('✔')>
+                        // Lines read as words, not glued together, by screen readers and axe.
+                        {if i + 1 < row.label_lines.len() { format!("{line} ") } else { line.clone() }}
+                    </tspan>
                 }).collect_view()}
             </text>
             {(!row.chips.is_empty()).then(|| view! {
-                <text class="chips" x=label_x.clone() y=n(chips_y) text-anchor=anchor>
+                <text class="chips" x=label_x.clone() y=n(chips_y) text-anchor=anchor
+                    aria-hidden="true">
                     {row.chips.iter().enumerate().map(|(i, line)| view! {
                         <tspan x=label_x.clone() dy=if i == 0 { "0".to_owned() } else { n(CHIP_ROW_HEIGHT) }>{line.clone()}</tspan>
                     }).collect_view()}
                 </text>
             })}
-            <text class="duration" x=n(g.duration_x) y=n(row.y + 4.0) text-anchor="end">{duration}</text>
+            <text class="duration" x=n(g.duration_x) y=n(row.y + 4.0) text-anchor="end"
+                aria-hidden="true">{duration}</text>
         </g>
     }
 }
@@ -298,6 +304,26 @@ pub fn format_duration(ms: f64) -> String {
     } else {
         tenths_of_seconds(ms)
     }
+}
+
+/// The accessible name of a step's row: its number, then exactly the label text it shows
+/// (so the name contains the visible text), then the route.
+pub fn row_name(index: usize, step: &Step, row: &Row) -> String {
+    let route = if step.from == step.to {
+        format!("{} does local work", step.from.label())
+    } else {
+        format!(
+            "{} to {} on the {}",
+            step.from.label(),
+            step.to.label(),
+            step.channel.label()
+        )
+    };
+    format!(
+        "Step {}: {}. {route}.",
+        index + 1,
+        row.label_lines.join(" ")
+    )
 }
 
 /// One plain sentence describing a step, for screen readers and the live announcement.

@@ -122,18 +122,15 @@ pub fn settle_code_checks(
     answer: Option<&HttpResponse>,
     now_ms: u64,
 ) {
-    let verdict = answer.map(|r| match parse_token_response(r, "", false) {
+    let verdict = answer.and_then(|r| match parse_token_response(r, "", false) {
         Err(TokenError::ErrorResponse {
             code,
             description,
             status,
             ..
-        }) => Err(refusal(status, code.as_str(), description.as_deref())),
-        _ if r.status == 200 => Ok(r.status),
-        _ => Err(format!(
-            "Answer {}: not an OAuth answer, so unknown",
-            r.status
-        )),
+        }) => Some(Err(refusal(status, code.as_str(), description.as_deref()))),
+        Ok(_) => Some(Ok(r.status)),
+        Err(_) => None,
     });
     settle(
         timeline,
@@ -162,9 +159,9 @@ pub fn settle_api_checks(
     answer: Option<&HttpResponse>,
     now_ms: u64,
 ) {
-    let verdict = answer.map(|r| match r.status {
-        200..=299 => Ok(r.status),
-        status => {
+    let verdict = answer.and_then(|r| match r.status {
+        200..=299 => Some(Ok(r.status)),
+        status @ (401 | 403) => {
             let params = r
                 .www_authenticate
                 .as_deref()
@@ -177,8 +174,13 @@ pub fn settle_api_checks(
                     .map(|(_, v)| v.clone())
             };
             let error = get("error").unwrap_or_default();
-            Err(refusal(status, &error, get("error_description").as_deref()))
+            Some(Err(refusal(
+                status,
+                &error,
+                get("error_description").as_deref(),
+            )))
         }
+        _ => None,
     });
     settle(timeline, id, verdict, ", so it accepted", now_ms);
 }
@@ -209,7 +211,15 @@ fn settle(
             }
         }
         Some(Err(reason)) => timeline.fail(id, &reason, now_ms),
-        None => timeline.fail(id, "No answer, so unknown", now_ms),
+        // No OAuth answer (network, CORS, an HTML page): the note stays outlined, not failed,
+        // because nothing says whether the server ran its checks.
+        None => {
+            if let Some(s) = timeline.step_mut(id) {
+                s.note = "No OAuth answer reached the app, so whether the server ran these \
+                          checks is unknown."
+                    .to_owned();
+            }
+        }
     }
 }
 
@@ -317,19 +327,22 @@ mod tests {
     }
 
     #[test]
-    fn no_answer_leaves_the_checks_unknown_not_passed() {
+    fn no_oauth_answer_leaves_the_checks_unknown_neither_passed_nor_failed() {
         let mut t = after_authorize();
         let id = code_checks(&mut t, Proof::NoVerifier, 5);
         settle_code_checks(&mut t, id, None, 9);
-        assert!(t.steps()[id].is_failed());
+        assert_eq!(t.steps()[id].status, StepStatus::Pending);
+        assert!(t.steps()[id].note.contains("unknown"));
         let html = HttpResponse {
             content_type: Some("text/html".into()),
             ..HttpResponse::json(500, "<h1>oops</h1>")
         };
         let id = code_checks(&mut t, Proof::Secret, 5);
         settle_code_checks(&mut t, id, Some(&html), 9);
-        assert!(
-            matches!(&t.steps()[id].status, StepStatus::Failed { reason } if reason.contains("unknown"))
+        assert_eq!(
+            t.steps()[id].status,
+            StepStatus::Pending,
+            "an HTML 500 says nothing"
         );
     }
 
