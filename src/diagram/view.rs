@@ -37,9 +37,12 @@ pub fn SequenceDiagram(
         timeline.with(|t| layout(t.steps(), width))
     });
     let visible = move || timeline.with(|t| replay.with(|r| r.visible(t.len())));
-    // The count drawn last time: only a step that arrives moving forward animates.
+    // The count drawn last time: only a step that arrives moving forward animates (the newest
+    // one arrives on the first drawing, e.g. when the page comes back from the provider).
     let previous = StoredValue::new(
-        timeline.with_untracked(|t| replay.with_untracked(|r| r.visible(t.len()))),
+        timeline
+            .with_untracked(|t| replay.with_untracked(|r| r.visible(t.len())))
+            .saturating_sub(1),
     );
     let svg = NodeRef::<leptos::svg::Svg>::new();
     // The diagram follows the newest step (not on the first drawing: a restored run stays put).
