@@ -48,7 +48,7 @@ async fn live_login_draws_every_step_in_order_with_its_channel() {
     assert_eq!(rows(&lab).await, expected);
     // The diagram resumed after the redirect: the steps before it are still drawn, and each
     // front-channel hop is two legs through the address bar (page → Browser → server, and back).
-    assert_eq!(lab.count("#diagram g.row.ch-front path.leg").await, 4);
+    assert_eq!(lab.count("#diagram g.row.ch-front path.arrow").await, 4);
     let redirect = lab
         .text("#diagram g.row[data-kind=RedirectToAuthorize]")
         .await;
@@ -495,9 +495,10 @@ async fn assert_callouts(lab: &Lab, run: &str, callouts: &[(&str, &str)]) {
             title.as_str().unwrap_or_default().contains(words),
             "{run} {kind}: no ⚠ on its row: {title}"
         );
+        // The row's markup runs from its data-kind to the next row's.
         let in_svg = svg
-            .split("<g ")
-            .any(|g| g.contains(&format!("data-kind=\"{kind}\"")) && g.contains(words));
+            .split("data-kind=")
+            .any(|row| row.starts_with(&format!("\"{kind}\"")) && row.contains(words));
         assert!(in_svg, "{run} {kind}: the SVG export lost the callout");
         assert!(
             mermaid

@@ -19,19 +19,16 @@ pub fn width() -> f64 {
         .unwrap_or(1280.0)
 }
 
-/// Scrolls step `step` of the diagram `svg` into view (the diagram follows the active step):
-/// smoothly, or at once when the user asked for reduced motion.
-pub fn scroll_step_into_view(svg: &web_sys::Element, step: usize, smooth: bool) {
-    let Ok(Some(row)) = svg.query_selector(&format!("[data-step=\"{step}\"]")) else {
-        return;
-    };
-    let options = web_sys::ScrollIntoViewOptions::new();
-    options.set_block(web_sys::ScrollLogicalPosition::Nearest);
-    options.set_inline(web_sys::ScrollLogicalPosition::Nearest);
-    options.set_behavior(if smooth {
-        web_sys::ScrollBehavior::Smooth
-    } else {
-        web_sys::ScrollBehavior::Instant
-    });
-    row.scroll_into_view_with_scroll_into_view_options(&options);
+/// Scrolls step `step` of the diagram into view if it is not (the diagram follows the active
+/// step). The scroll is instant: no motion, whatever the user's motion preference.
+pub fn scroll_step_into_view(step: usize) {
+    if let Some(row) = web_sys::window().and_then(|w| w.document()).and_then(|d| {
+        d.query_selector(&format!("#diagram [data-step=\"{step}\"]"))
+            .ok()
+            .flatten()
+    }) {
+        let options = web_sys::ScrollIntoViewOptions::new();
+        options.set_block(web_sys::ScrollLogicalPosition::Nearest);
+        row.scroll_into_view_with_scroll_into_view_options(&options);
+    }
 }

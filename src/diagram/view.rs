@@ -8,6 +8,8 @@ use super::num::{n, tenths_of_seconds, whole_ms};
 use super::replay::Replay;
 use crate::flow::timeline::{Actor, Channel, Step, Timeline};
 use leptos::prelude::*;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
 
 pub use super::layout::{PHONE_WIDTH as NARROW_WIDTH, WIDE_WIDTH};
 
@@ -39,26 +41,16 @@ pub fn SequenceDiagram(
     let visible = move || timeline.with(|t| replay.with(|r| r.visible(t.len())));
     // The count drawn last time: only a step that arrives moving forward animates (the newest
     // one arrives on the first drawing, e.g. when the page comes back from the provider).
-    let previous = StoredValue::new(
+    let previous = Arc::new(AtomicUsize::new(
         timeline
             .with_untracked(|t| replay.with_untracked(|r| r.visible(t.len())))
             .saturating_sub(1),
-    );
-    let svg = NodeRef::<leptos::svg::Svg>::new();
-    // The diagram follows the newest step (not on the first drawing: a restored run stays put).
-    Effect::new(move |before: Option<usize>| {
-        let shown = visible();
-        if before.is_some_and(|b| b != shown) && shown > 0 {
-            if let Some(svg) = svg.get() {
-                let smooth = !reduced_motion.get_untracked();
-                crate::browser::viewport::scroll_step_into_view(&svg, shown - 1, smooth);
-            }
-        }
-        shown
-    });
+    ));
+    // Whether the rows were drawn once: the diagram follows steps that change after that.
+    let drawn = Arc::new(AtomicBool::new(false));
     let view_box = move || geometry.with(|g| format!("0 0 {} {}", n(g.width), n(g.height)));
     view! {
-        <svg id="diagram" node_ref=svg class="diagram" viewBox=view_box role="group"
+        <svg id="diagram" class="diagram" viewBox=view_box role="group"
             class:narrow=move || narrow.get()
             class:reduced-motion=move || reduced_motion.get()
             aria-label="Sequence diagram of the OAuth flow">
@@ -75,8 +67,14 @@ pub fn SequenceDiagram(
             {move || geometry.with(lanes_view)}
             {move || {
                 let shown = visible();
-                let before = previous.get_value();
-                previous.set_value(shown);
+                let before = previous.swap(shown, Ordering::Relaxed);
+                if drawn.swap(true, Ordering::Relaxed) && before != shown && shown > 0 {
+                    // The diagram follows the active step, once this drawing is in the page.
+                    set_timeout(
+                        move || crate::browser::viewport::scroll_step_into_view(shown - 1),
+                        std::time::Duration::ZERO,
+                    );
+                }
                 let speed = replay.with(|r| r.speed);
                 let motion = !reduced_motion.get();
                 geometry.with(|g| {
@@ -196,22 +194,22 @@ fn row_view(
     let shape = match row.shape {
         Shape::Arrow { x1, x2, via } => {
             // A hop through the address bar is drawn as its two legs, each with its head.
-            let legs = (!row.legs.is_empty()).then(|| {
+            let paths: Vec<String> = if row.legs.is_empty() {
+                vec![arrow_path(x1, x2, via, row.y)]
+            } else {
                 row.legs
                     .iter()
-                    .map(|leg| {
-                        view! {
-                            <path class="arrow leg" d=arrow_path(leg.x1, leg.x2, None, leg.y)
-                                marker-end=marker />
-                            {(!leg.tag.is_empty()).then(|| view! {
-                                <text class="leg-tag" x=n(leg.tag_x) y=n(leg.tag_y)
-                                    text-anchor="middle" aria-hidden="true">{leg.tag}</text>
-                            })}
-                        }
-                    })
-                    .collect_view()
+                    .map(|leg| arrow_path(leg.x1, leg.x2, None, leg.y))
+                    .collect()
+            };
+            let tags = row.legs.iter().filter(|l| !l.tag.is_empty()).map(|leg| {
+                view! { <tspan x=n(leg.tag_x) y=n(leg.tag_y)>{leg.tag}</tspan> }
             });
-            let d = via.is_none().then(|| arrow_path(x1, x2, via, row.y));
+            let tags = view! {
+                <text class="leg-tag" text-anchor="middle">
+                    {tags.collect_view()}
+                </text>
+            };
             let packet = (animate && step.channel != Channel::Local).then(|| {
                 let start = via.unwrap_or(x1);
                 view! {
@@ -223,11 +221,11 @@ fn row_view(
                 }
             });
             let cross = row.failed.then(|| {
-                view! { <text class="cross" x=n(x2) y=n(row.y + 5.0) text-anchor="middle" aria-hidden="true">"✕"</text> }
+                view! { <text class="cross" x=n(x2) y=n(row.y + 5.0) text-anchor="middle">"✕"</text> }
             });
             view! {
-                {d.map(|d| view! { <path class="arrow" d=d marker-end=marker /> })}
-                {legs}
+                {paths.into_iter().map(|d| view! { <path class="arrow" d=d marker-end=marker /> }).collect_view()}
+                {tags}
                 {packet}
                 {cross}
             }
@@ -248,7 +246,7 @@ fn row_view(
     let chips_y = row.label_y + row.label_lines.len() as f64 * LINE_HEIGHT - 2.0;
     let label_x = n(row.label_x);
     view! {
-        <g class=class tabindex="0" role="button" aria-label=aria
+        <g class=class tabindex="0" role="button"
             data-step=index data-kind=format!("{:?}", step.kind) data-status=step.status.css()
             data-channel=channel data-ghost=step.ghost.then_some("true")
             data-defence=step.defence.clone()
@@ -259,21 +257,33 @@ fn row_view(
                     selected.set(Some(index));
                 }
             }>
+            // The row's name (SVG title): the step number, exactly the label text it shows, the
+            // route. The numbers, marks, chips and durations drawn below are not part of it.
+            <title>{aria}</title>
             <rect class="hit" x="0" y=n(row.top) width=n(g.width) height=n(row.height) />
+            <g aria-hidden="true">
             {step.difference.is_some().then(|| view! {
-                <text class="differs-mark" x="4" y=n(row.y + 4.0) aria-hidden="true">"≠"</text>
+                <text class="differs-mark" x="4" y=n(row.y + 4.0)>"≠"</text>
             })}
             {shape}
             {step.callout.clone().map(|callout| view! {
-                <text class="callout-mark" x="16" y=n(row.number_y + 4.0) aria-hidden="true">
+                <text class="callout-mark" x="16" y=n(row.number_y + 4.0)>
                     "⚠"<title>{callout}</title>
                 </text>
             })}
             <circle class="num" cx=n(row.number_x) cy=n(row.number_y) r="9" />
-            <text class="num-text" x=n(row.number_x) y=n(row.number_y + 4.0) text-anchor="middle"
-                aria-hidden="true">
+            <text class="num-text" x=n(row.number_x) y=n(row.number_y + 4.0) text-anchor="middle">
                 {index + 1}
             </text>
+            {(!row.chips.is_empty()).then(|| view! {
+                <text class="chips" x=label_x.clone() y=n(chips_y) text-anchor=anchor>
+                    {row.chips.iter().enumerate().map(|(i, line)| view! {
+                        <tspan x=label_x.clone() dy=if i == 0 { "0".to_owned() } else { n(CHIP_ROW_HEIGHT) }>{line.clone()}</tspan>
+                    }).collect_view()}
+                </text>
+            })}
+            <text class="duration" x=n(g.duration_x) y=n(row.y + 4.0) text-anchor="end">{duration}</text>
+            </g>
             <text class="label" x=label_x.clone() y=n(row.label_y) text-anchor=anchor>
                 {row.label_lines.iter().enumerate().map(|(i, line)| view! {
                     <tspan x=label_x.clone() dy=if i == 0 { "0".to_owned() } else { n(LINE_HEIGHT) }
@@ -284,16 +294,6 @@ fn row_view(
                     </tspan>
                 }).collect_view()}
             </text>
-            {(!row.chips.is_empty()).then(|| view! {
-                <text class="chips" x=label_x.clone() y=n(chips_y) text-anchor=anchor
-                    aria-hidden="true">
-                    {row.chips.iter().enumerate().map(|(i, line)| view! {
-                        <tspan x=label_x.clone() dy=if i == 0 { "0".to_owned() } else { n(CHIP_ROW_HEIGHT) }>{line.clone()}</tspan>
-                    }).collect_view()}
-                </text>
-            })}
-            <text class="duration" x=n(g.duration_x) y=n(row.y + 4.0) text-anchor="end"
-                aria-hidden="true">{duration}</text>
         </g>
     }
 }

@@ -22,9 +22,9 @@ pub enum Proof<'a> {
 
 /// Label of the note for a code redemption.
 pub const PKCE_CHECKS: &str = "Server checks BASE64URL(SHA-256(code_verifier)) = \
-    code_challenge; the code is unused and was issued to this client_id and redirect_uri";
-const SECRET_CHECKS: &str = "Server checks client_secret; the code is unused and was issued \
-    to this client_id and redirect_uri";
+    code_challenge; code unused, issued to this client_id and redirect_uri";
+const SECRET_CHECKS: &str =
+    "Server checks client_secret; code unused, issued to this client_id and redirect_uri";
 
 /// The earlier step a server check refers to: the authorization request that gave the server
 /// the challenge (and client_id, redirect_uri), or the answer that issued the token.
@@ -206,7 +206,7 @@ fn settle(
             if let Some(s) = timeline.step_mut(id) {
                 s.note = format!(
                     "Inferred from the answer: the server answered {status}{accepted} all of \
-                     these. The app cannot see inside the server."
+                     these."
                 );
             }
         }
@@ -215,9 +215,7 @@ fn settle(
         // because nothing says whether the server ran its checks.
         None => {
             if let Some(s) = timeline.step_mut(id) {
-                s.note = "No OAuth answer reached the app, so whether the server ran these \
-                          checks is unknown."
-                    .to_owned();
+                s.note = "No OAuth answer, so unknown.".to_owned();
             }
         }
     }
