@@ -125,7 +125,8 @@ async fn the_diagram_scrolls_the_step_that_arrives_into_view() {
         .js(
             "const rows = document.querySelectorAll('#diagram g.row');\
              const r = rows[rows.length - 1].getBoundingClientRect();\
-             return [rows.length, r.top >= 0 && r.bottom <= innerHeight, scrollY];",
+             return [rows.length, r.top >= -1 && r.bottom <= innerHeight + 1, scrollY, r.top, r.bottom,\
+                     innerHeight, document.documentElement.scrollHeight];",
             vec![],
         )
         .await;
@@ -334,6 +335,16 @@ async fn outside_view_box(lab: &Lab) -> Vec<String> {
                  out.push(`${g ? 'step ' + (+g.dataset.step + 1) + ' ' + g.dataset.kind : 'lanes'}: \
 ${e.tagName}.${e.getAttribute('class')} x ${b.x.toFixed(1)}..${(b.x + b.width).toFixed(1)} \
 of ${vb.width}: ${(e.textContent || '').slice(0, 40)}`);\
+               }\
+             }\
+             for (const g of svg.querySelectorAll('g.row')) {\
+               const box = g.querySelector('.note-box'); if (!box) continue;\
+               const n = box.getBBox();\
+               for (const t of g.querySelectorAll('.label tspan, .chips tspan')) {\
+                 const b = t.getBBox();\
+                 if (b.x < n.x - 0.5 || b.x + b.width > n.x + n.width + 0.5)\
+                   out.push(`step ${+g.dataset.step + 1}: text leaves its note box \
+${b.x.toFixed(1)}..${(b.x + b.width).toFixed(1)} of ${n.x}..${n.x + n.width}: ${t.textContent}`);\
                }\
              }\
              return out;",

@@ -11,8 +11,9 @@ pub const LINE_HEIGHT: f64 = 15.0;
 pub const CHIP_ROW_HEIGHT: f64 = 18.0;
 /// Smallest height of a row.
 pub const MIN_ROW_HEIGHT: f64 = 46.0;
-/// Average glyph width of a 12.5 px system font, used to wrap labels without measuring text.
-pub const CHAR_WIDTH: f64 = 6.6;
+/// Average glyph width of the bold 12.5 px labels (DejaVu Sans, the widest common fallback, as
+/// measured in Chromium), used to wrap them without measuring text.
+pub const CHAR_WIDTH: f64 = 7.8;
 /// Width kept at the right for the durations.
 pub const DURATION_GUTTER: f64 = 56.0;
 /// Below this width chips collapse into a count and labels use the narrow layout.
@@ -292,17 +293,26 @@ fn layout_row(
             .then(|| lane_x(Actor::Browser, width, attacker));
         let left = from.min(to).min(via.unwrap_or(f64::MAX));
         let right = from.max(to).max(via.unwrap_or(f64::MIN));
+        // A label may be wider than a short arrow (evenly spread lanes are close on a phone):
+        // it keeps a readable width and is shifted to stay inside the drawing.
+        let label_width = (right - left - 16.0).max(if narrow { 170.0 } else { 240.0 });
+        let half = label_width / 2.0;
         (
             Shape::Arrow {
                 x1: from,
                 x2: to,
                 via,
             },
-            ((left + right) / 2.0).round(),
-            (right - left - 16.0).max(60.0),
+            ((left + right) / 2.0)
+                .clamp(half + 4.0, width - DURATION_GUTTER - half)
+                .round(),
+            label_width,
         )
     };
-    let max_chars = (max_label_width / CHAR_WIDTH).floor() as usize;
+    // Notes are narrow and often carry capitals and digits (BASE64URL, SHA-256), which are
+    // wider than the average glyph: keep a margin.
+    let fill = if is_note { 0.92 } else { 1.0 };
+    let max_chars = (max_label_width * fill / CHAR_WIDTH).floor() as usize;
     let chips = if step.params.is_empty() {
         Vec::new()
     } else if narrow {

@@ -288,10 +288,7 @@ fn row_view(
                 {row.label_lines.iter().enumerate().map(|(i, line)| view! {
                     <tspan x=label_x.clone() dy=if i == 0 { "0".to_owned() } else { n(LINE_HEIGHT) }
                         class:reason=line.starts_with('✕')
-                        class:shield=line.starts_with('✔')>
-                        // Lines read as words, not glued together, by screen readers and axe.
-                        {if i + 1 < row.label_lines.len() { format!("{line} ") } else { line.clone() }}
-                    </tspan>
+                        class:shield=line.starts_with('✔')>{line.clone()}</tspan>
                 }).collect_view()}
             </text>
         </g>
