@@ -303,8 +303,11 @@ fn layout_row(
                 x2: to,
                 via,
             },
+            // min/max, not clamp: clamp's assertion formats f64, which pulls core's float
+            // formatting into the wasm (7.6 KB gzip).
             ((left + right) / 2.0)
-                .clamp(half + 4.0, width - DURATION_GUTTER - half)
+                .min(width - DURATION_GUTTER - half)
+                .max(half + 4.0)
                 .round(),
             label_width,
         )
