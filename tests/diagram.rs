@@ -39,15 +39,50 @@ async fn live_login_draws_every_step_in_order_with_its_channel() {
         row("RedirectBack", "front", "ok"),
         row("CheckCallback", "local", "ok"),
         row("TokenRequest", "back", "ok"),
+        row("ServerCheck", "local", "ok"),
         row("TokenResponse", "back", "ok"),
         row("FetchJwks", "back", "ok"),
         row("VerifyIdToken", "local", "ok"),
         row("CheckIdTokenClaims", "local", "ok"),
     ];
     assert_eq!(rows(&lab).await, expected);
-    // The diagram resumed after the redirect: the steps before it are still drawn, and the
-    // front-channel arrows pass through the address bar (a URL chip each).
-    assert_eq!(lab.count("#diagram g.row.ch-front .url-chip").await, 2);
+    // The diagram resumed after the redirect: the steps before it are still drawn, and each
+    // front-channel hop is two legs through the address bar (page → Browser → server, and back).
+    assert_eq!(lab.count("#diagram g.row.ch-front path.arrow").await, 4);
+    let redirect = lab
+        .text("#diagram g.row[data-kind=RedirectToAuthorize]")
+        .await;
+    assert!(redirect.contains("location = URL"), "{redirect}");
+    // The server's checks: the app's own BASE64URL(SHA-256(verifier)) beside the stored
+    // challenge, tied to the authorization request, inferred from the 200.
+    lab.click("#diagram g.row[data-kind=ServerCheck]").await;
+    let check = lab.text("#inspector").await;
+    assert!(
+        check.contains("BASE64URL(SHA-256(code_verifier)) = code_challenge")
+            && check.contains("Inferred from the answer: the server answered 200"),
+        "{check}"
+    );
+    let drawn = lab.text("#diagram g.row[data-kind=ServerCheck]").await;
+    assert!(drawn.contains("↑ from step 6"), "{drawn}");
+    let values: Vec<String> = serde_json::from_value(
+        lab.js(
+            "return [...document.querySelectorAll('#inspector .params-table code.value')]\
+               .map(c => c.textContent);",
+            vec![],
+        )
+        .await,
+    )
+    .unwrap_or_default();
+    assert_eq!(values.len(), 3, "{values:?}");
+    assert!(
+        values[0].contains('…'),
+        "the verifier is masked: {values:?}"
+    );
+    assert_eq!(
+        values[1], values[2],
+        "hash computed here = challenge stored"
+    );
+    assert_eq!(values[1].len(), 43, "{values:?}");
     // Selecting the token request opens the inspector with the masked verifier.
     lab.click("#diagram g.row[data-kind=TokenRequest]").await;
     let inspector = lab.text("#inspector").await;
@@ -57,7 +92,45 @@ async fn live_login_draws_every_step_in_order_with_its_channel() {
     lab.screenshot("10-diagram-live").await;
     // Replay: step back with the keyboard, then the position shows one step fewer.
     lab.click("#replay-back").await;
-    assert_eq!(lab.text("#replay-position").await, "13 / 14");
+    assert_eq!(lab.text("#replay-position").await, "14 / 15");
+    // Back shows the remaining steps settled: nothing replays its arrival.
+    assert_eq!(lab.count("#diagram g.row.newest").await, 0);
+    assert_eq!(lab.count("#diagram .packet").await, 0);
+    let last = lab
+        .js(
+            "const rows = document.querySelectorAll('#diagram g.row');\
+             return rows[rows.length - 1].dataset.status;",
+            vec![],
+        )
+        .await;
+    assert_eq!(last, json!("ok"));
+    lab.finish().await;
+}
+
+/// The diagram follows the active step: after Next, the step that arrived is inside the window.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_diagram_scrolls_the_step_that_arrives_into_view() {
+    let lab = Lab::start().await;
+    lab.log_in_as_alice().await;
+    lab.wait_phase(&["logged-in"]).await;
+    let _ = lab.client.set_window_size(1280, 600).await;
+    lab.click("#reduce-motion").await;
+    for _ in 0..3 {
+        lab.click("#replay-back").await;
+    }
+    lab.js("window.scrollTo(0, 0);", vec![]).await;
+    lab.click("#replay-forward").await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let inside = lab
+        .js(
+            "const rows = document.querySelectorAll('#diagram g.row');\
+             const r = rows[rows.length - 1].getBoundingClientRect();\
+             return [rows.length, r.top >= -1 && r.bottom <= innerHeight + 1, scrollY, r.top, r.bottom,\
+                     innerHeight, document.documentElement.scrollHeight];",
+            vec![],
+        )
+        .await;
+    assert_eq!(inside[1], json!(true), "not scrolled into view: {inside}");
     lab.finish().await;
 }
 
@@ -244,4 +317,262 @@ async fn exports_produce_an_svg_that_opens_as_an_image_mermaid_and_a_har() {
         "the SVG does not open as an image"
     );
     lab.finish().await;
+}
+
+/// Every drawn element of the real SVG whose box (getBBox, in the SVG's own units) leaves the
+/// viewBox, as "kind step: tag class".
+async fn outside_view_box(lab: &Lab) -> Vec<String> {
+    let value = lab
+        .js(
+            "const svg = document.querySelector('#diagram');\
+             const vb = svg.viewBox.baseVal; const out = [];\
+             for (const e of svg.querySelectorAll('text, rect, circle, path, line')) {\
+               if (e.closest('defs') || e.classList.contains('hit')) continue;\
+               const b = e.getBBox(); if (b.width === 0 && b.height === 0) continue;\
+               if (b.x < -0.5 || b.y < -0.5 || b.x + b.width > vb.width + 0.5\
+                   || b.y + b.height > vb.height + 0.5) {\
+                 const g = e.closest('g.row');\
+                 out.push(`${g ? 'step ' + (+g.dataset.step + 1) + ' ' + g.dataset.kind : 'lanes'}: \
+${e.tagName}.${e.getAttribute('class')} x ${b.x.toFixed(1)}..${(b.x + b.width).toFixed(1)} \
+of ${vb.width}: ${(e.textContent || '').slice(0, 40)}`);\
+               }\
+             }\
+             for (const g of svg.querySelectorAll('g.row')) {\
+               const box = g.querySelector('.note-box'); if (!box) continue;\
+               const n = box.getBBox();\
+               for (const t of g.querySelectorAll('.label tspan, .chips tspan')) {\
+                 const b = t.getBBox();\
+                 if (b.x < n.x - 0.5 || b.x + b.width > n.x + n.width + 0.5)\
+                   out.push(`step ${+g.dataset.step + 1}: text leaves its note box \
+${b.x.toFixed(1)}..${(b.x + b.width).toFixed(1)} of ${n.x}..${n.x + n.width}: ${t.textContent}`);\
+               }\
+             }\
+             return out;",
+            vec![],
+        )
+        .await;
+    serde_json::from_value(value).unwrap_or_default()
+}
+
+/// Checks the real SVG at 390, 1280 and 1920 px and saves a tall screenshot of each
+/// (to `$E2E_SHOTS`, else target/e2e-screenshots).
+async fn check_widths(lab: &Lab, name: &str) -> Vec<String> {
+    let shots = std::env::var("E2E_SHOTS")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| root().join("target/e2e-screenshots"));
+    let _ = std::fs::create_dir_all(&shots);
+    let mut outside = Vec::new();
+    for width in [390u32, 1280, 1920] {
+        let _ = lab.client.set_window_size(width, 2400).await;
+        // The phone layout switches on resize; give it a frame to redraw.
+        tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+        for line in outside_view_box(lab).await {
+            outside.push(format!("{name} at {width} px: {line}"));
+        }
+        let top = lab
+            .js(
+                "const r = document.querySelector('#diagram').getBoundingClientRect(); \
+                 return Math.max(0, r.top + scrollY - 60);",
+                vec![],
+            )
+            .await;
+        lab.js("window.scrollTo(0, arguments[0]);", vec![top]).await;
+        if let Ok(png) = lab.client.screenshot().await {
+            let _ = std::fs::write(shots.join(format!("{name}-{width}.png")), png);
+        }
+    }
+    let _ = lab.client.set_window_size(1280, 900).await;
+    outside
+}
+
+/// L-1 in the browser: the drawn SVG (real text widths) stays inside its viewBox at every width,
+/// for a live run with an API call and for each explain variant.
+#[tokio::test(flavor = "multi_thread")]
+async fn l1_the_real_svg_stays_inside_its_view_box_at_390_1280_and_1920_px() {
+    let lab = Lab::start().await;
+    lab.log_in_as_alice().await;
+    lab.wait_phase(&["logged-in"]).await;
+    lab.click("#call-profile").await;
+    lab.wait_css("#diagram g.row[data-kind=ResourceResponse]")
+        .await;
+    let mut outside = check_widths(&lab, "live").await;
+    lab.click("#tab-explain").await;
+    outside.extend(check_widths(&lab, "explain-pkce").await);
+    lab.click("#explain-pkce").await;
+    outside.extend(check_widths(&lab, "explain-confidential").await);
+    lab.click("#explain-implicit").await;
+    outside.extend(check_widths(&lab, "explain-implicit").await);
+    lab.finish().await;
+    assert!(outside.is_empty(), "{}", outside.join("\n"));
+}
+
+/// L-1 for the attack lab, and P-7 drawn: each refused exchange's server-check note is failed
+/// with the provider's real error; the client's own exchange is accepted.
+#[tokio::test(flavor = "multi_thread")]
+async fn l1_p07_refused_code_in_the_attack_lab_draws_the_servers_check_failed_and_fits() {
+    let lab = Lab::start().await;
+    lab.click("#tab-attack").await;
+    lab.click("#lab-experiments").await;
+    lab.js("window.__e2eActed = true;", vec![]).await;
+    lab.click("#run-stolen-code").await;
+    lab.continue_until(
+        "alice",
+        "wonderland",
+        "document.querySelector('#exp-code-replay') && \
+         document.querySelector('#exp-code-replay').dataset.outcome !== 'not run' && \
+         !['discovering','redirecting','exchanging'].includes(document.querySelector('#lab').dataset.phase)",
+    )
+    .await;
+    let checks: Vec<(String, String)> = serde_json::from_value(
+        lab.js(
+            "return [...document.querySelectorAll('#diagram g.row[data-kind=ServerCheck]')]\
+               .filter(g => g.dataset.step && g.textContent.includes('Server checks'))\
+               .map(g => [g.dataset.status, g.textContent]);",
+            vec![],
+        )
+        .await,
+    )
+    .unwrap_or_default();
+    // Two attacker redemptions refused by PKCE, the client's accepted, the replay refused.
+    let statuses: Vec<&str> = checks.iter().map(|(s, _)| s.as_str()).collect();
+    assert_eq!(statuses, ["failed", "failed", "ok", "failed"], "{checks:?}");
+    assert!(
+        checks[1].1.contains("Refused: 400 invalid_grant"),
+        "{checks:?}"
+    );
+    let outside = check_widths(&lab, "attack-refused-code").await;
+    lab.finish().await;
+    assert!(outside.is_empty(), "{}", outside.join("\n"));
+}
+
+/// The pitfall callouts, each on its step: in the inspector, on the row (a ⚠ with the text as
+/// its title), in the SVG export and in the Mermaid export, for a live run and explain mode.
+#[tokio::test(flavor = "multi_thread")]
+async fn pitfall_callouts_sit_on_their_steps_in_the_inspector_and_the_exports() {
+    let lab = Lab::start().await;
+    lab.log_in_as_alice().await;
+    lab.wait_phase(&["logged-in"]).await;
+    let live = [
+        ("CheckCallback", "logs you in to THEIR account"),
+        ("TokenResponse", "an access token is not identity"),
+    ];
+    assert_callouts(&lab, "live", &live).await;
+    lab.click("#tab-explain").await;
+    let explain = [
+        (
+            "CheckCallback",
+            "a forged link logs the victim in as the attacker",
+        ),
+        ("TokenResponse", "an access token is not identity"),
+    ];
+    assert_callouts(&lab, "explain", &explain).await;
+    lab.click("#explain-implicit").await;
+    let implicit = [("RedirectBack", "must not use the implicit grant")];
+    assert_callouts(&lab, "explain implicit", &implicit).await;
+    lab.finish().await;
+}
+
+async fn assert_callouts(lab: &Lab, run: &str, callouts: &[(&str, &str)]) {
+    let export = |button: &'static str| async move {
+        lab.click(button).await;
+        lab.js(
+            "return document.querySelector('#export-output').value;",
+            vec![],
+        )
+        .await
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+    };
+    let svg = export("#export-svg").await;
+    let mermaid = export("#export-mermaid").await;
+    for (kind, words) in callouts {
+        lab.click(&format!("#diagram g.row[data-kind={kind}]"))
+            .await;
+        let callout = lab.text("#inspector .callout").await;
+        assert!(
+            callout.contains(words),
+            "{run} {kind}: inspector callout {callout:?}"
+        );
+        let title = lab
+            .js(
+                "const g = document.querySelector(`#diagram g.row[data-kind=${arguments[0]}]`);\
+                 const t = g && g.querySelector('.callout-mark title');\
+                 return t ? t.textContent : '';",
+                vec![json!(kind)],
+            )
+            .await;
+        assert!(
+            title.as_str().unwrap_or_default().contains(words),
+            "{run} {kind}: no ⚠ on its row: {title}"
+        );
+        // The row's markup runs from its data-kind to the next row's.
+        let in_svg = svg
+            .split("data-kind=")
+            .any(|row| row.starts_with(&format!("\"{kind}\"")) && row.contains(words));
+        assert!(in_svg, "{run} {kind}: the SVG export lost the callout");
+        assert!(
+            mermaid
+                .lines()
+                .any(|l| l.contains('⚠') && l.contains(words)),
+            "{run} {kind}: the Mermaid export lost the callout\n{mermaid}"
+        );
+    }
+}
+
+/// Runs axe-core (npm, installed by scripts/setup into tools/) on the page as it is now and
+/// returns its violations, one line each.
+async fn axe_violations(lab: &Lab) -> Vec<String> {
+    let source = std::fs::read_to_string(root().join("tools/node_modules/axe-core/axe.min.js"))
+        .expect("axe-core in tools/node_modules: run scripts/setup");
+    lab.js(&format!("{source}\nreturn typeof window.axe;"), vec![])
+        .await;
+    let result = lab
+        .client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];\
+             axe.run(document, { rules: { 'label-content-name-mismatch': { enabled: true } } })\
+               .then(r => done(r.violations.map(v => `${v.id} (${v.impact}): ` +\
+                 v.nodes.slice(0, 6).map(n => n.target.join(' ')).join(', '))))\
+               .catch(e => done([`axe failed: ${e}`]));",
+            vec![],
+        )
+        .await
+        .expect("axe runs");
+    serde_json::from_value(result).unwrap_or_default()
+}
+
+/// Accessibility, measured: axe-core finds no violation on any tab (live after a login,
+/// explain after a replay, the attack lab) in the light and the dark colour scheme.
+#[tokio::test(flavor = "multi_thread")]
+async fn a11y_axe_finds_no_violations_on_each_tab_in_light_and_dark() {
+    let lab = Lab::start().await;
+    lab.log_in_as_alice().await;
+    lab.wait_phase(&["logged-in"]).await;
+    let mut found = Vec::new();
+    for scheme in ["light", "dark"] {
+        lab.cdp(
+            "Emulation.setEmulatedMedia",
+            json!({ "features": [{ "name": "prefers-color-scheme", "value": scheme }] }),
+        )
+        .await;
+        lab.click("#tab-live").await;
+        lab.click("#diagram g.row[data-kind=TokenRequest]").await;
+        for v in axe_violations(&lab).await {
+            found.push(format!("live, {scheme}: {v}"));
+        }
+        lab.click("#tab-explain").await;
+        lab.click("#replay-back").await;
+        lab.click("#replay-back").await;
+        lab.click("#replay-forward").await;
+        for v in axe_violations(&lab).await {
+            found.push(format!("explain, {scheme}: {v}"));
+        }
+        lab.click("#tab-attack").await;
+        for v in axe_violations(&lab).await {
+            found.push(format!("attack lab, {scheme}: {v}"));
+        }
+    }
+    lab.finish().await;
+    assert!(found.is_empty(), "{}", found.join("\n"));
 }

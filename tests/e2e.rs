@@ -43,11 +43,13 @@ async fn happy_path_alice_gets_tokens_and_her_profile() {
         "RedirectBack",
         "CheckCallback",
         "TokenRequest",
+        "ServerCheck",
         "TokenResponse",
         "FetchJwks",
         "VerifyIdToken",
         "CheckIdTokenClaims",
         "ResourceRequest",
+        "ServerCheck",
         "ResourceResponse",
     ];
     assert_eq!(kinds, expected);

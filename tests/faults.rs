@@ -310,7 +310,7 @@ async fn t03_invalid_grant_is_explained_and_not_retried() {
     let lab = Lab::start().await;
     log_in_with_token_fault(&lab, "invalid_grant").await;
     assert_eq!(lab.wait_phase(&["failed"]).await, "failed");
-    assert_eq!(lab.failed_steps().await, ["TokenResponse"]);
+    assert_eq!(lab.failed_steps().await, ["ServerCheck", "TokenResponse"]);
     assert_problem(
         &lab.problem().await,
         &[
@@ -726,7 +726,7 @@ async fn assert_invalid_grant_once(
     screenshot: &str,
 ) {
     assert_eq!(lab.wait_phase(&["failed", "logged-in"]).await, "failed");
-    assert_eq!(lab.failed_steps().await, ["TokenResponse"]);
+    assert_eq!(lab.failed_steps().await, ["ServerCheck", "TokenResponse"]);
     assert_problem(&lab.problem().await, what, SIDE_APP, todo);
     assert_eq!(lab.token_requests().await, 1, "one attempt, no retry");
     lab.screenshot(screenshot).await;

@@ -127,3 +127,32 @@ async fn keyboard_arrows_and_space_step_the_replay() {
         text(&host, "#announcer")
     );
 }
+
+#[wasm_bindgen_test]
+async fn back_in_replay_shows_each_remaining_step_settled_and_next_replays_the_arrival() {
+    let (host, _guard) = mount();
+    settle().await;
+    let checkbox: web_sys::HtmlInputElement = host
+        .query_selector("#reduce-motion")
+        .unwrap()
+        .unwrap()
+        .unchecked_into();
+    if checkbox.checked() {
+        checkbox.click();
+        settle().await;
+    }
+    let count = |css: &str| host.query_selector_all(css).unwrap().length();
+    assert_eq!(count("#diagram g.row.newest"), 1, "the newest step arrives");
+    click(&host, "#replay-back");
+    settle().await;
+    assert_eq!(count("#diagram g.row.newest"), 0, "Back replays nothing");
+    assert_eq!(count("#diagram .packet"), 0);
+    click(&host, "#replay-forward");
+    settle().await;
+    assert_eq!(
+        count("#diagram g.row.newest"),
+        1,
+        "Next plays the step that arrives"
+    );
+    assert_eq!(count("#diagram .packet"), 1);
+}

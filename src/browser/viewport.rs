@@ -18,3 +18,17 @@ pub fn width() -> f64 {
         .and_then(|v| v.as_f64())
         .unwrap_or(1280.0)
 }
+
+/// Scrolls step `step` of the diagram into view if it is not (the diagram follows the active
+/// step). The scroll is instant: no motion, whatever the user's motion preference.
+pub fn scroll_step_into_view(step: usize) {
+    if let Some(row) = web_sys::window().and_then(|w| w.document()).and_then(|d| {
+        d.query_selector(&format!("#diagram [data-step=\"{step}\"]"))
+            .ok()
+            .flatten()
+    }) {
+        let options = web_sys::ScrollIntoViewOptions::new();
+        options.set_block(web_sys::ScrollLogicalPosition::Nearest);
+        row.scroll_into_view_with_scroll_into_view_options(&options);
+    }
+}

@@ -58,8 +58,11 @@ pub fn to_mermaid(timeline: &Timeline) -> String {
         ));
     }
     out.push_str(&format!("    %% {SECRETS_NOTE}\n"));
-    for step in timeline.steps() {
+    for (index, step) in timeline.steps().iter().enumerate() {
         let mut label = mermaid_text(&step.label);
+        if let Some(earlier) = crate::flow::server_check::refers_to(timeline.steps(), index) {
+            label = format!("{label} (from step {})", earlier + 1);
+        }
         if let StepStatus::Failed { reason } = &step.status {
             label = format!("{label} ✕ {}", mermaid_text(reason));
         }
@@ -69,11 +72,19 @@ pub fn to_mermaid(timeline: &Timeline) -> String {
         if step.ghost {
             label = format!("(without the defence) {label}");
         }
+        let callout = step.callout.as_deref().map(|c| {
+            format!(
+                "    Note right of {}: ⚠ {}\n",
+                participant(step.to),
+                mermaid_text(c)
+            )
+        });
         if step.from == step.to || step.channel == Channel::Local {
             out.push_str(&format!(
                 "    Note over {}: {label}\n",
                 participant(step.from)
             ));
+            out.push_str(&callout.unwrap_or_default());
             continue;
         }
         let arrow = match (step.channel, step.is_failed()) {
@@ -87,6 +98,7 @@ pub fn to_mermaid(timeline: &Timeline) -> String {
             participant(step.from),
             participant(step.to)
         ));
+        out.push_str(&callout.unwrap_or_default());
     }
     out
 }
@@ -371,6 +383,97 @@ mod tests {
         assert!(svg.contains("<style>svg.diagram { --bg"));
         assert!(svg.contains(".diagram .arrow"));
         assert!(svg.ends_with("<g></g></svg>"));
+    }
+
+    /// The pitfalls a learner must meet, on the step each belongs to: (run, step kind, words).
+    fn pitfalls() -> Vec<(&'static str, Timeline, StepKind, &'static str)> {
+        use crate::diagram::corpus::{forged_callback, live_ok};
+        vec![
+            (
+                "live",
+                live_ok(),
+                StepKind::TokenResponse,
+                "an access token is not identity",
+            ),
+            (
+                "live",
+                live_ok(),
+                StepKind::CheckCallback,
+                "logs you in to THEIR account",
+            ),
+            (
+                "live forged",
+                forged_callback(),
+                StepKind::CheckCallback,
+                "login CSRF",
+            ),
+            (
+                "explain",
+                script(Variant::PkcePublic),
+                StepKind::TokenResponse,
+                "an access token is not identity",
+            ),
+            (
+                "explain",
+                script(Variant::PkcePublic),
+                StepKind::CheckCallback,
+                "a forged link logs the victim in as the attacker",
+            ),
+            (
+                "explain implicit",
+                script(Variant::Implicit),
+                StepKind::RedirectBack,
+                "must not use the implicit grant",
+            ),
+        ]
+    }
+
+    #[test]
+    fn pitfall_callouts_stay_on_their_steps_and_in_the_mermaid_export() {
+        for (run, timeline, kind, words) in pitfalls() {
+            let (index, step) = timeline.last_of(kind).expect("the step");
+            let callout = step.callout.as_deref().unwrap_or_default();
+            assert!(
+                callout.contains(words),
+                "{run}: {kind:?} lost its callout: {callout:?}"
+            );
+            let text = to_mermaid(&timeline);
+            let lines: Vec<&str> = text.lines().collect();
+            // The callout note follows its step's own line (the header takes the first lines).
+            let header = lines.iter().position(|l| l.contains("%%")).unwrap() + 1;
+            let note = lines[header
+                + index
+                + timeline.steps()[..index]
+                    .iter()
+                    .filter(|s| s.callout.is_some())
+                    .count()
+                + 1];
+            assert!(
+                note.contains("⚠") && note.contains(&mermaid_text(words)),
+                "{run}: step {} ({kind:?}) has no callout note after it: {note:?}\n{text}",
+                index + 1
+            );
+        }
+    }
+
+    #[test]
+    fn p07_server_checks_are_notes_on_the_server_lane_from_their_step_in_mermaid() {
+        let text = to_mermaid(&crate::diagram::corpus::live_refused());
+        assert!(
+            text.contains(
+                "Note over AS: Server checks BASE64URL(SHA-256(code_verifier)) = code_challenge"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("(from step 6) ✕ Refused: 400 invalid_grant: PKCE verification failed"),
+            "{text}"
+        );
+        let live = to_mermaid(&crate::diagram::corpus::live_ok());
+        assert!(
+            live.contains("Note over RS: API checks the token"),
+            "{live}"
+        );
     }
 
     #[test]

@@ -11,36 +11,42 @@ pub const LINE_HEIGHT: f64 = 15.0;
 pub const CHIP_ROW_HEIGHT: f64 = 18.0;
 /// Smallest height of a row.
 pub const MIN_ROW_HEIGHT: f64 = 46.0;
-/// Average glyph width of a 12.5 px system font, used to wrap labels without measuring text.
-pub const CHAR_WIDTH: f64 = 6.6;
+/// Average glyph width of the bold 12.5 px labels (DejaVu Sans, the widest common fallback, as
+/// measured in Chromium), used to wrap them without measuring text.
+pub const CHAR_WIDTH: f64 = 7.8;
 /// Width kept at the right for the durations.
 pub const DURATION_GUTTER: f64 = 56.0;
 /// Below this width chips collapse into a count and labels use the narrow layout.
 pub const NARROW_WIDTH: f64 = 640.0;
 /// Gap between a note and its lifeline.
 const NOTE_GAP: f64 = 10.0;
+/// Width of the SVG's coordinate system on wide screens (the SVG scales to its panel).
+pub const WIDE_WIDTH: f64 = 1000.0;
+/// Width of the SVG's coordinate system on phones.
+pub const PHONE_WIDTH: f64 = 390.0;
 
-/// Where a lane's lifeline stands, as a fraction of the drawable width. Browser and Client app
-/// are close together: they are the same machine, and the diagram's lesson is the difference
-/// between a redirect through the address bar and a fetch from the page.
-/// With an attacker, the lanes shift left to make room for its lane outside the browser band,
-/// between the page and the provider it attacks, with room for the refusal labels.
-fn lane_fraction(actor: Actor, attacker: bool) -> f64 {
-    match (actor, attacker) {
-        (Actor::User, false) => 0.06,
-        (Actor::Browser, false) => 0.25,
-        (Actor::ClientApp, false) => 0.40,
-        (Actor::AuthorizationServer, false) => 0.70,
-        (Actor::ResourceServer, false) => 0.93,
-        (Actor::User, true) => 0.06,
-        (Actor::Browser, true) => 0.19,
-        (Actor::ClientApp, true) => 0.32,
-        (Actor::Attacker, _) => 0.52,
-        (Actor::AuthorizationServer, true) => 0.77,
-        (Actor::ResourceServer, true) => 0.95,
+/// The SVG's coordinate width for a viewport `viewport_px` CSS pixels wide.
+pub fn svg_width(viewport_px: f64) -> f64 {
+    if viewport_px < PHONE_WIDTH + 250.0 {
+        PHONE_WIDTH
+    } else {
+        WIDE_WIDTH
     }
 }
 
+/// Width of a lane's header card.
+pub fn card_width(width: f64) -> f64 {
+    if width < 600.0 {
+        46.0
+    } else {
+        132.0
+    }
+}
+
+/// Average glyph width of the 10 px leg tags.
+pub const TAG_CHAR_WIDTH: f64 = 5.4;
+/// Gap between the two legs of a front-channel hop (page → address bar → server).
+pub const LEG_GAP: f64 = 16.0;
 /// One lifeline.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Lane {
@@ -73,6 +79,23 @@ pub enum Shape {
     },
 }
 
+/// One leg of a front-channel hop through the address bar.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Leg {
+    /// Start x.
+    pub x1: f64,
+    /// End x (the arrowhead).
+    pub x2: f64,
+    /// y of the leg.
+    pub y: f64,
+    /// What happens on this leg ("location = URL", "GET URL?query"); empty when narrow.
+    pub tag: &'static str,
+    /// Centre of the tag: over the part of the leg the other leg does not run along.
+    pub tag_x: f64,
+    /// Baseline of the tag, between the two legs.
+    pub tag_y: f64,
+}
+
 /// One step's geometry.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Row {
@@ -96,6 +119,12 @@ pub struct Row {
     pub chips: Vec<String>,
     /// x of the step-number circle.
     pub number_x: f64,
+    /// y of the step-number circle (the first leg's y for a hop through the address bar).
+    pub number_y: f64,
+    /// The two legs of a front-channel hop through the address bar; empty otherwise.
+    pub legs: Vec<Leg>,
+    /// The earlier step a server's check refers to ("from step N"), drawn as a connector.
+    pub refers_to: Option<usize>,
     /// Whether the step failed (drawn red with a cross).
     pub failed: bool,
 }
@@ -118,9 +147,17 @@ pub struct DiagramLayout {
 }
 
 /// x of an actor's lifeline for a given total width (`attacker`: the run has an attacker lane).
+/// Lanes are spread evenly over the drawable width, with room for the outer header cards.
 pub fn lane_x(actor: Actor, width: f64, attacker: bool) -> f64 {
+    let mut order = Actor::ALL.to_vec();
+    if attacker {
+        order.insert(3, Actor::Attacker);
+    }
+    let index = order.iter().position(|a| *a == actor).unwrap_or(0) as f64;
     let drawable = (width - DURATION_GUTTER).max(1.0);
-    (lane_fraction(actor, attacker) * drawable).round()
+    let margin = card_width(width) / 2.0 + 4.0;
+    let step = (drawable - 2.0 * margin) / (order.len() - 1) as f64;
+    (margin + index * step).round()
 }
 
 /// One-line role shown under each lane's name.
@@ -194,16 +231,20 @@ pub fn layout(steps: &[Step], width: f64) -> DiagramLayout {
         })
         .collect();
     let x = |actor| lane_x(actor, width, attacker);
-    let gap = (x(Actor::ClientApp) - x(Actor::Browser)) / 2.0;
-    let browser_band = (
-        x(Actor::Browser) - gap.max(24.0),
-        x(Actor::ClientApp) + gap.max(24.0),
-    );
+    // The band wraps the two cards with a little room, short of the neighbours' cards.
+    let pad = card_width(width) / 2.0 + 6.0;
+    let browser_band = (x(Actor::Browser) - pad, x(Actor::ClientApp) + pad);
     let duration_x = width - 6.0;
     let mut rows = Vec::with_capacity(steps.len());
     let mut top = HEADER_HEIGHT + 8.0;
     for (index, step) in steps.iter().enumerate() {
-        let row = layout_row(index, step, top, width, narrow, attacker);
+        let mut row = layout_row(index, step, top, width, narrow, attacker);
+        row.refers_to = crate::flow::server_check::refers_to(steps, index);
+        if let Some(earlier) = row.refers_to {
+            // "from step N" under the label: the check compares with what that step carried.
+            row.label_lines.push(format!("↑ from step {}", earlier + 1));
+            row.height += LINE_HEIGHT;
+        }
         top += row.height;
         rows.push(row);
     }
@@ -252,17 +293,29 @@ fn layout_row(
             .then(|| lane_x(Actor::Browser, width, attacker));
         let left = from.min(to).min(via.unwrap_or(f64::MAX));
         let right = from.max(to).max(via.unwrap_or(f64::MIN));
+        // A label may be wider than a short arrow (evenly spread lanes are close on a phone):
+        // it keeps a readable width and is shifted to stay inside the drawing.
+        let label_width = (right - left - 16.0).max(if narrow { 170.0 } else { 240.0 });
+        let half = label_width / 2.0;
         (
             Shape::Arrow {
                 x1: from,
                 x2: to,
                 via,
             },
-            ((left + right) / 2.0).round(),
-            (right - left - 16.0).max(60.0),
+            // min/max, not clamp: clamp's assertion formats f64, which pulls core's float
+            // formatting into the wasm (7.6 KB gzip).
+            ((left + right) / 2.0)
+                .min(width - DURATION_GUTTER - half)
+                .max(half + 4.0)
+                .round(),
+            label_width,
         )
     };
-    let max_chars = (max_label_width / CHAR_WIDTH).floor() as usize;
+    // Notes are narrow and often carry capitals and digits (BASE64URL, SHA-256), which are
+    // wider than the average glyph: keep a margin.
+    let fill = if is_note { 0.92 } else { 1.0 };
+    let max_chars = (max_label_width * fill / CHAR_WIDTH).floor() as usize;
     let chips = if step.params.is_empty() {
         Vec::new()
     } else if narrow {
@@ -286,13 +339,66 @@ fn layout_row(
     }
     let text_height = label_lines.len() as f64 * LINE_HEIGHT;
     let chip_height = chips.len() as f64 * CHIP_ROW_HEIGHT;
-    let height = (text_height + chip_height + 22.0).max(MIN_ROW_HEIGHT);
+    let via = match shape {
+        Shape::Arrow { via, .. } => via,
+        Shape::Note { .. } => None,
+    };
+    let legs_height = if via.is_some() { LEG_GAP } else { 0.0 };
+    let height = (text_height + chip_height + legs_height + 22.0).max(MIN_ROW_HEIGHT);
     let label_y = top + 14.0;
     let y = if is_note {
         top + 2.0
     } else {
-        (label_y + text_height - LINE_HEIGHT + chip_height + 8.0).min(top + height - 6.0)
+        (label_y + text_height - LINE_HEIGHT + chip_height + legs_height + 8.0)
+            .min(top + height - 6.0)
     };
+    // A hop through the address bar is two arrows: to the Browser (the page sets location, or
+    // the server answers with a redirect), then from the Browser (a GET carrying the query).
+    let legs = via
+        .map(|v| {
+            let (first, second) = if narrow {
+                ("", "")
+            } else if step.from == Actor::ClientApp {
+                ("location = URL", "GET URL?query")
+            } else {
+                ("302 Location: URL", "GET URL?query")
+            };
+            // Both legs start or end at the Browser: the shorter one's tag sits over it, the
+            // longer one's over the stretch beyond the shorter one.
+            let (near, far) = if (from - v).abs() <= (to - v).abs() {
+                (from, to)
+            } else {
+                (to, from)
+            };
+            let tag_x = |end: f64| {
+                if end == near {
+                    ((v + near) / 2.0).round()
+                } else {
+                    ((near + far) / 2.0).round()
+                }
+            };
+            let tag_y = y - 4.0;
+            vec![
+                Leg {
+                    x1: from,
+                    x2: v,
+                    y: y - LEG_GAP,
+                    tag: first,
+                    tag_x: tag_x(from),
+                    tag_y,
+                },
+                Leg {
+                    x1: v,
+                    x2: to,
+                    y,
+                    tag: second,
+                    tag_x: tag_x(to),
+                    tag_y,
+                },
+            ]
+        })
+        .unwrap_or_default();
+    let number_y = legs.first().map_or(y, |leg| leg.y);
     Row {
         step: index,
         top,
@@ -304,6 +410,9 @@ fn layout_row(
         label_y,
         chips,
         number_x: from,
+        number_y,
+        legs,
+        refers_to: None,
         failed: step.is_failed(),
     }
 }
@@ -660,6 +769,165 @@ mod tests {
         let (left, right) = label_extent(row);
         assert!(widest * CHAR_WIDTH <= (right - left).max(widest * CHAR_WIDTH) + 1.0);
         assert!(row.chips.join(" · ").contains("code_challenge"));
+    }
+
+    /// Every box the view draws for a layout, as (what, left, top, right, bottom), using the
+    /// same glyph width as the wrapping for text.
+    fn drawn_boxes(g: &DiagramLayout) -> Vec<(String, f64, f64, f64, f64)> {
+        let mut boxes = Vec::new();
+        let card = card_width(g.width);
+        for lane in &g.lanes {
+            let name = format!("{:?} card", lane.actor);
+            boxes.push((
+                name,
+                lane.x - card / 2.0,
+                6.0,
+                lane.x + card / 2.0,
+                HEADER_HEIGHT - 10.0,
+            ));
+        }
+        boxes.push((
+            "band".into(),
+            g.browser_band.0,
+            2.0,
+            g.browser_band.1,
+            g.height - 2.0,
+        ));
+        for row in &g.rows {
+            let what = |part: &str| format!("step {} {part}", row.step + 1);
+            let bottom = row.top + row.height;
+            let (left, right) = label_extent(row);
+            boxes.push((what("label"), left, row.top, right, bottom));
+            let chips = row
+                .chips
+                .iter()
+                .map(|c| c.chars().count())
+                .max()
+                .unwrap_or(0) as f64
+                * CHAR_WIDTH;
+            let chips = match row.shape {
+                Shape::Note { .. } => (row.label_x, row.label_x + chips),
+                Shape::Arrow { .. } => (row.label_x - chips / 2.0, row.label_x + chips / 2.0),
+            };
+            boxes.push((what("chips"), chips.0, row.top, chips.1, bottom));
+            boxes.push((
+                what("number"),
+                row.number_x - 9.0,
+                row.number_y - 9.0,
+                row.number_x + 9.0,
+                row.number_y + 9.0,
+            ));
+            match row.shape {
+                Shape::Note { x, width } => {
+                    boxes.push((what("note"), x, row.top + 3.0, x + width, bottom - 5.0))
+                }
+                Shape::Arrow { x1, x2, via } => {
+                    let xs = [x1, x2, via.unwrap_or(x1)];
+                    let (l, r) = (
+                        xs.iter().copied().fold(f64::MAX, f64::min),
+                        xs.iter().copied().fold(f64::MIN, f64::max),
+                    );
+                    boxes.push((what("arrow"), l - 4.0, row.y - 10.0, r + 4.0, row.y + 5.0));
+                    let _ = via;
+                    for leg in &row.legs {
+                        let half = leg.tag.chars().count() as f64 * TAG_CHAR_WIDTH / 2.0;
+                        boxes.push((
+                            what("leg tag"),
+                            leg.tag_x - half,
+                            leg.tag_y - 9.0,
+                            leg.tag_x + half,
+                            leg.tag_y + 2.0,
+                        ));
+                        boxes.push((
+                            what("leg"),
+                            leg.x1.min(leg.x2) - 4.0,
+                            leg.y - 5.0,
+                            leg.x1.max(leg.x2) + 4.0,
+                            leg.y + 5.0,
+                        ));
+                    }
+                }
+            }
+        }
+        boxes
+    }
+
+    #[test]
+    fn l1_every_box_label_and_chip_lies_inside_the_view_box_at_390_1280_and_1920_px() {
+        let mut outside = Vec::new();
+        for (name, timeline) in crate::diagram::corpus::all() {
+            for viewport in [390.0, 1280.0, 1920.0] {
+                let g = layout(timeline.steps(), svg_width(viewport));
+                for (what, left, top, right, bottom) in drawn_boxes(&g) {
+                    if left < 0.0 || top < 0.0 || right > g.width || bottom > g.height {
+                        outside.push(format!(
+                            "{name} at {viewport} px: {what} at x {left}..{right}, y \
+                             {top}..{bottom} leaves the view box 0 0 {} {}",
+                            g.width, g.height
+                        ));
+                    }
+                }
+            }
+        }
+        assert!(outside.is_empty(), "{}", outside.join("\n"));
+    }
+
+    #[test]
+    fn l1_lanes_are_spread_evenly_over_the_width() {
+        for (steps, lanes) in [(live_flow(), 5), (attack_flow(), 6)] {
+            for width in [390.0, 1000.0] {
+                let g = layout(&steps, width);
+                assert_eq!(g.lanes.len(), lanes);
+                let gaps: Vec<f64> = g.lanes.windows(2).map(|w| w[1].x - w[0].x).collect();
+                let (min, max) = gaps
+                    .iter()
+                    .fold((f64::MAX, f64::MIN), |(a, b), g| (a.min(*g), b.max(*g)));
+                assert!(max - min <= 1.0, "{width}: uneven lanes {gaps:?}");
+                let used = g.lanes.last().unwrap().x - g.lanes[0].x;
+                assert!(used >= 0.7 * width, "{width}: lanes use only {used} px");
+            }
+        }
+    }
+
+    #[test]
+    fn front_channel_hops_are_two_legs_page_to_browser_then_browser_to_server_and_back() {
+        let steps = live_flow();
+        let g = layout(&steps, 1000.0);
+        let x = |a| lane_x(a, 1000.0, false);
+        let out = &g.rows[5].legs;
+        assert_eq!(out.len(), 2, "redirect to authorize");
+        assert_eq!(
+            (out[0].x1, out[0].x2),
+            (x(Actor::ClientApp), x(Actor::Browser))
+        );
+        assert_eq!(
+            (out[1].x1, out[1].x2),
+            (x(Actor::Browser), x(Actor::AuthorizationServer))
+        );
+        assert_eq!(
+            (out[0].tag, out[1].tag),
+            ("location = URL", "GET URL?query")
+        );
+        assert!(out[0].y < out[1].y, "the page sets location first");
+        let back = &g.rows[7].legs;
+        assert_eq!(
+            (back[0].x1, back[0].x2),
+            (x(Actor::AuthorizationServer), x(Actor::Browser))
+        );
+        assert_eq!(
+            (back[1].x1, back[1].x2),
+            (x(Actor::Browser), x(Actor::ClientApp))
+        );
+        assert_eq!(back[0].tag, "302 Location: URL");
+        // Back-channel fetches stay one straight arrow.
+        assert!(g.rows[9].legs.is_empty());
+        // Compact: the two legs add one small gap to the row, not a second row.
+        assert!(g.rows[5].height <= g.rows[9].height + LEG_GAP + 2.0 * CHIP_ROW_HEIGHT);
+        // Narrow screens keep the legs and drop the tags.
+        assert!(layout(&steps, 390.0).rows[5]
+            .legs
+            .iter()
+            .all(|l| l.tag.is_empty()));
     }
 
     #[test]

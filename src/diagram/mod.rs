@@ -1,5 +1,7 @@
 //! The sequence diagram: pure geometry in `layout`, replay state in `replay`, drawn by `view`.
 
+#[cfg(test)]
+pub(crate) mod corpus;
 pub mod export;
 pub mod layout;
 pub mod num;

@@ -84,9 +84,39 @@ impl Replay {
     }
 }
 
+/// Whether row `row` plays its arrival (packet and settle) when the visible count goes from
+/// `previous` to `shown`: only the newest row, and only when the run moved forward. Stepping
+/// back shows each remaining step in its own settled state, with nothing replaying.
+pub fn arrives(previous: usize, shown: usize, row: usize) -> bool {
+    shown > previous && row + 1 == shown
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stepping_back_shows_the_remaining_steps_settled_and_forward_plays_the_newest() {
+        let mut replay = Replay {
+            cursor: Some(5),
+            playing: false,
+            speed: 1.0,
+        };
+        let before = replay.visible(9);
+        replay.back(9);
+        let after = replay.visible(9);
+        assert_eq!(after, 4);
+        assert!(
+            (0..after).all(|row| !arrives(before, after, row)),
+            "Back replays nothing"
+        );
+        replay.forward(9);
+        let again = replay.visible(9);
+        assert!(arrives(after, again, 4), "the step shown again arrives");
+        assert!((0..4).all(|row| !arrives(after, again, row)));
+        // A re-render at the same position (a status change, a speed change) replays nothing.
+        assert!(!arrives(again, again, 4));
+    }
 
     #[test]
     fn live_shows_everything_and_replay_starts_from_the_first_step() {

@@ -8,11 +8,10 @@ use super::num::{n, tenths_of_seconds, whole_ms};
 use super::replay::Replay;
 use crate::flow::timeline::{Actor, Channel, Step, Timeline};
 use leptos::prelude::*;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
 
-/// Width of the SVG's coordinate system on wide screens.
-pub const WIDE_WIDTH: f64 = 1000.0;
-/// Width of the SVG's coordinate system on phones.
-pub const NARROW_WIDTH: f64 = 390.0;
+pub use super::layout::{PHONE_WIDTH as NARROW_WIDTH, WIDE_WIDTH};
 
 /// The diagram for a timeline, with the first `visible` steps drawn.
 #[component]
@@ -40,6 +39,15 @@ pub fn SequenceDiagram(
         timeline.with(|t| layout(t.steps(), width))
     });
     let visible = move || timeline.with(|t| replay.with(|r| r.visible(t.len())));
+    // The count drawn last time: only a step that arrives moving forward animates (the newest
+    // one arrives on the first drawing, e.g. when the page comes back from the provider).
+    let previous = Arc::new(AtomicUsize::new(
+        timeline
+            .with_untracked(|t| replay.with_untracked(|r| r.visible(t.len())))
+            .saturating_sub(1),
+    ));
+    // Whether the rows were drawn once: the diagram follows steps that change after that.
+    let drawn = Arc::new(AtomicBool::new(false));
     let view_box = move || geometry.with(|g| format!("0 0 {} {}", n(g.width), n(g.height)));
     view! {
         <svg id="diagram" class="diagram" viewBox=view_box role="group"
@@ -59,6 +67,14 @@ pub fn SequenceDiagram(
             {move || geometry.with(lanes_view)}
             {move || {
                 let shown = visible();
+                let before = previous.swap(shown, Ordering::Relaxed);
+                if drawn.swap(true, Ordering::Relaxed) && before != shown && shown > 0 {
+                    // The diagram follows the active step, once this drawing is in the page.
+                    set_timeout(
+                        move || crate::browser::viewport::scroll_step_into_view(shown - 1),
+                        std::time::Duration::ZERO,
+                    );
+                }
                 let speed = replay.with(|r| r.speed);
                 let motion = !reduced_motion.get();
                 geometry.with(|g| {
@@ -67,8 +83,8 @@ pub fn SequenceDiagram(
                             .iter()
                             .take(shown)
                             .map(|row| {
-                                let newest = row.step + 1 == shown;
-                                row_view(row, &t.steps()[row.step], g, selected, newest && motion, speed)
+                                let arrives = super::replay::arrives(before, shown, row.step);
+                                row_view(row, &t.steps()[row.step], g, selected, arrives && motion, speed)
                             })
                             .collect_view()
                     })
@@ -80,7 +96,7 @@ pub fn SequenceDiagram(
 
 fn lanes_view(g: &DiagramLayout) -> impl IntoView {
     let (band_left, band_right) = g.browser_band;
-    let card_width = if g.width < 600.0 { 46.0 } else { 132.0 };
+    let card_width = super::layout::card_width(g.width);
     let narrow = g.width < 600.0;
     view! {
         <g class="lanes">
@@ -173,11 +189,27 @@ fn row_view(
         "url(#head)"
     };
     let duration = step.duration_ms.map(format_duration).unwrap_or_default();
-    let aria = announce(index, step);
+    let aria = row_name(index, step, row);
     let travel_ms = (super::replay::STEP_MS / speed).round();
     let shape = match row.shape {
         Shape::Arrow { x1, x2, via } => {
-            let d = arrow_path(x1, x2, via, row.y);
+            // A hop through the address bar is drawn as its two legs, each with its head.
+            let paths: Vec<String> = if row.legs.is_empty() {
+                vec![arrow_path(x1, x2, via, row.y)]
+            } else {
+                row.legs
+                    .iter()
+                    .map(|leg| arrow_path(leg.x1, leg.x2, None, leg.y))
+                    .collect()
+            };
+            let tags = row.legs.iter().filter(|l| !l.tag.is_empty()).map(|leg| {
+                view! { <tspan x=n(leg.tag_x) y=n(leg.tag_y)>{leg.tag}</tspan> }
+            });
+            let tags = view! {
+                <text class="leg-tag" text-anchor="middle">
+                    {tags.collect_view()}
+                </text>
+            };
             let packet = (animate && step.channel != Channel::Local).then(|| {
                 let start = via.unwrap_or(x1);
                 view! {
@@ -188,20 +220,12 @@ fn row_view(
                         style:animation-duration=format!("{}ms", n(travel_ms)) />
                 }
             });
-            let chip = via.map(|v| {
-                view! {
-                    <g class="url-chip">
-                        <rect x=n(v - 40.0) y=n(row.y - 11.0) width="32" height="14" rx="3" />
-                        <text x=n(v - 24.0) y=n(row.y - 0.5) text-anchor="middle">"URL"</text>
-                    </g>
-                }
-            });
             let cross = row.failed.then(|| {
                 view! { <text class="cross" x=n(x2) y=n(row.y + 5.0) text-anchor="middle">"✕"</text> }
             });
             view! {
-                <path class="arrow" d=d marker-end=marker />
-                {chip}
+                {paths.into_iter().map(|d| view! { <path class="arrow" d=d marker-end=marker /> }).collect_view()}
+                {tags}
                 {packet}
                 {cross}
             }
@@ -222,7 +246,7 @@ fn row_view(
     let chips_y = row.label_y + row.label_lines.len() as f64 * LINE_HEIGHT - 2.0;
     let label_x = n(row.label_x);
     view! {
-        <g class=class tabindex="0" role="button" aria-label=aria
+        <g class=class tabindex="0" role="button"
             data-step=index data-kind=format!("{:?}", step.kind) data-status=step.status.css()
             data-channel=channel data-ghost=step.ghost.then_some("true")
             data-defence=step.defence.clone()
@@ -233,21 +257,23 @@ fn row_view(
                     selected.set(Some(index));
                 }
             }>
+            // The row's name (SVG title): the step number, exactly the label text it shows, the
+            // route. The numbers, marks, chips and durations drawn below are not part of it.
+            <title>{aria}</title>
             <rect class="hit" x="0" y=n(row.top) width=n(g.width) height=n(row.height) />
+            <g aria-hidden="true">
             {step.difference.is_some().then(|| view! {
                 <text class="differs-mark" x="4" y=n(row.y + 4.0)>"≠"</text>
             })}
             {shape}
-            <circle class="num" cx=n(row.number_x) cy=n(row.y) r="9" />
-            <text class="num-text" x=n(row.number_x) y=n(row.y + 4.0) text-anchor="middle">
+            {step.callout.clone().map(|callout| view! {
+                <text class="callout-mark" x="16" y=n(row.number_y + 4.0)>
+                    "⚠"<title>{callout}</title>
+                </text>
+            })}
+            <circle class="num" cx=n(row.number_x) cy=n(row.number_y) r="9" />
+            <text class="num-text" x=n(row.number_x) y=n(row.number_y + 4.0) text-anchor="middle">
                 {index + 1}
-            </text>
-            <text class="label" x=label_x.clone() y=n(row.label_y) text-anchor=anchor>
-                {row.label_lines.iter().enumerate().map(|(i, line)| view! {
-                    <tspan x=label_x.clone() dy=if i == 0 { "0".to_owned() } else { n(LINE_HEIGHT) }
-                        class:reason=line.starts_with('✕')
-                        class:shield=line.starts_with('✔')>{line.clone()}</tspan>
-                }).collect_view()}
             </text>
             {(!row.chips.is_empty()).then(|| view! {
                 <text class="chips" x=label_x.clone() y=n(chips_y) text-anchor=anchor>
@@ -257,6 +283,14 @@ fn row_view(
                 </text>
             })}
             <text class="duration" x=n(g.duration_x) y=n(row.y + 4.0) text-anchor="end">{duration}</text>
+            </g>
+            <text class="label" x=label_x.clone() y=n(row.label_y) text-anchor=anchor>
+                {row.label_lines.iter().enumerate().map(|(i, line)| view! {
+                    <tspan x=label_x.clone() dy=if i == 0 { "0".to_owned() } else { n(LINE_HEIGHT) }
+                        class:reason=line.starts_with('✕')
+                        class:shield=line.starts_with('✔')>{line.clone()}</tspan>
+                }).collect_view()}
+            </text>
         </g>
     }
 }
@@ -270,6 +304,26 @@ pub fn format_duration(ms: f64) -> String {
     } else {
         tenths_of_seconds(ms)
     }
+}
+
+/// The accessible name of a step's row: its number, then exactly the label text it shows
+/// (so the name contains the visible text), then the route.
+pub fn row_name(index: usize, step: &Step, row: &Row) -> String {
+    let route = if step.from == step.to {
+        format!("{} does local work", step.from.label())
+    } else {
+        format!(
+            "{} to {} on the {}",
+            step.from.label(),
+            step.to.label(),
+            step.channel.label()
+        )
+    };
+    format!(
+        "Step {}: {}. {route}.",
+        index + 1,
+        row.label_lines.join(" ")
+    )
 }
 
 /// One plain sentence describing a step, for screen readers and the live announcement.

@@ -6,6 +6,7 @@ use crate::flow::checkup::Scorecard;
 use crate::flow::engine::{
     form_post_exchange, mask_token_json, record_response, Problem, TransportError,
 };
+use crate::flow::server_check::{self, Proof};
 use crate::flow::timeline::{
     Actor, Channel, HttpExchange, Param, Step, StepId, StepKind, StepStatus, Timeline,
 };
@@ -16,6 +17,7 @@ use crate::protocol::secret::{mask, AuthorizationCode};
 use crate::protocol::token::{
     attacker_code_request, parse_token_response, HttpResponse, TokenError, TokenRequest,
 };
+use crate::protocol::uri::parse_query;
 
 stored_enum! {
     /// One guided experiment of the attack lab.
@@ -404,7 +406,7 @@ pub fn attack_request(
     params: Vec<Param>,
     now_ms: u64,
 ) -> StepId {
-    timeline.push(
+    let step = timeline.push(
         Step::new(
             StepKind::AttackRequest,
             Actor::Attacker,
@@ -419,7 +421,20 @@ pub fn attack_request(
             "A real request to the real token endpoint, sent by this page on the attacker's \
              behalf: the answer below is what the provider actually said.",
         ),
-    )
+    );
+    let form = parse_query(&request.body);
+    let field = |name: &str| {
+        form.iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let proof = match (field("code_verifier"), field("client_secret")) {
+        (Some(verifier), _) => Proof::Verifier(verifier),
+        (None, Some(_)) => Proof::Secret,
+        (None, None) => Proof::NoVerifier,
+    };
+    server_check::code_checks(timeline, proof, now_ms);
+    step
 }
 
 /// Records the provider's answer to the attacker. A refusal is drawn as the attacker's
@@ -431,7 +446,10 @@ pub fn attack_answer(
     defence: &str,
     now_ms: u64,
 ) -> TokenAnswer {
-    let response = match record_response(timeline, step, outcome, mask_token_json, now_ms) {
+    // The server's checks were drawn pending right after the request.
+    let outcome = record_response(timeline, step, outcome, mask_token_json, now_ms);
+    server_check::settle_code_checks(timeline, step + 1, outcome.as_ref().ok(), now_ms);
+    let response = match outcome {
         Ok(response) => response,
         Err(problem) => {
             return TokenAnswer::Unreadable {

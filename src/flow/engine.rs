@@ -1,6 +1,7 @@
 //! The flow engine: pure functions that validate each event with `protocol` and append the
 //! matching step to the timeline. The browser glue does the I/O in between.
 
+use crate::flow::server_check::{self, Proof};
 use crate::flow::settings::ProviderSettings;
 use crate::flow::timeline::{
     Actor, Channel, HttpExchange, Param, Step, StepId, StepKind, StepStatus, Timeline,
@@ -150,6 +151,8 @@ pub struct TokenCall {
     pub client_id: String,
     /// The nonce sent with the login, if any.
     pub nonce: Option<String>,
+    /// The server's checks, drawn pending until the answer settles them.
+    pub checks: StepId,
 }
 
 /// Where the metadata is looked for, in order.
@@ -609,7 +612,8 @@ pub fn callback_received(
         .with_note(
             "The provider, not this app, checks your password and asks which scopes to allow. \
              This app only learns the outcome through the redirect back.",
-        );
+        )
+        .with_params(server_check::consent_scopes(redirect));
         at_provider.status = StepStatus::Ok;
         at_provider.duration_ms = Some(now_ms.saturating_sub(left_at) as f64);
         timeline.push(at_provider);
@@ -721,6 +725,7 @@ pub fn token_request_started(
         nonce,
         ..
     } = pending;
+    let shown_verifier = verifier.as_ref().map(|v| v.secret().to_owned());
     let (request, proof, confidential) = match (verifier, client_secret) {
         (Some(verifier), _) => {
             let chip = Param::secret("code_verifier", verifier.masked(), verifier.secret());
@@ -789,8 +794,17 @@ pub fn token_request_started(
             );
         }
     }
+    let checks = server_check::code_checks(
+        timeline,
+        match &shown_verifier {
+            Some(v) => Proof::Verifier(v),
+            None => Proof::Secret,
+        },
+        now_ms,
+    );
     let openid_requested = scope.split_whitespace().any(|s| s == "openid");
     Ok(TokenCall {
+        checks,
         step,
         request,
         requested_scope: scope,
@@ -809,8 +823,10 @@ pub fn token_response_received(
     outcome: Result<HttpResponse, TransportError>,
     now_ms: u64,
 ) -> Result<TokenSet, Problem> {
-    let response = record_response(timeline, call.step, outcome, mask_token_json, now_ms)?;
+    let response = record_response(timeline, call.step, outcome, mask_token_json, now_ms)
+        .inspect_err(|_| server_check::settle_code_checks(timeline, call.checks, None, now_ms))?;
     timeline.complete(call.step, now_ms);
+    server_check::settle_code_checks(timeline, call.checks, Some(&response), now_ms);
     let mut answer = Step::new(
         StepKind::TokenResponse,
         Actor::AuthorizationServer,
@@ -907,6 +923,7 @@ pub fn resource_request_started(
              only what you allowed.",
         ),
     );
+    server_check::api_checks(timeline, &format!("GET {}", path_of(url)), now_ms);
     (step, header)
 }
 
@@ -917,7 +934,11 @@ pub fn resource_response_received(
     outcome: Result<HttpResponse, TransportError>,
     now_ms: u64,
 ) -> Result<Value, Problem> {
-    let response = record_response(timeline, step, outcome, |body| body.to_owned(), now_ms)?;
+    // The API's checks were drawn pending right after the request.
+    let checks = step + 1;
+    let outcome = record_response(timeline, step, outcome, |body| body.to_owned(), now_ms);
+    server_check::settle_api_checks(timeline, checks, outcome.as_ref().ok(), now_ms);
+    let response = outcome?;
     timeline.complete(step, now_ms);
     let answer = Step::new(
         StepKind::ResourceResponse,

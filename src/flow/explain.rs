@@ -1,7 +1,9 @@
 //! Explain mode: scripted timelines of the three variants, with no provider at all. They are
 //! the same `Step`s the live engine appends, so the diagram draws them the same way.
 
+use crate::flow::server_check::{self, Proof};
 use crate::flow::timeline::{Actor, Channel, HttpExchange, Param, Step, StepKind, Timeline};
+use crate::protocol::token::HttpResponse;
 
 /// Which client variant to explain.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -87,6 +89,7 @@ pub fn script(variant: Variant) -> Timeline {
         Param::public("response_type", response_type),
         Param::public("client_id", "demo-app"),
         Param::public("redirect_uri", REDIRECT),
+        Param::public("scope", "openid read:profile"),
         Param::secret("state", masked(STATE), STATE),
     ];
     params.extend(extra);
@@ -114,6 +117,7 @@ pub fn script(variant: Variant) -> Timeline {
             "response_type=token asks for the access token itself to come back in the URL.",
         ),
     };
+    let consent = server_check::consent_scopes(&redirect);
     steps.push(redirect);
     steps.push(
         step(
@@ -123,6 +127,7 @@ pub fn script(variant: Variant) -> Timeline {
             UserAction,
             "Sign in and consent at the provider",
         )
+        .with_params(consent)
         .with_note("The password is typed on the provider's page, never in the app."),
     );
     if variant == Variant::Implicit {
@@ -143,6 +148,7 @@ pub fn script(variant: Variant) -> Timeline {
                 .with_params(vec![Param::public("Authorization", "Bearer 2Yot…pAA")])
                 .with_note("It works — which is why the implicit grant survived so long. The problem is where the token has been."),
         );
+        steps.push(api_check(&steps));
         return finish(steps);
     }
     steps.push(
@@ -198,6 +204,17 @@ pub fn script(variant: Variant) -> Timeline {
             .with_note("The secret authenticates the client, but only if it stays secret — which needs a server.")
     };
     steps.push(token);
+    steps.push(scripted(&steps, |t| {
+        let proof = if pkce {
+            Proof::Verifier(VERIFIER)
+        } else {
+            Proof::Secret
+        };
+        let id = server_check::code_checks(t, proof, 0);
+        let tokens = r#"{"access_token":"2YotnFZFEjr1zCsicMWpAA","token_type":"Bearer"}"#;
+        server_check::settle_code_checks(t, id, Some(&HttpResponse::json(200, tokens)), 0);
+        id
+    }));
     steps.push(
         step(TokenResponse, AuthorizationServer, ClientApp, Back, "Tokens come back in the response body")
             .with_params(vec![Param::secret("access_token", masked("2YotnFZFEjr1zCsicMWpAA"), "2YotnFZFEjr1zCsicMWpAA")])
@@ -213,6 +230,7 @@ pub fn script(variant: Variant) -> Timeline {
         )
         .with_params(vec![Param::public("Authorization", "Bearer 2Yot…pAA")]),
     );
+    steps.push(api_check(&steps));
     steps.push(step(
         ResourceResponse,
         ResourceServer,
@@ -221,6 +239,22 @@ pub fn script(variant: Variant) -> Timeline {
         "API answers 200",
     ));
     finish(steps)
+}
+
+/// A server's check note drawn by the live engine's own functions over the script so far,
+/// settled by a scripted answer.
+fn scripted(steps: &[Step], draw: impl FnOnce(&mut Timeline) -> usize) -> Step {
+    let mut so_far = finish(steps.to_vec());
+    let id = draw(&mut so_far);
+    so_far.steps()[id].clone()
+}
+
+fn api_check(steps: &[Step]) -> Step {
+    scripted(steps, |t| {
+        let id = server_check::api_checks(t, "GET /api/profile", 0);
+        server_check::settle_api_checks(t, id, Some(&HttpResponse::json(200, "{}")), 0);
+        id
+    })
 }
 
 fn finish(steps: Vec<Step>) -> Timeline {

@@ -8,5 +8,6 @@ pub mod explain;
 pub mod lifecycle;
 pub mod oidc;
 pub mod presets;
+pub mod server_check;
 pub mod settings;
 pub mod timeline;

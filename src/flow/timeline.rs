@@ -126,6 +126,8 @@ stored_enum! {
         TokenRequest,
         /// The token endpoint's answer.
         TokenResponse,
+        /// A server's checks between a request and its answer, as a note on its lane.
+        ServerCheck,
         /// Call the resource API with the access token.
         ResourceRequest,
         /// The resource API's answer.

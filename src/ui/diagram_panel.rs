@@ -85,14 +85,18 @@ pub fn diagram_with_controls(timeline: Signal<Timeline>) -> impl IntoView {
                 <span class="key failed">"✕ stopped"</span>
             </div>
             <div class="replay" role="toolbar" aria-label="Replay">
+                // Each name contains the button's visible word (WCAG 2.5.3, axe
+                // label-content-name-mismatch); the arrows are decoration.
                 <button id="replay-back" aria-label="Step back"
-                    on:click=move |_| replay.update(|r| r.back(total()))>"‹ Back"</button>
+                    on:click=move |_| replay.update(|r| r.back(total()))>
+                    <span aria-hidden="true">"‹ "</span>"Back"</button>
                 <button id="replay-play" aria-label=move || if replay.with(|r| r.playing) { "Pause" } else { "Play" }
                     on:click=move |_| replay.update(|r| r.toggle(total()))>
                     {move || if replay.with(|r| r.playing) { "❚❚ Pause" } else { "▶ Play" }}
                 </button>
-                <button id="replay-forward" aria-label="Step forward"
-                    on:click=move |_| replay.update(|r| r.forward(total()))>"Next ›"</button>
+                <button id="replay-forward" aria-label="Next step"
+                    on:click=move |_| replay.update(|r| r.forward(total()))>
+                    "Next"<span aria-hidden="true">" ›"</span></button>
                 <label class="speed">"Speed "
                     <select id="replay-speed" on:change:target=move |ev| {
                         // Options carry their index: parsing a float would pull core's float

@@ -114,9 +114,8 @@ pub fn IdentityPanel(
             }
         })
     };
-    let compare =
-        move || {
-            lab.with(|l| {
+    let compare = move || {
+        lab.with(|l| {
             let tokens = l.tokens.as_ref()?;
             let client_id = l.session.as_ref().map(|s| s.client_id.clone()).unwrap_or_default();
             let scope = sanitize_for_display(&tokens.granted_scope, 4096);
@@ -199,7 +198,7 @@ pub fn IdentityPanel(
                 <section id="identity" class="panel identity" aria-labelledby="identity-title">
                     <h2 id="identity-title">"Access token vs ID token"</h2>
                     <table class="compare">
-                        <thead><tr><th></th><th>"Access token"</th><th>"ID token"</th></tr></thead>
+                        <thead><tr><th>"What"</th><th>"Access token"</th><th>"ID token"</th></tr></thead>
                         <tbody>
                             {rows.into_iter().map(|(head, id, access, identity)| view! {
                                 <tr><th>{head}</th><td>{access}</td><td id=id>{identity}</td></tr>
@@ -219,7 +218,7 @@ pub fn IdentityPanel(
                 </section>
             })
         })
-        };
+    };
     let userinfo = move || {
         lab.with(|l| l.userinfo.clone()).map(|body| {
             view! {
