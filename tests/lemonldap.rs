@@ -160,7 +160,7 @@ async fn pa_pe_lemonldap_ng_login_refresh_without_rotation_no_revocation_and_log
     }
     let why = lab.text("#no-revocation").await;
     assert!(
-        why.contains("no revocation endpoint") && why.contains("RFC 7009"),
+        why.contains("has no revocation endpoint (RFC 7009)") && why.contains("stay valid"),
         "{why}"
     );
     lab.screenshot("l01-lemonldap-refresh-no-revocation").await;

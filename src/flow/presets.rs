@@ -377,36 +377,21 @@ pub const PRESETS: &[Preset] = &[
         scope: "openid profile email",
         fit: Fit::PureBrowser,
         setup: &[
-            "Manager → OpenID Connect Relying Parties → add one (e.g. flow-lab): Public client \
-             on, Require PKCE on, Allowed redirection addresses for login = {redirect_uri}, \
-             Allowed redirection addresses for logout = {redirect_uri}, ID Token signature \
-             algorithm RS256, Use refresh tokens on.",
-            "Same relying party: Bypass consent and (logout) Bypass confirm on (2.16.1: after a \
-             consent page, logout lands on the portal instead of coming back here).",
-            "OpenID Connect Service: a signing private key (RS256); set the Issuer identifier \
-             explicitly (by default it is the portal URL with a trailing slash).",
-            "Portal CORS: Access-Control-Allow-Origin = {origin}, Allow-Headers = \
-             Authorization,Content-Type (no spaces).",
-            "A ready configuration for this machine: provider/lemonldap-ng/run (README there).",
+            "Manager → OpenID Connect Relying Parties → new: Public client, Require PKCE, \
+             Allowed redirection addresses for login and for logout = {redirect_uri}, RS256, \
+             Use refresh tokens, Bypass consent, Bypass confirm.",
+            "OpenID Connect Service: a signing key; set the Issuer identifier (default: the \
+             portal URL with a trailing slash). CORS: Access-Control-Allow-Origin = {origin}.",
+            "Ready-made for this machine: provider/lemonldap-ng/run.",
         ],
-        cors_setting: "the portal's CORS settings (corsAllow_Origin): one origin for the whole \
-            portal",
+        cors_setting: "the portal's Access-Control-Allow-Origin (one origin)",
         caveats: &[
-            "No revocation endpoint (RFC 7009) and no refresh token rotation: a refresh token \
-             works until it expires or the SSO session ends (log out at the provider).",
-            "prompt=none without a session shows its login page instead of redirecting back \
-             with login_required.",
-            "PKCE plain is accepted and cannot be turned off; no iss on the callback (RFC 9207).",
+            "No revocation endpoint, no refresh token rotation, no iss on the callback; PKCE \
+             plain accepted; prompt=none without a session shows its login page.",
         ],
         endpoints: None,
-        verified: "Verified live against LemonLDAP::NG 2.16.1 (Debian 12) by tests/lemonldap.rs: \
-            discovery, PKCE S256 login through its login page, ID token (RS256, iss, aud, nonce, \
-            at_hash), UserInfo, refresh without rotation, no revocation endpoint, RP-initiated \
-            logout. The manager's labels are from its en.json (same package).",
-        sources: &[
-            "provider/lemonldap-ng/README.md",
-            "/usr/share/lemonldap-ng/manager/htdocs/static/languages/en.json (Debian package)",
-        ],
+        verified: "Verified live against LemonLDAP::NG 2.16.1 (Debian 12), tests/lemonldap.rs.",
+        sources: &["provider/lemonldap-ng/README.md"],
     },
     Preset {
         id: "hydra",

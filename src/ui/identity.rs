@@ -87,14 +87,13 @@ pub fn SessionActions(
                     }
                 }).collect_view()}
                 // Disabled buttons alone do not say why (issue 15: LemonLDAP::NG has none).
-                <Show when=move || lab.with(|l| {
-                    l.provider.as_ref().is_some_and(|m| m.revocation_endpoint.is_none())
-                })>
-                    <p id="no-revocation" class="hint">"This provider publishes no revocation \
-                        endpoint (RFC 7009), so its tokens cannot be revoked from here: they stay \
-                        valid until they expire. Logging out at the provider ends its session, \
-                        which may end the tokens tied to it."</p>
-                </Show>
+                {move || lab
+                    .with(|l| l.provider.as_ref().is_some_and(|m| m.revocation_endpoint.is_none()))
+                    .then(|| view! {
+                        <p id="no-revocation" class="hint">"This provider has no revocation \
+                            endpoint (RFC 7009): its tokens cannot be revoked here and stay valid \
+                            until they expire. Logging out at the provider ends its session."</p>
+                    })}
             </section>
         </Show>
     }
