@@ -370,6 +370,30 @@ pub const PRESETS: &[Preset] = &[
         ],
     },
     Preset {
+        id: "lemonldap-ng",
+        name: "LemonLDAP::NG",
+        issuer_template: "https://{auth.example.com}",
+        client_id: "",
+        scope: "openid profile email",
+        fit: Fit::PureBrowser,
+        setup: &[
+            "Manager → OpenID Connect Relying Parties → new: Public client, Require PKCE, \
+             Allowed redirection addresses for login and for logout = {redirect_uri}, RS256, \
+             Use refresh tokens, Bypass consent, Bypass confirm.",
+            "OpenID Connect Service: a signing key; set the Issuer identifier (default: the \
+             portal URL with a trailing slash). CORS: Access-Control-Allow-Origin = {origin}.",
+            "Ready-made for this machine: provider/lemonldap-ng/run.",
+        ],
+        cors_setting: "the portal's Access-Control-Allow-Origin (one origin)",
+        caveats: &[
+            "No revocation endpoint, no refresh token rotation, no iss on the callback; PKCE \
+             plain accepted; prompt=none without a session shows its login page.",
+        ],
+        endpoints: None,
+        verified: "Verified live against LemonLDAP::NG 2.16.1 (Debian 12), tests/lemonldap.rs.",
+        sources: &["provider/lemonldap-ng/README.md"],
+    },
+    Preset {
         id: "hydra",
         name: "Ory Hydra",
         issuer_template: "https://{host}/",

@@ -86,6 +86,14 @@ pub fn SessionActions(
                             })>{*label}</button>
                     }
                 }).collect_view()}
+                // Disabled buttons alone do not say why (issue 15: LemonLDAP::NG has none).
+                {move || lab
+                    .with(|l| l.provider.as_ref().is_some_and(|m| m.revocation_endpoint.is_none()))
+                    .then(|| view! {
+                        <p id="no-revocation" class="hint">"This provider has no revocation \
+                            endpoint (RFC 7009): its tokens cannot be revoked here and stay valid \
+                            until they expire. Logging out at the provider ends its session."</p>
+                    })}
             </section>
         </Show>
     }

@@ -1017,3 +1017,82 @@ impl Lab {
         value
     }
 }
+
+// ---- LemonLDAP::NG (issue 15): a second, independent real provider from Debian's packages
+// ---- (provider/lemonldap-ng/README.md).
+
+/// LemonLDAP::NG's portal (Starman), configured for this app in its own state folder; stopped
+/// with SIGTERM when dropped (Starman's master then stops its workers; SIGKILL would orphan
+/// them), and its state folder removed.
+pub struct LemonLdap {
+    /// Its issuer, `http://127.0.0.1:<port>` (no trailing slash).
+    pub issuer: String,
+    /// Its state folder (config, sessions, keys, logs).
+    pub state: PathBuf,
+    child: Child,
+}
+
+impl Drop for LemonLdap {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if std::env::var_os("LLNG_KEEP_STATE").is_none() {
+            let _ = std::fs::remove_dir_all(&self.state);
+        }
+    }
+}
+
+impl Lab {
+    /// Configures and starts LemonLDAP::NG (`provider/lemonldap-ng/run`) with a public client
+    /// `flow-lab` for this app's origin; returns once its discovery document is served.
+    pub async fn start_lemonldap(&self) -> LemonLdap {
+        let port = free_port();
+        let state =
+            std::env::temp_dir().join(format!("e2e-lemonldap-{}-{port}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&state);
+        let child = Command::new(root().join("provider/lemonldap-ng/run"))
+            .env("LLNG_PORT", port.to_string())
+            .env("LLNG_STATE", &state)
+            .env("LAB_APP_ORIGINS", self.app_origin())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("provider/lemonldap-ng/run starts");
+        let mut llng = LemonLdap {
+            issuer: format!("http://127.0.0.1:{port}"),
+            state,
+            child,
+        };
+        // Configuration (two CLI saves and a key) takes a few seconds before Starman listens.
+        let deadline = Instant::now() + WAIT * 2;
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if let Ok(Some(status)) = llng.child.try_wait() {
+                panic!("provider/lemonldap-ng/run ended ({status}) before serving; see its stderr");
+            }
+            assert!(
+                Instant::now() < deadline,
+                "LemonLDAP::NG did not listen on {port}"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        let (status, body) = raw_http(
+            &llng.issuer,
+            "GET",
+            "/.well-known/openid-configuration",
+            None,
+        )
+        .await;
+        assert_eq!(status, 200, "LemonLDAP::NG's discovery: {body}");
+        llng
+    }
+}

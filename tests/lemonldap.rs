@@ -1,0 +1,197 @@
+//! End to end against a second, independent real provider (issue 15): LemonLDAP::NG 2.16 from
+//! Debian's packages (`provider/lemonldap-ng/`), through its own login page in headless
+//! Chromium. Discovery, PKCE login, the ID token verified, UserInfo, a refresh that does NOT
+//! rotate, no revocation endpoint (said plainly), RP-initiated logout back to the app, and the
+//! next login as the second user. The provider checkup is not run here: its `prompt=none`
+//! probes would strand the tab on this server's login page (issue 15 part 1).
+#![cfg(not(target_arch = "wasm32"))]
+
+mod common;
+
+use common::{Lab, WAIT};
+use serde_json::Value;
+use std::time::{Duration, Instant};
+
+const SCOPE: &str = "openid profile email";
+
+/// Signs in on LemonLDAP::NG's own login form (`user`, `password`) once the browser shows it,
+/// then waits until the app has handled the callback.
+async fn sign_in_at_lemonldap(lab: &Lab, user: &str) {
+    let field = lab.wait_css("#userfield").await;
+    field.send_keys(user).await.expect("type user");
+    // The Demo backend's password is the login.
+    lab.wait_css("#passwordfield")
+        .await
+        .send_keys(user)
+        .await
+        .expect("type password");
+    lab.js("window.__e2eActed = true;", vec![]).await;
+    lab.click("button[type=submit]").await;
+    let deadline = Instant::now() + WAIT * 2;
+    loop {
+        assert!(Instant::now() < deadline, "stuck at {}", lab.url().await);
+        let here = lab
+            .try_js(
+                "if (window.__e2eActed) return 'navigating'; \
+                 const lab = document.querySelector('#lab'); \
+                 if (lab && ['logged-in', 'failed'].includes(lab.dataset.phase)) return 'done'; \
+                 return 'loading';",
+            )
+            .await;
+        if here.as_ref().and_then(Value::as_str) == Some("done") {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pa_pe_lemonldap_ng_login_refresh_without_rotation_no_revocation_and_logout() {
+    let lab = Lab::start().await;
+    let llng = lab.start_lemonldap().await;
+    lab.configure_provider(&llng.issuer, &lab.api, SCOPE).await;
+
+    // Discovery by issuer, then the PKCE login through LemonLDAP::NG's own login page.
+    lab.click("#login").await;
+    let at = lab.wait_css("#userfield").await;
+    drop(at);
+    let login_page = lab.url().await;
+    assert!(
+        login_page.starts_with(&format!("{}/oauth2/authorize?", llng.issuer))
+            && login_page.contains("code_challenge_method=S256"),
+        "{login_page}"
+    );
+    sign_in_at_lemonldap(&lab, "dwho").await;
+    assert_eq!(lab.wait_phase(&["logged-in", "failed"]).await, "logged-in");
+    assert_eq!(lab.failed_steps().await, Vec::<String>::new());
+    // RFC 9207: LemonLDAP::NG sends no `iss` on the callback (and does not promise it).
+    let landed = lab.landed_url().await;
+    assert!(
+        landed.contains("code=") && landed.contains("state=") && !landed.contains("iss="),
+        "{landed}"
+    );
+    let discover = lab.step_texts("Discover").await;
+    assert_eq!(discover.len(), 1, "{discover:?}");
+    assert!(
+        discover[0].contains(&format!(
+            "GET {}/.well-known/openid-configuration",
+            llng.issuer
+        )),
+        "{}",
+        discover[0]
+    );
+    // It does not advertise `none` although it accepts this public client: said as a deviation.
+    assert!(
+        discover[0].contains("token_endpoint_auth_methods_supported does not list \"none\""),
+        "{}",
+        discover[0]
+    );
+    let token = &lab.step_texts("TokenRequest").await[0];
+    assert!(
+        token.contains(&format!("POST {}/oauth2/token", llng.issuer))
+            && token.contains("code_verifier"),
+        "{token}"
+    );
+
+    // The ID token: RS256 signature checked against the JWKS, then iss, aud, nonce, at_hash.
+    let verify = &lab.step_texts("VerifyIdToken").await[0];
+    assert!(verify.contains("RS256"), "{verify}");
+    let claims = &lab.step_texts("CheckIdTokenClaims").await[0];
+    assert!(
+        claims.contains(&format!("{} ✓", llng.issuer)),
+        "iss checked: {claims}"
+    );
+    assert!(
+        claims.contains("nonce") && claims.contains("at_hash") && claims.contains("matches ✓"),
+        "{claims}"
+    );
+    assert!(lab.text("#id-aud").await.contains("flow-lab"));
+    assert_eq!(lab.text("#id-sub").await, "dwho");
+    assert!(lab.text("#id-proves").await.contains(&llng.issuer));
+    assert!(lab.text("#token-issuer").await.contains(&llng.issuer));
+
+    // UserInfo: the profile claims live there (not in the ID token), same subject.
+    lab.click("#call-userinfo").await;
+    let userinfo = lab.text("#userinfo-result").await;
+    assert!(
+        userinfo.contains("Doctor Who") && userinfo.contains("dwho@badwolf.org"),
+        "{userinfo}"
+    );
+
+    // Refresh: new access token, but LemonLDAP::NG sends no new refresh token, and the app says
+    // the old one stays in use (no rotation).
+    let first_refresh = lab.revealed("refresh-token").await;
+    let first_access = lab.revealed("access-token").await;
+    lab.click("#refresh").await;
+    lab.wait_css("#timeline > li[data-kind=RefreshResponse]")
+        .await;
+    assert_eq!(lab.wait_phase(&["logged-in", "failed"]).await, "logged-in");
+    assert_eq!(lab.failed_steps().await, Vec::<String>::new());
+    assert_eq!(
+        lab.revealed("refresh-token").await,
+        first_refresh,
+        "not rotated"
+    );
+    assert_ne!(lab.revealed("access-token").await, first_access);
+    assert_eq!(lab.count("#replaced-refresh-token").await, 0);
+    let response = &lab.step_texts("RefreshResponse").await[0];
+    assert!(
+        response.contains("No refresh token came back")
+            && response.contains("Without rotation")
+            && !response.contains("refresh_token (new)"),
+        "{response}"
+    );
+    // The refreshed ID token was verified too.
+    assert_eq!(
+        lab.count("#timeline > li[data-kind=VerifyIdToken][data-status=ok]")
+            .await,
+        2
+    );
+
+    // No revocation endpoint: the buttons cannot be used, and the app says why.
+    for id in ["#revoke-access", "#revoke-refresh"] {
+        let disabled = lab
+            .js(
+                &format!("return document.querySelector('{id}').disabled;"),
+                vec![],
+            )
+            .await;
+        assert_eq!(disabled, Value::Bool(true), "{id}");
+    }
+    let why = lab.text("#no-revocation").await;
+    assert!(
+        why.contains("has no revocation endpoint (RFC 7009)") && why.contains("stay valid"),
+        "{why}"
+    );
+    lab.screenshot("l01-lemonldap-refresh-no-revocation").await;
+
+    // RP-initiated logout: no confirmation page at LemonLDAP::NG (bypassed for this client),
+    // straight back to the app, the provider's session ended.
+    lab.click("#logout-provider").await;
+    lab.wait_css("#timeline > li[data-kind=EndSession]").await;
+    let end = &lab.step_texts("EndSession").await[0];
+    assert!(
+        end.contains(&format!("{}/oauth2/logout", llng.issuer))
+            && end.contains("id_token_hint")
+            && end.contains("post_logout_redirect_uri"),
+        "{end}"
+    );
+    lab.wait_css("#login").await;
+    assert!(
+        lab.url().await.starts_with(&lab.app),
+        "back at the app: {}",
+        lab.url().await
+    );
+    assert!(lab
+        .text("#timeline > li:last-child")
+        .await
+        .contains("its session has ended"));
+    assert_eq!(lab.count("#tokens").await, 0);
+
+    // The next login asks for a password again; the second user signs in.
+    lab.click("#login").await;
+    sign_in_at_lemonldap(&lab, "rtyler").await;
+    assert_eq!(lab.wait_phase(&["logged-in", "failed"]).await, "logged-in");
+    assert_eq!(lab.text("#id-sub").await, "rtyler");
+    lab.finish().await;
+}
