@@ -119,7 +119,7 @@ fn jwks(keys: &[&Value]) -> Jwks {
     Jwks {
         keys: keys
             .iter()
-            .map(|k| oauth_flow_lab::protocol::json::object_from_str(&k.to_string()).unwrap())
+            .map(|k| serde_json::from_value((*k).clone()).unwrap())
             .collect(),
     }
 }

@@ -309,7 +309,8 @@ mod tests {
         );
     }
 
-    /// A JSON text with a repeated key at a generated depth, built with serde_json's writer.
+    /// A JSON text with `inner` at a generated depth, inside alternating objects and arrays.
+    #[cfg(not(target_arch = "wasm32"))]
     fn nested(depth: usize, inner: &str) -> String {
         let mut text = inner.to_owned();
         for level in 0..depth {
@@ -327,6 +328,8 @@ mod tests {
         }
     }
 
+    // proptest is a host-only dev-dependency (Cargo.toml).
+    #[cfg(not(target_arch = "wasm32"))]
     proptest::proptest! {
         /// T-28 as a rule: a repeated member at any depth, under any (escaped) name, is refused;
         /// the same document without the repeat is read.

@@ -1059,6 +1059,8 @@ mod tests {
         );
     }
 
+    // proptest is a host-only dev-dependency (Cargo.toml).
+    #[cfg(not(target_arch = "wasm32"))]
     proptest::proptest! {
         /// T-28 as a rule over generated keys: any member this client reads, repeated with any
         /// two values, makes the JWKS unusable; the key with one copy is read.
