@@ -566,7 +566,10 @@ impl Explain for TokenError {
             Self::InvalidField(name) => format!(
                 "The token response's \"{name}\" field has the wrong type or an invalid value."
             ),
-            Self::NotUtf8 => "The token response is not valid UTF-8 text.".to_owned(),
+            Self::NotUtf8 => "The token response is not valid UTF-8 text, so it is no JSON \
+                document (RFC 8259 §8.1). It was refused rather than read with replacement \
+                characters."
+                .to_owned(),
         }
     }
 
