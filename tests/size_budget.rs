@@ -1,7 +1,7 @@
 //! The size budget (issue "Performance budget"): the first load — every html, js, wasm and css
 //! file of the release build — must be at most 357 KB (365,568 bytes) gzip -9 in total.
 //!
-//! The issue's first figure, 120 KB, was revised on purpose (README, "Performance", "The budget"):
+//! The issue's first figure, 120 KB, was revised on purpose (docs/performance.md, "The budget"):
 //! a minimal Leptos page is 48 KB, and a wasm-split build with every optional panel loaded on
 //! demand still needs about 255 KB on first load. Issue 14 put the specified crates back (serde,
 //! serde_json, base64, getrandom, gloo-net in place of hand-written code): the first load went
