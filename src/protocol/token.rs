@@ -10,7 +10,7 @@ use crate::protocol::secret::{
 };
 use crate::protocol::uri::{form_encode, parse_query, HttpUrl, UriError};
 use serde::Deserialize;
-use serde_json::Number;
+use serde_json::{Number, Value};
 
 /// The token request's content type: CORS-safelisted, so no preflight is needed (T-26).
 pub const CONTENT_TYPE: &str = "application/x-www-form-urlencoded";
@@ -647,18 +647,12 @@ pub(crate) struct ErrorDocument {
 struct TokenDocument {
     access_token: Member<String>,
     token_type: Member<String>,
-    expires_in: Member<ExpiresIn>,
+    /// A number (whole or not) or, tolerated and flagged, a string (T-17): kept as the JSON
+    /// value it was (a serde `untagged` enum would cost its buffering machinery in the wasm).
+    expires_in: Member<Value>,
     refresh_token: Member<String>,
     scope: Member<String>,
     id_token: Member<String>,
-}
-
-/// `expires_in` as a number (whole or not) or, tolerated and flagged, a string (T-17).
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum ExpiresIn {
-    Number(Number),
-    Text(String),
 }
 
 /// Maps a non-200 answer to the right error (oauth4webapi's rules: only 4xx JSON with a
@@ -697,16 +691,14 @@ fn non_success(response: &HttpResponse) -> TokenError {
 
 /// Reads `expires_in`: a non-negative number, or (flagged) a string of digits (T-17).
 fn expires_in(
-    member: &Member<ExpiresIn>,
+    member: &Member<Value>,
     deviations: &mut Vec<Deviation>,
 ) -> Result<Option<u64>, TokenError> {
     let invalid = TokenError::InvalidField("expires_in");
     let seconds = match member {
         Member::Absent => return Ok(None),
-        Member::Is(ExpiresIn::Number(n)) => number_seconds(n, deviations).ok_or(invalid)?,
-        Member::Is(ExpiresIn::Text(s))
-            if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) =>
-        {
+        Member::Is(Value::Number(n)) => number_seconds(n, deviations).ok_or(invalid)?,
+        Member::Is(Value::String(s)) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {
             deviations.push(Deviation::ExpiresInAsString);
             // Only digits, so the only failure is overflow.
             s.parse::<u64>().unwrap_or(u64::MAX)
