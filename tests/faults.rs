@@ -223,6 +223,64 @@ async fn t17_expires_in_as_a_string_is_accepted_and_the_deviation_is_shown() {
     lab.finish().await;
 }
 
+/// T-29 through the app's own read path (issue 13 defect 5): the real token answer plus a
+/// member whose JSON string holds the byte 0xFF. A lenient decode (U+FFFD) would log in, as the
+/// member is otherwise ignored (T-20); the app refuses the answer and says why.
+#[tokio::test(flavor = "multi_thread")]
+async fn t29_token_answer_with_invalid_utf8_is_refused_not_replaced() {
+    let lab = Lab::start().await;
+    log_in_with_token_fault(&lab, "invalid_utf8").await;
+    assert_eq!(lab.wait_phase(&["failed", "logged-in"]).await, "failed");
+    assert_eq!(lab.failed_steps().await, ["TokenResponse"]);
+    assert_problem(
+        &lab.problem().await,
+        &["not valid UTF-8 text"],
+        SIDE_PROVIDER,
+        "Nothing is retried automatically",
+    );
+    let details = step_text(&lab, "TokenRequest").await;
+    assert!(details.contains("not valid UTF-8"), "{details}");
+    assert!(!details.contains('\u{FFFD}'), "{details}");
+    assert_eq!(lab.count("#tokens").await, 0);
+    finish_token_fault_scenario(lab, "t29-invalid-utf8").await;
+}
+
+/// T-24 through the app's own read path (issue 13 defect 5): a 5 MB answer streamed slowly is
+/// read only up to the cap, then the app stops and closes the connection (the provider sees it
+/// closed early); the step says the body was not read.
+#[tokio::test(flavor = "multi_thread")]
+async fn t24_streamed_5_mb_token_answer_is_not_read_past_the_cap() {
+    let lab = Lab::start().await;
+    log_in_with_token_fault(&lab, "huge_stream").await;
+    assert_eq!(lab.wait_phase(&["failed", "logged-in"]).await, "failed");
+    assert_eq!(lab.failed_steps().await, ["TokenResponse"]);
+    assert_problem(
+        &lab.problem().await,
+        &[
+            "The token endpoint's answer is at least",
+            "more than the 64 KiB",
+        ],
+        SIDE_PROVIDER,
+        "Nothing is retried automatically",
+    );
+    let details = step_text(&lab, "TokenRequest").await;
+    assert!(details.contains("not read"), "{details}");
+    let mut stream = Value::Null;
+    for _ in 0..50 {
+        stream = lab.faults().await["stream"].clone();
+        if stream["closed_early"] == json!(true) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(stream["closed_early"], json!(true), "{stream}");
+    assert!(
+        stream["sent"].as_u64().unwrap_or(u64::MAX) < 5 * 1024 * 1024,
+        "{stream}"
+    );
+    finish_token_fault_scenario(lab, "t24-huge-stream").await;
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn t27_hanging_token_endpoint_times_out_once_and_is_not_retried() {
     let lab = Lab::start().await;

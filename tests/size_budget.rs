@@ -1,10 +1,13 @@
 //! The size budget (issue "Performance budget"): the first load — every html, js, wasm and css
-//! file of the release build — must be at most 296 KB (303,104 bytes) gzip -9 in total.
+//! file of the release build — must be at most 355 KB (363,520 bytes) gzip -9 in total.
 //!
-//! The issue's first figure, 120 KB, was revised on purpose (README, "Performance", "The budget"):
+//! The issue's first figure, 120 KB, was revised on purpose (docs/performance.md, "The budget"):
 //! a minimal Leptos page is 48 KB, and a wasm-split build with every optional panel loaded on
-//! demand still needs about 255 KB on first load. 296 KB is where the app stands plus 2 KB, so
-//! a feature that adds size has to pay for it with a saving elsewhere.
+//! demand still needs about 255 KB on first load. Issue 14 put the specified crates back (serde,
+//! serde_json, base64, getrandom, gloo-net in place of hand-written code): the first load went
+//! from 294.3 to 350.1 KB, 348.6 KB after dropping a serde `untagged` enum; the budget is that
+//! plus 2 %. The goal stays 260 KB, to be won back
+//! where it does not cost trust (the teaching text as a fetched data file, fewer views).
 //!
 //! Reads the trunk-built dist that scripts/test builds before the end-to-end tests
 //! (`trunk build --release --dist target/e2e-dist`), or the folder in `E2E_DIST`. Host only.
@@ -16,7 +19,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 /// The budget for html + js + wasm + css, gzip -9, in KB.
-const BUDGET_KB: usize = 296;
+const BUDGET_KB: usize = 355;
 
 fn gzip9(bytes: &[u8]) -> usize {
     let mut encoder = GzEncoder::new(Vec::new(), Compression::best());
@@ -25,7 +28,7 @@ fn gzip9(bytes: &[u8]) -> usize {
 }
 
 #[test]
-fn first_load_html_js_wasm_css_is_at_most_296_kb_gzip() {
+fn first_load_html_js_wasm_css_is_at_most_355_kb_gzip() {
     check_first_load(BUDGET_KB * 1024);
 }
 

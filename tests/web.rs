@@ -1,7 +1,8 @@
 //! In-browser tests of `src/browser`: sessionStorage and address-bar handling in real Chromium.
 #![cfg(target_arch = "wasm32")]
 
-use oauth_flow_lab::browser::{crypto, location, storage};
+use oauth_flow_lab::browser::{location, storage};
+use oauth_flow_lab::flow::engine::random_32;
 use oauth_flow_lab::protocol::pending::PendingAuthorization;
 use oauth_flow_lab::protocol::pkce::CodeVerifier;
 use oauth_flow_lab::protocol::state::State;
@@ -20,7 +21,7 @@ fn session() -> web_sys::Storage {
 fn pending(state: &State, now: u64) -> PendingAuthorization {
     PendingAuthorization {
         state: state.clone(),
-        verifier: Some(CodeVerifier::from_random(crypto::random_32().unwrap())),
+        verifier: Some(CodeVerifier::from_random(random_32().unwrap())),
         issuer: "http://127.0.0.1:9000".into(),
         client_id: "flow-lab".into(),
         redirect_uri: "http://127.0.0.1:8080/".into(),
@@ -33,7 +34,7 @@ fn pending(state: &State, now: u64) -> PendingAuthorization {
 }
 
 fn fresh_state() -> State {
-    State::from_random(crypto::random_32().unwrap())
+    State::from_random(random_32().unwrap())
 }
 
 #[wasm_bindgen_test]
@@ -94,9 +95,10 @@ fn s03_expired_pending_login_is_dropped_on_the_next_load() {
     assert!(storage::take_pending(&state).unwrap().is_none());
 }
 
+/// A-4: getrandom's browser backend (crypto.getRandomValues) gives fresh bytes each time.
 #[wasm_bindgen_test]
 fn a04_browser_randomness_differs_between_logins() {
-    assert_ne!(crypto::random_32().unwrap(), crypto::random_32().unwrap());
+    assert_ne!(random_32().unwrap(), random_32().unwrap());
 }
 
 #[wasm_bindgen_test]
@@ -134,7 +136,9 @@ fn redirect_uri_is_this_origin_with_a_slash() {
 use oauth_flow_lab::browser::http::{self, FetchRequest};
 use oauth_flow_lab::flow::engine::TransportError;
 use oauth_flow_lab::protocol::discovery::{parse_metadata, DiscoveryError};
-use oauth_flow_lab::protocol::token::{parse_token_response, TokenError, TokenRequest};
+use oauth_flow_lab::protocol::token::{
+    parse_token_response, TokenError, TokenRequest, Unread, READ_CAP,
+};
 use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::closure::Closure;
@@ -148,7 +152,7 @@ fn get(target: &JsValue, name: &str) -> JsValue {
     js_sys::Reflect::get(target, &JsValue::from_str(name)).unwrap()
 }
 
-/// What the fake `fetch` saw: the URL and the init object of every call.
+/// What the fake `fetch` saw: its two arguments (the `Request`, and no init) of every call.
 type Calls = Rc<RefCell<Vec<(JsValue, JsValue)>>>;
 
 /// Replaces `window.fetch` while alive; `answer` makes each call's promise.
@@ -179,15 +183,24 @@ impl FakeFetch {
 
     /// A fetch that answers `status` with `body` as `content_type`.
     fn answering(status: u16, content_type: &'static str, body: String) -> FakeFetch {
+        FakeFetch::answering_with(status, content_type, move |init| {
+            web_sys::Response::new_with_opt_str_and_init(Some(&body), init).unwrap()
+        })
+    }
+
+    /// A fetch that answers `status` as `content_type` with the response `make` builds.
+    fn answering_with(
+        status: u16,
+        content_type: &'static str,
+        make: impl Fn(&web_sys::ResponseInit) -> web_sys::Response + 'static,
+    ) -> FakeFetch {
         FakeFetch::install(move || {
             let init = web_sys::ResponseInit::new();
             init.set_status(status);
             let headers = web_sys::Headers::new().unwrap();
             headers.set("Content-Type", content_type).unwrap();
             init.set_headers(&headers);
-            let response =
-                web_sys::Response::new_with_opt_str_and_init(Some(&body), &init).unwrap();
-            js_sys::Promise::resolve(&JsValue::from(response))
+            js_sys::Promise::resolve(&JsValue::from(make(&init)))
         })
     }
 }
@@ -224,8 +237,13 @@ async fn t01_back_channel_fetch_options_no_redirect_no_cookies_safelisted_header
     assert_eq!(answer.content_type.as_deref(), Some("application/json"));
     let calls = fake.calls.borrow();
     assert_eq!(calls.len(), 1);
-    let (url, init) = &calls[0];
-    assert_eq!(url.as_string().as_deref(), Some("https://as.example/token"));
+    // fetch gets one Request carrying every option (the second argument is unused).
+    let (init, second) = &calls[0];
+    assert!(second.is_undefined());
+    assert_eq!(
+        get(init, "url").as_string().as_deref(),
+        Some("https://as.example/token")
+    );
     assert_eq!(get(init, "method").as_string().as_deref(), Some("POST"));
     assert_eq!(get(init, "redirect").as_string().as_deref(), Some("manual"));
     assert_eq!(
@@ -262,11 +280,20 @@ async fn t25_network_failure_is_a_transport_error_and_is_not_retried() {
     assert_eq!(fake.calls.borrow().len(), 1, "no retry");
 }
 
-/// T-24, D-13: oversized answers are read by the browser, then refused, not parsed.
+/// T-24, D-13: an oversized answer is not read past the cap (issue 13 defect 5): the step says
+/// "not read", and both parsers refuse it by its size.
 #[wasm_bindgen_test]
 async fn t24_d13_oversized_answers_are_refused() {
     let _fake = FakeFetch::answering(200, "application/json", "x".repeat(5 * 1024 * 1024));
     let answer = http::fetch(token_post()).await.expect("an answer");
+    // A string body arrives as one chunk, so the whole of it is counted; the endless stream
+    // below shows that reading stops early when the chunks are smaller.
+    assert!(
+        matches!(answer.unread, Some(Unread::TooLarge(len)) if len > READ_CAP),
+        "{:?}",
+        answer.unread
+    );
+    assert!(answer.body.is_empty());
     assert!(matches!(
         parse_metadata("https://as.example", &answer),
         Err(DiscoveryError::BodyTooLarge { .. })
@@ -275,6 +302,54 @@ async fn t24_d13_oversized_answers_are_refused() {
         parse_token_response(&answer, "read:profile", false),
         Err(TokenError::BodyTooLarge { .. })
     ));
+}
+
+/// T-24, D-13 (issue 13 defect 5): an answer that never ends is read only up to the cap, then
+/// its stream is cancelled; the request does not hang until the timeout.
+#[wasm_bindgen_test]
+async fn t24_d13_endless_answer_stops_at_the_cap_and_is_cancelled() {
+    let make_stream = js_sys::Function::new_no_args(
+        "globalThis.__pulled = 0; globalThis.__cancelled = false; \
+         return new ReadableStream({ \
+           pull(c) { globalThis.__pulled++; c.enqueue(new Uint8Array(64 * 1024).fill(120)); }, \
+           cancel() { globalThis.__cancelled = true; } });",
+    );
+    let _fake = FakeFetch::answering_with(200, "application/json", move |init| {
+        let stream: web_sys::ReadableStream =
+            make_stream.call0(&JsValue::NULL).unwrap().unchecked_into();
+        web_sys::Response::new_with_opt_readable_stream_and_init(Some(&stream), init).unwrap()
+    });
+    let answer = http::fetch(token_post()).await.expect("an answer");
+    assert!(matches!(answer.unread, Some(Unread::TooLarge(len)) if len > READ_CAP));
+    let global = js_sys::global();
+    assert_eq!(
+        get(&global, "__cancelled").as_bool(),
+        Some(true),
+        "stream cancelled"
+    );
+    let pulled = get(&global, "__pulled").as_f64().unwrap();
+    assert!(
+        pulled <= 8.0,
+        "read {pulled} chunks of 64 KiB for a 256 KiB cap"
+    );
+}
+
+/// T-29 through the app's own read path (issue 13 defect 5): a `\xff` inside a JSON string is
+/// not turned into U+FFFD by the fetch glue; the body is not kept and the token parser says
+/// it is not UTF-8.
+#[wasm_bindgen_test]
+async fn t29_invalid_utf8_answer_is_refused_not_replaced() {
+    let bytes = b"{\"access_token\":\"at-\xff\",\"token_type\":\"Bearer\"}".to_vec();
+    let _fake = FakeFetch::answering_with(200, "application/json", move |init| {
+        let mut copy = bytes.clone();
+        web_sys::Response::new_with_opt_u8_array_and_init(Some(&mut copy), init).unwrap()
+    });
+    let answer = http::fetch(token_post()).await.expect("an answer");
+    assert!(!answer.body.contains('\u{FFFD}'), "{:?}", answer.body);
+    assert_eq!(
+        parse_token_response(&answer, "read:profile", false),
+        Err(TokenError::NotUtf8)
+    );
 }
 
 /// T-7: a 4xx HTML login page from the token endpoint is not an OAuth error and is not parsed.

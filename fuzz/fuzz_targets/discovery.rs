@@ -36,6 +36,7 @@ fuzz_target!(|data: &[u8]| {
         body: body.to_owned(),
         www_authenticate: None,
         cache_control: None,
+        unread: None,
     };
     let metadata = match parse_metadata(issuer, &response) {
         Ok(metadata) => metadata,

@@ -6,7 +6,8 @@ use libfuzzer_sys::fuzz_target;
 use oauth_flow_lab_fuzz::protocol::error::sanitize_for_display;
 use oauth_flow_lab_fuzz::protocol::resource::{parse_resource_response, parse_www_authenticate};
 use oauth_flow_lab_fuzz::protocol::token::{
-    body_from_bytes, parse_token_response, HttpResponse, MAX_EXPIRES_IN_SECS, MAX_TOKEN_BODY,
+    parse_token_response, BodyReader, HttpResponse, Unread, MAX_EXPIRES_IN_SECS, MAX_TOKEN_BODY,
+    READ_CAP,
 };
 use oauth_flow_lab_fuzz::{assert_displayable, assert_explained};
 
@@ -20,22 +21,36 @@ fuzz_target!(|data: &[u8]| {
         .and_then(|s| s.parse::<u16>().ok())
         .unwrap_or(200);
     let content_type = words.next().filter(|ct| *ct != "-").map(str::to_owned);
-    // T-29: invalid UTF-8 is an error, not silently replaced.
-    let body = match body_from_bytes(raw_body) {
-        Ok(body) => body,
-        Err(error) => return assert_explained(&error),
+    // The bytes go through the back channel's own reader (T-24 cap, T-29 strict UTF-8), in
+    // chunks cut where the input says, as the browser's stream would deliver them.
+    let mut reader = BodyReader::default();
+    let cut = usize::from(data.first().copied().unwrap_or(0)) % (raw_body.len() + 1);
+    let pushed = reader
+        .push(&raw_body[..cut])
+        .and_then(|()| reader.push(&raw_body[cut..]));
+    let (body, unread) = match pushed {
+        Ok(()) => reader.finish(),
+        Err(unread) => (String::new(), Some(unread)),
     };
+    // T-29: invalid UTF-8 is never replaced, it is not kept at all; T-24: past the cap, nothing.
+    match unread {
+        None => assert_eq!(body.as_bytes(), raw_body, "T-29: the body as sent"),
+        Some(Unread::NotUtf8) => assert!(std::str::from_utf8(raw_body).is_err(), "T-29"),
+        Some(Unread::TooLarge(len)) => assert!(len > READ_CAP && body.is_empty(), "T-24"),
+    }
     let response = HttpResponse {
         status,
         content_type: content_type.clone(),
         body,
         www_authenticate: content_type.clone(),
         cache_control: None,
+        unread,
     };
     for (scope, openid) in [("read:profile", false), ("openid read:profile", true)] {
         match parse_token_response(&response, scope, openid) {
             Ok(tokens) => {
                 assert_eq!(response.status, 200, "T-23: success must be 200");
+                assert_eq!(response.unread, None, "T-29: tokens from a body that was not read");
                 assert!(response.body.len() <= MAX_TOKEN_BODY, "T-24");
                 assert_eq!(tokens.token_type, "Bearer", "T-16");
                 let access = tokens.access_token.secret();

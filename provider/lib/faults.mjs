@@ -1,6 +1,7 @@
 // Fault switches: make the provider misbehave on purpose so the app's error
 // handling can be tested. Off by default; controlled through /__lab/faults
 // (loopback only, JSON only, no CORS).
+import { Readable } from 'node:stream';
 import { editCallbackLocation } from './callback.mjs';
 
 export const TOKEN_FAULTS = {
@@ -13,7 +14,12 @@ export const TOKEN_FAULTS = {
   redirect307: '307 redirect to /__lab/redirected-token (a client must not follow it)',
   invalid_grant: '400 {"error":"invalid_grant"}',
   huge_error_description: '400 invalid_request with a 100 KB error_description containing HTML and bidi controls',
+  invalid_utf8: 'the real token response plus a member whose JSON string holds the byte 0xFF (not UTF-8)',
+  huge_stream: '200 application/json streaming 5 MB slowly (64 KiB every 10 ms); the state says how much was sent',
 };
+
+/** Size of the `huge_stream` answer. */
+const HUGE_STREAM_BYTES = 5 * 1024 * 1024;
 
 export const ID_TOKEN_FAULTS = {
   bad_signature: 'the real token response, with a claim of the id_token changed after signing (name)',
@@ -25,6 +31,8 @@ const state = {
   token: null,
   token_remaining: null, // null = until reset; n = for the next n POST /token
   callback_iss: null, // null = off; '' = remove iss; other = replace iss
+  // huge_stream: bytes written before the answer ended, and whether the client closed it early
+  stream: null,
 };
 
 const hung = new Set();
@@ -35,6 +43,7 @@ function snapshot() {
     token_remaining: state.token_remaining,
     callback_iss: state.callback_iss,
     id_token: state.id_token,
+    stream: state.stream,
     available: {
       token: TOKEN_FAULTS,
       callback_iss: 'string to put in iss, "" to remove iss, null for off',
@@ -48,6 +57,7 @@ function reset() {
   state.token = null;
   state.token_remaining = null;
   state.callback_iss = null;
+  state.stream = null;
   releaseHung();
 }
 
@@ -202,6 +212,33 @@ export function faultMiddleware({ appOrigins, labBase }) {
       case 'huge_error_description':
         corsFor(ctx);
         return json(ctx, 400, { error: 'invalid_request', error_description: hugeErrorDescription() });
+      case 'huge_stream': {
+        // Slow enough that a client which stops reading at its cap closes the connection long
+        // before the end; one that reads everything receives all 5 MB.
+        corsFor(ctx);
+        ctx.status = 200;
+        ctx.type = 'application/json';
+        const progress = { sent: 0, closed_early: false, done: false };
+        state.stream = progress;
+        const chunk = Buffer.alloc(64 * 1024, 0x20);
+        ctx.body = new Readable({
+          read() {
+            if (progress.sent >= HUGE_STREAM_BYTES) {
+              progress.done = true;
+              this.push(null);
+              return;
+            }
+            setTimeout(() => {
+              progress.sent += chunk.length;
+              this.push(chunk);
+            }, 10);
+          },
+        });
+        ctx.res.on('close', () => {
+          if (!progress.done) progress.closed_early = true;
+        });
+        return undefined;
+      }
       default:
         break;
     }
@@ -217,6 +254,17 @@ export function faultMiddleware({ appOrigins, labBase }) {
         ctx.body = text;
       }
       ctx.type = 'text/plain; charset=utf-8';
+    } else if (fault === 'invalid_utf8') {
+      if (ctx.body && typeof ctx.body === 'object' && !Buffer.isBuffer(ctx.body)) {
+        // A member the client would otherwise ignore (T-20), so only a strict UTF-8 decode
+        // (T-29) refuses the answer; a lenient one turns 0xFF into U+FFFD and logs in.
+        const text = JSON.stringify({ ...ctx.body, lab_note: 'caf@' });
+        const at = Buffer.from(text.slice(0, text.indexOf('caf@') + 3), 'utf8').length;
+        const bytes = Buffer.from(text, 'utf8');
+        bytes[at] = 0xff;
+        ctx.body = bytes;
+        ctx.type = 'application/json';
+      }
     } else if (fault === 'expires_in_string') {
       if (ctx.body && typeof ctx.body === 'object' && typeof ctx.body.expires_in === 'number') {
         ctx.body = { ...ctx.body, expires_in: String(ctx.body.expires_in) };

@@ -5,12 +5,14 @@
 use super::storage::{put, session};
 use crate::flow::engine::{metadata_document, metadata_from_document};
 use crate::flow::timeline::Timeline;
-use crate::protocol::b64::URL_SAFE_NO_PAD;
 use crate::protocol::discovery::ProviderMetadata;
-use crate::protocol::json::{Map, Value};
+use crate::protocol::document::load_stored;
 use crate::protocol::pending::MAX_PENDING;
 use crate::protocol::state::State;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
 use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
 use web_sys::Storage;
 
 /// sessionStorage key of the metadata documents, by issuer.
@@ -22,12 +24,13 @@ pub const END_SESSION_KEY: &str = "oauth-flow-lab.end-session";
 /// How many providers' metadata one tab keeps.
 const MAX_PROVIDERS: usize = 4;
 
-fn load_map(storage: &Storage) -> Map<String, Value> {
+/// The saved metadata documents by issuer (anything unreadable counts as none).
+fn load_map(storage: &Storage) -> BTreeMap<String, String> {
     storage
         .get_item(METADATA_KEY)
         .ok()
         .flatten()
-        .and_then(|json| crate::protocol::json::object_from_str(&json).ok())
+        .and_then(|json| load_stored(&json))
         .unwrap_or_default()
 }
 
@@ -42,19 +45,17 @@ pub fn save_metadata(metadata: &ProviderMetadata) {
         };
         map.remove(&oldest);
     }
-    map.insert(
-        metadata.issuer.clone(),
-        Value::String(metadata_document(metadata)),
-    );
-    let _ = storage.set_item(METADATA_KEY, &Value::Object(map).to_string());
+    map.insert(metadata.issuer.clone(), metadata_document(metadata));
+    if let Ok(json) = serde_json::to_string(&map) {
+        let _ = storage.set_item(METADATA_KEY, &json);
+    }
 }
 
 /// The metadata saved for `issuer`, validated again as if it had just been fetched.
 pub fn load_metadata(issuer: &str) -> Option<ProviderMetadata> {
     let storage = session()?;
     let map = load_map(&storage);
-    let document = map.get(issuer)?.as_str()?;
-    metadata_from_document(issuer, document)
+    metadata_from_document(issuer, map.get(issuer)?)
 }
 
 /// Notes that the browser is leaving for the provider's end-session endpoint.
@@ -98,29 +99,12 @@ fn store_runs(storage: &Storage, runs: &[(String, String)]) {
 
 /// The runs as a JSON array of `[id, timeline JSON]` pairs.
 fn runs_to_json(runs: &[(String, String)]) -> String {
-    Value::Array(
-        runs.iter()
-            .map(|(id, json)| Value::Array(vec![id.as_str().into(), json.as_str().into()]))
-            .collect(),
-    )
-    .to_string()
+    serde_json::to_string(runs).unwrap_or_default()
 }
 
 /// Reads [`runs_to_json`]'s format back; anything else is `None`.
 fn runs_from_json(json: &str) -> Option<Vec<(String, String)>> {
-    match crate::protocol::json::from_str(json).ok()? {
-        Value::Array(items) => items
-            .into_iter()
-            .map(|item| match item {
-                Value::Array(pair) => match <[Value; 2]>::try_from(pair).ok()? {
-                    [Value::String(id), Value::String(json)] => Some((id, json)),
-                    _ => None,
-                },
-                _ => None,
-            })
-            .collect(),
-        _ => None,
-    }
+    serde_json::from_str(json).ok()
 }
 
 /// Keeps the run of a login about to leave for the provider, so that its callback continues

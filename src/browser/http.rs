@@ -1,19 +1,34 @@
-//! `fetch` for the back channel: no redirects followed, no cookies, a timeout, and only
-//! CORS-safelisted headers plus `Authorization` where a bearer token is needed.
+//! `fetch` for the back channel through gloo-net: no redirects followed, no cookies, a timeout,
+//! only CORS-safelisted headers plus `Authorization` where a bearer token is needed, and a body
+//! read as bytes with a size cap enforced while reading, then decoded as strict UTF-8.
+//!
+//! What gloo-net 0.6 lacks, and is wrapped here:
+//! - `RequestBuilder::build` re-serializes the URL and appends a stray `&` to one that already
+//!   has a query (gloo issue #498), so an endpoint such as `…/token?p=policy` would not be sent
+//!   as configured. The request is built as a `web_sys::Request` with the options below
+//!   (gloo's `Headers` carry the headers); gloo's `Response` wraps the answer.
+//! - `Request::send` is an `async fn`: the request would leave only when first polled. The
+//!   browser's `fetch` is called here, when [`fetch`] is called, so a request made while the
+//!   page is still being built does not wait for it.
+//! - `Response::text`/`binary` read the whole body before anything can be checked, and `text`
+//!   turns invalid bytes into U+FFFD. The body is read from its stream chunk by chunk instead:
+//!   past `READ_CAP` reading stops and the stream is cancelled (T-24, D-13), and the bytes
+//!   are decoded strictly (T-29).
 
 use crate::flow::engine::TransportError;
-use crate::protocol::token::HttpResponse;
+use crate::protocol::token::{BodyReader, HttpResponse, Unread};
 use crate::protocol::uri::HttpUrl;
+use gloo_net::http::{Headers, Response};
 use std::future::Future;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
-    AbortController, Headers, RequestCredentials, RequestInit, RequestMode, RequestRedirect,
-    Response, ResponseType,
+    AbortController, ReadableStreamDefaultReader, RequestCredentials, RequestInit, RequestMode,
+    RequestRedirect, ResponseType,
 };
 
-/// How long any back-channel request may take before it is abandoned (T-27).
+/// How long any back-channel request may take before it is abandoned (T-27), body included.
 pub const TIMEOUT_MS: u32 = 15_000;
 
 /// One back-channel request.
@@ -29,9 +44,9 @@ pub struct FetchRequest<'a> {
 }
 
 /// Sends the request at once, before the returned future is first polled (so a request made
-/// while the page is still being built leaves without waiting for it), and reads the whole
-/// answer as text. A redirect is never followed (status 0, RFC 9700 §4.12); cookies are never
-/// sent (`credentials: omit`).
+/// while the page is still being built leaves without waiting for it), and reads the answer. A
+/// redirect is never followed (status 0, RFC 9700 §4.12); cookies are never sent
+/// (`credentials: omit`).
 pub fn fetch(
     request: FetchRequest<'_>,
 ) -> impl Future<Output = Result<HttpResponse, TransportError>> + 'static {
@@ -77,16 +92,17 @@ fn start(request: &FetchRequest<'_>) -> Option<Sent> {
     init.set_redirect(RequestRedirect::Manual);
     init.set_credentials(RequestCredentials::Omit);
     init.set_mode(RequestMode::Cors);
-    let headers = Headers::new().ok()?;
+    let headers = Headers::new();
     for (name, value) in request.headers {
-        headers.set(name, value).ok()?;
+        headers.set(name, value);
     }
-    init.set_headers(&headers);
+    init.set_headers(&headers.into_raw());
     if let Some(body) = request.body {
         init.set_body(&JsValue::from_str(body));
     }
     let controller = AbortController::new().ok()?;
     init.set_signal(Some(&controller.signal()));
+    let request = web_sys::Request::new_with_str_and_init(request.url, &init).ok()?;
     let abort = {
         let controller = controller.clone();
         Closure::once(move || controller.abort())
@@ -97,7 +113,7 @@ fn start(request: &FetchRequest<'_>) -> Option<Sent> {
             TIMEOUT_MS as i32,
         )
         .ok();
-    let answer = window.fetch_with_str_and_init(request.url, &init);
+    let answer = window.fetch_with_request(&request);
     Some(Sent {
         window,
         answer,
@@ -108,31 +124,47 @@ fn start(request: &FetchRequest<'_>) -> Option<Sent> {
 }
 
 async fn read_response(answer: js_sys::Promise) -> Result<HttpResponse, JsValue> {
-    let response: Response = JsFuture::from(answer).await?.dyn_into()?;
+    let response = Response::from(
+        JsFuture::from(answer)
+            .await?
+            .dyn_into::<web_sys::Response>()?,
+    );
     if response.type_() == ResponseType::Opaqueredirect {
-        return Ok(HttpResponse {
-            status: 0,
-            content_type: None,
-            body: String::new(),
-            www_authenticate: None,
-            cache_control: None,
-        });
+        return Ok(HttpResponse::default());
     }
-    let header = |name: &str| response.headers().get(name).ok().flatten();
-    let content_type = header("content-type");
-    let www_authenticate = header("www-authenticate");
-    let cache_control = header("cache-control");
-    let body = JsFuture::from(response.text()?)
-        .await?
-        .as_string()
-        .unwrap_or_default();
+    let headers = response.headers();
+    let (body, unread) = read_body(&response).await?;
     Ok(HttpResponse {
         status: response.status(),
-        content_type,
+        content_type: headers.get("content-type"),
         body,
-        www_authenticate,
-        cache_control,
+        www_authenticate: headers.get("www-authenticate"),
+        cache_control: headers.get("cache-control"),
+        unread,
     })
+}
+
+/// Reads the body stream chunk by chunk into a [`BodyReader`], stopping (and cancelling the
+/// download) as soon as it says the cap is passed, so a 5 MB answer is never held in memory.
+async fn read_body(response: &Response) -> Result<(String, Option<Unread>), JsValue> {
+    let mut body = BodyReader::default();
+    let Some(stream) = response.body() else {
+        return Ok(body.finish());
+    };
+    let reader: ReadableStreamDefaultReader = stream.get_reader().dyn_into()?;
+    loop {
+        let chunk = JsFuture::from(reader.read()).await?;
+        if js_sys::Reflect::get(&chunk, &"done".into())?.is_truthy() {
+            return Ok(body.finish());
+        }
+        let value: js_sys::Uint8Array =
+            js_sys::Reflect::get(&chunk, &"value".into())?.dyn_into()?;
+        if let Err(unread) = body.push(&value.to_vec()) {
+            // Stops the download; the answer is refused by its size whatever the rest says.
+            let _ = reader.cancel();
+            return Ok((String::new(), Some(unread)));
+        }
+    }
 }
 
 fn origin_of(url: &str) -> String {

@@ -1,9 +1,8 @@
-//! The ONLY module that touches web-sys: randomness, storage, the address bar, fetch, time.
+//! The ONLY module that touches web-sys: storage, the address bar, fetch, time, WebCrypto.
 //! Everything here is thin; decisions are made in `protocol` and `flow`.
 
 pub mod cache;
 pub mod clock;
-pub mod crypto;
 pub mod files;
 pub mod http;
 pub mod location;

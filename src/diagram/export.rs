@@ -2,8 +2,9 @@
 //! wrapper. They read only the timeline (and the drawn SVG), whose secrets are already masked.
 
 use crate::flow::timeline::{Actor, Channel, Step, StepStatus, Timeline};
-use crate::protocol::json::{object, to_string_pretty, Value};
+use crate::protocol::document::pretty;
 use crate::protocol::uri::parse_query;
+use serde_json::{Map, Value};
 
 /// The diagram's stylesheet, embedded in exported SVGs.
 const DIAGRAM_CSS: &str = include_str!("../../style/diagram.css");
@@ -127,6 +128,16 @@ pub fn iso8601(epoch_ms: u64) -> String {
     )
 }
 
+/// A JSON object of `pairs`, inserted one at a time (collecting into the map would instantiate
+/// a sort per array length in the wasm).
+fn object<const N: usize>(pairs: [(&str, Value); N]) -> Value {
+    let mut map = Map::new();
+    for (name, value) in pairs {
+        map.insert(name.to_owned(), value);
+    }
+    Value::Object(map)
+}
+
 fn name_values(pairs: &[(String, String)]) -> Value {
     Value::Array(
         pairs
@@ -248,7 +259,7 @@ pub fn to_har(timeline: &Timeline) -> String {
             ("entries", Value::Array(entries)),
         ]),
     )]);
-    to_string_pretty(&har)
+    pretty(&har)
 }
 
 /// Turns the drawn SVG's markup into a standalone file: namespace, light theme and the
@@ -362,7 +373,7 @@ mod tests {
     #[test]
     fn har_has_one_entry_per_exchange_and_no_secret_values() {
         let har: Value =
-            crate::protocol::json::from_str(&to_har(&live_like())).expect("valid JSON");
+            serde_json::from_str::<serde_json::Value>(&to_har(&live_like())).expect("valid JSON");
         let entries = har["log"]["entries"].as_array().expect("entries");
         assert_eq!(har["log"]["version"], "1.2");
         let post = entries.last().expect("the token request");

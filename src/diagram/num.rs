@@ -1,5 +1,5 @@
 //! Numbers as the diagram writes them, without core's float formatting (Grisu/Dragon and their
-//! tables cost about 12 KB of wasm; see README, Performance): SVG coordinates to two decimals,
+//! tables cost about 12 KB of wasm; see docs/performance.md): SVG coordinates to two decimals,
 //! durations in whole milliseconds or tenths of a second.
 
 /// A coordinate or length for an SVG attribute: rounded to hundredths, trailing zeros dropped

@@ -11,29 +11,27 @@ use crate::flow::timeline::{
     Actor, Channel, HttpExchange, Param, Step, StepId, StepKind, StepStatus, Timeline,
 };
 use crate::protocol::error::sanitize_for_display;
-use crate::protocol::json::{self, object, stored_enum, stored_struct, Stored, Value};
 use crate::protocol::probe::{ProbeAnswer, ProbeKind, ProbeReturn};
 use crate::protocol::secret::{mask, AuthorizationCode};
 use crate::protocol::token::{
     attacker_code_request, parse_token_response, HttpResponse, TokenError, TokenRequest,
 };
 use crate::protocol::uri::parse_query;
+use serde::{Deserialize, Serialize};
 
-stored_enum! {
-    /// One guided experiment of the attack lab.
-    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-    pub enum Experiment {
-        /// An intercepted code redeemed without (or with a wrong) verifier.
-        StolenCode,
-        /// The same code redeemed twice; are the first tokens revoked?
-        CodeReplay,
-        /// A callback with the attacker's own code and a state this tab never issued.
-        ForgedCallback,
-        /// Authorization requests with `plain` or without a challenge.
-        PkceDowngrade,
-        /// `response_type=token`: tokens in the URL.
-        Implicit,
-    }
+/// One guided experiment of the attack lab.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Experiment {
+    /// An intercepted code redeemed without (or with a wrong) verifier.
+    StolenCode,
+    /// The same code redeemed twice; are the first tokens revoked?
+    CodeReplay,
+    /// A callback with the attacker's own code and a state this tab never issued.
+    ForgedCallback,
+    /// Authorization requests with `plain` or without a challenge.
+    PkceDowngrade,
+    /// `response_type=token`: tokens in the URL.
+    Implicit,
 }
 
 impl Experiment {
@@ -148,17 +146,15 @@ impl Experiment {
     }
 }
 
-stored_enum! {
-    /// How an experiment ended, judged from the provider's real answers.
-    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-    pub enum Outcome {
-        /// The defence held.
-        Stopped,
-        /// The attack worked: the server (or setting) is weak.
-        Succeeded,
-        /// The answers do not allow a verdict.
-        Unknown,
-    }
+/// How an experiment ended, judged from the provider's real answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Outcome {
+    /// The defence held.
+    Stopped,
+    /// The attack worked: the server (or setting) is weak.
+    Succeeded,
+    /// The answers do not allow a verdict.
+    Unknown,
 }
 
 impl Outcome {
@@ -173,7 +169,7 @@ impl Outcome {
 }
 
 /// The result of one experiment, as shown in the lab.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Report {
     /// Which experiment.
     pub experiment: Experiment,
@@ -223,7 +219,7 @@ impl TokenAnswer {
 }
 
 /// A login this tab started for the lab: its callback runs an experiment, not a plain login.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum LabLogin {
     /// The victim's login: its code feeds the stolen-code and replay experiments (and the
     /// checkup's login-only checks when `checkup` is on).
@@ -236,7 +232,7 @@ pub enum LabLogin {
 }
 
 /// A deliberately weak authorization request in flight (the page has left for the provider).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PendingProbe {
     /// The `state` sent: the answer is matched by it.
     pub state: String,
@@ -259,7 +255,7 @@ pub struct PendingProbe {
 }
 
 /// One downgrade probe's answer, kept until both are in.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DowngradeAnswer {
     /// Which probe.
     pub kind: ProbeKind,
@@ -271,7 +267,7 @@ pub struct DowngradeAnswer {
 
 /// Everything the lab keeps in this tab's sessionStorage across the trips to the provider.
 /// Nothing secret that outlives its use: probe states and the plain challenge only.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct LabRecord {
     /// The latest report of each experiment.
     pub reports: Vec<Report>,
@@ -286,6 +282,7 @@ pub struct LabRecord {
     /// The provider checkup's scorecard, when one was run in this tab.
     pub scorecard: Option<Scorecard>,
     /// Whether the checkup (rather than an experiment) was the last thing started.
+    #[serde(default)]
     pub checkup_active: bool,
 }
 
@@ -303,12 +300,12 @@ impl LabRecord {
 
     /// The record as JSON for sessionStorage.
     pub fn to_json(&self) -> String {
-        json::store_text(self)
+        serde_json::to_string(self).unwrap_or_default()
     }
 
     /// Restores a saved record; anything unreadable gives an empty one.
     pub fn from_json(json: &str) -> Self {
-        json::load_text(json).unwrap_or_default()
+        crate::protocol::document::load_stored(json).unwrap_or_default()
     }
 
     /// Takes the lab login started with `state`, if it was one.
@@ -322,58 +319,6 @@ impl LabRecord {
         match &self.probe {
             Some(p) if p.state == state => self.probe.take(),
             _ => None,
-        }
-    }
-}
-
-// The storage format: objects of the fields by name (the enums above: their variant names).
-stored_struct!(Report {
-    experiment,
-    outcome,
-    findings
-});
-stored_struct!(PendingProbe {
-    state,
-    kind,
-    plain,
-    issuer,
-    client_id,
-    redirect_uri,
-    token_endpoint,
-    created_at_ms,
-    checkup
-});
-stored_struct!(DowngradeAnswer {
-    kind,
-    sentence,
-    accepted
-});
-stored_struct!(LabRecord {
-    reports,
-    logins,
-    probe,
-    checkup_probes,
-    downgrade,
-    scorecard
-} default {
-    checkup_active
-});
-
-impl Stored for LabLogin {
-    /// `"AttackerCode"` or `{"CodeExperiments": checkup}`.
-    fn store(&self) -> Value {
-        match self {
-            LabLogin::CodeExperiments { checkup } => object([("CodeExperiments", checkup.store())]),
-            LabLogin::AttackerCode => "AttackerCode".into(),
-        }
-    }
-    fn load(value: &Value) -> Option<Self> {
-        match value.as_str() {
-            Some("AttackerCode") => Some(LabLogin::AttackerCode),
-            Some(_) => None,
-            None => Some(LabLogin::CodeExperiments {
-                checkup: Stored::load(&value["CodeExperiments"])?,
-            }),
         }
     }
 }
@@ -1216,7 +1161,10 @@ mod tests {
             "{\"reports\":[]}",
             &good.replace("\"PkceDowngrade\"", "\"Downgrade\""),
             &good.replace("\"AttackerCode\"", "{\"AttackerCode\":true}"),
-            &good.replace("{\"CodeExperiments\":true}", "\"CodeExperiments\""),
+            &good.replace(
+                "{\"CodeExperiments\":{\"checkup\":true}}",
+                "\"CodeExperiments\"",
+            ),
             &good.replace("\"PlainChallenge\"", "2"),
             &good.replace(",\"sentence\":\"accepted\"", ""),
             &good.replace("\"Fail\"", "\"fail\""),
@@ -1227,7 +1175,7 @@ mod tests {
             assert_eq!(LabRecord::from_json(bad), LabRecord::default(), "{bad}");
         }
         // Saved by an older build without `checkup_active`: it reads as false.
-        let mut value = crate::protocol::json::from_str(&good).unwrap();
+        let mut value = serde_json::from_str::<serde_json::Value>(&good).unwrap();
         value.as_object_mut().unwrap().remove("checkup_active");
         let back = LabRecord::from_json(&value.to_string());
         assert!(!back.checkup_active && back.logins.len() == 2);
@@ -1236,7 +1184,7 @@ mod tests {
     #[test]
     fn saved_scorecard_missing_lines_is_repaired() {
         let good = full_record().to_json();
-        let mut value = crate::protocol::json::from_str(&good).unwrap();
+        let mut value = serde_json::from_str::<serde_json::Value>(&good).unwrap();
         let findings = value["scorecard"]["findings"].as_array().unwrap().clone();
         // Keep two lines, in reverse order, one of them twice.
         let kept: Vec<_> = findings

@@ -6,23 +6,21 @@
 use crate::flow::presets::{cors_setting_for, BUNDLED};
 use crate::flow::timeline::Step;
 use crate::protocol::error::sanitize_for_display;
-use crate::protocol::json::{object, stored_enum, stored_struct, Stored, Value};
 use crate::protocol::probe::{ProbeAnswer, ProbeKind};
+use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 
-stored_enum! {
-    /// How a check came out.
-    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-    pub enum Verdict {
-        /// The provider does what a browser client needs.
-        Pass,
-        /// Works, but weaker than the RFCs recommend.
-        Warn,
-        /// Unsafe or unusable for a browser client.
-        Fail,
-        /// Not run, or the answer could not be graded.
-        Unknown,
-    }
+/// How a check came out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Verdict {
+    /// The provider does what a browser client needs.
+    Pass,
+    /// Works, but weaker than the RFCs recommend.
+    Warn,
+    /// Unsafe or unusable for a browser client.
+    Fail,
+    /// Not run, or the answer could not be graded.
+    Unknown,
 }
 
 impl Verdict {
@@ -47,35 +45,33 @@ impl Verdict {
     }
 }
 
-stored_enum! {
-    /// One line of the scorecard, in display order.
-    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-    pub enum Check {
-        /// The discovery document's `issuer` equals the configured one, byte for byte.
-        IssuerExact,
-        /// `code_challenge_methods_supported` lists `S256`.
-        S256Advertised,
-        /// A code request without `code_challenge` is refused.
-        PkceEnforced,
-        /// `code_challenge_method=plain` is refused.
-        PlainRefused,
-        /// A code can be redeemed without a client secret.
-        PublicClients,
-        /// The token endpoint's answer is readable from this app's origin.
-        TokenCors,
-        /// The authorization response carries `iss`.
-        IssInResponse,
-        /// A code cannot be redeemed twice.
-        CodeSingleUse,
-        /// Replaying a code revokes the tokens issued from it.
-        ReplayRevokes,
-        /// A refresh returns a new refresh token.
-        RefreshRotates,
-        /// `response_type=token` is refused.
-        ImplicitRefused,
-        /// The token response carries `Cache-Control: no-store`.
-        NoStore,
-    }
+/// One line of the scorecard, in display order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Check {
+    /// The discovery document's `issuer` equals the configured one, byte for byte.
+    IssuerExact,
+    /// `code_challenge_methods_supported` lists `S256`.
+    S256Advertised,
+    /// A code request without `code_challenge` is refused.
+    PkceEnforced,
+    /// `code_challenge_method=plain` is refused.
+    PlainRefused,
+    /// A code can be redeemed without a client secret.
+    PublicClients,
+    /// The token endpoint's answer is readable from this app's origin.
+    TokenCors,
+    /// The authorization response carries `iss`.
+    IssInResponse,
+    /// A code cannot be redeemed twice.
+    CodeSingleUse,
+    /// Replaying a code revokes the tokens issued from it.
+    ReplayRevokes,
+    /// A refresh returns a new refresh token.
+    RefreshRotates,
+    /// `response_type=token` is refused.
+    ImplicitRefused,
+    /// The token response carries `Cache-Control: no-store`.
+    NoStore,
 }
 
 impl Check {
@@ -151,7 +147,7 @@ impl Check {
 }
 
 /// One graded line.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
     /// Which check.
     pub check: Check,
@@ -178,7 +174,8 @@ impl Finding {
 }
 
 /// The whole checkup of one provider and client.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(from = "SavedScorecard")]
 pub struct Scorecard {
     /// The configured issuer.
     pub issuer: String,
@@ -193,40 +190,32 @@ pub struct Scorecard {
     pub findings: Vec<Finding>,
 }
 
-stored_struct!(Finding {
-    check,
-    verdict,
-    detail,
-    evidence,
-    hint
-});
+/// A scorecard as stored; read back through [`Scorecard::from`] so that every check has its
+/// line, in display order, whatever an older build saved.
+#[derive(Deserialize)]
+struct SavedScorecard {
+    issuer: String,
+    client_id: String,
+    origin: String,
+    preset: String,
+    findings: Vec<Finding>,
+}
 
-impl Stored for Scorecard {
-    fn store(&self) -> Value {
-        object([
-            ("issuer", self.issuer.store()),
-            ("client_id", self.client_id.store()),
-            ("origin", self.origin.store()),
-            ("preset", self.preset.store()),
-            ("findings", self.findings.store()),
-        ])
-    }
-
-    /// Loads findings as one per check in display order, whatever an older build saved.
-    fn load(value: &Value) -> Option<Self> {
-        let mut saved = Vec::<Finding>::load(&value["findings"])?;
+impl From<SavedScorecard> for Scorecard {
+    fn from(saved: SavedScorecard) -> Self {
+        let mut findings = saved.findings;
         let mut card = Scorecard::new(
-            value["issuer"].as_str()?,
-            value["client_id"].as_str()?,
-            value["origin"].as_str()?,
-            value["preset"].as_str()?,
+            &saved.issuer,
+            &saved.client_id,
+            &saved.origin,
+            &saved.preset,
         );
         for line in &mut card.findings {
-            if let Some(i) = saved.iter().position(|f| f.check == line.check) {
-                *line = saved.swap_remove(i);
+            if let Some(i) = findings.iter().position(|f| f.check == line.check) {
+                *line = findings.swap_remove(i);
             }
         }
-        Some(card)
+        card
     }
 }
 
@@ -1197,9 +1186,9 @@ mod tests {
             "refused".into(),
             evidence,
         );
-        let json = card.store().to_string();
+        let json = serde_json::to_string(&card).unwrap();
         assert!(!json.contains("REALCODE"));
-        let back = Scorecard::load(&card.store()).unwrap();
+        let back: Scorecard = serde_json::from_str(&json).unwrap();
         assert_eq!(
             back.finding(Check::CodeSingleUse).evidence[0].params[0].revealable,
             None
@@ -1210,7 +1199,7 @@ mod tests {
         let mut old = card.clone();
         old.findings.retain(|f| f.check != Check::NoStore);
         old.findings.reverse();
-        let back = Scorecard::load(&old.store()).unwrap();
+        let back: Scorecard = serde_json::from_str(&serde_json::to_string(&old).unwrap()).unwrap();
         let order: Vec<Check> = back.findings.iter().map(|f| f.check).collect();
         assert_eq!(order, Check::ALL);
         assert_eq!(back.finding(Check::NoStore).verdict, Verdict::Unknown);

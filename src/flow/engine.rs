@@ -15,7 +15,6 @@ use crate::protocol::discovery::{
     oauth_metadata_url, openid_configuration_url, parse_metadata, DiscoveryError, ProviderMetadata,
 };
 use crate::protocol::error::{sanitize_for_display, Explain, Side};
-use crate::protocol::json::{Map, Value};
 use crate::protocol::pending::PendingAuthorization;
 use crate::protocol::pkce::{CodeChallenge, CodeVerifier};
 use crate::protocol::resource::{parse_resource_response, ResourceError};
@@ -26,6 +25,7 @@ use crate::protocol::token::{
     parse_token_response, HttpResponse, TokenRequest, TokenSet,
 };
 use crate::protocol::uri::{parse_query, UriError};
+use serde_json::{Map, Value};
 
 /// Longest response body kept on a step for the inspector.
 const SHOWN_BODY_CHARS: usize = 2_000;
@@ -116,7 +116,21 @@ impl Problem {
     }
 }
 
-/// Fresh randomness for one login, drawn by the browser's CSPRNG.
+/// 32 bytes (256 bits) from the platform's CSPRNG, as RFC 7636 §7.1 and RFC 6749 §10.10 ask
+/// for: the operating system's on the host, `crypto.getRandomValues` in the browser (getrandom's
+/// JS backend), so host tests draw from the same code path as the app.
+pub fn random_32() -> Result<[u8; 32], Problem> {
+    let mut bytes = [0u8; 32];
+    getrandom::getrandom(&mut bytes).map_err(|_| {
+        Problem::local(
+            "The browser's secure random number generator is not available.",
+            "Use a current browser over http://127.0.0.1 or https.",
+        )
+    })?;
+    Ok(bytes)
+}
+
+/// Fresh randomness for one login, drawn by the platform's CSPRNG.
 pub struct LoginEntropy {
     /// 32 bytes for the PKCE verifier.
     pub verifier: [u8; 32],
@@ -124,6 +138,17 @@ pub struct LoginEntropy {
     pub state: [u8; 32],
     /// 32 bytes for the OpenID Connect `nonce` (used only when `openid` is requested).
     pub nonce: [u8; 32],
+}
+
+impl LoginEntropy {
+    /// Draws the verifier, state and nonce bytes from [`random_32`].
+    pub fn draw() -> Result<Self, Problem> {
+        Ok(LoginEntropy {
+            verifier: random_32()?,
+            state: random_32()?,
+            nonce: random_32()?,
+        })
+    }
 }
 
 /// What the glue needs in order to leave for the provider.
@@ -1058,16 +1083,17 @@ pub(crate) fn attach_response(
                 .response_headers
                 .push(("Cache-Control".into(), sanitize_for_display(cache, 200)));
         }
-        exchange.response_body = Some(sanitize_for_display(
-            &mask_body(&response.body),
-            SHOWN_BODY_CHARS,
-        ));
+        exchange.response_body = Some(match response.unread {
+            // Says why there is no body: over the read cap, or not UTF-8 (T-24, T-29).
+            Some(unread) => unread.shown(),
+            None => sanitize_for_display(&mask_body(&response.body), SHOWN_BODY_CHARS),
+        });
     }
 }
 
 /// Masks token values in a JSON body for display; a body that is not JSON is shown as is.
 pub(crate) fn mask_token_json(body: &str) -> String {
-    let Ok(mut value) = crate::protocol::json::from_str(body) else {
+    let Ok(mut value) = serde_json::from_str::<serde_json::Value>(body) else {
         return body.to_owned();
     };
     if let Some(object) = value.as_object_mut() {
@@ -1078,7 +1104,7 @@ pub(crate) fn mask_token_json(body: &str) -> String {
             }
         }
     }
-    crate::protocol::json::to_string_pretty(&value)
+    crate::protocol::document::pretty(&value)
 }
 
 /// Masks the values of the named query parameters in a URL this app built itself (it knows

@@ -7,7 +7,6 @@ use crate::flow::timeline::{
     Actor, Channel, HttpExchange, Param, Step, StepId, StepKind, Timeline,
 };
 use crate::protocol::error::Explain;
-use crate::protocol::json::{Map, Value};
 use crate::protocol::jwt::{
     check_at_hash, check_claims, decode, parse_jwks, select_key, AtHash, ClaimRules, DecodedJwt,
     IdTokenClaims, Jwks, JwsAlg, JwtError, NonceCheck, CLOCK_SKEW_SECS,
@@ -15,6 +14,7 @@ use crate::protocol::jwt::{
 use crate::protocol::secret::{AccessToken, IdToken};
 use crate::protocol::token::{bearer_authorization, HttpResponse};
 use crate::protocol::userinfo::parse_userinfo;
+use serde_json::{Map, Value};
 
 /// An ID token whose header was accepted, waiting for its key and signature check.
 #[derive(Clone, Debug)]
@@ -414,7 +414,7 @@ mod tests {
     }
 
     fn claims() -> Value {
-        crate::json!({"iss":"https://as.example","sub":"alice","aud":"flow-lab",
+        serde_json::json!({"iss":"https://as.example","sub":"alice","aud":"flow-lab",
             "exp": NOW_MS / 1000 + 600, "iat": NOW_MS / 1000, "nonce":"n1"})
     }
 
@@ -428,14 +428,13 @@ mod tests {
         }
     }
 
-    fn jwks() -> Jwks {
+    fn jwks_json() -> Value {
         let n = URL_SAFE_NO_PAD.encode([0xC1u8; 256]);
-        Jwks {
-            keys: vec![crate::json!({"kty":"RSA","kid":"k1","n":n,"e":"AQAB"})
-                .as_object()
-                .unwrap()
-                .clone()],
-        }
+        serde_json::json!({"keys": [{"kty":"RSA","kid":"k1","n":n,"e":"AQAB"}]})
+    }
+
+    fn jwks() -> Jwks {
+        parse_jwks(&HttpResponse::json(200, jwks_json().to_string())).unwrap()
     }
 
     fn kinds(timeline: &Timeline) -> Vec<(StepKind, &'static str)> {
@@ -449,7 +448,7 @@ mod tests {
     #[test]
     fn alg_none_fails_the_verify_step_before_any_key_is_fetched() {
         let mut timeline = Timeline::new();
-        let none = token(crate::json!({"alg":"none"}), claims());
+        let none = token(serde_json::json!({"alg":"none"}), claims());
         let problem = id_token_received(&mut timeline, &none, NOW_MS).unwrap_err();
         assert!(problem.what_happened.contains("alg \"none\""));
         assert_eq!(kinds(&timeline), [(StepKind::VerifyIdToken, "failed")]);
@@ -459,10 +458,10 @@ mod tests {
     #[test]
     fn good_token_goes_jwks_then_verify_then_claims() {
         let mut timeline = Timeline::new();
-        let id = token(crate::json!({"alg":"RS256","kid":"k1"}), claims());
+        let id = token(serde_json::json!({"alg":"RS256","kid":"k1"}), claims());
         let check = id_token_received(&mut timeline, &id, NOW_MS).unwrap();
         let step = jwks_fetch_started(&mut timeline, "https://as.example/jwks", NOW_MS);
-        let body = crate::json!({"keys": jwks().keys}).to_string();
+        let body = jwks_json().to_string();
         let keys = jwks_fetch_finished(
             &mut timeline,
             step,
@@ -491,7 +490,7 @@ mod tests {
     #[test]
     fn bad_signature_is_a_red_verify_step() {
         let mut timeline = Timeline::new();
-        let id = token(crate::json!({"alg":"RS256","kid":"k1"}), claims());
+        let id = token(serde_json::json!({"alg":"RS256","kid":"k1"}), claims());
         let check = id_token_received(&mut timeline, &id, NOW_MS).unwrap();
         let key = signature_check(&mut timeline, &check, &jwks(), NOW_MS).unwrap();
         let problem =
@@ -503,7 +502,7 @@ mod tests {
     #[test]
     fn unknown_kid_fails_and_wrong_nonce_fails_the_claims_step() {
         let mut timeline = Timeline::new();
-        let id = token(crate::json!({"alg":"RS256","kid":"rotated"}), claims());
+        let id = token(serde_json::json!({"alg":"RS256","kid":"rotated"}), claims());
         let check = id_token_received(&mut timeline, &id, NOW_MS).unwrap();
         assert!(!has_key_for(&jwks(), &check));
         assert!(signature_check(&mut timeline, &check, &jwks(), NOW_MS).is_err());
@@ -511,7 +510,7 @@ mod tests {
         let mut timeline = Timeline::new();
         let mut other = claims();
         other["nonce"] = "n2".into();
-        let id = token(crate::json!({"alg":"RS256","kid":"k1"}), other);
+        let id = token(serde_json::json!({"alg":"RS256","kid":"k1"}), other);
         let check = id_token_received(&mut timeline, &id, NOW_MS).unwrap();
         let problem =
             claims_checked(&mut timeline, &check, &rules(), &digest("at"), NOW_MS).unwrap_err();
@@ -525,7 +524,7 @@ mod tests {
         rules: &ClaimRules,
     ) -> (Timeline, Result<VerifiedIdToken, Problem>) {
         let mut timeline = Timeline::new();
-        let id = token(crate::json!({"alg":"RS256","kid":"k1"}), claims);
+        let id = token(serde_json::json!({"alg":"RS256","kid":"k1"}), claims);
         let check = id_token_received(&mut timeline, &id, NOW_MS).unwrap();
         let outcome = claims_checked(&mut timeline, &check, rules, &digest("at"), NOW_MS);
         (timeline, outcome)
@@ -580,7 +579,7 @@ mod tests {
         c["sub"] = long.clone().into();
         let (_, verified) = claims_step(c, &rules());
         let verified = verified.unwrap();
-        let body = crate::json!({ "sub": long }).to_string();
+        let body = serde_json::json!({ "sub": long }).to_string();
         assert!(crate::protocol::userinfo::parse_userinfo(
             &HttpResponse::json(200, body),
             Some(&verified.claims.sub)

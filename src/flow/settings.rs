@@ -2,11 +2,11 @@
 
 use crate::protocol::authorize::check_endpoint_query;
 use crate::protocol::discovery::{validate_issuer, DiscoveryError, ProviderMetadata};
-use crate::protocol::json::{self, Map, Value};
 use crate::protocol::uri::HttpUrl;
+use serde::{Deserialize, Serialize};
 
 /// Which kind of client the app plays.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ClientType {
     /// A public client with PKCE and no secret: the right choice for a browser.
     #[default]
@@ -22,7 +22,8 @@ pub const BUNDLED_CONFIDENTIAL_CLIENT: &str = "flow-lab-confidential";
 pub const BUNDLED_CONFIDENTIAL_SECRET: &str = "demo-secret-not-secret-in-a-browser";
 
 /// Where the app talks to and as whom. Never holds a secret.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ProviderSettings {
     /// The issuer identifier; discovery is fetched from it.
     pub issuer: String,
@@ -43,7 +44,8 @@ pub struct ProviderSettings {
 }
 
 /// Endpoints typed by hand, for a provider without (or with a broken) discovery document.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ManualEndpoints {
     /// Where the browser is sent to log in (required).
     pub authorization_endpoint: String,
@@ -240,80 +242,14 @@ impl ProviderSettings {
 
     /// The JSON kept in localStorage.
     pub fn to_json(&self) -> String {
-        let e = &self.endpoints;
-        let endpoints = json::object([
-            (
-                "authorization_endpoint",
-                e.authorization_endpoint.as_str().into(),
-            ),
-            ("token_endpoint", e.token_endpoint.as_str().into()),
-            ("jwks_uri", e.jwks_uri.as_str().into()),
-            ("userinfo_endpoint", e.userinfo_endpoint.as_str().into()),
-            ("revocation_endpoint", e.revocation_endpoint.as_str().into()),
-            (
-                "end_session_endpoint",
-                e.end_session_endpoint.as_str().into(),
-            ),
-        ]);
-        let client_type = match self.client_type {
-            ClientType::Public => "Public",
-            ClientType::Confidential => "Confidential",
-        };
-        json::object([
-            ("issuer", self.issuer.as_str().into()),
-            ("client_id", self.client_id.as_str().into()),
-            ("scope", self.scope.as_str().into()),
-            ("api_base", self.api_base.as_str().into()),
-            ("client_type", client_type.into()),
-            ("preset", self.preset.as_str().into()),
-            ("manual", self.manual.into()),
-            ("endpoints", endpoints),
-        ])
-        .to_string()
+        serde_json::to_string(self).unwrap_or_default()
     }
 
     /// Reads saved settings; anything unreadable gives the defaults. A missing member keeps its
     /// default, a member of the wrong type makes the whole text unreadable, unknown members are
     /// ignored.
     pub fn from_json(json: &str) -> Self {
-        Self::read(json).unwrap_or_default()
-    }
-
-    fn read(text: &str) -> Option<Self> {
-        fn string(map: &Map<String, Value>, name: &str, into: &mut String) -> Option<()> {
-            if let Some(value) = map.get(name) {
-                *into = value.as_str()?.to_owned();
-            }
-            Some(())
-        }
-        let map = json::strict_object_from_str(text).ok()?;
-        let mut s = ProviderSettings::default();
-        string(&map, "issuer", &mut s.issuer)?;
-        string(&map, "client_id", &mut s.client_id)?;
-        string(&map, "scope", &mut s.scope)?;
-        string(&map, "api_base", &mut s.api_base)?;
-        string(&map, "preset", &mut s.preset)?;
-        if let Some(value) = map.get("client_type") {
-            s.client_type = match value.as_str()? {
-                "Public" => ClientType::Public,
-                "Confidential" => ClientType::Confidential,
-                _ => return None,
-            };
-        }
-        if let Some(value) = map.get("manual") {
-            s.manual = value.as_bool()?;
-        }
-        if let Some(value) = map.get("endpoints") {
-            let e = value.as_object()?;
-            let m = &mut s.endpoints;
-            string(e, "authorization_endpoint", &mut m.authorization_endpoint)?;
-            string(e, "token_endpoint", &mut m.token_endpoint)?;
-            string(e, "jwks_uri", &mut m.jwks_uri)?;
-            string(e, "userinfo_endpoint", &mut m.userinfo_endpoint)?;
-            string(e, "revocation_endpoint", &mut m.revocation_endpoint)?;
-            string(e, "end_session_endpoint", &mut m.end_session_endpoint)?;
-        }
-        Some(s)
+        crate::protocol::document::load_stored(json).unwrap_or_default()
     }
 }
 

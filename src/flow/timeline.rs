@@ -1,24 +1,22 @@
 //! The single source of truth: an ordered list of steps, one per arrow of the diagram.
 
-use crate::protocol::json::{self, object, stored_enum, stored_struct, Stored, Value};
+use serde::{Deserialize, Serialize};
 
-stored_enum! {
-    /// A participant of the flow: one lifeline of the diagram.
-    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-    pub enum Actor {
-        /// The person at the keyboard.
-        User,
-        /// The browser's address bar: navigations and redirects pass through it.
-        Browser,
-        /// This page, the OAuth client.
-        ClientApp,
-        /// The provider's authorization and token endpoints.
-        AuthorizationServer,
-        /// The demo API that accepts the access token.
-        ResourceServer,
-        /// Someone who stole a code or forges links: only in the attack lab's runs.
-        Attacker,
-    }
+/// A participant of the flow: one lifeline of the diagram.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Actor {
+    /// The person at the keyboard.
+    User,
+    /// The browser's address bar: navigations and redirects pass through it.
+    Browser,
+    /// This page, the OAuth client.
+    ClientApp,
+    /// The provider's authorization and token endpoints.
+    AuthorizationServer,
+    /// The demo API that accepts the access token.
+    ResourceServer,
+    /// Someone who stole a code or forges links: only in the attack lab's runs.
+    Attacker,
 }
 
 impl Actor {
@@ -45,19 +43,17 @@ impl Actor {
     }
 }
 
-stored_enum! {
-    /// How a step travelled.
-    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-    pub enum Channel {
-        /// Through the address bar: visible in the URL, history, server logs and Referer.
-        Front,
-        /// A direct `fetch` from the page: the body travels inside TLS, not in the URL.
-        Back,
-        /// Work inside one participant, nothing sent.
-        Local,
-        /// Something the person does (typing a password, clicking Allow).
-        UserAction,
-    }
+/// How a step travelled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Channel {
+    /// Through the address bar: visible in the URL, history, server logs and Referer.
+    Front,
+    /// A direct `fetch` from the page: the body travels inside TLS, not in the URL.
+    Back,
+    /// Work inside one participant, nothing sent.
+    Local,
+    /// Something the person does (typing a password, clicking Allow).
+    UserAction,
 }
 
 impl Channel {
@@ -73,7 +69,7 @@ impl Channel {
 }
 
 /// Where a step is in its life.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum StepStatus {
     /// Announced, not started.
     Pending,
@@ -100,75 +96,73 @@ impl StepStatus {
     }
 }
 
-stored_enum! {
-    /// What a step was, so views and tests can find it without parsing labels.
-    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-    pub enum StepKind {
-        /// Fetch the provider's discovery document.
-        Discover,
-        /// Draw 32 random bytes for the PKCE verifier.
-        GenerateVerifier,
-        /// SHA-256 the verifier into the challenge.
-        DeriveChallenge,
-        /// Draw 32 random bytes for `state`.
-        GenerateState,
-        /// Save the pending login in sessionStorage before leaving.
-        SavePending,
-        /// Navigate the browser to the authorization endpoint.
-        RedirectToAuthorize,
-        /// The person signs in and consents at the provider.
-        UserAtProvider,
-        /// The provider redirects back with `code` (or `error`).
-        RedirectBack,
-        /// Compare `state` and `iss` with the pending login.
-        CheckCallback,
-        /// POST the code (and verifier) to the token endpoint.
-        TokenRequest,
-        /// The token endpoint's answer.
-        TokenResponse,
-        /// A server's checks between a request and its answer, as a note on its lane.
-        ServerCheck,
-        /// Call the resource API with the access token.
-        ResourceRequest,
-        /// The resource API's answer.
-        ResourceResponse,
-        /// Forget the tokens held in memory.
-        Logout,
-        /// Fetch the provider's signing keys (JWKS) to check the ID token.
-        FetchJwks,
-        /// Check the ID token's header and signature (WebCrypto).
-        VerifyIdToken,
-        /// Check the ID token's claims: iss, aud, exp/iat, nonce.
-        CheckIdTokenClaims,
-        /// Call the OpenID Connect UserInfo endpoint with the access token.
-        UserInfoRequest,
-        /// The UserInfo endpoint's answer.
-        UserInfoResponse,
-        /// POST the refresh token to the token endpoint.
-        RefreshRequest,
-        /// The new tokens (the refresh token rotated or kept).
-        RefreshResponse,
-        /// Revoke a token at the provider (RFC 7009).
-        Revoke,
-        /// Send the browser to the provider's end-session endpoint (RP-initiated logout).
-        EndSession,
-        /// Attack lab: the attacker gets hold of something that leaked (a code, a link).
-        Intercept,
-        /// Attack lab: the attacker's own request to the token endpoint.
-        AttackRequest,
-        /// Attack lab: the provider's answer to the attacker.
-        AttackResponse,
-        /// Attack lab: the victim's browser opens a link the attacker made.
-        ForgedLink,
-        /// Attack lab: a deliberately weak authorization request (downgrade, implicit).
-        ProbeRequest,
-        /// Attack lab: the provider's answer to that request, read from the redirect back.
-        ProbeAnswer,
-    }
+/// What a step was, so views and tests can find it without parsing labels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum StepKind {
+    /// Fetch the provider's discovery document.
+    Discover,
+    /// Draw 32 random bytes for the PKCE verifier.
+    GenerateVerifier,
+    /// SHA-256 the verifier into the challenge.
+    DeriveChallenge,
+    /// Draw 32 random bytes for `state`.
+    GenerateState,
+    /// Save the pending login in sessionStorage before leaving.
+    SavePending,
+    /// Navigate the browser to the authorization endpoint.
+    RedirectToAuthorize,
+    /// The person signs in and consents at the provider.
+    UserAtProvider,
+    /// The provider redirects back with `code` (or `error`).
+    RedirectBack,
+    /// Compare `state` and `iss` with the pending login.
+    CheckCallback,
+    /// POST the code (and verifier) to the token endpoint.
+    TokenRequest,
+    /// The token endpoint's answer.
+    TokenResponse,
+    /// A server's checks between a request and its answer, as a note on its lane.
+    ServerCheck,
+    /// Call the resource API with the access token.
+    ResourceRequest,
+    /// The resource API's answer.
+    ResourceResponse,
+    /// Forget the tokens held in memory.
+    Logout,
+    /// Fetch the provider's signing keys (JWKS) to check the ID token.
+    FetchJwks,
+    /// Check the ID token's header and signature (WebCrypto).
+    VerifyIdToken,
+    /// Check the ID token's claims: iss, aud, exp/iat, nonce.
+    CheckIdTokenClaims,
+    /// Call the OpenID Connect UserInfo endpoint with the access token.
+    UserInfoRequest,
+    /// The UserInfo endpoint's answer.
+    UserInfoResponse,
+    /// POST the refresh token to the token endpoint.
+    RefreshRequest,
+    /// The new tokens (the refresh token rotated or kept).
+    RefreshResponse,
+    /// Revoke a token at the provider (RFC 7009).
+    Revoke,
+    /// Send the browser to the provider's end-session endpoint (RP-initiated logout).
+    EndSession,
+    /// Attack lab: the attacker gets hold of something that leaked (a code, a link).
+    Intercept,
+    /// Attack lab: the attacker's own request to the token endpoint.
+    AttackRequest,
+    /// Attack lab: the provider's answer to the attacker.
+    AttackResponse,
+    /// Attack lab: the victim's browser opens a link the attacker made.
+    ForgedLink,
+    /// Attack lab: a deliberately weak authorization request (downgrade, implicit).
+    ProbeRequest,
+    /// Attack lab: the provider's answer to that request, read from the redirect back.
+    ProbeAnswer,
 }
 
 /// One named parameter that rode on a step, masked unless the value is public.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Param {
     /// Parameter name (`code_challenge`, `state`, ...).
     pub name: String,
@@ -177,6 +171,7 @@ pub struct Param {
     /// Whether the value is a secret (masked until revealed).
     pub secret: bool,
     /// The real value of a secret, kept in memory only: never saved, never exported.
+    #[serde(skip)]
     pub revealable: Option<String>,
 }
 
@@ -214,7 +209,7 @@ impl Param {
 }
 
 /// The HTTP message a step carried, with secrets already masked.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HttpExchange {
     /// `GET`, `POST` or `NAVIGATE` for an address-bar navigation.
     pub method: String,
@@ -233,7 +228,7 @@ pub struct HttpExchange {
 }
 
 /// One arrow (or self-note) of the sequence diagram.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Step {
     /// What the step was.
     pub kind: StepKind,
@@ -260,12 +255,16 @@ pub struct Step {
     /// Places where the provider deviated from the RFCs but was tolerated.
     pub deviations: Vec<String>,
     /// A pitfall worth a warning sign next to the step (what goes wrong if it is skipped).
+    #[serde(default)]
     pub callout: Option<String>,
     /// In explain mode: how this step differs from the PKCE public client, if it does.
+    #[serde(default)]
     pub difference: Option<String>,
     /// Attack lab: the defence that acted on this step ("PKCE", "state", ...), highlighted.
+    #[serde(default)]
     pub defence: Option<String>,
     /// Attack lab: what would have happened without the defence, drawn as a faded ghost path.
+    #[serde(default)]
     pub ghost: bool,
 }
 
@@ -370,7 +369,7 @@ pub fn involves_attacker(steps: &[Step]) -> bool {
 }
 
 /// The ordered steps of one run: what the diagram, inspector and exporters read.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Timeline {
     steps: Vec<Step>,
 }
@@ -473,67 +472,12 @@ impl Timeline {
     /// The non-secret JSON kept in sessionStorage so the diagram survives the redirect.
     /// Secret values (`Param::revealable`) are never written, only their masks.
     pub fn to_json(&self) -> String {
-        json::store_text(self)
+        serde_json::to_string(self).unwrap_or_else(|_| "{\"steps\":[]}".to_owned())
     }
 
     /// Restores a saved timeline; anything unreadable gives an empty one.
     pub fn from_json(json: &str) -> Self {
-        json::load_text(json).unwrap_or_default()
-    }
-}
-
-// The storage format: objects of the fields by name (the enums above: their variant names).
-stored_struct!(Param { name, shown, secret } skip { revealable });
-stored_struct!(HttpExchange {
-    method,
-    url,
-    request_headers,
-    request_body,
-    status,
-    response_headers,
-    response_body
-});
-stored_struct!(Step {
-    kind,
-    from,
-    to,
-    channel,
-    label,
-    status,
-    started_at_ms,
-    duration_ms,
-    params,
-    exchange,
-    note,
-    deviations
-} default {
-    callout,
-    difference,
-    defence,
-    ghost
-});
-stored_struct!(Timeline { steps });
-
-impl Stored for StepStatus {
-    /// `"Pending"`, `"Active"`, `"Ok"` or `{"Failed": reason}`.
-    fn store(&self) -> Value {
-        match self {
-            StepStatus::Pending => "Pending".into(),
-            StepStatus::Active => "Active".into(),
-            StepStatus::Ok => "Ok".into(),
-            StepStatus::Failed { reason } => object([("Failed", reason.store())]),
-        }
-    }
-    fn load(value: &Value) -> Option<Self> {
-        Some(match value.as_str() {
-            Some("Pending") => StepStatus::Pending,
-            Some("Active") => StepStatus::Active,
-            Some("Ok") => StepStatus::Ok,
-            Some(_) => return None,
-            None => StepStatus::Failed {
-                reason: Stored::load(&value["Failed"])?,
-            },
-        })
+        crate::protocol::document::load_stored(json).unwrap_or_default()
     }
 }
 
@@ -670,7 +614,7 @@ pub(crate) mod tests {
     #[test]
     fn missing_defaulted_fields_read_as_their_defaults() {
         let json = full_timeline().to_json();
-        let mut value = crate::protocol::json::from_str(&json).unwrap();
+        let mut value = serde_json::from_str::<serde_json::Value>(&json).unwrap();
         for name in ["callout", "difference", "defence", "ghost"] {
             value["steps"][1].as_object_mut().unwrap().remove(name);
         }

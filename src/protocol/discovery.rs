@@ -3,11 +3,11 @@
 //! malicious document could send the login somewhere else (RFC 8414 §3.3).
 
 use crate::protocol::authorize::check_endpoint_query;
+use crate::protocol::document::{is_json_media_type, parse_document, JsonProblem, Member};
 use crate::protocol::error::{sanitize_for_display, Explain, Side};
-use crate::protocol::json::{is_json_media_type, parse_object, JsonProblem};
-use crate::protocol::json::{Map, Value};
 use crate::protocol::token::HttpResponse;
 use crate::protocol::uri::{HttpUrl, UriError};
+use serde::Deserialize;
 
 /// Largest metadata document accepted (D-13).
 pub const MAX_METADATA_BODY: usize = 256 * 1024;
@@ -99,7 +99,7 @@ pub fn oauth_metadata_url(issuer: &str) -> Result<String, DiscoveryError> {
 
 fn json_problem(problem: JsonProblem) -> DiscoveryError {
     match problem {
-        JsonProblem::NotJson => DiscoveryError::NotJson,
+        JsonProblem::NotJson | JsonProblem::Shape => DiscoveryError::NotJson,
         JsonProblem::NotAnObject => DiscoveryError::NotAnObject,
         JsonProblem::Duplicate(key) => {
             DiscoveryError::DuplicateField(sanitize_for_display(&key, 64))
@@ -107,13 +107,32 @@ fn json_problem(problem: JsonProblem) -> DiscoveryError {
     }
 }
 
+/// The members of a metadata document this app reads (RFC 8414 §2, OpenID Connect Discovery
+/// §3), as sent; unknown members are ignored, members of another type kept to be named.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct MetadataDocument {
+    issuer: Member<String>,
+    authorization_endpoint: Member<String>,
+    token_endpoint: Member<String>,
+    userinfo_endpoint: Member<String>,
+    jwks_uri: Member<String>,
+    revocation_endpoint: Member<String>,
+    end_session_endpoint: Member<String>,
+    response_types_supported: Member<Vec<Member<String>>>,
+    code_challenge_methods_supported: Member<Vec<Member<String>>>,
+    token_endpoint_auth_methods_supported: Member<Vec<Member<String>>>,
+    scopes_supported: Member<Vec<Member<String>>>,
+    authorization_response_iss_parameter_supported: Member<bool>,
+}
+
 /// A required endpoint: present, a string, a secure URL (D-5, D-6, D-7, D-8).
 fn required_endpoint(
-    object: &Map<String, Value>,
+    member: &Member<String>,
     name: &'static str,
 ) -> Result<String, DiscoveryError> {
-    let value = match object.get(name) {
-        Some(Value::String(s)) if !s.is_empty() => s,
+    let value = match member {
+        Member::Is(s) if !s.is_empty() => s,
         _ => return Err(DiscoveryError::MissingEndpoint(name)),
     };
     HttpUrl::parse(value)
@@ -124,16 +143,16 @@ fn required_endpoint(
 
 /// An optional endpoint: an unusable one is dropped with a warning rather than failing login.
 fn optional_endpoint(
-    object: &Map<String, Value>,
+    member: &Member<String>,
     name: &str,
     warnings: &mut Vec<String>,
 ) -> Option<String> {
-    let value = object.get(name)?;
-    let checked = match value {
-        Value::String(s) => HttpUrl::parse(s)
+    let checked = match member {
+        Member::Absent => return None,
+        Member::Is(s) => HttpUrl::parse(s)
             .and_then(|url| url.require_secure())
             .map(|()| s.clone()),
-        _ => Err(UriError::NotAbsolute),
+        Member::Other(_) => Err(UriError::NotAbsolute),
     };
     match checked {
         Ok(url) => Some(url),
@@ -146,25 +165,25 @@ fn optional_endpoint(
 
 /// A list of strings; non-string entries are dropped with a warning.
 fn string_list(
-    object: &Map<String, Value>,
+    member: &Member<Vec<Member<String>>>,
     name: &'static str,
     warnings: &mut Vec<String>,
 ) -> Result<Option<Vec<String>>, DiscoveryError> {
-    match object.get(name) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Array(items)) => {
+    match member {
+        m if m.is_absent_or_null() => Ok(None),
+        Member::Is(items) => {
             let strings: Vec<String> = items
                 .iter()
-                .filter_map(|item| item.as_str())
+                .filter_map(Member::ok)
                 // Raw: compared (`S256`, `code`, `none`); sanitized where drawn.
-                .map(str::to_owned)
+                .cloned()
                 .collect();
             if strings.len() != items.len() {
                 warnings.push(format!("{name} contains entries that are not strings."));
             }
             Ok(Some(strings))
         }
-        Some(_) => Err(DiscoveryError::InvalidField(name)),
+        _ => Err(DiscoveryError::InvalidField(name)),
     }
 }
 
@@ -174,15 +193,15 @@ pub fn parse_metadata(
     response: &HttpResponse,
 ) -> Result<ProviderMetadata, DiscoveryError> {
     validate_issuer(expected_issuer)?;
-    if response.body.len() > MAX_METADATA_BODY {
+    if response.body_len() > MAX_METADATA_BODY {
         return Err(DiscoveryError::BodyTooLarge {
-            len: response.body.len(),
+            len: response.body_len(),
         });
     }
     if response.status != 200 {
         return Err(DiscoveryError::UnexpectedStatus(response.status));
     }
-    let object = parse_object(&response.body).map_err(json_problem)?;
+    let doc: MetadataDocument = parse_document(&response.body).map_err(json_problem)?;
     let mut warnings = Vec::new();
     if !is_json_media_type(response.content_type.as_deref()) {
         warnings.push(format!(
@@ -197,8 +216,8 @@ pub fn parse_metadata(
     }
 
     // D-1, D-2: exact string equality, never a silent fix-up (RFC 8414 §3.3).
-    let issuer = match object.get("issuer") {
-        Some(Value::String(s)) if !s.is_empty() => s,
+    let issuer = match &doc.issuer {
+        Member::Is(s) if !s.is_empty() => s,
         _ => return Err(DiscoveryError::MissingIssuer),
     };
     if issuer != expected_issuer {
@@ -208,7 +227,8 @@ pub fn parse_metadata(
         });
     }
 
-    let authorization_endpoint = required_endpoint(&object, "authorization_endpoint")?;
+    let authorization_endpoint =
+        required_endpoint(&doc.authorization_endpoint, "authorization_endpoint")?;
     // D-9: its own query is kept, but must not pre-set a parameter of the request (A-1, P-5).
     check_endpoint_query(&authorization_endpoint).map_err(|error| {
         DiscoveryError::InvalidEndpoint {
@@ -216,10 +236,14 @@ pub fn parse_metadata(
             error,
         }
     })?;
-    let token_endpoint = required_endpoint(&object, "token_endpoint")?;
+    let token_endpoint = required_endpoint(&doc.token_endpoint, "token_endpoint")?;
 
     // D-11: this client only does the code flow.
-    match string_list(&object, "response_types_supported", &mut warnings)? {
+    match string_list(
+        &doc.response_types_supported,
+        "response_types_supported",
+        &mut warnings,
+    )? {
         Some(types) if !types.iter().any(|t| t == "code") => {
             return Err(DiscoveryError::UnsupportedResponseType)
         }
@@ -232,9 +256,12 @@ pub fn parse_metadata(
     }
 
     // D-10: warn, and still send S256 and state; never `plain`.
-    let code_challenge_methods_supported =
-        string_list(&object, "code_challenge_methods_supported", &mut warnings)?
-            .unwrap_or_default();
+    let code_challenge_methods_supported = string_list(
+        &doc.code_challenge_methods_supported,
+        "code_challenge_methods_supported",
+        &mut warnings,
+    )?
+    .unwrap_or_default();
     if !code_challenge_methods_supported.iter().any(|m| m == "S256") {
         warnings.push(
             "The provider does not advertise S256 in code_challenge_methods_supported, so PKCE \
@@ -245,7 +272,7 @@ pub fn parse_metadata(
     }
 
     let token_endpoint_auth_methods_supported = string_list(
-        &object,
+        &doc.token_endpoint_auth_methods_supported,
         "token_endpoint_auth_methods_supported",
         &mut warnings,
     )?
@@ -262,24 +289,32 @@ pub fn parse_metadata(
         );
     }
     let scopes_supported =
-        string_list(&object, "scopes_supported", &mut warnings)?.unwrap_or_default();
+        string_list(&doc.scopes_supported, "scopes_supported", &mut warnings)?.unwrap_or_default();
 
     // D-12: remembered, so the callback then requires iss (C-14).
-    let iss_parameter_supported = match object.get("authorization_response_iss_parameter_supported")
-    {
-        None | Some(Value::Null) => false,
-        Some(Value::Bool(b)) => *b,
-        Some(_) => {
+    let iss_parameter_supported = match doc.authorization_response_iss_parameter_supported {
+        m if m.is_absent_or_null() => false,
+        Member::Is(b) => b,
+        _ => {
             return Err(DiscoveryError::InvalidField(
                 "authorization_response_iss_parameter_supported",
             ))
         }
     };
 
-    let userinfo_endpoint = optional_endpoint(&object, "userinfo_endpoint", &mut warnings);
-    let jwks_uri = optional_endpoint(&object, "jwks_uri", &mut warnings);
-    let revocation_endpoint = optional_endpoint(&object, "revocation_endpoint", &mut warnings);
-    let end_session_endpoint = optional_endpoint(&object, "end_session_endpoint", &mut warnings);
+    let userinfo_endpoint =
+        optional_endpoint(&doc.userinfo_endpoint, "userinfo_endpoint", &mut warnings);
+    let jwks_uri = optional_endpoint(&doc.jwks_uri, "jwks_uri", &mut warnings);
+    let revocation_endpoint = optional_endpoint(
+        &doc.revocation_endpoint,
+        "revocation_endpoint",
+        &mut warnings,
+    );
+    let end_session_endpoint = optional_endpoint(
+        &doc.end_session_endpoint,
+        "end_session_endpoint",
+        &mut warnings,
+    );
 
     Ok(ProviderMetadata {
         issuer: issuer.clone(),
@@ -391,7 +426,7 @@ impl Explain for DiscoveryError {
                  told apart from the other provider's (RFC 9207 §4)."
             ),
             Self::BodyTooLarge { len } => format!(
-                "The provider's metadata is {len} bytes, more than the {} KiB limit.",
+                "The provider's metadata is at least {len} bytes, more than the {} KiB limit.",
                 MAX_METADATA_BODY / 1024
             ),
             Self::UnexpectedStatus(0) => "The metadata address answered with a redirect, which \
@@ -483,6 +518,7 @@ mod tests {
 
     fn ok_response(body: &str) -> HttpResponse {
         HttpResponse {
+            unread: None,
             status: 200,
             content_type: Some("application/json".into()),
             body: body.into(),
@@ -529,6 +565,19 @@ mod tests {
         assert_eq!(m.scopes_supported, ["openid", "read:files"]);
         assert!(m.iss_parameter_supported);
         assert!(m.warnings.is_empty(), "{:?}", m.warnings);
+    }
+
+    /// Issue 13 defect 9: a repeated member in a nested object of the metadata is refused.
+    #[test]
+    fn t28_nested_duplicate_member_in_metadata_is_refused() {
+        let body = doc(
+            r#","mtls_endpoint_aliases":{"token_endpoint":"https://a.example/t",
+            "token_endpoint":"https://evil.example/t"}"#,
+        );
+        assert_eq!(
+            parse(&body).unwrap_err(),
+            DiscoveryError::DuplicateField("token_endpoint".into())
+        );
     }
 
     #[test]

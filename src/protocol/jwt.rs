@@ -12,11 +12,13 @@
 //! 4. only then are the claims believed: `iss`, `aud`/`azp`, `exp`/`iat` with a small skew,
 //!    `nonce`, `sub` and, when present, `at_hash` ([`check_claims`], [`check_at_hash`]).
 
-use crate::protocol::b64::URL_SAFE_NO_PAD;
+use crate::protocol::document::{parse_document, JsonProblem, Member};
 use crate::protocol::error::{sanitize_for_display, Explain, Side};
-use crate::protocol::json::{object, object_to_string_pretty, Map, Value};
-use crate::protocol::json::{parse_object, JsonProblem};
 use crate::protocol::token::HttpResponse;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
 
 /// Longest ID token accepted.
 pub const MAX_JWT_LEN: usize = 32 * 1024;
@@ -150,11 +152,11 @@ impl JwsAlg {
     /// The `algorithm` argument of `SubtleCrypto.importKey('jwk', …)`, as JSON.
     pub fn import_params_json(self) -> String {
         match self.curve() {
-            Some(curve) => object([("name", "ECDSA".into()), ("namedCurve", curve.into())]),
-            None => object([
-                ("name", self.webcrypto_name().into()),
-                ("hash", self.webcrypto_hash().into()),
-            ]),
+            Some(curve) => json!({"name": "ECDSA", "namedCurve": curve}),
+            None => json!({
+                "name": self.webcrypto_name(),
+                "hash": self.webcrypto_hash(),
+            }),
         }
         .to_string()
     }
@@ -163,24 +165,38 @@ impl JwsAlg {
     /// long as the hash (RFC 7518 §3.5).
     pub fn verify_params_json(self) -> String {
         match self {
-            JwsAlg::Ps256 | JwsAlg::Ps384 | JwsAlg::Ps512 => object([
-                ("name", "RSA-PSS".into()),
-                ("saltLength", (self.hash_bits() / 8).into()),
-            ]),
-            JwsAlg::Es256 | JwsAlg::Es384 | JwsAlg::Es512 => object([
-                ("name", "ECDSA".into()),
-                ("hash", self.webcrypto_hash().into()),
-            ]),
-            _ => object([("name", "RSASSA-PKCS1-v1_5".into())]),
+            JwsAlg::Ps256 | JwsAlg::Ps384 | JwsAlg::Ps512 => json!({
+                "name": "RSA-PSS",
+                "saltLength": self.hash_bits() / 8,
+            }),
+            JwsAlg::Es256 | JwsAlg::Es384 | JwsAlg::Es512 => json!({
+                "name": "ECDSA",
+                "hash": self.webcrypto_hash(),
+            }),
+            _ => json!({"name": "RSASSA-PKCS1-v1_5"}),
         }
         .to_string()
     }
 }
 
+/// The JOSE header members this client acts on (RFC 7515 §4.1), as sent.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct JoseHeader {
+    /// The signature algorithm.
+    pub alg: Member<String>,
+    /// The signing key's id.
+    pub kid: Member<String>,
+    /// Critical extensions: any value (even `null`) means a rule this client does not know.
+    pub crit: Member<Value>,
+}
+
 /// A JWS in compact serialization, decoded but NOT verified: nothing in it is trusted yet.
 #[derive(Clone, PartialEq)]
 pub struct DecodedJwt {
-    /// The JOSE header.
+    /// The JOSE header, typed.
+    pub jose: JoseHeader,
+    /// The JOSE header as sent, for display.
     pub header: Map<String, Value>,
     /// The claims (payload).
     pub claims: Map<String, Value>,
@@ -203,11 +219,11 @@ impl DecodedJwt {
     /// The header's `alg`, refused when it is `none`, symmetric or unknown (OIDC Core §3.1.3.7
     /// step 7; RFC 8725 §3.1), or when the header has `crit` parameters (RFC 7515 §4.1.11).
     pub fn algorithm(&self) -> Result<JwsAlg, JwtError> {
-        let alg = match self.header.get("alg") {
-            Some(Value::String(alg)) => JwsAlg::parse(alg)?,
+        let alg = match &self.jose.alg {
+            Member::Is(alg) => JwsAlg::parse(alg)?,
             _ => return Err(JwtError::Malformed("the header has no alg")),
         };
-        if self.header.contains_key("crit") {
+        if self.jose.crit != Member::Absent {
             return Err(JwtError::CriticalHeader);
         }
         if let Some(len) = alg.ecdsa_signature_len() {
@@ -223,7 +239,7 @@ impl DecodedJwt {
 
     /// The header's `kid`, if it is a string.
     pub fn kid(&self) -> Option<&str> {
-        self.header.get("kid").and_then(Value::as_str)
+        self.jose.kid.ok().map(String::as_str)
     }
 
     /// The header as indented JSON, for display (values sanitized by the caller's text nodes).
@@ -238,7 +254,7 @@ impl DecodedJwt {
 }
 
 fn pretty(map: &Map<String, Value>) -> String {
-    sanitize_for_display(&object_to_string_pretty(map), 8_000).replace("\\u{A}", "\n")
+    sanitize_for_display(&crate::protocol::document::pretty(map), 8_000).replace("\\u{A}", "\n")
 }
 
 /// Splits and base64url-decodes a compact JWS (RFC 7515 §7.1). Does not look at `alg`.
@@ -258,25 +274,36 @@ pub fn decode(token: &str) -> Result<DecodedJwt, JwtError> {
             .decode(part)
             .map_err(|_| JwtError::Malformed(what))
     };
-    let object = |bytes: Vec<u8>, what: &'static str| -> Result<Map<String, Value>, JwtError> {
-        let text = String::from_utf8(bytes).map_err(|_| JwtError::Malformed(what))?;
-        parse_object(&text).map_err(|problem| match problem {
+    let text = |bytes: Vec<u8>, what: &'static str| -> Result<String, JwtError> {
+        String::from_utf8(bytes).map_err(|_| JwtError::Malformed(what))
+    };
+    let object = |text: &str, what: &'static str| -> Result<Map<String, Value>, JwtError> {
+        parse_document(text).map_err(|problem| match problem {
             JsonProblem::Duplicate(key) => {
                 JwtError::DuplicateMember(sanitize_for_display(&key, 64))
             }
             _ => JwtError::Malformed(what),
         })
     };
-    let header = object(
+    const NOT_AN_OBJECT: &str = "the header is not a JSON object";
+    let header_text = text(
         segment(parts[0], "the header is not base64url")?,
-        "the header is not a JSON object",
+        NOT_AN_OBJECT,
     )?;
+    let header = object(&header_text, NOT_AN_OBJECT)?;
+    // Every member is of a type a Member accepts, so this cannot fail after `object` passed.
+    let jose =
+        serde_json::from_str(&header_text).map_err(|_| JwtError::Malformed(NOT_AN_OBJECT))?;
     let claims = object(
-        segment(parts[1], "the payload is not base64url")?,
+        &text(
+            segment(parts[1], "the payload is not base64url")?,
+            "the payload is not a JSON object",
+        )?,
         "the payload is not a JSON object",
     )?;
     let signature = segment(parts[2], "the signature is not base64url")?;
     Ok(DecodedJwt {
+        jose,
         header,
         claims,
         signing_input: format!("{}.{}", parts[0], parts[1]),
@@ -284,11 +311,45 @@ pub fn decode(token: &str) -> Result<DecodedJwt, JwtError> {
     })
 }
 
-/// The provider's published keys (RFC 7517 §5), each kept as the JSON object it was.
+/// One published key (RFC 7517 §4, RFC 7518 §6): the members this client reads, as sent.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct Jwk {
+    /// Key type (`RSA`, `EC`).
+    pub kty: Member<String>,
+    /// Key id.
+    pub kid: Member<String>,
+    /// Intended use (`sig`, `enc`).
+    #[serde(rename = "use")]
+    pub use_: Member<String>,
+    /// The one algorithm the key is for.
+    pub alg: Member<String>,
+    /// Permitted operations.
+    pub key_ops: Member<Vec<Member<String>>>,
+    /// EC curve.
+    pub crv: Member<String>,
+    /// RSA modulus.
+    pub n: Member<String>,
+    /// RSA exponent.
+    pub e: Member<String>,
+    /// EC x coordinate.
+    pub x: Member<String>,
+    /// EC y coordinate.
+    pub y: Member<String>,
+}
+
+/// The provider's published keys (RFC 7517 §5).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Jwks {
     /// The `keys` array's objects (entries that are not objects are dropped).
-    pub keys: Vec<Map<String, Value>>,
+    pub keys: Vec<Jwk>,
+}
+
+/// A JWKS document as sent.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct JwksDocument {
+    keys: Member<Vec<Member<Jwk>>>,
 }
 
 impl Jwks {
@@ -297,8 +358,8 @@ impl Jwks {
         self.keys
             .iter()
             .map(|k| {
-                k.get("kid")
-                    .and_then(Value::as_str)
+                k.kid
+                    .ok()
                     .map(|kid| sanitize_for_display(kid, 64))
                     .unwrap_or_else(|| "(no kid)".to_owned())
             })
@@ -306,20 +367,29 @@ impl Jwks {
     }
 }
 
-/// Validates the JWKS answer: 200, a JSON object with a `keys` array. The content type is not
-/// checked (`application/json` and `application/jwk-set+json` are both common).
+/// Validates the JWKS answer: 200, a JSON object with a `keys` array, no member repeated in
+/// any key (issue 13 defect 9: `"use":"enc","use":"sig"` must not pick a key). The content
+/// type is not checked (`application/json` and `application/jwk-set+json` are both common).
 pub fn parse_jwks(response: &HttpResponse) -> Result<Jwks, JwtError> {
-    if response.body.len() > MAX_JWKS_BODY {
+    if response.body_len() > MAX_JWKS_BODY {
         return Err(JwtError::JwksInvalid("the document is too large"));
     }
     if response.status != 200 {
         return Err(JwtError::JwksStatus(response.status));
     }
-    let object = parse_object(&response.body)
-        .map_err(|_| JwtError::JwksInvalid("it is not a JSON object"))?;
-    match object.get("keys") {
-        Some(Value::Array(keys)) => Ok(Jwks {
-            keys: keys.iter().filter_map(|k| k.as_object().cloned()).collect(),
+    let doc: JwksDocument = parse_document(&response.body).map_err(|problem| match problem {
+        JsonProblem::Duplicate(_) => JwtError::JwksInvalid("a member is repeated in it"),
+        _ => JwtError::JwksInvalid("it is not a JSON object"),
+    })?;
+    match doc.keys {
+        Member::Is(keys) => Ok(Jwks {
+            keys: keys
+                .into_iter()
+                .filter_map(|k| match k {
+                    Member::Is(key) => Some(key),
+                    _ => None,
+                })
+                .collect(),
         }),
         _ => Err(JwtError::JwksInvalid("it has no keys array")),
     }
@@ -338,49 +408,45 @@ pub struct SelectedKey {
     pub rsa_bits: usize,
 }
 
-fn str_member<'a>(key: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
-    key.get(name).and_then(Value::as_str)
+/// A string member's text, if it is a string.
+fn text(member: &Member<String>) -> Option<&str> {
+    member.ok().map(String::as_str)
+}
+
+/// Whether an optional member is absent or, when present, the string `wanted`.
+fn absent_or(member: &Member<String>, wanted: &str) -> bool {
+    *member == Member::Absent || text(member) == Some(wanted)
 }
 
 /// Whether a JWKS entry may verify `alg` (RFC 7517 §4.2, §4.3, §4.4).
-fn key_fits(key: &Map<String, Value>, alg: JwsAlg) -> bool {
-    if str_member(key, "kty") != Some(alg.key_type()) {
+fn key_fits(key: &Jwk, alg: JwsAlg) -> bool {
+    if text(&key.kty) != Some(alg.key_type()) {
         return false;
     }
     if let Some(curve) = alg.curve() {
-        if str_member(key, "crv") != Some(curve) {
+        if text(&key.crv) != Some(curve) {
             return false;
         }
     }
-    if key.get("use").is_some_and(|u| u.as_str() != Some("sig")) {
+    if !absent_or(&key.use_, "sig") || !absent_or(&key.alg, alg.name()) {
         return false;
     }
-    if key
-        .get("alg")
-        .is_some_and(|a| a.as_str() != Some(alg.name()))
-    {
-        return false;
+    match &key.key_ops {
+        Member::Absent => true,
+        Member::Is(ops) => ops.iter().any(|op| text(op) == Some("verify")),
+        Member::Other(_) => false,
     }
-    if let Some(ops) = key.get("key_ops") {
-        let verify = ops
-            .as_array()
-            .is_some_and(|ops| ops.iter().any(|op| op.as_str() == Some("verify")));
-        if !verify {
-            return false;
-        }
-    }
-    true
 }
 
 /// Picks the key that must have signed the token: among the keys of the right type, curve,
 /// `use` and `alg`, the one whose `kid` equals the header's; without a `kid`, the only one
 /// (OIDC Core §10.1: with several keys a `kid` is required). Zero or several is an error.
 pub fn select_key(jwks: &Jwks, alg: JwsAlg, kid: Option<&str>) -> Result<SelectedKey, JwtError> {
-    let fitting: Vec<&Map<String, Value>> = jwks.keys.iter().filter(|k| key_fits(k, alg)).collect();
-    let candidates: Vec<&Map<String, Value>> = match kid {
+    let fitting: Vec<&Jwk> = jwks.keys.iter().filter(|k| key_fits(k, alg)).collect();
+    let candidates: Vec<&Jwk> = match kid {
         Some(kid) => fitting
             .into_iter()
-            .filter(|k| str_member(k, "kid") == Some(kid))
+            .filter(|k| text(&k.kid) == Some(kid))
             .collect(),
         None => fitting,
     };
@@ -395,7 +461,13 @@ pub fn select_key(jwks: &Jwks, alg: JwsAlg, kid: Option<&str>) -> Result<Selecte
         _ => return Err(JwtError::AmbiguousKey),
     };
     let member = |name: &'static str| -> Result<String, JwtError> {
-        let value = str_member(key, name).ok_or(JwtError::InvalidKey(name))?;
+        let member = match name {
+            "n" => &key.n,
+            "e" => &key.e,
+            "x" => &key.x,
+            _ => &key.y,
+        };
+        let value = text(member).ok_or(JwtError::InvalidKey(name))?;
         // Every public member is base64url (RFC 7518 §6.2.1, §6.3.1).
         URL_SAFE_NO_PAD
             .decode(value)
@@ -411,25 +483,22 @@ pub fn select_key(jwks: &Jwks, alg: JwsAlg, kid: Option<&str>) -> Result<Selecte
         if bits < MIN_RSA_BITS {
             return Err(JwtError::WeakKey { bits });
         }
-        (
-            object([("kty", "RSA".into()), ("n", n.into()), ("e", e.into())]),
-            bits,
-        )
+        (json!({"kty": "RSA", "n": n, "e": e}), bits)
     } else {
         let x = member("x")?;
         let y = member("y")?;
         (
-            object([
-                ("kty", "EC".into()),
-                ("crv", alg.curve().into()),
-                ("x", x.into()),
-                ("y", y.into()),
-            ]),
+            json!({
+                "kty": "EC",
+                "crv": alg.curve(),
+                "x": x,
+                "y": y,
+            }),
             0,
         )
     };
     Ok(SelectedKey {
-        kid: str_member(key, "kid").map(|k| sanitize_for_display(k, 64)),
+        kid: text(&key.kid).map(|k| sanitize_for_display(k, 64)),
         jwk_json: jwk.to_string(),
         rsa_bits,
     })
@@ -969,7 +1038,7 @@ mod tests {
     }
 
     fn good_claims() -> Value {
-        crate::json!({
+        serde_json::json!({
             "iss": ISSUER, "sub": "alice", "aud": CLIENT, "exp": NOW_S + 300, "iat": NOW_S - 5,
             "nonce": "n-0S6_WzA2Mj", "name": "Alice Liddell"
         })
@@ -1001,27 +1070,98 @@ mod tests {
     fn rsa_key(kid: &str) -> Value {
         // A 2048-bit modulus: 256 bytes, first byte non-zero.
         let n = URL_SAFE_NO_PAD.encode([0xC5u8; 256]);
-        crate::json!({ "kty": "RSA", "kid": kid, "use": "sig", "alg": "RS256", "n": n, "e": "AQAB" })
+        serde_json::json!({ "kty": "RSA", "kid": kid, "use": "sig", "alg": "RS256", "n": n, "e": "AQAB" })
     }
 
     fn ec_key(kid: &str, crv: &str) -> Value {
         let c = URL_SAFE_NO_PAD.encode([7u8; 32]);
-        crate::json!({ "kty": "EC", "kid": kid, "crv": crv, "x": c, "y": c })
+        serde_json::json!({ "kty": "EC", "kid": kid, "crv": crv, "x": c, "y": c })
     }
 
     fn jwks(keys: Vec<Value>) -> Jwks {
         Jwks {
             keys: keys
                 .into_iter()
-                .map(|k| k.as_object().unwrap().clone())
+                .map(|k| serde_json::from_value(k).unwrap())
                 .collect(),
+        }
+    }
+
+    /// The JWKS answer for `keys`, a JSON text written by hand so members can repeat.
+    fn jwks_answer(keys: &str) -> HttpResponse {
+        HttpResponse::json(200, format!(r#"{{"keys":[{keys}]}}"#))
+    }
+
+    /// Issue 13 defect 9 (T-28 at every depth): a key with `"use":"enc","use":"sig"` must not be
+    /// selected as a signing key; the whole JWKS is refused.
+    #[test]
+    fn t28_jwks_key_with_repeated_use_is_refused() {
+        let n = URL_SAFE_NO_PAD.encode([0xC5u8; 256]);
+        let key =
+            format!(r#"{{"kty":"RSA","kid":"k1","use":"enc","use":"sig","n":"{n}","e":"AQAB"}}"#);
+        assert!(
+            matches!(
+                parse_jwks(&jwks_answer(&key)),
+                Err(JwtError::JwksInvalid(_))
+            ),
+            "{:?}",
+            parse_jwks(&jwks_answer(&key))
+        );
+        // The same key without the repeat is read.
+        let once = key.replace(r#""use":"enc","#, "");
+        assert_eq!(parse_jwks(&jwks_answer(&once)).unwrap().kids(), ["k1"]);
+    }
+
+    /// T-28 at every depth in the ID token: a repeated member inside a nested claim.
+    #[test]
+    fn t28_nested_repeated_claim_is_refused() {
+        let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"RS256"}"#);
+        let claims =
+            URL_SAFE_NO_PAD.encode(r#"{"sub":"a","address":{"country":"x","country":"y"}}"#);
+        assert_eq!(
+            decode(&format!("{header}.{claims}.c2ln")).unwrap_err(),
+            JwtError::DuplicateMember("country".into())
+        );
+    }
+
+    // proptest is a host-only dev-dependency (Cargo.toml).
+    #[cfg(not(target_arch = "wasm32"))]
+    proptest::proptest! {
+        /// T-28 as a rule over generated keys: any member this client reads, repeated with any
+        /// two values, makes the JWKS unusable; the key with one copy is read.
+        #[test]
+        fn t28_any_repeated_key_member_refuses_the_jwks(
+            member in proptest::sample::select(vec![
+                "kty", "kid", "use", "alg", "key_ops", "crv", "n", "e", "x", "y", "d",
+            ]),
+            first in "[a-zA-Z0-9_-]{0,12}",
+            second in "[a-zA-Z0-9_-]{0,12}",
+            position in 0usize..3,
+        ) {
+            let mut members = vec![
+                r#""kty":"RSA""#.to_owned(),
+                r#""kid":"k1""#.to_owned(),
+                r#""e":"AQAB""#.to_owned(),
+            ];
+            members.insert(position, format!(r#""{member}":"{first}""#));
+            let once = format!("{{{}}}", members.join(","));
+            members.push(format!(r#""{member}":"{second}""#));
+            let twice = format!("{{{}}}", members.join(","));
+            proptest::prop_assert!(
+                matches!(parse_jwks(&jwks_answer(&twice)), Err(JwtError::JwksInvalid(_))),
+                "{twice}"
+            );
+            let dedup = once.matches(&format!(r#""{member}":"#)).count() == 1;
+            if dedup {
+                proptest::prop_assert!(parse_jwks(&jwks_answer(&once)).is_ok(), "{once}");
+            }
         }
     }
 
     #[test]
     fn decodes_header_claims_and_signing_input() {
         let jwt = token(
-            crate::json!({"alg":"RS256","kid":"k1"}),
+            serde_json::json!({"alg":"RS256","kid":"k1"}),
             good_claims(),
             b"sig",
         );
@@ -1076,7 +1216,7 @@ mod tests {
     #[test]
     fn alg_none_symmetric_and_unknown_algorithms_are_refused() {
         let alg = |a: &str| {
-            decode(&token(crate::json!({ "alg": a }), good_claims(), b""))
+            decode(&token(serde_json::json!({ "alg": a }), good_claims(), b""))
                 .unwrap()
                 .algorithm()
         };
@@ -1085,10 +1225,10 @@ mod tests {
         assert_eq!(alg("HS256"), Err(JwtError::SymmetricAlg("HS256".into())));
         assert_eq!(alg("EdDSA"), Err(JwtError::UnsupportedAlg("EdDSA".into())));
         assert_eq!(alg("rs256"), Err(JwtError::UnsupportedAlg("rs256".into())));
-        let no_alg = decode(&token(crate::json!({}), good_claims(), b"")).unwrap();
+        let no_alg = decode(&token(serde_json::json!({}), good_claims(), b"")).unwrap();
         assert!(matches!(no_alg.algorithm(), Err(JwtError::Malformed(_))));
         let crit = decode(&token(
-            crate::json!({"alg":"RS256","crit":["exp"]}),
+            serde_json::json!({"alg":"RS256","crit":["exp"]}),
             good_claims(),
             b"",
         ))
@@ -1101,7 +1241,7 @@ mod tests {
     fn ecdsa_signature_must_be_raw_r_and_s() {
         let es = |len: usize| {
             decode(&token(
-                crate::json!({"alg":"ES256"}),
+                serde_json::json!({"alg":"ES256"}),
                 good_claims(),
                 &vec![1u8; len],
             ))
@@ -1148,7 +1288,7 @@ mod tests {
         let key = select_key(&set, JwsAlg::Rs256, Some("new")).unwrap();
         assert_eq!(key.kid.as_deref(), Some("new"));
         assert_eq!(key.rsa_bits, 2048);
-        let jwk: Value = crate::protocol::json::from_str(&key.jwk_json).unwrap();
+        let jwk: Value = serde_json::from_str::<serde_json::Value>(&key.jwk_json).unwrap();
         assert_eq!(jwk["kty"], "RSA");
         assert!(jwk.get("alg").is_none() && jwk.get("kid").is_none() && jwk.get("d").is_none());
         // A kid that names a key of another type does not select it.
@@ -1160,7 +1300,7 @@ mod tests {
             })
         );
         let ec = select_key(&set, JwsAlg::Es256, Some("ec")).unwrap();
-        let jwk: Value = crate::protocol::json::from_str(&ec.jwk_json).unwrap();
+        let jwk: Value = serde_json::from_str::<serde_json::Value>(&ec.jwk_json).unwrap();
         assert_eq!(jwk["crv"], "P-256");
         // The curve must match the algorithm.
         assert!(select_key(&set, JwsAlg::Es384, Some("ec")).is_err());
@@ -1194,7 +1334,7 @@ mod tests {
         let mut other_alg = rsa_key("k");
         other_alg["alg"] = "PS256".into();
         let mut sign_only = rsa_key("k");
-        sign_only["key_ops"] = crate::json!(["sign"]);
+        sign_only["key_ops"] = serde_json::json!(["sign"]);
         for key in [enc, other_alg, sign_only] {
             assert!(
                 select_key(&jwks(vec![key.clone()]), JwsAlg::Rs256, Some("k")).is_err(),
@@ -1234,6 +1374,7 @@ mod tests {
     #[test]
     fn jwks_document_is_validated() {
         let response = |status: u16, body: &str| HttpResponse {
+            unread: None,
             status,
             content_type: Some("application/jwk-set+json".into()),
             body: body.into(),
@@ -1242,7 +1383,7 @@ mod tests {
         };
         let set = parse_jwks(&response(
             200,
-            &crate::json!({"keys":[rsa_key("a"), 3]}).to_string(),
+            &serde_json::json!({"keys":[rsa_key("a"), 3]}).to_string(),
         ))
         .unwrap();
         assert_eq!(set.kids(), ["a"]);
@@ -1290,9 +1431,9 @@ mod tests {
         assert!(matches!(err, JwtError::AudienceMismatch { .. }));
         assert_eq!(err.whose_side(), Side::Attacker);
         assert!(err.what_happened().contains("another-app"));
-        assert!(check(with(good_claims(), "aud", crate::json!(["x", "y"]))).is_err());
+        assert!(check(with(good_claims(), "aud", serde_json::json!(["x", "y"]))).is_err());
         assert_eq!(
-            check(with(good_claims(), "aud", crate::json!([]))),
+            check(with(good_claims(), "aud", serde_json::json!([]))),
             Err(JwtError::InvalidClaim("aud"))
         );
         assert_eq!(
@@ -1303,7 +1444,7 @@ mod tests {
 
     #[test]
     fn several_audiences_need_azp_equal_to_this_client() {
-        let multi = with(good_claims(), "aud", crate::json!([CLIENT, "api"]));
+        let multi = with(good_claims(), "aud", serde_json::json!([CLIENT, "api"]));
         assert_eq!(check(multi.clone()), Err(JwtError::MissingClaim("azp")));
         assert!(check(with(multi.clone(), "azp", CLIENT.into())).is_ok());
         assert_eq!(
@@ -1398,7 +1539,7 @@ mod tests {
     fn at_hash_binds_the_access_token() {
         // OIDC Core §A.3 example: access token and its at_hash.
         let access = "jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y";
-        let claims = crate::json!({ "at_hash": "77QmUPtjPfzWtF2AnpK9RQ" });
+        let claims = serde_json::json!({ "at_hash": "77QmUPtjPfzWtF2AnpK9RQ" });
         let claims = claims.as_object().unwrap();
         assert_eq!(
             check_at_hash(claims, JwsAlg::Rs256, &digest_of(JwsAlg::Rs256, access)),
@@ -1446,7 +1587,7 @@ mod tests {
                 "q7nS86GgvvFaZkzALLWqJYaJIKw2wCDAVfCAsm5CrBM",
             ),
         ] {
-            let claims = crate::json!({ "at_hash": at_hash });
+            let claims = serde_json::json!({ "at_hash": at_hash });
             let claims = claims.as_object().unwrap();
             for alg in algs {
                 assert_eq!(
@@ -1461,7 +1602,7 @@ mod tests {
                 );
             }
             // The SHA-256 half does not pass for a 384/512 algorithm.
-            let sha256 = crate::json!({ "at_hash": "77QmUPtjPfzWtF2AnpK9RQ" });
+            let sha256 = serde_json::json!({ "at_hash": "77QmUPtjPfzWtF2AnpK9RQ" });
             assert_eq!(
                 check_at_hash(
                     sha256.as_object().unwrap(),

@@ -2,9 +2,9 @@
 //! Time and randomness come in as arguments so that every rule is host-testable.
 
 pub mod authorize;
-pub mod b64;
 pub mod callback;
 pub mod discovery;
+pub mod document;
 pub mod error;
 mod invisible;
 pub mod jwt;
@@ -18,8 +18,6 @@ pub mod state;
 pub mod token;
 pub mod uri;
 pub mod userinfo;
-
-pub mod json;
 
 #[cfg(test)]
 mod robustness_tests {
@@ -128,6 +126,7 @@ mod robustness_tests {
             }
             for status in [200, 400, 401, 403, 500] {
                 let response = token::HttpResponse {
+                    unread: None,
                     status,
                     content_type: Some(b.clone()),
                     body: a.clone(),

@@ -3,10 +3,10 @@
 //! verifier and state are serialized), consumed when the callback arrives.
 
 use crate::protocol::error::{sanitize_for_display, Explain, Side};
-use crate::protocol::json::{self, opt_str, opt_str_field, str_field, Map, Value};
 use crate::protocol::pkce::{CodeVerifier, PkceError};
 use crate::protocol::state::{State, StateError};
 use crate::protocol::uri::{HttpUrl, UriError};
+use serde::{Deserialize, Serialize};
 
 /// How long a login may stay pending: 10 minutes, the longest recommended code lifetime
 /// (RFC 6749 §4.1.2).
@@ -112,6 +112,7 @@ impl PendingAuthorization {
 
 /// Plain-string mirror of [`PendingAuthorization`] for storage; private so that nothing else
 /// can serialize secrets by accident.
+#[derive(Serialize, Deserialize)]
 struct StoredPending {
     state: String,
     verifier: Option<String>,
@@ -125,70 +126,21 @@ struct StoredPending {
     nonce: Option<String>,
 }
 
+#[derive(Serialize, Deserialize)]
 struct StoredSet {
     version: u32,
     pending: Vec<StoredPending>,
 }
 
-impl StoredPending {
-    fn to_value(&self) -> Value {
-        json::object([
-            ("state", self.state.as_str().into()),
-            ("verifier", opt_str(&self.verifier)),
-            ("issuer", self.issuer.as_str().into()),
-            ("client_id", self.client_id.as_str().into()),
-            ("redirect_uri", self.redirect_uri.as_str().into()),
-            ("token_endpoint", self.token_endpoint.as_str().into()),
-            ("scope", self.scope.as_str().into()),
-            ("created_at_ms", self.created_at_ms.into()),
-            (
-                "iss_parameter_supported",
-                self.iss_parameter_supported.into(),
-            ),
-            ("nonce", opt_str(&self.nonce)),
-        ])
-    }
-
-    /// The stored fields, all required but `verifier` and `nonce`, with their types.
-    fn from_value(value: &Value) -> Option<StoredPending> {
-        let map: &Map<String, Value> = value.as_object()?;
-        Some(StoredPending {
-            state: str_field(map, "state")?,
-            verifier: opt_str_field(map, "verifier")?,
-            issuer: str_field(map, "issuer")?,
-            client_id: str_field(map, "client_id")?,
-            redirect_uri: str_field(map, "redirect_uri")?,
-            token_endpoint: str_field(map, "token_endpoint")?,
-            scope: str_field(map, "scope")?,
-            created_at_ms: map.get("created_at_ms")?.as_u64()?,
-            iss_parameter_supported: map.get("iss_parameter_supported")?.as_bool()?,
-            nonce: opt_str_field(map, "nonce")?,
-        })
-    }
-}
-
 impl StoredSet {
     fn to_json(&self) -> String {
-        json::object([
-            ("version", self.version.into()),
-            (
-                "pending",
-                Value::Array(self.pending.iter().map(StoredPending::to_value).collect()),
-            ),
-        ])
-        .to_string()
+        serde_json::to_string(self).unwrap_or_default()
     }
 
+    /// The stored fields, all required but `verifier` and `nonce`, with their types; no member
+    /// repeated at any level.
     fn from_json(text: &str) -> Option<StoredSet> {
-        let map = json::strict_object_from_str(text).ok()?;
-        let version = u32::try_from(map.get("version")?.as_u64()?).ok()?;
-        let pending = map
-            .get("pending")?
-            .as_array()?
-            .iter()
-            .map(StoredPending::from_value)
-            .collect::<Option<Vec<_>>>()?;
-        Some(StoredSet { version, pending })
+        crate::protocol::document::load_stored(text)
     }
 }
 

@@ -1,9 +1,10 @@
 //! PKCE (RFC 7636): the verifier stays in this tab; only its S256 hash travels on the front
 //! channel. The verifier is not `Clone` and is moved into the token request, so it is used once.
 
-use crate::protocol::b64::URL_SAFE_NO_PAD;
 use crate::protocol::error::{Explain, Side};
 use crate::protocol::secret::mask;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
 use sha2::{Digest, Sha256};
 
 /// The only challenge method this client ever sends (never `plain`, RFC 7636 §7.2).

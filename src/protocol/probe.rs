@@ -7,23 +7,21 @@
 use crate::protocol::authorize::build_url;
 use crate::protocol::callback::{MAX_CODE_LEN, MAX_DESCRIPTION_CHARS, MAX_ISS_LEN, MAX_QUERY_LEN};
 use crate::protocol::error::sanitize_for_display;
-use crate::protocol::json::stored_enum;
 use crate::protocol::pkce::CodeVerifier;
 use crate::protocol::secret::{AccessToken, AuthorizationCode};
 use crate::protocol::state::{State, MAX_STATE_LEN};
 use crate::protocol::uri::{parse_query, UriError};
+use serde::{Deserialize, Serialize};
 
-stored_enum! {
-    /// Which weakness a probe tries.
-    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-    pub enum ProbeKind {
-        /// `response_type=code` without `code_challenge`: is PKCE enforced? (RFC 9700 §2.1.1)
-        NoChallenge,
-        /// `code_challenge_method=plain`: the challenge is the verifier itself (RFC 7636 §4.2).
-        PlainChallenge,
-        /// `response_type=token`: the implicit grant (RFC 9700 §2.1.2).
-        Implicit,
-    }
+/// Which weakness a probe tries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ProbeKind {
+    /// `response_type=code` without `code_challenge`: is PKCE enforced? (RFC 9700 §2.1.1)
+    NoChallenge,
+    /// `code_challenge_method=plain`: the challenge is the verifier itself (RFC 7636 §4.2).
+    PlainChallenge,
+    /// `response_type=token`: the implicit grant (RFC 9700 §2.1.2).
+    Implicit,
 }
 
 impl ProbeKind {

@@ -1,10 +1,10 @@
 //! Resource server answers (RFC 6750 §3): 200 JSON, 401 `invalid_token`, 403
 //! `insufficient_scope`, read from the `WWW-Authenticate: Bearer` challenge.
 
+use crate::protocol::document::parse_object;
 use crate::protocol::error::{sanitize_for_display, Explain, Side};
-use crate::protocol::json::parse_object;
-use crate::protocol::json::Value;
 use crate::protocol::token::HttpResponse;
+use serde_json::Value;
 
 /// Largest API response body accepted.
 pub const MAX_RESOURCE_BODY: usize = 1024 * 1024;
@@ -83,13 +83,14 @@ fn read_param_value(input: &str) -> (String, &str) {
 
 /// Validates an API answer: 200 JSON is the data; 401 and 403 become typed errors.
 pub fn parse_resource_response(response: &HttpResponse) -> Result<Value, ResourceError> {
-    if response.body.len() > MAX_RESOURCE_BODY {
+    if response.body_len() > MAX_RESOURCE_BODY {
         return Err(ResourceError::BodyTooLarge {
-            len: response.body.len(),
+            len: response.body_len(),
         });
     }
     match response.status {
-        200 => crate::protocol::json::from_str(&response.body).map_err(|_| ResourceError::NotJson),
+        200 => serde_json::from_str::<serde_json::Value>(&response.body)
+            .map_err(|_| ResourceError::NotJson),
         401 | 403 => {
             let mut params = response
                 .www_authenticate
@@ -231,6 +232,7 @@ mod tests {
 
     fn response(status: u16, www: Option<&str>, body: &str) -> HttpResponse {
         HttpResponse {
+            unread: None,
             status,
             content_type: Some("application/json".into()),
             body: body.into(),

@@ -5,11 +5,11 @@
 //! public client identifies itself in the body like at the token endpoint). Answer: 200 whether
 //! or not the token was valid (§2.2), so an attacker learns nothing; 400 JSON error otherwise.
 
+use crate::protocol::document::parse_object;
 use crate::protocol::error::{sanitize_for_display, Explain, Side};
-use crate::protocol::json::parse_object;
-use crate::protocol::json::Value;
 use crate::protocol::token::{HttpResponse, TokenRequest};
 use crate::protocol::uri::{form_encode, url_with_query, HttpUrl, UriError};
+use serde_json::Value;
 
 /// Which token is revoked (the `token_type_hint`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -175,6 +175,7 @@ mod tests {
 
     fn response(status: u16, body: &str) -> HttpResponse {
         HttpResponse {
+            unread: None,
             status,
             content_type: Some("application/json".into()),
             body: body.into(),

@@ -1,9 +1,10 @@
 //! The `state` parameter: 256 random bits per login, the CSRF defence that ties a callback to
 //! the request this tab started (RFC 6749 §10.12). Secret until used, so `Debug` is redacted.
 
-use crate::protocol::b64::URL_SAFE_NO_PAD;
 use crate::protocol::error::{Explain, Side};
 use crate::protocol::secret::mask;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
 
 /// Longest `state` accepted back from a callback (C-24).
 pub const MAX_STATE_LEN: usize = 512;

@@ -2,14 +2,15 @@
 //! the answer. Strict on what protects the user (status, token type, field types, duplicates),
 //! tolerant but loud on format slips (JSON under a wrong content type, `expires_in` as a string).
 
+use crate::protocol::document::{is_json_media_type, parse_document, JsonProblem, Member};
 use crate::protocol::error::{sanitize_for_display, Explain, Side};
-use crate::protocol::json::{is_json_media_type, parse_object, JsonProblem};
-use crate::protocol::json::{Map, Number, Value};
 use crate::protocol::pkce::CodeVerifier;
 use crate::protocol::secret::{
     mask, AccessToken, AuthorizationCode, ClientSecret, IdToken, RefreshToken,
 };
 use crate::protocol::uri::{form_encode, parse_query, HttpUrl, UriError};
+use serde::Deserialize;
+use serde_json::{Number, Value};
 
 /// The token request's content type: CORS-safelisted, so no preflight is needed (T-26).
 pub const CONTENT_TYPE: &str = "application/x-www-form-urlencoded";
@@ -176,13 +177,44 @@ pub struct HttpResponse {
     pub status: u16,
     /// The `Content-Type` header, if any.
     pub content_type: Option<String>,
-    /// The body as text.
+    /// The body as text (empty when it was not read: see `unread_len`).
     pub body: String,
     /// The `WWW-Authenticate` header, if any.
     pub www_authenticate: Option<String>,
     /// The `Cache-Control` header, if any (token answers must say `no-store`, RFC 6749 §5.1).
     pub cache_control: Option<String>,
+    /// Why the body was not kept, when it was not (`body` is then empty).
+    pub unread: Option<Unread>,
 }
+
+/// Why the back channel did not keep an answer's body.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unread {
+    /// The body ran past [`READ_CAP`]: reading stopped (the download was cancelled) after this
+    /// many bytes (T-24, D-13).
+    TooLarge(usize),
+    /// The body is not valid UTF-8, so it is no JSON document and no text to show (T-29);
+    /// never decoded with replacement characters.
+    NotUtf8,
+}
+
+impl Unread {
+    /// What the step's HTTP details show instead of the body.
+    pub fn shown(self) -> String {
+        match self {
+            Unread::TooLarge(len) => format!(
+                "[not read: the answer passed {len} bytes, more than the {} KiB this app reads, \
+                 so reading stopped]",
+                READ_CAP / 1024
+            ),
+            Unread::NotUtf8 => "[not shown: the body is not valid UTF-8 text]".to_owned(),
+        }
+    }
+}
+
+/// The most the back channel reads of any answer: the largest document cap (provider
+/// metadata, 256 KiB). Past it, reading stops and the stream is cancelled.
+pub const READ_CAP: usize = 256 * 1024;
 
 impl HttpResponse {
     /// An answer with `status` and a body labelled `application/json` (scripted runs, tests).
@@ -194,6 +226,14 @@ impl HttpResponse {
             ..Self::default()
         }
     }
+
+    /// The body's size for the caps: its length, or what arrived before reading stopped.
+    pub fn body_len(&self) -> usize {
+        match self.unread {
+            Some(Unread::TooLarge(len)) => len,
+            _ => self.body.len(),
+        }
+    }
 }
 
 impl std::fmt::Debug for HttpResponse {
@@ -202,15 +242,40 @@ impl std::fmt::Debug for HttpResponse {
         f.debug_struct("HttpResponse")
             .field("status", &self.status)
             .field("content_type", &self.content_type)
-            .field("body_len", &self.body.len())
+            .field("body_len", &self.body_len())
             .field("www_authenticate", &self.www_authenticate)
             .finish()
     }
 }
 
-/// Decodes a raw body; invalid UTF-8 is an error rather than silently replaced (T-29).
-pub fn body_from_bytes(bytes: &[u8]) -> Result<String, TokenError> {
-    String::from_utf8(bytes.to_vec()).map_err(|_| TokenError::NotUtf8)
+/// Collects an answer's body chunk by chunk, as the back channel reads it (`browser::http`): past
+/// [`READ_CAP`] it says stop (T-24, D-13), and the bytes are decoded as strict UTF-8 (T-29).
+#[derive(Debug, Default)]
+pub struct BodyReader {
+    bytes: Vec<u8>,
+}
+
+impl BodyReader {
+    /// Adds a chunk; `Err` once more than [`READ_CAP`] bytes have arrived: the caller stops
+    /// reading and cancels the stream, and the body is not kept.
+    pub fn push(&mut self, chunk: &[u8]) -> Result<(), Unread> {
+        let len = self.bytes.len() + chunk.len();
+        if len > READ_CAP {
+            self.bytes = Vec::new();
+            return Err(Unread::TooLarge(len));
+        }
+        self.bytes.extend_from_slice(chunk);
+        Ok(())
+    }
+
+    /// The whole body: its text, or none with [`Unread::NotUtf8`] when a byte sequence is not
+    /// UTF-8 (never replaced by U+FFFD, which would make a different document).
+    pub fn finish(self) -> (String, Option<Unread>) {
+        match String::from_utf8(self.bytes) {
+            Ok(text) => (text, None),
+            Err(_) => (String::new(), Some(Unread::NotUtf8)),
+        }
+    }
 }
 
 /// A validated token response, held in memory only.
@@ -437,7 +502,7 @@ impl Explain for TokenError {
     fn what_happened(&self) -> String {
         match self {
             Self::BodyTooLarge { len } => format!(
-                "The token endpoint's answer is {len} bytes, more than the {} KiB any real \
+                "The token endpoint's answer is at least {len} bytes, more than the {} KiB any real \
                  token response needs. It was not read.",
                 MAX_TOKEN_BODY / 1024
             ),
@@ -502,7 +567,10 @@ impl Explain for TokenError {
             Self::InvalidField(name) => format!(
                 "The token response's \"{name}\" field has the wrong type or an invalid value."
             ),
-            Self::NotUtf8 => "The token response is not valid UTF-8 text.".to_owned(),
+            Self::NotUtf8 => "The token response is not valid UTF-8 text, so it is no JSON \
+                document (RFC 8259 §8.1). It was refused rather than read with replacement \
+                characters."
+                .to_owned(),
         }
     }
 
@@ -564,6 +632,30 @@ fn is_vschar_token(s: &str) -> bool {
     !s.is_empty() && s.bytes().all(|b| (0x20..=0x7E).contains(&b))
 }
 
+/// An OAuth error answer (RFC 6749 §5.2) as sent; members of another type are kept as such.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct ErrorDocument {
+    pub(crate) error: Member<String>,
+    pub(crate) error_description: Member<String>,
+    pub(crate) error_uri: Member<String>,
+}
+
+/// A successful token answer (RFC 6749 §5.1) as sent, before validation. Unknown members are
+/// ignored (T-20); a member of the wrong type is kept so the error can name it.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct TokenDocument {
+    access_token: Member<String>,
+    token_type: Member<String>,
+    /// A number (whole or not) or, tolerated and flagged, a string (T-17): kept as the JSON
+    /// value it was (a serde `untagged` enum would cost its buffering machinery in the wasm).
+    expires_in: Member<Value>,
+    refresh_token: Member<String>,
+    scope: Member<String>,
+    id_token: Member<String>,
+}
+
 /// Maps a non-200 answer to the right error (oauth4webapi's rules: only 4xx JSON with a
 /// non-empty string `error` is an OAuth error; 5xx bodies are never parsed).
 fn non_success(response: &HttpResponse) -> TokenError {
@@ -572,22 +664,20 @@ fn non_success(response: &HttpResponse) -> TokenError {
         return TokenError::UnexpectedStatus(status);
     }
     if is_json_media_type(response.content_type.as_deref()) {
-        if let Ok(object) = parse_object(&response.body) {
-            if let Some(Value::String(error)) = object.get("error") {
-                if !error.is_empty() {
-                    let text = |name: &str, max: usize| match object.get(name) {
-                        Some(Value::String(s)) if !s.is_empty() => {
-                            Some(sanitize_for_display(s, max))
-                        }
-                        _ => None,
-                    };
-                    return TokenError::ErrorResponse {
-                        code: TokenErrorCode::parse(error),
-                        description: text("error_description", MAX_DESCRIPTION_CHARS),
-                        uri: text("error_uri", 2048),
-                        status,
-                    };
-                }
+        if let Ok(doc) = parse_document::<ErrorDocument>(&response.body) {
+            if let Some(error) = doc.error.ok().filter(|e| !e.is_empty()) {
+                let text = |member: &Member<String>, max: usize| {
+                    member
+                        .ok()
+                        .filter(|s| !s.is_empty())
+                        .map(|s| sanitize_for_display(s, max))
+                };
+                return TokenError::ErrorResponse {
+                    code: TokenErrorCode::parse(error),
+                    description: text(&doc.error_description, MAX_DESCRIPTION_CHARS),
+                    uri: text(&doc.error_uri, 2048),
+                    status,
+                };
             }
         }
     }
@@ -602,19 +692,19 @@ fn non_success(response: &HttpResponse) -> TokenError {
 
 /// Reads `expires_in`: a non-negative number, or (flagged) a string of digits (T-17).
 fn expires_in(
-    object: &Map<String, Value>,
+    member: &Member<Value>,
     deviations: &mut Vec<Deviation>,
 ) -> Result<Option<u64>, TokenError> {
     let invalid = TokenError::InvalidField("expires_in");
-    let seconds = match object.get("expires_in") {
-        None => return Ok(None),
-        Some(Value::Number(n)) => number_seconds(n, deviations).ok_or(invalid)?,
-        Some(Value::String(s)) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {
+    let seconds = match member {
+        Member::Absent => return Ok(None),
+        Member::Is(Value::Number(n)) => number_seconds(n, deviations).ok_or(invalid)?,
+        Member::Is(Value::String(s)) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {
             deviations.push(Deviation::ExpiresInAsString);
             // Only digits, so the only failure is overflow.
             s.parse::<u64>().unwrap_or(u64::MAX)
         }
-        Some(_) => return Err(invalid),
+        _ => return Err(invalid),
     };
     if seconds > MAX_EXPIRES_IN_SECS {
         deviations.push(Deviation::ExpiresInClamped);
@@ -645,16 +735,19 @@ pub fn parse_token_response(
     requested_scope: &str,
     openid_requested: bool,
 ) -> Result<TokenSet, TokenError> {
-    if response.body.len() > MAX_TOKEN_BODY {
+    if response.body_len() > MAX_TOKEN_BODY {
         return Err(TokenError::BodyTooLarge {
-            len: response.body.len(),
+            len: response.body_len(),
         });
     }
     if response.status != 200 {
         return Err(non_success(response));
     }
-    let object = parse_object(&response.body).map_err(|problem| match problem {
-        JsonProblem::NotJson => TokenError::NotJson,
+    if response.unread == Some(Unread::NotUtf8) {
+        return Err(TokenError::NotUtf8);
+    }
+    let doc: TokenDocument = parse_document(&response.body).map_err(|problem| match problem {
+        JsonProblem::NotJson | JsonProblem::Shape => TokenError::NotJson,
         JsonProblem::NotAnObject => TokenError::NotAnObject,
         JsonProblem::Duplicate(key) => TokenError::DuplicateField(sanitize_for_display(&key, 64)),
     })?;
@@ -669,45 +762,45 @@ pub fn parse_token_response(
         ));
     }
 
-    let access_token = match object.get("access_token") {
-        None | Some(Value::Null) => return Err(TokenError::MissingAccessToken),
-        Some(Value::String(s)) if is_vschar_token(s) => AccessToken::new(s.clone()),
-        Some(_) => return Err(TokenError::InvalidField("access_token")),
+    let access_token = match &doc.access_token {
+        m if m.is_absent_or_null() => return Err(TokenError::MissingAccessToken),
+        Member::Is(s) if is_vschar_token(s) => AccessToken::new(s.clone()),
+        _ => return Err(TokenError::InvalidField("access_token")),
     };
     // RFC 6749 §5.1: case-insensitive; §7.1: an unknown type must not be used.
-    match object.get("token_type") {
-        Some(Value::String(t)) if t.eq_ignore_ascii_case("bearer") => {}
-        Some(Value::String(t)) => {
+    match &doc.token_type {
+        Member::Is(t) if t.eq_ignore_ascii_case("bearer") => {}
+        Member::Is(t) => {
             return Err(TokenError::UnsupportedTokenType(sanitize_for_display(
                 t, 64,
             )))
         }
         _ => return Err(TokenError::MissingTokenType),
     }
-    let expires_in = expires_in(&object, &mut deviations)?;
-    let refresh_token = match object.get("refresh_token") {
-        None => None,
-        Some(Value::String(s)) if is_vschar_token(s) => Some(RefreshToken::new(s.clone())),
-        Some(_) => return Err(TokenError::InvalidField("refresh_token")),
+    let expires_in = expires_in(&doc.expires_in, &mut deviations)?;
+    let refresh_token = match &doc.refresh_token {
+        Member::Absent => None,
+        Member::Is(s) if is_vschar_token(s) => Some(RefreshToken::new(s.clone())),
+        _ => return Err(TokenError::InvalidField("refresh_token")),
     };
-    let (granted_scope, scope_was_returned) = match object.get("scope") {
-        None => (requested_scope.to_owned(), false),
+    let (granted_scope, scope_was_returned) = match &doc.scope {
+        Member::Absent => (requested_scope.to_owned(), false),
         // Raw: compared with the request and sent again on refresh; sanitized where drawn.
-        Some(Value::String(s)) => (s.clone(), true),
-        Some(_) => return Err(TokenError::InvalidField("scope")),
+        Member::Is(s) => (s.clone(), true),
+        Member::Other(_) => return Err(TokenError::InvalidField("scope")),
     };
-    let id_token = match (openid_requested, object.get("id_token")) {
-        (true, Some(Value::String(s))) if is_vschar_token(s) => Some(IdToken::new(s.clone())),
-        (true, Some(_)) => return Err(TokenError::InvalidField("id_token")),
-        (true, None) => {
+    let id_token = match (openid_requested, &doc.id_token) {
+        (true, Member::Is(s)) if is_vschar_token(s) => Some(IdToken::new(s.clone())),
+        (true, Member::Absent) => {
             deviations.push(Deviation::IdTokenMissing);
             None
         }
-        (false, Some(_)) => {
+        (true, _) => return Err(TokenError::InvalidField("id_token")),
+        (false, Member::Absent) => None,
+        (false, _) => {
             deviations.push(Deviation::UnrequestedIdTokenIgnored);
             None
         }
-        (false, None) => None,
     };
     Ok(TokenSet {
         access_token,
@@ -977,6 +1070,7 @@ mod tests {
     #[test]
     fn t07_4xx_html_is_an_unexpected_response() {
         let response = HttpResponse {
+            unread: None,
             status: 400,
             content_type: Some("text/html".into()),
             body: "<html><form>login</form></html>".into(),
@@ -1023,6 +1117,7 @@ mod tests {
     #[test]
     fn t09_500_is_unexpected_status_even_with_an_oauth_body() {
         let response = HttpResponse {
+            unread: None,
             status: 500,
             content_type: Some("text/html".into()),
             body: "<h1>Internal Server Error</h1>".into(),
@@ -1066,6 +1161,7 @@ mod tests {
     #[test]
     fn t11_json_as_text_plain_is_accepted_and_flagged() {
         let response = HttpResponse {
+            unread: None,
             status: 200,
             content_type: Some("text/plain".into()),
             body: r#"{"access_token":"at","token_type":"bearer"}"#.into(),
@@ -1359,13 +1455,37 @@ mod tests {
         );
     }
 
+    /// Issue 13 defect 9: a repeated member inside a nested object of a token response is
+    /// refused like a top-level one, not silently last-wins.
+    #[test]
+    fn t28_nested_duplicate_keys_are_refused() {
+        let body = r#"{"access_token":"a","token_type":"Bearer",
+            "authorization_details":[{"type":"payment","type":"account"}]}"#;
+        assert_eq!(
+            ok(body).unwrap_err(),
+            TokenError::DuplicateField("type".into())
+        );
+    }
+
     #[test]
     fn t29_invalid_utf8_is_a_parse_error() {
+        let read = |bytes: &[u8]| {
+            let mut reader = BodyReader::default();
+            reader.push(bytes).unwrap();
+            let (body, unread) = reader.finish();
+            HttpResponse {
+                body,
+                unread,
+                ..HttpResponse::json(200, "")
+            }
+        };
+        let bad = read(b"{\"access_token\":\"a\xff\",\"token_type\":\"Bearer\"}");
+        assert_eq!((bad.body.as_str(), bad.unread), ("", Some(Unread::NotUtf8)));
         assert_eq!(
-            body_from_bytes(b"{\"a\":\"\xff\"}"),
-            Err(TokenError::NotUtf8)
+            parse_token_response(&bad, "s", false).unwrap_err(),
+            TokenError::NotUtf8
         );
-        assert_eq!(body_from_bytes(b"{}").unwrap(), "{}");
+        assert_eq!(read(b"{}").body, "{}");
         // What fetch's text() makes of invalid UTF-8 (U+FFFD) is not a valid token either.
         assert_eq!(
             ok("{\"access_token\":\"a\u{FFFD}\",\"token_type\":\"Bearer\"}").unwrap_err(),
@@ -1449,6 +1569,53 @@ mod tests {
         }
 
         /// The same for any Unicode text: form encoding is lossless.
+        #[test]
+        /// T-29 as a rule: text split into chunks anywhere (even inside a character) reads back
+        /// as itself; one byte that cannot be UTF-8 anywhere in it makes the body unread.
+        fn t29_body_reader_keeps_utf8_and_refuses_any_invalid_byte(
+            text in "\\PC{0,64}",
+            cuts in proptest::collection::vec(0usize..300, 0..4),
+            at in 0usize..300,
+            bad in proptest::sample::select(vec![0xFFu8, 0xFE, 0xC0, 0xC1, 0xF5, 0x80, 0xBF]),
+        ) {
+            let bytes = text.as_bytes();
+            let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c % (bytes.len() + 1)).collect();
+            cuts.sort_unstable();
+            let mut reader = BodyReader::default();
+            let mut from = 0;
+            for cut in cuts.into_iter().chain([bytes.len()]) {
+                reader.push(&bytes[from..cut]).unwrap();
+                from = cut;
+            }
+            proptest::prop_assert_eq!(reader.finish(), (text.clone(), None));
+            // 0x80/0xBF alone, 0xC0/0xC1/0xF5+ and 0xFE/0xFF never start or continue validly
+            // at a character boundary (RFC 3629 §4).
+            let at = text.char_indices().map(|(i, _)| i).chain([bytes.len()]).nth(at % (text.chars().count() + 1)).unwrap();
+            let mut spoiled = bytes.to_vec();
+            spoiled.insert(at, bad);
+            let mut reader = BodyReader::default();
+            reader.push(&spoiled).unwrap();
+            proptest::prop_assert_eq!(reader.finish(), (String::new(), Some(Unread::NotUtf8)));
+        }
+
+        #[test]
+        /// T-24, D-13 as a rule: whatever the chunk sizes, reading stops at the first chunk that
+        /// takes the total past the cap, and nothing of the body is kept.
+        fn t24_body_reader_stops_past_the_cap(sizes in proptest::collection::vec(1usize..100_000, 1..20)) {
+            let mut reader = BodyReader::default();
+            let mut total = 0;
+            for size in sizes {
+                total += size;
+                let pushed = reader.push(&vec![b'x'; size]);
+                if total > READ_CAP {
+                    proptest::prop_assert_eq!(pushed, Err(Unread::TooLarge(total)));
+                    return Ok(());
+                }
+                proptest::prop_assert!(pushed.is_ok());
+            }
+            proptest::prop_assert_eq!(reader.finish().0.len(), total);
+        }
+
         #[test]
         fn ph_form_encoding_round_trips_any_text(name in "\\PC{1,16}", value in "\\PC{0,64}") {
             let encoded = form_encode(&[(&name, &value)]);

@@ -1,11 +1,11 @@
 //! The OpenID Connect UserInfo answer (OIDC Core §5.3): a JSON object about the user, whose
 //! `sub` MUST equal the ID token's (§5.3.2), or it may describe someone else (token substitution).
 
+use crate::protocol::document::parse_object;
 use crate::protocol::error::{sanitize_for_display, Explain, Side};
-use crate::protocol::json::parse_object;
-use crate::protocol::json::{Map, Value};
 use crate::protocol::resource::{parse_resource_response, ResourceError};
 use crate::protocol::token::HttpResponse;
+use serde_json::{Map, Value};
 
 /// Why a UserInfo answer was not accepted.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -102,6 +102,7 @@ mod tests {
 
     fn response(status: u16, ct: &str, body: &str) -> HttpResponse {
         HttpResponse {
+            unread: None,
             status,
             content_type: Some(ct.into()),
             body: body.into(),

@@ -3,7 +3,7 @@
 //! trips to the provider in sessionStorage.
 
 use super::session::{self, with_lab, Lab, Phase};
-use crate::browser::{clock, crypto, location, storage};
+use crate::browser::{clock, location, storage};
 use crate::flow::attack::{
     self, DowngradeAnswer, Experiment, LabLogin, PendingProbe, Report, TokenAnswer,
 };
@@ -27,7 +27,7 @@ fn save(lab: RwSignal<Lab>) {
 }
 
 fn random_verifier() -> Result<String, Problem> {
-    Ok(CodeVerifier::from_random(crypto::random_32()?).into_secret())
+    Ok(CodeVerifier::from_random(crate::flow::engine::random_32()?).into_secret())
 }
 
 /// Takes the lab login that `state` answers, if the lab started it.
@@ -97,7 +97,7 @@ pub(crate) fn lab_login_returned(
 /// The attacker keeps their own code and sends the victim a link carrying it.
 fn send_forged_link(lab: RwSignal<Lab>, authorized: AuthorizedCallback) {
     let now = clock::now_ms();
-    let state = match crypto::random_32() {
+    let state = match crate::flow::engine::random_32() {
         Ok(bytes) => State::from_random(bytes),
         Err(problem) => return lab.update(|l| l.fail(problem)),
     };
@@ -448,7 +448,7 @@ fn start_probes(lab: RwSignal<Lab>, mut queue: Vec<ProbeKind>, checkup: bool) {
 fn send_probe(lab: RwSignal<Lab>, kind: ProbeKind, metadata: &ProviderMetadata, checkup: bool) {
     let settings = lab.with_untracked(|l| l.settings.normalized());
     let redirect_uri = location::redirect_uri();
-    let state = match crypto::random_32() {
+    let state = match crate::flow::engine::random_32() {
         Ok(bytes) => State::from_random(bytes),
         Err(problem) => return lab.update(|l| l.fail(problem)),
     };

@@ -1,7 +1,7 @@
 //! The app's state and the glue that runs the flow: it asks `browser` for I/O and `flow` for
 //! every decision, and keeps the one timeline up to date.
 
-use crate::browser::{cache, clock, crypto, http, location, storage, webcrypto};
+use crate::browser::{cache, clock, http, location, storage, webcrypto};
 use crate::flow::attack::{LabLogin, LabRecord};
 use crate::flow::engine::{self, LoginEntropy, Problem, TransportError};
 use crate::flow::lifecycle;
@@ -870,11 +870,7 @@ pub(crate) async fn discover(
 }
 
 fn draw_entropy() -> Result<LoginEntropy, Problem> {
-    Ok(LoginEntropy {
-        verifier: crypto::random_32()?,
-        state: crypto::random_32()?,
-        nonce: crypto::random_32()?,
-    })
+    LoginEntropy::draw()
 }
 
 /// Calls the demo resource API with the access token as `Authorization: Bearer`.
@@ -913,7 +909,7 @@ pub fn call_api(lab: RwSignal<Lab>, path: &'static str) {
                 Ok(value) => {
                     l.api_answer = Some(ApiAnswer {
                         path: path.to_owned(),
-                        body: crate::protocol::json::to_string_pretty(&value),
+                        body: crate::protocol::document::pretty(&value),
                     });
                     l.phase = Phase::LoggedIn;
                     storage::save_timeline(&l.timeline);
@@ -978,7 +974,7 @@ pub fn call_userinfo(lab: RwSignal<Lab>) {
         });
         let outcome = match result {
             Some(Ok(claims)) => {
-                let shown = crate::protocol::json::object_to_string_pretty(&claims);
+                let shown = crate::protocol::document::pretty(&claims);
                 lab.update(|l| l.userinfo = Some(shown));
                 Ok(())
             }
