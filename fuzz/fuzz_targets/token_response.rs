@@ -50,7 +50,10 @@ fuzz_target!(|data: &[u8]| {
         match parse_token_response(&response, scope, openid) {
             Ok(tokens) => {
                 assert_eq!(response.status, 200, "T-23: success must be 200");
-                assert_eq!(response.unread, None, "T-29: tokens from a body that was not read");
+                assert_eq!(
+                    response.unread, None,
+                    "T-29: tokens from a body that was not read"
+                );
                 assert!(response.body.len() <= MAX_TOKEN_BODY, "T-24");
                 assert_eq!(tokens.token_type, "Bearer", "T-16");
                 let access = tokens.access_token.secret();
