@@ -536,20 +536,7 @@ async fn x01_to_x06_hostile_error_callback_renders_as_inert_text() {
     let lab = Lab::start().await;
     // Start a real login, then read this tab's pending state back on the app's origin.
     start_login_and_come_back(&lab).await;
-    let pending: Value = serde_json::from_str(
-        lab.js(
-            "return sessionStorage.getItem('oauth-flow-lab.pending');",
-            vec![],
-        )
-        .await
-        .as_str()
-        .expect("a pending login"),
-    )
-    .expect("pending JSON");
-    let state = pending["pending"][0]["state"]
-        .as_str()
-        .expect("state")
-        .to_owned();
+    let state = pending_state(&lab).await;
     let description = format!(
         "<img src=x onerror=alert(1)>\"><script>alert(2)</script><svg onload=alert(3)> \
          \u{202E}gnp.exe\u{202C} zero\u{200B}width line\nbreak {}",
@@ -643,17 +630,7 @@ async fn x01_to_x06_hostile_error_callback_renders_as_inert_text() {
 async fn c17_s02_tokens_in_a_refused_callback_reach_no_storage_dom_or_export() {
     let lab = Lab::start().await;
     start_login_and_come_back(&lab).await;
-    let pending: Value = serde_json::from_str(
-        lab.js(
-            "return sessionStorage.getItem('oauth-flow-lab.pending');",
-            vec![],
-        )
-        .await
-        .as_str()
-        .expect("a pending login"),
-    )
-    .expect("pending JSON");
-    let state = encode(pending["pending"][0]["state"].as_str().expect("state"));
+    let state = encode(&pending_state(&lab).await);
     let token = "SECRETVALUE-implicit-access-token-0123456789";
     let jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJtYWxsb3J5In0.SECRETVALUE-jarm-signature-0123456789";
     for (query, secret, name) in [
@@ -815,6 +792,16 @@ async fn pending_json(lab: &Lab) -> Option<String> {
     .await
     .as_str()
     .map(str::to_owned)
+}
+
+/// The `state` of this tab's first pending login, read back on the app's origin.
+async fn pending_state(lab: &Lab) -> String {
+    let pending: Value = serde_json::from_str(&pending_json(lab).await.expect("a pending login"))
+        .expect("pending JSON");
+    pending["pending"][0]["state"]
+        .as_str()
+        .expect("state")
+        .to_owned()
 }
 
 /// Makes this tab's pending logins look `by_ms` older, as if the user had walked away.

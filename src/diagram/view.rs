@@ -306,10 +306,9 @@ pub fn format_duration(ms: f64) -> String {
     }
 }
 
-/// The accessible name of a step's row: its number, then exactly the label text it shows
-/// (so the name contains the visible text), then the route.
-pub fn row_name(index: usize, step: &Step, row: &Row) -> String {
-    let route = if step.from == step.to {
+/// Who talked to whom on which channel, in words ("Client app to Browser on the front channel").
+fn route(step: &Step) -> String {
+    if step.from == step.to {
         format!("{} does local work", step.from.label())
     } else {
         format!(
@@ -318,7 +317,13 @@ pub fn row_name(index: usize, step: &Step, row: &Row) -> String {
             step.to.label(),
             step.channel.label()
         )
-    };
+    }
+}
+
+/// The accessible name of a step's row: its number, then exactly the label text it shows
+/// (so the name contains the visible text), then the route.
+pub fn row_name(index: usize, step: &Step, row: &Row) -> String {
+    let route = route(step);
     format!(
         "Step {}: {}. {route}.",
         index + 1,
@@ -328,16 +333,7 @@ pub fn row_name(index: usize, step: &Step, row: &Row) -> String {
 
 /// One plain sentence describing a step, for screen readers and the live announcement.
 pub fn announce(index: usize, step: &Step) -> String {
-    let route = if step.from == step.to {
-        format!("{} does local work", step.from.label())
-    } else {
-        format!(
-            "{} to {} on the {}",
-            step.from.label(),
-            step.to.label(),
-            step.channel.label()
-        )
-    };
+    let route = route(step);
     let outcome = match &step.status {
         crate::flow::timeline::StepStatus::Failed { reason } => format!(" Failed: {reason}"),
         crate::flow::timeline::StepStatus::Active => " In progress.".to_owned(),
