@@ -13,6 +13,7 @@ pub mod pkce;
 pub mod probe;
 pub mod resource;
 pub mod revocation;
+pub mod scope;
 pub mod secret;
 pub mod state;
 pub mod token;
