@@ -1,6 +1,7 @@
 //! Pure OAuth 2.0 / PKCE protocol logic: no web-sys, no leptos, no I/O.
 //! Time and randomness come in as arguments so that every rule is host-testable.
 
+pub mod access_jwt;
 pub mod authorize;
 pub mod callback;
 pub mod discovery;
