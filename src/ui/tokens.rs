@@ -2,7 +2,9 @@
 
 use super::session::Lab;
 use crate::browser::clock;
+use crate::protocol::access_jwt::{self, AccessJwt};
 use crate::protocol::error::sanitize_for_display;
+use crate::protocol::scope;
 use leptos::prelude::*;
 
 /// Shows the tokens held in memory, masked until the user reveals one.
@@ -30,6 +32,9 @@ pub fn TokenPanel(
                 ),
                 None => "not stated by the provider".to_owned(),
             };
+            let trace = scope::trace(&requested, &tokens.granted_scope);
+            let access_jwt = access_jwt::inspect(tokens.access_token.secret());
+            let issuer_now = issuer.clone().unwrap_or_default();
             let access = SecretValue {
                 masked: tokens.access_token.masked(),
                 real: tokens.access_token.secret().to_owned(),
@@ -50,9 +55,14 @@ pub fn TokenPanel(
                         <dt>"Expires"</dt>
                         <dd id="token-expiry">{expiry}</dd>
                         <dt>"Scope asked"</dt>
-                        <dd id="scope-requested"><code>{requested}</code></dd>
+                        <dd id="scope-requested"><code>{requested.clone()}</code></dd>
                         <dt>"Scope granted"</dt>
                         <dd id="scope-granted"><code>{sanitize_for_display(&tokens.granted_scope, 4096)}</code></dd>
+                        <dt>"Per scope"</dt>
+                        <dd><ul id="scope-trace" class="chips">{trace.entries.iter().map(|(name, mark)| view! {
+                            <li class="chip" data-mark=mark.word()><code>{sanitize_for_display(name, 256)}</code>" "{mark.word()}</li>
+                        }).collect_view()}</ul>
+                        {trace.note().map(|n| view! { <p id="scope-note" class="hint">{sanitize_for_display(&n, 4096)}</p> })}</dd>
                         {refresh.map(|value| view! {
                             <dt>"Refresh token"</dt>
                             <dd><Secret id="refresh-token" value=value />
@@ -69,6 +79,7 @@ pub fn TokenPanel(
                             <dd id="token-issuer"><code>{issuer}</code></dd>
                         })}
                     </dl>
+                    {access_jwt.map(|at| view! { <AccessJwtView at=at issuer=issuer_now.clone() /> })}
                     <p class="hint">
                         "The access token is opaque to this app: it only forwards it as "
                         <code>"Authorization: Bearer"</code>
@@ -105,5 +116,38 @@ fn Secret(
             on:click=move |_| revealed.update(|r| *r = !*r)>
             {move || if revealed.get() { "Hide" } else { "Reveal" }}
         </button>
+    }
+}
+
+/// A JWT access token decoded (RFC 9068), with what an API would check.
+#[component]
+fn AccessJwtView(
+    /// The decoded token.
+    at: AccessJwt,
+    /// The issuer of this login.
+    issuer: String,
+) -> impl IntoView {
+    let objections = at.api_objections(&issuer, clock::now_ms() / 1000);
+    let exp = at
+        .exp
+        .map_or_else(|| "none".to_owned(), |e| clock::local_time(e * 1000));
+    view! {
+        <div id="access-jwt">
+            <h3>"The access token is a JWT"</h3>
+            <p class="hint">"Decoded for you only: the client must not rely on it. Only the API validates it."</p>
+            <dl>
+                <dt>"typ"</dt><dd id="at-typ">{at.typ.clone().unwrap_or_else(|| "none".into())}</dd>
+                <dt>"aud"</dt><dd id="at-aud">{at.aud.join(", ")}</dd>
+                <dt>"scope"</dt><dd id="at-scope">{at.scope.clone().unwrap_or_default()}</dd>
+                <dt>"exp"</dt><dd id="at-exp">{exp}</dd>
+            </dl>
+            <ul id="at-objections">{if objections.is_empty() {
+                vec![view! { <li>"An API would accept these claims (signature aside)."</li> }.into_any()]
+            } else {
+                objections.into_iter().map(|o| view! { <li>{o}</li> }.into_any()).collect()
+            }}</ul>
+            <pre id="at-header">{at.jwt.header_json()}</pre>
+            <pre id="at-claims">{at.jwt.claims_json()}</pre>
+        </div>
     }
 }
