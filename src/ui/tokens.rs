@@ -14,6 +14,7 @@ pub fn TokenPanel(
     lab: RwSignal<Lab>,
 ) -> impl IntoView {
     move || {
+        let needed = lab.with(|l| l.api_needed_scope.clone());
         let (tokens, received_at, requested, replaced, revoked, issuer) = lab.with(|l| {
             (
                 l.tokens.clone(),
@@ -62,6 +63,9 @@ pub fn TokenPanel(
                         <dd><ul id="scope-trace" class="chips">{trace.entries.iter().map(|(name, mark)| view! {
                             <li class="chip" data-mark=mark.word()><code>{sanitize_for_display(name, 256)}</code>" "{mark.word()}</li>
                         }).collect_view()}</ul>
+                        {needed.map(|n| trace.missing_for(&n)).filter(|m| !m.is_empty()).map(|m| view! {
+                            <p id="scope-missing" class="hint">"The API answered 403: this grant lacks "<code>{sanitize_for_display(&m.join(" "), 1024)}</code>"."</p>
+                        })}
                         {trace.note().map(|n| view! { <p id="scope-note" class="hint">{sanitize_for_display(&n, 4096)}</p> })}</dd>
                         {refresh.map(|value| view! {
                             <dt>"Refresh token"</dt>
