@@ -1,11 +1,14 @@
 //! The token panel: masked values, reveal on demand, expiry, requested vs granted scope.
 
 use super::session::Lab;
-use crate::browser::clock;
+use crate::browser::{clock, webcrypto};
+use crate::flow::oidc;
 use crate::protocol::access_jwt::{self, AccessJwt};
 use crate::protocol::error::sanitize_for_display;
+use crate::protocol::error::Explain;
 use crate::protocol::scope;
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 
 /// Shows the tokens held in memory, masked until the user reveals one.
 #[component]
@@ -83,7 +86,7 @@ pub fn TokenPanel(
                             <dd id="token-issuer"><code>{issuer}</code></dd>
                         })}
                     </dl>
-                    {access_jwt.map(|at| view! { <AccessJwtView at=at issuer=issuer_now.clone() /> })}
+                    {access_jwt.map(|at| view! { <AccessJwtView lab=lab at=at issuer=issuer_now.clone() /> })}
                     <p class="hint">
                         "The access token is opaque to this app: it only forwards it as "
                         <code>"Authorization: Bearer"</code>
@@ -126,12 +129,39 @@ fn Secret(
 /// A JWT access token decoded (RFC 9068), with what an API would check.
 #[component]
 fn AccessJwtView(
+    /// The app state (for the key set fetched for the ID token).
+    lab: RwSignal<Lab>,
     /// The decoded token.
     at: AccessJwt,
     /// The issuer of this login.
     issuer: String,
 ) -> impl IntoView {
     let objections = at.api_objections(&issuer, clock::now_ms() / 1000);
+    // Verify as the API would, only with this issuer's keys (already fetched for the ID token).
+    let verdict = RwSignal::new("not checked: no key set from this issuer yet".to_owned());
+    // Only the key set published by the provider that issued these tokens.
+    let jwks = lab.with_untracked(|l| {
+        let uri = l.provider.as_ref().and_then(|p| p.jwks_uri.clone());
+        l.jwks
+            .as_ref()
+            .filter(|(at_uri, _)| Some(at_uri) == uri.as_ref())
+            .map(|(_, k)| k.clone())
+    });
+    if !at.names_issuer(&issuer) {
+        verdict.set("not checked: iss is not this provider".into());
+    } else if let Some(jwks) = jwks {
+        match oidc::access_token_signature_check(&at.jwt, &jwks) {
+            Err(e) => verdict.set(format!("not checked: {}", e.what_happened())),
+            Ok(check) => spawn_local(async move {
+                let said = match webcrypto::verify(&check).await {
+                    Ok(true) => "valid (JWKS key)".to_owned(),
+                    Ok(false) => "INVALID".to_owned(),
+                    Err(e) => format!("not checked: {e}"),
+                };
+                verdict.set(said);
+            }),
+        }
+    }
     let exp = at
         .exp
         .map_or_else(|| "none".to_owned(), |e| clock::local_time(e * 1000));
@@ -144,6 +174,7 @@ fn AccessJwtView(
                 <dt>"aud"</dt><dd id="at-aud">{at.aud.join(", ")}</dd>
                 <dt>"scope"</dt><dd id="at-scope">{at.scope.clone().unwrap_or_default()}</dd>
                 <dt>"exp"</dt><dd id="at-exp">{exp}</dd>
+                <dt>"Signature"</dt><dd id="at-signature">{move || verdict.get()}</dd>
             </dl>
             <ul id="at-objections">{if objections.is_empty() {
                 vec![view! { <li>"An API would accept these claims (signature aside)."</li> }.into_any()]
