@@ -394,7 +394,11 @@ mod tests {
                 .map(RefreshToken::secret),
             Some("old-refresh-token")
         );
-        assert!(timeline.steps()[1].deviations[0].contains("now granted"));
+        let note = &timeline.steps()[1].deviations[0];
+        assert!(
+            note.contains("narrowed") && note.contains("offline_access"),
+            "{note}"
+        );
     }
 
     #[test]

@@ -81,7 +81,7 @@ impl ScopeTrace {
         let mut parts = Vec::new();
         if !missing.is_empty() {
             parts.push(format!(
-                "The provider narrowed the grant: not granted {}. Calls needing it will get 403.",
+                "The provider narrowed the grant: not granted {}. API calls needing it may get 403.",
                 missing.join(", ")
             ));
         }
