@@ -86,7 +86,7 @@ pub fn TokenPanel(
                             <dd id="token-issuer"><code>{issuer}</code></dd>
                         })}
                     </dl>
-                    {access_jwt.map(|at| view! { <AccessJwtView lab=lab at=at issuer=issuer_now.clone() /> })}
+                    {access_jwt.map(|at| access_jwt_view(lab, at, issuer_now.clone()))}
                     <p class="hint">
                         "The access token is opaque to this app: it only forwards it as "
                         <code>"Authorization: Bearer"</code>
@@ -126,16 +126,9 @@ fn Secret(
     }
 }
 
-/// A JWT access token decoded (RFC 9068), with what an API would check.
-#[component]
-fn AccessJwtView(
-    /// The app state (for the key set fetched for the ID token).
-    lab: RwSignal<Lab>,
-    /// The decoded token.
-    at: AccessJwt,
-    /// The issuer of this login.
-    issuer: String,
-) -> impl IntoView {
+/// A JWT access token decoded (RFC 9068), with what an API would check; `issuer` is this
+/// login's.
+fn access_jwt_view(lab: RwSignal<Lab>, at: AccessJwt, issuer: String) -> impl IntoView {
     let objections = at.api_objections(&issuer, clock::now_ms() / 1000);
     // Verify as the API would, only with this issuer's keys (already fetched for the ID token).
     let verdict = RwSignal::new("not checked: no key set from this issuer yet".to_owned());
@@ -176,11 +169,11 @@ fn AccessJwtView(
                 <dt>"exp"</dt><dd id="at-exp">{exp}</dd>
                 <dt>"Signature"</dt><dd id="at-signature">{move || verdict.get()}</dd>
             </dl>
-            <ul id="at-objections">{if objections.is_empty() {
-                vec![view! { <li>"An API would accept these claims (signature aside)."</li> }.into_any()]
+            <p id="at-objections">{if objections.is_empty() {
+                "An API would accept these claims.".to_owned()
             } else {
-                objections.into_iter().map(|o| view! { <li>{o}</li> }.into_any()).collect()
-            }}</ul>
+                objections.join(" ")
+            }}</p>
             <pre id="at-header">{at.jwt.header_json()}</pre>
             <pre id="at-claims">{at.jwt.claims_json()}</pre>
         </div>
