@@ -21,6 +21,16 @@ async fn happy_path_alice_gets_tokens_and_her_profile() {
     // T-1: exactly one token request.
     assert_eq!(lab.token_requests().await, 1);
     assert!(lab.text("#access-token").await.contains('…'), "masked");
+    // RFC 6749 §3.3: the bundled provider grants each scope asked for, nothing more.
+    let granted = lab.count("#scope-trace li[data-mark=granted]").await;
+    assert!(granted >= 2, "{granted} scopes marked granted");
+    assert_eq!(
+        lab.count("#scope-trace li:not([data-mark=granted])").await,
+        0
+    );
+    assert_eq!(lab.count("#scope-note").await, 0);
+    // RFC 9068: its access tokens are opaque by default, so nothing is decoded.
+    assert_eq!(lab.count("#access-jwt").await, 0);
     lab.click("#call-profile").await;
     let profile = lab.text("#api-result").await;
     assert!(profile.contains("Alice Liddell"), "{profile}");
@@ -140,6 +150,9 @@ async fn rfc6750_call_needing_an_ungranted_scope_shows_403_plainly() {
     lab.click("#call-files").await;
     let what = lab.text("#problem-what").await;
     assert!(what.contains("read:files"), "{what}");
+    // RFC 6750 §3.1: the token panel names the scope the 403 asked for that the grant lacks.
+    let missing = lab.text("#scope-missing").await;
+    assert!(missing.contains("read:files"), "{missing}");
     assert_eq!(
         lab.count("#timeline > li[data-kind=ResourceResponse][data-status=failed]")
             .await,

@@ -18,6 +18,7 @@ use crate::protocol::error::{sanitize_for_display, Explain, Side};
 use crate::protocol::pending::PendingAuthorization;
 use crate::protocol::pkce::{CodeChallenge, CodeVerifier};
 use crate::protocol::resource::{parse_resource_response, ResourceError};
+use crate::protocol::scope;
 use crate::protocol::secret::{mask, AccessToken, ClientSecret};
 use crate::protocol::state::State;
 use crate::protocol::token::{
@@ -893,12 +894,10 @@ pub fn token_response_received(
             }
             answer.params = chips;
             answer.deviations = tokens.deviations.iter().map(|d| d.explain()).collect();
-            if tokens.granted_scope != call.requested_scope {
-                answer.deviations.push(format!(
-                    "Asked for \"{}\", granted \"{}\".",
-                    call.requested_scope,
-                    sanitize_for_display(&tokens.granted_scope, 4096)
-                ));
+            // Compared as sets (RFC 6749 §3.3): a reordered grant is the same grant.
+            let trace = scope::trace(&call.requested_scope, &tokens.granted_scope);
+            if let Some(note) = trace.note() {
+                answer.deviations.push(sanitize_for_display(&note, 4096));
             }
             timeline.push_done(answer, 0.0);
             Ok(tokens)
@@ -1373,6 +1372,56 @@ mod tests {
             }
         }
         assert_eq!(tokens.access_token.secret(), access);
+    }
+
+    /// Runs a login asking for `requested` whose token response grants `granted`; returns the
+    /// notes drawn on the token response step.
+    fn token_answer_notes(requested: &str, granted: &str) -> Vec<String> {
+        let settings = ProviderSettings {
+            issuer: ISSUER.into(),
+            scope: requested.into(),
+            ..ProviderSettings::default()
+        };
+        let metadata = parse_metadata(ISSUER, &HttpResponse::json(200, metadata(ISSUER))).unwrap();
+        let mut timeline = Timeline::new();
+        let entropy = LoginEntropy {
+            verifier: [7; 32],
+            state: [8; 32],
+            nonce: [9; 32],
+        };
+        let plan = plan_login(
+            &mut timeline,
+            &settings,
+            &metadata,
+            "https://app.example/",
+            entropy,
+            1,
+        )
+        .unwrap();
+        let state = plan.pending.state.secret().to_owned();
+        let query = format!("?code=c0de&state={state}&iss=https%3A%2F%2Fas.example%2Frealms%2Flab");
+        let params = callback_received(&mut timeline, &query, "", 2)
+            .unwrap()
+            .unwrap();
+        let authorized = check_callback(&mut timeline, params, Some(plan.pending), 2).unwrap();
+        let call = token_request_started(&mut timeline, authorized, None, 3).unwrap();
+        let body = format!(r#"{{"access_token":"a","token_type":"Bearer","scope":"{granted}"}}"#);
+        token_response_received(&mut timeline, &call, json(200, &body), 4).unwrap();
+        let (_, answer) = timeline.last_of(StepKind::TokenResponse).expect("drawn");
+        answer.deviations.clone()
+    }
+
+    #[test]
+    fn rfc6749_3_3_token_response_step_notes_narrowed_scope_not_reordered_scope() {
+        let same = token_answer_notes("openid read:profile", "read:profile openid");
+        assert!(same.iter().all(|n| !n.contains("grant")), "{same:?}");
+        let narrowed = token_answer_notes("openid read:profile read:files", "openid read:profile");
+        assert!(
+            narrowed
+                .iter()
+                .any(|n| n.contains("narrowed") && n.contains("read:files")),
+            "{narrowed:?}"
+        );
     }
 
     #[test]

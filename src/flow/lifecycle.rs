@@ -163,12 +163,9 @@ pub fn refresh_response_received(
     }
     answer.params = params;
     answer.deviations = tokens.deviations.iter().map(|d| d.explain()).collect();
-    if tokens.granted_scope != call.scope {
-        answer.deviations.push(format!(
-            "Had \"{}\", now granted \"{}\".",
-            sanitize_for_display(&call.scope, 4096),
-            sanitize_for_display(&tokens.granted_scope, 4096)
-        ));
+    // Compared as sets (RFC 6749 §3.3); RFC 6749 §6 forbids widening on refresh.
+    if let Some(note) = crate::protocol::scope::trace(&call.scope, &tokens.granted_scope).note() {
+        answer.deviations.push(sanitize_for_display(&note, 4096));
     }
     timeline.push_done(answer, 0.0);
     Ok(Refreshed { tokens, replaced })
@@ -397,7 +394,11 @@ mod tests {
                 .map(RefreshToken::secret),
             Some("old-refresh-token")
         );
-        assert!(timeline.steps()[1].deviations[0].contains("now granted"));
+        let note = &timeline.steps()[1].deviations[0];
+        assert!(
+            note.contains("narrowed") && note.contains("offline_access"),
+            "{note}"
+        );
     }
 
     #[test]

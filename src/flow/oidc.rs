@@ -190,6 +190,24 @@ pub fn has_key_for(jwks: &Jwks, check: &IdTokenCheck) -> bool {
     select_key(jwks, check.alg, check.decoded.kid()).is_ok()
 }
 
+/// What WebCrypto needs to check a JWT access token's signature as the API would (RFC 9068
+/// §4): the same algorithm rules and key selection as for the ID token.
+pub fn access_token_signature_check(
+    jwt: &DecodedJwt,
+    jwks: &Jwks,
+) -> Result<SignatureCheck, JwtError> {
+    let alg = jwt.algorithm()?;
+    let key = select_key(jwks, alg, jwt.kid())?;
+    Ok(SignatureCheck {
+        jwk_json: key.jwk_json,
+        import_params_json: alg.import_params_json(),
+        verify_params_json: alg.verify_params_json(),
+        signing_input: jwt.signing_input.clone(),
+        signature: jwt.signature.clone(),
+        kid: key.kid,
+    })
+}
+
 /// Picks the verification key, or fails the "Verify" step when none fits.
 pub fn signature_check(
     timeline: &mut Timeline,
@@ -443,6 +461,22 @@ mod tests {
             .iter()
             .map(|s| (s.kind, s.status.css()))
             .collect()
+    }
+
+    #[test]
+    fn rfc9068_4_access_jwt_signature_uses_the_jwks_key_and_refuses_alg_none() {
+        let at = token(
+            serde_json::json!({"alg":"RS256","kid":"k1","typ":"at+jwt"}),
+            claims(),
+        );
+        let decoded = decode(at.secret()).unwrap();
+        let check = access_token_signature_check(&decoded, &jwks()).unwrap();
+        assert_eq!(check.kid.as_deref(), Some("k1"));
+        assert_eq!(check.signing_input, decoded.signing_input);
+        let none = decode(token(serde_json::json!({"alg":"none"}), claims()).secret()).unwrap();
+        assert!(access_token_signature_check(&none, &jwks()).is_err());
+        let other = token(serde_json::json!({"alg":"RS256","kid":"k9"}), claims());
+        assert!(access_token_signature_check(&decode(other.secret()).unwrap(), &jwks()).is_err());
     }
 
     #[test]

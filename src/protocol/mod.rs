@@ -1,6 +1,7 @@
 //! Pure OAuth 2.0 / PKCE protocol logic: no web-sys, no leptos, no I/O.
 //! Time and randomness come in as arguments so that every rule is host-testable.
 
+pub mod access_jwt;
 pub mod authorize;
 pub mod callback;
 pub mod discovery;
@@ -13,6 +14,7 @@ pub mod pkce;
 pub mod probe;
 pub mod resource;
 pub mod revocation;
+pub mod scope;
 pub mod secret;
 pub mod state;
 pub mod token;

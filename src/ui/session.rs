@@ -161,6 +161,8 @@ pub struct Lab {
     pub phase: Phase,
     /// Last API answer.
     pub api_answer: Option<ApiAnswer>,
+    /// The `scope` a 403 from the API asked for (RFC 6750 §3), for the token panel.
+    pub api_needed_scope: Option<String>,
     /// PKCE off: the checked code, waiting for the secret.
     pub held_code: Option<HeldCode>,
     /// PKCE off with the bundled demo client: its (public) secret, to pre-fill.
@@ -190,6 +192,7 @@ impl Lab {
             notice: None,
             phase: Phase::Idle,
             api_answer: None,
+            api_needed_scope: None,
             held_code: None,
             demo_secret: None,
             attack: storage::load_lab(),
@@ -899,7 +902,16 @@ pub fn call_api(lab: RwSignal<Lab>, path: &'static str) {
     };
     spawn_local(async move {
         let outcome: Result<HttpResponse, TransportError> = get(&url, Some(&authorization)).await;
+        // A 403's challenge names the scope the call needed (RFC 6750 §3).
+        let needed = outcome
+            .as_ref()
+            .ok()
+            .filter(|r| r.status == 403)
+            .and_then(|r| r.www_authenticate.as_deref())
+            .map(crate::protocol::resource::parse_www_authenticate)
+            .and_then(|p| p.into_iter().find(|(k, _)| k == "scope").map(|(_, v)| v));
         lab.update(|l| {
+            l.api_needed_scope = needed;
             match engine::resource_response_received(
                 &mut l.timeline,
                 step,

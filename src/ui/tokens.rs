@@ -1,9 +1,14 @@
 //! The token panel: masked values, reveal on demand, expiry, requested vs granted scope.
 
 use super::session::Lab;
-use crate::browser::clock;
+use crate::browser::{clock, webcrypto};
+use crate::flow::oidc;
+use crate::protocol::access_jwt::{self, AccessJwt};
 use crate::protocol::error::sanitize_for_display;
+use crate::protocol::error::Explain;
+use crate::protocol::scope;
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 
 /// Shows the tokens held in memory, masked until the user reveals one.
 #[component]
@@ -12,6 +17,7 @@ pub fn TokenPanel(
     lab: RwSignal<Lab>,
 ) -> impl IntoView {
     move || {
+        let needed = lab.with(|l| l.api_needed_scope.clone());
         let (tokens, received_at, requested, replaced, revoked, issuer) = lab.with(|l| {
             (
                 l.tokens.clone(),
@@ -30,6 +36,9 @@ pub fn TokenPanel(
                 ),
                 None => "not stated by the provider".to_owned(),
             };
+            let trace = scope::trace(&requested, &tokens.granted_scope);
+            let access_jwt = access_jwt::inspect(tokens.access_token.secret());
+            let issuer_now = issuer.clone().unwrap_or_default();
             let access = SecretValue {
                 masked: tokens.access_token.masked(),
                 real: tokens.access_token.secret().to_owned(),
@@ -50,9 +59,17 @@ pub fn TokenPanel(
                         <dt>"Expires"</dt>
                         <dd id="token-expiry">{expiry}</dd>
                         <dt>"Scope asked"</dt>
-                        <dd id="scope-requested"><code>{requested}</code></dd>
+                        <dd id="scope-requested"><code>{requested.clone()}</code></dd>
                         <dt>"Scope granted"</dt>
                         <dd id="scope-granted"><code>{sanitize_for_display(&tokens.granted_scope, 4096)}</code></dd>
+                        <dt>"Per scope"</dt>
+                        <dd><ul id="scope-trace" class="chips">{trace.entries.iter().map(|(name, mark)| view! {
+                            <li class="chip" data-mark=mark.word()><code>{sanitize_for_display(name, 256)}</code>" "{mark.word()}</li>
+                        }).collect_view()}</ul>
+                        {needed.map(|n| trace.missing_for(&n)).filter(|m| !m.is_empty()).map(|m| view! {
+                            <p id="scope-missing" class="hint">"The API answered 403: this grant lacks "<code>{sanitize_for_display(&m.join(" "), 1024)}</code>"."</p>
+                        })}
+                        {trace.note().map(|n| view! { <p id="scope-note" class="hint">{sanitize_for_display(&n, 4096)}</p> })}</dd>
                         {refresh.map(|value| view! {
                             <dt>"Refresh token"</dt>
                             <dd><Secret id="refresh-token" value=value />
@@ -69,6 +86,7 @@ pub fn TokenPanel(
                             <dd id="token-issuer"><code>{issuer}</code></dd>
                         })}
                     </dl>
+                    {access_jwt.map(|at| access_jwt_view(lab, at, issuer_now.clone()))}
                     <p class="hint">
                         "The access token is opaque to this app: it only forwards it as "
                         <code>"Authorization: Bearer"</code>
@@ -105,5 +123,59 @@ fn Secret(
             on:click=move |_| revealed.update(|r| *r = !*r)>
             {move || if revealed.get() { "Hide" } else { "Reveal" }}
         </button>
+    }
+}
+
+/// A JWT access token decoded (RFC 9068), with what an API would check; `issuer` is this
+/// login's.
+fn access_jwt_view(lab: RwSignal<Lab>, at: AccessJwt, issuer: String) -> impl IntoView {
+    let objections = at.api_objections(&issuer, clock::now_ms() / 1000);
+    // Verify as the API would, only with this issuer's keys (already fetched for the ID token).
+    let verdict = RwSignal::new("not checked: no key set from this issuer yet".to_owned());
+    // Only the key set published by the provider that issued these tokens.
+    let jwks = lab.with_untracked(|l| {
+        let uri = l.provider.as_ref().and_then(|p| p.jwks_uri.clone());
+        l.jwks
+            .as_ref()
+            .filter(|(at_uri, _)| Some(at_uri) == uri.as_ref())
+            .map(|(_, k)| k.clone())
+    });
+    if !at.names_issuer(&issuer) {
+        verdict.set("not checked: iss is not this provider".into());
+    } else if let Some(jwks) = jwks {
+        match oidc::access_token_signature_check(&at.jwt, &jwks) {
+            Err(e) => verdict.set(format!("not checked: {}", e.what_happened())),
+            Ok(check) => spawn_local(async move {
+                let said = match webcrypto::verify(&check).await {
+                    Ok(true) => "valid (JWKS key)".to_owned(),
+                    Ok(false) => "INVALID".to_owned(),
+                    Err(e) => format!("not checked: {e}"),
+                };
+                verdict.set(said);
+            }),
+        }
+    }
+    let exp = at
+        .exp
+        .map_or_else(|| "none".to_owned(), |e| clock::local_time(e * 1000));
+    view! {
+        <div id="access-jwt">
+            <h3>"The access token is a JWT"</h3>
+            <p class="hint">"Decoded for you only: the client must not rely on it. Only the API validates it."</p>
+            <dl>
+                <dt>"typ"</dt><dd id="at-typ">{at.typ.clone().unwrap_or_else(|| "none".into())}</dd>
+                <dt>"aud"</dt><dd id="at-aud">{at.aud.join(", ")}</dd>
+                <dt>"scope"</dt><dd id="at-scope">{at.scope.clone().unwrap_or_default()}</dd>
+                <dt>"exp"</dt><dd id="at-exp">{exp}</dd>
+                <dt>"Signature"</dt><dd id="at-signature">{move || verdict.get()}</dd>
+            </dl>
+            <p id="at-objections">{if objections.is_empty() {
+                "An API would accept these claims.".to_owned()
+            } else {
+                objections.join(" ")
+            }}</p>
+            <pre id="at-header">{at.jwt.header_json()}</pre>
+            <pre id="at-claims">{at.jwt.claims_json()}</pre>
+        </div>
     }
 }
