@@ -91,8 +91,11 @@ impl AuthParams {
     }
 }
 
+/// Reads one named parameter's value out of [`AuthParams`].
+pub type ReadParam = fn(&AuthParams) -> &String;
+
 /// The named extra parameters, in the order they are sent, with their value in [`AuthParams`].
-pub const NAMED_PARAMETERS: [(&str, fn(&AuthParams) -> &String); 7] = [
+pub const NAMED_PARAMETERS: [(&str, ReadParam); 7] = [
     ("audience", |p| &p.audience),
     ("resource", |p| &p.resource),
     ("prompt", |p| &p.prompt),
