@@ -497,7 +497,8 @@ async fn oidc_3_1_2_1_extra_parameters_ride_on_the_login_and_the_share_link() {
     };
     set("#ap-login_hint", "alice").await;
     set("#ap-custom", "tenant=acme-lab").await;
-    lab.login_through_provider("alice", "wonderland").await;
+    // The provider got login_hint: its form is pre-filled with alice, so no user is typed.
+    lab.login_through_provider("", "wonderland").await;
     assert_eq!(lab.wait_phase(&["logged-in"]).await, "logged-in");
     assert_eq!(lab.failed_steps().await, Vec::<String>::new());
     // Drawn as chips of the authorization arrow and sent on the real request, after ours.
