@@ -702,6 +702,8 @@ mod tests {
         );
     }
 
+    // proptest is a host-only dev-dependency (Cargo.toml).
+    #[cfg(not(target_arch = "wasm32"))]
     proptest::proptest! {
         #[test]
         fn d09_any_reserved_name_among_extra_lines_is_refused(
