@@ -121,7 +121,7 @@ pub fn check_parameter(name: &str, value: &str) -> Result<(), String> {
             .all(|b| b.is_ascii_alphanumeric() || b"._~-".contains(&b))
     {
         return Err(format!(
-            "Extra parameter name \"{}\" is not usable: use letters, digits, . _ ~ - only.",
+            "Extra parameter name \"{}\": use letters, digits, . _ ~ - only.",
             crate::protocol::error::sanitize_for_display(name, 64)
         ));
     }
@@ -134,7 +134,7 @@ pub fn check_parameter(name: &str, value: &str) -> Result<(), String> {
     }
     if value.len() > MAX_PARAMETER_LEN || value.chars().any(char::is_control) {
         return Err(format!(
-            "Extra parameter {name}: the value is longer than 2 KiB or has control characters."
+            "Extra parameter {name}: value over 2 KiB or with control characters."
         ));
     }
     match name {
@@ -144,8 +144,8 @@ pub fn check_parameter(name: &str, value: &str) -> Result<(), String> {
         ),
         // RFC 8707 §2: an absolute URI, no fragment.
         "resource" if !is_absolute_uri(value) || value.contains('#') => Err(format!(
-            "resource must be an absolute URI without #fragment (RFC 8707 §2), e.g. \
-             https://api.example.com, not \"{value}\"."
+            "resource must be an absolute URI without #fragment (RFC 8707 §2), not \
+             \"{value}\"."
         )),
         "prompt" => {
             let values: Vec<&str> = value.split(' ').collect();
@@ -271,8 +271,7 @@ impl ProviderSettings {
                 || params.iter().any(|(n, _)| n == name)
             {
                 return Err(format!(
-                    "Extra parameter \"{name}\" is given twice (RFC 6749 §3.1): keep one, \
-                     in its own field if it has one."
+                    "Extra parameter \"{name}\" is given twice: keep one."
                 ));
             }
             params.push((name.to_owned(), value.trim().to_owned()));
@@ -280,6 +279,8 @@ impl ProviderSettings {
         for (name, value) in &params {
             check_parameter(name, value)?;
         }
+        // RFC 6749 §3.1: a parameter without a value is treated as omitted, so none is sent.
+        params.retain(|(_, value)| !value.is_empty());
         Ok(params)
     }
 
@@ -729,7 +730,8 @@ mod tests {
         ) {
             let s = with_params(|p| p.custom = format!("{name}={value}"));
             let sent = s.authorization_parameters().unwrap();
-            proptest::prop_assert_eq!(sent.len(), 1);
+            // Without a value it counts as omitted (RFC 6749 §3.1) and is not sent.
+            proptest::prop_assert_eq!(sent.len(), usize::from(!value.trim().is_empty()));
             let mut other = ProviderSettings::default();
             other.apply_share_query(&s.share_query());
             proptest::prop_assert_eq!(other.authorization_parameters().unwrap(), sent);

@@ -298,7 +298,7 @@ fn AuthParamsForm(
                         } />
                 }
             }).collect_view()}
-            <label for="ap-custom">"Other (name=value, one a line)"</label>
+            <label for="ap-custom">"Other (name=value lines)"</label>
             <textarea id="ap-custom" rows="2" spellcheck="false"
                 prop:value=move || lab.with(|l| custom(&l.settings.auth_params))
                 on:change:target=move |ev| {
