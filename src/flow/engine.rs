@@ -445,8 +445,7 @@ pub fn plan_login(
         .map_err(|problem| Problem {
             what_happened: problem,
             whose_side: Side::ThisApp,
-            what_to_do: "Fix the extra parameters in the Provider panel, then log in again."
-                .to_owned(),
+            what_to_do: "Fix the extra parameters.".to_owned(),
         })?;
     // `prompt` has its own place in the request (and its own slot among the reserved names).
     let prompt = extra

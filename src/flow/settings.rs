@@ -128,8 +128,7 @@ pub fn check_parameter(name: &str, value: &str) -> Result<(), String> {
     // D-9: the same list the endpoint's own query is checked against.
     if RESERVED_PARAMETERS.contains(&name) && name != "prompt" {
         return Err(format!(
-            "Extra parameter \"{name}\" is refused: this app sets it on every login, and a \
-             parameter must not be sent twice (RFC 6749 §3.1). Remove it."
+            "Extra parameter \"{name}\" is refused: the app sets it (RFC 6749 §3.1)."
         ));
     }
     if value.len() > MAX_PARAMETER_LEN || value.chars().any(char::is_control) {
@@ -151,7 +150,7 @@ pub fn check_parameter(name: &str, value: &str) -> Result<(), String> {
             let values: Vec<&str> = value.split(' ').collect();
             if values.iter().any(|v| !PROMPT_VALUES.contains(v)) {
                 Err(format!(
-                    "prompt takes space-separated values from: {}; not \"{value}\".",
+                    "prompt values: {}; not \"{value}\".",
                     PROMPT_VALUES.join(", ")
                 ))
             } else if values.len() > 1 && values.contains(&"none") {
