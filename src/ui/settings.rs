@@ -132,7 +132,7 @@ pub fn SettingsPanel(
                 "Origin to allow for CORS: " <code id="app-origin">{origin}</code>
             </p>
             <p class="hint">
-                "Share these settings (never a secret): "
+                "Share (never a secret): "
                 <code id="share-link">{share_link}</code>
                 <button id="copy-share-link" class="reveal"
                     on:click=move |_| copy(share_link(), "link")>"Copy"</button>
@@ -298,7 +298,7 @@ fn AuthParamsForm(
                         } />
                 }
             }).collect_view()}
-            <label for="ap-custom">"Other (name=value lines)"</label>
+            <label for="ap-custom">"Other (a=b lines)"</label>
             <textarea id="ap-custom" rows="2" spellcheck="false"
                 prop:value=move || lab.with(|l| custom(&l.settings.auth_params))
                 on:change:target=move |ev| {
