@@ -470,3 +470,79 @@ async fn share_link_prefills_settings_once_and_presets_show_setup_hints() {
     lab.screenshot("p07-presets").await;
     lab.finish().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn oidc_3_1_2_1_extra_parameters_ride_on_the_login_and_the_share_link() {
+    let lab = Lab::start().await;
+    let set = |id: &'static str, value: &'static str| {
+        let lab = &lab;
+        async move {
+            lab.js(
+                "const e = document.querySelector(arguments[0]); e.value = arguments[1]; \
+                 e.dispatchEvent(new Event('change'));",
+                vec![json!(id), json!(value)],
+            )
+            .await;
+        }
+    };
+    let value = |id: &'static str| {
+        let lab = &lab;
+        async move {
+            lab.js(
+                "return document.querySelector(arguments[0]).value;",
+                vec![json!(id)],
+            )
+            .await
+        }
+    };
+    set("#ap-login_hint", "alice").await;
+    set("#ap-custom", "tenant=acme-lab").await;
+    // The provider got login_hint: its form is pre-filled with alice, so no user is typed.
+    lab.login_through_provider("", "wonderland").await;
+    assert_eq!(lab.wait_phase(&["logged-in"]).await, "logged-in");
+    assert_eq!(lab.failed_steps().await, Vec::<String>::new());
+    // Drawn as chips of the authorization arrow and sent on the real request, after ours.
+    let redirect = &lab.step_texts("RedirectToAuthorize").await[0];
+    assert!(
+        redirect.contains("login_hint=alice&tenant=acme-lab"),
+        "{redirect}"
+    );
+    let chips = lab
+        .js(
+            "return [...document.querySelectorAll('#timeline > li[data-kind=RedirectToAuthorize] \
+             .params li, #diagram g.row[data-kind=RedirectToAuthorize] .chips')]\
+             .map(e => e.textContent).join(' | ');",
+            vec![],
+        )
+        .await;
+    let chips = chips.as_str().unwrap_or_default().to_owned();
+    assert!(
+        chips.contains("login_hint = alice") && chips.contains("tenant = acme-lab"),
+        "{chips}"
+    );
+    // The share link carries them, and opening it restores them.
+    let share = lab.text("#share-link").await;
+    assert!(
+        share.contains("p.login_hint=alice") && share.contains("p.tenant=acme-lab"),
+        "{share}"
+    );
+    set("#ap-login_hint", "").await;
+    set("#ap-custom", "").await;
+    lab.client.goto(&share).await.expect("open the shared link");
+    lab.wait_css("#notice").await;
+    assert_eq!(value("#ap-login_hint").await, json!("alice"));
+    assert_eq!(value("#ap-custom").await, json!("tenant=acme-lab"));
+    // A reserved name is refused before anything is sent.
+    set("#ap-custom", "response_type=token").await;
+    lab.click("#login").await;
+    let problem = lab.problem().await.what;
+    assert!(
+        problem.contains("\"response_type\" is refused"),
+        "{problem}"
+    );
+    // Typing another server's issuer leaves the bundled preset and its hints.
+    set("#issuer", "https://sso.example.org").await;
+    assert_eq!(value("#preset").await, json!("other"));
+    assert_eq!(lab.count("#preset-hints").await, 0);
+    lab.finish().await;
+}

@@ -441,6 +441,18 @@ pub fn plan_login(
     entropy: LoginEntropy,
     now_ms: u64,
 ) -> Result<LoginPlan, Problem> {
+    let mut extra = settings
+        .authorization_parameters()
+        .map_err(|problem| Problem {
+            what_happened: problem,
+            whose_side: Side::ThisApp,
+            what_to_do: "Fix the extra parameters.".to_owned(),
+        })?;
+    // `prompt` has its own place in the request (and its own slot among the reserved names).
+    let prompt = extra
+        .iter()
+        .position(|(name, _)| name == "prompt")
+        .map(|i| extra.remove(i).1);
     let pkce = settings
         .uses_pkce()
         .then(|| generate_pkce(timeline, metadata, entropy.verifier, now_ms));
@@ -467,7 +479,8 @@ pub fn plan_login(
         state: &state,
         code_challenge: challenge.as_ref(),
         nonce,
-        prompt: None,
+        prompt: prompt.as_deref(),
+        extra: &extra,
     };
     let authorize_url = request
         .to_url()

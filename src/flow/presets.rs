@@ -490,6 +490,40 @@ pub const PRESETS: &[Preset] = &[
     },
 ];
 
+/// Id of the "Other provider" choice: no preset, so no hints and a generic CORS sentence.
+pub const OTHER: &str = "other";
+
+/// The preset that describes `issuer`: `current` while the issuer still fits its template
+/// (each `{placeholder}` standing for any text without `/`), else [`OTHER`], so that one
+/// provider's hints are never shown for another server.
+pub fn preset_for_issuer(current: &str, issuer: &str) -> &'static str {
+    match find(current) {
+        Some(preset) if fits_template(preset.issuer_template, issuer.trim()) => preset.id,
+        _ => OTHER,
+    }
+}
+
+/// Whether `text` is `template` with every `{placeholder}` replaced by non-empty text without `/`.
+fn fits_template(template: &str, text: &str) -> bool {
+    let Some(open) = template.find('{') else {
+        return template == text;
+    };
+    let Some(rest) = text.strip_prefix(&template[..open]) else {
+        return false;
+    };
+    let after = match template[open..].find('}') {
+        Some(close) => &template[open + close + 1..],
+        None => return template == text,
+    };
+    rest.char_indices()
+        .skip(1)
+        .map(|(i, _)| i)
+        .chain([rest.len()])
+        .filter(|&i| i > 0)
+        .take_while(|&i| !rest[..i].contains('/'))
+        .any(|i| fits_template(after, &rest[i..]))
+}
+
 /// The preset with this id.
 pub fn find(id: &str) -> Option<&'static Preset> {
     PRESETS.iter().find(|p| p.id == id)
@@ -575,6 +609,37 @@ mod tests {
             }
         }
         assert!(find("github").unwrap().endpoints.is_some(), "no discovery");
+    }
+
+    #[test]
+    fn p15_issuer_of_another_server_switches_the_preset_to_other() {
+        // Still the preset's server: the template as given, or its placeholders filled in.
+        assert_eq!(
+            preset_for_issuer(BUNDLED, " http://127.0.0.1:9000 "),
+            BUNDLED
+        );
+        assert_eq!(
+            preset_for_issuer("keycloak", "https://{host}/realms/{realm}"),
+            "keycloak"
+        );
+        assert_eq!(
+            preset_for_issuer("keycloak", "https://sso.example.com/realms/lab"),
+            "keycloak"
+        );
+        assert_eq!(
+            preset_for_issuer("auth0", "https://acme.eu.auth0.com/"),
+            "auth0"
+        );
+        // Another server: the bundled hints must not describe it.
+        assert_eq!(preset_for_issuer(BUNDLED, "http://127.0.0.1:9100"), OTHER);
+        assert_eq!(preset_for_issuer(BUNDLED, "http://127.0.0.1:9000/x"), OTHER);
+        // A placeholder is one path segment, never empty, never several.
+        assert_eq!(preset_for_issuer("keycloak", "https://h/realms/"), OTHER);
+        assert_eq!(preset_for_issuer("keycloak", "https://h/x/realms/r"), OTHER);
+        assert_eq!(preset_for_issuer("auth0", "https://acme.auth0.com/"), OTHER);
+        assert_eq!(preset_for_issuer("nope", "http://127.0.0.1:9000"), OTHER);
+        assert_eq!(preset_for_issuer(OTHER, "http://127.0.0.1:9000"), OTHER);
+        assert!(find(OTHER).is_none(), "no hints for another server");
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! The user's provider settings: all non-secret, so they may live in localStorage.
 
-use crate::protocol::authorize::check_endpoint_query;
+use crate::protocol::authorize::{check_endpoint_query, RESERVED_PARAMETERS};
 use crate::protocol::discovery::{validate_issuer, DiscoveryError, ProviderMetadata};
 use crate::protocol::uri::HttpUrl;
 use serde::{Deserialize, Serialize};
@@ -41,6 +41,145 @@ pub struct ProviderSettings {
     pub manual: bool,
     /// Endpoints typed by hand (used only when `manual` is set).
     pub endpoints: ManualEndpoints,
+    /// Extra authorization request parameters (`audience`, `login_hint`, …).
+    pub auth_params: AuthParams,
+}
+
+/// Extra parameters some providers need on the authorization request, as typed (empty: not
+/// sent). Checked by [`ProviderSettings::authorization_parameters`].
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AuthParams {
+    /// The API the access token is for (Auth0).
+    pub audience: String,
+    /// RFC 8707 resource indicator: an absolute URI without fragment.
+    pub resource: String,
+    /// OpenID Connect `prompt`: `none`, `login`, `consent`, `select_account` (or `create`).
+    pub prompt: String,
+    /// Who is expected to sign in (OpenID Connect).
+    pub login_hint: String,
+    /// Maximum seconds since the user last authenticated (OpenID Connect).
+    pub max_age: String,
+    /// Requested authentication context classes (OpenID Connect).
+    pub acr_values: String,
+    /// Preferred languages of the provider's pages (OpenID Connect).
+    pub ui_locales: String,
+    /// Free-form `name=value` pairs, one a line.
+    pub custom: String,
+}
+
+impl AuthParams {
+    /// Sets the named parameter's field, or appends `name=value` to the free-form lines.
+    pub fn set(&mut self, name: &str, value: String) {
+        let field = match name {
+            "audience" => &mut self.audience,
+            "resource" => &mut self.resource,
+            "prompt" => &mut self.prompt,
+            "login_hint" => &mut self.login_hint,
+            "max_age" => &mut self.max_age,
+            "acr_values" => &mut self.acr_values,
+            "ui_locales" => &mut self.ui_locales,
+            _ => {
+                if !self.custom.is_empty() {
+                    self.custom.push('\n');
+                }
+                self.custom.push_str(&format!("{name}={value}"));
+                return;
+            }
+        };
+        *field = value;
+    }
+}
+
+/// Reads one named parameter's value out of [`AuthParams`].
+pub type ReadParam = fn(&AuthParams) -> &String;
+
+/// The named extra parameters, in the order they are sent, with their value in [`AuthParams`].
+pub const NAMED_PARAMETERS: [(&str, ReadParam); 7] = [
+    ("audience", |p| &p.audience),
+    ("resource", |p| &p.resource),
+    ("prompt", |p| &p.prompt),
+    ("login_hint", |p| &p.login_hint),
+    ("max_age", |p| &p.max_age),
+    ("acr_values", |p| &p.acr_values),
+    ("ui_locales", |p| &p.ui_locales),
+];
+
+/// The `prompt` values OpenID Connect defines (Core §3.1.2.1, plus `create` from Initiating
+/// User Registration).
+const PROMPT_VALUES: [&str; 5] = ["none", "login", "consent", "select_account", "create"];
+
+/// Longest extra parameter value accepted (the share link's limit too).
+const MAX_PARAMETER_LEN: usize = 2048;
+
+/// Checks one extra parameter; the error says what is wrong and what to do.
+pub fn check_parameter(name: &str, value: &str) -> Result<(), String> {
+    if name.is_empty()
+        || name.len() > 64
+        || !name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._~-".contains(&b))
+    {
+        return Err(format!(
+            "Extra parameter name \"{}\": use letters, digits, . _ ~ - only.",
+            crate::protocol::error::sanitize_for_display(name, 64)
+        ));
+    }
+    // D-9: the same list the endpoint's own query is checked against.
+    if RESERVED_PARAMETERS.contains(&name) && name != "prompt" {
+        return Err(format!(
+            "Extra parameter \"{name}\" is refused: the app sets it (RFC 6749 §3.1)."
+        ));
+    }
+    if value.len() > MAX_PARAMETER_LEN || value.chars().any(char::is_control) {
+        return Err(format!(
+            "Extra parameter {name}: value over 2 KiB or with control characters."
+        ));
+    }
+    match name {
+        // OIDC Core §3.1.2.1: seconds, a non-negative integer.
+        "max_age" if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) => Err(
+            format!("max_age must be a whole number of seconds (e.g. 300), not \"{value}\"."),
+        ),
+        // RFC 8707 §2: an absolute URI, no fragment.
+        "resource" if !is_absolute_uri(value) || value.contains('#') => Err(format!(
+            "resource must be an absolute URI without #fragment (RFC 8707 §2), not \
+             \"{value}\"."
+        )),
+        "prompt" => {
+            let values: Vec<&str> = value.split(' ').collect();
+            if values.iter().any(|v| !PROMPT_VALUES.contains(v)) {
+                Err(format!(
+                    "prompt values: {}; not \"{value}\".",
+                    PROMPT_VALUES.join(", ")
+                ))
+            } else if values.len() > 1 && values.contains(&"none") {
+                Err(
+                    "prompt=none cannot be combined with another value (OIDC Core \
+                     §3.1.2.1)."
+                        .to_owned(),
+                )
+            } else {
+                Ok(())
+            }
+        }
+        _ => Ok(()),
+    }
+}
+
+/// `scheme:rest` with an RFC 3986 scheme and something after the colon, no spaces.
+fn is_absolute_uri(value: &str) -> bool {
+    match value.split_once(':') {
+        Some((scheme, rest)) => {
+            scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+                && scheme
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"+.-".contains(&b))
+                && !rest.is_empty()
+                && !value.contains(' ')
+        }
+        None => false,
+    }
 }
 
 /// Endpoints typed by hand, for a provider without (or with a broken) discovery document.
@@ -72,6 +211,7 @@ impl Default for ProviderSettings {
             preset: crate::flow::presets::BUNDLED.to_owned(),
             manual: false,
             endpoints: ManualEndpoints::default(),
+            auth_params: AuthParams::default(),
         }
     }
 }
@@ -95,7 +235,52 @@ impl ProviderSettings {
                 revocation_endpoint: self.endpoints.revocation_endpoint.trim().to_owned(),
                 end_session_endpoint: self.endpoints.end_session_endpoint.trim().to_owned(),
             },
+            auth_params: self.auth_params.clone(),
         }
+    }
+
+    /// Sets the issuer as typed; the preset becomes "Other provider" unless the issuer still
+    /// fits the preset's template, so its hints never describe another server.
+    pub fn set_issuer(&mut self, issuer: String) {
+        self.preset = crate::flow::presets::preset_for_issuer(&self.preset, &issuer).to_owned();
+        self.issuer = issuer;
+    }
+
+    /// The extra authorization parameters to send, named ones first, then the free-form lines
+    /// (blank lines skipped); each trimmed and checked ([`check_parameter`]), none twice.
+    pub fn authorization_parameters(&self) -> Result<Vec<(String, String)>, String> {
+        let p = &self.auth_params;
+        let mut params: Vec<(String, String)> = NAMED_PARAMETERS
+            .iter()
+            .map(|(name, read)| {
+                let value = read(p).split_whitespace().collect::<Vec<_>>().join(" ");
+                ((*name).to_owned(), value)
+            })
+            .filter(|(_, v)| !v.is_empty())
+            .collect();
+        for line in p.custom.lines().map(str::trim).filter(|l| !l.is_empty()) {
+            let Some((name, value)) = line.split_once('=') else {
+                return Err(format!(
+                    "Extra parameter line \"{}\" has no =: write name=value.",
+                    crate::protocol::error::sanitize_for_display(line, 64)
+                ));
+            };
+            let name = name.trim();
+            if NAMED_PARAMETERS.iter().any(|(n, _)| *n == name)
+                || params.iter().any(|(n, _)| n == name)
+            {
+                return Err(format!(
+                    "Extra parameter \"{name}\" is given twice: keep one."
+                ));
+            }
+            params.push((name.to_owned(), value.trim().to_owned()));
+        }
+        for (name, value) in &params {
+            check_parameter(name, value)?;
+        }
+        // RFC 6749 §3.1: a parameter without a value is treated as omitted, so none is sent.
+        params.retain(|(_, value)| !value.is_empty());
+        Ok(params)
     }
 
     /// Whether the login uses PKCE (always, except in the confidential teaching variant).
@@ -144,6 +329,9 @@ impl ProviderSettings {
                 "Manual endpoints are on, but the authorization or token endpoint is empty."
                     .to_owned(),
             );
+        }
+        if let Err(problem) = self.authorization_parameters() {
+            problems.push(problem);
         }
         problems
     }
@@ -199,22 +387,34 @@ impl ProviderSettings {
     }
 
     /// The query of a shareable link that pre-fills the non-secret settings: issuer, client id,
-    /// scopes and preset. Nothing else, and never a secret (there is none in the settings).
+    /// scopes, preset and the extra authorization parameters (`p.<name>`). Nothing else, and
+    /// never a secret (there is none in the settings).
     pub fn share_query(&self) -> String {
         let s = self.normalized();
-        crate::protocol::uri::form_encode(&[
-            ("issuer", &s.issuer),
+        let extra: Vec<(String, String)> = s
+            .authorization_parameters()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(name, value)| (format!("p.{name}"), value))
+            .collect();
+        let mut pairs = vec![
+            ("issuer", s.issuer.as_str()),
             ("client_id", &s.client_id),
             ("scope", &s.scope),
             ("preset", &s.preset),
-        ])
+        ];
+        pairs.extend(extra.iter().map(|(n, v)| (n.as_str(), v.as_str())));
+        crate::protocol::uri::form_encode(&pairs)
     }
 
     /// Applies a shareable link's query (read once at load, when it is not an OAuth callback).
-    /// Only `issuer`, `client_id`, `scope` and a known `preset` are read; values with control
-    /// characters or longer than 2 KiB are ignored. Returns whether anything was applied.
+    /// Only `issuer`, `client_id`, `scope`, a known `preset` and extra parameters that pass
+    /// [`check_parameter`] are read; values with control characters or longer than 2 KiB are
+    /// ignored. Returns whether anything was applied.
     pub fn apply_share_query(&mut self, query: &str) -> bool {
         let mut applied = false;
+        // A link's extra parameters replace the saved ones: it describes one setup.
+        let mut params = AuthParams::default();
         for (name, value) in crate::protocol::uri::parse_query(query) {
             if value.len() > 2048 || value.chars().any(char::is_control) {
                 continue;
@@ -227,12 +427,25 @@ impl ProviderSettings {
                 "issuer" => self.issuer = value,
                 "client_id" => self.client_id = value,
                 "scope" => self.scope = value,
-                "preset" if crate::flow::presets::find(&value).is_some() => self.preset = value,
-                _ => continue,
+                "preset"
+                    if crate::flow::presets::find(&value).is_some()
+                        || value == crate::flow::presets::OTHER =>
+                {
+                    self.preset = value
+                }
+                _ => match name.strip_prefix("p.") {
+                    Some(param) if check_parameter(param, &value).is_ok() => {
+                        params.set(param, value)
+                    }
+                    _ => continue,
+                },
             }
             applied = true;
         }
         if applied {
+            self.auth_params = params;
+            self.preset =
+                crate::flow::presets::preset_for_issuer(&self.preset, &self.issuer).to_owned();
             // A shared link is for a public client with discovery.
             self.manual = false;
             self.client_type = ClientType::Public;
@@ -393,5 +606,176 @@ mod tests {
         assert!(!s.to_json().contains("s3cr3t"));
         let long = format!("issuer=https://{}.example", "a".repeat(3000));
         assert!(!s.apply_share_query(&long));
+    }
+
+    fn with_params(edit: impl FnOnce(&mut AuthParams)) -> ProviderSettings {
+        let mut s = ProviderSettings::default();
+        edit(&mut s.auth_params);
+        s
+    }
+
+    #[test]
+    fn oidc_3_1_2_1_named_parameters_are_sent_in_order_and_checked() {
+        let s = with_params(|p| {
+            p.audience = "https://api.example.com".into();
+            p.prompt = "login consent".into();
+            p.login_hint = " alice@example.com ".into();
+            p.max_age = "300".into();
+            p.ui_locales = "fr-CA  en".into();
+            p.custom = "\n tenant = acme \norganization=org_1\n".into();
+        });
+        assert_eq!(
+            s.authorization_parameters().unwrap(),
+            [
+                ("audience", "https://api.example.com"),
+                ("prompt", "login consent"),
+                ("login_hint", "alice@example.com"),
+                ("max_age", "300"),
+                ("ui_locales", "fr-CA en"),
+                ("tenant", "acme"),
+                ("organization", "org_1"),
+            ]
+            .map(|(n, v)| (n.to_owned(), v.to_owned()))
+        );
+        assert!(s.problems().is_empty());
+        for (edit, words) in [
+            (with_params(|p| p.max_age = "-1".into()), "whole number"),
+            (with_params(|p| p.max_age = "5m".into()), "whole number"),
+            (
+                with_params(|p| p.prompt = "none login".into()),
+                "prompt=none",
+            ),
+            (
+                with_params(|p| p.prompt = "always".into()),
+                "select_account",
+            ),
+            (with_params(|p| p.login_hint = "a\u{7}".into()), "control"),
+            (with_params(|p| p.custom = "tenant".into()), "no ="),
+            (with_params(|p| p.custom = "a b=1".into()), "letters"),
+            (with_params(|p| p.custom = "audience=x".into()), "twice"),
+            (with_params(|p| p.custom = "t=1\nt=2".into()), "twice"),
+        ] {
+            let problems = edit.problems();
+            assert!(
+                problems.len() == 1 && problems[0].contains(words),
+                "{words}: {problems:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn rfc8707_2_resource_must_be_an_absolute_uri_without_fragment() {
+        for good in [
+            "https://api.example.com/",
+            "urn:example:api",
+            "http://127.0.0.1:9001",
+        ] {
+            assert!(check_parameter("resource", good).is_ok(), "{good}");
+        }
+        for bad in [
+            "api.example.com",
+            "/api",
+            "https://api.example.com/#x",
+            "https:",
+            "1x:y",
+        ] {
+            let error = check_parameter("resource", bad).unwrap_err();
+            assert!(error.contains("RFC 8707"), "{bad}: {error}");
+        }
+    }
+
+    #[test]
+    fn d09_reserved_names_are_refused_as_extra_parameters() {
+        // Only `prompt` has a field of its own; the rest are the app's own parameters.
+        for name in RESERVED_PARAMETERS.iter().filter(|n| **n != "prompt") {
+            let s = with_params(|p| p.custom = format!("{name}=x"));
+            let problems = s.problems();
+            assert!(
+                problems.len() == 1 && problems[0].contains(&format!("\"{name}\" is refused")),
+                "{name}: {problems:?}"
+            );
+        }
+        let s = with_params(|p| p.custom = "prompt=none".into());
+        assert!(
+            s.problems()[0].contains("twice"),
+            "prompt goes in its own field"
+        );
+    }
+
+    // proptest is a host-only dev-dependency (Cargo.toml).
+    #[cfg(not(target_arch = "wasm32"))]
+    proptest::proptest! {
+        #[test]
+        fn d09_any_reserved_name_among_extra_lines_is_refused(
+            reserved in proptest::sample::select(RESERVED_PARAMETERS.to_vec()),
+            before in proptest::collection::vec("[a-z]{1,8}_x=[ -~]{0,12}", 0..3),
+            after in proptest::collection::vec("[a-z]{1,8}_y=[ -~]{0,12}", 0..3),
+            value in "[ -~]{0,20}",
+            pad in " {0,2}",
+        ) {
+            let mut lines = before.clone();
+            lines.push(format!("{pad}{reserved}{pad}={value}"));
+            lines.extend(after);
+            let s = with_params(|p| p.custom = lines.join("\n"));
+            let error = s.authorization_parameters().unwrap_err();
+            proptest::prop_assert!(error.contains(reserved), "{}", error);
+            proptest::prop_assert!(s.share_query().split('&').all(|p| !p.starts_with("p.")));
+        }
+
+        #[test]
+        fn d09_other_extra_names_are_sent_once_and_survive_the_share_link(
+            name in "[a-z][a-z0-9_]{0,10}_x",
+            value in "[ -~]{1,30}",
+        ) {
+            let s = with_params(|p| p.custom = format!("{name}={value}"));
+            let sent = s.authorization_parameters().unwrap();
+            // Without a value it counts as omitted (RFC 6749 §3.1) and is not sent.
+            proptest::prop_assert_eq!(sent.len(), usize::from(!value.trim().is_empty()));
+            let mut other = ProviderSettings::default();
+            other.apply_share_query(&s.share_query());
+            proptest::prop_assert_eq!(other.authorization_parameters().unwrap(), sent);
+        }
+    }
+
+    #[test]
+    fn share_link_carries_the_extra_parameters_and_refuses_reserved_ones() {
+        let s = with_params(|p| {
+            p.login_hint = "alice".into();
+            p.resource = "https://api.example.com/".into();
+            p.custom = "tenant=acme".into();
+        });
+        let query = s.share_query();
+        assert!(query.ends_with(
+            "&p.resource=https%3A%2F%2Fapi.example.com%2F&p.login_hint=alice&p.tenant=acme"
+        ));
+        let mut other = with_params(|p| p.audience = "old".into());
+        assert!(other.apply_share_query(&query));
+        assert_eq!(
+            other.auth_params, s.auth_params,
+            "the link's setup replaces the saved one"
+        );
+        let mut other = ProviderSettings::default();
+        other.apply_share_query("issuer=http%3A%2F%2F127.0.0.1%3A9000&p.state=x&p.max_age=soon");
+        assert_eq!(other.auth_params, AuthParams::default());
+    }
+
+    #[test]
+    fn p15_typed_or_shared_issuer_of_another_server_leaves_the_preset() {
+        let mut s = ProviderSettings::default();
+        s.set_issuer("http://127.0.0.1:9000".into());
+        assert_eq!(s.preset, "bundled");
+        s.set_issuer("https://sso.example.org".into());
+        assert_eq!(s.preset, crate::flow::presets::OTHER);
+        let mut s = ProviderSettings::default();
+        s.apply_share_query("issuer=https%3A%2F%2Fsso.example.org");
+        assert_eq!(
+            s.preset,
+            crate::flow::presets::OTHER,
+            "no bundled hints for it"
+        );
+        assert!(s.share_query().ends_with("preset=other"));
+        let mut back = ProviderSettings::default();
+        back.apply_share_query(&s.share_query());
+        assert_eq!(back.preset, "other");
     }
 }

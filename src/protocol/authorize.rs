@@ -58,13 +58,16 @@ pub struct AuthorizationRequest<'a> {
     pub nonce: Option<&'a str>,
     /// The OpenID Connect `prompt` (e.g. `consent`, needed by some providers for refresh tokens).
     pub prompt: Option<&'a str>,
+    /// Extra parameters from the settings (`audience`, `resource`, `login_hint`, …), sent last;
+    /// none may be in [`RESERVED_PARAMETERS`].
+    pub extra: &'a [(String, String)],
 }
 
 impl AuthorizationRequest<'_> {
     /// The query parameters in the order they are sent: `response_type=code`, `client_id`,
     /// `redirect_uri`, `scope`, `state`, `code_challenge`, `code_challenge_method=S256`, `nonce`,
-    /// `prompt`. Never `plain`, never `response_type=token`, never a secret.
-    pub fn parameters(&self) -> Vec<(&'static str, String)> {
+    /// `prompt`, then the extra ones. Never `plain`, never `response_type=token`, never a secret.
+    pub fn parameters(&self) -> Vec<(&str, String)> {
         let mut params = vec![
             ("response_type", "code".to_owned()),
             ("client_id", self.client_id.to_owned()),
@@ -85,12 +88,21 @@ impl AuthorizationRequest<'_> {
         if let Some(prompt) = self.prompt.filter(|p| !p.is_empty()) {
             params.push(("prompt", prompt.to_owned()));
         }
+        params.extend(self.extra.iter().map(|(n, v)| (n.as_str(), v.clone())));
         params
     }
 
     /// The URL to navigate to. The endpoint must be an https (or loopback http) URL without a
     /// fragment; an existing query on it is kept and our parameters appended (RFC 6749 §3.1).
     pub fn to_url(&self) -> Result<String, UriError> {
+        // D-9: an extra parameter must not replace one of ours (checked in the settings too).
+        if let Some((name, _)) = self
+            .extra
+            .iter()
+            .find(|(name, _)| RESERVED_PARAMETERS.contains(&name.as_str()))
+        {
+            return Err(UriError::ReservedParameter(sanitize_for_display(name, 64)));
+        }
         build_url(
             self.authorization_endpoint,
             self.redirect_uri,
@@ -104,7 +116,7 @@ impl AuthorizationRequest<'_> {
 pub(crate) fn build_url(
     endpoint: &str,
     redirect_uri: &str,
-    params: &[(&'static str, String)],
+    params: &[(&str, String)],
 ) -> Result<String, UriError> {
     let pairs: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let url = url_with_query(endpoint, &RESERVED_PARAMETERS, &pairs)?;
@@ -144,6 +156,7 @@ mod tests {
             code_challenge: Some(&challenge),
             nonce: None,
             prompt: None,
+            extra: &[],
         };
         let url = request.to_url().unwrap();
         assert_eq!(
@@ -173,6 +186,7 @@ mod tests {
             code_challenge: Some(&challenge),
             nonce: Some("n-1"),
             prompt: Some("consent"),
+            extra: &[],
         };
         let names: Vec<&str> = request.parameters().iter().map(|(k, _)| *k).collect();
         assert_eq!(
@@ -192,6 +206,42 @@ mod tests {
     }
 
     #[test]
+    fn rfc8707_oidc_extra_parameters_are_sent_after_ours_and_never_replace_one() {
+        let state = state();
+        let challenge = challenge();
+        let extra = [
+            ("resource".to_owned(), "https://api.example/".to_owned()),
+            ("login_hint".to_owned(), "alice@example.com".to_owned()),
+        ];
+        let mut request = AuthorizationRequest {
+            authorization_endpoint: "https://as.example/authorize",
+            client_id: "c",
+            redirect_uri: "https://app.example/",
+            scope: "openid",
+            state: &state,
+            code_challenge: Some(&challenge),
+            nonce: None,
+            prompt: Some("login"),
+            extra: &extra,
+        };
+        let url = request.to_url().unwrap();
+        assert!(
+            url.ends_with(
+                "&code_challenge_method=S256&prompt=login\
+                 &resource=https%3A%2F%2Fapi.example%2F&login_hint=alice%40example.com"
+            ),
+            "{url}"
+        );
+        // D-9: even past the settings' check, an extra one never replaces one of ours.
+        let sneaky = [("code_challenge_method".to_owned(), "plain".to_owned())];
+        request.extra = &sneaky;
+        assert_eq!(
+            request.to_url(),
+            Err(UriError::ReservedParameter("code_challenge_method".into()))
+        );
+    }
+
+    #[test]
     fn a01_pkce_off_sends_no_challenge_and_no_method() {
         let state = state();
         let request = AuthorizationRequest {
@@ -203,6 +253,7 @@ mod tests {
             code_challenge: None,
             nonce: None,
             prompt: None,
+            extra: &[],
         };
         let url = request.to_url().unwrap();
         assert!(!url.contains("code_challenge"));
@@ -223,6 +274,7 @@ mod tests {
             code_challenge: Some(&challenge),
             nonce: None,
             prompt: None,
+            extra: &[],
         };
         let url = request.to_url().unwrap();
         assert!(url.contains("scope=openid+profile"));
@@ -263,6 +315,7 @@ mod tests {
                 code_challenge: Some(&challenge),
                 nonce: None,
                 prompt: None,
+                extra: &[],
             };
             assert!(request.to_url().unwrap().starts_with(prefix), "{endpoint}");
         }
@@ -281,6 +334,7 @@ mod tests {
             code_challenge: Some(&challenge),
             nonce: None,
             prompt: None,
+            extra: &[],
         };
         // Found by the discovery fuzz target: each of these went out twice.
         for endpoint in [
@@ -331,6 +385,7 @@ mod tests {
             code_challenge: Some(&challenge),
             nonce: None,
             prompt: None,
+            extra: &[],
         }
         .to_url()
     }
@@ -434,6 +489,7 @@ mod tests {
             code_challenge: Some(&challenge),
             nonce: None,
             prompt: None,
+            extra: &[],
         };
         let url = request.to_url().unwrap();
         assert!(
@@ -457,6 +513,7 @@ mod tests {
             code_challenge: None,
             nonce: None,
             prompt: None,
+            extra: &[],
         };
         assert_eq!(request.to_url(), Err(UriError::FragmentNotAllowed));
     }
@@ -473,6 +530,7 @@ mod tests {
             code_challenge: None,
             nonce: None,
             prompt: None,
+            extra: &[],
         };
         assert_eq!(
             request.to_url(),

@@ -699,6 +699,10 @@ pub fn update_settings(lab: RwSignal<Lab>, edit: impl FnOnce(&mut ProviderSettin
 /// discovery, its known endpoints.
 pub fn apply_preset(lab: RwSignal<Lab>, id: &str) {
     let Some(preset) = presets::find(id) else {
+        if id == presets::OTHER {
+            // Keep what was typed; only the hints go.
+            update_settings(lab, |s| s.preset = presets::OTHER.to_owned());
+        }
         return;
     };
     update_settings(lab, |s| {
@@ -727,7 +731,12 @@ pub fn login(lab: RwSignal<Lab>) {
 /// Starts a login, for the attack lab when `intent` says so (its callback then runs the
 /// experiment instead of an ordinary redemption).
 pub(crate) fn start_login(lab: RwSignal<Lab>, intent: Option<LabLogin>) {
-    let settings = lab.with_untracked(|l| l.settings.normalized());
+    let mut settings = lab.with_untracked(|l| l.settings.normalized());
+    if intent == Some(LabLogin::AttackerCode) {
+        // The attacker signs in to their own account: ask for the login form even when the
+        // provider still has a session for the victim (one prompt, never two).
+        settings.auth_params.prompt = "login".to_owned();
+    }
     let problems = settings.problems();
     if !problems.is_empty() {
         lab.update(|l| {
@@ -786,17 +795,12 @@ pub(crate) fn start_login(lab: RwSignal<Lab>, intent: Option<LabLogin>) {
                 Err(problem) => l.fail(problem),
             }
         });
-        let Some(mut plan) = plan else { return };
+        let Some(plan) = plan else { return };
         let state = plan.pending.state.clone();
         if let Err(problem) = storage::save_pending(plan.pending, now) {
             return lab.update(|l| l.fail(problem));
         }
         if let Some(intent) = intent {
-            if intent == LabLogin::AttackerCode {
-                // The attacker signs in to their own account: ask for the login form even
-                // when the provider still has a session for the victim.
-                plan.authorize_url.push_str("&prompt=login");
-            }
             lab.update(|l| {
                 // Like the pending logins themselves (at most 4), abandoned ones fall off.
                 if l.attack.logins.len() >= 4 {

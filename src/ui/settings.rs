@@ -4,7 +4,9 @@
 use super::session::{self, Lab};
 use crate::browser::{files, location};
 use crate::flow::presets::{self, Fit, Preset, PRESETS};
-use crate::flow::settings::{ClientType, ManualEndpoints, BUNDLED_CONFIDENTIAL_CLIENT};
+use crate::flow::settings::{
+    AuthParams, ClientType, ManualEndpoints, BUNDLED_CONFIDENTIAL_CLIENT, NAMED_PARAMETERS,
+};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -54,6 +56,10 @@ pub fn SettingsPanel(
                         </option>
                     }
                 }).collect_view()}
+                <option value=presets::OTHER
+                    prop:selected=move || lab.with(|l| l.settings.preset == presets::OTHER)>
+                    "Other provider"
+                </option>
             </select>
             <PresetHints lab=lab redirect_uri=redirect_uri.clone() origin=origin.clone() />
             <label for="issuer">"Issuer"</label>
@@ -61,7 +67,7 @@ pub fn SettingsPanel(
                 prop:value=field(|l| l.settings.issuer.clone())
                 on:change:target=move |ev| {
                     let v = ev.target().value();
-                    session::update_settings(lab, |s| s.issuer = v)
+                    session::update_settings(lab, |s| s.set_issuer(v))
                 } />
             <label for="client-id">"Client id"</label>
             <input id="client-id" type="text" spellcheck="false"
@@ -100,6 +106,7 @@ pub fn SettingsPanel(
                     session::update_settings(lab, |s| s.api_base = v)
                 } />
             <ManualEndpointsForm lab=lab />
+            <AuthParamsForm lab=lab />
             <fieldset class="client-type">
                 <legend>"Client type"</legend>
                 <label>
@@ -125,7 +132,7 @@ pub fn SettingsPanel(
                 "Origin to allow for CORS: " <code id="app-origin">{origin}</code>
             </p>
             <p class="hint">
-                "Share these settings (issuer, client id, scopes; never a secret): "
+                "Share (never a secret): "
                 <code id="share-link">{share_link}</code>
                 <button id="copy-share-link" class="reveal"
                     on:click=move |_| copy(share_link(), "link")>"Copy"</button>
@@ -264,6 +271,40 @@ fn ManualEndpointsForm(
             }).collect_view()}
             <p class="hint">"Same rules as discovered endpoints: https, or http only on this \
                 machine (127.0.0.1, localhost)."</p>
+        </details>
+    }
+}
+
+/// The "extra parameters" disclosure: named authorization parameters and free-form lines.
+#[component]
+fn AuthParamsForm(
+    /// The app state.
+    lab: RwSignal<Lab>,
+) -> impl IntoView {
+    let custom = |p: &AuthParams| p.custom.clone();
+    view! {
+        <details id="auth-params" class="manual-endpoints">
+            <summary>"Extra authorization parameters"</summary>
+            {NAMED_PARAMETERS.iter().map(|(name, read)| {
+                let (name, read) = (*name, *read);
+                let id = format!("ap-{name}");
+                view! {
+                    <label for=id.clone()>{name}</label>
+                    <input id=id type="text" spellcheck="false"
+                        prop:value=move || lab.with(|l| read(&l.settings.auth_params).clone())
+                        on:change:target=move |ev| {
+                            let v = ev.target().value();
+                            session::update_settings(lab, |s| s.auth_params.set(name, v))
+                        } />
+                }
+            }).collect_view()}
+            <label for="ap-custom">"Other (a=b lines)"</label>
+            <textarea id="ap-custom" rows="2" spellcheck="false"
+                prop:value=move || lab.with(|l| custom(&l.settings.auth_params))
+                on:change:target=move |ev| {
+                    let v = ev.target().value();
+                    session::update_settings(lab, |s| s.auth_params.custom = v)
+                }></textarea>
         </details>
     }
 }
