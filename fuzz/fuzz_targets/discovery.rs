@@ -64,6 +64,7 @@ fuzz_target!(|data: &[u8]| {
         code_challenge: Some(&challenge),
         nonce: Some("n-0S6_WzA2Mj"),
         prompt: None,
+        extra: &[],
     };
     let url = request.to_url().expect("an accepted endpoint builds a URL");
     assert!(
