@@ -1337,8 +1337,34 @@ mod tests {
 
     #[test]
     fn s02_x08_a_whole_run_shows_no_secret_in_any_param_url_body_save_or_export() {
+        let code = "SECRET-CODE-0123456789";
+        let (mut timeline, call, [state, verifier, nonce]) =
+            login_until_token_request(&ProviderSettings::default().scope, code);
+        let (access, refresh) = ("SECRET-ACCESS-0123456789", "SECRET-REFRESH-0123456789");
+        let body = format!(
+            r#"{{"access_token":"{access}","token_type":"Bearer","refresh_token":"{refresh}","expires_in":60,"scope":"openid"}}"#
+        );
+        let tokens = token_response_received(&mut timeline, &call, json(200, &body), 4).unwrap();
+        for secret in [state.as_str(), &verifier, &nonce, code, access, refresh] {
+            assert_nowhere(&timeline, secret, secret, true);
+            for step in timeline.steps() {
+                let x = step.exchange.clone().unwrap_or_default();
+                let headers = format!("{:?}{:?}", x.request_headers, x.response_headers);
+                assert!(!headers.contains(secret), "headers of {:?}", step.kind);
+                for body in [x.request_body, x.response_body].into_iter().flatten() {
+                    assert!(!body.contains(secret), "body of {:?}: {body}", step.kind);
+                }
+            }
+        }
+        assert_eq!(tokens.access_token.secret(), access);
+    }
+
+    /// Plans a login asking for `scope` with fixed entropy, comes back with `code`, and sends the
+    /// token request; returns the timeline, the call, and the state, verifier and nonce used.
+    fn login_until_token_request(scope: &str, code: &str) -> (Timeline, TokenCall, [String; 3]) {
         let settings = ProviderSettings {
             issuer: ISSUER.into(),
+            scope: scope.into(),
             ..ProviderSettings::default()
         };
         let metadata = parse_metadata(ISSUER, &HttpResponse::json(200, metadata(ISSUER))).unwrap();
@@ -1360,7 +1386,6 @@ mod tests {
         let state = plan.pending.state.secret().to_owned();
         let verifier = plan.pending.verifier.as_ref().unwrap().secret().to_owned();
         let nonce = plan.pending.nonce.clone().unwrap();
-        let code = "SECRET-CODE-0123456789";
         let query =
             format!("?code={code}&state={state}&iss=https%3A%2F%2Fas.example%2Frealms%2Flab");
         let params = callback_received(&mut timeline, &query, "", 2)
@@ -1368,56 +1393,13 @@ mod tests {
             .unwrap();
         let authorized = check_callback(&mut timeline, params, Some(plan.pending), 2).unwrap();
         let call = token_request_started(&mut timeline, authorized, None, 3).unwrap();
-        let (access, refresh) = ("SECRET-ACCESS-0123456789", "SECRET-REFRESH-0123456789");
-        let body = format!(
-            r#"{{"access_token":"{access}","token_type":"Bearer","refresh_token":"{refresh}","expires_in":60,"scope":"openid"}}"#
-        );
-        let tokens = token_response_received(&mut timeline, &call, json(200, &body), 4).unwrap();
-        for secret in [state.as_str(), &verifier, &nonce, code, access, refresh] {
-            assert_nowhere(&timeline, secret, secret, true);
-            for step in timeline.steps() {
-                let x = step.exchange.clone().unwrap_or_default();
-                let headers = format!("{:?}{:?}", x.request_headers, x.response_headers);
-                assert!(!headers.contains(secret), "headers of {:?}", step.kind);
-                for body in [x.request_body, x.response_body].into_iter().flatten() {
-                    assert!(!body.contains(secret), "body of {:?}: {body}", step.kind);
-                }
-            }
-        }
-        assert_eq!(tokens.access_token.secret(), access);
+        (timeline, call, [state, verifier, nonce])
     }
 
     /// Runs a login asking for `requested` whose token response grants `granted`; returns the
     /// notes drawn on the token response step.
     fn token_answer_notes(requested: &str, granted: &str) -> Vec<String> {
-        let settings = ProviderSettings {
-            issuer: ISSUER.into(),
-            scope: requested.into(),
-            ..ProviderSettings::default()
-        };
-        let metadata = parse_metadata(ISSUER, &HttpResponse::json(200, metadata(ISSUER))).unwrap();
-        let mut timeline = Timeline::new();
-        let entropy = LoginEntropy {
-            verifier: [7; 32],
-            state: [8; 32],
-            nonce: [9; 32],
-        };
-        let plan = plan_login(
-            &mut timeline,
-            &settings,
-            &metadata,
-            "https://app.example/",
-            entropy,
-            1,
-        )
-        .unwrap();
-        let state = plan.pending.state.secret().to_owned();
-        let query = format!("?code=c0de&state={state}&iss=https%3A%2F%2Fas.example%2Frealms%2Flab");
-        let params = callback_received(&mut timeline, &query, "", 2)
-            .unwrap()
-            .unwrap();
-        let authorized = check_callback(&mut timeline, params, Some(plan.pending), 2).unwrap();
-        let call = token_request_started(&mut timeline, authorized, None, 3).unwrap();
+        let (mut timeline, call, _) = login_until_token_request(requested, "c0de");
         let body = format!(r#"{{"access_token":"a","token_type":"Bearer","scope":"{granted}"}}"#);
         token_response_received(&mut timeline, &call, json(200, &body), 4).unwrap();
         let (_, answer) = timeline.last_of(StepKind::TokenResponse).expect("drawn");

@@ -290,8 +290,6 @@ mod tests {
 
     #[test]
     fn d09_pf_existing_query_is_kept() {
-        let state = state();
-        let challenge = challenge();
         for (endpoint, prefix) in [
             (
                 "https://as.example/authorize?tenant=x",
@@ -306,18 +304,10 @@ mod tests {
                 "https://as.example/authorize?tenant=x&response_type=code&",
             ),
         ] {
-            let request = AuthorizationRequest {
-                authorization_endpoint: endpoint,
-                client_id: "c",
-                redirect_uri: "https://app.example/",
-                scope: "s",
-                state: &state,
-                code_challenge: Some(&challenge),
-                nonce: None,
-                prompt: None,
-                extra: &[],
-            };
-            assert!(request.to_url().unwrap().starts_with(prefix), "{endpoint}");
+            assert!(
+                request_at(endpoint).unwrap().starts_with(prefix),
+                "{endpoint}"
+            );
         }
     }
 
