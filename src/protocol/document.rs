@@ -340,6 +340,8 @@ mod tests {
             first in proptest::num::i64::ANY,
             second in "\\PC{0,8}",
         ) {
+            // "z" is the filler member between the two; a name equal to it would repeat it too.
+            proptest::prop_assume!(name != "z");
             let key = serde_json::to_string(&name).unwrap();
             let value = serde_json::to_string(&second).unwrap();
             let twice = format!("{{{key}:{first},\"z\":null,{key}:{value}}}");
