@@ -1096,3 +1096,6 @@ impl Lab {
         llng
     }
 }
+
+// ---- Glewlwyd (issue 15): a third independent real provider (provider/glewlwyd/README.md).
+pub mod glewlwyd;
