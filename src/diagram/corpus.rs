@@ -133,7 +133,7 @@ pub fn stolen_code_and_replay() -> Timeline {
         attack::attack_answer(&mut t, step, Ok(refused()), defence, 4_004);
     }
     let call = engine::token_request_started(&mut t, authorized, None, 4_010).expect("request");
-    let replay = call.request.clone();
+    let replay = call.request.replay_copy();
     engine::token_response_received(&mut t, &call, Ok(HttpResponse::json(200, TOKENS)), 4_050)
         .expect("tokens");
     let step = attack::attack_request(

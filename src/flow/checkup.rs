@@ -1190,7 +1190,7 @@ mod tests {
         assert!(!json.contains("REALCODE"));
         let back: Scorecard = serde_json::from_str(&json).unwrap();
         assert_eq!(
-            back.finding(Check::CodeSingleUse).evidence[0].params[0].revealable,
+            back.finding(Check::CodeSingleUse).evidence[0].params[0].carried(),
             None
         );
         assert_eq!(back.finding(Check::CodeSingleUse).verdict, Verdict::Pass);

@@ -1286,11 +1286,12 @@ mod tests {
     /// Mermaid and HAR exports. Panics if `secret` is in any of them. `revealable`: whether it
     /// may be kept in memory behind a reveal button (the run's own secrets), or not at all.
     fn assert_nowhere(timeline: &Timeline, secret: &str, what: &str, revealable: bool) {
-        for step in timeline.steps() {
+        for (id, step) in timeline.steps().iter().enumerate() {
             for p in &step.params {
                 assert!(!p.shown.contains(secret), "{what}: chip {p:?}");
+                let kept = timeline.revealable(id, &p.name).map(|v| v.expose());
                 assert!(
-                    revealable || !p.revealable.as_deref().unwrap_or("").contains(secret),
+                    revealable || !kept.unwrap_or("").contains(secret),
                     "{what}: kept in memory to reveal: {p:?}"
                 );
             }

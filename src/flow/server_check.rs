@@ -271,7 +271,8 @@ mod tests {
             verifier.secret && !verifier.shown.contains(VERIFIER),
             "masked until revealed"
         );
-        assert_eq!(verifier.revealable.as_deref(), Some(VERIFIER));
+        let kept = t.revealable(id, "code_verifier").map(|v| v.expose());
+        assert_eq!(kept, Some(VERIFIER));
         assert_eq!(value("its hash (computed here)").shown, CHALLENGE);
         assert_eq!(value("code_challenge (stored)").shown, CHALLENGE);
     }

@@ -28,7 +28,10 @@ const MAX_DESCRIPTION_CHARS: usize = 1024;
 const SECRET_FIELDS: [&str; 4] = ["code", "code_verifier", "client_secret", "refresh_token"];
 
 /// A token endpoint request: `POST url` with a form body and [`TokenRequest::headers`] only.
-#[derive(Clone, PartialEq, Eq)]
+///
+/// Not `Clone`: it holds the use-once verifier (or the code); the one deliberate second send,
+/// the attack lab's replay, asks for [`TokenRequest::replay_copy`].
+#[derive(PartialEq, Eq)]
 pub struct TokenRequest {
     /// The token endpoint.
     pub url: String,
@@ -45,6 +48,15 @@ impl TokenRequest {
     /// The only headers sent: no `Authorization`, nothing that forces a CORS preflight (T-1).
     pub fn headers() -> [(&'static str, &'static str); 2] {
         [("Content-Type", CONTENT_TYPE), ("Accept", ACCEPT)]
+    }
+
+    /// A second, identical request, for the attack lab's replay experiment only (sending the
+    /// same code and verifier twice is what the experiment shows the provider refusing).
+    pub fn replay_copy(&self) -> TokenRequest {
+        TokenRequest {
+            url: self.url.clone(),
+            body: self.body.clone(),
+        }
     }
 
     /// The body with `code`, `code_verifier`, `client_secret` and `refresh_token` masked.
