@@ -90,6 +90,14 @@ impl SecretStore {
     }
 }
 
+#[cfg(test)]
+impl SecretStore {
+    /// Every kept value (tests only: to look for each of them where none may appear).
+    pub(crate) fn exposed(&self) -> impl Iterator<Item = &str> {
+        self.values.values().map(|value| value.expose())
+    }
+}
+
 impl fmt::Debug for SecretStore {
     // The keys say what is kept; the values never print.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
