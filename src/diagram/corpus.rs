@@ -7,8 +7,9 @@ use crate::flow::engine::{self, LoginEntropy};
 use crate::flow::explain::{script, Variant};
 use crate::flow::settings::ProviderSettings;
 use crate::flow::timeline::{Param, Timeline};
+use crate::protocol::http::HttpResponse;
 use crate::protocol::probe::{read_probe_return, ProbeKind};
-use crate::protocol::token::{attacker_code_request, HttpResponse};
+use crate::protocol::token::attacker_code_request;
 
 const ISSUER: &str = "http://127.0.0.1:9000";
 const REDIRECT: &str = "http://127.0.0.1:8080/";

@@ -5,10 +5,11 @@
 
 use crate::flow::timeline::{Actor, Channel, Param, Step, StepId, StepKind, StepStatus, Timeline};
 use crate::protocol::error::sanitize_for_display;
+use crate::protocol::http::HttpResponse;
 use crate::protocol::pkce::CodeVerifier;
 use crate::protocol::resource::parse_www_authenticate;
 use crate::protocol::secret::mask;
-use crate::protocol::token::{parse_token_response, HttpResponse, TokenError};
+use crate::protocol::token::{parse_token_response, TokenError};
 
 /// What a token request presented to prove it may redeem the code.
 pub enum Proof<'a> {
