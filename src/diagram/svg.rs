@@ -315,6 +315,7 @@ mod tests {
     use crate::diagram::export::{to_har, to_mermaid};
     use crate::diagram::replay::Replay;
     use crate::flow::timeline::{Actor, HttpExchange, Param, StepKind};
+    #[cfg(not(target_arch = "wasm32"))]
     use proptest::prelude::*;
 
     fn rows(svg: &str) -> usize {
@@ -445,6 +446,8 @@ mod tests {
         );
     }
 
+    // proptest is a host-only dev-dependency (Cargo.toml).
+    #[cfg(not(target_arch = "wasm32"))]
     proptest! {
         #[test]
         fn s02_secrets_of_any_value_stay_out_of_json_clones_and_every_export(
