@@ -1,15 +1,6 @@
-//! Getting things out of the page: the drawn SVG's markup, the clipboard, a download.
+//! Getting things out of the page: the clipboard, a download.
 
 use wasm_bindgen::JsCast;
-
-/// The markup of the element with `id` (the live SVG diagram), serialised as XML.
-pub fn element_markup(id: &str) -> Option<String> {
-    let element = web_sys::window()?.document()?.get_element_by_id(id)?;
-    web_sys::XmlSerializer::new()
-        .ok()?
-        .serialize_to_string(&element)
-        .ok()
-}
 
 /// Copies text to the clipboard; the browser may refuse without a user gesture.
 pub async fn copy(text: &str) -> Result<(), String> {

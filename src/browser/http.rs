@@ -16,7 +16,7 @@
 //!   are decoded strictly (T-29).
 
 use crate::flow::engine::TransportError;
-use crate::protocol::token::{BodyReader, HttpResponse, Unread};
+use crate::protocol::http::{BodyReader, HttpResponse, Unread};
 use crate::protocol::uri::HttpUrl;
 use gloo_net::http::{Headers, Response};
 use std::future::Future;

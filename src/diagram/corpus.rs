@@ -7,8 +7,9 @@ use crate::flow::engine::{self, LoginEntropy};
 use crate::flow::explain::{script, Variant};
 use crate::flow::settings::ProviderSettings;
 use crate::flow::timeline::{Param, Timeline};
+use crate::protocol::http::HttpResponse;
 use crate::protocol::probe::{read_probe_return, ProbeKind};
-use crate::protocol::token::{attacker_code_request, HttpResponse};
+use crate::protocol::token::attacker_code_request;
 
 const ISSUER: &str = "http://127.0.0.1:9000";
 const REDIRECT: &str = "http://127.0.0.1:8080/";
@@ -133,7 +134,7 @@ pub fn stolen_code_and_replay() -> Timeline {
         attack::attack_answer(&mut t, step, Ok(refused()), defence, 4_004);
     }
     let call = engine::token_request_started(&mut t, authorized, None, 4_010).expect("request");
-    let replay = call.request.clone();
+    let replay = call.request.replay_copy();
     engine::token_response_received(&mut t, &call, Ok(HttpResponse::json(200, TOKENS)), 4_050)
         .expect("tokens");
     let step = attack::attack_request(

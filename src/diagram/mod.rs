@@ -6,4 +6,5 @@ pub mod export;
 pub mod layout;
 pub mod num;
 pub mod replay;
+pub mod svg;
 pub mod view;

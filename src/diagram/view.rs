@@ -125,7 +125,8 @@ fn lanes_view(g: &DiagramLayout) -> impl IntoView {
     }
 }
 
-fn short_name(actor: Actor) -> &'static str {
+/// The lane's name on a narrow screen.
+pub fn short_name(actor: Actor) -> &'static str {
     match actor {
         Actor::User => "User",
         Actor::Browser => "Browser",
@@ -156,33 +157,8 @@ fn row_view(
     speed: f64,
 ) -> impl IntoView {
     let index = row.step;
-    let channel = match step.channel {
-        Channel::Front => "front",
-        Channel::Back => "back",
-        Channel::Local => "local",
-        Channel::UserAction => "user",
-    };
-    let class = format!(
-        "row {} ch-{channel}{}{}{}{}{}",
-        step.status.css(),
-        if animate { " newest" } else { "" },
-        if step.difference.is_some() {
-            " differs"
-        } else {
-            ""
-        },
-        if step.ghost { " ghost" } else { "" },
-        if step.defence.is_some() {
-            " defence"
-        } else {
-            ""
-        },
-        if step.from == Actor::Attacker {
-            " attacker"
-        } else {
-            ""
-        }
-    );
+    let channel = super::svg::channel_name(step.channel);
+    let class = super::svg::row_class(step, animate);
     let marker = if row.failed {
         "url(#head-failed)"
     } else {

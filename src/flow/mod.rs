@@ -8,6 +8,8 @@ pub mod explain;
 pub mod lifecycle;
 pub mod oidc;
 pub mod presets;
+pub mod problem;
+pub mod secrets;
 pub mod server_check;
 pub mod settings;
 pub mod timeline;

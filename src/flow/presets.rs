@@ -55,6 +55,60 @@ pub struct Preset {
     pub verified: &'static str,
     /// Where the facts come from.
     pub sources: &'static [&'static str],
+    /// The provider-side fix for each checkup line this preset can fail, in its own settings.
+    pub fixes: Fixes,
+}
+
+/// The provider-side fix for each line of the provider checkup (`flow::checkup::Check`), in
+/// this preset's own settings; `None`: the checkup's generic fix. One field per check, so a
+/// new check does not compile until it has a field here (`checkup::preset_fix` matches them).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Fixes {
+    /// Fix for `Check::IssuerExact`.
+    pub issuer_exact: Option<&'static str>,
+    /// Fix for `Check::S256Advertised`.
+    pub s256_advertised: Option<&'static str>,
+    /// Fix for `Check::PkceEnforced`.
+    pub pkce_enforced: Option<&'static str>,
+    /// Fix for `Check::PlainRefused`.
+    pub plain_refused: Option<&'static str>,
+    /// Fix for `Check::PublicClients`.
+    pub public_clients: Option<&'static str>,
+    /// Fix for `Check::TokenCors`.
+    pub token_cors: Option<&'static str>,
+    /// Fix for `Check::IssInResponse`.
+    pub iss_in_response: Option<&'static str>,
+    /// Fix for `Check::CodeSingleUse`.
+    pub code_single_use: Option<&'static str>,
+    /// Fix for `Check::ReplayRevokes`.
+    pub replay_revokes: Option<&'static str>,
+    /// Fix for `Check::RefreshRotates`.
+    pub refresh_rotates: Option<&'static str>,
+    /// Fix for `Check::ImplicitRefused`.
+    pub implicit_refused: Option<&'static str>,
+    /// Fix for `Check::NoStore`.
+    pub no_store: Option<&'static str>,
+    /// Whether the fixes come from the vendor's documentation only (the hint says so).
+    pub from_docs: bool,
+}
+
+impl Fixes {
+    /// No preset-specific fix: the checkup's generic ones apply.
+    pub const NONE: Fixes = Fixes {
+        issuer_exact: None,
+        s256_advertised: None,
+        pkce_enforced: None,
+        plain_refused: None,
+        public_clients: None,
+        token_cors: None,
+        iss_in_response: None,
+        code_single_use: None,
+        replay_revokes: None,
+        refresh_rotates: None,
+        implicit_refused: None,
+        no_store: None,
+        from_docs: true,
+    };
 }
 
 impl Preset {
@@ -72,6 +126,10 @@ pub fn fill(hint: &str, redirect_uri: &str, origin: &str) -> String {
 
 /// Id of the bundled provider's preset (the default).
 pub const BUNDLED: &str = "bundled";
+
+/// The bundled provider's fix for a check its `LAB_WEAK` switches cannot weaken.
+const DEFAULT_BUNDLED: &str = "oidc-provider does this by default: restart provider/server.mjs \
+    without LAB_WEAK, reset /__lab/faults, and use its issuer exactly.";
 
 const FROM_DOCS: &str = "Written from the provider's documentation (providers.md); not run \
     against a live tenant by the test suite.";
@@ -102,6 +160,21 @@ pub const PRESETS: &[Preset] = &[
         verified: "Verified end to end by the test suite (tests/e2e.rs, tests/providers.rs): \
             discovery, login, ID token, UserInfo, refresh rotation, revocation, logout, CORS.",
         sources: &["provider/README.md"],
+        fixes: Fixes {
+            issuer_exact: Some(DEFAULT_BUNDLED),
+            s256_advertised: Some(DEFAULT_BUNDLED),
+            pkce_enforced: Some("Restart provider/server.mjs without pkce_optional in LAB_WEAK."),
+            plain_refused: Some("Restart provider/server.mjs without plain in LAB_WEAK."),
+            public_clients: Some(DEFAULT_BUNDLED),
+            token_cors: Some("Restart provider/server.mjs without no_cors (and LAB_NO_CORS; this origin in LAB_APP_ORIGINS) in LAB_WEAK."),
+            iss_in_response: Some("Restart provider/server.mjs without no_iss (and the callback_iss fault) in LAB_WEAK."),
+            code_single_use: Some(DEFAULT_BUNDLED),
+            replay_revokes: Some(DEFAULT_BUNDLED),
+            refresh_rotates: Some(DEFAULT_BUNDLED),
+            implicit_refused: Some("Restart provider/server.mjs without implicit in LAB_WEAK."),
+            no_store: Some(DEFAULT_BUNDLED),
+            from_docs: false,
+        },
     },
     Preset {
         id: "keycloak",
@@ -138,6 +211,24 @@ pub const PRESETS: &[Preset] = &[
             "https://github.com/keycloak/keycloak/pull/3616",
             "https://github.com/keycloak/keycloak/issues/16081",
         ],
+        fixes: Fixes {
+            issuer_exact: Some("Use https://<host>/realms/<realm> exactly (/auth before \
+            /realms before Keycloak 17)."),
+            s256_advertised: Some("Client → Advanced → \
+            Proof Key for Code Exchange Code Challenge Method = S256."),
+            pkce_enforced: Some("Client → Advanced → \
+            Proof Key for Code Exchange Code Challenge Method = S256."),
+            plain_refused: Some("Client → Advanced → \
+            Proof Key for Code Exchange Code Challenge Method = S256."),
+            public_clients: Some("Client → Capability config: Client authentication OFF."),
+            iss_in_response: Some("Client → Advanced → OpenID Connect Compatibility \
+            Modes: Exclude Issuer From Authentication Response OFF."),
+            refresh_rotates: Some("Realm settings → Tokens: Revoke Refresh Token ON, \
+            Refresh Token Max Reuse 0."),
+            implicit_refused: Some("Client → Capability config: Implicit flow OFF."),
+            from_docs: true,
+            ..Fixes::NONE
+        },
     },
     Preset {
         id: "auth0",
@@ -168,6 +259,18 @@ pub const PRESETS: &[Preset] = &[
             "https://auth0.com/docs/get-started/applications/set-up-cors",
             "https://socket.dev/npm/package/@auth0/auth0-spa-js/overview/2.0.7",
         ],
+        fixes: Fixes {
+            issuer_exact: Some("The issuer is https://<tenant>.<region>.auth0.com/ with \
+            its trailing slash (or your custom domain)."),
+            public_clients: Some("Application type Single Page Application; Credentials → \
+            Authentication Method None."),
+            refresh_rotates: Some("Application → Refresh Token Rotation: Allow Refresh \
+            Token Rotation ON."),
+            implicit_refused: Some("Application → Advanced Settings → Grant Types: untick \
+            Implicit."),
+            from_docs: true,
+            ..Fixes::NONE
+        },
     },
     Preset {
         id: "okta",
@@ -198,6 +301,17 @@ pub const PRESETS: &[Preset] = &[
             "https://github.com/okta/okta-developer-docs/pull/1678",
             "https://developer.okta.com/docs/api/openapi/okta-management/management/tags/trustedorigin",
         ],
+        fixes: Fixes {
+            pkce_enforced: Some("Application → General → Client Credentials: Require PKCE \
+            as additional verification."),
+            public_clients: Some("Use the Single-Page Application integration type \
+            (client authentication none)."),
+            refresh_rotates: Some("Grant type Refresh Token: Rotate token after every use."),
+            implicit_refused: Some("Application → General Settings → Grant type: untick \
+            Implicit (hybrid)."),
+            from_docs: true,
+            ..Fixes::NONE
+        },
     },
     Preset {
         id: "entra",
@@ -229,6 +343,18 @@ pub const PRESETS: &[Preset] = &[
             "https://github.com/AzureAD/microsoft-authentication-library-for-js/issues/5622",
             "https://learn.microsoft.com/en-nz/entra/identity-platform/refresh-tokens",
         ],
+        fixes: Fixes {
+            issuer_exact: Some("Use https://login.microsoftonline.com/<tenant-id>/v2.0 (the \
+            common endpoint's issuer holds a {tenantid} placeholder)."),
+            pkce_enforced: Some("Register the redirect URI under the \
+            Single-page application platform, not Web."),
+            public_clients: Some("Register the redirect URI under the \
+            Single-page application platform, not Web."),
+            implicit_refused: Some("Authentication → Implicit grant and hybrid flows: \
+            untick Access tokens and ID tokens."),
+            from_docs: true,
+            ..Fixes::NONE
+        },
     },
     Preset {
         id: "gitlab",
@@ -257,6 +383,13 @@ pub const PRESETS: &[Preset] = &[
             "https://docs.gitlab.com/api/oauth2",
             "https://github.com/panva/oauth4webapi/issues/13",
         ],
+        fixes: Fixes {
+            pkce_enforced: Some("GitLab 18.0 and later require PKCE for public \
+            applications: upgrade."),
+            public_clients: Some("Edit the application and untick Confidential."),
+            from_docs: true,
+            ..Fixes::NONE
+        },
     },
     Preset {
         id: "cognito",
@@ -289,6 +422,14 @@ pub const PRESETS: &[Preset] = &[
             "https://github.com/BitySA/oauth2-auth-code-pkce/issues/22",
             "https://github.com/aws-amplify/amplify-js/issues/5284",
         ],
+        fixes: Fixes {
+            public_clients: Some("Create an app client without a client secret (a secret \
+            cannot be removed from an existing one)."),
+            implicit_refused: Some("App client → OAuth grant types: untick Implicit \
+            grant."),
+            from_docs: true,
+            ..Fixes::NONE
+        },
     },
     Preset {
         id: "zitadel",
@@ -317,6 +458,16 @@ pub const PRESETS: &[Preset] = &[
             "https://zitadel.com/docs/concepts/structure/applications",
             "https://github.com/zitadel/zitadel/issues/5267",
         ],
+        fixes: Fixes {
+            pkce_enforced: Some("Application type User \
+            Agent with authentication method PKCE (not Implicit)."),
+            public_clients: Some("Application type User \
+            Agent with authentication method PKCE (not Implicit)."),
+            implicit_refused: Some("Application type User \
+            Agent with authentication method PKCE (not Implicit)."),
+            from_docs: true,
+            ..Fixes::NONE
+        },
     },
     Preset {
         id: "authentik",
@@ -345,6 +496,13 @@ pub const PRESETS: &[Preset] = &[
             "https://github.com/goauthentik/authentik/pull/22179",
             "https://github.com/goauthentik/authentik/issues/3084",
         ],
+        fixes: Fixes {
+            pkce_enforced: Some("authentik cannot require PKCE (it checks one only when \
+            sent): rely on state, and watch for an upgrade that adds it."),
+            public_clients: Some("Provider → Client type: Public."),
+            from_docs: true,
+            ..Fixes::NONE
+        },
     },
     Preset {
         id: "dex",
@@ -368,6 +526,12 @@ pub const PRESETS: &[Preset] = &[
             "https://github.com/dexidp/dex/issues/2244",
             "https://github.com/dexidp/dex/pull/775",
         ],
+        fixes: Fixes {
+            public_clients: Some("In staticClients: public: true, without a secret."),
+            implicit_refused: Some("Set oauth2.responseTypes: [\"code\"]."),
+            from_docs: true,
+            ..Fixes::NONE
+        },
     },
     Preset {
         id: "lemonldap-ng",
@@ -392,6 +556,7 @@ pub const PRESETS: &[Preset] = &[
         endpoints: None,
         verified: "Verified live against LemonLDAP::NG 2.16.1 (Debian 12), tests/lemonldap.rs.",
         sources: &["provider/lemonldap-ng/README.md"],
+        fixes: Fixes::NONE,
     },
     Preset {
         id: "hydra",
@@ -418,6 +583,15 @@ pub const PRESETS: &[Preset] = &[
             "https://github.com/ory/docs/pull/2283",
             "https://github.com/ory/hydra/issues/1754",
         ],
+        fixes: Fixes {
+            pkce_enforced: Some("Set oauth2.pkce.enforced_for_public_clients: true (or \
+            oauth2.pkce.enforced)."),
+            public_clients: Some("Client token_endpoint_auth_method: none."),
+            implicit_refused: Some("Client response_types: [code], grant_types without \
+            implicit."),
+            from_docs: true,
+            ..Fixes::NONE
+        },
     },
     Preset {
         id: "github",
@@ -456,6 +630,7 @@ pub const PRESETS: &[Preset] = &[
             "https://github.com/github/docs/issues/22270",
             "https://github.com/isaacs/github/issues/330",
         ],
+        fixes: Fixes::NONE,
     },
     Preset {
         id: "google",
@@ -487,6 +662,7 @@ pub const PRESETS: &[Preset] = &[
             "https://github.com/openid/AppAuth-JS/issues/46",
             "https://github.com/manfredsteyer/angular-oauth2-oidc/issues/812",
         ],
+        fixes: Fixes::NONE,
     },
 ];
 

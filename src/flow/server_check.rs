@@ -5,10 +5,11 @@
 
 use crate::flow::timeline::{Actor, Channel, Param, Step, StepId, StepKind, StepStatus, Timeline};
 use crate::protocol::error::sanitize_for_display;
+use crate::protocol::http::HttpResponse;
 use crate::protocol::pkce::CodeVerifier;
 use crate::protocol::resource::parse_www_authenticate;
 use crate::protocol::secret::mask;
-use crate::protocol::token::{parse_token_response, HttpResponse, TokenError};
+use crate::protocol::token::{parse_token_response, TokenError};
 
 /// What a token request presented to prove it may redeem the code.
 pub enum Proof<'a> {
@@ -271,7 +272,8 @@ mod tests {
             verifier.secret && !verifier.shown.contains(VERIFIER),
             "masked until revealed"
         );
-        assert_eq!(verifier.revealable.as_deref(), Some(VERIFIER));
+        let kept = t.revealable(id, "code_verifier").map(|v| v.expose());
+        assert_eq!(kept, Some(VERIFIER));
         assert_eq!(value("its hash (computed here)").shown, CHALLENGE);
         assert_eq!(value("code_challenge (stored)").shown, CHALLENGE);
     }

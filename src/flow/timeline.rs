@@ -1,6 +1,8 @@
 //! The single source of truth: an ordered list of steps, one per arrow of the diagram.
 
+use super::secrets::{Carried, SecretStore, SecretValue};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 /// A participant of the flow: one lifeline of the diagram.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -170,9 +172,10 @@ pub struct Param {
     pub shown: String,
     /// Whether the value is a secret (masked until revealed).
     pub secret: bool,
-    /// The real value of a secret, kept in memory only: never saved, never exported.
+    /// The real value of a secret on its way into a timeline: moved into the timeline's
+    /// [`SecretStore`] when the step is pushed, so a step inside a timeline never holds one.
     #[serde(skip)]
-    pub revealable: Option<String>,
+    carried: Carried,
 }
 
 impl Param {
@@ -182,7 +185,7 @@ impl Param {
             name: name.to_owned(),
             shown: value.to_owned(),
             secret: false,
-            revealable: None,
+            carried: Carried::default(),
         }
     }
 
@@ -193,18 +196,27 @@ impl Param {
             name: name.to_owned(),
             shown: masked,
             secret: true,
-            revealable: None,
+            carried: Carried::default(),
         }
     }
 
-    /// A secret parameter: shown masked, the real value kept in memory for an explicit reveal.
+    /// A secret parameter: shown masked; the real value goes to the timeline's memory-only
+    /// store when the step is pushed, for an explicit reveal.
     pub fn secret(name: &str, masked: String, value: &str) -> Self {
         Param {
             name: name.to_owned(),
             shown: masked,
             secret: true,
-            revealable: Some(value.to_owned()),
+            carried: Carried(Some(Arc::new(SecretValue::new(value)))),
         }
+    }
+}
+
+#[cfg(test)]
+impl Param {
+    /// The secret value this param still carries on its way into a timeline (tests only).
+    pub(crate) fn carried(&self) -> Option<&str> {
+        self.carried.0.as_deref().map(SecretValue::expose)
     }
 }
 
@@ -369,9 +381,32 @@ pub fn involves_attacker(steps: &[Step]) -> bool {
 }
 
 /// The ordered steps of one run: what the diagram, inspector and exporters read.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+///
+/// The steps hold masks only; the real values of secret parameters sit in a memory-only
+/// [`SecretStore`] beside them, which serialisation skips. A clone shares that store (the
+/// UI's memo hands clones to the inspector, whose Reveal must keep working) without copying
+/// a value; [`Timeline::masked_copy`] gives a copy with no access to them at all.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Timeline {
     steps: Vec<Step>,
+    #[serde(skip)]
+    secrets: SecretStore,
+}
+
+impl PartialEq for Timeline {
+    // The run is its steps; what is still in memory to reveal is not part of it.
+    fn eq(&self, other: &Self) -> bool {
+        self.steps == other.steps
+    }
+}
+
+/// Moves the secrets a step's params carry into the store, under the step's id.
+fn keep_secrets(id: StepId, step: &mut Step, store: &mut SecretStore) {
+    for param in &mut step.params {
+        if let Some(value) = param.carried.0.take() {
+            store.keep(id, &param.name, value);
+        }
+    }
 }
 
 impl Timeline {
@@ -380,10 +415,12 @@ impl Timeline {
         Self::default()
     }
 
-    /// Appends a step and returns its id.
-    pub fn push(&mut self, step: Step) -> StepId {
+    /// Appends a step and returns its id; the values of its secret params move to the store.
+    pub fn push(&mut self, mut step: Step) -> StepId {
+        let id = self.steps.len();
+        keep_secrets(id, &mut step, &mut self.secrets);
         self.steps.push(step);
-        self.steps.len() - 1
+        id
     }
 
     /// Appends a step that is already finished successfully.
@@ -402,9 +439,29 @@ impl Timeline {
         self.push(step)
     }
 
+    /// The real value of secret parameter `name` of step `step`, while it is in memory (never
+    /// after a reload: the store is not saved).
+    pub fn revealable(&self, step: StepId, name: &str) -> Option<&SecretValue> {
+        self.secrets.get(step, name)
+    }
+
+    /// The memory-only store of revealable values.
+    pub fn secrets(&self) -> &SecretStore {
+        &self.secrets
+    }
+
+    /// A copy of the steps without access to any secret value.
+    pub fn masked_copy(&self) -> Timeline {
+        Timeline {
+            steps: self.steps.clone(),
+            secrets: SecretStore::default(),
+        }
+    }
+
     /// Marks a step finished, recording how long it took.
     pub fn complete(&mut self, id: StepId, now_ms: u64) {
         if let Some(step) = self.steps.get_mut(id) {
+            keep_secrets(id, step, &mut self.secrets);
             step.status = StepStatus::Ok;
             step.duration_ms = Some(now_ms.saturating_sub(step.started_at_ms) as f64);
         }
@@ -413,6 +470,7 @@ impl Timeline {
     /// Marks a step failed with its reason.
     pub fn fail(&mut self, id: StepId, reason: &str, now_ms: u64) {
         if let Some(step) = self.steps.get_mut(id) {
+            keep_secrets(id, step, &mut self.secrets);
             step.status = StepStatus::Failed {
                 reason: reason.to_owned(),
             };
@@ -420,17 +478,19 @@ impl Timeline {
         }
     }
 
-    /// Mutable access to one step, for attaching its response.
+    /// Mutable access to one step, for attaching its response. A secret param added here
+    /// moves to the store when the step is completed or failed (until then it stays out of
+    /// every serialised, printed or exported form all the same).
     pub fn step_mut(&mut self, id: StepId) -> Option<&mut Step> {
         self.steps.get_mut(id)
     }
 
-    /// All steps in order.
     /// Whether any step involves the attacker (its lane is drawn only then).
     pub fn has_attacker(&self) -> bool {
         involves_attacker(&self.steps)
     }
 
+    /// All steps in order.
     pub fn steps(&self) -> &[Step] {
         &self.steps
     }
@@ -470,7 +530,7 @@ impl Timeline {
     }
 
     /// The non-secret JSON kept in sessionStorage so the diagram survives the redirect.
-    /// Secret values (`Param::revealable`) are never written, only their masks.
+    /// Secret values (the [`SecretStore`]) are never written, only their masks.
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_else(|_| "{\"steps\":[]}".to_owned())
     }
@@ -499,7 +559,15 @@ pub(crate) mod tests {
         assert!(!json.contains("dBjftJeZ4CVP"), "secret leaked: {json}");
         let restored = Timeline::from_json(&json);
         assert_eq!(restored.steps()[0].params[0].shown, "dBjf…jXk (43)");
-        assert_eq!(restored.steps()[0].params[0].revealable, None);
+        assert!(restored.revealable(0, "code_verifier").is_none());
+        assert!(restored.secrets().is_empty(), "values never leave memory");
+        assert_eq!(
+            timeline
+                .revealable(0, "code_verifier")
+                .map(SecretValue::expose),
+            Some("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
+            "the live run can still reveal it"
+        );
     }
 
     #[test]
@@ -518,10 +586,11 @@ pub(crate) mod tests {
         assert_eq!(timeline.steps()[id].duration_ms, Some(20.0));
     }
 
-    /// What storing keeps of a step: everything but the revealable secret values.
+    /// What storing keeps of a step: everything but secret values still carried by its params
+    /// (a step inside a timeline carries none: they moved to the store).
     pub(crate) fn forget_secrets(step: &mut Step) {
         for p in &mut step.params {
-            p.revealable = None;
+            p.carried = Carried::default();
         }
     }
 
@@ -604,10 +673,8 @@ pub(crate) mod tests {
         assert!(!json.contains("THE-REAL-CODE"), "secret leaked: {json}");
         assert!(!json.contains("revealable"), "{json}");
         let back = Timeline::from_json(&json);
-        let mut expected = t.clone();
-        expected.steps.iter_mut().for_each(forget_secrets);
-        assert_eq!(back, expected);
-        assert_ne!(back, t, "the secret param had a revealable value");
+        assert_eq!(back, t);
+        assert!(back.secrets().is_empty() && t.revealable(0, "code").is_some());
         assert_eq!(back.to_json(), json);
     }
 

@@ -67,7 +67,7 @@ pub struct CallbackParams {
     pub error: Option<String>,
     /// The `error_description`, raw (untrusted text).
     pub error_description: Option<String>,
-    /// The `error_uri`, raw (untrusted; see `error::safe_error_uri`).
+    /// The `error_uri`, raw (untrusted; see `uri::safe_error_uri`).
     pub error_uri: Option<String>,
 }
 
@@ -356,7 +356,7 @@ pub enum CallbackError {
         code: AuthorizationErrorCode,
         /// `error_description`, sanitized and truncated for display.
         description: Option<String>,
-        /// `error_uri`, sanitized; link it only through `error::safe_error_uri`.
+        /// `error_uri`, sanitized; link it only through `uri::safe_error_uri`.
         uri: Option<String>,
     },
     /// Neither a code nor an error (C-10, C-11).
@@ -1009,7 +1009,7 @@ mod tests {
         );
         // the uri is kept as text, and is not link-safe.
         assert_eq!(
-            crate::protocol::error::safe_error_uri("javascript:alert(1)"),
+            crate::protocol::uri::safe_error_uri("javascript:alert(1)"),
             None
         );
     }

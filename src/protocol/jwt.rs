@@ -14,7 +14,7 @@
 
 use crate::protocol::document::{parse_document, JsonProblem, Member};
 use crate::protocol::error::{sanitize_for_display, Explain, Side};
-use crate::protocol::token::HttpResponse;
+use crate::protocol::http::HttpResponse;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use serde::Deserialize;

@@ -7,6 +7,7 @@ pub mod callback;
 pub mod discovery;
 pub mod document;
 pub mod error;
+pub mod http;
 mod invisible;
 pub mod jwt;
 pub mod pending;
@@ -116,7 +117,7 @@ mod robustness_tests {
             let _ = uri::same_origin_return_path(&a);
             let _ = secret::mask(&a);
             let _ = error::sanitize_for_display(&a, 7);
-            let _ = error::safe_error_uri(&a);
+            let _ = uri::safe_error_uri(&a);
             let _ = pkce::CodeVerifier::parse(&a);
             let _ = state::State::parse(&a);
             let _ = resource::parse_www_authenticate(&a);

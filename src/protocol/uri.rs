@@ -475,6 +475,19 @@ impl Explain for UriError {
     }
 }
 
+/// The `error_uri` to render as a link, only when it parses as an `https:` URL; anything
+/// else (`javascript:`, `data:`, `http:`) is shown as text or left out.
+pub fn safe_error_uri(uri: &str) -> Option<String> {
+    const MAX_ERROR_URI: usize = 2048;
+    if uri.len() > MAX_ERROR_URI {
+        return None;
+    }
+    match HttpUrl::parse(uri) {
+        Ok(url) if url.scheme() == "https" => Some(uri.to_owned()),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -769,5 +782,23 @@ mod tests {
             same_origin_return_path(&format!("/{}", "a".repeat(3000))),
             "/"
         );
+    }
+
+    #[test]
+    fn x04_error_uri_is_a_link_only_when_https() {
+        assert_eq!(
+            safe_error_uri("https://as.example/errors/denied").as_deref(),
+            Some("https://as.example/errors/denied")
+        );
+        assert_eq!(safe_error_uri("javascript:alert(1)"), None);
+        assert_eq!(
+            safe_error_uri("data:text/html,<script>alert(1)</script>"),
+            None
+        );
+        assert_eq!(safe_error_uri("http://evil.example/"), None);
+        assert_eq!(safe_error_uri("http://127.0.0.1/err"), None);
+        assert_eq!(safe_error_uri("//evil.example/x"), None);
+        assert_eq!(safe_error_uri("https://user:pw@evil.example/"), None);
+        assert_eq!(safe_error_uri(""), None);
     }
 }

@@ -251,7 +251,7 @@ fn code_experiments(lab: RwSignal<Lab>, authorized: AuthorizedCallback, checkup:
             Some(Err(problem)) => return lab.update(|l| l.fail(problem)),
             None => return,
         };
-        let replay = call.request.clone();
+        let replay = call.request.replay_copy();
         let outcome = session::post_form(&call.request).await;
         facts.cache_control = outcome.as_ref().ok().and_then(|r| r.cache_control.clone());
         let real_answer = match &outcome {

@@ -1,7 +1,8 @@
 //! Export the run as a standalone SVG, Mermaid text or a HAR, with copy and download.
 
 use crate::browser::files;
-use crate::diagram::export::{standalone_svg, to_har, to_mermaid};
+use crate::diagram::export::{to_har, to_mermaid};
+use crate::diagram::svg::to_svg;
 use crate::flow::timeline::Timeline;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -42,9 +43,7 @@ pub fn ExportBar(
     let output = RwSignal::new(None::<(Format, String)>);
     let produce = move |format: Format| {
         let text = match format {
-            Format::Svg => files::element_markup("diagram")
-                .map(|m| standalone_svg(&m))
-                .unwrap_or_default(),
+            Format::Svg => timeline.with(to_svg),
             Format::Mermaid => timeline.with(to_mermaid),
             Format::Har => timeline.with(to_har),
         };

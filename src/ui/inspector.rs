@@ -34,11 +34,16 @@ pub fn Inspector(
     move || {
         let index = selected.get()?;
         let step = timeline.with(|t| t.steps().get(index).cloned())?;
-        Some(step_details(index, step, selected))
+        Some(step_details(timeline, index, step, selected))
     }
 }
 
-fn step_details(index: usize, step: Step, selected: RwSignal<Option<usize>>) -> impl IntoView {
+fn step_details(
+    timeline: Signal<Timeline>,
+    index: usize,
+    step: Step,
+    selected: RwSignal<Option<usize>>,
+) -> impl IntoView {
     let route = if step.from == step.to {
         step.from.label().to_owned()
     } else {
@@ -72,20 +77,20 @@ fn step_details(index: usize, step: Step, selected: RwSignal<Option<usize>>) -> 
             {step.deviations.iter().map(|d| view! {
                 <p class="deviation">"Provider deviation: " {d.clone()}</p>
             }).collect_view()}
-            {(!step.params.is_empty()).then(|| params_table(step.params.clone()))}
+            {(!step.params.is_empty()).then(|| params_table(timeline, index, step.params.clone()))}
             {step.exchange.clone().map(exchange_view)}
         </section>
     }
 }
 
-fn params_table(params: Vec<Param>) -> impl IntoView {
+fn params_table(timeline: Signal<Timeline>, index: usize, params: Vec<Param>) -> impl IntoView {
     view! {
         <table class="params-table">
             <caption>"Parameters"</caption>
             <tbody>
                 {params.into_iter().map(|p| view! {
                     <tr><th scope="row"><code>{p.name.clone()}</code></th>
-                        <td><ParamValue param=p /></td></tr>
+                        <td><ParamValue timeline=timeline step=index param=p /></td></tr>
                 }).collect_view()}
             </tbody>
         </table>
@@ -93,24 +98,36 @@ fn params_table(params: Vec<Param>) -> impl IntoView {
 }
 
 /// A parameter's value: masked when secret, with a Reveal button while the real value is
-/// still in memory (it is never saved, so after a reload only the mask exists).
+/// still in the timeline's memory-only store (it is never saved, so after a reload only the
+/// mask exists, and the hint says so).
 #[component]
 fn ParamValue(
+    /// The run the step belongs to (its store holds the revealable values).
+    timeline: Signal<Timeline>,
+    /// The step's index.
+    step: usize,
     /// The parameter.
     param: Param,
 ) -> impl IntoView {
     let revealed = RwSignal::new(false);
     let Param {
+        name,
         shown,
         secret,
-        revealable,
         ..
     } = param;
-    let can_reveal = secret && revealable.is_some();
-    let real = revealable.unwrap_or_default();
+    let can_reveal = secret && timeline.with_untracked(|t| t.revealable(step, &name).is_some());
+    // The real value is read from the store only while revealed, never kept in the view.
+    let real = move || {
+        timeline.with(|t| {
+            t.revealable(step, &name)
+                .map(|v| v.expose().to_owned())
+                .unwrap_or_default()
+        })
+    };
     view! {
         <code class="value" class:secret=secret class:revealed=move || revealed.get()>
-            {move || if revealed.get() { real.clone() } else { shown.clone() }}
+            {move || if revealed.get() { real() } else { shown.clone() }}
         </code>
         {can_reveal.then(|| view! {
             <button class="reveal" aria-pressed=move || revealed.get().to_string()
@@ -119,7 +136,9 @@ fn ParamValue(
             </button>
         })}
         {(secret && !can_reveal).then(|| view! {
-            <span class="hint">" (not kept after the page changed)"</span>
+            <span class="hint">
+                " (no value in memory to reveal: secrets are never saved, so a reload leaves only the mask)"
+            </span>
         })}
     }
 }

@@ -1,0 +1,500 @@
+//! The graders: one pure function per check, from what the browser glue observed to a verdict
+//! and one sentence saying what the provider did.
+
+use super::{Check, Verdict};
+use crate::protocol::error::sanitize_for_display;
+use crate::protocol::probe::ProbeAnswer;
+
+/// Provider text quoted inside a detail sentence: sanitized and short.
+fn quote(text: &str) -> String {
+    sanitize_for_display(text, 200)
+}
+
+/// RFC 8414 §3.3 / OIDC Discovery §4.3: the discovered issuer must equal the configured one,
+/// byte for byte (a trailing slash makes another issuer).
+pub fn judge_issuer(configured: &str, discovered: Option<&str>) -> (Verdict, String) {
+    match discovered {
+        None => (
+            Verdict::Unknown,
+            "No discovery document was read, so the issuer was not compared.".into(),
+        ),
+        Some(d) if d == configured => (
+            Verdict::Pass,
+            "The discovery document's issuer is byte-identical to the configured one.".into(),
+        ),
+        Some(d) => {
+            let why = if d.trim_end_matches('/') == configured.trim_end_matches('/') {
+                "differs only by a trailing slash, which still makes it another issuer"
+            } else {
+                "names another server"
+            };
+            (
+                Verdict::Fail,
+                format!(
+                    "The discovery document's issuer \"{}\" {why}: a client must refuse it.",
+                    quote(d)
+                ),
+            )
+        }
+    }
+}
+
+/// RFC 8414 §2 / RFC 7636: `code_challenge_methods_supported` should list S256; absent or
+/// empty → warn (a client cannot tell that PKCE is supported, RFC 9700 §2.1.1).
+pub fn judge_s256(methods: Option<&[String]>) -> (Verdict, String) {
+    match methods.filter(|m| !m.is_empty()) {
+        None => (
+            Verdict::Warn,
+            "code_challenge_methods_supported is not published, so clients cannot tell that \
+             PKCE is supported."
+                .into(),
+        ),
+        Some(m) if m.iter().any(|x| x == "S256") => (
+            Verdict::Pass,
+            format!(
+                "S256 is advertised{}.",
+                if m.iter().any(|x| x == "plain") {
+                    " (plain too)"
+                } else {
+                    ""
+                }
+            ),
+        ),
+        Some(m) => (
+            Verdict::Fail,
+            format!(
+                "code_challenge_methods_supported lists no S256 ({}).",
+                quote(&m.join(", "))
+            ),
+        ),
+    }
+}
+
+/// The probe checks (PkceEnforced, PlainRefused, ImplicitRefused): refused → pass, accepted
+/// in any way (login_required, a code, a token) → fail, unclear → unknown.
+pub fn judge_probe(check: Check, answer: &ProbeAnswer) -> (Verdict, String) {
+    let Some(kind) = check.probe() else {
+        return (Verdict::Unknown, "Not a probe check.".into());
+    };
+    let request = kind.label();
+    match answer {
+        ProbeAnswer::Refused { error, description } => (
+            Verdict::Pass,
+            format!(
+                "Refused the {request} request with {}{}.",
+                quote(error),
+                description
+                    .as_deref()
+                    .map(|d| format!(" (\"{}\")", quote(d)))
+                    .unwrap_or_default()
+            ),
+        ),
+        ProbeAnswer::AcceptedNeedsLogin { error } => (
+            Verdict::Fail,
+            format!(
+                "Accepted the {request} request: it answered {}, so it would have shown the \
+                 login page.",
+                quote(error)
+            ),
+        ),
+        ProbeAnswer::AcceptedCode { .. } => (
+            Verdict::Fail,
+            format!("Accepted the {request} request and sent a code back."),
+        ),
+        ProbeAnswer::AcceptedToken { in_fragment, .. } => (
+            Verdict::Fail,
+            format!(
+                "Accepted the {request} request and put an access token in the URL {}.",
+                if *in_fragment { "fragment" } else { "query" }
+            ),
+        ),
+        ProbeAnswer::Unclear { what } => (
+            Verdict::Unknown,
+            format!(
+                "The {request} request could not be graded: {}.",
+                quote(what)
+            ),
+        ),
+    }
+}
+
+/// A browser client has no secret: `none` in `token_endpoint_auth_methods_supported`, and/or a
+/// code redeemed without a secret. A redemption, when made, decides.
+pub fn judge_public_clients(
+    auth_methods: Option<&[String]>,
+    redeemed_without_secret: Option<bool>,
+) -> (Verdict, String) {
+    let none_advertised = auth_methods.is_some_and(|m| m.iter().any(|x| x == "none"));
+    match (redeemed_without_secret, none_advertised) {
+        (Some(true), _) => (
+            Verdict::Pass,
+            "A code was redeemed without a client secret.".into(),
+        ),
+        (Some(false), _) => (
+            Verdict::Fail,
+            "Redeeming a code without a client secret was refused: the client is treated as \
+             confidential, and a browser cannot keep a secret."
+                .into(),
+        ),
+        (None, true) => (
+            Verdict::Pass,
+            "token_endpoint_auth_methods_supported includes none (a login confirms it for \
+             this client)."
+                .into(),
+        ),
+        (None, false) => (
+            Verdict::Warn,
+            "token_endpoint_auth_methods_supported does not include none (absent means \
+             client_secret_basic): public clients may not be supported."
+                .into(),
+        ),
+    }
+}
+
+/// A browser client must read the token endpoint's answer cross-origin (CORS).
+pub fn judge_token_cors(answer_readable: bool) -> (Verdict, String) {
+    if answer_readable {
+        (
+            Verdict::Pass,
+            "The token endpoint's answer was readable from this app's origin.".into(),
+        )
+    } else {
+        (
+            Verdict::Fail,
+            "The token endpoint's answer could not be read from this app's origin (no CORS, or \
+             a network failure: the browser does not tell them apart), so codes cannot be \
+             redeemed from the page."
+                .into(),
+        )
+    }
+}
+
+/// RFC 9207: `iss` on the authorization response (and advertised) is the mix-up defence.
+/// `returned`: whether a probe or login answer carried `iss` (`None`: none seen yet).
+pub fn judge_iss(advertised: bool, returned: Option<bool>) -> (Verdict, String) {
+    const MIX_UP: &str = ": a client talking to several providers cannot detect a mix-up \
+        attack, where a code meant for this provider is sent to an attacker's (RFC 9700 §4.4).";
+    match (advertised, returned) {
+        (true, Some(true)) => (
+            Verdict::Pass,
+            "iss came back on the authorization response, as advertised.".into(),
+        ),
+        (true, None) => (
+            Verdict::Pass,
+            "authorization_response_iss_parameter_supported is true (not yet seen on a \
+             response)."
+                .into(),
+        ),
+        (false, Some(true)) => (
+            Verdict::Warn,
+            "iss came back but is not advertised, so clients cannot insist on it.".into(),
+        ),
+        (true, Some(false)) => (
+            Verdict::Fail,
+            format!("iss is advertised but was missing on the response{MIX_UP}"),
+        ),
+        (false, _) => (
+            Verdict::Fail,
+            format!("No iss on the authorization response{MIX_UP}"),
+        ),
+    }
+}
+
+/// RFC 6749 §4.1.2: a code MUST NOT be redeemable twice.
+pub fn judge_single_use(second_redemption_ok: Option<bool>) -> (Verdict, String) {
+    match second_redemption_ok {
+        None => (Verdict::Unknown, "No code was redeemed twice.".into()),
+        Some(false) => (
+            Verdict::Pass,
+            "A second redemption of the same code was refused.".into(),
+        ),
+        Some(true) => (
+            Verdict::Fail,
+            "The same code was redeemed twice: a code leaked from history or logs stays \
+             usable."
+                .into(),
+        ),
+    }
+}
+
+/// RFC 6749 §4.1.2: after a replayed code the provider SHOULD revoke the tokens issued from
+/// it. `status_after_replay`: the API's status for the first access token after the replay.
+pub fn judge_replay_revocation(status_after_replay: Option<u16>) -> (Verdict, String) {
+    match status_after_replay {
+        None => (
+            Verdict::Unknown,
+            "The first access token was not tried after a replay.".into(),
+        ),
+        Some(401) => (
+            Verdict::Pass,
+            "After the replay the first access token was rejected (401): it was revoked.".into(),
+        ),
+        Some(s @ 200..=299) => (
+            Verdict::Warn,
+            format!(
+                "After the replay the first access token still worked ({s}); RFC 6749 §4.1.2 \
+                 says the provider SHOULD revoke it."
+            ),
+        ),
+        Some(s) => (
+            Verdict::Unknown,
+            format!("After the replay the API answered {s}, which does not tell."),
+        ),
+    }
+}
+
+/// RFC 9700 §4.14.2: a public client's refresh token must rotate (or be sender-constrained).
+/// `old` is the refresh token before a refresh, `new` the one in the refresh answer. The values
+/// are compared, never shown.
+pub fn judge_rotation(old: Option<&str>, new: Option<&str>) -> (Verdict, String) {
+    match (old, new) {
+        (None, _) => (
+            Verdict::Unknown,
+            "No refresh token was issued (ask for offline_access; some providers also need \
+             prompt=consent)."
+                .into(),
+        ),
+        (Some(old), Some(new)) if old != new => (
+            Verdict::Pass,
+            "The refresh answer carried a new refresh token (rotation).".into(),
+        ),
+        (Some(_), new) => (
+            Verdict::Fail,
+            format!(
+                "The refresh answer {}: a stolen refresh token stays usable.",
+                if new.is_some() {
+                    "returned the same refresh token"
+                } else {
+                    "carried no new refresh token, so the old one stays valid"
+                }
+            ),
+        ),
+    }
+}
+
+/// RFC 6749 §5.1: the token response MUST carry `Cache-Control: no-store` (directives are
+/// case-insensitive).
+pub fn judge_no_store(cache_control: Option<&str>) -> (Verdict, String) {
+    let no_store = cache_control.is_some_and(|v| {
+        v.split(',').any(|d| {
+            d.split('=')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .eq_ignore_ascii_case("no-store")
+        })
+    });
+    match cache_control {
+        _ if no_store => (
+            Verdict::Pass,
+            "The token response carried Cache-Control: no-store.".into(),
+        ),
+        Some(v) => (
+            Verdict::Fail,
+            format!(
+                "The token response's Cache-Control (\"{}\") lacks no-store, so tokens may be \
+                 cached.",
+                quote(v)
+            ),
+        ),
+        None => (
+            Verdict::Fail,
+            "The token response had no Cache-Control header, so tokens may be cached.".into(),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flow::checkup::tests::s;
+    use crate::protocol::secret::{AccessToken, AuthorizationCode};
+
+    #[test]
+    fn rfc8414_3_3_issuer_must_match_byte_for_byte() {
+        let iss = "https://as.example";
+        assert_eq!(judge_issuer(iss, Some(iss)).0, Verdict::Pass);
+        let (v, d) = judge_issuer(iss, Some("https://as.example/"));
+        assert_eq!(v, Verdict::Fail);
+        assert!(d.contains("trailing slash"), "{d}");
+        let (v, d) = judge_issuer(iss, Some("https://evil.example\u{202E}"));
+        assert_eq!(v, Verdict::Fail);
+        assert!(
+            d.contains("another server") && d.contains("\\u{202E}"),
+            "{d}"
+        );
+        assert_eq!(
+            judge_issuer(iss, Some("https://AS.example")).0,
+            Verdict::Fail
+        );
+        assert_eq!(judge_issuer(iss, None).0, Verdict::Unknown);
+    }
+
+    #[test]
+    fn rfc8414_s256_not_advertised_is_a_warning() {
+        assert_eq!(judge_s256(None).0, Verdict::Warn);
+        assert_eq!(judge_s256(Some(&s(&["S256"]))).0, Verdict::Pass);
+        let (v, d) = judge_s256(Some(&s(&["S256", "plain"])));
+        assert_eq!(v, Verdict::Pass);
+        assert!(d.contains("plain"));
+        let (v, d) = judge_s256(Some(&s(&["plain"])));
+        assert_eq!(v, Verdict::Fail);
+        assert!(d.contains("(plain)"));
+        // An empty list is what a parser leaves for an absent member: nothing advertised.
+        assert_eq!(judge_s256(Some(&[])).0, Verdict::Warn);
+    }
+
+    #[test]
+    fn rfc9700_2_1_1_refused_probes_pass_and_accepted_ones_fail() {
+        let refused = ProbeAnswer::Refused {
+            error: "invalid_request".into(),
+            description: Some("code_challenge is required".into()),
+        };
+        let (v, d) = judge_probe(Check::PkceEnforced, &refused);
+        assert_eq!(v, Verdict::Pass);
+        assert!(d.contains("invalid_request") && d.contains("code_challenge is required"));
+        let accepted = [
+            ProbeAnswer::AcceptedNeedsLogin {
+                error: "login_required".into(),
+            },
+            ProbeAnswer::AcceptedCode {
+                code: AuthorizationCode::new("SECRETCODE".into()),
+            },
+            ProbeAnswer::AcceptedToken {
+                access_token: AccessToken::new("SECRETTOKEN".into()),
+                in_fragment: true,
+            },
+        ];
+        for check in [
+            Check::PkceEnforced,
+            Check::PlainRefused,
+            Check::ImplicitRefused,
+        ] {
+            assert_eq!(judge_probe(check, &refused).0, Verdict::Pass);
+            for answer in &accepted {
+                let (v, d) = judge_probe(check, answer);
+                assert_eq!(v, Verdict::Fail, "{check:?} {answer:?}");
+                assert!(!d.contains("SECRET"), "{d}");
+                assert!(d.contains(check.probe().unwrap().label()), "{d}");
+            }
+        }
+        let unclear = ProbeAnswer::Unclear {
+            what: "the parameter state came back twice".into(),
+        };
+        assert_eq!(
+            judge_probe(Check::ImplicitRefused, &unclear).0,
+            Verdict::Unknown
+        );
+        assert_eq!(judge_probe(Check::NoStore, &refused).0, Verdict::Unknown);
+    }
+
+    #[test]
+    fn rfc9700_2_1_2_implicit_token_in_the_fragment_fails() {
+        let (v, d) = judge_probe(
+            Check::ImplicitRefused,
+            &ProbeAnswer::AcceptedToken {
+                access_token: AccessToken::new("t".into()),
+                in_fragment: true,
+            },
+        );
+        assert_eq!(v, Verdict::Fail);
+        assert!(d.contains("URL fragment"), "{d}");
+    }
+
+    #[test]
+    fn bba_public_client_redemption_decides_over_metadata() {
+        let with_none = s(&["none", "client_secret_basic"]);
+        let without = s(&["client_secret_basic"]);
+        assert_eq!(
+            judge_public_clients(Some(&without), Some(true)).0,
+            Verdict::Pass
+        );
+        assert_eq!(
+            judge_public_clients(Some(&with_none), Some(false)).0,
+            Verdict::Fail
+        );
+        assert_eq!(
+            judge_public_clients(Some(&with_none), None).0,
+            Verdict::Pass
+        );
+        assert_eq!(judge_public_clients(Some(&without), None).0, Verdict::Warn);
+        assert_eq!(judge_public_clients(None, None).0, Verdict::Warn);
+    }
+
+    #[test]
+    fn rfc9700_2_6_unreadable_token_answer_fails() {
+        assert_eq!(judge_token_cors(true).0, Verdict::Pass);
+        let (v, d) = judge_token_cors(false);
+        assert_eq!(v, Verdict::Fail);
+        assert!(d.contains("CORS"));
+    }
+
+    #[test]
+    fn rfc9207_missing_iss_fails() {
+        for (advertised, returned) in [(false, None), (false, Some(false)), (true, Some(false))] {
+            let (v, d) = judge_iss(advertised, returned);
+            assert_eq!(v, Verdict::Fail, "{advertised} {returned:?}");
+            assert!(d.contains("mix-up"), "{d}");
+        }
+        assert_eq!(judge_iss(true, Some(true)).0, Verdict::Pass);
+        assert_eq!(judge_iss(true, None).0, Verdict::Pass);
+        assert_eq!(judge_iss(false, Some(true)).0, Verdict::Warn);
+    }
+
+    #[test]
+    fn rfc6749_4_1_2_second_redemption_fails() {
+        assert_eq!(judge_single_use(Some(true)).0, Verdict::Fail);
+        assert_eq!(judge_single_use(Some(false)).0, Verdict::Pass);
+        assert_eq!(judge_single_use(None).0, Verdict::Unknown);
+    }
+
+    #[test]
+    fn rfc6749_4_1_2_replay_tokens_still_valid_is_a_warning() {
+        let (v, d) = judge_replay_revocation(Some(200));
+        assert_eq!(v, Verdict::Warn);
+        assert!(d.contains("RFC 6749 §4.1.2") && d.contains("SHOULD"), "{d}");
+        assert_eq!(judge_replay_revocation(Some(204)).0, Verdict::Warn);
+        assert_eq!(judge_replay_revocation(Some(401)).0, Verdict::Pass);
+        assert_eq!(judge_replay_revocation(Some(403)).0, Verdict::Unknown);
+        assert_eq!(judge_replay_revocation(Some(0)).0, Verdict::Unknown);
+        assert_eq!(judge_replay_revocation(None).0, Verdict::Unknown);
+    }
+
+    #[test]
+    fn rfc9700_4_14_2_refresh_token_must_rotate() {
+        let (v, d) = judge_rotation(None, None);
+        assert_eq!(v, Verdict::Unknown);
+        assert!(d.contains("No refresh token was issued"));
+        assert_eq!(
+            judge_rotation(Some("RT-OLD-1"), Some("RT-NEW-2")).0,
+            Verdict::Pass
+        );
+        for new in [Some("RT-OLD-1"), None] {
+            let (v, d) = judge_rotation(Some("RT-OLD-1"), new);
+            assert_eq!(v, Verdict::Fail);
+            assert!(!d.contains("RT-"), "token value in {d}");
+        }
+    }
+
+    #[test]
+    fn rfc6749_5_1_no_store_directive_is_parsed_case_insensitively() {
+        for pass in [
+            "no-store",
+            "private, No-Store",
+            "max-age=0,NO-STORE ",
+            " no-store=1",
+        ] {
+            assert_eq!(judge_no_store(Some(pass)).0, Verdict::Pass, "{pass}");
+        }
+        for fail in [
+            "no-cache",
+            "private, max-age=0",
+            "xno-store",
+            "",
+            "no_store",
+        ] {
+            assert_eq!(judge_no_store(Some(fail)).0, Verdict::Fail, "{fail}");
+        }
+        assert_eq!(judge_no_store(None).0, Verdict::Fail);
+    }
+}

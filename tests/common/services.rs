@@ -1,0 +1,235 @@
+//! The lab's processes: the bundled provider, the app server and chromedriver for one test
+//! (each on free loopback ports, killed when the test ends), a second bundled provider, and
+//! LemonLDAP::NG.
+
+use super::*;
+
+/// A child process killed when the test ends, pass or fail.
+pub(crate) struct Service(Child);
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+pub(crate) fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+pub(crate) fn wait_for_port(port: u16, what: &str) {
+    let deadline = Instant::now() + WAIT;
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "{what} did not listen on {port}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+impl Lab {
+    pub async fn start() -> Lab {
+        let dist = std::env::var("E2E_DIST")
+            .map(PathBuf::from)
+            .unwrap_or_else(|_| root().join("target/e2e-dist"));
+        assert!(
+            dist.join("index.html").exists(),
+            "no built app in {}: run `trunk build --release --dist target/e2e-dist` (scripts/test does)",
+            dist.display()
+        );
+        let (issuer_port, api_port, app_port, driver_port) =
+            (free_port(), free_port(), free_port(), free_port());
+        let app = format!("http://127.0.0.1:{app_port}");
+        let quiet = || Stdio::null();
+        let provider = Command::new(root().join("provider/run"))
+            .env("LAB_ISSUER_PORT", issuer_port.to_string())
+            .env("LAB_API_PORT", api_port.to_string())
+            .env("LAB_APP_ORIGINS", &app)
+            .stdout(quiet())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("provider/run starts");
+        let static_server = Command::new("node")
+            .arg(root().join("provider/static.mjs"))
+            .arg(&dist)
+            .arg(app_port.to_string())
+            .env("LAB_CSP", header_csp(&dist))
+            .stdout(quiet())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("node provider/static.mjs starts");
+        let driver = Command::new("chromedriver")
+            .arg(format!("--port={driver_port}"))
+            .stdout(quiet())
+            .stderr(quiet())
+            .spawn()
+            .expect("chromedriver starts (scripts/setup --with-browser installs it)");
+        let services = vec![Service(provider), Service(static_server), Service(driver)];
+        wait_for_port(issuer_port, "provider");
+        wait_for_port(api_port, "resource API");
+        wait_for_port(app_port, "app server");
+        wait_for_port(driver_port, "chromedriver");
+        let capabilities = json!({
+            "goog:chromeOptions": {
+                "binary": "/usr/bin/chromium",
+                "args": ["--headless=new", "--no-sandbox", "--disable-gpu",
+                         "--disable-dev-shm-usage", "--disable-background-networking",
+                         "--disable-component-update", "--disable-sync", "--no-first-run",
+                         "--window-size=1280,900"]
+            },
+            "goog:loggingPrefs": { "browser": "ALL" }
+        });
+        let client = ClientBuilder::native()
+            .capabilities(capabilities.as_object().cloned().unwrap_or_default())
+            .connect(&format!("http://127.0.0.1:{driver_port}"))
+            .await
+            .expect("a Chromium session");
+        let lab = Lab {
+            client,
+            app: format!("{app}/"),
+            issuer: format!("http://127.0.0.1:{issuer_port}"),
+            api: format!("http://127.0.0.1:{api_port}"),
+            driver: format!("http://127.0.0.1:{driver_port}"),
+            _services: services,
+        };
+        lab.configure("openid profile read:profile read:files")
+            .await;
+        lab
+    }
+
+    pub async fn finish(self) {
+        let _ = self.client.close().await;
+    }
+}
+
+// ---- Several providers (issue 5): a second bundled provider with its own issuer, discovery
+// ---- mode and CORS, and settings that point at it.
+
+/// Another bundled provider (authorization server + demo API) for the same app, stopped when
+/// dropped. Its fault switches are at `/__lab/faults` on its host, whatever its issuer's path.
+pub struct Provider {
+    /// Its issuer, e.g. `http://127.0.0.1:<port>/realms/lab`.
+    pub issuer: String,
+    /// Its demo resource API.
+    pub api: String,
+    _service: Service,
+}
+
+impl Lab {
+    /// The app's origin (`http://127.0.0.1:<port>`, no trailing slash).
+    pub fn app_origin(&self) -> String {
+        self.app.trim_end_matches('/').to_owned()
+    }
+
+    /// Starts another bundled provider that knows this app (redirect URI and, unless `env` says
+    /// otherwise, CORS). `path` is the issuer's path ("" or e.g. "/realms/lab"); `env` adds
+    /// settings such as `LAB_DISCOVERY=rfc8414` or `LAB_NO_CORS=1` (provider/README.md).
+    pub async fn start_provider(&self, path: &str, env: &[(&str, &str)]) -> Provider {
+        let (issuer_port, api_port) = (free_port(), free_port());
+        let issuer = format!("http://127.0.0.1:{issuer_port}{path}");
+        let mut command = Command::new(root().join("provider/run"));
+        command
+            .env("LAB_ISSUER", &issuer)
+            .env("LAB_ISSUER_PORT", issuer_port.to_string())
+            .env("LAB_API_PORT", api_port.to_string())
+            .env("LAB_APP_ORIGINS", self.app_origin())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit());
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        let service = Service(command.spawn().expect("provider/run starts"));
+        wait_for_port(issuer_port, "second provider");
+        wait_for_port(api_port, "second resource API");
+        Provider {
+            issuer,
+            api: format!("http://127.0.0.1:{api_port}"),
+            _service: service,
+        }
+    }
+}
+
+// ---- LemonLDAP::NG (issue 15): a second, independent real provider from Debian's packages
+// ---- (provider/lemonldap-ng/README.md).
+
+/// LemonLDAP::NG's portal (Starman), configured for this app in its own state folder; stopped
+/// with SIGTERM when dropped (Starman's master then stops its workers; SIGKILL would orphan
+/// them), and its state folder removed.
+pub struct LemonLdap {
+    /// Its issuer, `http://127.0.0.1:<port>` (no trailing slash).
+    pub issuer: String,
+    /// Its state folder (config, sessions, keys, logs).
+    pub state: PathBuf,
+    child: Child,
+}
+
+impl Drop for LemonLdap {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if std::env::var_os("LLNG_KEEP_STATE").is_none() {
+            let _ = std::fs::remove_dir_all(&self.state);
+        }
+    }
+}
+
+impl Lab {
+    /// Configures and starts LemonLDAP::NG (`provider/lemonldap-ng/run`) with a public client
+    /// `flow-lab` for this app's origin; returns once its discovery document is served.
+    pub async fn start_lemonldap(&self) -> LemonLdap {
+        let port = free_port();
+        let state =
+            std::env::temp_dir().join(format!("e2e-lemonldap-{}-{port}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&state);
+        let child = Command::new(root().join("provider/lemonldap-ng/run"))
+            .env("LLNG_PORT", port.to_string())
+            .env("LLNG_STATE", &state)
+            .env("LAB_APP_ORIGINS", self.app_origin())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("provider/lemonldap-ng/run starts");
+        let mut llng = LemonLdap {
+            issuer: format!("http://127.0.0.1:{port}"),
+            state,
+            child,
+        };
+        // Configuration (two CLI saves and a key) takes a few seconds before Starman listens.
+        let deadline = Instant::now() + WAIT * 2;
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if let Ok(Some(status)) = llng.child.try_wait() {
+                panic!("provider/lemonldap-ng/run ended ({status}) before serving; see its stderr");
+            }
+            assert!(
+                Instant::now() < deadline,
+                "LemonLDAP::NG did not listen on {port}"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        let (status, body) = raw_http(
+            &llng.issuer,
+            "GET",
+            "/.well-known/openid-configuration",
+            None,
+        )
+        .await;
+        assert_eq!(status, 200, "LemonLDAP::NG's discovery: {body}");
+        llng
+    }
+}
