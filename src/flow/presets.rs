@@ -559,6 +559,41 @@ pub const PRESETS: &[Preset] = &[
         fixes: Fixes::NONE,
     },
     Preset {
+        id: "glewlwyd",
+        name: "Glewlwyd",
+        issuer_template: "https://{host}/api/oidc",
+        client_id: "",
+        scope: "openid profile email offline_access",
+        fit: Fit::PureBrowser,
+        setup: &[
+            "Admin → Clients → new: not confidential, no secret, token_endpoint_auth_method \
+             none, redirect URI and post-logout redirect URI = {redirect_uri}, authorization \
+             types code and refresh_token.",
+            "OpenID Connect plugin: PKCE allowed and required for public clients, plain off, \
+             refresh-token-one-use always, oauth-as-iss-id on, session management on.",
+            "Server config: allow_origin=\"{origin}\" (one origin for the whole server).",
+            "Ready-made for this machine: provider/glewlwyd/run.",
+        ],
+        cors_setting: "allow_origin in glewlwyd.conf (one origin for the whole server)",
+        caveats: &[
+            "A Continue page on every login; nonce required; RFC 7009 revocation refuses a \
+             public client (401); logout returns to the app only when the request has a state.",
+        ],
+        endpoints: None,
+        verified: "Verified live against Glewlwyd 2.7.5 (Debian 12), tests/glewlwyd.rs.",
+        sources: &["provider/glewlwyd/README.md"],
+        fixes: Fixes {
+            pkce_enforced: Some("OIDC plugin: pkce-required-public-client: true."),
+            plain_refused: Some("OIDC plugin: pkce-method-plain-allowed: false."),
+            iss_in_response: Some("OIDC plugin: oauth-as-iss-id: true."),
+            replay_revokes: Some("OIDC plugin: auth-type-code-revoke-replayed: true."),
+            refresh_rotates: Some("OIDC plugin: refresh-token-one-use: always."),
+            implicit_refused: Some("OIDC plugin: auth-type-token-enabled: false."),
+            from_docs: false,
+            ..Fixes::NONE
+        },
+    },
+    Preset {
         id: "hydra",
         name: "Ory Hydra",
         issuer_template: "https://{host}/",
