@@ -1239,6 +1239,38 @@ mod tests {
         assert_eq!(cnf_jkt(&unbound), None);
     }
 
+    proptest::proptest! {
+        /// No panic on any input, and the rules hold for whatever a server sends: a nonce that
+        /// parses is printable ASCII without `"` and `\\`; an `htu` that builds has no query
+        /// or fragment.
+        #[test]
+        fn r9449_parsers_take_any_input(
+            input in "[ -~\\t\\né\\u{202E}]{0,80}",
+            status in proptest::sample::select(vec![200u16, 400, 401, 403]),
+        ) {
+            if let Ok(nonce) = DpopNonce::parse(&input) {
+                proptest::prop_assert!(nonce
+                    .as_str()
+                    .bytes()
+                    .all(|b| (0x21..=0x7E).contains(&b) && b != b'"' && b != b'\\'));
+            }
+            if let Ok(htu) = normalize_htu(&input) {
+                proptest::prop_assert!(!htu.contains('?') && !htu.contains('#'));
+            }
+            let _ = parse_dpop_challenge(&input);
+            let _ = PublicJwk::from_json(&input);
+            let response = HttpResponse {
+                status,
+                body: input.clone(),
+                www_authenticate: Some(input.clone()),
+                ..HttpResponse::default()
+            };
+            for server in [DpopServer::Token, DpopServer::Resource] {
+                let _ = nonce_demand(server, &response, Some(&input));
+            }
+        }
+    }
+
     #[test]
     fn dpop_errors_say_what_to_do() {
         for error in [
