@@ -8,6 +8,7 @@
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import http from 'node:http';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -246,6 +247,16 @@ async function defaultChecks(server) {
   check('replayed proof (same jti): 401 invalid_dpop_proof', dpopRefused(r, 'invalid_dpop_proof') && /already used/.test(r.json?.error_description ?? ''), r.shown);
   r = await api(server, '/api/profile', `DPoP ${at}`, await proof(key, 'GET', `${server.api}/api/files`, { token: at }));
   check('proof for another URL: 401 invalid_dpop_proof (htu)', dpopRefused(r, 'invalid_dpop_proof') && /htu mismatch/.test(r.json?.error_description ?? ''), r.shown);
+  // node:http, since fetch does not let a caller set Host.
+  const forged = await proof(key, 'GET', 'http://other.example/api/profile', { token: at });
+  r = await new Promise((resolve, reject) => {
+    http.get(profileUrl, { headers: { host: 'other.example', authorization: `DPoP ${at}`, dpop: forged } }, (res) => {
+      let body = '';
+      res.on('data', (d) => { body += d; });
+      res.on('end', () => resolve({ status: res.statusCode, www: res.headers['www-authenticate'] ?? '', json: JSON.parse(body) }));
+    }).on('error', reject);
+  });
+  check('proof for another server, sent with a matching forged Host: 401 invalid_dpop_proof (htu)', dpopRefused(r, 'invalid_dpop_proof') && /htu mismatch/.test(r.json?.error_description ?? ''), `${r.status} ${r.www}`);
   r = await api(server, '/api/profile', `DPoP ${at}`, await proof(key, 'POST', profileUrl, { token: at }));
   check('proof for another method: 401 invalid_dpop_proof (htm)', dpopRefused(r, 'invalid_dpop_proof') && /htm mismatch/.test(r.json?.error_description ?? ''), r.shown);
   r = await api(server, '/api/profile', `DPoP ${at}`, await proof(key, 'GET', profileUrl, { token: bearer.json.access_token }));

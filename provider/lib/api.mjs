@@ -147,7 +147,9 @@ export function createApiHandler({
     // (method, URL, this token's hash), checked before the token is looked up.
     let proof;
     if (scheme === 'dpop') {
-      const target = `http://${req.headers.host ?? new URL(apiUrl).host}${path}`;
+      // htu must name this API as configured, not whatever Host the request claims: a proof
+      // made for another server must not pass here with a forged Host header.
+      const target = `${apiUrl}${path}`;
       const verdict = await dpop.verify(req.headers.dpop, { method: req.method, htu: target, accessToken: token });
       if (verdict.error) {
         refuse(401, verdict.error, verdict.description, verdict.nonce ? { 'DPoP-Nonce': verdict.nonce } : {});
