@@ -86,13 +86,25 @@ const CORS_KEPT_FOR_METADATA = env.LAB_NO_CORS !== '1' && WEAK.has('no_cors');
 const DISCOVERY = env.LAB_DISCOVERY ?? 'oidc';
 if (!['oidc', 'rfc8414'].includes(DISCOVERY)) fail('LAB_DISCOVERY must be oidc or rfc8414');
 
+// LAB_DPOP_NONCE=1: every DPoP proof must carry a server nonce (RFC 9449 §8), at the token
+// endpoint, userinfo and the demo API: the first proof of each exchange is answered with
+// use_dpop_nonce and a DPoP-Nonce header, so the client's single nonce retry can be watched.
+// Without it only the client flow-lab-dpop-nonce must use nonces (at the token endpoint).
+if (![undefined, '', '0', '1'].includes(env.LAB_DPOP_NONCE)) fail('LAB_DPOP_NONCE must be 1 (or unset)');
+const DPOP_NONCE_ALL = env.LAB_DPOP_NONCE === '1';
+const DPOP_NONCE_CLIENT = 'flow-lab-dpop-nonce';
+// Proof algorithms the provider and the demo API accept (RFC 9449 §5.1 metadata; §7.1 `algs`).
+const DPOP_ALGS = ['ES256', 'ES384', 'PS256', 'RS256', 'Ed25519', 'EdDSA'];
+// One nonce secret for the process: the provider's ServerChallenge wants 32 bytes.
+const DPOP_NONCE_SECRET = randomBytes(32);
+
 const ACCESS_TOKEN_TTL = parsePort(env.LAB_ACCESS_TOKEN_TTL ?? 600, 'LAB_ACCESS_TOKEN_TTL');
 const REDIRECT_URIS = APP_ORIGINS.map((o) => `${o}/`);
 
 const CONFIDENTIAL_SECRET = 'demo-secret-not-secret-in-a-browser';
 const API_CLIENT_ID = 'demo-api';
 const API_CLIENT_SECRET = env.LAB_API_CLIENT_SECRET || randomBytes(24).toString('base64url');
-const APP_CLIENTS = new Set(['flow-lab', 'flow-lab-confidential']);
+const APP_CLIENTS = new Set(['flow-lab', 'flow-lab-confidential', 'flow-lab-dpop', DPOP_NONCE_CLIENT]);
 
 // ---------------------------------------------------------------- provider
 function signingKeys() {
@@ -126,6 +138,30 @@ const configuration = {
       response_types: ['code'],
     },
     {
+      // DPoP required (RFC 9449 §5.2 dpop_bound_access_tokens): a token request without a
+      // proof is refused, so every token this client gets is sender-constrained.
+      client_id: 'flow-lab-dpop',
+      client_name: 'OAuth Flow Lab (DPoP required)',
+      token_endpoint_auth_method: 'none',
+      dpop_bound_access_tokens: true,
+      redirect_uris: REDIRECT_URIS,
+      post_logout_redirect_uris: REDIRECT_URIS,
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+    },
+    {
+      // DPoP required, and the token endpoint asks for a server nonce (RFC 9449 §8) on every
+      // proof that has none: the use_dpop_nonce round without restarting the provider.
+      client_id: DPOP_NONCE_CLIENT,
+      client_name: 'OAuth Flow Lab (DPoP with server nonces)',
+      token_endpoint_auth_method: 'none',
+      dpop_bound_access_tokens: true,
+      redirect_uris: REDIRECT_URIS,
+      post_logout_redirect_uris: REDIRECT_URIS,
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+    },
+    {
       client_id: API_CLIENT_ID,
       client_name: 'Demo resource API',
       client_secret: API_CLIENT_SECRET,
@@ -136,6 +172,7 @@ const configuration = {
     },
   ],
   responseTypes: ['code'],
+  enabledJWA: { dPoPSigningAlgValues: DPOP_ALGS },
   scopes: ['openid', 'profile', 'email', 'offline_access', 'read:profile', 'read:files'],
   claims: {
     openid: ['sub'],
@@ -171,6 +208,14 @@ const configuration = {
   },
   features: {
     devInteractions: { enabled: false },
+    // DPoP (RFC 9449): on by default in oidc-provider 9, spelled out. A client that sends a
+    // proof gets token_type DPoP (cnf.jkt in introspection); one that sends none still gets
+    // Bearer, except the clients registered with dpop_bound_access_tokens.
+    dPoP: {
+      enabled: true,
+      nonceSecret: DPOP_NONCE_SECRET,
+      requireNonce: (ctx) => DPOP_NONCE_ALL || ctx.oidc?.client?.clientId === DPOP_NONCE_CLIENT,
+    },
     resourceIndicators: { enabled: false },
     introspection: {
       enabled: true,
@@ -298,6 +343,9 @@ const apiHandler = createApiHandler({
   introspectionUrl: `${LAB_BASE}${MOUNT}/token/introspection`,
   clientId: API_CLIENT_ID,
   clientSecret: API_CLIENT_SECRET,
+  apiUrl: API_URL,
+  dpopAlgs: DPOP_ALGS,
+  dpopNonceSecret: DPOP_NONCE_ALL ? DPOP_NONCE_SECRET : undefined,
 });
 
 const issuerServer = http.createServer(logRequests('op ', issuerHandler));
@@ -329,6 +377,7 @@ console.log(`OAuth Flow Lab demo provider (oidc-provider, Node ${process.version
   resource API:  ${API_URL}/api/profile (read:profile), ${API_URL}/api/files (read:files)
   app origins:   ${APP_ORIGINS.join(', ')}
   redirect URIs: ${REDIRECT_URIS.join(', ')}
+  DPoP:          proofs ${DPOP_ALGS.join(' ')}; clients flow-lab-dpop (required), ${DPOP_NONCE_CLIENT} (required + nonce)${DPOP_NONCE_ALL ? '; LAB_DPOP_NONCE=1: nonce required everywhere' : ''}
   clients:       flow-lab (public, ${WEAK.has('pkce_optional') ? 'PKCE optional' : 'PKCE required'}, ${WEAK.has('plain') ? 'S256 or plain' : 'S256 only'}${WEAK.has('implicit') ? ', implicit allowed' : ''}), flow-lab-confidential (client_secret_post, PKCE optional)
   accounts:      ${DEMO_ACCOUNTS.map((a) => `${a.login} / ${a.password}`).join(', ')}
   metadata:      ${DISCOVERY === 'rfc8414' ? `RFC 8414 only: ${LAB_BASE}/.well-known/oauth-authorization-server${MOUNT}` : 'OpenID Connect'}${NO_CORS ? `\n  CORS:          off for every origin (${env.LAB_NO_CORS === '1' ? 'LAB_NO_CORS=1' : 'LAB_WEAK=no_cors'})` : ''}

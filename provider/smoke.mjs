@@ -382,7 +382,7 @@ async function strictChecks() {
   const files403 = await api('/api/files', t.access_token);
   check('/api/files without read:files -> 403 insufficient_scope', files403.status === 403 && files403.json?.error === 'insufficient_scope' && /error="insufficient_scope"/.test(files403.www) && /scope="read:files"/.test(files403.www), `${files403.status} WWW-Authenticate: ${files403.www}`);
   const none = await api('/api/profile', null);
-  check('no token -> 401 Bearer realm only', none.status === 401 && none.www === 'Bearer realm="flow-lab-api"', `${none.status} WWW-Authenticate: ${none.www}`);
+  check('no token -> 401 Bearer realm and DPoP algs (RFC 9449 §7.1), no error', none.status === 401 && none.www === 'Bearer realm="flow-lab-api", DPoP realm="flow-lab-api", algs="ES256 ES384 PS256 RS256 Ed25519 EdDSA"', `${none.status} WWW-Authenticate: ${none.www}`);
   const garbage = await api('/api/profile', 'garbage-token-123');
   check('garbage token -> 401 invalid_token', garbage.status === 401 && /error="invalid_token"/.test(garbage.www), `${garbage.status} WWW-Authenticate: ${garbage.www}`);
   const inQuery = await fetch(`${API}/api/profile?access_token=${encodeURIComponent(t.access_token)}`);

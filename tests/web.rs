@@ -492,3 +492,110 @@ async fn x01_to_x07_hostile_callback_text_renders_as_inert_text_in_the_app() {
     host.remove();
     session().clear().unwrap();
 }
+
+// ----------------------------------------------------------------- DPoP key (RFC 9449)
+
+mod dpop {
+    use oauth_flow_lab::browser::webcrypto::{self, DpopKeyPair};
+    use oauth_flow_lab::flow::oidc::SignatureCheck;
+    use oauth_flow_lab::protocol::dpop::{unsigned_proof, ProofRequest, PublicJwk};
+    use oauth_flow_lab::protocol::secret::AccessToken;
+    use wasm_bindgen_futures::JsFuture;
+    use wasm_bindgen_test::*;
+
+    fn subtle() -> web_sys::SubtleCrypto {
+        web_sys::window().unwrap().crypto().unwrap().subtle()
+    }
+
+    #[wasm_bindgen_test]
+    async fn r9449_2_private_key_is_not_extractable() {
+        let pair = webcrypto::generate_dpop_key().await.unwrap();
+        assert!(!pair.private_key().extractable());
+        for format in ["jwk", "pkcs8"] {
+            let refused = JsFuture::from(subtle().export_key(format, pair.private_key()).unwrap())
+                .await
+                .unwrap_err();
+            let name = js_sys::Reflect::get(&refused, &"name".into())
+                .unwrap()
+                .as_string()
+                .unwrap_or_default();
+            assert_eq!(name, "InvalidAccessError", "exportKey({format}) must fail");
+        }
+        // The public half is all that left WebCrypto: no private member `d`.
+        let jwk: serde_json::Value = serde_json::from_str(pair.public_jwk_json()).unwrap();
+        assert_eq!(jwk["kty"], "EC");
+        assert_eq!(jwk["crv"], "P-256");
+        assert!(jwk.get("d").is_none(), "{jwk}");
+        assert!(!format!("{pair:?}").contains("\"d\""));
+    }
+
+    #[wasm_bindgen_test]
+    async fn r9449_4_2_proof_signed_in_the_browser_verifies_with_the_public_jwk() {
+        let pair = webcrypto::generate_dpop_key().await.unwrap();
+        let key = PublicJwk::from_json(pair.public_jwk_json()).unwrap();
+        let token = AccessToken::new("an-access-token".into());
+        let request = ProofRequest {
+            method: "GET",
+            url: "http://127.0.0.1:9001/api/profile?x=1",
+            access_token: Some(&token),
+            nonce: None,
+        };
+        let unsigned =
+            unsigned_proof(&key, DpopKeyPair::ALG, &request, 1_700_000_000, &[9u8; 16]).unwrap();
+        let input = unsigned.signing_input().to_owned();
+        let signature = webcrypto::sign_dpop(&pair, &input).await.unwrap();
+        // Raw r || s, the JWS form: no DER conversion needed.
+        assert_eq!(signature.len(), 64);
+        let proof = unsigned.finish(&signature).unwrap();
+        assert!(proof.header_value().starts_with(&input));
+
+        // Verified the way a server does: import the header's public JWK, check the signature.
+        let check = |signing_input: String, signature: Vec<u8>| SignatureCheck {
+            jwk_json: key.canonical_json(),
+            import_params_json: DpopKeyPair::ALG.import_params_json(),
+            verify_params_json: DpopKeyPair::ALG.verify_params_json(),
+            signing_input,
+            signature,
+            kid: None,
+        };
+        assert_eq!(
+            webcrypto::verify(&check(input.clone(), signature.clone())).await,
+            Ok(true)
+        );
+        // A changed claim does not verify: the signature covers header and claims.
+        let tampered = input.replacen('.', ".e", 1);
+        assert_eq!(
+            webcrypto::verify(&check(tampered, signature)).await,
+            Ok(false)
+        );
+    }
+
+    #[wasm_bindgen_test]
+    async fn r7638_thumbprint_of_the_exported_key_matches_the_core_computation() {
+        let pair = webcrypto::generate_dpop_key().await.unwrap();
+        let key = PublicJwk::from_json(pair.public_jwk_json()).unwrap();
+        // RFC 7638 §3 done on the JavaScript side, independently of the Rust code: the
+        // required members of the exported key in lexicographic order, JSON.stringify'd, then
+        // SHA-256 by WebCrypto instead of the sha2 crate.
+        let exported = js_sys::JSON::parse(pair.public_jwk_json()).unwrap();
+        let canonical = js_sys::Object::new();
+        for name in ["crv", "kty", "x", "y"] {
+            let value = js_sys::Reflect::get(&exported, &name.into()).unwrap();
+            js_sys::Reflect::set(&canonical, &name.into(), &value).unwrap();
+        }
+        let canonical = js_sys::JSON::stringify(&canonical)
+            .unwrap()
+            .as_string()
+            .unwrap();
+        let digest = webcrypto::digest("SHA-256", canonical.as_bytes())
+            .await
+            .unwrap();
+        use base64::Engine as _;
+        let expected = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest);
+        assert_eq!(key.thumbprint(), expected);
+        // Two pairs, two thumbprints: each tab's key is its own.
+        let other = webcrypto::generate_dpop_key().await.unwrap();
+        let other = PublicJwk::from_json(other.public_jwk_json()).unwrap();
+        assert_ne!(other.thumbprint(), key.thumbprint());
+    }
+}

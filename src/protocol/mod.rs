@@ -6,6 +6,7 @@ pub mod authorize;
 pub mod callback;
 pub mod discovery;
 pub mod document;
+pub mod dpop;
 pub mod error;
 pub mod http;
 mod invisible;

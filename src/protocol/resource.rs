@@ -16,10 +16,17 @@ const MAX_CHALLENGE_PARAMS: usize = 32;
 /// Parses the `Bearer` challenge's parameters from a `WWW-Authenticate` header (RFC 7235
 /// §4.1, RFC 6750 §3). Names are lower-cased; other schemes' parameters are skipped.
 pub fn parse_www_authenticate(header: &str) -> Vec<(String, String)> {
+    challenge_params(header, "bearer").unwrap_or_default()
+}
+
+/// The parameters of the `scheme` challenge (case-insensitive) in a `WWW-Authenticate` header,
+/// `None` when the header has no such challenge; names are lower-cased.
+pub fn challenge_params(header: &str, scheme: &str) -> Option<Vec<(String, String)>> {
     if header.len() > MAX_CHALLENGE_LEN {
-        return Vec::new();
+        return None;
     }
     let mut params = Vec::new();
+    let mut seen = false;
     let mut in_bearer = false;
     let mut rest = header;
     loop {
@@ -45,11 +52,12 @@ pub fn parse_www_authenticate(header: &str) -> Vec<(String, String)> {
             rest = remaining;
         } else {
             // A bare token starts a new challenge (auth-scheme).
-            in_bearer = token.eq_ignore_ascii_case("bearer");
+            in_bearer = token.eq_ignore_ascii_case(scheme);
+            seen |= in_bearer;
             rest = after;
         }
     }
-    params
+    seen.then_some(params)
 }
 
 /// RFC 9110 `tchar`.
