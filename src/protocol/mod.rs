@@ -7,6 +7,7 @@ pub mod callback;
 pub mod discovery;
 pub mod document;
 pub mod error;
+pub mod har;
 mod invisible;
 pub mod jwt;
 pub mod pending;
