@@ -231,7 +231,9 @@ impl Entry {
 
     /// The duration in milliseconds (0 when unknown or negative).
     pub fn duration_ms(&self) -> f64 {
-        self.time.filter(|t| t.is_finite() && *t > 0.0).unwrap_or(0.0)
+        self.time
+            .filter(|t| t.is_finite() && *t > 0.0)
+            .unwrap_or(0.0)
     }
 
     /// The HTTP status as a number (0 when absent or not a status).
@@ -367,11 +369,11 @@ mod tests {
     #[test]
     fn har_dates_in_utc_and_with_firefox_offsets_read_to_the_same_instant() {
         let utc = parse_iso8601_ms("2026-11-29T22:52:10.123Z").unwrap();
-        assert_eq!(crate::diagram::export::iso8601(utc), "2026-11-29T22:52:10.123Z");
         assert_eq!(
-            parse_iso8601_ms("2026-11-29T23:52:10.123+01:00"),
-            Some(utc)
+            crate::diagram::export::iso8601(utc),
+            "2026-11-29T22:52:10.123Z"
         );
+        assert_eq!(parse_iso8601_ms("2026-11-29T23:52:10.123+01:00"), Some(utc));
         assert_eq!(parse_iso8601_ms("2026-11-29T22:52:10.1234567Z"), Some(utc));
         assert_eq!(parse_iso8601_ms("yesterday"), None);
         assert_eq!(parse_iso8601_ms("2026-13-29T22:52:10Z"), None);
@@ -432,6 +434,9 @@ mod tests {
             ]
         );
         assert_eq!(entry.response.body_text().as_deref(), Some(r#"{"a":1}"#));
-        assert_eq!(header(&entry.response.headers, "cache-control"), Some("no-store"));
+        assert_eq!(
+            header(&entry.response.headers, "cache-control"),
+            Some("no-store")
+        );
     }
 }
