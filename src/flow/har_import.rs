@@ -63,6 +63,7 @@ pub struct Finding {
 }
 
 /// What an import produced.
+#[derive(Clone)]
 pub struct Imported {
     /// The rebuilt run, drawn by the ordinary diagram.
     pub timeline: Timeline,
