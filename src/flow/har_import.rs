@@ -182,6 +182,8 @@ struct Importer {
     /// Where the HAR holds a key set: the keys are known from the start, since a live run
     /// fetches them only after the token answer that needs them.
     jwks_urls: Vec<String>,
+    /// Steps whose answer body the HAR did not keep: their failures say nothing about the app.
+    no_body: Vec<StepId>,
 }
 
 /// Reads a HAR and rebuilds the login(s) it shows. Bad input gives a [`HarError`] whose text
@@ -216,6 +218,7 @@ pub fn import_har(text: &str) -> Result<Imported, HarError> {
         signature: None,
         masked_export: creator == "OAuth Flow Lab",
         jwks_urls: Vec::new(),
+        no_body: Vec::new(),
     };
     for entry in &entries {
         if let Ok(jwks) = parse_jwks(&http_response(entry)) {
@@ -239,15 +242,7 @@ pub fn import_har(text: &str) -> Result<Imported, HarError> {
             left_out += 1;
         }
     }
-    if importer
-        .timeline
-        .steps()
-        .iter()
-        .any(|s| s.kind == StepKind::TokenResponse)
-        && entries
-            .iter()
-            .any(|e| e.response.content.text.is_none() && e.request.method == "POST")
-    {
+    if !importer.no_body.is_empty() {
         importer.not_checked.push(
             "Some response bodies are missing (a \"sanitized\" export, or bodies not kept): \
              what they contained was not checked."
@@ -433,6 +428,9 @@ impl Importer {
                 masked_form(&form)
             }
         });
+        if entry.response.content.text.is_none() {
+            self.no_body.push(step);
+        }
         if let Some(s) = self.timeline.step_mut(step) {
             let x = s.exchange.get_or_insert_with(HttpExchange::default);
             x.method = sanitize_for_display(&entry.request.method, 16);
@@ -615,6 +613,15 @@ impl Importer {
                 (format!("{host}{}", base(path)), 1)
             };
         let step = engine::discovery_started(&mut self.timeline, url, attempt, at);
+        if entry.response.content.text.is_none() {
+            self.timeline.complete(step, end_ms(entry));
+            self.not_checked.push(
+                "The discovery document's body is not in the HAR: the provider's metadata \
+                 (issuer, iss support, PKCE methods) was not checked."
+                    .into(),
+            );
+            return;
+        }
         match engine::discovery_finished(
             &mut self.timeline,
             step,
@@ -641,11 +648,6 @@ impl Importer {
                 }
                 self.metadata = Some(metadata);
             }
-            Err(_) if entry.response.content.text.is_none() => self.not_checked.push(
-                "The discovery document's body is not in the HAR: the provider's metadata \
-                 (issuer, iss support, PKCE methods) was not checked."
-                    .into(),
-            ),
             Err(_) => {}
         }
     }
@@ -653,6 +655,10 @@ impl Importer {
     fn jwks(&mut self, entry: &Entry) {
         let step =
             oidc::jwks_fetch_started(&mut self.timeline, &entry.request.url, entry.started_ms());
+        if entry.response.content.text.is_none() {
+            self.timeline.complete(step, end_ms(entry));
+            return;
+        }
         if let Ok(jwks) = oidc::jwks_fetch_finished(
             &mut self.timeline,
             step,
@@ -1365,7 +1371,10 @@ impl Importer {
     fn unreported_failures(&mut self) {
         let mut extra = Vec::new();
         for (id, step) in self.timeline.steps().iter().enumerate() {
-            let covered = self.findings.iter().any(|f| f.step == id);
+            // A failure drawn because the HAR kept no body (the request step, its server
+            // checks or its answer) is a gap in the file, said in "not checked".
+            let covered = self.findings.iter().any(|f| f.step == id)
+                || self.no_body.iter().any(|b| (*b..=*b + 2).contains(&id));
             if let StepStatus::Failed { reason } = &step.status {
                 if !covered && step.kind != StepKind::ServerCheck {
                     extra.push((Severity::Fail, reason.clone(), id, step.label.clone()));

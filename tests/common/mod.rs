@@ -54,6 +54,12 @@ pub struct Lab {
 
 impl Lab {
     pub async fn start() -> Lab {
+        Self::start_with_network_log(false).await
+    }
+
+    /// [`Lab::start`], and with `network` Chromium's network events (CDP `Network.*`) kept in
+    /// chromedriver's "performance" log, to record a HAR of a real login (tests/har_import.rs).
+    pub async fn start_with_network_log(network: bool) -> Lab {
         let dist = std::env::var("E2E_DIST")
             .map(PathBuf::from)
             .unwrap_or_else(|_| root().join("target/e2e-dist"));
@@ -104,6 +110,12 @@ impl Lab {
             },
             "goog:loggingPrefs": { "browser": "ALL" }
         });
+        let mut capabilities = capabilities;
+        if network {
+            capabilities["goog:loggingPrefs"]["performance"] = json!("ALL");
+            capabilities["goog:chromeOptions"]["perfLoggingPrefs"] =
+                json!({ "enableNetwork": true, "enablePage": false });
+        }
         let client = ClientBuilder::native()
             .capabilities(capabilities.as_object().cloned().unwrap_or_default())
             .connect(&format!("http://127.0.0.1:{driver_port}"))
@@ -574,6 +586,32 @@ impl Lab {
             )
             .await;
         serde_json::from_value(list).unwrap_or_default()
+    }
+
+    /// The CDP events of chromedriver's "performance" log since the last call (the `message`
+    /// objects: `{method, params}`); needs [`Lab::start_with_network_log`].
+    pub async fn performance_log(&self) -> Vec<Value> {
+        let path = format!("/session/{}/se/log", self.session_id().await);
+        let (status, body) = raw_http(
+            &self.driver,
+            "POST",
+            &path,
+            Some(&json!({ "type": "performance" })),
+        )
+        .await;
+        assert_eq!(status, 200, "performance log: {body}");
+        let entries: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+        entries["value"]
+            .as_array()
+            .map(|entries| {
+                entries
+                    .iter()
+                    .filter_map(|e| e["message"].as_str())
+                    .filter_map(|m| serde_json::from_str::<Value>(m).ok())
+                    .map(|m| m["message"].clone())
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     /// The browser console since the last call, as `LEVEL message` lines (chromedriver's log,
