@@ -250,6 +250,13 @@ pub fn import_har(text: &str) -> Result<Imported, HarError> {
         );
     }
     importer.unreported_failures();
+    // Each gap is said once, however many logins the file holds.
+    let mut said = Vec::new();
+    importer.not_checked.retain(|n| {
+        let first = !said.contains(n);
+        said.push(n.clone());
+        first
+    });
     let mut findings = importer.findings;
     findings.sort_by_key(|f| (f.severity, f.step));
     Ok(Imported {
@@ -793,8 +800,8 @@ impl Importer {
             .unwrap_or_else(|| origin(url).to_owned());
         if meta.is_none() {
             self.not_checked.push(
-                "No discovery document in the HAR: the issuer is taken to be the authorization \
-                 endpoint's origin, and iss support is unknown."
+                "No usable discovery document in the HAR: the issuer is taken to be the \
+                 authorization endpoint's origin, and iss support is unknown."
                     .into(),
             );
         }

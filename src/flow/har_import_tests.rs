@@ -662,3 +662,25 @@ fn har_hostile_input_never_panics_and_says_what_is_wrong() {
         }
     }
 }
+
+#[test]
+fn r9700_12_har_code_in_the_referer_of_a_third_party_request_is_a_finding() {
+    let text = chromium_har(&GOOD);
+    let mut value: Value = serde_json::from_str(&text).unwrap();
+    let mut leak = entry(3250, "GET", "https://cdn.example/lib.js", "script", 200);
+    add_header(
+        &mut leak,
+        "referer",
+        &format!("{APP}?code={CODE}&state={STATE}"),
+    );
+    value["log"]["entries"].as_array_mut().unwrap().push(leak);
+    let imported = import_har(&value.to_string()).unwrap();
+    let f = &imported.findings[0];
+    assert_eq!(f.row, "R9700-12");
+    assert!(f.detail.contains("https://cdn.example"), "{}", f.detail);
+    assert_eq!(
+        imported.timeline.steps()[f.step].kind,
+        StepKind::RedirectBack
+    );
+    assert!(!f.detail.contains(CODE));
+}

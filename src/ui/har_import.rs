@@ -156,6 +156,9 @@ fn summary_view(s: Summary) -> impl IntoView {
         <table id="har-findings" class="scorecard">
             <thead><tr><th>"Severity"</th><th>"Row"</th><th>"Step"</th><th>"Finding"</th></tr></thead>
             <tbody>
+                {s.findings.is_empty().then(|| view! {
+                    <tr><td colspan="4">"No problem found in what the HAR shows."</td></tr>
+                })}
                 {s.findings.into_iter().map(|f| view! {
                     <tr data-row=f.row data-severity=f.severity.label()>
                         <td class=format!("verdict {}", f.severity.label())>{f.severity.label()}</td>
