@@ -2,7 +2,8 @@
 //! from Chromium's own network events (CDP `Network.*` through chromedriver's performance log,
 //! response bodies with `Network.getResponseBody`), then imported through the page's file input;
 //! the diagram's rows and the findings are asserted. The recorded files are kept in
-//! target/har-fixtures/ (and screenshots in target/e2e-screenshots/).
+//! target/har-fixtures/ (and screenshots in target/e2e-screenshots/); a copy of one recording of
+//! each is committed in tests/fixtures/har/chromium-*.har for the host tests.
 #![cfg(not(target_arch = "wasm32"))]
 
 mod common;

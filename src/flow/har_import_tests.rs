@@ -684,3 +684,64 @@ fn r9700_12_har_code_in_the_referer_of_a_third_party_request_is_a_finding() {
     );
     assert!(!f.detail.contains(CODE));
 }
+
+/// Findings' rows and the drawn kinds of a HAR recorded by `tests/har_import.rs` from Chromium's
+/// network events during a real login against the bundled provider.
+fn recorded(name: &str) -> Imported {
+    let path = format!("{}/tests/fixtures/har/{name}", env!("CARGO_MANIFEST_DIR"));
+    import_har(&std::fs::read_to_string(path).expect("recorded fixture")).unwrap()
+}
+
+#[test]
+fn har_recorded_chromium_pkce_login_draws_the_login_with_no_failed_check() {
+    let imported = recorded("chromium-pkce-login.har");
+    use StepKind::*;
+    let drawn: Vec<StepKind> = kinds(&imported)
+        .into_iter()
+        .filter(|k| *k != ServerCheck)
+        .collect();
+    assert_eq!(
+        drawn,
+        [
+            Discover,
+            RedirectToAuthorize,
+            UserAtProvider,
+            RedirectBack,
+            CheckCallback,
+            TokenRequest,
+            TokenResponse,
+            CheckIdTokenClaims,
+            FetchJwks,
+            ResourceRequest,
+            ResourceResponse
+        ]
+    );
+    assert!(
+        imported
+            .findings
+            .iter()
+            .all(|f| f.severity != Severity::Fail),
+        "{:#?}",
+        imported.findings
+    );
+    // The real provider's signature is left to WebCrypto (the e2e test checks it).
+    assert!(imported.signature.is_some());
+    // Chromium drops the discovery answer's body when the page leaves: said, not graded.
+    assert!(imported.not_checked.iter().any(|n| n.contains("discovery")));
+}
+
+#[test]
+fn r9700_05_bba03_har_recorded_pkce_off_login_has_both_findings() {
+    let imported = recorded("chromium-pkce-off-login.har");
+    let found = rows(&imported);
+    assert_eq!(
+        &found[..2],
+        ["R9700-5", "BBA-3"],
+        "{:#?}",
+        imported.findings
+    );
+    assert!(!imported
+        .timeline
+        .to_json()
+        .contains("demo-secret-not-secret"));
+}
