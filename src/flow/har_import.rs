@@ -629,7 +629,7 @@ impl Importer {
             );
             return;
         }
-        match engine::discovery_finished(
+        if let Ok(metadata) = engine::discovery_finished(
             &mut self.timeline,
             step,
             &issuer,
@@ -637,25 +637,21 @@ impl Importer {
             false,
             end_ms(entry),
         ) {
-            Ok(metadata) => {
-                let (verdict, detail) =
-                    judge_s256(Some(&metadata.code_challenge_methods_supported));
-                if verdict != Verdict::Pass {
-                    self.find(
-                        if verdict == Verdict::Fail {
-                            Severity::Fail
-                        } else {
-                            Severity::Warn
-                        },
-                        "D-10",
-                        "PKCE S256 not advertised",
-                        detail,
-                        step,
-                    );
-                }
-                self.metadata = Some(metadata);
+            let (verdict, detail) = judge_s256(Some(&metadata.code_challenge_methods_supported));
+            if verdict != Verdict::Pass {
+                self.find(
+                    if verdict == Verdict::Fail {
+                        Severity::Fail
+                    } else {
+                        Severity::Warn
+                    },
+                    "D-10",
+                    "PKCE S256 not advertised",
+                    detail,
+                    step,
+                );
             }
-            Err(_) => {}
+            self.metadata = Some(metadata);
         }
     }
 
