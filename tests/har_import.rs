@@ -267,6 +267,12 @@ async fn har_recorded_pkce_login_imports_to_the_diagram_with_no_failed_check() {
     let page = lab.text("body").await;
     assert!(!page.contains("wonderland"));
     tall_screenshot(&lab, "90-har-import-pkce").await;
+    lab.js(
+        "document.querySelector('#diagram g.row[data-kind=TokenResponse]').scrollIntoView();",
+        vec![],
+    )
+    .await;
+    lab.screenshot("92-har-import-pkce-diagram").await;
     lab.finish().await;
 }
 
