@@ -81,6 +81,9 @@ pub struct Imported {
     pub signature: Option<(IdTokenCheck, SignatureCheck)>,
 }
 
+/// Most steps drawn from one file (a login is about twenty).
+const MAX_STEPS: usize = 2_000;
+
 /// Parameter names whose values are shown as they are in a form body or URL; any other value
 /// is masked (a HAR may carry credentials under any name).
 const PUBLIC_NAMES: &[&str] = &[
@@ -148,7 +151,9 @@ struct Login {
     client_id: String,
     redirect_uri: String,
     scope: String,
-    issuer: String,
+    /// From the discovery document; `None` when the HAR holds none (then `iss` values are taken
+    /// as given, and said so).
+    issuer: Option<String>,
     started_ms: u64,
     iss_supported: bool,
     token_endpoint: String,
@@ -168,10 +173,8 @@ struct Importer {
     jwks: Option<Jwks>,
     logins: Vec<Login>,
     redemptions: Vec<Redemption>,
-    seen_states: Vec<String>,
+    seen_states: std::collections::HashSet<String>,
     last_callback: Option<String>,
-    /// The callback check failed for these codes: redeeming them anyway is a finding.
-    refused_codes: Vec<String>,
     preflight: Option<String>,
     refresh: Option<String>,
     access_token: Option<String>,
@@ -207,9 +210,8 @@ pub fn import_har(text: &str) -> Result<Imported, HarError> {
         jwks: None,
         logins: Vec::new(),
         redemptions: entries.iter().filter_map(|e| redemption(e)).collect(),
-        seen_states: Vec::new(),
+        seen_states: std::collections::HashSet::new(),
         last_callback: None,
-        refused_codes: Vec::new(),
         preflight: None,
         refresh: None,
         access_token: None,
@@ -237,10 +239,20 @@ pub fn import_har(text: &str) -> Result<Imported, HarError> {
     }
     let mut left_out = 0;
     for entry in &entries {
+        if importer.timeline.len() >= MAX_STEPS {
+            // A hostile or huge file: the rest is counted, not drawn (bounded work per file).
+            left_out += 1;
+            continue;
+        }
         importer.referer_leak(entry);
         if !importer.entry(entry) {
             left_out += 1;
         }
+    }
+    if importer.timeline.len() >= MAX_STEPS {
+        importer.not_checked.push(format!(
+            "Only the first {MAX_STEPS} steps are drawn: export a HAR of one login to see all of it."
+        ));
     }
     if !importer.no_body.is_empty() {
         importer.not_checked.push(
@@ -787,17 +799,16 @@ impl Importer {
                     .into(),
                 step,
             ),
-            Some(s) => self.seen_states.push(s.clone()),
+            Some(s) => {
+                self.seen_states.insert(s.clone());
+            }
         }
         let meta = self.metadata.clone();
-        let issuer = meta
-            .as_ref()
-            .map(|m| m.issuer.clone())
-            .unwrap_or_else(|| origin(url).to_owned());
+        let issuer = meta.as_ref().map(|m| m.issuer.clone());
         if meta.is_none() {
             self.not_checked.push(
-                "No usable discovery document in the HAR: the issuer is taken to be the \
-                 authorization endpoint's origin, and iss support is unknown."
+                "No usable discovery document in the HAR: the issuer is unknown, so the iss of \
+                 the answer and of the ID token were taken as given, and iss support is unknown."
                     .into(),
             );
         }
@@ -900,10 +911,10 @@ impl Importer {
         let code = params.code.clone();
         let typed = validate_callback(
             params.clone(),
-            self.lookup(&params.state, code.as_deref()),
+            self.lookup(&params.state, code.as_deref(), params.iss.as_deref()),
             at,
         );
-        let pending = self.lookup(&params.state, code.as_deref());
+        let pending = self.lookup(&params.state, code.as_deref(), params.iss.as_deref());
         let outcome = engine::check_callback(&mut self.timeline, params, pending, at);
         if let (Err(error), Err(_)) = (&typed, &outcome) {
             let check = self.timeline.len() - 1;
@@ -912,15 +923,26 @@ impl Importer {
         true
     }
 
-    fn lookup(&self, state: &State, code: Option<&str>) -> Option<PendingAuthorization> {
+    /// The live `PendingSet::take`: the login whose state equals the answer's.
+    fn lookup(
+        &self,
+        state: &State,
+        code: Option<&str>,
+        iss: Option<&str>,
+    ) -> Option<PendingAuthorization> {
         self.logins
             .iter()
             .rev()
-            .filter_map(|l| self.pending_for(l, code))
-            .find(|p| p.state == *state)
+            .find(|l| l.state.as_deref() == Some(state.secret()))
+            .and_then(|l| self.pending_for(l, code, iss))
     }
 
-    fn pending_for(&self, login: &Login, code: Option<&str>) -> Option<PendingAuthorization> {
+    fn pending_for(
+        &self,
+        login: &Login,
+        code: Option<&str>,
+        iss: Option<&str>,
+    ) -> Option<PendingAuthorization> {
         let state = State::parse(login.state.as_deref()?).ok()?;
         let verifier = self
             .redemptions
@@ -931,7 +953,11 @@ impl Importer {
         Some(PendingAuthorization {
             state,
             verifier,
-            issuer: login.issuer.clone(),
+            issuer: login
+                .issuer
+                .clone()
+                .or_else(|| iss.map(str::to_owned))
+                .unwrap_or_default(),
             client_id: login.client_id.clone(),
             redirect_uri: login.redirect_uri.clone(),
             token_endpoint: login.token_endpoint.clone(),
@@ -950,9 +976,6 @@ impl Importer {
         let redeemed = code
             .as_ref()
             .is_some_and(|c| self.redemptions.iter().any(|r| r.code == *c));
-        if let Some(code) = code {
-            self.refused_codes.push(code);
-        }
         let mut detail = crate::protocol::error::Explain::what_happened(error);
         if redeemed && !self.masked_export {
             detail.push_str(
@@ -989,7 +1012,10 @@ impl Importer {
         let pending = PendingAuthorization {
             state: State::parse("imported").expect("a valid state literal"),
             verifier,
-            issuer: login.as_ref().map(|l| l.issuer.clone()).unwrap_or_default(),
+            issuer: login
+                .as_ref()
+                .and_then(|l| l.issuer.clone())
+                .unwrap_or_default(),
             client_id: get("client_id")
                 .or_else(|| login.as_ref().map(|l| l.client_id.clone()))
                 .unwrap_or_default(),
@@ -1107,7 +1133,7 @@ impl Importer {
             },
             openid_requested: scope.split_whitespace().any(|s| s == "openid"),
             requested_scope: scope,
-            issuer: login.map(|l| l.issuer.clone()).unwrap_or_default(),
+            issuer: login.and_then(|l| l.issuer.clone()).unwrap_or_default(),
             client_id: login.map(|l| l.client_id.clone()).unwrap_or_default(),
             nonce: login.and_then(|l| l.nonce.clone()),
             checks,
@@ -1187,8 +1213,20 @@ impl Importer {
                     .into(),
             ),
         }
+        // Unknown issuer (no discovery in the HAR): the token's own iss, said in "not checked".
+        let issuer = if call.issuer.is_empty() {
+            check
+                .decoded
+                .claims
+                .get("iss")
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .to_owned()
+        } else {
+            call.issuer.clone()
+        };
         let rules = ClaimRules {
-            issuer: call.issuer.clone(),
+            issuer,
             client_id: call.client_id.clone(),
             nonce: match &call.nonce {
                 Some(nonce) => NonceRule::Expected(nonce.clone()),

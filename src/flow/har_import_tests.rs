@@ -745,3 +745,79 @@ fn r9700_05_bba03_har_recorded_pkce_off_login_has_both_findings() {
         .to_json()
         .contains("demo-secret-not-secret"));
 }
+
+#[test]
+fn c13_har_without_discovery_takes_the_answers_iss_as_given_and_says_so() {
+    // A provider whose issuer has a path (Keycloak realms): without the discovery document the
+    // issuer is unknown, which must not read as an iss mismatch.
+    let text = chromium_har(&GOOD)
+        .replace(
+            "http%3A%2F%2F127.0.0.1%3A9090",
+            "http%3A%2F%2F127.0.0.1%3A9090%2Frealms%2Fdemo",
+        )
+        .replace(&id_token(NONCE, "lab"), &{
+            let exp = (T0 / 1000) + 3600;
+            format!(
+                "{}.{}.{}",
+                b64(&json!({"alg": "RS256", "kid": "k1"})),
+                b64(
+                    &json!({"iss": "http://127.0.0.1:9090/realms/demo", "aud": "lab", "sub": "a",
+                    "exp": exp, "iat": T0 / 1000, "nonce": NONCE})
+                ),
+                URL_SAFE_NO_PAD.encode([7u8; 256])
+            )
+        });
+    let mut value: Value = serde_json::from_str(&text).unwrap();
+    value["log"]["entries"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|e| !e["request"]["url"].as_str().unwrap().contains("well-known"));
+    let imported = import_har(&value.to_string()).unwrap();
+    assert!(
+        imported
+            .findings
+            .iter()
+            .all(|f| f.severity != Severity::Fail),
+        "{:#?}",
+        imported.findings
+    );
+    assert!(imported
+        .not_checked
+        .iter()
+        .any(|n| n.contains("taken as given")));
+}
+
+#[test]
+fn har_with_thousands_of_logins_is_bounded_and_says_so() {
+    let text = chromium_har(&GOOD);
+    let mut value: Value = serde_json::from_str(&text).unwrap();
+    let login = value["log"]["entries"][4].clone();
+    let back = value["log"]["entries"][8].clone();
+    let entries = value["log"]["entries"].as_array_mut().unwrap();
+    for _ in 0..5_000 {
+        entries.push(login.clone());
+        entries.push(back.clone());
+    }
+    let imported = import_har(&value.to_string()).unwrap();
+    assert!(imported.timeline.len() <= 2_010);
+    assert!(imported
+        .not_checked
+        .iter()
+        .any(|n| n.contains("Only the first")));
+}
+
+#[test]
+fn har_form_post_answer_is_read_as_the_redirect_back() {
+    let text = chromium_har(&GOOD);
+    let mut value: Value = serde_json::from_str(&text).unwrap();
+    let entries = value["log"]["entries"].as_array_mut().unwrap();
+    // response_mode=form_post: the provider's page POSTs the answer to the redirect URI.
+    entries[8] = form_post(
+        entry(3100, "POST", APP, "document", 200),
+        &format!("code={CODE}&state={STATE}&iss=http%3A%2F%2F127.0.0.1%3A9090"),
+    );
+    entries.remove(9);
+    let imported = import_har(&value.to_string()).unwrap();
+    assert!(kinds(&imported).contains(&StepKind::RedirectBack));
+    assert!(imported.findings.is_empty(), "{:#?}", imported.findings);
+}
