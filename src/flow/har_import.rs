@@ -890,9 +890,18 @@ impl Importer {
             .timeline
             .last_of(StepKind::RedirectBack)
             .map_or(0, |(id, _)| id);
+        let form_post = !url.contains('?') && !url.contains('#') && !query.is_empty();
         if let Some(s) = self.timeline.step_mut(back) {
             if let Some(x) = &mut s.exchange {
-                x.url = sanitize_for_display(&mask_callback_query(base(url)), 2000) + &x.url;
+                let shown = sanitize_for_display(&mask_callback_query(base(url)), 2000);
+                if form_post {
+                    // response_mode=form_post: the answer rode in a POST body, not the URL.
+                    x.method = "POST".into();
+                    x.request_body = Some(x.url.trim_start_matches('?').to_owned());
+                    x.url = shown;
+                } else {
+                    x.url = shown + &x.url;
+                }
             }
         }
         let params = match parsed {

@@ -818,6 +818,15 @@ fn har_form_post_answer_is_read_as_the_redirect_back() {
     );
     entries.remove(9);
     let imported = import_har(&value.to_string()).unwrap();
-    assert!(kinds(&imported).contains(&StepKind::RedirectBack));
+    let back = imported
+        .timeline
+        .steps()
+        .iter()
+        .find(|s| s.kind == StepKind::RedirectBack)
+        .expect("the redirect back is drawn");
+    let x = back.exchange.as_ref().unwrap();
+    assert_eq!((x.method.as_str(), x.url.as_str()), ("POST", APP));
+    assert!(x.request_body.as_ref().unwrap().starts_with("code="));
+    assert!(!x.request_body.as_ref().unwrap().contains(CODE));
     assert!(imported.findings.is_empty(), "{:#?}", imported.findings);
 }
