@@ -36,3 +36,29 @@ pub fn download(filename: &str, mime: &str, text: &str) -> Result<(), String> {
     let _ = web_sys::Url::revoke_object_url(&url);
     Ok(())
 }
+
+/// The file the person picked in an `<input type=file>` (the change event's target).
+pub fn picked_file(event: &web_sys::Event) -> Option<web_sys::File> {
+    let input: web_sys::HtmlInputElement = event.target()?.dyn_into().ok()?;
+    input.files()?.get(0)
+}
+
+/// The first file dropped on an element (drag-and-drop).
+pub fn dropped_file(event: &web_sys::DragEvent) -> Option<web_sys::File> {
+    event.data_transfer()?.files()?.get(0)
+}
+
+/// A local file's name and size in bytes.
+pub fn file_info(file: &web_sys::File) -> (String, f64) {
+    (file.name(), file.size())
+}
+
+/// Reads a local file as text, in this tab's memory only (`Blob.text()`): nothing is uploaded
+/// or stored.
+pub async fn read_text(file: &web_sys::File) -> Result<String, String> {
+    wasm_bindgen_futures::JsFuture::from(file.text())
+        .await
+        .ok()
+        .and_then(|value| value.as_string())
+        .ok_or_else(|| "The browser could not read the file as text.".to_owned())
+}

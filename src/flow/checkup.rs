@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 mod grade;
 mod hint;
-mod report;
+pub(crate) mod report;
 
 pub use grade::*;
 pub use hint::{hint, preset_fix};

@@ -8,6 +8,7 @@ pub mod discovery;
 pub mod document;
 pub mod dpop;
 pub mod error;
+pub mod har;
 pub mod http;
 mod invisible;
 pub mod jwt;

@@ -6,6 +6,7 @@ mod attack_lab;
 mod diagram_panel;
 pub mod explain_panel;
 mod export_bar;
+mod har_import;
 mod identity;
 mod inspector;
 mod problem;
@@ -64,6 +65,8 @@ pub fn App() -> impl IntoView {
                             on:click=move |_| tab.set(Tab::Explain)>"Explain mode (no provider)"</button>
                         <button id="tab-attack" role="tab" aria-selected=move || (tab.get() == Tab::Attack).to_string()
                             on:click=move |_| tab.set(Tab::Attack)>"Attack lab & checkup"</button>
+                        <button id="tab-import" role="tab" aria-selected=move || (tab.get() == Tab::Import).to_string()
+                            on:click=move |_| tab.set(Tab::Import)>"Import HAR"</button>
                     </div>
                     {move || match tab.get() {
                         Tab::Explain => view! {
@@ -75,6 +78,7 @@ pub fn App() -> impl IntoView {
                             <diagram_panel::DiagramPanel timeline=timeline />
                             <timeline_list::TimelineList timeline=timeline />
                         }.into_any(),
+                        Tab::Import => view! { <har_import::HarImport /> }.into_any(),
                         Tab::Attack => view! {
                             <attack_lab::AttackLab lab=lab />
                             <diagram_panel::DiagramPanel timeline=timeline />
@@ -96,6 +100,8 @@ enum Tab {
     Explain,
     /// Experiments and the provider checkup.
     Attack,
+    /// A browser HAR of any app's login, drawn and graded.
+    Import,
 }
 
 /// Log in / Log out / API buttons and the one-line status.

@@ -192,6 +192,32 @@ pub(crate) fn is_test_key(key: &str) -> bool {
 }
 
 impl Lab {
+    /// The CDP events of chromedriver's "performance" log since the last call (the `message`
+    /// objects: `{method, params}`); needs [`Lab::start_with_network_log`].
+    pub async fn performance_log(&self) -> Vec<Value> {
+        let path = format!("/session/{}/se/log", self.session_id().await);
+        let (status, body) = raw_http(
+            &self.driver,
+            "POST",
+            &path,
+            Some(&json!({ "type": "performance" })),
+        )
+        .await;
+        assert_eq!(status, 200, "performance log: {body}");
+        let entries: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+        entries["value"]
+            .as_array()
+            .map(|entries| {
+                entries
+                    .iter()
+                    .filter_map(|e| e["message"].as_str())
+                    .filter_map(|m| serde_json::from_str::<Value>(m).ok())
+                    .map(|m| m["message"].clone())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// The browser console since the last call, as `LEVEL message` lines (chromedriver's log,
     /// requested by `goog:loggingPrefs` in the capabilities).
     pub async fn browser_log(&self) -> Vec<String> {

@@ -35,6 +35,12 @@ pub fn root() -> PathBuf {
 
 impl Lab {
     pub async fn start() -> Lab {
+        Self::start_with_network_log(false).await
+    }
+
+    /// [`Lab::start`], and with `network` Chromium's network events (CDP `Network.*`) kept in
+    /// chromedriver's "performance" log, to record a HAR of a real login (tests/har_import.rs).
+    pub async fn start_with_network_log(network: bool) -> Lab {
         let dist = std::env::var("E2E_DIST")
             .map(PathBuf::from)
             .unwrap_or_else(|_| root().join("target/e2e-dist"));
@@ -85,6 +91,12 @@ impl Lab {
             },
             "goog:loggingPrefs": { "browser": "ALL" }
         });
+        let mut capabilities = capabilities;
+        if network {
+            capabilities["goog:loggingPrefs"]["performance"] = json!("ALL");
+            capabilities["goog:chromeOptions"]["perfLoggingPrefs"] =
+                json!({ "enableNetwork": true, "enablePage": false });
+        }
         let client = ClientBuilder::native()
             .capabilities(capabilities.as_object().cloned().unwrap_or_default())
             .connect(&format!("http://127.0.0.1:{driver_port}"))

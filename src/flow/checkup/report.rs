@@ -105,7 +105,7 @@ fn evidence(md: &mut String, step: &Step) {
 /// Appends untrusted text as Markdown text: controls and bidi escaped, newlines gone, and every
 /// character with an inline meaning (emphasis, code, links, HTML, entities, table pipes)
 /// backslash-escaped.
-fn esc(md: &mut String, text: &str) {
+pub(crate) fn esc(md: &mut String, text: &str) {
     for c in sanitize_for_display(text, MAX_MD_CHARS).chars() {
         if matches!(
             c,
@@ -119,7 +119,7 @@ fn esc(md: &mut String, text: &str) {
 
 /// Appends untrusted text as an inline code span (CommonMark §6.1): a fence longer than any
 /// backtick run inside, padded when the text starts or ends with a backtick or space.
-fn code(md: &mut String, text: &str) {
+pub(crate) fn code(md: &mut String, text: &str) {
     let text = sanitize_for_display(text, MAX_MD_CHARS);
     if text.is_empty() {
         md.push_str("(empty)");

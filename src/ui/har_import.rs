@@ -1,0 +1,182 @@
+//! Import a browser HAR: file picker and drag-and-drop, the findings worst first with their
+//! Markdown export, and the rebuilt run on the ordinary diagram. The file is read in this tab's
+//! memory only; nothing in it is fetched, navigated to or rendered as markup.
+
+use super::diagram_panel::diagram_with_controls;
+use super::export_bar::TextOutput;
+use super::timeline_list::TimelineList;
+use crate::browser::{files, webcrypto};
+use crate::flow::har_import::{findings_markdown, import_har, Finding, Imported, Severity};
+use crate::flow::oidc;
+use crate::flow::timeline::{StepKind, Timeline};
+use crate::protocol::har::{HarError, MAX_HAR_BYTES};
+use leptos::ev;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+/// What the summary shows of one import.
+#[derive(Clone)]
+struct Summary {
+    file: String,
+    creator: String,
+    entries: usize,
+    left_out: usize,
+    findings: Vec<Finding>,
+    not_checked: Vec<String>,
+    markdown: String,
+}
+
+/// The "Import HAR" tab.
+#[component]
+pub fn HarImport() -> impl IntoView {
+    let timeline = RwSignal::new(Timeline::new());
+    let summary = RwSignal::new(None::<Summary>);
+    let error = RwSignal::new(String::new());
+    let busy = RwSignal::new(false);
+    let load = move |file: web_sys::File| {
+        let (name, size) = files::file_info(&file);
+        if size > MAX_HAR_BYTES as f64 {
+            error.set(
+                HarError::TooLarge {
+                    bytes: size as usize,
+                }
+                .to_string(),
+            );
+            return;
+        }
+        busy.set(true);
+        error.set(String::new());
+        spawn_local(async move {
+            let outcome = match files::read_text(&file).await {
+                Ok(text) => import_har(&text).map_err(|e| e.to_string()),
+                Err(e) => Err(e),
+            };
+            match outcome {
+                Ok(imported) => {
+                    let (run, shown) = finish(imported, name).await;
+                    timeline.set(run);
+                    summary.set(Some(shown));
+                }
+                Err(e) => {
+                    error.set(e);
+                    summary.set(None);
+                    timeline.set(Timeline::new());
+                }
+            }
+            busy.set(false);
+        });
+    };
+    let drop = move |ev: ev::DragEvent| {
+        ev.prevent_default();
+        if let Some(file) = files::dropped_file(&ev) {
+            load(file);
+        }
+    };
+    let pick = move |ev: ev::Event| {
+        if let Some(file) = files::picked_file(&ev) {
+            load(file);
+        }
+    };
+    let drawn: Signal<Timeline> = timeline.into();
+    view! {
+        <section class="panel har-import" aria-labelledby="har-title">
+            <h2 id="har-title">"Import a HAR"</h2>
+            <p class="hint">
+                "Debug any app's login: in the developer tools' Network tab, save the login as \
+                 HAR and open it here. The file is read in this tab's memory only: nothing is \
+                 uploaded or stored, and no URL in it is fetched."
+            </p>
+            <label id="har-drop" class="har-drop" on:dragover=|ev: ev::DragEvent| ev.prevent_default()
+                on:drop=drop>
+                "Choose or drop a .har file: "
+                <input id="har-file" type="file" accept=".har,application/json" on:change=pick />
+            </label>
+            <p class="hint" role="status">{move || if busy.get() { "Reading…" } else { "" }}</p>
+            <p id="har-error" class="har-error" role="alert">{move || error.get()}</p>
+            {move || summary.get().map(summary_view)}
+        </section>
+        <Show when=move || summary.with(Option::is_some)>
+            <section class="panel diagram-panel" aria-label="Imported run">
+                {diagram_with_controls(drawn)}
+            </section>
+            <TimelineList timeline=drawn />
+        </Show>
+    }
+}
+
+/// Verifies the ID token's signature with WebCrypto when the HAR held the keys (the one check
+/// the pure import cannot make), then builds the summary.
+async fn finish(mut imported: Imported, file: String) -> (Timeline, Summary) {
+    if let Some((check, key)) = imported.signature.take() {
+        let at = imported
+            .timeline
+            .last_of(StepKind::CheckIdTokenClaims)
+            .map_or(0, |(_, s)| s.started_at_ms);
+        let verdict = webcrypto::verify(&key).await;
+        if let Err(problem) =
+            oidc::signature_checked(&mut imported.timeline, &check, &key, verdict, at)
+        {
+            imported.findings.push(Finding {
+                severity: Severity::Fail,
+                row: "OIDC Core §3.1.3.7",
+                title: "ID token signature invalid".into(),
+                detail: problem.what_happened,
+                step: imported.timeline.len() - 1,
+            });
+            imported.findings.sort_by_key(|f| (f.severity, f.step));
+        }
+    }
+    let markdown = findings_markdown(&imported, &file);
+    let summary = Summary {
+        file,
+        creator: imported.creator,
+        entries: imported.entries,
+        left_out: imported.left_out,
+        findings: imported.findings,
+        not_checked: imported.not_checked,
+        markdown,
+    };
+    (imported.timeline, summary)
+}
+
+fn summary_view(s: Summary) -> impl IntoView {
+    let markdown = RwSignal::new(None::<String>);
+    let text = s.markdown.clone();
+    view! {
+        <p id="har-summary">
+            {format!(
+                "{}: {} entries ({}), {} left out as not OAuth. {} finding(s), worst first.",
+                s.file,
+                s.entries,
+                if s.creator.is_empty() { "unknown tool" } else { s.creator.as_str() },
+                s.left_out,
+                s.findings.len()
+            )}
+        </p>
+        <table id="har-findings" class="scorecard">
+            <thead><tr><th>"Severity"</th><th>"Row"</th><th>"Step"</th><th>"Finding"</th></tr></thead>
+            <tbody>
+                {s.findings.is_empty().then(|| view! {
+                    <tr><td colspan="4">"No problem found in what the HAR shows."</td></tr>
+                })}
+                {s.findings.into_iter().map(|f| view! {
+                    <tr data-row=f.row data-severity=f.severity.label()>
+                        <td class=format!("verdict {}", f.severity.label())>{f.severity.label()}</td>
+                        <td>{f.row}</td>
+                        <td>{f.step + 1}</td>
+                        <td><strong>{f.title}</strong>" "{f.detail}</td>
+                    </tr>
+                }).collect_view()}
+            </tbody>
+        </table>
+        <ul id="har-not-checked" class="hint">
+            {s.not_checked.into_iter().map(|n| view! { <li>{n}</li> }).collect_view()}
+        </ul>
+        <button id="export-har-findings" on:click=move |_| markdown.set(Some(text.clone()))>
+            "Export Markdown"
+        </button>
+        {move || markdown.get().map(|text| view! {
+            <TextOutput id="har-markdown" text=text filename="har-findings.md" mime="text/markdown" />
+        })}
+    }
+}
