@@ -708,14 +708,15 @@ mod tests {
         #[test]
         fn d09_any_reserved_name_among_extra_lines_is_refused(
             reserved in proptest::sample::select(RESERVED_PARAMETERS.to_vec()),
-            before in proptest::collection::vec("[a-z]{1,8}_x=[ -~]{0,12}", 0..3),
-            after in proptest::collection::vec("[a-z]{1,8}_y=[ -~]{0,12}", 0..3),
+            // Distinct names (map keys): a name given twice is a different refusal.
+            before in proptest::collection::btree_map("[a-z]{1,8}", "[ -~]{0,12}", 0..3),
+            after in proptest::collection::btree_map("[a-z]{1,8}", "[ -~]{0,12}", 0..3),
             value in "[ -~]{0,20}",
             pad in " {0,2}",
         ) {
-            let mut lines = before.clone();
+            let mut lines: Vec<String> = before.iter().map(|(k, v)| format!("{k}_x={v}")).collect();
             lines.push(format!("{pad}{reserved}{pad}={value}"));
-            lines.extend(after);
+            lines.extend(after.iter().map(|(k, v)| format!("{k}_y={v}")));
             let s = with_params(|p| p.custom = lines.join("\n"));
             let error = s.authorization_parameters().unwrap_err();
             proptest::prop_assert!(error.contains(reserved), "{}", error);
