@@ -9,5 +9,6 @@ pub mod lifecycle;
 pub mod oidc;
 pub mod presets;
 pub mod server_check;
+pub mod session;
 pub mod settings;
 pub mod timeline;

@@ -1,0 +1,2 @@
+//! Host tests of the session engine: one per transition.
+use super::*;
