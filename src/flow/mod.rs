@@ -8,6 +8,7 @@ pub mod explain;
 pub mod lifecycle;
 pub mod oidc;
 pub mod presets;
+pub mod scripted;
 pub mod server_check;
 pub mod session;
 pub mod settings;
