@@ -107,6 +107,44 @@ impl Dispatch {
     }
 }
 
+/// The activity, for components that show it (read-only; notifies only on a change).
+#[derive(Clone, Copy)]
+pub struct PhaseView(pub Memo<Phase>);
+
+/// Whether tokens are held (read-only).
+#[derive(Clone, Copy)]
+pub struct LoggedInView(pub Memo<bool>);
+
+/// The problem and the neutral notice the banner shows (read-only).
+#[derive(Clone, Copy)]
+pub struct BannerView(pub Memo<(Option<Problem>, Option<String>)>);
+
+/// The last API answer (read-only).
+#[derive(Clone, Copy)]
+pub struct ApiView(pub Memo<Option<session::ApiAnswer>>);
+
+/// PKCE off: the bundled demo client's secret to pre-fill, while a code waits (read-only).
+#[derive(Clone, Copy)]
+pub struct DemoSecretView(pub Memo<Option<&'static str>>);
+
+/// Puts the dispatcher and the read-only views in context, for the components below `App`.
+pub fn provide(lab: RwSignal<Lab>) {
+    provide_context(Dispatch(lab));
+    provide_context(PhaseView(Memo::new(move |_| lab.with(|l| l.phase()))));
+    provide_context(LoggedInView(Memo::new(move |_| {
+        lab.with(|l| l.tokens().is_some())
+    })));
+    provide_context(BannerView(Memo::new(move |_| {
+        lab.with(|l| (l.problem.clone(), l.notice.clone()))
+    })));
+    provide_context(ApiView(Memo::new(move |_| {
+        lab.with(|l| l.api_answer().cloned())
+    })));
+    provide_context(DemoSecretView(Memo::new(move |_| {
+        lab.with(|l| l.demo_secret())
+    })));
+}
+
 /// One event: one state write, then the commands.
 pub fn dispatch(lab: RwSignal<Lab>, event: Event) {
     let Some(commands) = lab.try_update(|l| l.session.handle(event)) else {
