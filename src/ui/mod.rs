@@ -105,8 +105,11 @@ enum Tab {
 /// Log in / Log out / API buttons and the one-line status.
 #[component]
 fn Controls() -> impl IntoView {
-    let (PhaseView(phase), LoggedInView(logged_in), dispatch) =
-        (expect_context(), expect_context(), expect_context::<Dispatch>());
+    let (PhaseView(phase), LoggedInView(logged_in), dispatch) = (
+        expect_context(),
+        expect_context(),
+        expect_context::<Dispatch>(),
+    );
     let busy = move || phase.get().is_busy();
     let logged_in = move || logged_in.get();
     let api = move |path: &'static str| move |_| dispatch.action(Action::CallApi(path));

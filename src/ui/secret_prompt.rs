@@ -7,8 +7,11 @@ use leptos::prelude::*;
 /// The prompt shown while a confidential-variant code waits for its secret.
 #[component]
 pub fn SecretPrompt() -> impl IntoView {
-    let (PhaseView(phase), DemoSecretView(demo_secret), dispatch) =
-        (expect_context(), expect_context(), expect_context::<Dispatch>());
+    let (PhaseView(phase), DemoSecretView(demo_secret), dispatch) = (
+        expect_context(),
+        expect_context(),
+        expect_context::<Dispatch>(),
+    );
     let secret = RwSignal::new(String::new());
     let acknowledged = RwSignal::new(false);
     let waiting = move || phase.get() == Phase::AwaitingSecret;

@@ -38,7 +38,10 @@ pub fn TimelineList(
 
 /// What identifies a row's drawing: its place and what can change on a step after it was
 /// appended (status, duration, answer, chips, notes of deviation).
-fn row_key(index: usize, step: &Step) -> (usize, &'static str, u64, Option<u16>, usize, usize, bool) {
+fn row_key(
+    index: usize,
+    step: &Step,
+) -> (usize, &'static str, u64, Option<u16>, usize, usize, bool) {
     (
         index,
         step.status.css(),

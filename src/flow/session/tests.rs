@@ -126,7 +126,8 @@ fn c01_an_ordinary_load_is_idle_with_no_command_and_no_problem() {
 /// request is ever sent.
 #[test]
 fn c02_to_c24_a_refused_callback_sends_no_request_and_cleans_the_address_bar() {
-    let cases: Vec<(&str, fn(&str) -> String)> = vec![
+    type Case = (&'static str, fn(&str) -> String);
+    let cases: Vec<Case> = vec![
         ("C-2 missing state", |_| format!("code={CODE}")),
         ("C-3 wrong state", |_| {
             format!("code={CODE}&state=WRONG-state-value-that-no-login-made")
