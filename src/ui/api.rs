@@ -1,14 +1,14 @@
 //! The last answer of the demo resource API.
 
-use super::driver::ApiView;
+use super::driver::StatusView;
 use leptos::prelude::*;
 
 /// Shows the last API answer as pretty-printed JSON text.
 #[component]
 pub fn ApiPanel() -> impl IntoView {
-    let ApiView(answer) = expect_context();
+    let StatusView(status) = expect_context();
     move || {
-        answer.get().map(|answer| {
+        status.with(|s| s.api_answer.clone()).map(|answer| {
             view! {
                 <section class="panel api" aria-labelledby="api-title">
                     <h2 id="api-title">"API answer: " <code>{answer.path}</code></h2>

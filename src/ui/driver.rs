@@ -107,41 +107,40 @@ impl Dispatch {
     }
 }
 
-/// The activity, for components that show it (read-only; notifies only on a change).
-#[derive(Clone, Copy)]
-pub struct PhaseView(pub Memo<Phase>);
+/// What the controls, the banner, the secret prompt and the API panel show, in one read-only
+/// memo (one memo type, not one per field: each costs wasm size; it notifies only on a change).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Status {
+    /// The activity.
+    pub phase: Phase,
+    /// Whether tokens are held.
+    pub logged_in: bool,
+    /// The problem shown.
+    pub problem: Option<Problem>,
+    /// The neutral notice shown.
+    pub notice: Option<String>,
+    /// The last API answer.
+    pub api_answer: Option<session::ApiAnswer>,
+    /// PKCE off: the bundled demo client's secret to pre-fill, while a code waits.
+    pub demo_secret: Option<&'static str>,
+}
 
-/// Whether tokens are held (read-only).
+/// The [`Status`] in context.
 #[derive(Clone, Copy)]
-pub struct LoggedInView(pub Memo<bool>);
+pub struct StatusView(pub Memo<Status>);
 
-/// The problem and the neutral notice the banner shows (read-only).
-#[derive(Clone, Copy)]
-pub struct BannerView(pub Memo<(Option<Problem>, Option<String>)>);
-
-/// The last API answer (read-only).
-#[derive(Clone, Copy)]
-pub struct ApiView(pub Memo<Option<session::ApiAnswer>>);
-
-/// PKCE off: the bundled demo client's secret to pre-fill, while a code waits (read-only).
-#[derive(Clone, Copy)]
-pub struct DemoSecretView(pub Memo<Option<&'static str>>);
-
-/// Puts the dispatcher and the read-only views in context, for the components below `App`.
+/// Puts the dispatcher and the read-only status in context, for the components below `App`.
 pub fn provide(lab: RwSignal<Lab>) {
     provide_context(Dispatch(lab));
-    provide_context(PhaseView(Memo::new(move |_| lab.with(|l| l.phase()))));
-    provide_context(LoggedInView(Memo::new(move |_| {
-        lab.with(|l| l.tokens().is_some())
-    })));
-    provide_context(BannerView(Memo::new(move |_| {
-        lab.with(|l| (l.problem.clone(), l.notice.clone()))
-    })));
-    provide_context(ApiView(Memo::new(move |_| {
-        lab.with(|l| l.api_answer().cloned())
-    })));
-    provide_context(DemoSecretView(Memo::new(move |_| {
-        lab.with(|l| l.demo_secret())
+    provide_context(StatusView(Memo::new(move |_| {
+        lab.with(|l| Status {
+            phase: l.phase(),
+            logged_in: l.tokens().is_some(),
+            problem: l.problem.clone(),
+            notice: l.notice.clone(),
+            api_answer: l.api_answer().cloned(),
+            demo_secret: l.demo_secret(),
+        })
     })));
 }
 
@@ -207,19 +206,9 @@ fn run(lab: RwSignal<Lab>, commands: Vec<Command>) {
 fn carry_out(lab: RwSignal<Lab>, command: Command) -> Result<(), Problem> {
     match command {
         Command::Fetch { id, request } => {
-            let headers: Vec<(&str, &str)> = request
-                .headers
-                .iter()
-                .map(|(n, v)| (*n, v.as_str()))
-                .collect();
             // Sent now, before the page is mounted on the callback page: the round trip
             // overlaps the first render (scripts/bench).
-            let answer = http::fetch(http::FetchRequest {
-                method: request.method,
-                url: &request.url,
-                headers: &headers,
-                body: request.body.as_deref(),
-            });
+            let answer = send(request);
             spawn_local(async move {
                 let outcome = answer.await;
                 dispatch(
@@ -326,8 +315,9 @@ pub(crate) fn post_form(request: &TokenRequest) -> Later<Answer> {
     send(session::HttpRequest::form(request))
 }
 
+/// Sends a request the session built (the lab's glue awaits it itself).
 #[inline(never)]
-fn send(request: session::HttpRequest) -> Later<Answer> {
+pub(crate) fn send(request: session::HttpRequest) -> Later<Answer> {
     let headers: Vec<(&str, &str)> = request
         .headers
         .iter()

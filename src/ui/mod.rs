@@ -16,7 +16,7 @@ mod timeline_list;
 mod tokens;
 
 use crate::flow::session::Action;
-use driver::{Dispatch, Lab, LoggedInView, Phase, PhaseView};
+use driver::{Dispatch, Lab, Phase, StatusView};
 use leptos::prelude::*;
 
 /// The whole page.
@@ -26,8 +26,8 @@ pub fn App() -> impl IntoView {
     driver::provide(lab);
     driver::save_on_change(lab);
     driver::page_loaded(lab);
-    let PhaseView(phase_view) = expect_context();
-    let phase = move || phase_view.get().css();
+    let StatusView(status) = expect_context();
+    let phase = move || status.with(|s| s.phase.css());
     // Back from a trip the attack lab made (a probe, a forged link, a lab login): its tab.
     let start = if lab.with_untracked(|l| {
         l.timeline.has_attacker() || l.attack.scorecard.is_some() && l.timeline.is_empty()
@@ -105,13 +105,9 @@ enum Tab {
 /// Log in / Log out / API buttons and the one-line status.
 #[component]
 fn Controls() -> impl IntoView {
-    let (PhaseView(phase), LoggedInView(logged_in), dispatch) = (
-        expect_context(),
-        expect_context(),
-        expect_context::<Dispatch>(),
-    );
-    let busy = move || phase.get().is_busy();
-    let logged_in = move || logged_in.get();
+    let (StatusView(status), dispatch) = (expect_context(), expect_context::<Dispatch>());
+    let busy = move || status.with(|s| s.phase.is_busy());
+    let logged_in = move || status.with(|s| s.logged_in);
     let api = move |path: &'static str| move |_| dispatch.action(Action::CallApi(path));
     view! {
         <section class="controls" aria-label="Actions">
@@ -132,7 +128,7 @@ fn Controls() -> impl IntoView {
                 "Call /api/files"
             </button>
             <p id="status" role="status" aria-live="polite">
-                {move || status_line(&phase.get())}
+                {move || status.with(|s| status_line(&s.phase))}
             </p>
         </section>
     }

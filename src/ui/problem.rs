@@ -1,17 +1,17 @@
 //! The problem banner: what happened, whose side, what to do. Always text nodes.
 
-use super::driver::BannerView;
+use super::driver::StatusView;
 use leptos::prelude::*;
 
 /// Shows the last problem (or a neutral notice) in plain words.
 #[component]
 pub fn ProblemBanner() -> impl IntoView {
-    let BannerView(banner) = expect_context();
+    let StatusView(status) = expect_context();
     view! {
-        {move || banner.with(|(_, notice)| notice.clone()).map(|notice| view! {
+        {move || status.with(|s| s.notice.clone()).map(|notice| view! {
             <p id="notice" class="panel notice" role="status">{notice}</p>
         })}
-        {move || banner.with(|(problem, _)| problem.clone()).map(|problem| view! {
+        {move || status.with(|s| s.problem.clone()).map(|problem| view! {
             <section id="problem" class="panel problem" role="alert">
                 <h2>"What went wrong"</h2>
                 <p id="problem-what"><bdi>{problem.what_happened}</bdi></p>

@@ -1,22 +1,18 @@
 //! PKCE off: ask for the client secret at redeem time, because a browser has nowhere safe to
 //! keep it across the redirect. The value is used once and dropped; it is never stored.
 
-use super::driver::{DemoSecretView, Dispatch, Phase, PhaseView};
+use super::driver::{Dispatch, Phase, StatusView};
 use leptos::prelude::*;
 
 /// The prompt shown while a confidential-variant code waits for its secret.
 #[component]
 pub fn SecretPrompt() -> impl IntoView {
-    let (PhaseView(phase), DemoSecretView(demo_secret), dispatch) = (
-        expect_context(),
-        expect_context(),
-        expect_context::<Dispatch>(),
-    );
+    let (StatusView(status), dispatch) = (expect_context(), expect_context::<Dispatch>());
     let secret = RwSignal::new(String::new());
     let acknowledged = RwSignal::new(false);
-    let waiting = move || phase.get() == Phase::AwaitingSecret;
+    let waiting = move || status.with(|s| s.phase == Phase::AwaitingSecret);
     Effect::new(move |_| {
-        if let Some(demo) = demo_secret.get() {
+        if let Some(demo) = status.with(|s| s.demo_secret) {
             secret.set(demo.to_owned());
         }
     });

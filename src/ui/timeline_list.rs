@@ -22,35 +22,16 @@ pub fn TimelineList(
                 <p class="empty">"Nothing yet. Press Log in to start a run."</p>
             })}
             <ol id="timeline">
-                // Keyed rows: a new step adds one item and a settled step redraws its own; the
-                // rows that did not change are left alone (they used to be redrawn wholesale).
-                <For
-                    each=move || timeline.with(|t| {
-                        t.steps().iter().cloned().enumerate().collect::<Vec<_>>()
-                    })
-                    key=|(i, step)| row_key(*i, step)
-                    children=|(i, step)| step_item(i + 1, &step)
-                />
+                {move || timeline.with(|t| {
+                    t.steps()
+                        .iter()
+                        .enumerate()
+                        .map(|(i, step)| step_item(i + 1, step))
+                        .collect_view()
+                })}
             </ol>
         </section>
     }
-}
-
-/// What identifies a row's drawing: its place and what can change on a step after it was
-/// appended (status, duration, answer, chips, notes of deviation).
-fn row_key(
-    index: usize,
-    step: &Step,
-) -> (usize, &'static str, u64, Option<u16>, usize, usize, bool) {
-    (
-        index,
-        step.status.css(),
-        step.duration_ms.map_or(u64::MAX, f64::to_bits),
-        step.exchange.as_ref().and_then(|x| x.status),
-        step.params.len(),
-        step.deviations.len() + step.label.len() + step.defence.as_ref().map_or(0, String::len),
-        step.ghost,
-    )
 }
 
 fn step_item(number: usize, step: &Step) -> impl IntoView {

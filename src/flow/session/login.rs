@@ -199,4 +199,36 @@ impl Session {
             }
         }
     }
+
+    /// Discovery for the attack lab's own glue (until its experiments are sessions): the same
+    /// steps and the same fallback as a login's. Returns the first request to send.
+    pub fn lab_discovery(
+        &mut self,
+        issuer: &str,
+        now: u64,
+    ) -> Result<(LabDiscovery, HttpRequest), Problem> {
+        let (discovery, fetch) = self.start_discovery(issuer, now)?;
+        let Command::Fetch { request, .. } = fetch else {
+            unreachable!("discovery starts with a fetch")
+        };
+        Ok((LabDiscovery(discovery), request))
+    }
+
+    /// One answer of [`Session::lab_discovery`]: the metadata, or the next request to send.
+    pub fn lab_discovery_answer(
+        &mut self,
+        discovery: &mut LabDiscovery,
+        outcome: Outcome,
+        now: u64,
+    ) -> Result<Result<ProviderMetadata, HttpRequest>, Problem> {
+        match self.discovery_answer(&mut discovery.0, outcome, now)? {
+            Ok(metadata) => Ok(Ok(metadata)),
+            Err(Command::Fetch { request, .. }) => Ok(Err(request)),
+            Err(_) => unreachable!("discovery goes on with a fetch"),
+        }
+    }
 }
+
+/// A discovery the attack lab's glue runs (see [`Session::lab_discovery`]).
+#[derive(Debug)]
+pub struct LabDiscovery(Discovery);

@@ -846,6 +846,7 @@ mod actions;
 mod answers;
 mod load;
 mod login;
+pub use login::LabDiscovery;
 mod verify;
 
 #[cfg(test)]
