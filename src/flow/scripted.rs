@@ -114,7 +114,7 @@ pub struct ScriptedDriver {
     /// The saved timeline (written before each navigation, as the real driver does).
     pub saved_timeline: Option<crate::flow::timeline::Timeline>,
     /// The runs kept under their run ids.
-    pub runs: Vec<(String, String)>,
+    pub runs: Vec<(String, crate::flow::timeline::Timeline)>,
     /// Whether the end-session marker is set.
     pub end_session_mark: bool,
     /// Every request sent, in order.
@@ -244,7 +244,9 @@ impl ScriptedDriver {
                     Persist::Run { state, timeline } => {
                         let id = crate::flow::session::run_id(&state);
                         self.runs.retain(|(run, _)| *run != id);
-                        self.runs.push((id, timeline.to_json()));
+                        // Kept in memory as the run was (explain mode's inspector reveals
+                        // its example secrets); the real driver stores masks only.
+                        self.runs.push((id, timeline));
                     }
                     Persist::Runs(runs) => self.runs = runs,
                     Persist::EndSessionMark => self.end_session_mark = true,

@@ -162,7 +162,10 @@ pub fn page_loaded(lab: RwSignal<Lab>) {
     let saved = Saved {
         pending: storage::load_pending(),
         timeline: storage::load_timeline(),
-        runs: cache::load_runs(),
+        runs: cache::load_runs()
+            .into_iter()
+            .map(|(id, json)| (id, crate::flow::timeline::Timeline::from_json(&json)))
+            .collect(),
         end_session_mark: cache::end_session_marked(),
         lab_logins: lab
             .with_untracked(|l| l.attack.logins.iter().map(|(s, _)| s.clone()).collect()),
@@ -234,7 +237,12 @@ fn carry_out(lab: RwSignal<Lab>, command: Command) -> Result<(), Problem> {
             Persist::Settings(settings) => storage::save_settings(&settings),
             Persist::Metadata(metadata) => cache::save_metadata(&metadata),
             Persist::Run { state, timeline } => cache::save_run(&state, &timeline),
-            Persist::Runs(runs) => cache::store_runs_of(&runs),
+            Persist::Runs(runs) => cache::store_runs_of(
+                &runs
+                    .iter()
+                    .map(|(id, timeline)| (id.clone(), timeline.to_json()))
+                    .collect::<Vec<_>>(),
+            ),
             Persist::EndSessionMark => cache::mark_end_session(),
         },
         Command::Forget(Forget::EndSessionMark) => {

@@ -72,9 +72,9 @@ impl Session {
                 let id = run_id(&params.state);
                 let mut runs = saved.runs;
                 let run = runs.iter().position(|(run, _)| *run == id).map(|i| {
-                    let (_, json) = runs.remove(i);
+                    let (_, run) = runs.remove(i);
                     commands.push(Command::Persist(Persist::Runs(runs.clone())));
-                    Timeline::from_json(&json)
+                    run
                 });
                 run.or(saved.timeline).unwrap_or_default()
             }

@@ -100,8 +100,8 @@ pub struct Saved {
     pub pending: Result<PendingSet, Problem>,
     /// The last run of this tab.
     pub timeline: Option<Timeline>,
-    /// The runs of the logins still pending, as `(run id, timeline JSON)`.
-    pub runs: Vec<(String, String)>,
+    /// The runs of the logins still pending, by run id (as read back from storage: masks only).
+    pub runs: Vec<(String, Timeline)>,
     /// Whether the browser left for the provider's end-session endpoint.
     pub end_session_mark: bool,
     /// The `state`s of the logins the attack lab started.
@@ -348,8 +348,8 @@ pub enum Persist {
         /// Its timeline so far.
         timeline: Timeline,
     },
-    /// Replace the kept runs by these `(run id, timeline JSON)` pairs.
-    Runs(Vec<(String, String)>),
+    /// Replace the kept runs by these, by run id.
+    Runs(Vec<(String, Timeline)>),
     /// The browser leaves for the provider's end-session endpoint.
     EndSessionMark,
 }
@@ -728,12 +728,15 @@ impl Session {
 
     /// Ends whatever was in progress with `problem` shown (used by the lab's glue too).
     pub fn fail(&mut self, problem: Problem) {
+        // The lab's glue calls this directly: the save effect must see a change.
+        self.revision += 1;
         self.problem = Some(problem);
         self.flow = Flow::Failed;
     }
 
     /// The attack lab's glue shows `phase` while it drives (tokens of the live run go).
     pub fn lab_phase(&mut self, phase: Phase) {
+        self.revision += 1;
         self.flow = match phase {
             Phase::Idle => Flow::Idle,
             Phase::Redirecting => Flow::Redirecting,

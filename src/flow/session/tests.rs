@@ -710,8 +710,6 @@ fn t26_a_network_failure_on_the_token_endpoint_names_cors_and_the_app_origin() {
 
 #[test]
 fn t01_the_token_request_is_a_form_post_with_safelisted_headers_only() {
-    let (d, _) = at_token_request();
-    let _ = d;
     let (mut d, state) = left_for_provider();
     let commands = land(&mut d, &good_callback(&state));
     let request = fetches(&commands)[0].clone();
@@ -917,7 +915,7 @@ fn explain_pkce_timeline_equals_a_live_run_fed_by_hand_step_for_step() {
         match command {
             Command::Persist(Persist::PendingLogin(p)) => pending.insert(p),
             Command::Persist(Persist::Run { state, timeline }) => {
-                runs.push((run_id(&state), timeline.to_json()))
+                runs.push((run_id(&state), timeline))
             }
             Command::Persist(Persist::Metadata(m)) => metadata.push(m),
             Command::Navigate { url: u } => url = u,
