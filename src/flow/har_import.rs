@@ -1482,3 +1482,26 @@ pub fn findings_markdown(imported: &Imported, file_name: &str) -> String {
 #[cfg(test)]
 #[path = "har_import_tests.rs"]
 mod tests;
+
+/// Records WebCrypto's verdict on the imported ID token's signature (the one check the pure
+/// import cannot make itself, the JWKS being in the HAR): a step, and a finding when it fails.
+pub fn signature_verified(imported: &mut Imported, verdict: Result<bool, String>) {
+    let Some((check, key)) = imported.signature.take() else {
+        return;
+    };
+    let at = imported
+        .timeline
+        .last_of(StepKind::CheckIdTokenClaims)
+        .map_or(0, |(_, s)| s.started_at_ms);
+    if let Err(problem) = oidc::signature_checked(&mut imported.timeline, &check, &key, verdict, at)
+    {
+        imported.findings.push(Finding {
+            severity: Severity::Fail,
+            row: "OIDC Core §3.1.3.7",
+            title: "ID token signature invalid".into(),
+            detail: problem.what_happened,
+            step: imported.timeline.len() - 1,
+        });
+        imported.findings.sort_by_key(|f| (f.severity, f.step));
+    }
+}

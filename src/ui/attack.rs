@@ -2,7 +2,7 @@
 //! answers to `flow::attack` for the steps and verdicts, and carries the lab's run across the
 //! trips to the provider in sessionStorage.
 
-use super::session::{self, with_lab, Lab, Phase};
+use super::driver::{self, Lab, Phase};
 use crate::browser::{clock, location, storage};
 use crate::flow::attack::{
     self, DowngradeAnswer, Experiment, LabLogin, PendingProbe, Report, TokenAnswer,
@@ -20,6 +20,38 @@ use crate::protocol::state::State;
 use crate::protocol::token::{attacker_code_request, TokenRequest};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+
+/// Runs `f` on the state and returns its result (`None` only if the page is being torn down).
+fn with_lab<T>(lab: RwSignal<Lab>, f: impl FnOnce(&mut Lab) -> T) -> Option<T> {
+    lab.try_update(f)
+}
+
+/// Discovery by issuer for the lab's probes and checkup, through the session's own discovery
+/// (the same steps, fallback and CORS diagnosis); kept for the page.
+async fn discover(lab: RwSignal<Lab>, issuer: &str) -> Result<ProviderMetadata, Problem> {
+    if let Some(metadata) =
+        lab.with_untracked(|l| l.metadata().cloned().filter(|m| m.issuer == issuer))
+    {
+        return Ok(metadata);
+    }
+    let torn_down = || Problem::local("The page was closed.", "Reload the page.");
+    let (mut discovery, mut request) =
+        with_lab(lab, |l| l.lab_discovery(issuer, clock::now_ms())).ok_or_else(torn_down)??;
+    loop {
+        let outcome = driver::send(request).await;
+        let next = with_lab(lab, |l| {
+            l.lab_discovery_answer(&mut discovery, outcome, clock::now_ms())
+        })
+        .ok_or_else(torn_down)??;
+        match next {
+            Ok(metadata) => {
+                crate::browser::cache::save_metadata(&metadata);
+                return Ok(metadata);
+            }
+            Err(next) => request = next,
+        }
+    }
+}
 
 /// Saves the lab's record (and its run) before leaving or after a change.
 fn save(lab: RwSignal<Lab>) {
@@ -64,7 +96,7 @@ fn lab_login(lab: RwSignal<Lab>, intent: LabLogin) {
             ))
         });
     }
-    session::start_login(lab, Some(intent));
+    driver::start_login(lab, Some(intent));
 }
 
 /// Experiment 4: the two downgrade probes, one after the other.
@@ -118,7 +150,7 @@ fn send_forged_link(lab: RwSignal<Lab>, authorized: AuthorizedCallback) {
             now,
         );
         attack::forged_link(&mut l.timeline, &link, now);
-        l.phase = Phase::Redirecting;
+        l.lab_phase(Phase::Redirecting);
         l.save_lab_run();
     });
     if let Err(reason) = location::navigate(&link) {
@@ -131,7 +163,7 @@ pub(crate) fn forged_link_arrived(lab: RwSignal<Lab>, mut timeline: Timeline) {
     let report = attack::forged_link_stopped(&mut timeline, clock::now_ms());
     lab.update(|l| {
         l.timeline = timeline;
-        l.phase = Phase::Idle;
+        l.lab_phase(Phase::Idle);
         l.problem = None;
         l.notice = Some(
             "Attack lab: the forged callback was refused before any token request — see the \
@@ -156,7 +188,7 @@ async fn attacker_redeem(
     }) else {
         return torn_down();
     };
-    let outcome = session::post_form(&request).await;
+    let outcome = driver::post_form(&request).await;
     with_lab(lab, |l| {
         attack::attack_answer(&mut l.timeline, step, outcome, defence, clock::now_ms())
     })
@@ -186,7 +218,7 @@ struct LoginFacts {
 fn code_experiments(lab: RwSignal<Lab>, authorized: AuthorizedCallback, checkup: bool) {
     // Drawn at once (not in the task) so the page opens on the lab's tab.
     lab.update(|l| {
-        l.phase = Phase::Exchanging;
+        l.lab_phase(Phase::Exchanging);
         attack::leaked(
             &mut l.timeline,
             "your code from the address bar",
@@ -252,7 +284,7 @@ fn code_experiments(lab: RwSignal<Lab>, authorized: AuthorizedCallback, checkup:
             None => return,
         };
         let replay = call.request.replay_copy();
-        let outcome = session::post_form(&call.request).await;
+        let outcome = driver::post_form(&call.request).await;
         facts.cache_control = outcome.as_ref().ok().and_then(|r| r.cache_control.clone());
         let real_answer = match &outcome {
             Ok(response) => attack::read_token_answer(response),
@@ -291,8 +323,8 @@ fn code_experiments(lab: RwSignal<Lab>, authorized: AuthorizedCallback, checkup:
             }
         };
         let metadata = lab.with_untracked(|l| {
-            l.metadata
-                .clone()
+            l.metadata()
+                .cloned()
                 .filter(|m| m.issuer == issuer)
                 .or_else(|| crate::browser::cache::load_metadata(&issuer))
         });
@@ -330,10 +362,9 @@ fn code_experiments(lab: RwSignal<Lab>, authorized: AuthorizedCallback, checkup:
         let replayed = attack::replay_report(&second, before, after);
         lab.update(|l| {
             // The lab's tokens are never kept as a session: they were only evidence.
-            l.forget_session();
             l.attack.set_report(stolen);
             l.attack.set_report(replayed);
-            l.phase = Phase::Idle;
+            l.lab_phase(Phase::Idle);
             l.problem = None;
             if checkup {
                 record_login_facts(l, &facts);
@@ -364,7 +395,7 @@ async fn rotate_once(
         )
     })?
     .ok()?;
-    let outcome = session::post_form(&call.request).await;
+    let outcome = driver::post_form(&call.request).await;
     let refreshed = with_lab(lab, |l| {
         lifecycle::refresh_response_received(&mut l.timeline, &call, outcome, clock::now_ms())
     })?
@@ -397,7 +428,7 @@ async fn token_status(
     let (step, header) = with_lab(lab, |l| {
         engine::resource_request_started(&mut l.timeline, &url, token, clock::now_ms())
     })?;
-    let outcome = session::get(&url, Some(&header)).await;
+    let outcome = driver::get(&url, Some(&header)).await;
     let status = outcome.as_ref().ok().map(|r| r.status);
     with_lab(lab, |l| {
         let _ = engine::resource_response_received(&mut l.timeline, step, outcome, clock::now_ms());
@@ -416,7 +447,7 @@ async fn metadata_for(
             .manual_metadata()
             .map_err(|error| Problem::from_error(&error));
     }
-    session::discover(lab, &settings.issuer).await
+    discover(lab, &settings.issuer).await
 }
 
 /// Starts the probes in `queue` (the first now, the rest after each answer).
@@ -432,7 +463,7 @@ fn start_probes(lab: RwSignal<Lab>, mut queue: Vec<ProbeKind>, checkup: bool) {
         }
         l.attack.checkup_probes = queue;
         l.problem = None;
-        l.phase = Phase::Discovering;
+        l.lab_phase(Phase::Discovering);
     });
     spawn_local(async move {
         let settings = lab.with_untracked(|l| l.settings.normalized());
@@ -486,7 +517,7 @@ fn send_probe(lab: RwSignal<Lab>, kind: ProbeKind, metadata: &ProviderMetadata, 
             created_at_ms: now,
             checkup,
         });
-        l.phase = Phase::Redirecting;
+        l.lab_phase(Phase::Redirecting);
         l.save_lab_run();
     });
     if let Err(reason) = location::navigate(&url) {
@@ -521,7 +552,7 @@ pub(crate) fn probe_returned(lab: RwSignal<Lab>, query: &str, fragment: &str) ->
         // The run continues from the timeline saved before leaving for the provider.
         l.timeline = storage::load_timeline().unwrap_or_default();
         attack::probe_answer(&mut l.timeline, kind, &answer, &shown, now);
-        l.phase = Phase::Idle;
+        l.lab_phase(Phase::Idle);
     });
     let sentence = attack::probe_sentence(&answer.answer);
     if probe.checkup {
@@ -627,8 +658,8 @@ fn after_probe(lab: RwSignal<Lab>, probe: &PendingProbe, accepted: Option<bool>,
         .flatten();
     if let Some(kind) = next {
         let metadata = lab.with_untracked(|l| {
-            l.metadata
-                .clone()
+            l.metadata()
+                .cloned()
                 .filter(|m| m.issuer == probe.issuer)
                 .or_else(|| crate::browser::cache::load_metadata(&probe.issuer))
         });
@@ -657,7 +688,7 @@ pub fn run_checkup(lab: RwSignal<Lab>) {
     lab.update(|l| {
         l.timeline = Timeline::new();
         // Discovery is drawn again so its answer is evidence.
-        l.metadata = None;
+        l.forget_metadata();
         l.problem = None;
         l.attack.downgrade.clear();
         l.attack.scorecard = Some(checkup::Scorecard::new(
@@ -666,7 +697,7 @@ pub fn run_checkup(lab: RwSignal<Lab>) {
             &location::origin(),
             &settings.preset,
         ));
-        l.phase = Phase::Discovering;
+        l.lab_phase(Phase::Discovering);
     });
     spawn_local(async move {
         let discovered = metadata_for(lab, &settings).await;
@@ -744,7 +775,7 @@ async fn cors_probe(lab: RwSignal<Lab>, metadata: &ProviderMetadata, client_id: 
     let Some(Some((step, request))) = started else {
         return;
     };
-    let outcome = session::post_form(&request).await;
+    let outcome = driver::post_form(&request).await;
     lab.update(|l| {
         let readable = attack::cors_probe_answered(&mut l.timeline, step, outcome, clock::now_ms());
         let evidence = vec![l.timeline.steps()[step].clone()];
@@ -760,7 +791,7 @@ fn iss_advertised(l: &Lab) -> bool {
     l.attack
         .scorecard
         .as_ref()
-        .and_then(|card| session::known_metadata(l, &card.issuer))
+        .and_then(|card| l.known_metadata(&card.issuer))
         .is_some_and(|m| m.iss_parameter_supported)
 }
 

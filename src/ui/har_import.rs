@@ -6,9 +6,8 @@ use super::diagram_panel::diagram_with_controls;
 use super::export_bar::TextOutput;
 use super::timeline_list::TimelineList;
 use crate::browser::{files, webcrypto};
-use crate::flow::har_import::{findings_markdown, import_har, Finding, Imported, Severity};
-use crate::flow::oidc;
-use crate::flow::timeline::{StepKind, Timeline};
+use crate::flow::har_import::{findings_markdown, import_har, signature_verified, Finding, Imported};
+use crate::flow::timeline::Timeline;
 use crate::protocol::har::{HarError, MAX_HAR_BYTES};
 use leptos::ev;
 use leptos::prelude::*;
@@ -107,24 +106,9 @@ pub fn HarImport() -> impl IntoView {
 /// Verifies the ID token's signature with WebCrypto when the HAR held the keys (the one check
 /// the pure import cannot make), then builds the summary.
 async fn finish(mut imported: Imported, file: String) -> (Timeline, Summary) {
-    if let Some((check, key)) = imported.signature.take() {
-        let at = imported
-            .timeline
-            .last_of(StepKind::CheckIdTokenClaims)
-            .map_or(0, |(_, s)| s.started_at_ms);
-        let verdict = webcrypto::verify(&key).await;
-        if let Err(problem) =
-            oidc::signature_checked(&mut imported.timeline, &check, &key, verdict, at)
-        {
-            imported.findings.push(Finding {
-                severity: Severity::Fail,
-                row: "OIDC Core §3.1.3.7",
-                title: "ID token signature invalid".into(),
-                detail: problem.what_happened,
-                step: imported.timeline.len() - 1,
-            });
-            imported.findings.sort_by_key(|f| (f.severity, f.step));
-        }
+    if let Some((_, key)) = &imported.signature {
+        let verdict = webcrypto::verify(key).await;
+        signature_verified(&mut imported, verdict);
     }
     let markdown = findings_markdown(&imported, &file);
     let summary = Summary {
