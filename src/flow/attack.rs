@@ -275,6 +275,9 @@ pub struct LabRecord {
     pub logins: Vec<(String, LabLogin)>,
     /// The probe waiting for its answer.
     pub probe: Option<PendingProbe>,
+    /// The popup probes in progress (memory only: the lab's tab never leaves, issue 15).
+    #[serde(skip)]
+    pub probes: Option<crate::flow::probe_session::ProbeRun>,
     /// Probes the running checkup still has to make, in order.
     pub checkup_probes: Vec<ProbeKind>,
     /// Answers of the downgrade probes, to report both together.
@@ -736,6 +739,23 @@ pub fn probe_answer(
     }
 }
 
+/// The probe window never came back to the app: the provider kept it on a page of its own.
+pub fn probe_timed_out(timeline: &mut Timeline, kind: ProbeKind, what: &str, now_ms: u64) {
+    let step = Step::new(
+        StepKind::ProbeAnswer,
+        Actor::AuthorizationServer,
+        Actor::Attacker,
+        Channel::Front,
+        "No answer: the provider kept the window on its own page",
+        now_ms,
+    )
+    .with_note(&format!(
+        "The {} probe ran in a popup so this tab never left the lab; the popup did not come          back to the redirect URI in time, so the line is graded unknown, not pass or fail.",
+        kind.label()
+    ));
+    timeline.push_failed(step, what);
+}
+
 /// Whether the provider accepted the probe (the attack's first half worked).
 pub fn probe_accepted(answer: &ProbeAnswer) -> Option<bool> {
     match answer {
@@ -1125,6 +1145,7 @@ mod tests {
                 accepted: None,
             }],
             scorecard: Some(card),
+            probes: None,
             checkup_active: true,
         }
     }

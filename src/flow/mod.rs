@@ -8,6 +8,7 @@ pub mod explain;
 pub mod lifecycle;
 pub mod oidc;
 pub mod presets;
+pub mod probe_session;
 pub mod server_check;
 pub mod settings;
 pub mod timeline;
