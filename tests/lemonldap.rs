@@ -2,8 +2,10 @@
 //! Debian's packages (`provider/lemonldap-ng/`), through its own login page in headless
 //! Chromium. Discovery, PKCE login, the ID token verified, UserInfo, a refresh that does NOT
 //! rotate, no revocation endpoint (said plainly), RP-initiated logout back to the app, and the
-//! next login as the second user. The provider checkup is not run here: its `prompt=none`
-//! probes would strand the tab on this server's login page (issue 15 part 1).
+//! next login as the second user. The provider checkup runs to the end here too: this server
+//! answers `prompt=none` with its own login page, so the probes run in a popup that times out,
+//! the lines are graded unknown with the lab still on screen, and the interactive re-run grades
+//! them (issue 15 part 1).
 #![cfg(not(target_arch = "wasm32"))]
 
 mod common;
@@ -193,5 +195,170 @@ async fn pa_pe_lemonldap_ng_login_refresh_without_rotation_no_revocation_and_log
     sign_in_at_lemonldap(&lab, "rtyler").await;
     assert_eq!(lab.wait_phase(&["logged-in", "failed"]).await, "logged-in");
     assert_eq!(lab.text("#id-sub").await, "rtyler");
+    lab.finish().await;
+}
+
+/// Waits (up to `limit`) until the script `done` returns true in the lab's tab.
+async fn wait_for(lab: &Lab, done: &str, limit: Duration) {
+    let deadline = Instant::now() + limit;
+    loop {
+        let value = lab.try_js(&format!("return !!({done});")).await;
+        if value == Some(Value::Bool(true)) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "waited for ({done}) at {}",
+            lab.url().await
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// The scorecard's verdicts and texts by line id.
+async fn scorecard(lab: &Lab) -> std::collections::HashMap<String, (String, String)> {
+    let value = lab
+        .js(
+            "return [...document.querySelectorAll('#scorecard tbody tr')]\
+               .map(tr => [tr.id, [tr.dataset.verdict, tr.textContent]]);",
+            vec![],
+        )
+        .await;
+    serde_json::from_value::<Vec<(String, (String, String))>>(value)
+        .unwrap_or_default()
+        .into_iter()
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn i15_checkup_against_lemonldap_ng_grades_silent_probes_unknown_with_the_lab_on_screen() {
+    let lab = Lab::start().await;
+    let llng = lab.start_lemonldap().await;
+    lab.configure_provider(&llng.issuer, &lab.api, SCOPE).await;
+    lab.click("#tab-attack").await;
+    lab.click("#lab-checkup").await;
+    let here = lab.url().await;
+    lab.js("window.__e2eStayed = true;", vec![]).await;
+    lab.click("#run-checkup").await;
+    // LemonLDAP::NG shows its login page to every prompt=none probe: three popup timeouts.
+    wait_for(
+        &lab,
+        "document.querySelector('#run-interactive') && \
+         document.querySelector('#lab').dataset.phase === 'idle'",
+        Duration::from_secs(90),
+    )
+    .await;
+    // The lab's tab never left: same page (not reloaded), same URL, the probe window closed.
+    assert_eq!(
+        lab.js("return window.__e2eStayed === true;", vec![]).await,
+        Value::Bool(true)
+    );
+    assert_eq!(lab.url().await, here);
+    assert_eq!(lab.client.windows().await.expect("windows").len(), 1);
+    let card = scorecard(&lab).await;
+    for line in ["PkceEnforced", "PlainRefused", "ImplicitRefused"] {
+        let (verdict, text) = &card[&format!("check-{line}")];
+        assert_eq!(verdict, "unknown", "{line}: {text}");
+        assert!(
+            text.contains("answered with its own page")
+                && text.contains("prompt=none may be unsupported"),
+            "{line}: {text}"
+        );
+    }
+    let offer = lab.text("#interactive-offer").await;
+    assert!(offer.contains("Run these probes interactively"), "{offer}");
+    for line in ["IssuerExact", "S256Advertised", "TokenCors"] {
+        let (verdict, text) = &card[&format!("check-{line}")];
+        assert_eq!(verdict, "pass", "{line}: {text}");
+    }
+    let answers = lab.step_texts("ProbeAnswer").await;
+    assert_eq!(answers.len(), 3, "{answers:?}");
+    assert!(
+        answers
+            .iter()
+            .all(|a| a.contains("kept the window on its own page")),
+        "{answers:?}"
+    );
+    lab.screenshot("l02-lemonldap-checkup-probes-unknown").await;
+
+    // The login that finishes the checkup, through LemonLDAP::NG's own page in this tab.
+    lab.click("#checkup-login").await;
+    lab.wait_css("#userfield")
+        .await
+        .send_keys("dwho")
+        .await
+        .expect("user");
+    lab.wait_css("#passwordfield")
+        .await
+        .send_keys("dwho")
+        .await
+        .expect("password");
+    lab.click("button[type=submit]").await;
+    wait_for(
+        &lab,
+        "document.querySelector('#check-NoStore') && \
+         document.querySelector('#check-NoStore').dataset.verdict !== 'unknown'",
+        WAIT * 3,
+    )
+    .await;
+
+    // Now signed in at the provider: the interactive probes come back without a form.
+    lab.click("#tab-attack").await;
+    lab.click("#lab-checkup").await;
+    lab.click("#run-interactive").await;
+    wait_for(
+        &lab,
+        "document.querySelector('#check-ImplicitRefused').dataset.verdict !== 'unknown' && \
+         document.querySelector('#lab').dataset.phase === 'idle'",
+        Duration::from_secs(90),
+    )
+    .await;
+    assert_eq!(lab.client.windows().await.expect("windows").len(), 1);
+    let card = scorecard(&lab).await;
+    let verdict = |line: &str| card[&format!("check-{line}")].0.clone();
+    // Facts of LemonLDAP::NG 2.16 (provider/lemonldap-ng/README.md): PKCE required for this
+    // client, `plain` accepted, no implicit for it, no `iss` on the callback, no rotation.
+    assert_eq!(
+        verdict("PkceEnforced"),
+        "pass",
+        "{:?}",
+        card["check-PkceEnforced"]
+    );
+    assert_eq!(
+        verdict("PlainRefused"),
+        "fail",
+        "{:?}",
+        card["check-PlainRefused"]
+    );
+    assert_eq!(
+        verdict("ImplicitRefused"),
+        "pass",
+        "{:?}",
+        card["check-ImplicitRefused"]
+    );
+    assert_eq!(
+        verdict("IssInResponse"),
+        "fail",
+        "{:?}",
+        card["check-IssInResponse"]
+    );
+    assert_eq!(
+        verdict("RefreshRotates"),
+        "warn",
+        "{:?}",
+        card["check-RefreshRotates"]
+    );
+    lab.click("#export-scorecard").await;
+    let markdown = lab
+        .wait_css("#scorecard-markdown")
+        .await
+        .prop("value")
+        .await
+        .expect("value")
+        .unwrap_or_default();
+    let out = common::root().join("target/e2e-screenshots/lemonldap-ng-scorecard.md");
+    let _ = std::fs::create_dir_all(out.parent().expect("dir"));
+    std::fs::write(&out, &markdown).expect("write the scorecard");
+    lab.screenshot("l03-lemonldap-checkup-done").await;
     lab.finish().await;
 }

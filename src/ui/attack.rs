@@ -3,18 +3,17 @@
 //! trips to the provider in sessionStorage.
 
 use super::session::{self, with_lab, Lab, Phase};
-use crate::browser::{clock, location, storage};
-use crate::flow::attack::{
-    self, DowngradeAnswer, Experiment, LabLogin, PendingProbe, Report, TokenAnswer,
-};
+use crate::browser::{clock, location, popup, storage};
+use crate::flow::attack::{self, Experiment, LabLogin, Report, TokenAnswer};
 use crate::flow::checkup::{self, Check, Verdict};
 use crate::flow::engine::{self, Problem};
 use crate::flow::lifecycle;
+use crate::flow::probe_session::{ProbeCommand, ProbeEntropy, ProbeEvent, ProbeRun, ProbeTarget};
 use crate::flow::timeline::{Param, Step, StepKind, Timeline};
 use crate::protocol::callback::AuthorizedCallback;
 use crate::protocol::discovery::ProviderMetadata;
 use crate::protocol::pkce::CodeVerifier;
-use crate::protocol::probe::{read_probe_return, ProbeAnswer, ProbeKind, ProbeRequest};
+use crate::protocol::probe::ProbeKind;
 use crate::protocol::secret::{AccessToken, AuthorizationCode};
 use crate::protocol::state::State;
 use crate::protocol::token::{attacker_code_request, TokenRequest};
@@ -67,19 +66,213 @@ fn lab_login(lab: RwSignal<Lab>, intent: LabLogin) {
     session::start_login(lab, Some(intent));
 }
 
-/// Experiment 4: the two downgrade probes, one after the other.
+/// Experiment 4: the two downgrade probes, one after the other, in the probe window.
 pub fn run_downgrade(lab: RwSignal<Lab>) {
-    lab.update(|l| l.attack.downgrade.clear());
     start_probes(
         lab,
         vec![ProbeKind::NoChallenge, ProbeKind::PlainChallenge],
         false,
+        false,
     );
 }
 
-/// Experiment 5: the implicit probe.
+/// Experiment 5: the implicit probe, in the probe window.
 pub fn run_implicit(lab: RwSignal<Lab>) {
-    start_probes(lab, vec![ProbeKind::Implicit], false);
+    start_probes(lab, vec![ProbeKind::Implicit], false, false);
+}
+
+/// Runs the probes whose window timed out again without `prompt=none`: the user signs in or
+/// consents in the probe window, and the answer grades them.
+pub fn run_interactively(lab: RwSignal<Lab>) {
+    let Some((kinds, checkup)) = lab.with_untracked(|l| {
+        l.attack
+            .probes
+            .as_ref()
+            .map(|r| (r.timed_out().to_vec(), r.checkup()))
+    }) else {
+        return;
+    };
+    if !kinds.is_empty() {
+        start_probes(lab, kinds, checkup, true);
+    }
+}
+
+/// Retry after a blocked probe window: opened from this click, the same probe is sent again.
+pub fn retry_popup(lab: RwSignal<Lab>) {
+    if popup::open_from_click() {
+        drive(
+            lab,
+            ProbeEvent::RetryPressed {
+                now: clock::now_ms(),
+            },
+        );
+    }
+}
+
+/// Whether the probe window was blocked and the lab waits for Retry (reactive).
+pub fn popup_blocked(lab: RwSignal<Lab>) -> bool {
+    lab.with(|l| l.attack.probes.as_ref().is_some_and(ProbeRun::blocked))
+}
+
+/// The probes the lab offers to run interactively (reactive).
+pub fn timed_out_probes(lab: RwSignal<Lab>) -> Vec<ProbeKind> {
+    lab.with(|l| {
+        l.attack
+            .probes
+            .as_ref()
+            .filter(|r| !r.busy())
+            .map(|r| r.timed_out().to_vec())
+            .unwrap_or_default()
+    })
+}
+
+/// Whether a probe run of the checkup is over (reactive).
+pub fn checkup_probes_done(lab: RwSignal<Lab>) -> bool {
+    lab.with(|l| {
+        l.attack
+            .probes
+            .as_ref()
+            .is_some_and(|r| r.checkup() && !r.busy())
+    })
+}
+
+/// Starts probes from a click: the window opens now, in the click's synchronous part (user
+/// activation); the requests follow once the provider's metadata is known.
+fn start_probes(lab: RwSignal<Lab>, kinds: Vec<ProbeKind>, checkup: bool, interactive: bool) {
+    // A blocked window is reported when the first probe needs it.
+    popup::open_from_click();
+    lab.update(|l| {
+        l.attack.checkup_active = checkup;
+        if !checkup {
+            l.timeline = Timeline::new();
+        }
+        l.problem = None;
+        l.phase = Phase::Discovering;
+    });
+    spawn_local(async move {
+        let settings = lab.with_untracked(|l| l.settings.normalized());
+        match metadata_for(lab, &settings).await {
+            Ok(metadata) => start_run(lab, kinds, checkup, interactive, &metadata),
+            Err(problem) => {
+                popup::close();
+                lab.update(|l| l.fail(problem));
+            }
+        }
+    });
+}
+
+/// Hands the probe session its start event (with fresh entropy) and carries out its commands.
+fn start_run(
+    lab: RwSignal<Lab>,
+    kinds: Vec<ProbeKind>,
+    checkup: bool,
+    interactive: bool,
+    metadata: &ProviderMetadata,
+) {
+    let settings = lab.with_untracked(|l| l.settings.normalized());
+    let mut entropy = Vec::new();
+    for _ in &kinds {
+        match (engine::random_32(), engine::random_32()) {
+            (Ok(state), Ok(plain)) => entropy.push(ProbeEntropy { state, plain }),
+            (Err(problem), _) | (_, Err(problem)) => {
+                popup::close();
+                return lab.update(|l| l.fail(problem));
+            }
+        }
+    }
+    let event = ProbeEvent::Started {
+        target: ProbeTarget {
+            issuer: metadata.issuer.clone(),
+            client_id: settings.client_id.clone(),
+            redirect_uri: location::redirect_uri(),
+            scope: settings.scope.clone(),
+            authorization_endpoint: metadata.authorization_endpoint.clone(),
+            token_endpoint: metadata.token_endpoint.clone(),
+            iss_advertised: metadata.iss_parameter_supported,
+        },
+        kinds,
+        checkup,
+        interactive,
+        entropy,
+        now: clock::now_ms(),
+    };
+    let commands = with_lab(lab, |l| {
+        let (run, commands) = ProbeRun::start(event, &mut l.timeline, &mut l.attack)?;
+        l.attack.probes = Some(run);
+        settle(l);
+        Some(commands)
+    })
+    .flatten()
+    .unwrap_or_default();
+    carry_out(lab, commands);
+}
+
+thread_local! {
+    /// The popup trip the window is on now (its answer is handed back without an id).
+    static TRIP: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// One event through the probe session: one state write, then its commands.
+fn drive(lab: RwSignal<Lab>, event: ProbeEvent) {
+    let commands = with_lab(lab, |l| {
+        let mut run = l.attack.probes.take()?;
+        let commands = run.handle(event, &mut l.timeline, &mut l.attack);
+        l.attack.probes = Some(run);
+        settle(l);
+        Some(commands)
+    })
+    .flatten()
+    .unwrap_or_default();
+    carry_out(lab, commands);
+}
+
+/// The page's phase follows the probe run; the run is saved with the lab's record.
+fn settle(l: &mut Lab) {
+    let waiting = l
+        .attack
+        .probes
+        .as_ref()
+        .is_some_and(|r| r.busy() && !r.blocked());
+    if waiting {
+        l.phase = Phase::Redirecting;
+    } else if matches!(l.phase, Phase::Redirecting | Phase::Discovering) {
+        l.phase = Phase::Idle;
+    }
+    l.save_lab_run();
+}
+
+/// Carries out the probe session's commands with the browser.
+fn carry_out(lab: RwSignal<Lab>, commands: Vec<ProbeCommand>) {
+    for command in commands {
+        match command {
+            ProbeCommand::OpenPopup {
+                id,
+                url,
+                timeout_ms,
+            } => {
+                TRIP.with(|t| t.set(id));
+                popup::listen(move |url| {
+                    let id = TRIP.with(std::cell::Cell::get);
+                    let now = clock::now_ms();
+                    drive(lab, ProbeEvent::PopupReturned { id, url, now });
+                });
+                if popup::load(&url) {
+                    popup::after(timeout_ms, move || {
+                        let now = clock::now_ms();
+                        drive(lab, ProbeEvent::PopupTimedOut { id, now });
+                    });
+                } else {
+                    drive(lab, ProbeEvent::PopupBlocked { id });
+                }
+            }
+            ProbeCommand::ClosePopup => popup::close(),
+            ProbeCommand::Fetch { id, request } => spawn_local(async move {
+                let outcome = session::post_form(&request).await;
+                let now = clock::now_ms();
+                drive(lab, ProbeEvent::HttpAnswered { id, outcome, now });
+            }),
+        }
+    }
 }
 
 /// A callback of a lab login: the code is used for the experiment instead of a plain login.
@@ -419,230 +612,6 @@ async fn metadata_for(
     session::discover(lab, &settings.issuer).await
 }
 
-/// Starts the probes in `queue` (the first now, the rest after each answer).
-fn start_probes(lab: RwSignal<Lab>, mut queue: Vec<ProbeKind>, checkup: bool) {
-    if queue.is_empty() {
-        return;
-    }
-    lab.update(|l| l.attack.checkup_active = checkup);
-    let first = queue.remove(0);
-    lab.update(|l| {
-        if !checkup {
-            l.timeline = Timeline::new();
-        }
-        l.attack.checkup_probes = queue;
-        l.problem = None;
-        l.phase = Phase::Discovering;
-    });
-    spawn_local(async move {
-        let settings = lab.with_untracked(|l| l.settings.normalized());
-        let metadata = match metadata_for(lab, &settings).await {
-            Ok(m) => m,
-            Err(problem) => return lab.update(|l| l.fail(problem)),
-        };
-        send_probe(lab, first, &metadata, checkup);
-    });
-}
-
-/// Leaves for the provider with one deliberately weak authorization request.
-fn send_probe(lab: RwSignal<Lab>, kind: ProbeKind, metadata: &ProviderMetadata, checkup: bool) {
-    let settings = lab.with_untracked(|l| l.settings.normalized());
-    let redirect_uri = location::redirect_uri();
-    let state = match crate::flow::engine::random_32() {
-        Ok(bytes) => State::from_random(bytes),
-        Err(problem) => return lab.update(|l| l.fail(problem)),
-    };
-    let plain = match kind {
-        ProbeKind::PlainChallenge => match random_verifier() {
-            Ok(v) => Some(v),
-            Err(problem) => return lab.update(|l| l.fail(problem)),
-        },
-        _ => None,
-    };
-    let request = ProbeRequest {
-        authorization_endpoint: &metadata.authorization_endpoint,
-        client_id: &settings.client_id,
-        redirect_uri: &redirect_uri,
-        scope: &settings.scope,
-        state: &state,
-        kind,
-        plain_challenge: plain.as_deref(),
-    };
-    let url = match request.to_url() {
-        Ok(url) => url,
-        Err(error) => return lab.update(|l| l.fail(Problem::from_error(&error))),
-    };
-    let now = clock::now_ms();
-    lab.update(|l| {
-        attack::probe_request(&mut l.timeline, kind, &url, now);
-        l.attack.probe = Some(PendingProbe {
-            state: state.secret().to_owned(),
-            kind,
-            plain,
-            issuer: metadata.issuer.clone(),
-            client_id: settings.client_id.clone(),
-            redirect_uri: redirect_uri.clone(),
-            token_endpoint: metadata.token_endpoint.clone(),
-            created_at_ms: now,
-            checkup,
-        });
-        l.phase = Phase::Redirecting;
-        l.save_lab_run();
-    });
-    if let Err(reason) = location::navigate(&url) {
-        lab.update(|l| l.fail(Problem::local(&reason, "Reload the page and try again.")));
-    }
-}
-
-/// On page load: whether this is the answer to the lab's pending probe (then it is handled
-/// here and never treated as a login callback).
-pub(crate) fn probe_returned(lab: RwSignal<Lab>, query: &str, fragment: &str) -> bool {
-    let Some(kind) = lab.with_untracked(|l| l.attack.probe.as_ref().map(|p| p.kind)) else {
-        return false;
-    };
-    if query.is_empty() && fragment.is_empty() {
-        return false;
-    }
-    let answer = read_probe_return(kind, query, fragment);
-    let Some(state) = answer.state.as_ref() else {
-        return false;
-    };
-    let Some(probe) = lab
-        .try_update(|l| l.attack.take_probe(state.secret()))
-        .flatten()
-    else {
-        return false;
-    };
-    // Whatever came back (a code, a token) leaves the address bar and history at once.
-    location::clean_url();
-    let now = clock::now_ms();
-    let shown = shown_answer_url(query, fragment);
-    lab.update(|l| {
-        // The run continues from the timeline saved before leaving for the provider.
-        l.timeline = storage::load_timeline().unwrap_or_default();
-        attack::probe_answer(&mut l.timeline, kind, &answer, &shown, now);
-        l.phase = Phase::Idle;
-    });
-    let sentence = attack::probe_sentence(&answer.answer);
-    if probe.checkup {
-        lab.update(|l| record_probe(l, &probe, &answer.answer, answer.iss.is_some()));
-    }
-    match (kind, &answer.answer) {
-        (
-            ProbeKind::NoChallenge | ProbeKind::PlainChallenge,
-            ProbeAnswer::AcceptedCode { code },
-        ) => {
-            // The downgrade worked and a session existed: show what the attacker does next.
-            let code = code.clone();
-            spawn_local(async move {
-                let verifier = probe.plain.as_deref();
-                let defence = "PKCE (missing on this server)";
-                let redeemed = match attacker_code_request(
-                    &probe.token_endpoint,
-                    &code,
-                    &probe.redirect_uri,
-                    &probe.client_id,
-                    verifier,
-                ) {
-                    Ok(request) => {
-                        let label = if verifier.is_some() {
-                            "Redeem it with the challenge read from the URL as the verifier"
-                        } else {
-                            "Redeem it with no verifier at all"
-                        };
-                        attacker_redeem(
-                            lab,
-                            label,
-                            request,
-                            vec![Param::secret("code", code.masked(), code.secret())],
-                            defence,
-                        )
-                        .await
-                    }
-                    Err(error) => TokenAnswer::Unreadable {
-                        why: crate::protocol::error::Explain::what_happened(&error),
-                    },
-                };
-                let sentence = format!(
-                    "{sentence}; the attacker then redeemed it: {}",
-                    redeemed.sentence()
-                );
-                after_probe(lab, &probe, Some(true), sentence);
-            });
-        }
-        _ => {
-            after_probe(
-                lab,
-                &probe,
-                attack::probe_accepted(&answer.answer),
-                sentence,
-            );
-            if kind == ProbeKind::Implicit {
-                lab.update(|l| {
-                    l.attack.set_report(attack::implicit_report(&answer.answer));
-                    storage::save_lab(&l.attack);
-                });
-            }
-        }
-    }
-    true
-}
-
-/// The query or fragment as shown in the inspector: every value but the harmless ones masked,
-/// as for the lab's own callback (C-17, S-2).
-fn shown_answer_url(query: &str, fragment: &str) -> String {
-    let mut shown = String::from("/");
-    if !query.is_empty() {
-        shown.push_str(&engine::mask_callback_query(&format!("?{query}")));
-    }
-    if !fragment.is_empty() {
-        let masked = engine::mask_callback_query(&format!("?{fragment}"));
-        shown.push('#');
-        shown.push_str(masked.trim_start_matches('?'));
-    }
-    shown
-}
-
-/// After a probe's answer: the downgrade report, then the next probe of the queue (or the
-/// checkup's login prompt).
-fn after_probe(lab: RwSignal<Lab>, probe: &PendingProbe, accepted: Option<bool>, sentence: String) {
-    let next = lab
-        .try_update(|l| {
-            if probe.kind != ProbeKind::Implicit {
-                l.attack.downgrade.push(DowngradeAnswer {
-                    kind: probe.kind,
-                    sentence,
-                    accepted,
-                });
-                if !probe.checkup || l.attack.downgrade.len() == 2 {
-                    let report = attack::downgrade_report(&l.attack.downgrade);
-                    l.attack.set_report(report);
-                }
-            }
-            let next =
-                (!l.attack.checkup_probes.is_empty()).then(|| l.attack.checkup_probes.remove(0));
-            l.save_lab_run();
-            next
-        })
-        .flatten();
-    if let Some(kind) = next {
-        let metadata = lab.with_untracked(|l| {
-            l.metadata
-                .clone()
-                .filter(|m| m.issuer == probe.issuer)
-                .or_else(|| crate::browser::cache::load_metadata(&probe.issuer))
-        });
-        match metadata {
-            Some(metadata) => send_probe(lab, kind, &metadata, probe.checkup),
-            None => lab.update(|l| {
-                l.fail(attack::cannot_start(
-                    "The provider's metadata was lost between two probes.",
-                ))
-            }),
-        }
-    }
-}
-
 /// The latest report of `experiment` (reactive).
 pub fn report_of(lab: RwSignal<Lab>, experiment: Experiment) -> Option<Report> {
     lab.with(|l| l.attack.report(experiment).cloned())
@@ -653,6 +622,8 @@ pub fn report_of(lab: RwSignal<Lab>, experiment: Experiment) -> Option<Report> {
 /// Runs the provider checkup: discovery, the CORS probe and the three authorization probes
 /// now; the login-only lines after one login the user starts.
 pub fn run_checkup(lab: RwSignal<Lab>) {
+    // The probe window opens from the click (user activation); the probes follow discovery.
+    popup::open_from_click();
     let settings = lab.with_untracked(|l| l.settings.normalized());
     lab.update(|l| {
         l.timeline = Timeline::new();
@@ -682,6 +653,7 @@ pub fn run_checkup(lab: RwSignal<Lab>) {
                     storage::save_lab(&l.attack);
                     l.fail(problem);
                 });
+                popup::close();
                 return;
             }
         };
@@ -724,7 +696,7 @@ pub fn run_checkup(lab: RwSignal<Lab>) {
         });
         cors_probe(lab, &metadata, &settings.client_id).await;
         save(lab);
-        start_probes(lab, ProbeKind::ALL.to_vec(), true);
+        start_run(lab, ProbeKind::ALL.to_vec(), true, false, &metadata);
     });
 }
 
@@ -762,33 +734,6 @@ fn iss_advertised(l: &Lab) -> bool {
         .as_ref()
         .and_then(|card| session::known_metadata(l, &card.issuer))
         .is_some_and(|m| m.iss_parameter_supported)
-}
-
-/// Records a probe's verdict on the scorecard.
-fn record_probe(l: &mut Lab, probe: &PendingProbe, answer: &ProbeAnswer, iss_returned: bool) {
-    let evidence: Vec<Step> = l
-        .timeline
-        .steps()
-        .iter()
-        .rev()
-        .take(2)
-        .rev()
-        .cloned()
-        .collect();
-    let check = match probe.kind {
-        ProbeKind::NoChallenge => Check::PkceEnforced,
-        ProbeKind::PlainChallenge => Check::PlainRefused,
-        ProbeKind::Implicit => Check::ImplicitRefused,
-    };
-    let advertised = iss_advertised(l);
-    if let Some(card) = l.attack.scorecard.as_mut() {
-        let (v, d) = checkup::judge_probe(check, answer);
-        card.record(check, v, d, evidence.clone());
-        if probe.kind == ProbeKind::NoChallenge {
-            let (v, d) = checkup::judge_iss(advertised, Some(iss_returned));
-            card.record(Check::IssInResponse, v, d, evidence);
-        }
-    }
 }
 
 /// The run's redirect back from the provider (evidence for the `iss` line).

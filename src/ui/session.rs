@@ -300,10 +300,6 @@ fn diagnosed(
 pub fn resume_after_load(lab: RwSignal<Lab>) {
     let now = clock::now_ms();
     let (query, fragment) = location::query_and_fragment();
-    // An attack-lab probe's answer is read by the lab, never as a login callback.
-    if super::attack::probe_returned(lab, &query, &fragment) {
-        return;
-    }
     let parsed = parse_callback(&query, &fragment);
     if matches!(parsed, Ok(None)) {
         let shared = apply_share_link(lab, &query);
