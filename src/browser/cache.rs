@@ -9,9 +9,6 @@ use crate::protocol::discovery::ProviderMetadata;
 use crate::protocol::document::load_stored;
 use crate::protocol::pending::MAX_PENDING;
 use crate::protocol::state::State;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
-use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use web_sys::Storage;
 
@@ -73,14 +70,38 @@ pub fn take_end_session_mark() -> bool {
     marked
 }
 
-/// Names a login's run without writing its `state`: the first 16 characters of
-/// BASE64URL(SHA-256(state)).
-fn run_id(state: &State) -> String {
-    let digest = Sha256::digest(state.secret().as_bytes());
-    URL_SAFE_NO_PAD.encode(digest)[..16].to_owned()
+use crate::flow::session::run_id;
+
+/// Whether the browser left for the provider's logout page (the marker stays until the
+/// session says to forget it).
+pub fn end_session_marked() -> bool {
+    session().is_some_and(|s| s.get_item(END_SESSION_KEY).ok().flatten().is_some())
 }
 
-fn load_runs(storage: &Storage) -> Vec<(String, String)> {
+/// Every provider's metadata this tab kept, each validated again as if just fetched.
+pub fn load_all_metadata() -> Vec<ProviderMetadata> {
+    let Some(storage) = session() else {
+        return Vec::new();
+    };
+    load_map(&storage)
+        .iter()
+        .filter_map(|(issuer, document)| metadata_from_document(issuer, document))
+        .collect()
+}
+
+/// The runs of the logins still pending, as `(run id, timeline JSON)`.
+pub fn load_runs() -> Vec<(String, String)> {
+    session().map(|s| load_runs_from(&s)).unwrap_or_default()
+}
+
+/// Replaces the kept runs.
+pub fn store_runs_of(runs: &[(String, String)]) {
+    if let Some(storage) = session() {
+        store_runs(&storage, runs);
+    }
+}
+
+fn load_runs_from(storage: &Storage) -> Vec<(String, String)> {
     storage
         .get_item(RUNS_KEY)
         .ok()
@@ -111,7 +132,7 @@ fn runs_from_json(json: &str) -> Option<Vec<(String, String)>> {
 /// its own timeline even if another login (perhaps at another provider) was started since.
 pub fn save_run(state: &State, timeline: &Timeline) {
     let Some(storage) = session() else { return };
-    let mut runs = load_runs(&storage);
+    let mut runs = load_runs_from(&storage);
     let id = run_id(state);
     runs.retain(|(run, _)| *run != id);
     while runs.len() >= MAX_PENDING {
@@ -124,7 +145,7 @@ pub fn save_run(state: &State, timeline: &Timeline) {
 /// Takes the run of the login that `state` answers, if this tab kept it.
 pub fn take_run(state: &State) -> Option<Timeline> {
     let storage = session()?;
-    let mut runs = load_runs(&storage);
+    let mut runs = load_runs_from(&storage);
     let id = run_id(state);
     let position = runs.iter().position(|(run, _)| *run == id)?;
     let (_, json) = runs.remove(position);

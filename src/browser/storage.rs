@@ -75,6 +75,25 @@ pub fn take_pending(state: &State) -> Result<Option<PendingAuthorization>, Probl
     Ok(taken)
 }
 
+/// The pending logins of this tab, as the session engine wants them at page load (nothing is
+/// removed here: the engine says what to keep with [`store_pending`]).
+pub fn load_pending() -> Result<PendingSet, Problem> {
+    match session() {
+        Some(storage) => load_pending_set(&storage),
+        None => Ok(PendingSet::new()),
+    }
+}
+
+/// Replaces the pending logins by `set` (removed when empty).
+pub fn store_pending(set: &PendingSet) {
+    let Some(storage) = session() else { return };
+    if set.is_empty() {
+        let _ = storage.remove_item(PENDING_KEY);
+    } else {
+        let _ = storage.set_item(PENDING_KEY, &set.to_json());
+    }
+}
+
 /// Drops pending logins older than the TTL (S-3) and says how many were dropped.
 pub fn drop_expired_pending(now_ms: u64) -> usize {
     let Some(storage) = session() else {

@@ -161,6 +161,7 @@ pub struct LoginPlan {
 }
 
 /// What the glue needs in order to redeem the code.
+#[derive(Debug)]
 pub struct TokenCall {
     /// The step to complete when the answer arrives.
     pub step: StepId,

@@ -9,6 +9,8 @@ pub mod lifecycle;
 pub mod oidc;
 pub mod presets;
 pub mod probe_session;
+pub mod scripted;
 pub mod server_check;
+pub mod session;
 pub mod settings;
 pub mod timeline;

@@ -1,6 +1,6 @@
 //! The last answer of the demo resource API.
 
-use super::session::Lab;
+use super::driver::Lab;
 use leptos::prelude::*;
 
 /// Shows the last API answer as pretty-printed JSON text.
@@ -10,7 +10,7 @@ pub fn ApiPanel(
     lab: RwSignal<Lab>,
 ) -> impl IntoView {
     move || {
-        lab.with(|l| l.api_answer.clone()).map(|answer| {
+        lab.with(|l| l.api_answer().cloned()).map(|answer| {
             view! {
                 <section class="panel api" aria-labelledby="api-title">
                     <h2 id="api-title">"API answer: " <code>{answer.path}</code></h2>

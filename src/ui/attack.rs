@@ -2,7 +2,7 @@
 //! answers to `flow::attack` for the steps and verdicts, and carries the lab's run across the
 //! trips to the provider in sessionStorage.
 
-use super::session::{self, with_lab, Lab, Phase};
+use super::driver::{self, Lab, Phase};
 use crate::browser::{clock, location, popup, storage};
 use crate::flow::attack::{self, Experiment, LabLogin, Report, TokenAnswer};
 use crate::flow::checkup::{self, Check, Verdict};
@@ -19,6 +19,75 @@ use crate::protocol::state::State;
 use crate::protocol::token::{attacker_code_request, TokenRequest};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+
+/// Runs `f` on the state and returns its result (`None` only if the page is being torn down).
+fn with_lab<T>(lab: RwSignal<Lab>, f: impl FnOnce(&mut Lab) -> T) -> Option<T> {
+    lab.try_update(f)
+}
+
+/// Discovery by issuer for the lab's probes and checkup (the OpenID Connect location, then
+/// the RFC 8414 one), each a step; kept for the page. (The lab's own glue until its
+/// experiments are sessions: the live login discovers inside `flow::session`.)
+async fn discover(lab: RwSignal<Lab>, issuer: &str) -> Result<ProviderMetadata, Problem> {
+    if let Some(metadata) =
+        lab.with_untracked(|l| l.metadata().cloned().filter(|m| m.issuer == issuer))
+    {
+        return Ok(metadata);
+    }
+    let torn_down = || Problem::local("The page was closed.", "Reload the page.");
+    let urls = engine::discovery_urls(issuer)?;
+    let mut first_problem = None;
+    let mut network = None;
+    for (attempt, url) in urls.iter().enumerate() {
+        let step = with_lab(lab, |l| {
+            engine::discovery_started(&mut l.timeline, url, attempt, clock::now_ms())
+        })
+        .ok_or_else(torn_down)?;
+        let outcome = driver::get(url, None).await;
+        let more = attempt + 1 < urls.len();
+        let result = with_lab(lab, |l| {
+            engine::discovery_finished(
+                &mut l.timeline,
+                step,
+                issuer,
+                outcome,
+                more,
+                clock::now_ms(),
+            )
+        })
+        .ok_or_else(torn_down)?;
+        match result {
+            Ok(metadata) => {
+                lab.update(|l| l.remember_metadata(metadata.clone()));
+                crate::browser::cache::save_metadata(&metadata);
+                return Ok(metadata);
+            }
+            Err(failure) if !failure.try_next => return Err(failure.problem),
+            Err(failure) => {
+                network = network.or(failure.network_origin);
+                first_problem.get_or_insert(failure.problem);
+            }
+        }
+    }
+    let problem = first_problem.unwrap_or_else(torn_down);
+    match network {
+        Some(origin) => {
+            let setting = lab.with_untracked(|l| {
+                let settings = l.settings.normalized();
+                (settings.issuer == issuer)
+                    .then(|| crate::flow::presets::cors_setting_for(&settings.preset))
+                    .flatten()
+            });
+            Err(engine::cors_diagnosis(
+                &origin,
+                "discovery endpoint (/.well-known/…)",
+                &location::origin(),
+                setting,
+            ))
+        }
+        None => Err(problem),
+    }
+}
 
 /// Saves the lab's record (and its run) before leaving or after a change.
 fn save(lab: RwSignal<Lab>) {
@@ -63,7 +132,7 @@ fn lab_login(lab: RwSignal<Lab>, intent: LabLogin) {
             ))
         });
     }
-    session::start_login(lab, Some(intent));
+    driver::start_login(lab, Some(intent));
 }
 
 /// Experiment 4: the two downgrade probes, one after the other, in the probe window.
@@ -147,7 +216,7 @@ fn start_probes(lab: RwSignal<Lab>, kinds: Vec<ProbeKind>, checkup: bool, intera
             l.timeline = Timeline::new();
         }
         l.problem = None;
-        l.phase = Phase::Discovering;
+        l.lab_phase(Phase::Discovering);
     });
     spawn_local(async move {
         let settings = lab.with_untracked(|l| l.settings.normalized());
@@ -197,7 +266,7 @@ fn start_run(
         now: clock::now_ms(),
     };
     let commands = with_lab(lab, |l| {
-        let (run, commands) = ProbeRun::start(event, &mut l.timeline, &mut l.attack)?;
+        let (run, commands) = ProbeRun::start(event, &mut l.session.timeline, &mut l.attack)?;
         l.attack.probes = Some(run);
         settle(l);
         Some(commands)
@@ -216,7 +285,7 @@ thread_local! {
 fn drive(lab: RwSignal<Lab>, event: ProbeEvent) {
     let commands = with_lab(lab, |l| {
         let mut run = l.attack.probes.take()?;
-        let commands = run.handle(event, &mut l.timeline, &mut l.attack);
+        let commands = run.handle(event, &mut l.session.timeline, &mut l.attack);
         l.attack.probes = Some(run);
         settle(l);
         Some(commands)
@@ -234,9 +303,9 @@ fn settle(l: &mut Lab) {
         .as_ref()
         .is_some_and(|r| r.busy() && !r.blocked());
     if waiting {
-        l.phase = Phase::Redirecting;
-    } else if matches!(l.phase, Phase::Redirecting | Phase::Discovering) {
-        l.phase = Phase::Idle;
+        l.lab_phase(Phase::Redirecting);
+    } else if matches!(l.phase(), Phase::Redirecting | Phase::Discovering) {
+        l.lab_phase(Phase::Idle);
     }
     l.save_lab_run();
 }
@@ -267,7 +336,7 @@ fn carry_out(lab: RwSignal<Lab>, commands: Vec<ProbeCommand>) {
             }
             ProbeCommand::ClosePopup => popup::close(),
             ProbeCommand::Fetch { id, request } => spawn_local(async move {
-                let outcome = session::post_form(&request).await;
+                let outcome = driver::post_form(&request).await;
                 let now = clock::now_ms();
                 drive(lab, ProbeEvent::HttpAnswered { id, outcome, now });
             }),
@@ -311,7 +380,7 @@ fn send_forged_link(lab: RwSignal<Lab>, authorized: AuthorizedCallback) {
             now,
         );
         attack::forged_link(&mut l.timeline, &link, now);
-        l.phase = Phase::Redirecting;
+        l.lab_phase(Phase::Redirecting);
         l.save_lab_run();
     });
     if let Err(reason) = location::navigate(&link) {
@@ -324,7 +393,7 @@ pub(crate) fn forged_link_arrived(lab: RwSignal<Lab>, mut timeline: Timeline) {
     let report = attack::forged_link_stopped(&mut timeline, clock::now_ms());
     lab.update(|l| {
         l.timeline = timeline;
-        l.phase = Phase::Idle;
+        l.lab_phase(Phase::Idle);
         l.problem = None;
         l.notice = Some(
             "Attack lab: the forged callback was refused before any token request — see the \
@@ -349,7 +418,7 @@ async fn attacker_redeem(
     }) else {
         return torn_down();
     };
-    let outcome = session::post_form(&request).await;
+    let outcome = driver::post_form(&request).await;
     with_lab(lab, |l| {
         attack::attack_answer(&mut l.timeline, step, outcome, defence, clock::now_ms())
     })
@@ -379,7 +448,7 @@ struct LoginFacts {
 fn code_experiments(lab: RwSignal<Lab>, authorized: AuthorizedCallback, checkup: bool) {
     // Drawn at once (not in the task) so the page opens on the lab's tab.
     lab.update(|l| {
-        l.phase = Phase::Exchanging;
+        l.lab_phase(Phase::Exchanging);
         attack::leaked(
             &mut l.timeline,
             "your code from the address bar",
@@ -445,7 +514,7 @@ fn code_experiments(lab: RwSignal<Lab>, authorized: AuthorizedCallback, checkup:
             None => return,
         };
         let replay = call.request.clone();
-        let outcome = session::post_form(&call.request).await;
+        let outcome = driver::post_form(&call.request).await;
         facts.cache_control = outcome.as_ref().ok().and_then(|r| r.cache_control.clone());
         let real_answer = match &outcome {
             Ok(response) => attack::read_token_answer(response),
@@ -484,8 +553,8 @@ fn code_experiments(lab: RwSignal<Lab>, authorized: AuthorizedCallback, checkup:
             }
         };
         let metadata = lab.with_untracked(|l| {
-            l.metadata
-                .clone()
+            l.metadata()
+                .cloned()
                 .filter(|m| m.issuer == issuer)
                 .or_else(|| crate::browser::cache::load_metadata(&issuer))
         });
@@ -523,10 +592,9 @@ fn code_experiments(lab: RwSignal<Lab>, authorized: AuthorizedCallback, checkup:
         let replayed = attack::replay_report(&second, before, after);
         lab.update(|l| {
             // The lab's tokens are never kept as a session: they were only evidence.
-            l.forget_session();
             l.attack.set_report(stolen);
             l.attack.set_report(replayed);
-            l.phase = Phase::Idle;
+            l.lab_phase(Phase::Idle);
             l.problem = None;
             if checkup {
                 record_login_facts(l, &facts);
@@ -557,7 +625,7 @@ async fn rotate_once(
         )
     })?
     .ok()?;
-    let outcome = session::post_form(&call.request).await;
+    let outcome = driver::post_form(&call.request).await;
     let refreshed = with_lab(lab, |l| {
         lifecycle::refresh_response_received(&mut l.timeline, &call, outcome, clock::now_ms())
     })?
@@ -590,7 +658,7 @@ async fn token_status(
     let (step, header) = with_lab(lab, |l| {
         engine::resource_request_started(&mut l.timeline, &url, token, clock::now_ms())
     })?;
-    let outcome = session::get(&url, Some(&header)).await;
+    let outcome = driver::get(&url, Some(&header)).await;
     let status = outcome.as_ref().ok().map(|r| r.status);
     with_lab(lab, |l| {
         let _ = engine::resource_response_received(&mut l.timeline, step, outcome, clock::now_ms());
@@ -609,7 +677,7 @@ async fn metadata_for(
             .manual_metadata()
             .map_err(|error| Problem::from_error(&error));
     }
-    session::discover(lab, &settings.issuer).await
+    discover(lab, &settings.issuer).await
 }
 
 /// The latest report of `experiment` (reactive).
@@ -628,7 +696,7 @@ pub fn run_checkup(lab: RwSignal<Lab>) {
     lab.update(|l| {
         l.timeline = Timeline::new();
         // Discovery is drawn again so its answer is evidence.
-        l.metadata = None;
+        l.forget_metadata();
         l.problem = None;
         l.attack.downgrade.clear();
         l.attack.scorecard = Some(checkup::Scorecard::new(
@@ -637,7 +705,7 @@ pub fn run_checkup(lab: RwSignal<Lab>) {
             &location::origin(),
             &settings.preset,
         ));
-        l.phase = Phase::Discovering;
+        l.lab_phase(Phase::Discovering);
     });
     spawn_local(async move {
         let discovered = metadata_for(lab, &settings).await;
@@ -716,7 +784,7 @@ async fn cors_probe(lab: RwSignal<Lab>, metadata: &ProviderMetadata, client_id: 
     let Some(Some((step, request))) = started else {
         return;
     };
-    let outcome = session::post_form(&request).await;
+    let outcome = driver::post_form(&request).await;
     lab.update(|l| {
         let readable = attack::cors_probe_answered(&mut l.timeline, step, outcome, clock::now_ms());
         let evidence = vec![l.timeline.steps()[step].clone()];
@@ -732,7 +800,7 @@ fn iss_advertised(l: &Lab) -> bool {
     l.attack
         .scorecard
         .as_ref()
-        .and_then(|card| session::known_metadata(l, &card.issuer))
+        .and_then(|card| l.known_metadata(&card.issuer))
         .is_some_and(|m| m.iss_parameter_supported)
 }
 

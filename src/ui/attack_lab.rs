@@ -2,8 +2,8 @@
 //! provider checkup's scorecard, with its evidence and a Markdown export.
 
 use super::attack;
+use super::driver::Lab;
 use super::export_bar::TextOutput;
-use super::session::Lab;
 use crate::browser::clock;
 use crate::flow::attack::{Experiment, Outcome};
 use crate::flow::checkup::{Check, Finding, Verdict};
@@ -15,7 +15,7 @@ pub fn AttackLab(
     /// The app state.
     lab: RwSignal<Lab>,
 ) -> impl IntoView {
-    let busy = move || lab.with(|l| l.phase.is_busy());
+    let busy = move || lab.with(|l| l.phase().is_busy());
     let weak = move || {
         lab.with(|l| {
             l.attack
@@ -102,7 +102,7 @@ fn ExperimentCard(
 /// The provider checkup: run, the login that finishes it, the scorecard and its export.
 #[component]
 fn Checkup(lab: RwSignal<Lab>) -> impl IntoView {
-    let busy = move || lab.with(|l| l.phase.is_busy());
+    let busy = move || lab.with(|l| l.phase().is_busy());
     let card = move || lab.with(|l| l.attack.scorecard.clone());
     // The probes are done and the lines that need a code are still open.
     let needs_login = move || {
@@ -200,7 +200,7 @@ fn FindingRow(finding: Finding) -> impl IntoView {
 /// offer to run them interactively).
 #[component]
 fn ProbeWindowNotices(lab: RwSignal<Lab>) -> impl IntoView {
-    let busy = move || lab.with(|l| l.phase.is_busy());
+    let busy = move || lab.with(|l| l.phase().is_busy());
     let timed_out = move || attack::timed_out_probes(lab);
     view! {
         <Show when=move || attack::popup_blocked(lab)>

@@ -2,7 +2,7 @@
 //! by side, the decoded ID token, UserInfo, and the session actions (UserInfo, refresh, revoke,
 //! logout at the provider). Untrusted values are text nodes only.
 
-use super::session::{self, Lab};
+use super::driver::{self, Lab};
 use crate::browser::clock;
 use crate::protocol::error::sanitize_for_display;
 use crate::protocol::jwt::NonceCheck;
@@ -18,51 +18,49 @@ type Action = (
 );
 
 fn has_refresh(l: &Lab) -> bool {
-    l.tokens.as_ref().is_some_and(|t| t.refresh_token.is_some())
+    l.tokens().is_some_and(|t| t.refresh_token.is_some())
 }
 
 const ACTIONS: [Action; 5] = [
     (
         "call-userinfo",
         "Call UserInfo",
-        session::call_userinfo,
-        |l| {
-            l.provider
-                .as_ref()
-                .is_some_and(|m| m.userinfo_endpoint.is_some())
-        },
+        |lab| driver::Dispatch(lab).action(crate::flow::session::Action::UserInfo),
+        |l| l.provider().is_some_and(|m| m.userinfo_endpoint.is_some()),
     ),
-    ("refresh", "Refresh tokens", session::refresh, |l| {
-        l.provider.is_some() && has_refresh(l)
-    }),
+    (
+        "refresh",
+        "Refresh tokens",
+        |lab| driver::Dispatch(lab).action(crate::flow::session::Action::Refresh),
+        |l| l.provider().is_some() && has_refresh(l),
+    ),
     (
         "revoke-access",
         "Revoke access token",
-        |lab| session::revoke(lab, TokenKind::Access),
+        |lab| driver::Dispatch(lab).action(crate::flow::session::Action::Revoke(TokenKind::Access)),
         |l| {
-            l.provider
-                .as_ref()
+            l.provider()
                 .is_some_and(|m| m.revocation_endpoint.is_some())
         },
     ),
     (
         "revoke-refresh",
         "Revoke refresh token",
-        |lab| session::revoke(lab, TokenKind::Refresh),
+        |lab| {
+            driver::Dispatch(lab).action(crate::flow::session::Action::Revoke(TokenKind::Refresh))
+        },
         |l| {
             has_refresh(l)
-                && l.provider
-                    .as_ref()
+                && l.provider()
                     .is_some_and(|m| m.revocation_endpoint.is_some())
         },
     ),
     (
         "logout-provider",
         "Log out at the provider too",
-        session::logout_at_provider,
+        |lab| driver::Dispatch(lab).action(crate::flow::session::Action::LogoutAtProvider),
         |l| {
-            l.provider
-                .as_ref()
+            l.provider()
                 .is_some_and(|m| m.end_session_endpoint.is_some())
         },
     ),
@@ -75,20 +73,20 @@ pub fn SessionActions(
     lab: RwSignal<Lab>,
 ) -> impl IntoView {
     view! {
-        <Show when=move || lab.with(|l| l.tokens.is_some())>
+        <Show when=move || lab.with(|l| l.tokens().is_some())>
             <section class="controls session-actions" aria-label="Session actions">
                 {ACTIONS.iter().map(|(id, label, act, possible)| {
                     let (act, possible) = (*act, *possible);
                     view! {
                         <button id=*id on:click=move |_| act(lab)
                             disabled=move || lab.with(|l| {
-                                l.tokens.is_none() || !possible(l) || l.phase.is_busy()
+                                l.tokens().is_none() || !possible(l) || l.phase().is_busy()
                             })>{*label}</button>
                     }
                 }).collect_view()}
                 // Disabled buttons alone do not say why (issue 15: LemonLDAP::NG has none).
                 {move || lab
-                    .with(|l| l.provider.as_ref().is_some_and(|m| m.revocation_endpoint.is_none()))
+                    .with(|l| l.provider().is_some_and(|m| m.revocation_endpoint.is_none()))
                     .then(|| view! {
                         <p id="no-revocation" class="hint">"This provider has no revocation \
                             endpoint (RFC 7009): its tokens cannot be revoked here and stay valid \
@@ -124,15 +122,15 @@ pub fn IdentityPanel(
     };
     let compare = move || {
         lab.with(|l| {
-            let tokens = l.tokens.as_ref()?;
-            let client_id = l.session.as_ref().map(|s| s.client_id.clone()).unwrap_or_default();
+            let tokens = l.tokens()?;
+            let client_id = l.info().map(|s| s.client_id.clone()).unwrap_or_default();
             let scope = sanitize_for_display(&tokens.granted_scope, 4096);
             let access_expiry = tokens
                 .expires_in
                 .map(|s| format!("in {s} s (expires_in)"))
                 .unwrap_or_else(|| "not stated".to_owned());
-            let revoked = l.revoked.access.then_some(" — revoked at the provider");
-            let id = l.identity.clone();
+            let revoked = l.revoked().access.then_some(" — revoked at the provider");
+            let id = l.identity().cloned();
             let identity = |f: &dyn Fn(&crate::flow::oidc::VerifiedIdToken) -> String| {
                 id.as_ref().map(f).unwrap_or_default()
             };
@@ -228,7 +226,7 @@ pub fn IdentityPanel(
         })
     };
     let userinfo = move || {
-        lab.with(|l| l.userinfo.clone()).map(|body| {
+        lab.with(|l| l.userinfo().cloned()).map(|body| {
             view! {
                 <section class="panel" aria-labelledby="userinfo-title">
                     <h2 id="userinfo-title">"UserInfo answer"</h2>

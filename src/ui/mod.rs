@@ -4,26 +4,27 @@ mod api;
 mod attack;
 mod attack_lab;
 mod diagram_panel;
+pub mod driver;
 pub mod explain_panel;
 mod export_bar;
 mod identity;
 mod inspector;
 mod problem;
 mod secret_prompt;
-pub mod session;
 mod settings;
 mod timeline_list;
 mod tokens;
 
+use driver::{Lab, Phase};
 use leptos::prelude::*;
-use session::{Lab, Phase};
 
 /// The whole page.
 #[component]
 pub fn App() -> impl IntoView {
     let lab = RwSignal::new(Lab::restore());
-    session::resume_after_load(lab);
-    let phase = move || lab.with(|l| l.phase.css());
+    driver::save_on_change(lab);
+    driver::page_loaded(lab);
+    let phase = move || lab.with(|l| l.phase().css());
     // Back from a trip the attack lab made (a probe, a forged link, a lab login): its tab.
     let start = if lab.with_untracked(|l| {
         l.timeline.has_attacker() || l.attack.scorecard.is_some() && l.timeline.is_empty()
@@ -104,28 +105,28 @@ fn Controls(
     /// The app state.
     lab: RwSignal<Lab>,
 ) -> impl IntoView {
-    let busy = move || lab.with(|l| l.phase.is_busy());
-    let logged_in = move || lab.with(|l| l.tokens.is_some());
+    let busy = move || lab.with(|l| l.phase().is_busy());
+    let logged_in = move || lab.with(|l| l.tokens().is_some());
     view! {
         <section class="controls" aria-label="Actions">
-            <button id="login" class="primary" on:click=move |_| session::login(lab)
+            <button id="login" class="primary" on:click=move |_| driver::Dispatch(lab).login()
                 disabled=busy>
                 "Log in"
             </button>
-            <button id="logout" on:click=move |_| session::logout(lab)
+            <button id="logout" on:click=move |_| driver::Dispatch(lab).action(crate::flow::session::Action::Logout)
                 disabled=move || !logged_in()>
                 "Log out"
             </button>
-            <button id="call-profile" on:click=move |_| session::call_api(lab, "/api/profile")
+            <button id="call-profile" on:click=move |_| driver::Dispatch(lab).action(crate::flow::session::Action::CallApi("/api/profile"))
                 disabled=move || !logged_in() || busy()>
                 "Call /api/profile"
             </button>
-            <button id="call-files" on:click=move |_| session::call_api(lab, "/api/files")
+            <button id="call-files" on:click=move |_| driver::Dispatch(lab).action(crate::flow::session::Action::CallApi("/api/files"))
                 disabled=move || !logged_in() || busy()>
                 "Call /api/files"
             </button>
             <p id="status" role="status" aria-live="polite">
-                {move || lab.with(|l| status_line(&l.phase))}
+                {move || lab.with(|l| status_line(&l.phase()))}
             </p>
         </section>
     }

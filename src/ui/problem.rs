@@ -1,6 +1,6 @@
 //! The problem banner: what happened, whose side, what to do. Always text nodes.
 
-use super::session::Lab;
+use super::driver::Lab;
 use leptos::prelude::*;
 
 /// Shows the last problem (or a neutral notice) in plain words.

@@ -1,7 +1,7 @@
 //! PKCE off: ask for the client secret at redeem time, because a browser has nowhere safe to
 //! keep it across the redirect. The value is used once and dropped; it is never stored.
 
-use super::session::{self, Lab, Phase};
+use super::driver::{self, Lab, Phase};
 use leptos::prelude::*;
 
 /// The prompt shown while a confidential-variant code waits for its secret.
@@ -12,9 +12,9 @@ pub fn SecretPrompt(
 ) -> impl IntoView {
     let secret = RwSignal::new(String::new());
     let acknowledged = RwSignal::new(false);
-    let waiting = move || lab.with(|l| l.phase == Phase::AwaitingSecret);
+    let waiting = move || lab.with(|l| l.phase() == Phase::AwaitingSecret);
     Effect::new(move |_| {
-        if let Some(demo) = lab.with(|l| l.demo_secret) {
+        if let Some(demo) = lab.with(|l| l.demo_secret()) {
             secret.set(demo.to_owned());
         }
     });
@@ -45,7 +45,7 @@ pub fn SecretPrompt(
                     on:click=move |_| {
                         let value = secret.get_untracked();
                         secret.set(String::new());
-                        session::redeem_with_secret(lab, value);
+                        driver::Dispatch(lab).secret(value);
                     }>
                     "Redeem the code with the secret"
                 </button>

@@ -1,7 +1,7 @@
 //! Provider settings: a preset with its setup hints, issuer, client id, scopes (with a picker),
 //! manual endpoints, the redirect URI and origin to register, and a shareable link.
 
-use super::session::{self, Lab};
+use super::driver::{self, Lab};
 use crate::browser::{files, location};
 use crate::flow::presets::{self, Fit, Preset, PRESETS};
 use crate::flow::settings::{
@@ -46,7 +46,7 @@ pub fn SettingsPanel(
             <h2 id="settings-title">"Provider"</h2>
             <label for="preset">"Preset"</label>
             <select id="preset"
-                on:change:target=move |ev| session::apply_preset(lab, &ev.target().value())>
+                on:change:target=move |ev| driver::Dispatch(lab).preset(&ev.target().value())>
                 {PRESETS.iter().map(|p| {
                     let id = p.id;
                     view! {
@@ -67,21 +67,21 @@ pub fn SettingsPanel(
                 prop:value=field(|l| l.settings.issuer.clone())
                 on:change:target=move |ev| {
                     let v = ev.target().value();
-                    session::update_settings(lab, |s| s.set_issuer(v))
+                    driver::Dispatch(lab).edit_settings(|s| s.set_issuer(v))
                 } />
             <label for="client-id">"Client id"</label>
             <input id="client-id" type="text" spellcheck="false"
                 prop:value=field(|l| l.settings.client_id.clone())
                 on:change:target=move |ev| {
                     let v = ev.target().value();
-                    session::update_settings(lab, |s| s.client_id = v)
+                    driver::Dispatch(lab).edit_settings(|s| s.client_id = v)
                 } />
             <label for="scope">"Scopes"</label>
             <input id="scope" type="text" spellcheck="false"
                 prop:value=field(|l| l.settings.scope.clone())
                 on:change:target=move |ev| {
                     let v = ev.target().value();
-                    session::update_settings(lab, |s| s.scope = v)
+                    driver::Dispatch(lab).edit_settings(|s| s.scope = v)
                 } />
             <div class="scope-picker" role="group" aria-label="Common scopes">
                 {COMMON_SCOPES.iter().map(|scope| {
@@ -103,7 +103,7 @@ pub fn SettingsPanel(
                 prop:value=field(|l| l.settings.api_base.clone())
                 on:change:target=move |ev| {
                     let v = ev.target().value();
-                    session::update_settings(lab, |s| s.api_base = v)
+                    driver::Dispatch(lab).edit_settings(|s| s.api_base = v)
                 } />
             <ManualEndpointsForm lab=lab />
             <AuthParamsForm lab=lab />
@@ -253,7 +253,7 @@ fn ManualEndpointsForm(
                     prop:checked=move || lab.with(|l| l.settings.manual)
                     on:change:target=move |ev| {
                         let on = ev.target().checked();
-                        session::update_settings(lab, |s| s.manual = on)
+                        driver::Dispatch(lab).edit_settings(|s| s.manual = on)
                     } />
                 " Use these endpoints; do not fetch the discovery document"
             </label>
@@ -265,7 +265,7 @@ fn ManualEndpointsForm(
                         prop:value=move || lab.with(|l| read(&l.settings.endpoints))
                         on:change:target=move |ev| {
                             let v = ev.target().value();
-                            session::update_settings(lab, |s| write(&mut s.endpoints, v))
+                            driver::Dispatch(lab).edit_settings(|s| write(&mut s.endpoints, v))
                         } />
                 }
             }).collect_view()}
@@ -294,7 +294,7 @@ fn AuthParamsForm(
                         prop:value=move || lab.with(|l| read(&l.settings.auth_params).clone())
                         on:change:target=move |ev| {
                             let v = ev.target().value();
-                            session::update_settings(lab, |s| s.auth_params.set(name, v))
+                            driver::Dispatch(lab).edit_settings(|s| s.auth_params.set(name, v))
                         } />
                 }
             }).collect_view()}
@@ -303,7 +303,7 @@ fn AuthParamsForm(
                 prop:value=move || lab.with(|l| custom(&l.settings.auth_params))
                 on:change:target=move |ev| {
                     let v = ev.target().value();
-                    session::update_settings(lab, |s| s.auth_params.custom = v)
+                    driver::Dispatch(lab).edit_settings(|s| s.auth_params.custom = v)
                 }></textarea>
         </details>
     }
@@ -311,7 +311,7 @@ fn AuthParamsForm(
 
 /// Adds or removes one scope from the space-separated list.
 fn toggle_scope(lab: RwSignal<Lab>, scope: &str) {
-    session::update_settings(lab, |s| {
+    driver::Dispatch(lab).edit_settings(|s| {
         let mut scopes: Vec<&str> = s.scope.split_whitespace().collect();
         if scopes.contains(&scope) {
             scopes.retain(|s| *s != scope);
@@ -324,7 +324,7 @@ fn toggle_scope(lab: RwSignal<Lab>, scope: &str) {
 
 /// Switches the client type; with the bundled provider's ids, swaps to the matching demo client.
 fn switch_client_type(lab: RwSignal<Lab>, client_type: ClientType) {
-    session::update_settings(lab, |s| {
+    driver::Dispatch(lab).edit_settings(|s| {
         s.client_type = client_type;
         match client_type {
             ClientType::Confidential if s.client_id == "flow-lab" => {

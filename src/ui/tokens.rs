@@ -1,6 +1,6 @@
 //! The token panel: masked values, reveal on demand, expiry, requested vs granted scope.
 
-use super::session::Lab;
+use super::driver::Lab;
 use crate::browser::{clock, webcrypto};
 use crate::flow::oidc;
 use crate::protocol::access_jwt::{self, AccessJwt};
@@ -20,12 +20,12 @@ pub fn TokenPanel(
         let needed = lab.with(|l| l.api_needed_scope.clone());
         let (tokens, received_at, requested, replaced, revoked, issuer) = lab.with(|l| {
             (
-                l.tokens.clone(),
-                l.tokens_received_at_ms,
+                l.tokens().cloned(),
+                l.tokens_received_at_ms(),
                 l.settings.normalized().scope,
-                l.replaced_refresh.clone(),
-                l.revoked,
-                l.session.as_ref().map(|s| s.issuer.clone()),
+                l.replaced_refresh().cloned(),
+                l.revoked(),
+                l.info().map(|s| s.issuer.clone()),
             )
         });
         tokens.map(|tokens| {
@@ -134,9 +134,8 @@ fn access_jwt_view(lab: RwSignal<Lab>, at: AccessJwt, issuer: String) -> impl In
     let verdict = RwSignal::new("not checked: no key set from this issuer yet".to_owned());
     // Only the key set published by the provider that issued these tokens.
     let jwks = lab.with_untracked(|l| {
-        let uri = l.provider.as_ref().and_then(|p| p.jwks_uri.clone());
-        l.jwks
-            .as_ref()
+        let uri = l.provider().and_then(|p| p.jwks_uri.clone());
+        l.jwks()
             .filter(|(at_uri, _)| Some(at_uri) == uri.as_ref())
             .map(|(_, k)| k.clone())
     });

@@ -1,0 +1,887 @@
+//! Host tests of the session engine: one per transition, named after the checklist row or the
+//! RFC rule they prove. Runs are played by the pure scripted driver (`flow::scripted`).
+
+use super::*;
+use crate::flow::scripted::{self, describe, ScriptedDriver, CODE, ISSUER, REDIRECT, START_MS};
+
+const CHALLENGE: &str = "code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+
+fn public() -> ScriptedDriver {
+    ScriptedDriver::new(scripted::settings(ClientType::Public))
+}
+
+/// A driver whose login has left for the provider: its `state` is returned.
+fn left_for_provider() -> (ScriptedDriver, String) {
+    let mut d = public();
+    d.login();
+    let url = d.navigations.last().cloned().expect("navigated");
+    let state = crate::protocol::uri::parse_query(url.split_once('?').unwrap().1)
+        .into_iter()
+        .find(|(n, _)| n == "state")
+        .unwrap()
+        .1;
+    (d, state)
+}
+
+/// Loads the callback page by hand (no automatic answers): returns the commands.
+fn land(d: &mut ScriptedDriver, query: &str) -> Vec<Command> {
+    let settings = d.session.settings.clone();
+    d.session = Session::new(settings, scripted::ORIGIN);
+    let saved = d.saved();
+    d.session.handle(Event::PageLoaded {
+        query: query.to_owned(),
+        fragment: String::new(),
+        saved,
+        now: START_MS + 1_000,
+    })
+}
+
+fn fetches(commands: &[Command]) -> Vec<&HttpRequest> {
+    commands
+        .iter()
+        .filter_map(|c| match c {
+            Command::Fetch { request, .. } => Some(request),
+            _ => None,
+        })
+        .collect()
+}
+
+fn names(commands: &[Command]) -> Vec<String> {
+    commands.iter().map(describe).collect()
+}
+
+fn fetch_id(commands: &[Command]) -> RequestId {
+    commands
+        .iter()
+        .find_map(|c| match c {
+            Command::Fetch { id, .. } => Some(*id),
+            _ => None,
+        })
+        .expect("a fetch")
+}
+
+fn good_callback(state: &str) -> String {
+    format!("code={CODE}&state={state}&iss=https%3A%2F%2Fas.example")
+}
+
+#[test]
+fn p09_happy_path_login_navigates_with_the_appendix_b_challenge_then_redeems_and_verifies() {
+    let mut d = public();
+    let login = d.login();
+    assert_eq!(
+        login,
+        [
+            format!("Fetch GET {ISSUER}/.well-known/openid-configuration"),
+            "Persist Metadata".into(),
+            "Persist PendingLogin".into(),
+            "Persist Run".into(),
+            format!("Navigate {ISSUER}/authorize"),
+        ]
+    );
+    assert!(d.navigations[0].contains(CHALLENGE), "{}", d.navigations[0]);
+    assert!(d.navigations[0].contains("code_challenge_method=S256"));
+    assert_eq!(d.session.phase(), Phase::Redirecting);
+    let back = d.come_back();
+    assert_eq!(
+        back,
+        [
+            "CleanAddressBar".to_owned(),
+            "Persist PendingLogins".into(),
+            "Persist Runs".into(),
+            format!("Fetch POST {ISSUER}/token"),
+            format!("Fetch GET {ISSUER}/jwks"),
+            "VerifySignature".into(),
+            "Digest SHA-256".into(),
+            "MarkDrawn oauth-flow-lab:tokens".into(),
+        ]
+    );
+    let token_request = d.sent.iter().find(|r| r.url.ends_with("/token")).unwrap();
+    let body = token_request.body.as_deref().unwrap();
+    assert!(body.contains("code_verifier=dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"));
+    assert_eq!(d.session.phase(), Phase::LoggedIn);
+    assert_eq!(d.session.identity().unwrap().claims.sub, "alice");
+    assert_eq!(
+        d.session.tokens().unwrap().access_token.secret(),
+        scripted::ACCESS_TOKEN
+    );
+    // The run continued: the steps before the trip are still there, then the callback's.
+    let kinds: Vec<StepKind> = d.session.timeline.steps().iter().map(|s| s.kind).collect();
+    assert_eq!(kinds.first(), Some(&StepKind::Discover));
+    assert!(kinds.contains(&StepKind::TokenResponse));
+    assert!(kinds.contains(&StepKind::CheckIdTokenClaims));
+    // The pending login was consumed.
+    assert!(d.pending.is_empty());
+}
+
+#[test]
+fn c01_an_ordinary_load_is_idle_with_no_command_and_no_problem() {
+    let mut d = public();
+    let commands = land(&mut d, "");
+    assert!(commands.is_empty(), "{:?}", names(&commands));
+    assert_eq!(d.session.phase(), Phase::Idle);
+    assert!(d.session.problem.is_none());
+}
+
+/// Every refused callback of rows C: the problem is shown, the address bar cleaned, and NO
+/// request is ever sent.
+#[test]
+fn c02_to_c24_a_refused_callback_sends_no_request_and_cleans_the_address_bar() {
+    let cases: Vec<(&str, fn(&str) -> String)> = vec![
+        ("C-2 missing state", |_| format!("code={CODE}")),
+        ("C-3 wrong state", |_| {
+            format!("code={CODE}&state=WRONG-state-value-that-no-login-made")
+        }),
+        ("C-4 empty state", |_| format!("code={CODE}&state=")),
+        ("C-5 duplicated code", |s| {
+            format!("code=a&code=b&state={s}")
+        }),
+        ("C-6 access denied", |s| {
+            format!("error=access_denied&error_description=User+denied&state={s}&iss=https%3A%2F%2Fas.example")
+        }),
+        ("C-9 error and code", |s| {
+            format!("error=access_denied&code={CODE}&state={s}&iss=https%3A%2F%2Fas.example")
+        }),
+        ("C-10 no code", |s| {
+            format!("state={s}&iss=https%3A%2F%2Fas.example")
+        }),
+        ("C-11 empty code", |s| {
+            format!("code=&state={s}&iss=https%3A%2F%2Fas.example")
+        }),
+        ("C-12 malformed code", |s| {
+            format!("code=a%0Ab&state={s}&iss=https%3A%2F%2Fas.example")
+        }),
+        ("C-13 wrong iss", |s| {
+            format!("code={CODE}&state={s}&iss=https%3A%2F%2Fevil.example")
+        }),
+        ("C-14 missing iss", |s| format!("code={CODE}&state={s}")),
+        ("C-17 implicit token", |s| {
+            format!("access_token=x&state={s}")
+        }),
+        ("C-18 JARM", |s| format!("response=eyJ.x.y&state={s}")),
+        ("C-24 oversized state", |_| {
+            format!("code={CODE}&state={}", "s".repeat(600))
+        }),
+    ];
+    for (row, query) in cases {
+        let (mut d, state) = left_for_provider();
+        let commands = land(&mut d, &query(&state));
+        assert!(
+            fetches(&commands).is_empty(),
+            "{row}: {:?}",
+            names(&commands)
+        );
+        assert!(
+            matches!(commands.first(), Some(Command::CleanAddressBar)),
+            "{row}: C-25 the address bar is cleaned first: {:?}",
+            names(&commands)
+        );
+        assert_eq!(d.session.phase(), Phase::Failed, "{row}");
+        assert!(d.session.problem.is_some(), "{row}");
+        assert!(d.session.tokens().is_none(), "{row}");
+        let last = d.session.timeline.steps().last().unwrap();
+        assert!(last.is_failed(), "{row}: the refusing step is drawn failed");
+    }
+}
+
+#[test]
+fn c19_a_fragment_response_is_refused_without_a_request() {
+    let (mut d, state) = left_for_provider();
+    let settings = d.session.settings.clone();
+    d.session = Session::new(settings, scripted::ORIGIN);
+    let saved = d.saved();
+    let commands = d.session.handle(Event::PageLoaded {
+        query: String::new(),
+        fragment: good_callback(&state),
+        saved,
+        now: START_MS + 1_000,
+    });
+    assert!(fetches(&commands).is_empty(), "{:?}", names(&commands));
+    assert_eq!(d.session.phase(), Phase::Failed);
+}
+
+#[test]
+fn c20_the_same_callback_opened_again_is_refused_the_pending_login_was_consumed() {
+    let (mut d, state) = left_for_provider();
+    let first = land(&mut d, &good_callback(&state));
+    assert_eq!(fetches(&first).len(), 1, "the first one redeems");
+    // The storage after the first load: the consumed set was persisted.
+    for c in first {
+        if let Command::Persist(Persist::PendingLogins(set)) = c {
+            d.pending = set;
+        }
+    }
+    let again = land(&mut d, &good_callback(&state));
+    assert!(fetches(&again).is_empty(), "{:?}", names(&again));
+    assert_eq!(d.session.phase(), Phase::Failed);
+}
+
+#[test]
+fn c22b_a_duplicated_tab_consumes_its_own_copy_once() {
+    // sessionStorage is copied into the duplicate: each tab holds the pending login once.
+    let (mut a, state) = left_for_provider();
+    let copy_json = a.pending.to_json();
+    let commands = land(&mut a, &good_callback(&state));
+    assert_eq!(fetches(&commands).len(), 1);
+    let mut b = public();
+    b.pending = PendingSet::from_json(&copy_json).unwrap();
+    let commands = land(&mut b, &good_callback(&state));
+    assert_eq!(
+        fetches(&commands).len(),
+        1,
+        "the copy redeems once (the AS then says invalid_grant, T-3)"
+    );
+    let mut replay = b.pending.to_json();
+    for c in commands {
+        if let Command::Persist(Persist::PendingLogins(set)) = c {
+            replay = set.to_json();
+        }
+    }
+    b.pending = PendingSet::from_json(&replay).unwrap();
+    let commands = land(&mut b, &good_callback(&state));
+    assert!(fetches(&commands).is_empty(), "never twice from one tab");
+}
+
+#[test]
+fn c22c_two_logins_in_one_tab_each_callback_continues_its_own_run() {
+    let mut d = public();
+    d.login();
+    let first = d.navigations[0].clone();
+    d.session.handle(Event::CommandFailed {
+        problem: Problem::local("the user came back", "log in again"),
+    });
+    let now = d.now + 10;
+    let mut entropy = scripted::appendix_b_entropy();
+    entropy.state = [0x33; 32];
+    d.play(Event::LoginPressed {
+        redirect_uri: REDIRECT.into(),
+        entropy: Entropy(Ok(entropy)),
+        intent: None,
+        now,
+    });
+    assert_eq!(d.pending.len(), 2);
+    d.navigations.push(first);
+    let commands = d.come_back();
+    assert!(commands.iter().any(|c| c.starts_with("Fetch POST")));
+    assert_eq!(d.session.phase(), Phase::LoggedIn);
+    assert_eq!(d.pending.len(), 1, "the other login stays pending");
+}
+
+#[test]
+fn c23_s03_a_login_older_than_ten_minutes_is_dropped_on_an_ordinary_load_with_a_notice() {
+    let (mut d, _) = left_for_provider();
+    let settings = d.session.settings.clone();
+    d.session = Session::new(settings, scripted::ORIGIN);
+    let saved = d.saved();
+    let commands = d.session.handle(Event::PageLoaded {
+        query: String::new(),
+        fragment: String::new(),
+        saved,
+        now: START_MS + crate::protocol::pending::PENDING_TTL_MS + 60_000,
+    });
+    assert!(names(&commands).contains(&"Persist PendingLogins".to_owned()));
+    assert!(d.session.notice.as_deref().unwrap().contains("10 minutes"));
+    assert_eq!(d.session.phase(), Phase::Idle);
+}
+
+#[test]
+fn c23_an_expired_login_s_callback_is_refused_without_a_request() {
+    let (mut d, state) = left_for_provider();
+    let settings = d.session.settings.clone();
+    d.session = Session::new(settings, scripted::ORIGIN);
+    let saved = d.saved();
+    let commands = d.session.handle(Event::PageLoaded {
+        query: good_callback(&state),
+        fragment: String::new(),
+        saved,
+        now: START_MS + crate::protocol::pending::PENDING_TTL_MS + 60_000,
+    });
+    assert!(fetches(&commands).is_empty(), "{:?}", names(&commands));
+    assert_eq!(d.session.phase(), Phase::Failed);
+}
+
+#[test]
+fn c27_a_tampered_pending_set_is_discarded_whole_and_reported() {
+    let mut d = public();
+    d.session = Session::new(scripted::settings(ClientType::Public), scripted::ORIGIN);
+    let commands = d.session.handle(Event::PageLoaded {
+        query: good_callback("some-state-value-of-forty-three-characters-x"),
+        fragment: String::new(),
+        saved: Saved {
+            pending: Err(Problem::local("tampered", "log in again")),
+            ..Saved::default()
+        },
+        now: START_MS,
+    });
+    assert!(fetches(&commands).is_empty());
+    assert!(names(&commands).contains(&"Persist PendingLogins".to_owned()));
+    assert_eq!(d.session.phase(), Phase::Failed);
+}
+
+#[test]
+fn reload_fails_unfinished_steps_and_notes_that_the_tokens_are_gone() {
+    let mut d = public();
+    d.login();
+    d.come_back();
+    assert_eq!(d.session.phase(), Phase::LoggedIn);
+    d.saved_timeline = Some(d.session.timeline.clone());
+    let before = d.session.timeline.len();
+    let commands = d.reload_with("");
+    assert!(commands.is_empty(), "{commands:?}");
+    assert_eq!(
+        d.session.phase(),
+        Phase::Idle,
+        "S-1: tokens were in memory only"
+    );
+    assert!(d.session.tokens().is_none());
+    assert_eq!(d.session.timeline.len(), before + 1);
+    let last = d.session.timeline.steps().last().unwrap();
+    assert_eq!(last.kind, StepKind::Logout);
+    assert!(last.label.contains("reloaded"), "{}", last.label);
+}
+
+#[test]
+fn back_from_the_provider_s_logout_draws_the_return_and_forgets_the_mark() {
+    let mut d = public();
+    d.login();
+    d.come_back();
+    let now = d.now + 5;
+    // The scripted provider's metadata has no end_session_endpoint: give it one.
+    let commands = d.session.handle(Event::Action {
+        action: Action::LogoutAtProvider,
+        redirect_uri: REDIRECT.into(),
+        now,
+    });
+    assert!(
+        commands.is_empty(),
+        "no end-session endpoint: nothing happens"
+    );
+    // Simulate the mark as a real logout would leave it.
+    d.end_session_mark = true;
+    d.saved_timeline = Some(d.session.timeline.clone());
+    let commands = d.reload_with("");
+    assert_eq!(commands, ["Forget EndSessionMark"]);
+    let last = d.session.timeline.steps().last().unwrap();
+    assert_eq!(last.kind, StepKind::Logout);
+    assert!(!last.label.contains("reloaded"), "{}", last.label);
+}
+
+#[test]
+fn share_link_prefills_the_settings_persists_them_and_cleans_the_address_bar() {
+    let mut d = public();
+    let commands = land(
+        &mut d,
+        "issuer=https%3A%2F%2Fother.example&client_id=shared-app&scope=openid",
+    );
+    assert_eq!(
+        names(&commands),
+        ["Persist Settings", "CleanAddressBar"],
+        "{:?}",
+        names(&commands)
+    );
+    assert_eq!(d.session.settings.client_id, "shared-app");
+    assert!(d.session.notice.as_deref().unwrap().contains("pre-filled"));
+}
+
+#[test]
+fn forged_link_in_the_lab_s_run_is_refused_and_handed_to_the_lab() {
+    let mut d = public();
+    let mut timeline = Timeline::new();
+    crate::flow::attack::forged_link(
+        &mut timeline,
+        "https://app.example/?code=x&state=y",
+        START_MS,
+    );
+    d.saved_timeline = Some(timeline);
+    let commands = land(
+        &mut d,
+        &good_callback("attacker-made-state-value-that-is-long-enough"),
+    );
+    assert_eq!(names(&commands), ["CleanAddressBar", "ForgedLinkRefused"]);
+    assert!(fetches(&commands).is_empty());
+    assert_eq!(d.session.phase(), Phase::Idle);
+}
+
+#[test]
+fn a_lab_login_s_callback_goes_to_the_lab_not_to_the_token_endpoint() {
+    let (mut d, state) = left_for_provider();
+    let settings = d.session.settings.clone();
+    d.session = Session::new(settings, scripted::ORIGIN);
+    let mut saved = d.saved();
+    saved.lab_logins = vec![state.clone()];
+    let commands = d.session.handle(Event::PageLoaded {
+        query: good_callback(&state),
+        fragment: String::new(),
+        saved,
+        now: START_MS + 100,
+    });
+    assert_eq!(
+        names(&commands),
+        [
+            "CleanAddressBar",
+            "Persist PendingLogins",
+            "Persist Runs",
+            "LabLoginReturned"
+        ]
+    );
+}
+
+#[test]
+fn a_lab_login_records_its_intent_before_leaving() {
+    let mut d = public();
+    let now = d.now;
+    let commands = d.play(Event::LoginPressed {
+        redirect_uri: REDIRECT.into(),
+        entropy: Entropy(Ok(scripted::appendix_b_entropy())),
+        intent: Some(LabLogin::AttackerCode),
+        now,
+    });
+    assert!(
+        commands.contains(&"LabLoginStarted".to_owned()),
+        "{commands:?}"
+    );
+    assert!(
+        d.navigations[0].contains("prompt=login"),
+        "the attacker signs in afresh"
+    );
+}
+
+#[test]
+fn pkce_off_holds_the_checked_code_until_the_secret_is_typed() {
+    let mut d = ScriptedDriver::new(scripted::settings(ClientType::Confidential));
+    d.session.settings.client_id = crate::flow::settings::BUNDLED_CONFIDENTIAL_CLIENT.into();
+    d.login();
+    assert!(!d.navigations[0].contains("code_challenge"));
+    let commands = d.come_back();
+    assert!(
+        !commands.iter().any(|c| c.starts_with("Fetch")),
+        "no request before the secret: {commands:?}"
+    );
+    assert_eq!(d.session.phase(), Phase::AwaitingSecret);
+    assert!(
+        d.session.demo_secret().is_some(),
+        "the bundled demo secret is offered"
+    );
+    let now = d.now;
+    d.play(Event::SecretTyped {
+        secret: scripted::CLIENT_SECRET.into(),
+        now,
+    });
+    let body = d
+        .sent
+        .iter()
+        .find(|r| r.url.ends_with("/token"))
+        .unwrap()
+        .body
+        .clone()
+        .unwrap();
+    assert!(body.contains("client_secret=") && !body.contains("code_verifier"));
+    assert_eq!(d.session.phase(), Phase::LoggedIn);
+}
+
+#[test]
+fn manual_endpoints_skip_discovery() {
+    let mut settings = scripted::settings(ClientType::Public);
+    settings.scope = "read:profile".into();
+    settings.manual = true;
+    settings.endpoints.authorization_endpoint = format!("{ISSUER}/authorize");
+    settings.endpoints.token_endpoint = format!("{ISSUER}/token");
+    let mut d = ScriptedDriver::new(settings);
+    let commands = d.login();
+    assert!(
+        !commands.iter().any(|c| c.starts_with("Fetch")),
+        "{commands:?}"
+    );
+    assert_eq!(
+        commands.last().unwrap(),
+        &format!("Navigate {ISSUER}/authorize")
+    );
+}
+
+#[test]
+fn settings_problems_stop_the_login_before_any_request() {
+    let mut settings = scripted::settings(ClientType::Public);
+    settings.client_id = String::new();
+    let mut d = ScriptedDriver::new(settings);
+    let commands = d.login();
+    assert!(commands.is_empty(), "{commands:?}");
+    assert_eq!(d.session.phase(), Phase::Failed);
+}
+
+#[test]
+fn a7_refused_storage_stops_the_login_before_navigating() {
+    let mut d = public();
+    let now = d.now;
+    let commands = d.session.handle(Event::LoginPressed {
+        redirect_uri: REDIRECT.into(),
+        entropy: Entropy(Ok(scripted::appendix_b_entropy())),
+        intent: None,
+        now,
+    });
+    let id = fetch_id(&commands);
+    let commands = d.session.handle(Event::HttpAnswered {
+        id,
+        outcome: Ok(HttpResponse::json(200, scripted::metadata_json())),
+        now,
+    });
+    assert!(matches!(commands.last(), Some(Command::Navigate { .. })));
+    // The driver could not store the pending login: it stops the batch and says so.
+    d.session.handle(Event::CommandFailed {
+        problem: Problem::local("storage refused", "allow site data"),
+    });
+    assert_eq!(d.session.phase(), Phase::Failed);
+}
+
+#[test]
+fn discovery_falls_back_to_rfc8414_then_diagnoses_cors_with_the_app_origin() {
+    let mut d = public();
+    let now = d.now;
+    let commands = d.session.handle(Event::LoginPressed {
+        redirect_uri: REDIRECT.into(),
+        entropy: Entropy(Ok(scripted::appendix_b_entropy())),
+        intent: None,
+        now,
+    });
+    let network = || {
+        Err(TransportError::Network {
+            origin: ISSUER.into(),
+        })
+    };
+    let commands = d.session.handle(Event::HttpAnswered {
+        id: fetch_id(&commands),
+        outcome: network(),
+        now,
+    });
+    let second = fetches(&commands);
+    assert_eq!(second.len(), 1);
+    assert!(second[0]
+        .url
+        .contains("/.well-known/oauth-authorization-server"));
+    let commands = d.session.handle(Event::HttpAnswered {
+        id: fetch_id(&commands),
+        outcome: network(),
+        now,
+    });
+    assert!(commands.is_empty());
+    assert_eq!(d.session.phase(), Phase::Failed);
+    let problem = d.session.problem.clone().unwrap();
+    assert!(problem.what_to_do.contains(scripted::ORIGIN), "{problem:?}");
+}
+
+#[test]
+fn discovery_runs_once_per_issuer_per_page() {
+    let mut d = public();
+    d.login();
+    d.session.handle(Event::CommandFailed {
+        problem: Problem::local("came back", "again"),
+    });
+    let commands = d.login();
+    assert!(
+        !commands.iter().any(|c| c.starts_with("Fetch")),
+        "{commands:?}"
+    );
+}
+
+/// Lands on the callback and returns the token request's id (for hand-made answers).
+fn at_token_request() -> (ScriptedDriver, RequestId) {
+    let (mut d, state) = left_for_provider();
+    let commands = land(&mut d, &good_callback(&state));
+    let id = fetch_id(&commands);
+    (d, id)
+}
+
+/// Rows T: each bad token answer fails the login, keeps no token and sends nothing more.
+#[test]
+fn t03_to_t29_a_bad_token_answer_fails_the_login_and_keeps_no_token() {
+    let html = |status: u16| {
+        Ok(HttpResponse {
+            status,
+            content_type: Some("text/html".into()),
+            body: "<html>login</html>".into(),
+            ..HttpResponse::default()
+        })
+    };
+    let cases: Vec<(&str, Outcome)> = vec![
+        (
+            "T-3 invalid_grant",
+            Ok(HttpResponse::json(
+                400,
+                r#"{"error":"invalid_grant","error_description":"Code expired"}"#,
+            )),
+        ),
+        (
+            "T-5 invalid_client",
+            Ok(HttpResponse::json(401, r#"{"error":"invalid_client"}"#)),
+        ),
+        (
+            "T-6 unknown error",
+            Ok(HttpResponse::json(400, r#"{"error":"foo"}"#)),
+        ),
+        ("T-7 HTML 400", html(400)),
+        (
+            "T-8 no string error",
+            Ok(HttpResponse::json(400, r#"{"error":42}"#)),
+        ),
+        ("T-9 HTML 500", html(500)),
+        ("T-10 not JSON", Ok(HttpResponse::json(200, "not json"))),
+        ("T-13 not an object", Ok(HttpResponse::json(200, "[]"))),
+        (
+            "T-14 no access token",
+            Ok(HttpResponse::json(200, r#"{"token_type":"Bearer"}"#)),
+        ),
+        (
+            "T-15 no token type",
+            Ok(HttpResponse::json(200, r#"{"access_token":"a"}"#)),
+        ),
+        (
+            "T-16b DPoP",
+            Ok(HttpResponse::json(
+                200,
+                r#"{"access_token":"a","token_type":"DPoP"}"#,
+            )),
+        ),
+        (
+            "T-22 redirect",
+            Ok(HttpResponse {
+                status: 0,
+                ..HttpResponse::default()
+            }),
+        ),
+        (
+            "T-23 201",
+            Ok(HttpResponse::json(
+                201,
+                r#"{"access_token":"a","token_type":"Bearer"}"#,
+            )),
+        ),
+        (
+            "T-25 network",
+            Err(TransportError::Network {
+                origin: ISSUER.into(),
+            }),
+        ),
+        (
+            "T-27 timeout",
+            Err(TransportError::Timeout { after_ms: 15_000 }),
+        ),
+        (
+            "T-28 duplicate key",
+            Ok(HttpResponse::json(
+                200,
+                r#"{"access_token":"a","access_token":"b","token_type":"Bearer"}"#,
+            )),
+        ),
+    ];
+    for (row, outcome) in cases {
+        let (mut d, id) = at_token_request();
+        let commands = d.session.handle(Event::HttpAnswered {
+            id,
+            outcome,
+            now: START_MS + 2_000,
+        });
+        assert_eq!(
+            names(&commands),
+            ["MarkDrawn oauth-flow-lab:tokens"],
+            "{row}"
+        );
+        assert_eq!(d.session.phase(), Phase::Failed, "{row}");
+        assert!(d.session.tokens().is_none(), "{row}");
+        assert!(d.session.problem.is_some(), "{row}");
+    }
+}
+
+#[test]
+fn t26_a_network_failure_on_the_token_endpoint_names_cors_and_the_app_origin() {
+    let (mut d, id) = at_token_request();
+    d.session.handle(Event::HttpAnswered {
+        id,
+        outcome: Err(TransportError::Network {
+            origin: ISSUER.into(),
+        }),
+        now: START_MS + 2_000,
+    });
+    let problem = d.session.problem.clone().unwrap();
+    assert!(
+        problem.what_happened.contains("token endpoint"),
+        "{problem:?}"
+    );
+    assert!(problem.what_to_do.contains(scripted::ORIGIN), "{problem:?}");
+}
+
+#[test]
+fn t01_the_token_request_is_a_form_post_with_safelisted_headers_only() {
+    let (d, _) = at_token_request();
+    let _ = d;
+    let (mut d, state) = left_for_provider();
+    let commands = land(&mut d, &good_callback(&state));
+    let request = fetches(&commands)[0].clone();
+    assert_eq!(request.method, "POST");
+    let headers: Vec<&str> = request.headers.iter().map(|(n, _)| *n).collect();
+    assert_eq!(headers, ["Content-Type", "Accept"]);
+    let body = request.body.unwrap();
+    assert!(
+        body.starts_with("grant_type=authorization_code&code="),
+        "{body}"
+    );
+    assert!(
+        body.contains("redirect_uri=https%3A%2F%2Fapp.example%2F"),
+        "{body}"
+    );
+}
+
+#[test]
+fn a_late_answer_for_a_request_no_longer_awaited_is_ignored() {
+    let (mut d, id) = at_token_request();
+    let good = || {
+        Ok(HttpResponse::json(
+            200,
+            r#"{"access_token":"a","token_type":"Bearer","scope":"openid read:profile"}"#,
+        ))
+    };
+    // An answer for an id never issued.
+    let before = d.session.timeline.len();
+    let commands = d.session.handle(Event::HttpAnswered {
+        id: id + 100,
+        outcome: good(),
+        now: START_MS + 2_000,
+    });
+    assert!(commands.is_empty());
+    assert_eq!(d.session.timeline.len(), before, "nothing applied");
+    assert_eq!(d.session.phase(), Phase::Exchanging);
+    // The user logs out meanwhile: the real answer then arrives late.
+    d.session.handle(Event::Action {
+        action: Action::Logout,
+        redirect_uri: REDIRECT.into(),
+        now: START_MS + 2_001,
+    });
+    let commands = d.session.handle(Event::HttpAnswered {
+        id,
+        outcome: good(),
+        now: START_MS + 2_002,
+    });
+    assert!(commands.is_empty());
+    assert!(d.session.tokens().is_none(), "a late answer never logs in");
+}
+
+#[test]
+fn an_invalid_id_token_signature_fails_the_login_and_keeps_no_token() {
+    let mut d = public();
+    d.signature_valid = false;
+    d.login();
+    let commands = d.come_back();
+    assert_eq!(commands.last().unwrap(), "MarkDrawn oauth-flow-lab:tokens");
+    assert!(
+        !commands.iter().any(|c| c.starts_with("Digest")),
+        "{commands:?}"
+    );
+    assert_eq!(d.session.phase(), Phase::Failed);
+    assert!(d.session.tokens().is_none());
+    assert!(d.session.rejected_id_token.is_some());
+}
+
+#[test]
+fn jwks_is_cached_for_the_page_unless_a_key_is_missing() {
+    let mut d = public();
+    d.login();
+    d.come_back();
+    let jwks_fetches =
+        |d: &ScriptedDriver| d.sent.iter().filter(|r| r.url.ends_with("/jwks")).count();
+    assert_eq!(jwks_fetches(&d), 1);
+    // A refresh returns a new ID token: its key is known, so no second fetch.
+    let now = d.now;
+    let commands = d.play(Event::Action {
+        action: Action::Refresh,
+        redirect_uri: REDIRECT.into(),
+        now,
+    });
+    assert!(
+        commands.iter().any(|c| c.starts_with("Fetch POST")),
+        "{commands:?}"
+    );
+    assert_eq!(jwks_fetches(&d), 1, "{commands:?}");
+    assert_eq!(d.session.phase(), Phase::LoggedIn);
+    assert!(d.session.problem.is_none(), "{:?}", d.session.problem);
+}
+
+#[test]
+fn api_403_names_the_scope_it_needed_and_keeps_the_session() {
+    let mut d = public();
+    d.login();
+    d.come_back();
+    let commands = d.session.handle(Event::Action {
+        action: Action::CallApi("/api/files"),
+        redirect_uri: REDIRECT.into(),
+        now: d.now,
+    });
+    assert_eq!(d.session.phase(), Phase::CallingApi);
+    let request = fetches(&commands)[0].clone();
+    assert!(request
+        .headers
+        .iter()
+        .any(|(n, v)| *n == "Authorization" && v.starts_with("Bearer ")));
+    d.session.handle(Event::HttpAnswered {
+        id: fetch_id(&commands),
+        outcome: Ok(HttpResponse {
+            status: 403,
+            www_authenticate: Some(
+                r#"Bearer error="insufficient_scope", scope="read:files""#.into(),
+            ),
+            ..HttpResponse::json(403, "")
+        }),
+        now: d.now,
+    });
+    assert_eq!(d.session.phase(), Phase::LoggedIn);
+    assert_eq!(d.session.api_needed_scope.as_deref(), Some("read:files"));
+    assert!(d.session.problem.is_some());
+    assert!(d.session.tokens().is_some());
+}
+
+#[test]
+fn revoke_keeps_the_token_marked_revoked() {
+    let mut d = public();
+    d.login();
+    d.come_back();
+    let commands = d.session.handle(Event::Action {
+        action: Action::Revoke(TokenKind::Access),
+        redirect_uri: REDIRECT.into(),
+        now: d.now,
+    });
+    assert_eq!(d.session.phase(), Phase::Revoking);
+    d.session.handle(Event::HttpAnswered {
+        id: fetch_id(&commands),
+        outcome: Ok(HttpResponse::json(200, "")),
+        now: d.now,
+    });
+    assert_eq!(d.session.phase(), Phase::LoggedIn);
+    assert!(d.session.revoked().access);
+    assert!(d.session.tokens().is_some());
+}
+
+#[test]
+fn logout_forgets_the_tokens_and_draws_a_step() {
+    let mut d = public();
+    d.login();
+    d.come_back();
+    let before = d.session.timeline.len();
+    d.session.handle(Event::Action {
+        action: Action::Logout,
+        redirect_uri: REDIRECT.into(),
+        now: d.now,
+    });
+    assert_eq!(d.session.phase(), Phase::Idle);
+    assert!(d.session.tokens().is_none());
+    assert_eq!(d.session.timeline.len(), before + 1);
+}
+
+#[test]
+fn changing_the_issuer_forgets_discovery() {
+    let mut d = public();
+    d.login();
+    d.session.handle(Event::CommandFailed {
+        problem: Problem::local("x", "y"),
+    });
+    let mut settings = d.session.settings.clone();
+    settings.issuer = "https://other.example".into();
+    let commands = d.session.handle(Event::SettingsEdited(settings));
+    assert_eq!(names(&commands), ["Persist Settings"]);
+    assert!(d.session.metadata().is_none());
+}
