@@ -5,6 +5,7 @@ pub mod attack;
 pub mod checkup;
 pub mod engine;
 pub mod explain;
+pub mod lab_session;
 pub mod lifecycle;
 pub mod oidc;
 pub mod presets;

@@ -7,13 +7,14 @@
 
 use crate::flow::attack::{self, DowngradeAnswer, LabRecord, TokenAnswer};
 use crate::flow::checkup::{self, Check, Verdict};
-use crate::flow::engine::{mask_callback_query, TransportError};
+use crate::flow::engine::mask_callback_query;
+use crate::flow::session::{HttpRequest, Outcome, RequestId};
 use crate::flow::timeline::{Step, StepId, Timeline};
 use crate::protocol::pkce::CodeVerifier;
 use crate::protocol::probe::{read_probe_return, ProbeAnswer, ProbeKind, ProbeRequest};
 use crate::protocol::secret::AuthorizationCode;
 use crate::protocol::state::State;
-use crate::protocol::token::{attacker_code_request, HttpResponse, TokenRequest};
+use crate::protocol::token::attacker_code_request;
 
 /// How long a `prompt=none` probe may take before its window counts as stuck on a page of the
 /// provider's own (an answer takes one redirect; the popup also loads this app: a few seconds).
@@ -105,9 +106,9 @@ pub enum ProbeEvent {
     /// The attacker's token request came back.
     HttpAnswered {
         /// The id of the `Fetch` command.
-        id: u32,
+        id: RequestId,
         /// What the network gave.
-        outcome: Result<HttpResponse, TransportError>,
+        outcome: Outcome,
         /// Epoch ms.
         now: u64,
     },
@@ -131,9 +132,9 @@ pub enum ProbeCommand {
     /// POST the attacker's token request; its answer comes back as `HttpAnswered { id }`.
     Fetch {
         /// Names the answer.
-        id: u32,
+        id: RequestId,
         /// The form POST.
-        request: TokenRequest,
+        request: HttpRequest,
     },
 }
 
@@ -155,7 +156,7 @@ enum Waiting {
     Blocked,
     /// A downgrade probe got a code: the attacker redeems it.
     Redemption {
-        id: u32,
+        id: RequestId,
         step: StepId,
         sentence: String,
     },
@@ -467,10 +468,11 @@ impl ProbeRun {
                     let chip =
                         crate::flow::timeline::Param::secret("code", code.masked(), code.secret());
                     let step = attack::attack_request(timeline, label, &request, vec![chip], now);
-                    let id = self.take_id();
+                    let id = RequestId::from(self.take_id());
                     if let Some(c) = self.current.as_mut() {
                         c.waiting = Waiting::Redemption { id, step, sentence };
                     }
+                    let request = HttpRequest::form(&request);
                     return vec![ProbeCommand::Fetch { id, request }];
                 }
                 Err(error) => {
@@ -578,6 +580,7 @@ mod tests {
     use crate::flow::attack::{Experiment, Outcome};
     use crate::flow::checkup::Scorecard;
     use crate::flow::timeline::StepKind;
+    use crate::protocol::token::HttpResponse;
 
     const APP: &str = "http://127.0.0.1:8080/";
 
@@ -835,7 +838,8 @@ mod tests {
             panic!("{fetch:?}");
         };
         assert_eq!(request.url, "http://127.0.0.1:9000/token");
-        assert!(request.body.contains("code=abc123") && !request.body.contains("code_verifier"));
+        let body = request.body.clone().unwrap_or_default();
+        assert!(body.contains("code=abc123") && !body.contains("code_verifier"));
         let tokens = HttpResponse {
             status: 200,
             content_type: Some("application/json".into()),
@@ -857,7 +861,8 @@ mod tests {
         let [ProbeCommand::Fetch { id: fid2, request }] = &fetch[..] else {
             panic!("{fetch:?}");
         };
-        assert!(request.body.contains(&format!("code_verifier={plain}")));
+        let body = request.body.clone().unwrap_or_default();
+        assert!(body.contains(&format!("code_verifier={plain}")));
         // No report until both answers are in.
         assert!(lab.record.report(Experiment::PkceDowngrade).is_none());
         let done = lab.handle(ProbeEvent::HttpAnswered {

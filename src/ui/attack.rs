@@ -4,19 +4,16 @@
 
 use super::driver::{self, Lab, Phase};
 use crate::browser::{clock, location, popup, storage};
-use crate::flow::attack::{self, Experiment, LabLogin, Report, TokenAnswer};
+use crate::flow::attack::{self, Experiment, LabLogin, Report};
 use crate::flow::checkup::{self, Check, Verdict};
 use crate::flow::engine::{self, Problem};
-use crate::flow::lifecycle;
+use crate::flow::lab_session::{CodeRun, LabCommand};
 use crate::flow::probe_session::{ProbeCommand, ProbeEntropy, ProbeEvent, ProbeRun, ProbeTarget};
 use crate::flow::timeline::{Param, Step, StepKind, Timeline};
 use crate::protocol::callback::AuthorizedCallback;
 use crate::protocol::discovery::ProviderMetadata;
-use crate::protocol::pkce::CodeVerifier;
 use crate::protocol::probe::ProbeKind;
-use crate::protocol::secret::{AccessToken, AuthorizationCode};
 use crate::protocol::state::State;
-use crate::protocol::token::{attacker_code_request, TokenRequest};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -92,10 +89,6 @@ async fn discover(lab: RwSignal<Lab>, issuer: &str) -> Result<ProviderMetadata, 
 /// Saves the lab's record (and its run) before leaving or after a change.
 fn save(lab: RwSignal<Lab>) {
     lab.with_untracked(|l| storage::save_lab(&l.attack));
-}
-
-fn random_verifier() -> Result<String, Problem> {
-    Ok(CodeVerifier::from_random(crate::flow::engine::random_32()?).into_secret())
 }
 
 /// Takes the lab login that `state` answers, if the lab started it.
@@ -336,7 +329,7 @@ fn carry_out(lab: RwSignal<Lab>, commands: Vec<ProbeCommand>) {
             }
             ProbeCommand::ClosePopup => popup::close(),
             ProbeCommand::Fetch { id, request } => spawn_local(async move {
-                let outcome = driver::post_form(&request).await;
+                let outcome = driver::send(request).await;
                 let now = clock::now_ms();
                 drive(lab, ProbeEvent::HttpAnswered { id, outcome, now });
             }),
@@ -405,265 +398,85 @@ pub(crate) fn forged_link_arrived(lab: RwSignal<Lab>, mut timeline: Timeline) {
     });
 }
 
-/// Sends the attacker's token request and records the answer with `defence` highlighted.
-async fn attacker_redeem(
-    lab: RwSignal<Lab>,
-    label: &str,
-    request: TokenRequest,
-    params: Vec<Param>,
-    defence: &str,
-) -> TokenAnswer {
-    let Some(step) = with_lab(lab, |l| {
-        attack::attack_request(&mut l.timeline, label, &request, params, clock::now_ms())
-    }) else {
-        return torn_down();
-    };
-    let outcome = driver::post_form(&request).await;
-    with_lab(lab, |l| {
-        attack::attack_answer(&mut l.timeline, step, outcome, defence, clock::now_ms())
-    })
-    .unwrap_or_else(torn_down)
-}
-
-fn torn_down() -> TokenAnswer {
-    TokenAnswer::Unreadable {
-        why: "the page was closed".to_owned(),
-    }
-}
-
-/// What the login-only checks of the checkup learn from the code experiments.
-#[derive(Default)]
-struct LoginFacts {
-    iss_returned: bool,
-    redeemed: Option<bool>,
-    cache_control: Option<String>,
-    rotation: Option<(String, Option<String>)>,
-    single_use: Option<bool>,
-    revoked_status: Option<u16>,
-}
-
-/// Experiments 1 and 2 on one login: the attacker tries the code without and with a wrong
-/// verifier, the real client redeems it, (checkup: refreshes once), the attacker replays the
-/// exact request, and the first tokens are tried again at the API.
+/// Experiments 1 and 2 on one login's code: the pure `CodeRun` decides, this glue sends its
+/// requests and hands the answers back.
 fn code_experiments(lab: RwSignal<Lab>, authorized: AuthorizedCallback, checkup: bool) {
-    // Drawn at once (not in the task) so the page opens on the lab's tab.
-    lab.update(|l| {
+    let wrong = match engine::random_32() {
+        Ok(bytes) => bytes,
+        Err(problem) => return lab.update(|l| l.fail(problem)),
+    };
+    let issuer = authorized.pending.issuer.clone();
+    let metadata = lab.with_untracked(|l| {
+        l.metadata()
+            .cloned()
+            .filter(|m| m.issuer == issuer)
+            .or_else(|| crate::browser::cache::load_metadata(&issuer))
+    });
+    let api = lab.with_untracked(|l| l.settings.normalized().api_base);
+    let resource_url = if api.is_empty() {
+        metadata.as_ref().and_then(|m| m.userinfo_endpoint.clone())
+    } else {
+        Some(format!("{api}/api/profile"))
+    };
+    let iss_advertised = metadata.is_some_and(|m| m.iss_parameter_supported);
+    let commands = with_lab(lab, |l| {
         l.lab_phase(Phase::Exchanging);
-        attack::leaked(
-            &mut l.timeline,
-            "your code from the address bar",
-            vec![Param::secret(
-                "code",
-                authorized.code.masked(),
-                authorized.code.secret(),
-            )],
+        let (run, commands) = CodeRun::start(
+            authorized,
+            checkup,
+            wrong,
+            resource_url,
+            iss_advertised,
+            &mut l.session.timeline,
             clock::now_ms(),
         );
-    });
-    spawn_local(async move {
-        let mut facts = LoginFacts {
-            iss_returned: authorized.iss.is_some(),
-            ..LoginFacts::default()
-        };
-        let code: AuthorizationCode = authorized.code.clone();
-        let pending = &authorized.pending;
-        let (endpoint, redirect, client_id) = (
-            pending.token_endpoint.clone(),
-            pending.redirect_uri.clone(),
-            pending.client_id.clone(),
-        );
-        let issuer = pending.issuer.clone();
-        let wrong = match random_verifier() {
-            Ok(v) => v,
-            Err(problem) => return lab.update(|l| l.fail(problem)),
-        };
-        let code_chip = || Param::secret("code", code.masked(), code.secret());
-        let mut answers = Vec::new();
-        for (verifier, label, defence) in [
-            (
-                None,
-                "Redeem the stolen code without a verifier",
-                "PKCE: no verifier, no tokens",
-            ),
-            (
-                Some(wrong.as_str()),
-                "Redeem it with a guessed verifier",
-                "PKCE: the guess does not hash to the challenge",
-            ),
-        ] {
-            let request =
-                match attacker_code_request(&endpoint, &code, &redirect, &client_id, verifier) {
-                    Ok(r) => r,
-                    Err(error) => return lab.update(|l| l.fail(Problem::from_error(&error))),
-                };
-            let mut params = vec![code_chip()];
-            if let Some(v) = verifier {
-                params.push(Param::public(
-                    "code_verifier",
-                    &crate::protocol::secret::mask(v),
-                ));
-            }
-            answers.push(attacker_redeem(lab, label, request, params, defence).await);
-        }
-        // The real client redeems the code with its own verifier (moved into the request).
-        let call = match with_lab(lab, |l| {
-            engine::token_request_started(&mut l.timeline, authorized, None, clock::now_ms())
-        }) {
-            Some(Ok(call)) => call,
-            Some(Err(problem)) => return lab.update(|l| l.fail(problem)),
-            None => return,
-        };
-        let replay = call.request.clone();
-        let outcome = driver::post_form(&call.request).await;
-        facts.cache_control = outcome.as_ref().ok().and_then(|r| r.cache_control.clone());
-        let real_answer = match &outcome {
-            Ok(response) => attack::read_token_answer(response),
-            Err(error) => TokenAnswer::Unreadable {
-                why: crate::protocol::error::Explain::what_happened(error),
-            },
-        };
-        let result = with_lab(lab, |l| {
-            engine::token_response_received(&mut l.timeline, &call, outcome, clock::now_ms())
-        });
-        let tokens = match result {
-            Some(Ok(tokens)) => Ok(tokens),
-            Some(Err(problem)) => Err(problem),
-            None => return,
-        };
-        facts.redeemed = Some(tokens.is_ok());
-        let stolen = attack::stolen_code_report(&answers[0], &answers[1], &real_answer);
-        let tokens = match tokens {
-            Ok(tokens) => tokens,
-            Err(problem) => {
+        CODE_RUN.with(|r| *r.borrow_mut() = Some(run));
+        commands
+    })
+    .unwrap_or_default();
+    carry_out_lab(lab, commands);
+}
+
+thread_local! {
+    /// The code experiment in progress (memory only: it holds the code until it is redeemed).
+    static CODE_RUN: std::cell::RefCell<Option<CodeRun>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Carries out the code experiment's commands.
+fn carry_out_lab(lab: RwSignal<Lab>, commands: Vec<LabCommand>) {
+    for command in commands {
+        match command {
+            LabCommand::Fetch { id, request } => spawn_local(async move {
+                let outcome = driver::send(request).await;
+                let now = clock::now_ms();
+                let commands = with_lab(lab, |l| {
+                    CODE_RUN.with(|r| {
+                        r.borrow_mut().as_mut().map(|run| {
+                            run.answered(id, outcome, &mut l.session.timeline, &mut l.attack, now)
+                        })
+                    })
+                })
+                .flatten()
+                .unwrap_or_default();
+                carry_out_lab(lab, commands);
+            }),
+            LabCommand::Finished { problem } => {
+                CODE_RUN.with(|r| r.borrow_mut().take());
                 lab.update(|l| {
-                    l.attack.set_report(stolen);
-                    if checkup {
-                        // Only what the callback itself showed can be graded without tokens.
-                        let advertised = iss_advertised(l);
-                        let evidence = redirect_back(l);
-                        if let Some(card) = l.attack.scorecard.as_mut() {
-                            let (v, d) = checkup::judge_iss(advertised, Some(facts.iss_returned));
-                            card.record(Check::IssInResponse, v, d, evidence);
+                    storage::save_lab(&l.attack);
+                    match problem {
+                        Some(problem) => l.fail(problem),
+                        None => {
+                            l.lab_phase(Phase::Idle);
+                            l.problem = None;
+                            l.save_lab_run();
                         }
                     }
-                    storage::save_lab(&l.attack);
-                    l.fail(problem);
                 });
-                return;
-            }
-        };
-        let metadata = lab.with_untracked(|l| {
-            l.metadata()
-                .cloned()
-                .filter(|m| m.issuer == issuer)
-                .or_else(|| crate::browser::cache::load_metadata(&issuer))
-        });
-        if checkup {
-            if let Some(refresh) = &tokens.refresh_token {
-                facts.rotation =
-                    rotate_once(lab, &endpoint, refresh, &client_id, &tokens.granted_scope)
-                        .await
-                        .map(|new| (refresh.secret().to_owned(), new));
+                clock::mark_when_drawn("oauth-flow-lab:tokens");
             }
         }
-        let first = tokens.access_token.clone();
-        let before = token_status(lab, &first, metadata.as_ref()).await;
-        let second = attacker_redeem(
-            lab,
-            "Replay the same token request (code and right verifier)",
-            replay,
-            vec![
-                code_chip(),
-                Param::public("code_verifier", "the victim's, copied"),
-            ],
-            "single-use code",
-        )
-        .await;
-        facts.single_use = match &second {
-            TokenAnswer::Refused { .. } => Some(true),
-            TokenAnswer::Tokens { .. } => Some(false),
-            TokenAnswer::Unreadable { .. } => None,
-        };
-        let after = token_status(lab, &first, metadata.as_ref()).await;
-        if after == Some(401) {
-            lab.update(|l| attack::replay_revoked_the_tokens(&mut l.timeline));
-        }
-        facts.revoked_status = before.and(after);
-        let replayed = attack::replay_report(&second, before, after);
-        lab.update(|l| {
-            // The lab's tokens are never kept as a session: they were only evidence.
-            l.attack.set_report(stolen);
-            l.attack.set_report(replayed);
-            l.lab_phase(Phase::Idle);
-            l.problem = None;
-            if checkup {
-                record_login_facts(l, &facts);
-            }
-            l.save_lab_run();
-        });
-        clock::mark_when_drawn("oauth-flow-lab:tokens");
-    });
-}
-
-/// One refresh; the new refresh token (if the provider sent one).
-async fn rotate_once(
-    lab: RwSignal<Lab>,
-    endpoint: &str,
-    refresh: &crate::protocol::secret::RefreshToken,
-    client_id: &str,
-    scope: &str,
-) -> Option<Option<String>> {
-    let call = with_lab(lab, |l| {
-        lifecycle::refresh_started(
-            &mut l.timeline,
-            endpoint,
-            refresh,
-            client_id,
-            scope,
-            false,
-            clock::now_ms(),
-        )
-    })?
-    .ok()?;
-    let outcome = driver::post_form(&call.request).await;
-    let refreshed = with_lab(lab, |l| {
-        lifecycle::refresh_response_received(&mut l.timeline, &call, outcome, clock::now_ms())
-    })?
-    .ok()?;
-    Some(
-        refreshed
-            .replaced
-            .map(|_| {
-                refreshed
-                    .tokens
-                    .refresh_token
-                    .map(|r| r.secret().to_owned())
-            })
-            .unwrap_or_else(|| Some(refresh.secret().to_owned())),
-    )
-}
-
-/// The status the API (or UserInfo) gives `token` now, drawn as a resource call.
-async fn token_status(
-    lab: RwSignal<Lab>,
-    token: &AccessToken,
-    metadata: Option<&ProviderMetadata>,
-) -> Option<u16> {
-    let api = lab.with_untracked(|l| l.settings.normalized().api_base);
-    let url = if !api.is_empty() {
-        format!("{api}/api/profile")
-    } else {
-        metadata?.userinfo_endpoint.clone()?
-    };
-    let (step, header) = with_lab(lab, |l| {
-        engine::resource_request_started(&mut l.timeline, &url, token, clock::now_ms())
-    })?;
-    let outcome = driver::get(&url, Some(&header)).await;
-    let status = outcome.as_ref().ok().map(|r| r.status);
-    with_lab(lab, |l| {
-        let _ = engine::resource_response_received(&mut l.timeline, step, outcome, clock::now_ms());
-    });
-    status
+    }
 }
 
 /// The provider's metadata as a login would get it: the manual endpoints when the settings
@@ -793,72 +606,4 @@ async fn cors_probe(lab: RwSignal<Lab>, metadata: &ProviderMetadata, client_id: 
             card.record(Check::TokenCors, v, d, evidence);
         }
     });
-}
-
-/// Whether the checked provider promised `iss` (RFC 9207), from its metadata known to this tab.
-fn iss_advertised(l: &Lab) -> bool {
-    l.attack
-        .scorecard
-        .as_ref()
-        .and_then(|card| l.known_metadata(&card.issuer))
-        .is_some_and(|m| m.iss_parameter_supported)
-}
-
-/// The run's redirect back from the provider (evidence for the `iss` line).
-fn redirect_back(l: &Lab) -> Vec<Step> {
-    l.timeline
-        .steps()
-        .iter()
-        .filter(|s| s.kind == StepKind::RedirectBack)
-        .cloned()
-        .collect()
-}
-
-/// Records what the checkup's login taught.
-fn record_login_facts(l: &mut Lab, facts: &LoginFacts) {
-    let steps = l.timeline.steps().to_vec();
-    let of = |kinds: &[StepKind]| -> Vec<Step> {
-        steps
-            .iter()
-            .filter(|s| kinds.contains(&s.kind))
-            .cloned()
-            .collect()
-    };
-    let advertised = iss_advertised(l);
-    let Some(card) = l.attack.scorecard.as_mut() else {
-        return;
-    };
-    let token = of(&[StepKind::TokenRequest, StepKind::TokenResponse]);
-    let (v, d) = checkup::judge_public_clients(None, facts.redeemed);
-    if card.finding(Check::PublicClients).verdict != Verdict::Pass || v == Verdict::Pass {
-        card.record(Check::PublicClients, v, d, token.clone());
-    }
-    let (v, d) = checkup::judge_iss(advertised, Some(facts.iss_returned));
-    card.record(Check::IssInResponse, v, d, of(&[StepKind::RedirectBack]));
-    let (v, d) = checkup::judge_no_store(facts.cache_control.as_deref());
-    card.record(Check::NoStore, v, d, token);
-    let (v, d) = checkup::judge_single_use(facts.single_use.map(|refused| !refused));
-    card.record(
-        Check::CodeSingleUse,
-        v,
-        d,
-        of(&[StepKind::AttackRequest, StepKind::AttackResponse]),
-    );
-    let (v, d) = checkup::judge_replay_revocation(facts.revoked_status);
-    card.record(
-        Check::ReplayRevokes,
-        v,
-        d,
-        of(&[StepKind::ResourceRequest, StepKind::ResourceResponse]),
-    );
-    let (v, d) = match &facts.rotation {
-        Some((old, new)) => checkup::judge_rotation(Some(old), new.as_deref()),
-        None => checkup::judge_rotation(None, None),
-    };
-    card.record(
-        Check::RefreshRotates,
-        v,
-        d,
-        of(&[StepKind::RefreshRequest, StepKind::RefreshResponse]),
-    );
 }

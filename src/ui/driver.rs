@@ -287,7 +287,7 @@ pub(crate) fn post_form(request: &TokenRequest) -> Later<Answer> {
 }
 
 #[inline(never)]
-fn send(request: session::HttpRequest) -> Later<Answer> {
+pub(crate) fn send(request: session::HttpRequest) -> Later<Answer> {
     let headers: Vec<(&str, &str)> = request
         .headers
         .iter()
