@@ -550,3 +550,234 @@ fn status_of(timeline: &mut Timeline, step: StepId, outcome: Outcome, now: u64) 
     let _ = engine::resource_response_received(timeline, step, outcome, now);
     status
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flow::attack::{Experiment, Outcome as Verdict2};
+    use crate::flow::checkup::Scorecard;
+    use crate::flow::engine::LoginEntropy;
+    use crate::flow::engine::{callback_received, check_callback, plan_login};
+    use crate::flow::settings::ProviderSettings;
+    use crate::protocol::discovery::parse_metadata;
+    use crate::protocol::token::HttpResponse;
+
+    const ISSUER: &str = "https://as.example/realms/lab";
+    const API: &str = "https://api.example/api/profile";
+
+    fn json(status: u16, body: &str) -> Outcome {
+        let mut response = HttpResponse::json(status, body);
+        response.cache_control = Some("no-store".into());
+        Ok(response)
+    }
+
+    fn invalid_grant() -> Outcome {
+        json(400, r#"{"error":"invalid_grant"}"#)
+    }
+
+    fn tokens(access: &str, refresh: Option<&str>) -> Outcome {
+        let refresh = refresh
+            .map(|r| format!(r#","refresh_token":"{r}""#))
+            .unwrap_or_default();
+        json(
+            200,
+            &format!(
+                r#"{{"access_token":"{access}","token_type":"Bearer","expires_in":60{refresh}}}"#
+            ),
+        )
+    }
+
+    /// A lab login's checked callback (PKCE, `iss` returned), and the verifier it holds.
+    fn authorized(timeline: &mut Timeline) -> (AuthorizedCallback, String) {
+        let settings = ProviderSettings {
+            issuer: ISSUER.into(),
+            scope: "read:profile offline_access".into(),
+            ..ProviderSettings::default()
+        };
+        let metadata = format!(
+            r#"{{"issuer":"{ISSUER}","authorization_endpoint":"https://as.example/auth",
+               "token_endpoint":"https://as.example/token","response_types_supported":["code"],
+               "code_challenge_methods_supported":["S256"],
+               "authorization_response_iss_parameter_supported":true}}"#
+        );
+        let metadata = parse_metadata(ISSUER, &HttpResponse::json(200, metadata)).unwrap();
+        let entropy = LoginEntropy {
+            verifier: [7; 32],
+            state: [8; 32],
+            nonce: [9; 32],
+        };
+        let plan = plan_login(
+            timeline,
+            &settings,
+            &metadata,
+            "https://app.example/",
+            entropy,
+            1,
+        )
+        .unwrap();
+        let state = plan.pending.state.secret().to_owned();
+        let verifier = plan.pending.verifier.as_ref().unwrap().secret().to_owned();
+        let query = format!("?code=c0de&state={state}&iss=https%3A%2F%2Fas.example%2Frealms%2Flab");
+        let params = callback_received(timeline, &query, "", 2).unwrap().unwrap();
+        let authorized = check_callback(timeline, params, Some(plan.pending), 2).unwrap();
+        (authorized, verifier)
+    }
+
+    fn fetch(commands: &[LabCommand]) -> (RequestId, &HttpRequest) {
+        match commands {
+            [LabCommand::Fetch { id, request }] => (*id, request),
+            other => panic!("expected one Fetch, got {other:?}"),
+        }
+    }
+
+    fn body(request: &HttpRequest) -> String {
+        request.body.clone().unwrap_or_default()
+    }
+
+    fn record(checkup: bool) -> LabRecord {
+        let mut record = LabRecord::default();
+        if checkup {
+            record.scorecard = Some(Scorecard::new(
+                ISSUER,
+                "flow-lab",
+                "https://app.example",
+                "other",
+            ));
+        }
+        record
+    }
+
+    #[test]
+    fn rfc7636_rfc6749_4_1_2_code_experiments_as_commands_stolen_code_refused_replay_refused_tokens_revoked(
+    ) {
+        let mut timeline = Timeline::new();
+        let (authorized, verifier) = authorized(&mut timeline);
+        let mut record = record(false);
+        let (mut run, commands) = CodeRun::start(
+            authorized,
+            false,
+            [42; 32],
+            Some(API.into()),
+            true,
+            &mut timeline,
+            10,
+        );
+        // 1. The attacker's token request without a verifier.
+        let (id, request) = fetch(&commands);
+        assert_eq!(request.url, "https://as.example/token");
+        assert!(body(request).contains("code=c0de") && !body(request).contains("code_verifier"));
+        let commands = run.answered(id, invalid_grant(), &mut timeline, &mut record, 11);
+        // 2. With a guessed verifier (not the real one).
+        let (id, request) = fetch(&commands);
+        assert!(body(request).contains("code_verifier=") && !body(request).contains(&verifier));
+        let commands = run.answered(id, invalid_grant(), &mut timeline, &mut record, 12);
+        // 3. The real client, with the real verifier.
+        let (id, request) = fetch(&commands);
+        assert!(body(request).contains(&format!("code_verifier={verifier}")));
+        let real_body = body(request);
+        let commands = run.answered(id, tokens("first", None), &mut timeline, &mut record, 13);
+        let report = record.report(Experiment::StolenCode).unwrap();
+        assert_eq!(report.outcome, Verdict2::Stopped, "{report:?}");
+        // 4. The first tokens at the API.
+        let (id, request) = fetch(&commands);
+        assert_eq!((request.method, request.url.as_str()), ("GET", API));
+        let commands = run.answered(id, json(200, "{}"), &mut timeline, &mut record, 14);
+        // 5. The attacker replays the exact request, real verifier and all.
+        let (id, request) = fetch(&commands);
+        assert_eq!(body(request), real_body);
+        let commands = run.answered(id, invalid_grant(), &mut timeline, &mut record, 15);
+        // 6. The first tokens again: revoked.
+        let (id, _) = fetch(&commands);
+        let commands = run.answered(id, json(401, "{}"), &mut timeline, &mut record, 16);
+        assert!(matches!(
+            commands[..],
+            [LabCommand::Finished { problem: None }]
+        ));
+        assert!(!run.busy());
+        let replay = record.report(Experiment::CodeReplay).unwrap();
+        assert_eq!(replay.outcome, Verdict2::Stopped, "{replay:?}");
+        assert!(
+            replay.findings[1].contains("the provider revoked them"),
+            "{replay:?}"
+        );
+        // A late answer changes nothing.
+        assert!(run
+            .answered(id, tokens("x", None), &mut timeline, &mut record, 17)
+            .is_empty());
+    }
+
+    #[test]
+    fn rfc7636_a_provider_that_hands_the_stolen_code_tokens_is_reported_as_the_attack_working() {
+        let mut timeline = Timeline::new();
+        let (authorized, _) = authorized(&mut timeline);
+        let mut record = record(false);
+        let (mut run, commands) =
+            CodeRun::start(authorized, false, [42; 32], None, true, &mut timeline, 10);
+        let (id, _) = fetch(&commands);
+        let commands = run.answered(id, tokens("stolen", None), &mut timeline, &mut record, 11);
+        let (id, _) = fetch(&commands);
+        let commands = run.answered(id, invalid_grant(), &mut timeline, &mut record, 12);
+        // The real client's redemption fails (the code was used): the run stops with why.
+        let (id, _) = fetch(&commands);
+        let commands = run.answered(id, invalid_grant(), &mut timeline, &mut record, 13);
+        assert!(matches!(
+            commands[..],
+            [LabCommand::Finished { problem: Some(_) }]
+        ));
+        let report = record.report(Experiment::StolenCode).unwrap();
+        assert_eq!(report.outcome, Verdict2::Succeeded, "{report:?}");
+    }
+
+    #[test]
+    fn checkup_login_lines_single_use_no_store_rotation_and_revocation_are_graded_from_the_answers()
+    {
+        let mut timeline = Timeline::new();
+        let (authorized, _) = authorized(&mut timeline);
+        let mut record = record(true);
+        let (mut run, commands) = CodeRun::start(
+            authorized,
+            true,
+            [42; 32],
+            Some(API.into()),
+            true,
+            &mut timeline,
+            10,
+        );
+        let (id, _) = fetch(&commands);
+        let commands = run.answered(id, invalid_grant(), &mut timeline, &mut record, 11);
+        let (id, _) = fetch(&commands);
+        let commands = run.answered(id, invalid_grant(), &mut timeline, &mut record, 12);
+        let (id, _) = fetch(&commands);
+        let commands = run.answered(
+            id,
+            tokens("first", Some("r1")),
+            &mut timeline,
+            &mut record,
+            13,
+        );
+        // The checkup refreshes once: the provider does not rotate.
+        let (id, request) = fetch(&commands);
+        assert!(body(request).contains("grant_type=refresh_token") && body(request).contains("r1"));
+        let commands = run.answered(id, tokens("second", None), &mut timeline, &mut record, 14);
+        let (id, _) = fetch(&commands);
+        let commands = run.answered(id, json(200, "{}"), &mut timeline, &mut record, 15);
+        let (id, _) = fetch(&commands);
+        // The replay is answered with tokens: the code is not single-use.
+        let commands = run.answered(id, tokens("third", None), &mut timeline, &mut record, 16);
+        let (id, _) = fetch(&commands);
+        run.answered(id, json(200, "{}"), &mut timeline, &mut record, 17);
+        let card = record.scorecard.as_ref().unwrap();
+        let verdict = |check| card.finding(check).verdict;
+        assert_eq!(verdict(Check::CodeSingleUse), Verdict::Fail);
+        assert_eq!(verdict(Check::NoStore), Verdict::Pass);
+        assert_eq!(verdict(Check::IssInResponse), Verdict::Pass);
+        assert_eq!(verdict(Check::PublicClients), Verdict::Pass);
+        assert_ne!(verdict(Check::RefreshRotates), Verdict::Pass);
+        assert_ne!(verdict(Check::RefreshRotates), Verdict::Unknown);
+        assert_ne!(verdict(Check::ReplayRevokes), Verdict::Pass);
+        assert_eq!(
+            record.report(Experiment::CodeReplay).unwrap().outcome,
+            Verdict2::Succeeded
+        );
+    }
+}
