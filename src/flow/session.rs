@@ -572,6 +572,15 @@ pub fn run_id(state: &State) -> String {
     URL_SAFE_NO_PAD.encode(digest)[..16].to_owned()
 }
 
+/// Back in the app while the login was at the provider: no answer came back.
+fn back_without_answer_notice() -> String {
+    "You came back from the provider without an answer to your login: nothing reached this app. \
+     If the provider showed an error page (for example an unknown client id or a redirect URI \
+     it does not accept), read it, fix the settings here, then press Log in again; the \
+     unanswered login expires by itself after 10 minutes."
+        .to_owned()
+}
+
 fn abandoned_notice() -> String {
     "A login started in this tab was not completed within 10 minutes and has been discarded. \
      Start a new login when you are ready."
@@ -978,6 +987,18 @@ impl Session {
         let Some(mut timeline) = saved else { return };
         if timeline.is_empty() {
             return;
+        }
+        // Issue 15: back in the app without an answer to the login that left for the provider
+        // (Back from a page of the provider's own, typically an error page): say so.
+        let came_back = !back_from_logout
+            && timeline.steps().last().is_some_and(|s| {
+                matches!(
+                    s.kind,
+                    StepKind::RedirectToAuthorize | StepKind::UserAtProvider
+                )
+            });
+        if came_back {
+            self.notice = Some(back_without_answer_notice());
         }
         timeline.fail_unfinished("The page was reloaded before this step finished.", now);
         if back_from_logout {
