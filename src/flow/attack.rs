@@ -275,6 +275,10 @@ pub struct LabRecord {
     pub logins: Vec<(String, LabLogin)>,
     /// The probe waiting for its answer.
     pub probe: Option<PendingProbe>,
+    /// The probes of the last silent run whose window did not come back: offered to run
+    /// interactively (kept across the checkup's login).
+    #[serde(default)]
+    pub unanswered: Vec<ProbeKind>,
     /// The popup probes in progress (memory only: the lab's tab never leaves, issue 15).
     #[serde(skip)]
     pub probes: Option<crate::flow::probe_session::ProbeRun>,
@@ -1145,6 +1149,7 @@ mod tests {
                 accepted: None,
             }],
             scorecard: Some(card),
+            unanswered: vec![ProbeKind::Implicit],
             probes: None,
             checkup_active: true,
         }

@@ -197,6 +197,7 @@ impl ProbeRun {
         if kinds.iter().any(|k| *k != ProbeKind::Implicit) {
             record.downgrade.clear();
         }
+        record.unanswered.clear();
         let mut run = ProbeRun {
             target,
             checkup,
@@ -338,6 +339,8 @@ impl ProbeRun {
     ) -> Vec<ProbeCommand> {
         self.current = None;
         if self.queue.is_empty() {
+            // Kept in the lab's record: the offer outlives the checkup login's page load.
+            record.unanswered = self.timed_out().to_vec();
             return vec![ProbeCommand::ClosePopup];
         }
         let (kind, entropy) = self.queue.remove(0);
@@ -759,8 +762,11 @@ mod tests {
                 && detail.contains("prompt=none may be unsupported"),
             "{detail}"
         );
-        // The lab offers the same three probes interactively.
+        // The lab offers the same three probes interactively (kept in the saved record).
         assert_eq!(lab.run.timed_out(), ProbeKind::ALL);
+        assert_eq!(lab.record.unanswered, ProbeKind::ALL);
+        let saved = LabRecord::from_json(&lab.record.to_json());
+        assert_eq!(saved.unanswered, ProbeKind::ALL);
         let answers = lab
             .timeline
             .steps()

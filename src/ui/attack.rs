@@ -146,14 +146,8 @@ pub fn run_implicit(lab: RwSignal<Lab>) {
 /// Runs the probes whose window timed out again without `prompt=none`: the user signs in or
 /// consents in the probe window, and the answer grades them.
 pub fn run_interactively(lab: RwSignal<Lab>) {
-    let Some((kinds, checkup)) = lab.with_untracked(|l| {
-        l.attack
-            .probes
-            .as_ref()
-            .map(|r| (r.timed_out().to_vec(), r.checkup()))
-    }) else {
-        return;
-    };
+    let (kinds, checkup) =
+        lab.with_untracked(|l| (l.attack.unanswered.clone(), l.attack.checkup_active));
     if !kinds.is_empty() {
         start_probes(lab, kinds, checkup, true);
     }
@@ -179,12 +173,12 @@ pub fn popup_blocked(lab: RwSignal<Lab>) -> bool {
 /// The probes the lab offers to run interactively (reactive).
 pub fn timed_out_probes(lab: RwSignal<Lab>) -> Vec<ProbeKind> {
     lab.with(|l| {
-        l.attack
-            .probes
-            .as_ref()
-            .filter(|r| !r.busy())
-            .map(|r| r.timed_out().to_vec())
-            .unwrap_or_default()
+        let busy = l.attack.probes.as_ref().is_some_and(ProbeRun::busy);
+        if busy {
+            Vec::new()
+        } else {
+            l.attack.unanswered.clone()
+        }
     })
 }
 
