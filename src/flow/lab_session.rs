@@ -146,7 +146,14 @@ impl CodeRun {
             answers: Vec::new(),
             next_id: 1,
         };
-        let commands = run.attacker_try(timeline, now);
+        // The checkup grades the provider's token answers, which the attacker's tries do not
+        // touch; a provider that burns a code after a failed PKCE attempt (LemonLDAP::NG) would
+        // leave no tokens to grade. So the checkup's login goes straight to the real client.
+        let commands = if checkup {
+            run.real_redemption(timeline, now)
+        } else {
+            run.attacker_try(timeline, now)
+        };
         (run, commands)
     }
 
@@ -251,9 +258,11 @@ impl CodeRun {
                 };
                 let result = engine::token_response_received(timeline, &call, outcome, now);
                 self.facts.redeemed = Some(result.is_ok());
-                let stolen =
-                    attack::stolen_code_report(&self.answers[0], &self.answers[1], &real_answer);
-                record.set_report(stolen);
+                if let [no_verifier, wrong_verifier] = &self.answers[..] {
+                    let stolen =
+                        attack::stolen_code_report(no_verifier, wrong_verifier, &real_answer);
+                    record.set_report(stolen);
+                }
                 let tokens = match result {
                     Ok(tokens) => tokens,
                     Err(problem) => {
@@ -469,7 +478,11 @@ impl CodeRun {
         if after == Some(401) {
             attack::replay_revoked_the_tokens(timeline);
         }
-        self.facts.revoked_status = before.and(after);
+        // Only a token that worked before the replay tells anything by failing after it.
+        self.facts.revoked_status = match before {
+            Some(200..=299) => after,
+            _ => None,
+        };
         record.set_report(attack::replay_report(&second, before, after));
         if self.checkup {
             self.record_login_facts(timeline, record);
@@ -732,7 +745,7 @@ mod tests {
     fn checkup_login_lines_single_use_no_store_rotation_and_revocation_are_graded_from_the_answers()
     {
         let mut timeline = Timeline::new();
-        let (authorized, _) = authorized(&mut timeline);
+        let (authorized, verifier) = authorized(&mut timeline);
         let mut record = record(true);
         let (mut run, commands) = CodeRun::start(
             authorized,
@@ -743,11 +756,10 @@ mod tests {
             &mut timeline,
             10,
         );
-        let (id, _) = fetch(&commands);
-        let commands = run.answered(id, invalid_grant(), &mut timeline, &mut record, 11);
-        let (id, _) = fetch(&commands);
-        let commands = run.answered(id, invalid_grant(), &mut timeline, &mut record, 12);
-        let (id, _) = fetch(&commands);
+        // The checkup's login goes straight to the real client: no attacker tries that could
+        // make a strict provider burn the code before any token answer is graded.
+        let (id, request) = fetch(&commands);
+        assert!(body(request).contains(&format!("code_verifier={verifier}")));
         let commands = run.answered(
             id,
             tokens("first", Some("r1")),
@@ -779,5 +791,33 @@ mod tests {
             record.report(Experiment::CodeReplay).unwrap().outcome,
             Verdict2::Succeeded
         );
+    }
+
+    #[test]
+    fn rfc6749_4_1_2_a_token_the_api_refused_before_the_replay_proves_no_revocation() {
+        let mut timeline = Timeline::new();
+        let (authorized, _) = authorized(&mut timeline);
+        let mut record = record(true);
+        let (mut run, commands) = CodeRun::start(
+            authorized,
+            true,
+            [42; 32],
+            Some(API.into()),
+            false,
+            &mut timeline,
+            10,
+        );
+        let (id, _) = fetch(&commands);
+        let commands = run.answered(id, tokens("first", None), &mut timeline, &mut record, 11);
+        // The API does not accept this provider's tokens at all: 401 before and after.
+        let (id, _) = fetch(&commands);
+        let commands = run.answered(id, json(401, "{}"), &mut timeline, &mut record, 12);
+        let (id, _) = fetch(&commands);
+        let commands = run.answered(id, invalid_grant(), &mut timeline, &mut record, 13);
+        let (id, _) = fetch(&commands);
+        run.answered(id, json(401, "{}"), &mut timeline, &mut record, 14);
+        let card = record.scorecard.as_ref().unwrap();
+        assert_eq!(card.finding(Check::ReplayRevokes).verdict, Verdict::Unknown);
+        assert_eq!(card.finding(Check::CodeSingleUse).verdict, Verdict::Pass);
     }
 }
