@@ -279,6 +279,10 @@ pub struct LabRecord {
     /// interactively (kept across the checkup's login).
     #[serde(default)]
     pub unanswered: Vec<ProbeKind>,
+    /// The `state` of the last probes sent from this tab: an answer that lands in the tab
+    /// itself instead of the probe window is recognised and dropped.
+    #[serde(default)]
+    pub probe_states: Vec<String>,
     /// The popup probes in progress (memory only: the lab's tab never leaves, issue 15).
     #[serde(skip)]
     pub probes: Option<crate::flow::probe_session::ProbeRun>,
@@ -1150,6 +1154,7 @@ mod tests {
             }],
             scorecard: Some(card),
             unanswered: vec![ProbeKind::Implicit],
+            probe_states: vec!["s1".into()],
             probes: None,
             checkup_active: true,
         }

@@ -30,6 +30,9 @@ pub const SILENT_TIMEOUT: &str = "the provider answered with its own page (a log
 pub const INTERACTIVE_TIMEOUT: &str = "the probe window did not come back within 3 minutes \
      (closed, or the sign-in was not finished)";
 
+/// How many probe `state`s the lab remembers (two runs of three probes).
+pub const MAX_REMEMBERED_STATES: usize = 6;
+
 /// Where the probes go: read from the settings and the provider's metadata by the driver.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ProbeTarget {
@@ -375,6 +378,13 @@ impl ProbeRun {
             }
         };
         attack::probe_request(timeline, kind, &url, now);
+        // Remembered (the last few): a provider may send this answer to the lab's tab later.
+        record.probe_states.push(state.secret().to_owned());
+        let excess = record
+            .probe_states
+            .len()
+            .saturating_sub(MAX_REMEMBERED_STATES);
+        record.probe_states.drain(..excess);
         let id = self.take_id();
         self.current = Some(InFlight {
             kind,
@@ -740,6 +750,8 @@ mod tests {
     #[test]
     fn i15_a_probe_stuck_on_the_providers_page_is_graded_unknown_never_pass_or_fail() {
         let (mut lab, first) = Lab::start(&ProbeKind::ALL, true, false);
+        // Each probe's state is remembered, for an answer that lands in the lab's own tab.
+        assert_eq!(lab.record.probe_states, [state_of(1)]);
         let mut commands = first;
         for _ in 0..3 {
             let (id, _, _) = opened(&commands);

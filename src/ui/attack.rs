@@ -165,6 +165,44 @@ pub fn retry_popup(lab: RwSignal<Lab>) {
     }
 }
 
+/// On page load: whether the URL is the answer to one of this tab's probes (a provider sent
+/// it here instead of the probe window). It is forgotten, never read as a login callback.
+pub(crate) fn late_probe_answer(lab: RwSignal<Lab>, query: &str, fragment: &str) -> bool {
+    if query.is_empty() && fragment.is_empty() {
+        return false;
+    }
+    let answer = crate::protocol::probe::read_probe_return(ProbeKind::NoChallenge, query, fragment);
+    let Some(state) = answer.state else {
+        return false;
+    };
+    let known = with_lab(lab, |l| {
+        let at = l
+            .attack
+            .probe_states
+            .iter()
+            .position(|s| s == state.secret());
+        at.map(|at| l.attack.probe_states.remove(at)).is_some()
+    })
+    .unwrap_or(false);
+    if known {
+        save(lab);
+    }
+    known
+}
+
+/// Says what happened when a probe's answer landed in this tab.
+pub(crate) fn explain_late_probe_answer(lab: RwSignal<Lab>) {
+    lab.update(|l| {
+        l.notice = Some(
+            "The provider sent the answer to one of the checkup's earlier probes to this tab \
+             (it resumed that request after you signed in here), not the answer to your login. \
+             It was dropped without being used. You are now signed in at the provider: press \
+             the login button again and it comes straight back."
+                .to_owned(),
+        );
+    });
+}
+
 /// Whether the probe window was blocked and the lab waits for Retry (reactive).
 pub fn popup_blocked(lab: RwSignal<Lab>) -> bool {
     lab.with(|l| l.attack.probes.as_ref().is_some_and(ProbeRun::blocked))

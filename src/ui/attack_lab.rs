@@ -108,6 +108,8 @@ fn Checkup(lab: RwSignal<Lab>) -> impl IntoView {
     let needs_login = move || {
         let probed = attack::checkup_probes_done(lab);
         lab.with(|l| {
+            // Probes that got no answer (kept across page loads) also count as done.
+            let probed = probed || !l.attack.unanswered.is_empty();
             l.attack.scorecard.as_ref().is_some_and(|c| {
                 c.finding(Check::CodeSingleUse).verdict == Verdict::Unknown
                     && (probed || c.finding(Check::ImplicitRefused).verdict != Verdict::Unknown)

@@ -117,9 +117,16 @@ pub fn dispatch(lab: RwSignal<Lab>, event: Event) {
 
 /// The page load: reads what this tab kept and hands it in with the URL.
 pub fn page_loaded(lab: RwSignal<Lab>) {
-    let (query, fragment) = location::query_and_fragment();
-    // (An attack-lab probe's answer lands in the probe window, which hands it to the lab and
-    // never mounts the app: see `browser::popup`.)
+    let (mut query, mut fragment) = location::query_and_fragment();
+    // An attack-lab probe's answer lands in the probe window, which hands it to the lab and
+    // never mounts the app (`browser::popup`). One that lands here anyway (a provider resumed
+    // a stale probe request after a sign-in in this tab) is dropped, never read as a callback.
+    let late_probe = super::attack::late_probe_answer(lab, &query, &fragment);
+    if late_probe {
+        location::clean_url();
+        query.clear();
+        fragment.clear();
+    }
     let saved = Saved {
         pending: storage::load_pending(),
         timeline: storage::load_timeline(),
@@ -138,6 +145,9 @@ pub fn page_loaded(lab: RwSignal<Lab>) {
             now: clock::now_ms(),
         },
     );
+    if late_probe {
+        super::attack::explain_late_probe_answer(lab);
+    }
 }
 
 /// Starts a login, for the attack lab when `intent` says so.
