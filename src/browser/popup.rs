@@ -71,6 +71,11 @@ pub fn after(ms: u32, f: impl FnOnce() + 'static) {
     }
 }
 
+/// Whether the probe window was closed (by the user) or is gone.
+pub fn closed() -> bool {
+    current().is_none()
+}
+
 /// Calls `on_return(url)` for every URL the probe window hands back: only messages from this
 /// exact origin, from the probe window itself, with the lab's marker. Installed once.
 pub fn listen(on_return: impl Fn(String) + 'static) {

@@ -311,17 +311,16 @@ impl CodeRun {
                 ..
             } => {
                 let old = call.old_refresh.secret().to_owned();
-                if let Ok(refreshed) =
-                    lifecycle::refresh_response_received(timeline, &call, outcome, now)
-                {
-                    let new = match refreshed.replaced {
-                        Some(_) => refreshed
-                            .tokens
-                            .refresh_token
-                            .map(|r| r.secret().to_owned()),
-                        None => Some(old.clone()),
-                    };
-                    self.facts.rotation = Some((old, new));
+                // What the answer itself carried: none (LemonLDAP::NG), the same, or a new one.
+                let returned = outcome.as_ref().ok().and_then(|r| {
+                    serde_json::from_str::<serde_json::Value>(&r.body)
+                        .ok()?
+                        .get("refresh_token")?
+                        .as_str()
+                        .map(str::to_owned)
+                });
+                if lifecycle::refresh_response_received(timeline, &call, outcome, now).is_ok() {
+                    self.facts.rotation = Some((old, returned));
                 }
                 self.status_before(first, replay, timeline, now)
             }
@@ -784,8 +783,12 @@ mod tests {
         assert_eq!(verdict(Check::NoStore), Verdict::Pass);
         assert_eq!(verdict(Check::IssInResponse), Verdict::Pass);
         assert_eq!(verdict(Check::PublicClients), Verdict::Pass);
-        assert_ne!(verdict(Check::RefreshRotates), Verdict::Pass);
-        assert_ne!(verdict(Check::RefreshRotates), Verdict::Unknown);
+        assert_eq!(verdict(Check::RefreshRotates), Verdict::Fail);
+        let rotation = &card.finding(Check::RefreshRotates).detail;
+        assert!(
+            rotation.contains("carried no new refresh token"),
+            "{rotation}"
+        );
         assert_ne!(verdict(Check::ReplayRevokes), Verdict::Pass);
         assert_eq!(
             record.report(Experiment::CodeReplay).unwrap().outcome,

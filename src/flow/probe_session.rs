@@ -27,8 +27,9 @@ pub const SILENT_TIMEOUT: &str = "the provider answered with its own page (a log
      consent or an error page) instead of redirecting back; prompt=none may be unsupported, so \
      this line cannot be graded silently — run the probes interactively to grade it";
 /// What a timed-out interactive probe means.
-pub const INTERACTIVE_TIMEOUT: &str = "the probe window did not come back within 3 minutes \
-     (closed, or the sign-in was not finished)";
+pub const INTERACTIVE_TIMEOUT: &str = "the probe window was closed, or did not come back \
+     within 3 minutes: the provider kept it on a page of its own (an error page, or a sign-in \
+     that was not finished)";
 
 /// How many probe `state`s the lab remembers (two runs of three probes).
 pub const MAX_REMEMBERED_STATES: usize = 6;

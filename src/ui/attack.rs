@@ -335,6 +335,21 @@ fn settle(l: &mut Lab) {
     l.save_lab_run();
 }
 
+/// A probe window the user closed counts as timed out at once (no need to wait minutes).
+fn watch_closed(lab: RwSignal<Lab>, id: u32) {
+    popup::after(500, move || {
+        if TRIP.with(std::cell::Cell::get) != id {
+            return;
+        }
+        if popup::closed() {
+            let now = clock::now_ms();
+            drive(lab, ProbeEvent::PopupTimedOut { id, now });
+        } else {
+            watch_closed(lab, id);
+        }
+    });
+}
+
 /// Carries out the probe session's commands with the browser.
 fn carry_out(lab: RwSignal<Lab>, commands: Vec<ProbeCommand>) {
     for command in commands {
@@ -355,6 +370,7 @@ fn carry_out(lab: RwSignal<Lab>, commands: Vec<ProbeCommand>) {
                         let now = clock::now_ms();
                         drive(lab, ProbeEvent::PopupTimedOut { id, now });
                     });
+                    watch_closed(lab, id);
                 } else {
                     drive(lab, ProbeEvent::PopupBlocked { id });
                 }
