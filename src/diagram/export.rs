@@ -428,7 +428,7 @@ mod tests {
                 "explain",
                 script(Variant::PkcePublic),
                 StepKind::CheckCallback,
-                "a forged link logs the victim in as the attacker",
+                "logs you in to THEIR account",
             ),
             (
                 "explain implicit",

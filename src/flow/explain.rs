@@ -1,7 +1,13 @@
-//! Explain mode: scripted timelines of the three variants, with no provider at all. They are
-//! the same `Step`s the live engine appends, so the diagram draws them the same way.
+//! Explain mode: scripted runs with no provider at all. The PKCE and the confidential variants
+//! are the live session engine itself (`flow::session`), run by the pure scripted driver with
+//! the RFC 7636 Appendix B verifier and a scripted provider, so explain mode and a live run
+//! cannot disagree in steps or wording. The Implicit grant is drawn by hand: the live client
+//! refuses implicit responses by design (C-17), so there is no live run to replay.
 
-use crate::flow::server_check::{self, Proof};
+use crate::flow::scripted::{self, ScriptedDriver};
+use crate::flow::server_check;
+use crate::flow::session::{Action, Event};
+use crate::flow::settings::ClientType;
 use crate::flow::timeline::{Actor, Channel, HttpExchange, Param, Step, StepKind, Timeline};
 use crate::protocol::token::HttpResponse;
 
@@ -28,12 +34,13 @@ impl Variant {
 }
 
 // RFC 7636 Appendix B values, so a reader can check the hash by hand.
+#[cfg(test)]
 const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+#[cfg(test)]
 const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 const STATE: &str = "af0ifjsldkj-example-state";
-const CODE: &str = "SplxlOBeZQQYbYS6WxSbIA";
-const AS: &str = "https://as.example";
-const REDIRECT: &str = "https://app.example/";
+const REDIRECT: &str = scripted::REDIRECT;
+const AS: &str = scripted::ISSUER;
 
 fn step(kind: StepKind, from: Actor, to: Actor, channel: Channel, label: &str) -> Step {
     Step::new(kind, from, to, channel, label, 0)
@@ -45,24 +52,42 @@ fn masked(value: &str) -> String {
 
 /// The scripted timeline for a variant; every step is finished, with example values.
 pub fn script(variant: Variant) -> Timeline {
+    match variant {
+        Variant::PkcePublic => live_run(ClientType::Public),
+        Variant::Confidential => live_run(ClientType::Confidential),
+        Variant::Implicit => implicit(),
+    }
+}
+
+/// A whole live run under the scripted driver: login, the provider's answer, the code
+/// redeemed (with the typed secret for the confidential client), the ID token checked, one
+/// API call.
+pub fn live_run(client_type: ClientType) -> Timeline {
+    let mut driver = ScriptedDriver::new(scripted::settings(client_type));
+    driver.login();
+    driver.come_back();
+    if client_type == ClientType::Confidential {
+        let now = driver.now + 5;
+        driver.play(Event::SecretTyped {
+            secret: scripted::CLIENT_SECRET.to_owned(),
+            now,
+        });
+    }
+    let now = driver.now + 5;
+    driver.play(Event::Action {
+        action: Action::CallApi("/api/profile"),
+        redirect_uri: scripted::REDIRECT.to_owned(),
+        now,
+    });
+    driver.session.timeline
+}
+
+/// The deprecated Implicit grant, drawn by hand.
+fn implicit() -> Timeline {
     use Actor::*;
     use Channel::*;
     use StepKind::*;
     let mut steps = Vec::new();
-    let pkce = variant == Variant::PkcePublic;
-    if pkce {
-        steps.push(
-            step(GenerateVerifier, ClientApp, ClientApp, Local, "Generate a random code_verifier")
-                .with_params(vec![Param::secret("code_verifier", masked(VERIFIER), VERIFIER)])
-                .with_note("32 random bytes, base64url: a one-time secret that never leaves this tab until the token request."),
-        );
-        steps.push(
-            step(DeriveChallenge, ClientApp, ClientApp, Local,
-                "Hash it: code_challenge = BASE64URL(SHA-256(verifier))")
-                .with_params(vec![Param::public("code_challenge", CHALLENGE)])
-                .with_note("Only the hash goes through the address bar; it cannot be turned back into the verifier."),
-        );
-    }
     steps.push(
         step(
             GenerateState,
@@ -74,26 +99,14 @@ pub fn script(variant: Variant) -> Timeline {
         .with_params(vec![Param::secret("state", masked(STATE), STATE)])
         .with_note("Binds the answer to this tab's request (CSRF defence)."),
     );
-    let (response_type, extra): (&str, Vec<Param>) = match variant {
-        Variant::PkcePublic => (
-            "code",
-            vec![
-                Param::public("code_challenge", CHALLENGE),
-                Param::public("code_challenge_method", "S256"),
-            ],
-        ),
-        Variant::Confidential => ("code", Vec::new()),
-        Variant::Implicit => ("token", Vec::new()),
-    };
-    let mut params = vec![
-        Param::public("response_type", response_type),
+    let params = vec![
+        Param::public("response_type", "token"),
         Param::public("client_id", "demo-app"),
         Param::public("redirect_uri", REDIRECT),
         Param::public("scope", "openid read:profile"),
         Param::secret("state", masked(STATE), STATE),
     ];
-    params.extend(extra);
-    let mut redirect = step(
+    let redirect = step(
         RedirectToAuthorize,
         ClientApp,
         AuthorizationServer,
@@ -103,20 +116,13 @@ pub fn script(variant: Variant) -> Timeline {
     .with_params(params)
     .with_exchange(HttpExchange {
         method: "NAVIGATE".into(),
-        url: format!("{AS}/authorize?response_type={response_type}&client_id=demo-app&state=…"),
+        url: format!("{AS}/authorize?response_type=token&client_id=demo-app&state=…"),
         ..HttpExchange::default()
     })
-    .with_note("A navigation: everything here is visible in the URL, history and logs.");
-    redirect = match variant {
-        Variant::PkcePublic => redirect,
-        Variant::Confidential => redirect.with_difference(
-            "No code_challenge: nothing ties the code to this client instance. Whoever steals \
-             the code can redeem it if they also have the client secret.",
-        ),
-        Variant::Implicit => redirect.with_difference(
-            "response_type=token asks for the access token itself to come back in the URL.",
-        ),
-    };
+    .with_note("A navigation: everything here is visible in the URL, history and logs.")
+    .with_difference(
+        "response_type=token asks for the access token itself to come back in the URL.",
+    );
     let consent = server_check::consent_scopes(&redirect);
     steps.push(redirect);
     steps.push(
@@ -130,114 +136,24 @@ pub fn script(variant: Variant) -> Timeline {
         .with_params(consent)
         .with_note("The password is typed on the provider's page, never in the app."),
     );
-    if variant == Variant::Implicit {
-        steps.push(
-            step(RedirectBack, AuthorizationServer, ClientApp, Front,
-                "Redirect back with #access_token=… in the URL fragment")
-                .with_params(vec![Param::secret("access_token", masked("2YotnFZFEjr1zCsicMWpAA"), "2YotnFZFEjr1zCsicMWpAA")])
-                .with_exchange(HttpExchange {
-                    method: "NAVIGATE".into(),
-                    url: format!("{REDIRECT}#access_token=2Yot…pAA&token_type=Bearer&state=…"),
-                    ..HttpExchange::default()
-                })
-                .with_difference("The token itself travels in the address bar: it lands in history, can leak through extensions, logs and Referer, and nothing proves it was issued to this app.")
-                .with_callout("Deprecated: RFC 9700 §2.1.2 says clients must not use the implicit grant. Use the code flow with PKCE."),
-        );
-        steps.push(
-            step(ResourceRequest, ClientApp, ResourceServer, Back, "Call the API with the leaked-prone token")
-                .with_params(vec![Param::public("Authorization", "Bearer 2Yot…pAA")])
-                .with_note("It works — which is why the implicit grant survived so long. The problem is where the token has been."),
-        );
-        steps.push(api_check(&steps));
-        return finish(steps);
-    }
     steps.push(
-        step(
-            RedirectBack,
-            AuthorizationServer,
-            ClientApp,
-            Front,
-            "Redirect back with ?code=…&state=…",
-        )
-        .with_params(vec![
-            Param::secret("code", masked(CODE), CODE),
-            Param::secret("state", masked(STATE), STATE),
-            Param::public("iss", AS),
-        ])
-        .with_note("Only a short-lived, single-use code travels in the URL."),
-    );
-    steps.push(
-        step(
-            CheckCallback,
-            ClientApp,
-            ClientApp,
-            Local,
-            "Check state and iss",
-        )
-        .with_callout("Pitfall: skip this and a forged link logs the victim in as the attacker."),
-    );
-    let mut token = step(
-        TokenRequest,
-        ClientApp,
-        AuthorizationServer,
-        Back,
-        "Exchange the code for tokens (POST /token)",
-    );
-    token = if pkce {
-        token
-            .with_params(vec![
-                Param::secret("code", masked(CODE), CODE),
-                Param::secret("code_verifier", masked(VERIFIER), VERIFIER),
-                Param::public("client_id", "demo-app"),
-            ])
-            .with_note("The server hashes the verifier and compares it with the challenge: a stolen code alone gets invalid_grant.")
-    } else {
-        let secret = "s3cr3t-in-the-bundle";
-        token
-            .with_params(vec![
-                Param::secret("code", masked(CODE), CODE),
-                Param::secret("client_secret", masked(secret), secret),
-                Param::public("client_id", "demo-app"),
-            ])
-            .with_difference("client_secret instead of code_verifier. A backend must hold it: \
-                shipped in a browser bundle, any visitor can read it in the developer tools.")
-            .with_note("The secret authenticates the client, but only if it stays secret — which needs a server.")
-    };
-    steps.push(token);
-    steps.push(scripted(&steps, |t| {
-        let proof = if pkce {
-            Proof::Verifier(VERIFIER)
-        } else {
-            Proof::Secret
-        };
-        let id = server_check::code_checks(t, proof, 0);
-        let tokens = r#"{"access_token":"2YotnFZFEjr1zCsicMWpAA","token_type":"Bearer"}"#;
-        server_check::settle_code_checks(t, id, Some(&HttpResponse::json(200, tokens)), 0);
-        id
-    }));
-    steps.push(
-        step(TokenResponse, AuthorizationServer, ClientApp, Back, "Tokens come back in the response body")
+        step(RedirectBack, AuthorizationServer, ClientApp, Front,
+            "Redirect back with #access_token=… in the URL fragment")
             .with_params(vec![Param::secret("access_token", masked("2YotnFZFEjr1zCsicMWpAA"), "2YotnFZFEjr1zCsicMWpAA")])
-            .with_callout("Pitfall: an access token is not identity — use the OpenID Connect ID token to know who logged in."),
+            .with_exchange(HttpExchange {
+                method: "NAVIGATE".into(),
+                url: format!("{REDIRECT}#access_token=2Yot…pAA&token_type=Bearer&state=…"),
+                ..HttpExchange::default()
+            })
+            .with_difference("The token itself travels in the address bar: it lands in history, can leak through extensions, logs and Referer, and nothing proves it was issued to this app.")
+            .with_callout("Deprecated: RFC 9700 §2.1.2 says clients must not use the implicit grant. Use the code flow with PKCE."),
     );
     steps.push(
-        step(
-            ResourceRequest,
-            ClientApp,
-            ResourceServer,
-            Back,
-            "Call the API with Authorization: Bearer",
-        )
-        .with_params(vec![Param::public("Authorization", "Bearer 2Yot…pAA")]),
+        step(ResourceRequest, ClientApp, ResourceServer, Back, "Call the API with the leaked-prone token")
+            .with_params(vec![Param::public("Authorization", "Bearer 2Yot…pAA")])
+            .with_note("It works — which is why the implicit grant survived so long. The problem is where the token has been."),
     );
     steps.push(api_check(&steps));
-    steps.push(step(
-        ResourceResponse,
-        ResourceServer,
-        ClientApp,
-        Back,
-        "API answers 200",
-    ));
     finish(steps)
 }
 

@@ -22,9 +22,8 @@ fn with_lab<T>(lab: RwSignal<Lab>, f: impl FnOnce(&mut Lab) -> T) -> Option<T> {
     lab.try_update(f)
 }
 
-/// Discovery by issuer for the lab's probes and checkup (the OpenID Connect location, then
-/// the RFC 8414 one), each a step; kept for the page. (The lab's own glue until its
-/// experiments are sessions: the live login discovers inside `flow::session`.)
+/// Discovery by issuer for the lab's probes and checkup, through the session's own discovery
+/// (the same steps, fallback and CORS diagnosis); kept for the page.
 async fn discover(lab: RwSignal<Lab>, issuer: &str) -> Result<ProviderMetadata, Problem> {
     if let Some(metadata) =
         lab.with_untracked(|l| l.metadata().cloned().filter(|m| m.issuer == issuer))
@@ -32,57 +31,21 @@ async fn discover(lab: RwSignal<Lab>, issuer: &str) -> Result<ProviderMetadata, 
         return Ok(metadata);
     }
     let torn_down = || Problem::local("The page was closed.", "Reload the page.");
-    let urls = engine::discovery_urls(issuer)?;
-    let mut first_problem = None;
-    let mut network = None;
-    for (attempt, url) in urls.iter().enumerate() {
-        let step = with_lab(lab, |l| {
-            engine::discovery_started(&mut l.timeline, url, attempt, clock::now_ms())
+    let (mut discovery, mut request) =
+        with_lab(lab, |l| l.lab_discovery(issuer, clock::now_ms())).ok_or_else(torn_down)??;
+    loop {
+        let outcome = driver::send(request).await;
+        let next = with_lab(lab, |l| {
+            l.lab_discovery_answer(&mut discovery, outcome, clock::now_ms())
         })
-        .ok_or_else(torn_down)?;
-        let outcome = driver::get(url, None).await;
-        let more = attempt + 1 < urls.len();
-        let result = with_lab(lab, |l| {
-            engine::discovery_finished(
-                &mut l.timeline,
-                step,
-                issuer,
-                outcome,
-                more,
-                clock::now_ms(),
-            )
-        })
-        .ok_or_else(torn_down)?;
-        match result {
+        .ok_or_else(torn_down)??;
+        match next {
             Ok(metadata) => {
-                lab.update(|l| l.remember_metadata(metadata.clone()));
                 crate::browser::cache::save_metadata(&metadata);
                 return Ok(metadata);
             }
-            Err(failure) if !failure.try_next => return Err(failure.problem),
-            Err(failure) => {
-                network = network.or(failure.network_origin);
-                first_problem.get_or_insert(failure.problem);
-            }
+            Err(next) => request = next,
         }
-    }
-    let problem = first_problem.unwrap_or_else(torn_down);
-    match network {
-        Some(origin) => {
-            let setting = lab.with_untracked(|l| {
-                let settings = l.settings.normalized();
-                (settings.issuer == issuer)
-                    .then(|| crate::flow::presets::cors_setting_for(&settings.preset))
-                    .flatten()
-            });
-            Err(engine::cors_diagnosis(
-                &origin,
-                "discovery endpoint (/.well-known/…)",
-                &location::origin(),
-                setting,
-            ))
-        }
-        None => Err(problem),
     }
 }
 

@@ -107,6 +107,43 @@ impl Dispatch {
     }
 }
 
+/// What the controls, the banner, the secret prompt and the API panel show, in one read-only
+/// memo (one memo type, not one per field: each costs wasm size; it notifies only on a change).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Status {
+    /// The activity.
+    pub phase: Phase,
+    /// Whether tokens are held.
+    pub logged_in: bool,
+    /// The problem shown.
+    pub problem: Option<Problem>,
+    /// The neutral notice shown.
+    pub notice: Option<String>,
+    /// The last API answer.
+    pub api_answer: Option<session::ApiAnswer>,
+    /// PKCE off: the bundled demo client's secret to pre-fill, while a code waits.
+    pub demo_secret: Option<&'static str>,
+}
+
+/// The [`Status`] in context.
+#[derive(Clone, Copy)]
+pub struct StatusView(pub Memo<Status>);
+
+/// Puts the dispatcher and the read-only status in context, for the components below `App`.
+pub fn provide(lab: RwSignal<Lab>) {
+    provide_context(Dispatch(lab));
+    provide_context(StatusView(Memo::new(move |_| {
+        lab.with(|l| Status {
+            phase: l.phase(),
+            logged_in: l.tokens().is_some(),
+            problem: l.problem.clone(),
+            notice: l.notice.clone(),
+            api_answer: l.api_answer().cloned(),
+            demo_secret: l.demo_secret(),
+        })
+    })));
+}
+
 /// One event: one state write, then the commands.
 pub fn dispatch(lab: RwSignal<Lab>, event: Event) {
     let Some(commands) = lab.try_update(|l| l.session.handle(event)) else {
@@ -177,19 +214,9 @@ fn run(lab: RwSignal<Lab>, commands: Vec<Command>) {
 fn carry_out(lab: RwSignal<Lab>, command: Command) -> Result<(), Problem> {
     match command {
         Command::Fetch { id, request } => {
-            let headers: Vec<(&str, &str)> = request
-                .headers
-                .iter()
-                .map(|(n, v)| (*n, v.as_str()))
-                .collect();
             // Sent now, before the page is mounted on the callback page: the round trip
             // overlaps the first render (scripts/bench).
-            let answer = http::fetch(http::FetchRequest {
-                method: request.method,
-                url: &request.url,
-                headers: &headers,
-                body: request.body.as_deref(),
-            });
+            let answer = send(request);
             spawn_local(async move {
                 let outcome = answer.await;
                 dispatch(
@@ -283,19 +310,12 @@ pub(crate) type Answer = Result<HttpResponse, TransportError>;
 /// A boxed future.
 pub(crate) type Later<T> = Pin<Box<dyn Future<Output = T>>>;
 
-/// A plain `GET` for the attack lab's glue (JSON, optionally with a bearer token).
-pub(crate) fn get(url: &str, authorization: Option<&str>) -> Later<Answer> {
-    send(session::HttpRequest::get(
-        url,
-        authorization.map(str::to_owned),
-    ))
-}
-
 /// A form `POST` for the attack lab's glue.
 pub(crate) fn post_form(request: &TokenRequest) -> Later<Answer> {
     send(session::HttpRequest::form(request))
 }
 
+/// Sends a request the session built (the lab's glue awaits it itself).
 #[inline(never)]
 pub(crate) fn send(request: session::HttpRequest) -> Later<Answer> {
     let headers: Vec<(&str, &str)> = request

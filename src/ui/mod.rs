@@ -15,16 +15,19 @@ mod settings;
 mod timeline_list;
 mod tokens;
 
-use driver::{Lab, Phase};
+use crate::flow::session::Action;
+use driver::{Dispatch, Lab, Phase, StatusView};
 use leptos::prelude::*;
 
 /// The whole page.
 #[component]
 pub fn App() -> impl IntoView {
     let lab = RwSignal::new(Lab::restore());
+    driver::provide(lab);
     driver::save_on_change(lab);
     driver::page_loaded(lab);
-    let phase = move || lab.with(|l| l.phase().css());
+    let StatusView(status) = expect_context();
+    let phase = move || status.with(|s| s.phase.css());
     // Back from a trip the attack lab made (a probe, a forged link, a lab login): its tab.
     let start = if lab.with_untracked(|l| {
         l.timeline.has_attacker() || l.attack.scorecard.is_some() && l.timeline.is_empty()
@@ -49,13 +52,13 @@ pub fn App() -> impl IntoView {
             <div class="columns">
                 <section class="left">
                     <settings::SettingsPanel lab=lab />
-                    <Controls lab=lab />
-                    <secret_prompt::SecretPrompt lab=lab />
-                    <problem::ProblemBanner lab=lab />
+                    <Controls />
+                    <secret_prompt::SecretPrompt />
+                    <problem::ProblemBanner />
                     <identity::SessionActions lab=lab />
                     <tokens::TokenPanel lab=lab />
                     <identity::IdentityPanel lab=lab />
-                    <api::ApiPanel lab=lab />
+                    <api::ApiPanel />
                 </section>
                 <section class="right">
                     <div class="tabs" role="tablist" aria-label="View">
@@ -101,32 +104,31 @@ enum Tab {
 
 /// Log in / Log out / API buttons and the one-line status.
 #[component]
-fn Controls(
-    /// The app state.
-    lab: RwSignal<Lab>,
-) -> impl IntoView {
-    let busy = move || lab.with(|l| l.phase().is_busy());
-    let logged_in = move || lab.with(|l| l.tokens().is_some());
+fn Controls() -> impl IntoView {
+    let (StatusView(status), dispatch) = (expect_context(), expect_context::<Dispatch>());
+    let busy = move || status.with(|s| s.phase.is_busy());
+    let logged_in = move || status.with(|s| s.logged_in);
+    let api = move |path: &'static str| move |_| dispatch.action(Action::CallApi(path));
     view! {
         <section class="controls" aria-label="Actions">
-            <button id="login" class="primary" on:click=move |_| driver::Dispatch(lab).login()
+            <button id="login" class="primary" on:click=move |_| dispatch.login()
                 disabled=busy>
                 "Log in"
             </button>
-            <button id="logout" on:click=move |_| driver::Dispatch(lab).action(crate::flow::session::Action::Logout)
+            <button id="logout" on:click=move |_| dispatch.action(Action::Logout)
                 disabled=move || !logged_in()>
                 "Log out"
             </button>
-            <button id="call-profile" on:click=move |_| driver::Dispatch(lab).action(crate::flow::session::Action::CallApi("/api/profile"))
+            <button id="call-profile" on:click=api("/api/profile")
                 disabled=move || !logged_in() || busy()>
                 "Call /api/profile"
             </button>
-            <button id="call-files" on:click=move |_| driver::Dispatch(lab).action(crate::flow::session::Action::CallApi("/api/files"))
+            <button id="call-files" on:click=api("/api/files")
                 disabled=move || !logged_in() || busy()>
                 "Call /api/files"
             </button>
             <p id="status" role="status" aria-live="polite">
-                {move || lab.with(|l| status_line(&l.phase()))}
+                {move || status.with(|s| status_line(&s.phase))}
             </p>
         </section>
     }

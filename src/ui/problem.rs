@@ -1,19 +1,17 @@
 //! The problem banner: what happened, whose side, what to do. Always text nodes.
 
-use super::driver::Lab;
+use super::driver::StatusView;
 use leptos::prelude::*;
 
 /// Shows the last problem (or a neutral notice) in plain words.
 #[component]
-pub fn ProblemBanner(
-    /// The app state.
-    lab: RwSignal<Lab>,
-) -> impl IntoView {
+pub fn ProblemBanner() -> impl IntoView {
+    let StatusView(status) = expect_context();
     view! {
-        {move || lab.with(|l| l.notice.clone()).map(|notice| view! {
+        {move || status.with(|s| s.notice.clone()).map(|notice| view! {
             <p id="notice" class="panel notice" role="status">{notice}</p>
         })}
-        {move || lab.with(|l| l.problem.clone()).map(|problem| view! {
+        {move || status.with(|s| s.problem.clone()).map(|problem| view! {
             <section id="problem" class="panel problem" role="alert">
                 <h2>"What went wrong"</h2>
                 <p id="problem-what"><bdi>{problem.what_happened}</bdi></p>

@@ -1,20 +1,18 @@
 //! PKCE off: ask for the client secret at redeem time, because a browser has nowhere safe to
 //! keep it across the redirect. The value is used once and dropped; it is never stored.
 
-use super::driver::{self, Lab, Phase};
+use super::driver::{Dispatch, Phase, StatusView};
 use leptos::prelude::*;
 
 /// The prompt shown while a confidential-variant code waits for its secret.
 #[component]
-pub fn SecretPrompt(
-    /// The app state.
-    lab: RwSignal<Lab>,
-) -> impl IntoView {
+pub fn SecretPrompt() -> impl IntoView {
+    let (StatusView(status), dispatch) = (expect_context(), expect_context::<Dispatch>());
     let secret = RwSignal::new(String::new());
     let acknowledged = RwSignal::new(false);
-    let waiting = move || lab.with(|l| l.phase() == Phase::AwaitingSecret);
+    let waiting = move || status.with(|s| s.phase == Phase::AwaitingSecret);
     Effect::new(move |_| {
-        if let Some(demo) = lab.with(|l| l.demo_secret()) {
+        if let Some(demo) = status.with(|s| s.demo_secret) {
             secret.set(demo.to_owned());
         }
     });
@@ -45,7 +43,7 @@ pub fn SecretPrompt(
                     on:click=move |_| {
                         let value = secret.get_untracked();
                         secret.set(String::new());
-                        driver::Dispatch(lab).secret(value);
+                        dispatch.secret(value);
                     }>
                     "Redeem the code with the secret"
                 </button>

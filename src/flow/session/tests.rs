@@ -126,7 +126,8 @@ fn c01_an_ordinary_load_is_idle_with_no_command_and_no_problem() {
 /// request is ever sent.
 #[test]
 fn c02_to_c24_a_refused_callback_sends_no_request_and_cleans_the_address_bar() {
-    let cases: Vec<(&str, fn(&str) -> String)> = vec![
+    type Case = (&'static str, fn(&str) -> String);
+    let cases: Vec<Case> = vec![
         ("C-2 missing state", |_| format!("code={CODE}")),
         ("C-3 wrong state", |_| {
             format!("code={CODE}&state=WRONG-state-value-that-no-login-made")
@@ -884,6 +885,136 @@ fn changing_the_issuer_forgets_discovery() {
     let commands = d.session.handle(Event::SettingsEdited(settings));
     assert_eq!(names(&commands), ["Persist Settings"]);
     assert!(d.session.metadata().is_none());
+}
+
+/// Explain mode is the same engine: its timeline equals a live run fed by hand, event by
+/// event, step for step (kind, actors, channel, label, notes, callouts, differences).
+#[test]
+fn explain_pkce_timeline_equals_a_live_run_fed_by_hand_step_for_step() {
+    use sha2::{Digest as _, Sha256};
+    let mut s = Session::new(scripted::settings(ClientType::Public), scripted::ORIGIN);
+    let mut now = START_MS;
+    let mut tick = || {
+        now += 5;
+        now
+    };
+    let c = s.handle(Event::LoginPressed {
+        redirect_uri: REDIRECT.into(),
+        entropy: Entropy(Ok(scripted::appendix_b_entropy())),
+        intent: None,
+        now: tick(),
+    });
+    let c = s.handle(Event::HttpAnswered {
+        id: fetch_id(&c),
+        outcome: Ok(HttpResponse::json(200, scripted::metadata_json())),
+        now: tick(),
+    });
+    let mut pending = PendingSet::new();
+    let mut runs = Vec::new();
+    let mut metadata = Vec::new();
+    let mut url = String::new();
+    for command in c {
+        match command {
+            Command::Persist(Persist::PendingLogin(p)) => pending.insert(p),
+            Command::Persist(Persist::Run { state, timeline }) => {
+                runs.push((run_id(&state), timeline.to_json()))
+            }
+            Command::Persist(Persist::Metadata(m)) => metadata.push(m),
+            Command::Navigate { url: u } => url = u,
+            _ => {}
+        }
+    }
+    let state = url
+        .split('&')
+        .find_map(|p| p.strip_prefix("state="))
+        .unwrap()
+        .to_owned();
+    let nonce = url
+        .split('&')
+        .find_map(|p| p.strip_prefix("nonce="))
+        .map(str::to_owned);
+    let saved_timeline = s.timeline.clone();
+    let mut s = Session::new(scripted::settings(ClientType::Public), scripted::ORIGIN);
+    let c = s.handle(Event::PageLoaded {
+        query: good_callback(&state),
+        fragment: String::new(),
+        saved: Saved {
+            pending: Ok(pending),
+            timeline: Some(saved_timeline),
+            runs,
+            metadata,
+            ..Saved::default()
+        },
+        now: tick(),
+    });
+    let token_now = tick();
+    let c = s.handle(Event::HttpAnswered {
+        id: fetch_id(&c),
+        outcome: Ok(HttpResponse::json(
+            200,
+            scripted::token_json("demo-app", nonce.as_deref(), token_now),
+        )),
+        now: token_now,
+    });
+    let c = s.handle(Event::HttpAnswered {
+        id: fetch_id(&c),
+        outcome: Ok(HttpResponse::json(200, scripted::jwks_json())),
+        now: tick(),
+    });
+    let Some(Command::VerifySignature { id, .. }) = c.first() else {
+        panic!("{:?}", names(&c))
+    };
+    let c = s.handle(Event::SignatureChecked {
+        id: *id,
+        verdict: Ok(true),
+        now: tick(),
+    });
+    let Some(Command::Digest { id, data, .. }) = c.first() else {
+        panic!("{:?}", names(&c))
+    };
+    let digest = Sha256::digest(data).to_vec();
+    let id = *id;
+    s.handle(Event::DigestComputed {
+        id,
+        digest,
+        now: tick(),
+    });
+    assert_eq!(s.phase(), Phase::LoggedIn);
+    let c = s.handle(Event::Action {
+        action: Action::CallApi("/api/profile"),
+        redirect_uri: REDIRECT.into(),
+        now: tick(),
+    });
+    s.handle(Event::HttpAnswered {
+        id: fetch_id(&c),
+        outcome: Ok(HttpResponse::json(
+            200,
+            r#"{"sub":"alice","name":"Alice Example"}"#,
+        )),
+        now: tick(),
+    });
+    let shape = |t: &Timeline| -> Vec<String> {
+        t.steps()
+            .iter()
+            .map(|s| {
+                format!(
+                    "{:?} {:?}->{:?} {:?} {} | {:?} | {:?} | {:?} | {:?}",
+                    s.kind,
+                    s.from,
+                    s.to,
+                    s.channel,
+                    s.label,
+                    s.note,
+                    s.callout,
+                    s.difference,
+                    s.status
+                )
+            })
+            .collect()
+    };
+    let explain = crate::flow::explain::script(crate::flow::explain::Variant::PkcePublic);
+    assert_eq!(shape(&explain), shape(&s.timeline));
+    assert!(explain.len() > 12, "a whole run: {}", explain.len());
 }
 
 #[test]

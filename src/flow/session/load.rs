@@ -1,0 +1,202 @@
+//! Page load: the callback, the share link, the reload and the return from logout.
+
+use super::*;
+
+impl Session {
+    // ----- page load -------------------------------------------------------------------------
+
+    pub(super) fn page_loaded(
+        &mut self,
+        query: &str,
+        fragment: &str,
+        saved: Saved,
+        now: u64,
+    ) -> Vec<Command> {
+        let mut commands = Vec::new();
+        self.known = saved.metadata;
+        let parsed = parse_callback(query, fragment);
+        if matches!(parsed, Ok(None)) {
+            let shared = self.apply_share_link(query, &mut commands);
+            if saved.end_session_mark {
+                commands.push(Command::Forget(Forget::EndSessionMark));
+            }
+            self.restore_previous_run(
+                saved.pending,
+                saved.timeline,
+                saved.end_session_mark,
+                now,
+                &mut commands,
+            );
+            if shared {
+                self.notice = Some(format!(
+                    "Settings pre-filled from the link you opened: issuer {}, client id {}, \
+                     scopes {}. Check them before you log in.",
+                    self.settings.issuer, self.settings.client_id, self.settings.scope
+                ));
+            }
+            return commands;
+        }
+        // The code and state leave the address bar and history before anything else (C-25).
+        commands.push(Command::CleanAddressBar);
+        if saved.end_session_mark {
+            commands.push(Command::Forget(Forget::EndSessionMark));
+        }
+        // The pending entry is consumed whatever the outcome (C-20).
+        let pending = match (&parsed, saved.pending) {
+            (Ok(Some(params)), Ok(mut set)) => {
+                let taken = set.take(&params.state);
+                if taken.is_some() {
+                    commands.push(Command::Persist(Persist::PendingLogins(set)));
+                }
+                taken
+            }
+            (Ok(Some(_)), Err(problem)) => {
+                // A tampered set is discarded whole and reported (C-27).
+                commands.push(Command::Persist(Persist::PendingLogins(PendingSet::new())));
+                self.fail(problem);
+                return commands;
+            }
+            (_, _) => None,
+        };
+        // Each pending login has its own run: the callback continues the one it answers. The
+        // lab's forged link continues the lab's run (it ends with the ForgedLink step); any
+        // other callback nobody here started is drawn as a run of its own.
+        let forged = pending.is_none()
+            && saved
+                .timeline
+                .as_ref()
+                .and_then(|t| t.steps().last())
+                .is_some_and(|s| s.kind == StepKind::ForgedLink);
+        let mut timeline = match (&parsed, &pending) {
+            (Ok(Some(params)), Some(_)) => {
+                let id = run_id(&params.state);
+                let mut runs = saved.runs;
+                let run = runs.iter().position(|(run, _)| *run == id).map(|i| {
+                    let (_, json) = runs.remove(i);
+                    commands.push(Command::Persist(Persist::Runs(runs.clone())));
+                    Timeline::from_json(&json)
+                });
+                run.or(saved.timeline).unwrap_or_default()
+            }
+            _ if forged => saved.timeline.unwrap_or_default(),
+            _ => Timeline::new(),
+        };
+        let params = match engine::callback_received(&mut timeline, query, fragment, now) {
+            Ok(Some(params)) => params,
+            Ok(None) => return commands,
+            Err(problem) => {
+                self.timeline = timeline;
+                self.fail(problem);
+                return commands;
+            }
+        };
+        // Mix-up defence: `iss` is checked against the pending entry's issuer, not the settings.
+        let authorized = match engine::check_callback(&mut timeline, params, pending, now) {
+            Ok(authorized) => authorized,
+            Err(problem) => {
+                self.timeline = timeline;
+                if forged {
+                    self.flow = Flow::Idle;
+                    commands.push(Command::ForgedLinkRefused);
+                } else {
+                    self.fail(problem);
+                }
+                return commands;
+            }
+        };
+        self.timeline = timeline;
+        let state = authorized.pending.state.secret().to_owned();
+        if saved.lab_logins.contains(&state) {
+            commands.push(Command::LabLoginReturned { authorized });
+            return commands;
+        }
+        if authorized.pending.verifier.is_none() {
+            // PKCE off: the secret was never stored, so the user supplies it again to redeem.
+            let demo_secret = ProviderSettings::known_demo_secret(&authorized.pending.client_id);
+            self.flow = Flow::AwaitingSecret {
+                authorized,
+                demo_secret,
+            };
+            return commands;
+        }
+        commands.extend(self.redeem(authorized, None, now));
+        commands
+    }
+
+    /// Applies `?issuer=…&client_id=…&scope=…&preset=…` once; the address bar is cleaned.
+    pub(super) fn apply_share_link(&mut self, query: &str, commands: &mut Vec<Command>) -> bool {
+        if query.is_empty() {
+            return false;
+        }
+        let before = self.settings.issuer.clone();
+        let applied = self.settings.apply_share_query(query);
+        if applied {
+            if self.settings.issuer != before {
+                self.metadata = None;
+            }
+            commands.push(Command::Persist(Persist::Settings(self.settings.clone())));
+            commands.push(Command::CleanAddressBar);
+        }
+        applied
+    }
+
+    /// An ordinary load: expired pending logins go (S-3), and this tab's last run is shown
+    /// again, its unfinished steps failed, with a reload or back-from-logout step.
+    pub(super) fn restore_previous_run(
+        &mut self,
+        pending: Result<PendingSet, Problem>,
+        saved: Option<Timeline>,
+        back_from_logout: bool,
+        now: u64,
+        commands: &mut Vec<Command>,
+    ) {
+        let dropped = match pending {
+            Ok(mut set) => {
+                let dropped = set.remove_expired(now);
+                if dropped > 0 {
+                    commands.push(Command::Persist(Persist::PendingLogins(set)));
+                }
+                dropped
+            }
+            Err(_) => {
+                commands.push(Command::Persist(Persist::PendingLogins(PendingSet::new())));
+                0
+            }
+        };
+        if dropped > 0 {
+            self.notice = Some(abandoned_notice());
+        }
+        let Some(mut timeline) = saved else { return };
+        if timeline.is_empty() {
+            return;
+        }
+        // Issue 15: back in the app without an answer to the login that left for the provider
+        // (Back from a page of the provider's own, typically an error page): say so.
+        let came_back = !back_from_logout
+            && timeline.steps().last().is_some_and(|s| {
+                matches!(
+                    s.kind,
+                    StepKind::RedirectToAuthorize | StepKind::UserAtProvider
+                )
+            });
+        if came_back {
+            self.notice = Some(back_without_answer_notice());
+        }
+        timeline.fail_unfinished("The page was reloaded before this step finished.", now);
+        if back_from_logout {
+            lifecycle::back_from_end_session(&mut timeline, now);
+        } else {
+            engine::page_reloaded(&mut timeline, now);
+        }
+        self.timeline = timeline;
+    }
+}
+
+/// Back in the app while the login was at the provider: no answer came back.
+fn back_without_answer_notice() -> String {
+    "You came back from the provider without an answer to your login: nothing reached this app. \
+     If the provider showed an error page (for example an unknown client id or a redirect URI \
+     it does not accept), read it, fix the settings here, then press Log in again; the \
+     unanswered login expires by itself after 10 minutes."
+        .to_owned()
+}

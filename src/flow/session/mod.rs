@@ -1,0 +1,853 @@
+//! The sans-I/O session engine: the one place that decides what happens next in a live run.
+//!
+//! The driver (`src/ui/driver.rs`) feeds [`Event`]s in (time and entropy travel with them) and
+//! carries out the [`Command`]s that [`Session::handle`] returns; the session appends steps to
+//! its timeline as it goes, through the step functions of `engine`, `oidc` and `lifecycle`.
+//! Nothing here touches the browser, a clock or a random source, so every transition is an
+//! ordinary host test (`session/tests.rs`), and explain mode runs this same engine.
+
+use crate::flow::attack::LabLogin;
+use crate::flow::engine::{self, LoginEntropy, Problem, TokenCall, TransportError};
+use crate::flow::lifecycle::{self, RefreshCall, Refreshed};
+use crate::flow::oidc::{self, IdTokenCheck, SignatureCheck, VerifiedIdToken};
+use crate::flow::presets;
+use crate::flow::settings::{ClientType, ProviderSettings};
+use crate::flow::timeline::{StepId, StepKind, Timeline};
+use crate::protocol::callback::{parse_callback, AuthorizedCallback};
+use crate::protocol::discovery::ProviderMetadata;
+use crate::protocol::jwt::{decode, ClaimRules, Jwks, NonceRule};
+use crate::protocol::pending::{PendingAuthorization, PendingSet};
+use crate::protocol::revocation::TokenKind;
+use crate::protocol::secret::{AccessToken, ClientSecret, IdToken, RefreshToken};
+use crate::protocol::state::State;
+use crate::protocol::token::{HttpResponse, TokenRequest, TokenSet};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use sha2::{Digest as _, Sha256};
+
+/// Names one request the session waits for; its answer comes back with the same id.
+pub type RequestId = u64;
+
+/// A fetch's outcome, as the driver hands it back.
+pub type Outcome = Result<HttpResponse, TransportError>;
+
+/// What the activity is right now; `data-phase` on the page (tests and CSS read it). Derived
+/// from the session's state, never stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// Nothing in progress, no tokens.
+    Idle,
+    /// Fetching discovery.
+    Discovering,
+    /// About to leave for the provider.
+    Redirecting,
+    /// Redeeming the code.
+    Exchanging,
+    /// Checking the ID token (keys, signature, claims).
+    Verifying,
+    /// Tokens in memory.
+    LoggedIn,
+    /// A resource or UserInfo call in flight.
+    CallingApi,
+    /// A refresh in flight.
+    Refreshing,
+    /// A revocation in flight.
+    Revoking,
+    /// PKCE off: the code is held in memory until the user types the client secret.
+    AwaitingSecret,
+    /// The last action failed; the problem banner says why.
+    Failed,
+}
+
+impl Phase {
+    /// Name used in `data-phase` (tests and CSS).
+    pub fn css(&self) -> &'static str {
+        match self {
+            Phase::Idle => "idle",
+            Phase::Discovering => "discovering",
+            Phase::Redirecting => "redirecting",
+            Phase::Exchanging => "exchanging",
+            Phase::Verifying => "verifying",
+            Phase::LoggedIn => "logged-in",
+            Phase::CallingApi => "calling-api",
+            Phase::Refreshing => "refreshing",
+            Phase::Revoking => "revoking",
+            Phase::AwaitingSecret => "awaiting-secret",
+            Phase::Failed => "failed",
+        }
+    }
+
+    /// Whether an action is in flight.
+    pub fn is_busy(&self) -> bool {
+        matches!(
+            self,
+            Phase::Discovering
+                | Phase::Redirecting
+                | Phase::Exchanging
+                | Phase::Verifying
+                | Phase::CallingApi
+                | Phase::Refreshing
+                | Phase::Revoking
+        )
+    }
+}
+
+/// What this tab kept in sessionStorage, read by the driver at page load and handed in: the
+/// session decides what to consume and answers with the commands that forget it.
+#[derive(Debug)]
+pub struct Saved {
+    /// The pending logins (an unreadable or tampered set is the problem it makes).
+    pub pending: Result<PendingSet, Problem>,
+    /// The last run of this tab.
+    pub timeline: Option<Timeline>,
+    /// The runs of the logins still pending, as `(run id, timeline JSON)`.
+    pub runs: Vec<(String, String)>,
+    /// Whether the browser left for the provider's end-session endpoint.
+    pub end_session_mark: bool,
+    /// The `state`s of the logins the attack lab started.
+    pub lab_logins: Vec<String>,
+    /// The provider metadata this tab validated earlier (re-validated when read).
+    pub metadata: Vec<ProviderMetadata>,
+}
+
+impl Default for Saved {
+    fn default() -> Self {
+        Saved {
+            pending: Ok(PendingSet::new()),
+            timeline: None,
+            runs: Vec::new(),
+            end_session_mark: false,
+            lab_logins: Vec::new(),
+            metadata: Vec::new(),
+        }
+    }
+}
+
+/// A login's randomness as the driver drew it (or why it could not), never printed.
+pub struct Entropy(pub Result<LoginEntropy, Problem>);
+
+impl std::fmt::Debug for Entropy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Entropy([redacted])")
+    }
+}
+
+/// What happened: everything the session learns comes in as one of these.
+// Each event is built once and moved into `handle`: boxing the large one would buy nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug)]
+pub enum Event {
+    /// The page was loaded (perhaps as the provider's callback) with this URL and storage.
+    PageLoaded {
+        /// The query string, without `?`.
+        query: String,
+        /// The fragment, without `#`.
+        fragment: String,
+        /// What this tab had kept.
+        saved: Saved,
+        /// Now, epoch ms.
+        now: u64,
+    },
+    /// The user pressed Log in (or the attack lab started a login for `intent`).
+    LoginPressed {
+        /// This page's redirect URI.
+        redirect_uri: String,
+        /// Fresh randomness for verifier, state and nonce (or why there is none).
+        entropy: Entropy,
+        /// Set when the lab starts this login for an experiment.
+        intent: Option<LabLogin>,
+        /// Now, epoch ms.
+        now: u64,
+    },
+    /// A `Command::Fetch` was answered (or failed at the network level).
+    HttpAnswered {
+        /// The request's id.
+        id: RequestId,
+        /// What came back.
+        outcome: Outcome,
+        /// Now, epoch ms.
+        now: u64,
+    },
+    /// WebCrypto's verdict on a `Command::VerifySignature`.
+    SignatureChecked {
+        /// The request's id.
+        id: RequestId,
+        /// `Ok(valid)`, or why the browser could not check.
+        verdict: Result<bool, String>,
+        /// Now, epoch ms.
+        now: u64,
+    },
+    /// WebCrypto's answer to a `Command::Digest` (empty when it failed).
+    DigestComputed {
+        /// The request's id.
+        id: RequestId,
+        /// The digest bytes.
+        digest: Vec<u8>,
+        /// Now, epoch ms.
+        now: u64,
+    },
+    /// PKCE off: the user typed the client secret.
+    SecretTyped {
+        /// The secret (dropped once the token request is built).
+        secret: String,
+        /// Now, epoch ms.
+        now: u64,
+    },
+    /// A button of the logged-in session.
+    Action {
+        /// Which one.
+        action: Action,
+        /// This page's redirect URI (the end-session return address).
+        redirect_uri: String,
+        /// Now, epoch ms.
+        now: u64,
+    },
+    /// The settings form changed (the whole new value).
+    SettingsEdited(ProviderSettings),
+    /// A preset was chosen in the settings form.
+    PresetChosen(String),
+    /// The driver could not carry out a command (storage refused, navigation failed): the
+    /// commands after it in the same batch were not carried out.
+    CommandFailed {
+        /// What went wrong and what to do.
+        problem: Problem,
+    },
+}
+
+/// A user action on the session.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// Call the demo resource API at this path.
+    CallApi(&'static str),
+    /// Call the provider's UserInfo endpoint.
+    UserInfo,
+    /// Trade the refresh token for new tokens.
+    Refresh,
+    /// Revoke a token at the provider (RFC 7009).
+    Revoke(TokenKind),
+    /// RP-initiated logout at the provider.
+    LogoutAtProvider,
+    /// Forget the tokens held in memory.
+    Logout,
+}
+
+/// One back-channel request, exactly as the driver must send it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HttpRequest {
+    /// `GET` or `POST`.
+    pub method: &'static str,
+    /// Absolute URL.
+    pub url: String,
+    /// Headers to send (only CORS-safelisted ones plus `Authorization` where needed).
+    pub headers: Vec<(&'static str, String)>,
+    /// Form body, for `POST`.
+    pub body: Option<String>,
+}
+
+impl HttpRequest {
+    /// A JSON `GET`, optionally with an `Authorization` header.
+    pub fn get(url: &str, authorization: Option<String>) -> Self {
+        let mut headers = vec![("Accept", "application/json".to_owned())];
+        if let Some(value) = authorization {
+            headers.push(("Authorization", value));
+        }
+        HttpRequest {
+            method: "GET",
+            url: url.to_owned(),
+            headers,
+            body: None,
+        }
+    }
+
+    /// A form `POST` to the token, revocation or similar endpoint (T-1 headers only).
+    pub fn form(request: &TokenRequest) -> Self {
+        HttpRequest {
+            method: "POST",
+            url: request.url.clone(),
+            headers: TokenRequest::headers()
+                .iter()
+                .map(|(name, value)| (*name, (*value).to_owned()))
+                .collect(),
+            body: Some(request.body.clone()),
+        }
+    }
+}
+
+/// What the driver must do. A closed set: the lab adds its own variants in its own files.
+// Each command is built once and moved to the driver: boxing the large one would buy nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug)]
+pub enum Command {
+    /// Send this request through `browser::http`; answer with `Event::HttpAnswered`.
+    Fetch {
+        /// Echoed in the answer.
+        id: RequestId,
+        /// What to send.
+        request: HttpRequest,
+    },
+    /// Leave the page for this URL (the driver saves the timeline just before).
+    Navigate {
+        /// Where to.
+        url: String,
+    },
+    /// Remove the query and fragment from the address bar and history (C-25).
+    CleanAddressBar,
+    /// Write this to storage.
+    Persist(Persist),
+    /// Remove this from storage.
+    Forget(Forget),
+    /// Check a JWS signature with WebCrypto; answer with `Event::SignatureChecked`.
+    VerifySignature {
+        /// Echoed in the answer.
+        id: RequestId,
+        /// Key, algorithm, signed bytes and signature.
+        check: SignatureCheck,
+    },
+    /// Hash bytes with WebCrypto; answer with `Event::DigestComputed`.
+    Digest {
+        /// Echoed in the answer.
+        id: RequestId,
+        /// `SHA-256`, `SHA-384` or `SHA-512`.
+        hash: &'static str,
+        /// The bytes to hash.
+        data: Vec<u8>,
+    },
+    /// Mark the moment the page is drawn after this event (`scripts/bench`).
+    MarkDrawn(&'static str),
+    /// The attack lab started a login: record its intent under `state`.
+    LabLoginStarted {
+        /// The login's `state`.
+        state: String,
+        /// What its callback is for.
+        intent: LabLogin,
+    },
+    /// A lab login's callback passed the checks: the lab runs its experiment with the code.
+    LabLoginReturned {
+        /// The checked callback.
+        authorized: AuthorizedCallback,
+    },
+    /// The lab's forged link arrived and the callback check refused it.
+    ForgedLinkRefused,
+}
+
+/// What to write to storage.
+#[derive(Debug)]
+pub enum Persist {
+    /// Add a pending login (sessionStorage; refused storage must stop the login).
+    PendingLogin(PendingAuthorization),
+    /// Replace the pending logins by these (what is left after one was consumed or expired).
+    PendingLogins(PendingSet),
+    /// The non-secret settings (localStorage).
+    Settings(ProviderSettings),
+    /// Validated provider metadata for this tab.
+    Metadata(ProviderMetadata),
+    /// The run of a login about to leave, under its `state`'s run id.
+    Run {
+        /// The login's `state`.
+        state: State,
+        /// Its timeline so far.
+        timeline: Timeline,
+    },
+    /// Replace the kept runs by these `(run id, timeline JSON)` pairs.
+    Runs(Vec<(String, String)>),
+    /// The browser leaves for the provider's end-session endpoint.
+    EndSessionMark,
+}
+
+/// What to remove from storage.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Forget {
+    /// The end-session marker, once the return from the provider's logout was seen.
+    EndSessionMark,
+}
+
+/// The last resource API answer shown to the user.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ApiAnswer {
+    /// The path called.
+    pub path: String,
+    /// Pretty-printed JSON (rendered as text).
+    pub body: String,
+}
+
+/// Who the current tokens came from (whatever the settings say now).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionInfo {
+    /// The issuer the login was sent to.
+    pub issuer: String,
+    /// The client id used.
+    pub client_id: String,
+    /// The nonce of the login (a refreshed ID token may repeat it).
+    pub nonce: Option<String>,
+}
+
+/// An ID token that failed validation, decoded for display only (never trusted).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RejectedIdToken {
+    /// The header, pretty-printed.
+    pub header_json: String,
+    /// The claims, pretty-printed.
+    pub claims_json: String,
+}
+
+/// Which tokens were revoked at the provider (kept in memory to show the effect).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Revoked {
+    /// The access token.
+    pub access: bool,
+    /// The refresh token.
+    pub refresh: bool,
+}
+
+/// A logged-in session: tokens and everything that belongs to them.
+#[derive(Debug)]
+pub struct LoggedIn {
+    /// The tokens, in memory only.
+    pub tokens: TokenSet,
+    /// When they arrived (epoch ms), for the expiry display.
+    pub received_at_ms: u64,
+    /// The verified ID token: who logged in.
+    pub identity: Option<VerifiedIdToken>,
+    /// The login the tokens belong to.
+    pub info: SessionInfo,
+    /// The metadata of the provider that issued them.
+    pub provider: Option<ProviderMetadata>,
+    /// Tokens revoked at the provider.
+    pub revoked: Revoked,
+    /// The refresh token the last rotation replaced.
+    pub replaced_refresh: Option<RefreshToken>,
+    /// The last UserInfo answer, pretty-printed.
+    pub userinfo: Option<String>,
+    /// The last API answer.
+    pub api_answer: Option<ApiAnswer>,
+    in_flight: Option<InFlight>,
+}
+
+/// An action of the logged-in session waiting for its answer.
+#[derive(Debug)]
+enum InFlight {
+    Api {
+        id: RequestId,
+        step: StepId,
+        path: &'static str,
+    },
+    UserInfo {
+        id: RequestId,
+        step: StepId,
+    },
+    Refresh {
+        id: RequestId,
+        call: RefreshCall,
+    },
+    Revoke {
+        id: RequestId,
+        step: StepId,
+        kind: TokenKind,
+    },
+    /// A refreshed ID token being checked.
+    Verifying(Box<Verification>),
+}
+
+/// Discovery by issuer in progress: the OpenID Connect location, then the RFC 8414 one.
+#[derive(Debug)]
+struct Discovery {
+    issuer: String,
+    urls: Vec<String>,
+    attempt: usize,
+    step: StepId,
+    id: RequestId,
+    first_problem: Option<Problem>,
+    network: Option<String>,
+}
+
+/// What a login waits for while its provider is discovered.
+struct LoginInputs {
+    settings: ProviderSettings,
+    redirect_uri: String,
+    entropy: Result<LoginEntropy, Problem>,
+    intent: Option<LabLogin>,
+}
+
+impl std::fmt::Debug for LoginInputs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The entropy becomes secrets: never printed.
+        f.debug_struct("LoginInputs")
+            .field("issuer", &self.settings.issuer)
+            .field("intent", &self.intent)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Where an ID token check stands.
+#[derive(Debug)]
+enum VerifyStage {
+    Discovering(Discovery),
+    FetchingJwks {
+        id: RequestId,
+        step: StepId,
+        uri: String,
+    },
+    Signature {
+        id: RequestId,
+        key: SignatureCheck,
+    },
+    Digest {
+        id: RequestId,
+    },
+}
+
+/// What a verified ID token completes.
+#[derive(Debug)]
+enum AfterVerify {
+    Login { tokens: TokenSet, info: SessionInfo },
+    Refresh { refreshed: Refreshed },
+}
+
+/// An ID token check in progress (JWKS, signature, at_hash, claims: each a step).
+#[derive(Debug)]
+struct Verification {
+    check: IdTokenCheck,
+    rules: ClaimRules,
+    access_token: AccessToken,
+    issuer: String,
+    /// The provider's metadata, once known (kept with the session).
+    provider: Option<ProviderMetadata>,
+    stage: VerifyStage,
+    then: AfterVerify,
+}
+
+/// The session's state: each variant carries exactly what that moment needs.
+#[derive(Debug)]
+enum Flow {
+    Idle,
+    Failed,
+    Discovering {
+        login: Box<LoginInputs>,
+        discovery: Discovery,
+    },
+    Redirecting,
+    AwaitingSecret {
+        authorized: AuthorizedCallback,
+        demo_secret: Option<&'static str>,
+    },
+    Exchanging {
+        id: RequestId,
+        call: TokenCall,
+    },
+    Verifying(Box<Verification>),
+    LoggedIn(Box<LoggedIn>),
+    /// The attack lab's own glue is driving (until its experiments are sessions too): the
+    /// phase it shows.
+    Lab(Phase),
+}
+
+/// The live run: settings, timeline, state and what the page shows about them.
+#[derive(Debug)]
+pub struct Session {
+    /// What the user typed (non-secret).
+    pub settings: ProviderSettings,
+    /// The single source of truth for what happened.
+    pub timeline: Timeline,
+    /// What the user must know about the last failure.
+    pub problem: Option<Problem>,
+    /// A neutral notice (e.g. an abandoned login was discarded).
+    pub notice: Option<String>,
+    /// The last ID token that failed validation, for display.
+    pub rejected_id_token: Option<RejectedIdToken>,
+    /// The `scope` a 403 from the API asked for (RFC 6750 §3).
+    pub api_needed_scope: Option<String>,
+    flow: Flow,
+    /// This page's origin (for the CORS diagnosis).
+    origin: String,
+    /// Discovery result for the settings' issuer, fetched at most once per issuer per page.
+    metadata: Option<ProviderMetadata>,
+    /// Metadata this tab validated before (by issuer).
+    known: Vec<ProviderMetadata>,
+    /// The provider's key set, fetched at most once per page unless a key is missing.
+    jwks: Option<(String, Jwks)>,
+    next_id: RequestId,
+    revision: u64,
+}
+
+/// Names a login's run without writing its `state`: the first 16 characters of
+/// BASE64URL(SHA-256(state)).
+pub fn run_id(state: &State) -> String {
+    let digest = Sha256::digest(state.secret().as_bytes());
+    URL_SAFE_NO_PAD.encode(digest)[..16].to_owned()
+}
+
+fn abandoned_notice() -> String {
+    "A login started in this tab was not completed within 10 minutes and has been discarded. \
+     Start a new login when you are ready."
+        .to_owned()
+}
+
+fn network_origin(outcome: &Outcome) -> Option<String> {
+    match outcome {
+        Err(TransportError::Network { origin }) => Some(origin.clone()),
+        _ => None,
+    }
+}
+
+fn rejected_view(id_token: &IdToken) -> Option<RejectedIdToken> {
+    decode(id_token.secret()).ok().map(|d| RejectedIdToken {
+        header_json: d.header_json(),
+        claims_json: d.claims_json(),
+    })
+}
+
+impl Session {
+    /// A fresh session on a page served at `origin`, with the saved settings.
+    pub fn new(settings: ProviderSettings, origin: &str) -> Self {
+        Session {
+            settings,
+            timeline: Timeline::new(),
+            problem: None,
+            notice: None,
+            rejected_id_token: None,
+            api_needed_scope: None,
+            flow: Flow::Idle,
+            origin: origin.to_owned(),
+            metadata: None,
+            known: Vec::new(),
+            jwks: None,
+            next_id: 1,
+            revision: 0,
+        }
+    }
+
+    /// What the page shows as its activity (derived from the state).
+    pub fn phase(&self) -> Phase {
+        match &self.flow {
+            Flow::Idle => Phase::Idle,
+            Flow::Failed => Phase::Failed,
+            Flow::Discovering { .. } => Phase::Discovering,
+            Flow::Redirecting => Phase::Redirecting,
+            Flow::AwaitingSecret { .. } => Phase::AwaitingSecret,
+            Flow::Exchanging { .. } => Phase::Exchanging,
+            Flow::Verifying(_) => Phase::Verifying,
+            Flow::Lab(phase) => *phase,
+            Flow::LoggedIn(session) => match session.in_flight {
+                None => Phase::LoggedIn,
+                Some(InFlight::Api { .. } | InFlight::UserInfo { .. }) => Phase::CallingApi,
+                Some(InFlight::Refresh { .. } | InFlight::Verifying(_)) => Phase::Refreshing,
+                Some(InFlight::Revoke { .. }) => Phase::Revoking,
+            },
+        }
+    }
+
+    /// Bumped by every event: the driver saves the timeline when it changes.
+    pub fn revision(&self) -> u64 {
+        self.revision
+    }
+
+    /// The logged-in session, if any.
+    pub fn logged_in(&self) -> Option<&LoggedIn> {
+        match &self.flow {
+            Flow::LoggedIn(session) => Some(session),
+            _ => None,
+        }
+    }
+
+    /// The tokens in memory, if any.
+    pub fn tokens(&self) -> Option<&TokenSet> {
+        self.logged_in().map(|s| &s.tokens)
+    }
+
+    /// The metadata of the provider that issued the current tokens.
+    pub fn provider(&self) -> Option<&ProviderMetadata> {
+        self.logged_in().and_then(|s| s.provider.as_ref())
+    }
+
+    /// The login the current tokens belong to.
+    pub fn info(&self) -> Option<&SessionInfo> {
+        self.logged_in().map(|s| &s.info)
+    }
+
+    /// The verified ID token: who logged in.
+    pub fn identity(&self) -> Option<&VerifiedIdToken> {
+        self.logged_in().and_then(|s| s.identity.as_ref())
+    }
+
+    /// Tokens revoked at the provider.
+    pub fn revoked(&self) -> Revoked {
+        self.logged_in().map(|s| s.revoked).unwrap_or_default()
+    }
+
+    /// When the tokens arrived (epoch ms).
+    pub fn tokens_received_at_ms(&self) -> u64 {
+        self.logged_in().map_or(0, |s| s.received_at_ms)
+    }
+
+    /// The refresh token the last rotation replaced.
+    pub fn replaced_refresh(&self) -> Option<&RefreshToken> {
+        self.logged_in().and_then(|s| s.replaced_refresh.as_ref())
+    }
+
+    /// The last UserInfo answer, pretty-printed.
+    pub fn userinfo(&self) -> Option<&String> {
+        self.logged_in().and_then(|s| s.userinfo.as_ref())
+    }
+
+    /// The last API answer.
+    pub fn api_answer(&self) -> Option<&ApiAnswer> {
+        self.logged_in().and_then(|s| s.api_answer.as_ref())
+    }
+
+    /// The provider's key set as last fetched (`jwks_uri`, keys).
+    pub fn jwks(&self) -> Option<&(String, Jwks)> {
+        self.jwks.as_ref()
+    }
+
+    /// PKCE off with the bundled demo client: its (public) secret, to pre-fill.
+    pub fn demo_secret(&self) -> Option<&'static str> {
+        match &self.flow {
+            Flow::AwaitingSecret { demo_secret, .. } => *demo_secret,
+            _ => None,
+        }
+    }
+
+    /// Metadata already known for `issuer` on this page or in this tab.
+    pub fn known_metadata(&self, issuer: &str) -> Option<ProviderMetadata> {
+        self.logged_in()
+            .and_then(|s| s.provider.clone())
+            .filter(|m| m.issuer == issuer)
+            .or_else(|| self.metadata.clone().filter(|m| m.issuer == issuer))
+            .or_else(|| self.known.iter().find(|m| m.issuer == issuer).cloned())
+    }
+
+    /// The discovery result for the settings' issuer, when this page fetched it.
+    pub fn metadata(&self) -> Option<&ProviderMetadata> {
+        self.metadata.as_ref()
+    }
+
+    /// Records metadata discovered elsewhere (the attack lab) for this page.
+    pub fn remember_metadata(&mut self, metadata: ProviderMetadata) {
+        self.metadata = Some(metadata);
+    }
+
+    /// Ends whatever was in progress with `problem` shown (used by the lab's glue too).
+    pub fn fail(&mut self, problem: Problem) {
+        self.problem = Some(problem);
+        self.flow = Flow::Failed;
+    }
+
+    /// The attack lab's glue shows `phase` while it drives (tokens of the live run go).
+    pub fn lab_phase(&mut self, phase: Phase) {
+        self.flow = match phase {
+            Phase::Idle => Flow::Idle,
+            Phase::Redirecting => Flow::Redirecting,
+            phase => Flow::Lab(phase),
+        };
+    }
+
+    /// Forgets the discovery result of this page (the checkup fetches it afresh).
+    pub fn forget_metadata(&mut self) {
+        self.metadata = None;
+    }
+
+    fn fresh_id(&mut self) -> RequestId {
+        let id = self.next_id;
+        self.next_id += 1;
+        id
+    }
+
+    /// The preset's CORS setting, when `issuer` is the one the settings describe.
+    fn cors_setting(&self, issuer: &str) -> Option<(&'static str, &'static str)> {
+        let settings = self.settings.normalized();
+        (settings.issuer == issuer)
+            .then(|| presets::cors_setting_for(&settings.preset))
+            .flatten()
+    }
+
+    /// Replaces a network failure's generic problem by the CORS diagnosis for `endpoint`.
+    fn diagnosed(
+        &self,
+        problem: Problem,
+        network: Option<String>,
+        endpoint: &str,
+        issuer: &str,
+    ) -> Problem {
+        match network {
+            Some(origin) => {
+                engine::cors_diagnosis(&origin, endpoint, &self.origin, self.cors_setting(issuer))
+            }
+            None => problem,
+        }
+    }
+
+    /// Takes one event, appends its steps and says what the driver must do.
+    pub fn handle(&mut self, event: Event) -> Vec<Command> {
+        self.revision += 1;
+        match event {
+            Event::PageLoaded {
+                query,
+                fragment,
+                saved,
+                now,
+            } => self.page_loaded(&query, &fragment, saved, now),
+            Event::LoginPressed {
+                redirect_uri,
+                entropy,
+                intent,
+                now,
+            } => self.login(redirect_uri, entropy.0, intent, now),
+            Event::HttpAnswered { id, outcome, now } => self.answered(id, outcome, now),
+            Event::SignatureChecked { id, verdict, now } => {
+                self.signature_checked(id, verdict, now)
+            }
+            Event::DigestComputed { id, digest, now } => self.digest_computed(id, digest, now),
+            Event::SecretTyped { secret, now } => {
+                match std::mem::replace(&mut self.flow, Flow::Idle) {
+                    Flow::AwaitingSecret { authorized, .. } => {
+                        self.redeem(authorized, Some(ClientSecret::new(secret)), now)
+                    }
+                    other => {
+                        self.flow = other;
+                        Vec::new()
+                    }
+                }
+            }
+            Event::Action {
+                action,
+                redirect_uri,
+                now,
+            } => self.action(action, &redirect_uri, now),
+            Event::SettingsEdited(settings) => self.settings_edited(settings),
+            Event::PresetChosen(id) => self.preset_chosen(&id),
+            Event::CommandFailed { problem } => {
+                self.fail(problem);
+                Vec::new()
+            }
+        }
+    }
+}
+
+impl Verification {
+    fn awaited_fetch(&self) -> Option<RequestId> {
+        match &self.stage {
+            VerifyStage::Discovering(d) => Some(d.id),
+            VerifyStage::FetchingJwks { id, .. } => Some(*id),
+            _ => None,
+        }
+    }
+}
+
+/// The bench's marker: the tokens (or the failure) are on screen.
+pub const TOKENS_MARK: &str = "oauth-flow-lab:tokens";
+
+fn commands_with(first: Command, rest: Vec<Command>) -> Vec<Command> {
+    let mut commands = vec![first];
+    commands.extend(rest);
+    commands
+}
+
+mod actions;
+mod answers;
+mod load;
+mod login;
+pub use login::LabDiscovery;
+mod verify;
+
+#[cfg(test)]
+mod tests;
