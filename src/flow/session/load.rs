@@ -173,6 +173,7 @@ impl Session {
         // Issue 15: back in the app without an answer to the login that left for the provider
         // (Back from a page of the provider's own, typically an error page): say so.
         let came_back = !back_from_logout
+            && dropped == 0
             && timeline.steps().last().is_some_and(|s| {
                 matches!(
                     s.kind,
