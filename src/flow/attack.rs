@@ -283,9 +283,6 @@ pub struct LabRecord {
     /// itself instead of the probe window is recognised and dropped.
     #[serde(default)]
     pub probe_states: Vec<String>,
-    /// The popup probes in progress (memory only: the lab's tab never leaves, issue 15).
-    #[serde(skip)]
-    pub probes: Option<crate::flow::probe_session::ProbeRun>,
     /// Probes the running checkup still has to make, in order.
     pub checkup_probes: Vec<ProbeKind>,
     /// Answers of the downgrade probes, to report both together.
@@ -1155,7 +1152,6 @@ mod tests {
             scorecard: Some(card),
             unanswered: vec![ProbeKind::Implicit],
             probe_states: vec!["s1".into()],
-            probes: None,
             checkup_active: true,
         }
     }

@@ -143,7 +143,7 @@ pub enum ProbeCommand {
 }
 
 /// The probe in flight.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone)]
 struct InFlight {
     kind: ProbeKind,
     state: String,
@@ -153,7 +153,7 @@ struct InFlight {
     waiting: Waiting,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone)]
 enum Waiting {
     Popup(u32),
     /// The popup was blocked: the same URL is sent again on Retry.
@@ -167,7 +167,6 @@ enum Waiting {
 }
 
 /// One batch of probes. Each variant of `Waiting` carries exactly what its moment needs.
-#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ProbeRun {
     target: ProbeTarget,
     checkup: bool,

@@ -168,13 +168,15 @@ pub(crate) fn explain_late_probe_answer(lab: RwSignal<Lab>) {
 
 /// Whether the probe window was blocked and the lab waits for Retry (reactive).
 pub fn popup_blocked(lab: RwSignal<Lab>) -> bool {
-    lab.with(|l| l.attack.probes.as_ref().is_some_and(ProbeRun::blocked))
+    // Tracks the state: every probe event writes it once.
+    lab.track();
+    with_run(|r| r.is_some_and(ProbeRun::blocked))
 }
 
 /// The probes the lab offers to run interactively (reactive).
 pub fn timed_out_probes(lab: RwSignal<Lab>) -> Vec<ProbeKind> {
+    let busy = with_run(|r| r.is_some_and(ProbeRun::busy));
     lab.with(|l| {
-        let busy = l.attack.probes.as_ref().is_some_and(ProbeRun::busy);
         if busy {
             Vec::new()
         } else {
@@ -185,12 +187,17 @@ pub fn timed_out_probes(lab: RwSignal<Lab>) -> Vec<ProbeKind> {
 
 /// Whether a probe run of the checkup is over (reactive).
 pub fn checkup_probes_done(lab: RwSignal<Lab>) -> bool {
-    lab.with(|l| {
-        l.attack
-            .probes
-            .as_ref()
-            .is_some_and(|r| r.checkup() && !r.busy())
-    })
+    lab.track();
+    with_run(|r| r.is_some_and(|r| r.checkup() && !r.busy()))
+}
+
+thread_local! {
+    /// The popup probes in progress (memory only: the lab's tab never leaves, issue 15).
+    static PROBES: std::cell::RefCell<Option<ProbeRun>> = const { std::cell::RefCell::new(None) };
+}
+
+fn with_run<T>(f: impl FnOnce(Option<&ProbeRun>) -> T) -> T {
+    PROBES.with(|p| f(p.borrow().as_ref()))
 }
 
 /// Starts probes from a click: the window opens now, in the click's synchronous part (user
@@ -255,7 +262,7 @@ fn start_run(
     };
     let commands = with_lab(lab, |l| {
         let (run, commands) = ProbeRun::start(event, &mut l.session.timeline, &mut l.attack)?;
-        l.attack.probes = Some(run);
+        PROBES.with(|p| *p.borrow_mut() = Some(run));
         settle(l);
         Some(commands)
     })
@@ -272,9 +279,9 @@ thread_local! {
 /// One event through the probe session: one state write, then its commands.
 fn drive(lab: RwSignal<Lab>, event: ProbeEvent) {
     let commands = with_lab(lab, |l| {
-        let mut run = l.attack.probes.take()?;
+        let mut run = PROBES.with(|p| p.borrow_mut().take())?;
         let commands = run.handle(event, &mut l.session.timeline, &mut l.attack);
-        l.attack.probes = Some(run);
+        PROBES.with(|p| *p.borrow_mut() = Some(run));
         settle(l);
         Some(commands)
     })
@@ -285,11 +292,7 @@ fn drive(lab: RwSignal<Lab>, event: ProbeEvent) {
 
 /// The page's phase follows the probe run; the run is saved with the lab's record.
 fn settle(l: &mut Lab) {
-    let waiting = l
-        .attack
-        .probes
-        .as_ref()
-        .is_some_and(|r| r.busy() && !r.blocked());
+    let waiting = with_run(|r| r.is_some_and(|r| r.busy() && !r.blocked()));
     if waiting {
         l.lab_phase(Phase::Redirecting);
     } else if matches!(l.phase(), Phase::Redirecting | Phase::Discovering) {

@@ -203,39 +203,44 @@ fn FindingRow(finding: Finding) -> impl IntoView {
 #[component]
 fn ProbeWindowNotices(lab: RwSignal<Lab>) -> impl IntoView {
     let busy = move || lab.with(|l| l.phase().is_busy());
-    let timed_out = move || attack::timed_out_probes(lab);
-    view! {
-        <Show when=move || attack::popup_blocked(lab)>
-            <div id="popup-blocked" class="problem" role="alert">
-                <p>
-                    "The browser blocked the probe window, so the probe was not sent. Allow \
-                     pop-ups for this page (the blocked-window icon at the end of the address \
-                     bar), then press Retry: the same probe opens in a small window and this \
-                     tab stays where it is."
-                </p>
-                <button id="retry-popup" on:click=move |_| attack::retry_popup(lab)>"Retry"</button>
-            </div>
-        </Show>
-        <Show when=move || !timed_out().is_empty()>
-            <div id="interactive-offer" class="hint" role="status">
-                <p>
-                    {move || {
-                        let names: Vec<&str> = timed_out().into_iter().map(|k| k.label()).collect();
-                        format!(
+    move || {
+        let timed_out = attack::timed_out_probes(lab);
+        if attack::popup_blocked(lab) {
+            Some(view! {
+                <div id="popup-blocked" class="problem" role="alert">
+                    <p>
+                        "The browser blocked the probe window, so the probe was not sent. Allow \
+                         pop-ups for this page (the blocked-window icon at the end of the address \
+                         bar), then press Retry: the same probe opens in a small window and this \
+                         tab stays where it is."
+                    </p>
+                    <button id="retry-popup" on:click=move |_| attack::retry_popup(lab)>"Retry"</button>
+                </div>
+            }
+            .into_any())
+        } else if timed_out.is_empty() {
+            None
+        } else {
+            let names: Vec<&str> = timed_out.into_iter().map(|k| k.label()).collect();
+            Some(view! {
+                <div id="interactive-offer" class="hint" role="status">
+                    <p>
+                        {format!(
                             "No answer came back for: {}. The provider answered with its own \
                              page (a login form, a consent or an error page) instead of \
                              redirecting back; prompt=none may be unsupported, so these lines \
                              are unknown, not pass or fail. Run them interactively: sign in (or \
                              consent) in the probe window, and its answer grades them.",
                             names.join(", ")
-                        )
-                    }}
-                </p>
-                <button id="run-interactive" disabled=busy
-                    on:click=move |_| attack::run_interactively(lab)>
-                    "Run these probes interactively"
-                </button>
-            </div>
-        </Show>
+                        )}
+                    </p>
+                    <button id="run-interactive" disabled=busy
+                        on:click=move |_| attack::run_interactively(lab)>
+                        "Run these probes interactively"
+                    </button>
+                </div>
+            }
+            .into_any())
+        }
     }
 }
