@@ -12,7 +12,11 @@ use serde_json::json;
 
 const OFFLINE: &str = "openid profile offline_access read:profile read:files";
 
+/// Buttons whose requests run in the probe window: the lab's tab never leaves (issue 15).
+const IN_POPUP: [&str; 3] = ["#run-checkup", "#run-pkce-downgrade", "#run-implicit"];
+
 /// Presses a lab button (marking the page so a navigation is noticed) and waits for `done`.
+/// For the probe buttons the mark must survive: the tab never navigated.
 async fn run(lab: &Lab, button: &str, user: &str, done: &str) {
     lab.click("#tab-attack").await;
     let checkup = button.contains("checkup");
@@ -22,9 +26,24 @@ async fn run(lab: &Lab, button: &str, user: &str, done: &str) {
         "#lab-experiments"
     })
     .await;
-    lab.js("window.__e2eActed = true;", vec![]).await;
+    let in_popup = IN_POPUP.contains(&button);
+    let mark = if in_popup {
+        "window.__e2eStayed = true;"
+    } else {
+        "window.__e2eActed = true;"
+    };
+    lab.js(mark, vec![]).await;
     lab.click(button).await;
     lab.continue_until(user, password_of(user), done).await;
+    if in_popup {
+        let stayed = lab.js("return window.__e2eStayed === true;", vec![]).await;
+        assert_eq!(stayed, json!(true), "{button}: the lab's tab left the page");
+        assert_eq!(
+            lab.client.windows().await.expect("windows").len(),
+            1,
+            "{button}: the probe window is closed at the end"
+        );
+    }
 }
 
 fn password_of(user: &str) -> &'static str {

@@ -2,8 +2,10 @@
 //! Debian's packages (`provider/lemonldap-ng/`), through its own login page in headless
 //! Chromium. Discovery, PKCE login, the ID token verified, UserInfo, a refresh that does NOT
 //! rotate, no revocation endpoint (said plainly), RP-initiated logout back to the app, and the
-//! next login as the second user. The provider checkup is not run here: its `prompt=none`
-//! probes would strand the tab on this server's login page (issue 15 part 1).
+//! next login as the second user. The provider checkup runs to the end here too: this server
+//! answers `prompt=none` with its own login page, so the probes run in a popup that times out,
+//! the lines are graded unknown with the lab still on screen, and the interactive re-run grades
+//! them (issue 15 part 1).
 #![cfg(not(target_arch = "wasm32"))]
 
 mod common;
@@ -193,5 +195,266 @@ async fn pa_pe_lemonldap_ng_login_refresh_without_rotation_no_revocation_and_log
     sign_in_at_lemonldap(&lab, "rtyler").await;
     assert_eq!(lab.wait_phase(&["logged-in", "failed"]).await, "logged-in");
     assert_eq!(lab.text("#id-sub").await, "rtyler");
+    lab.finish().await;
+}
+
+/// Waits (up to `limit`) until the script `done` returns true in the lab's tab.
+async fn wait_for(lab: &Lab, done: &str, limit: Duration) {
+    let deadline = Instant::now() + limit;
+    loop {
+        let value = lab.try_js(&format!("return !!({done});")).await;
+        if value == Some(Value::Bool(true)) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "waited for ({done}) at {}",
+            lab.url().await
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// The scorecard's verdicts and texts by line id.
+async fn scorecard(lab: &Lab) -> std::collections::HashMap<String, (String, String)> {
+    let value = lab
+        .js(
+            "return [...document.querySelectorAll('#scorecard tbody tr')]\
+               .map(tr => [tr.id, [tr.dataset.verdict, tr.textContent]]);",
+            vec![],
+        )
+        .await;
+    serde_json::from_value::<Vec<(String, (String, String))>>(value)
+        .unwrap_or_default()
+        .into_iter()
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn i15_checkup_against_lemonldap_ng_grades_silent_probes_unknown_with_the_lab_on_screen() {
+    let lab = Lab::start().await;
+    let llng = lab.start_lemonldap().await;
+    // No API base: the first tokens are tried at LemonLDAP::NG's own UserInfo (the bundled
+    // demo API does not accept its tokens).
+    lab.configure_provider(&llng.issuer, "", SCOPE).await;
+    lab.click("#tab-attack").await;
+    lab.click("#lab-checkup").await;
+    let here = lab.url().await;
+    lab.js("window.__e2eStayed = true;", vec![]).await;
+    lab.click("#run-checkup").await;
+    // LemonLDAP::NG shows its login page to every prompt=none probe: three popup timeouts.
+    wait_for(
+        &lab,
+        "document.querySelector('#run-interactive') && \
+         document.querySelector('#lab').dataset.phase === 'idle'",
+        Duration::from_secs(90),
+    )
+    .await;
+    // The lab's tab never left: same page (not reloaded), same URL, the probe window closed.
+    assert_eq!(
+        lab.js("return window.__e2eStayed === true;", vec![]).await,
+        Value::Bool(true)
+    );
+    assert_eq!(lab.url().await, here);
+    assert_eq!(lab.client.windows().await.expect("windows").len(), 1);
+    let card = scorecard(&lab).await;
+    for line in ["PkceEnforced", "PlainRefused", "ImplicitRefused"] {
+        let (verdict, text) = &card[&format!("check-{line}")];
+        assert_eq!(verdict, "unknown", "{line}: {text}");
+        assert!(
+            text.contains("answered with its own page")
+                && text.contains("prompt=none may be unsupported"),
+            "{line}: {text}"
+        );
+    }
+    let offer = lab.text("#interactive-offer").await;
+    assert!(offer.contains("Run these probes interactively"), "{offer}");
+    for line in ["IssuerExact", "S256Advertised", "TokenCors"] {
+        let (verdict, text) = &card[&format!("check-{line}")];
+        assert_eq!(verdict, "pass", "{line}: {text}");
+    }
+    let answers = lab.step_texts("ProbeAnswer").await;
+    assert_eq!(answers.len(), 3, "{answers:?}");
+    assert!(
+        answers
+            .iter()
+            .all(|a| a.contains("kept the window on its own page")),
+        "{answers:?}"
+    );
+    lab.screenshot("l02-lemonldap-checkup-probes-unknown").await;
+
+    // The login that finishes the checkup, through LemonLDAP::NG's own page in this tab.
+    lab.click("#checkup-login").await;
+    lab.wait_css("#userfield")
+        .await
+        .send_keys("dwho")
+        .await
+        .expect("user");
+    lab.wait_css("#passwordfield")
+        .await
+        .send_keys("dwho")
+        .await
+        .expect("password");
+    lab.js("window.__e2eActed = true;", vec![]).await;
+    lab.click("button[type=submit]").await;
+    wait_for(
+        &lab,
+        "!window.__e2eActed && document.querySelector('#lab') && \
+         ['idle', 'failed'].includes(document.querySelector('#lab').dataset.phase)",
+        WAIT * 3,
+    )
+    .await;
+    // LemonLDAP::NG resumes the first (stale) probe request after the sign-in and sends its
+    // answer to this tab: the lab recognises it as a probe's, drops it and says so.
+    let notice = lab.text("#notice").await;
+    assert!(
+        notice.contains("earlier probes") && notice.contains("dropped without being used"),
+        "{notice}"
+    );
+    assert!(!lab.url().await.contains('?'), "{}", lab.url().await);
+    // Signed in at the provider now: the second try comes straight back with a code.
+    lab.click("#tab-attack").await;
+    lab.click("#lab-checkup").await;
+    lab.js("window.__e2eActed = true;", vec![]).await;
+    lab.click("#checkup-login").await;
+    wait_for(
+        &lab,
+        "!window.__e2eActed && document.querySelector('#lab') && \
+         ['idle', 'failed'].includes(document.querySelector('#lab').dataset.phase)",
+        WAIT * 3,
+    )
+    .await;
+    // Only the attacker's replay (and the server's check of it) may be drawn as failed.
+    let failed = lab.failed_steps().await;
+    assert!(
+        failed
+            .iter()
+            .all(|k| k == "AttackResponse" || k == "ServerCheck"),
+        "{failed:?} {:?} {}",
+        lab.step_texts("CheckCallback").await,
+        lab.landed_url().await
+    );
+    lab.click("#tab-attack").await;
+    lab.click("#lab-checkup").await;
+    let card = scorecard(&lab).await;
+    for line in ["CodeSingleUse", "PublicClients"] {
+        let (verdict, text) = &card[&format!("check-{line}")];
+        assert_eq!(verdict, "pass", "{line}: {text}");
+    }
+
+    // Now signed in at the provider: the interactive probes come back without a form.
+    lab.click("#run-interactive").await;
+    // No challenge: refused with a redirect; plain: a code comes back (and the attacker redeems
+    // it). response_type=token: LemonLDAP::NG shows an HTML "Error" page of its own and never
+    // redirects back, so the user closes the window, as the lab's sentence tells them to.
+    let main = lab.client.window().await.expect("window");
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let popup = loop {
+        assert!(
+            Instant::now() < deadline,
+            "the implicit probe never showed its page"
+        );
+        let windows = lab.client.windows().await.expect("windows");
+        if let Some(other) = windows.into_iter().find(|w| *w != main) {
+            lab.client
+                .switch_to_window(other.clone())
+                .await
+                .expect("switch");
+            let at = lab.url().await;
+            let text = lab
+                .try_js("return document.body ? document.body.innerText : '';")
+                .await
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default();
+            lab.client
+                .switch_to_window(main.clone())
+                .await
+                .expect("back");
+            if at.contains("response_type=token") && text.contains("Error") {
+                break other;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+    lab.client.switch_to_window(popup).await.expect("switch");
+    lab.client
+        .close_window()
+        .await
+        .expect("close the probe window");
+    lab.client.switch_to_window(main).await.expect("back");
+    wait_for(
+        &lab,
+        "document.querySelector('#check-ImplicitRefused').textContent.includes('was closed') && \
+         document.querySelector('#lab').dataset.phase === 'idle'",
+        Duration::from_secs(30),
+    )
+    .await;
+    assert_eq!(lab.client.windows().await.expect("windows").len(), 1);
+    let card = scorecard(&lab).await;
+    let verdict = |line: &str| card[&format!("check-{line}")].0.clone();
+    // Facts of LemonLDAP::NG 2.16 (provider/lemonldap-ng/README.md): PKCE required for this
+    // client, `plain` accepted, no implicit for it, no `iss` on the callback, no rotation.
+    assert_eq!(
+        verdict("PkceEnforced"),
+        "pass",
+        "{:?}",
+        card["check-PkceEnforced"]
+    );
+    assert_eq!(
+        verdict("PlainRefused"),
+        "fail",
+        "{:?}",
+        card["check-PlainRefused"]
+    );
+    let (implicit, text) = &card["check-ImplicitRefused"];
+    assert_eq!(implicit, "unknown", "{text}");
+    assert!(text.contains("was closed"), "{text}");
+    for (line, expected) in [
+        ("IssuerExact", "pass"),
+        ("S256Advertised", "pass"),
+        ("PublicClients", "pass"),
+        ("TokenCors", "pass"),
+        ("NoStore", "pass"),
+        ("CodeSingleUse", "pass"),
+        ("ReplayRevokes", "warn"),
+    ] {
+        assert_eq!(
+            verdict(line),
+            expected,
+            "{line}: {:?}",
+            card[&format!("check-{line}")]
+        );
+    }
+    assert!(
+        lab.text("#checkup-summary")
+            .await
+            .starts_with("7 pass · 1 warn · 3 fail · 1 unknown"),
+        "{}",
+        lab.text("#checkup-summary").await
+    );
+    assert_eq!(
+        verdict("IssInResponse"),
+        "fail",
+        "{:?}",
+        card["check-IssInResponse"]
+    );
+    assert_eq!(
+        verdict("RefreshRotates"),
+        "fail",
+        "{:?}",
+        card["check-RefreshRotates"]
+    );
+    lab.click("#export-scorecard").await;
+    let markdown = lab
+        .wait_css("#scorecard-markdown")
+        .await
+        .prop("value")
+        .await
+        .expect("value")
+        .unwrap_or_default();
+    let out = common::root().join("target/e2e-screenshots/lemonldap-ng-scorecard.md");
+    let _ = std::fs::create_dir_all(out.parent().expect("dir"));
+    std::fs::write(&out, &markdown).expect("write the scorecard");
+    lab.screenshot("l03-lemonldap-checkup-done").await;
     lab.finish().await;
 }

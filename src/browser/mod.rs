@@ -6,6 +6,7 @@ pub mod clock;
 pub mod files;
 pub mod http;
 pub mod location;
+pub mod popup;
 pub mod storage;
 pub mod viewport;
 pub mod webcrypto;

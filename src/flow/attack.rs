@@ -231,29 +231,6 @@ pub enum LabLogin {
     AttackerCode,
 }
 
-/// A deliberately weak authorization request in flight (the page has left for the provider).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PendingProbe {
-    /// The `state` sent: the answer is matched by it.
-    pub state: String,
-    /// What was probed.
-    pub kind: ProbeKind,
-    /// For `plain`: the challenge sent, which is also the verifier.
-    pub plain: Option<String>,
-    /// The issuer probed.
-    pub issuer: String,
-    /// The client id used.
-    pub client_id: String,
-    /// The redirect URI sent.
-    pub redirect_uri: String,
-    /// Where a returned code would be redeemed.
-    pub token_endpoint: String,
-    /// When it left (epoch ms).
-    pub created_at_ms: u64,
-    /// Whether the provider checkup is waiting for the answer.
-    pub checkup: bool,
-}
-
 /// One downgrade probe's answer, kept until both are in.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DowngradeAnswer {
@@ -266,17 +243,22 @@ pub struct DowngradeAnswer {
 }
 
 /// Everything the lab keeps in this tab's sessionStorage across the trips to the provider.
-/// Nothing secret that outlives its use: probe states and the plain challenge only.
+/// Nothing secret: probe and login states only (the probes themselves run in a popup and are
+/// kept in memory).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct LabRecord {
     /// The latest report of each experiment.
     pub reports: Vec<Report>,
     /// Lab logins by their `state`.
     pub logins: Vec<(String, LabLogin)>,
-    /// The probe waiting for its answer.
-    pub probe: Option<PendingProbe>,
-    /// Probes the running checkup still has to make, in order.
-    pub checkup_probes: Vec<ProbeKind>,
+    /// The probes of the last silent run whose window did not come back: offered to run
+    /// interactively (kept across the checkup's login).
+    #[serde(default)]
+    pub unanswered: Vec<ProbeKind>,
+    /// The `state` of the last probes sent from this tab: an answer that lands in the tab
+    /// itself instead of the probe window is recognised and dropped.
+    #[serde(default)]
+    pub probe_states: Vec<String>,
     /// Answers of the downgrade probes, to report both together.
     pub downgrade: Vec<DowngradeAnswer>,
     /// The provider checkup's scorecard, when one was run in this tab.
@@ -312,14 +294,6 @@ impl LabRecord {
     pub fn take_login(&mut self, state: &str) -> Option<LabLogin> {
         let index = self.logins.iter().position(|(s, _)| s == state)?;
         Some(self.logins.remove(index).1)
-    }
-
-    /// Takes the pending probe if `state` answers it.
-    pub fn take_probe(&mut self, state: &str) -> Option<PendingProbe> {
-        match &self.probe {
-            Some(p) if p.state == state => self.probe.take(),
-            _ => None,
-        }
     }
 }
 
@@ -736,6 +710,23 @@ pub fn probe_answer(
     }
 }
 
+/// The probe window never came back to the app: the provider kept it on a page of its own.
+pub fn probe_timed_out(timeline: &mut Timeline, kind: ProbeKind, what: &str, now_ms: u64) {
+    let step = Step::new(
+        StepKind::ProbeAnswer,
+        Actor::AuthorizationServer,
+        Actor::Attacker,
+        Channel::Front,
+        "No answer: the provider kept the window on its own page",
+        now_ms,
+    )
+    .with_note(&format!(
+        "The {} probe ran in a popup so this tab never left the lab; the popup did not come          back to the redirect URI in time, so the line is graded unknown, not pass or fail.",
+        kind.label()
+    ));
+    timeline.push_failed(step, what);
+}
+
 /// Whether the provider accepted the probe (the attack's first half worked).
 pub fn probe_accepted(answer: &ProbeAnswer) -> Option<bool> {
     match answer {
@@ -1070,20 +1061,6 @@ mod tests {
             Some(LabLogin::CodeExperiments { checkup: true })
         );
         assert_eq!(record.take_login("s1"), None);
-        record.probe = Some(PendingProbe {
-            state: "p1".into(),
-            kind: ProbeKind::Implicit,
-            plain: None,
-            issuer: "i".into(),
-            client_id: "c".into(),
-            redirect_uri: "r".into(),
-            token_endpoint: "t".into(),
-            created_at_ms: 0,
-            checkup: false,
-        });
-        assert!(record.take_probe("other").is_none());
-        assert!(record.take_probe("p1").is_some());
-        assert!(record.take_probe("p1").is_none());
     }
 
     /// A record with every field set, a scorecard with evidence among them.
@@ -1107,24 +1084,14 @@ mod tests {
                 ("s1".into(), LabLogin::CodeExperiments { checkup: true }),
                 ("s2".into(), LabLogin::AttackerCode),
             ],
-            probe: Some(PendingProbe {
-                state: "p1".into(),
-                kind: ProbeKind::PlainChallenge,
-                plain: Some("challenge".into()),
-                issuer: "i".into(),
-                client_id: "c".into(),
-                redirect_uri: "r".into(),
-                token_endpoint: "t".into(),
-                created_at_ms: u64::MAX,
-                checkup: true,
-            }),
-            checkup_probes: ProbeKind::ALL.to_vec(),
             downgrade: vec![DowngradeAnswer {
                 kind: ProbeKind::NoChallenge,
                 sentence: "accepted".into(),
                 accepted: None,
             }],
             scorecard: Some(card),
+            unanswered: vec![ProbeKind::Implicit],
+            probe_states: vec!["s1".into()],
             checkup_active: true,
         }
     }
@@ -1165,10 +1132,10 @@ mod tests {
                 "{\"CodeExperiments\":{\"checkup\":true}}",
                 "\"CodeExperiments\"",
             ),
-            &good.replace("\"PlainChallenge\"", "2"),
+            &good.replace("\"NoChallenge\"", "2"),
             &good.replace(",\"sentence\":\"accepted\"", ""),
             &good.replace("\"Fail\"", "\"fail\""),
-            &good.replace("18446744073709551615", "18446744073709551616"),
+            &good.replace("1764000000000", "-1"),
             &good.replace("{\"check\":", "{\"check\":1,\"check\":"),
         ] {
             assert_ne!(bad, good);

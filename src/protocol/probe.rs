@@ -96,6 +96,14 @@ impl ProbeRequest<'_> {
         params
     }
 
+    /// The same request without `prompt=none`, for a provider that shows its own page to a
+    /// silent request: the user signs in or consents in the probe window, and the answer grades
+    /// the probe all the same (an accepted request then comes back with a code).
+    pub fn to_interactive_url(&self) -> Result<String, UriError> {
+        let url = self.to_url()?;
+        Ok(url.strip_suffix("&prompt=none").unwrap_or(&url).to_owned())
+    }
+
     /// The URL to navigate to, with the same endpoint and redirect URI rules as
     /// `AuthorizationRequest::to_url`. A `PlainChallenge` probe without a verifier-shaped
     /// `plain_challenge` is refused as `UriError::Empty` (it would silently test no PKCE).

@@ -35,6 +35,7 @@ pub fn AttackLab(
                 <button id="lab-checkup" role="tab" aria-selected=move || checkup.get().to_string()
                     on:click=move |_| checkup.set(true)>"Provider checkup: 12 lines"</button>
             </div>
+            <ProbeWindowNotices lab=lab />
             <Show when=weak>
                 <p id="weak-banner" class="weak-banner" role="alert">
                     "Some attacks worked: this server is misconfigured. What you see is a \
@@ -105,13 +106,14 @@ fn Checkup(lab: RwSignal<Lab>) -> impl IntoView {
     let card = move || lab.with(|l| l.attack.scorecard.clone());
     // The probes are done and the lines that need a code are still open.
     let needs_login = move || {
+        let probed = attack::checkup_probes_done(lab);
         lab.with(|l| {
-            l.attack.probe.is_none()
-                && l.attack.checkup_probes.is_empty()
-                && l.attack.scorecard.as_ref().is_some_and(|c| {
-                    c.finding(Check::CodeSingleUse).verdict == Verdict::Unknown
-                        && c.finding(Check::ImplicitRefused).verdict != Verdict::Unknown
-                })
+            // Probes that got no answer (kept across page loads) also count as done.
+            let probed = probed || !l.attack.unanswered.is_empty();
+            l.attack.scorecard.as_ref().is_some_and(|c| {
+                c.finding(Check::CodeSingleUse).verdict == Verdict::Unknown
+                    && (probed || c.finding(Check::ImplicitRefused).verdict != Verdict::Unknown)
+            })
         })
     };
     let markdown = RwSignal::new(None::<String>);
@@ -122,10 +124,10 @@ fn Checkup(lab: RwSignal<Lab>) -> impl IntoView {
     view! {
         <p class="hint">
             "Grades the provider in the settings for browser (public) clients: metadata, CORS \
-             and three authorization probes with prompt=none run at once; the lines about codes \
-             and tokens need one login. A provider that ignores prompt=none shows its login \
-             page instead of answering: that means it accepted the request; come back with the \
-             browser's Back button."
+             and three authorization probes with prompt=none run at once, in a small probe \
+             window (this tab stays here); the lines about codes and tokens need one login. A \
+             provider that shows a page of its own instead of answering a probe gets that line \
+             graded unknown, and you can run the probes again interactively."
         </p>
         <div class="checkup-actions">
             <button id="run-checkup" class="primary" disabled=busy
@@ -193,5 +195,52 @@ fn FindingRow(finding: Finding) -> impl IntoView {
                 })}
             </td>
         </tr>
+    }
+}
+
+/// The probe window's trouble: blocked (with Retry), or probes that got no answer (with the
+/// offer to run them interactively).
+#[component]
+fn ProbeWindowNotices(lab: RwSignal<Lab>) -> impl IntoView {
+    let busy = move || lab.with(|l| l.phase().is_busy());
+    move || {
+        let timed_out = attack::timed_out_probes(lab);
+        if attack::popup_blocked(lab) {
+            Some(view! {
+                <div id="popup-blocked" class="problem" role="alert">
+                    <p>
+                        "The browser blocked the probe window, so the probe was not sent. Allow \
+                         pop-ups for this page (the blocked-window icon at the end of the address \
+                         bar), then press Retry: the same probe opens in a small window and this \
+                         tab stays where it is."
+                    </p>
+                    <button id="retry-popup" on:click=move |_| attack::retry_popup(lab)>"Retry"</button>
+                </div>
+            }
+            .into_any())
+        } else if timed_out.is_empty() {
+            None
+        } else {
+            let names: Vec<&str> = timed_out.into_iter().map(|k| k.label()).collect();
+            Some(view! {
+                <div id="interactive-offer" class="hint" role="status">
+                    <p>
+                        {format!(
+                            "No answer came back for: {}. The provider answered with its own \
+                             page (a login form, a consent or an error page) instead of \
+                             redirecting back; prompt=none may be unsupported, so these lines \
+                             are unknown, not pass or fail. Run them interactively: sign in (or \
+                             consent) in the probe window, and its answer grades them.",
+                            names.join(", ")
+                        )}
+                    </p>
+                    <button id="run-interactive" disabled=busy
+                        on:click=move |_| attack::run_interactively(lab)>
+                        "Run these probes interactively"
+                    </button>
+                </div>
+            }
+            .into_any())
+        }
     }
 }

@@ -154,10 +154,15 @@ pub fn dispatch(lab: RwSignal<Lab>, event: Event) {
 
 /// The page load: reads what this tab kept and hands it in with the URL.
 pub fn page_loaded(lab: RwSignal<Lab>) {
-    let (query, fragment) = location::query_and_fragment();
-    // An attack-lab probe's answer is read by the lab, never as a login callback.
-    if super::attack::probe_returned(lab, &query, &fragment) {
-        return;
+    let (mut query, mut fragment) = location::query_and_fragment();
+    // An attack-lab probe's answer lands in the probe window, which hands it to the lab and
+    // never mounts the app (`browser::popup`). One that lands here anyway (a provider resumed
+    // a stale probe request after a sign-in in this tab) is dropped, never read as a callback.
+    let late_probe = super::attack::late_probe_answer(lab, &query, &fragment);
+    if late_probe {
+        location::clean_url();
+        query.clear();
+        fragment.clear();
     }
     let saved = Saved {
         pending: storage::load_pending(),
@@ -180,6 +185,9 @@ pub fn page_loaded(lab: RwSignal<Lab>) {
             now: clock::now_ms(),
         },
     );
+    if late_probe {
+        super::attack::explain_late_probe_answer(lab);
+    }
 }
 
 /// Starts a login, for the attack lab when `intent` says so.
@@ -309,14 +317,6 @@ pub fn save_on_change(lab: RwSignal<Lab>) {
 pub(crate) type Answer = Result<HttpResponse, TransportError>;
 /// A boxed future.
 pub(crate) type Later<T> = Pin<Box<dyn Future<Output = T>>>;
-
-/// A plain `GET` for the attack lab's glue (JSON, optionally with a bearer token).
-pub(crate) fn get(url: &str, authorization: Option<&str>) -> Later<Answer> {
-    send(session::HttpRequest::get(
-        url,
-        authorization.map(str::to_owned),
-    ))
-}
 
 /// A form `POST` for the attack lab's glue.
 pub(crate) fn post_form(request: &TokenRequest) -> Later<Answer> {

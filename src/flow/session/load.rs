@@ -170,6 +170,19 @@ impl Session {
         if timeline.is_empty() {
             return;
         }
+        // Issue 15: back in the app without an answer to the login that left for the provider
+        // (Back from a page of the provider's own, typically an error page): say so.
+        let came_back = !back_from_logout
+            && dropped == 0
+            && timeline.steps().last().is_some_and(|s| {
+                matches!(
+                    s.kind,
+                    StepKind::RedirectToAuthorize | StepKind::UserAtProvider
+                )
+            });
+        if came_back {
+            self.notice = Some(back_without_answer_notice());
+        }
         timeline.fail_unfinished("The page was reloaded before this step finished.", now);
         if back_from_logout {
             lifecycle::back_from_end_session(&mut timeline, now);
@@ -178,4 +191,13 @@ impl Session {
         }
         self.timeline = timeline;
     }
+}
+
+/// Back in the app while the login was at the provider: no answer came back.
+fn back_without_answer_notice() -> String {
+    "You came back from the provider without an answer to your login: nothing reached this app. \
+     If the provider showed an error page (for example an unknown client id or a redirect URI \
+     it does not accept), read it, fix the settings here, then press Log in again; the \
+     unanswered login expires by itself after 10 minutes."
+        .to_owned()
 }

@@ -1014,3 +1014,18 @@ fn explain_pkce_timeline_equals_a_live_run_fed_by_hand_step_for_step() {
     assert_eq!(shape(&explain), shape(&s.timeline));
     assert!(explain.len() > 12, "a whole run: {}", explain.len());
 }
+
+#[test]
+fn i15_back_from_a_provider_error_page_says_no_answer_came_back() {
+    let (mut d, _) = left_for_provider();
+    // The provider showed an error page of its own; the user pressed Back: an ordinary load.
+    let commands = land(&mut d, "");
+    assert!(fetches(&commands).is_empty());
+    let notice = d.session.notice.clone().unwrap_or_default();
+    assert!(
+        notice.contains("came back from the provider without an answer")
+            && notice.contains("error page"),
+        "{notice}"
+    );
+    assert_eq!(d.session.phase(), Phase::Idle);
+}
