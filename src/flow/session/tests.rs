@@ -1014,3 +1014,16 @@ fn explain_pkce_timeline_equals_a_live_run_fed_by_hand_step_for_step() {
     assert_eq!(shape(&explain), shape(&s.timeline));
     assert!(explain.len() > 12, "a whole run: {}", explain.len());
 }
+
+#[test]
+fn s02_a_request_command_never_prints_its_secrets() {
+    let (mut d, state) = left_for_provider();
+    let commands = land(&mut d, &good_callback(&state));
+    let printed = format!("{commands:?}");
+    assert!(
+        !printed.contains("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
+        "{printed}"
+    );
+    assert!(!printed.contains(CODE), "{printed}");
+    assert!(printed.contains("[redacted]"));
+}
