@@ -232,7 +232,7 @@ pub enum Action {
 }
 
 /// One back-channel request, exactly as the driver must send it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct HttpRequest {
     /// `GET` or `POST`.
     pub method: &'static str,
@@ -242,6 +242,20 @@ pub struct HttpRequest {
     pub headers: Vec<(&'static str, String)>,
     /// Form body, for `POST`.
     pub body: Option<String>,
+}
+
+/// The body and the header values carry secrets (verifier, client secret, refresh token,
+/// bearer token): `Debug` names them only.
+impl std::fmt::Debug for HttpRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = self.headers.iter().map(|(name, _)| *name).collect();
+        f.debug_struct("HttpRequest")
+            .field("method", &self.method)
+            .field("url", &self.url)
+            .field("headers", &names)
+            .field("body", &self.body.as_ref().map(|_| "[redacted]"))
+            .finish()
+    }
 }
 
 impl HttpRequest {

@@ -1029,3 +1029,16 @@ fn i15_back_from_a_provider_error_page_says_no_answer_came_back() {
     );
     assert_eq!(d.session.phase(), Phase::Idle);
 }
+
+#[test]
+fn s02_a_request_command_never_prints_its_secrets() {
+    let (mut d, state) = left_for_provider();
+    let commands = land(&mut d, &good_callback(&state));
+    let printed = format!("{commands:?}");
+    assert!(
+        !printed.contains("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
+        "{printed}"
+    );
+    assert!(!printed.contains(CODE), "{printed}");
+    assert!(printed.contains("[redacted]"));
+}
