@@ -6,7 +6,9 @@ use super::diagram_panel::diagram_with_controls;
 use super::export_bar::TextOutput;
 use super::timeline_list::TimelineList;
 use crate::browser::{files, webcrypto};
-use crate::flow::har_import::{findings_markdown, import_har, signature_verified, Finding, Imported};
+use crate::flow::har_import::{
+    findings_markdown, import_har, signature_verified, Finding, Imported,
+};
 use crate::flow::timeline::Timeline;
 use crate::protocol::har::{HarError, MAX_HAR_BYTES};
 use leptos::ev;
