@@ -158,7 +158,12 @@ async fn pa_pe_glewlwyd_login_with_iss_refresh_rotation_revocation_refused_and_l
                  if (document.body.innerText.includes('You are disconnected')) return 'closed'; \
                  const buttons = [...document.querySelectorAll('button')]; \
                  const ok = buttons.find(b => b.textContent.trim() === 'Logout' && !b.disabled); \
-                 if (ok && !window.__e2eLoggedOut) { window.__e2eLoggedOut = true; ok.click(); } \
+                 /* Click once the page has shown its question for a second: it loads the \
+                    session's clients first, and a click before that can leave it blank. */ \
+                 if (ok && document.body.innerText.includes('End session')) { \
+                   window.__e2eSeenAt = window.__e2eSeenAt || Date.now(); \
+                   if (!window.__e2eLoggedOut && Date.now() - window.__e2eSeenAt > 1000) { \
+                     window.__e2eLoggedOut = true; ok.click(); } } \
                  return buttons.map(b => b.textContent.trim()).join('|');",
             )
             .await

@@ -170,18 +170,52 @@ impl Lab {
 // ---- LemonLDAP::NG (issue 15): a second, independent real provider from Debian's packages
 // ---- (provider/lemonldap-ng/README.md).
 
-/// LemonLDAP::NG's portal (Starman), configured for this app in its own state folder; stopped
-/// with SIGTERM when dropped (Starman's master then stops its workers; SIGKILL would orphan
-/// them), and its state folder removed.
-pub struct LemonLdap {
-    /// Its issuer, `http://127.0.0.1:<port>` (no trailing slash).
-    pub issuer: String,
-    /// Its state folder (config, sessions, keys, logs).
+/// A real provider served by its `provider/…/run` script from a state folder of its own: stopped
+/// with SIGTERM when dropped (the server's own shutdown stops its workers; SIGKILL would orphan
+/// them), then the folder removed unless the environment variable `keep_env` is set.
+pub struct StateServer {
+    /// Its state folder (config, sessions or database, keys, logs).
     pub state: PathBuf,
     child: Child,
+    keep_env: &'static str,
 }
 
-impl Drop for LemonLdap {
+impl StateServer {
+    /// Starts `provider/<script>` with the port and state folder in `port_env` / `state_env`
+    /// and this app's origin in `LAB_APP_ORIGINS`.
+    pub(crate) fn spawn(
+        script: &str,
+        (port_env, port): (&str, u16),
+        (state_env, keep_env): (&str, &'static str),
+        app_origin: &str,
+    ) -> StateServer {
+        let name = script.split('/').next().unwrap_or(script);
+        let state = std::env::temp_dir().join(format!("e2e-{name}-{}-{port}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&state);
+        let child = Command::new(root().join("provider").join(script))
+            .env(port_env, port.to_string())
+            .env(state_env, &state)
+            .env("LAB_APP_ORIGINS", app_origin)
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap_or_else(|e| panic!("provider/{script} starts: {e}"));
+        StateServer {
+            state,
+            child,
+            keep_env,
+        }
+    }
+
+    /// Panics, naming the script, when it has already ended (it failed before serving).
+    pub(crate) fn assert_running(&mut self, script: &str) {
+        if let Ok(Some(status)) = self.child.try_wait() {
+            panic!("provider/{script} ended ({status}) before serving; see its stderr");
+        }
+    }
+}
+
+impl Drop for StateServer {
     fn drop(&mut self) {
         let _ = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
@@ -195,10 +229,18 @@ impl Drop for LemonLdap {
         }
         let _ = self.child.kill();
         let _ = self.child.wait();
-        if std::env::var_os("LLNG_KEEP_STATE").is_none() {
+        if std::env::var_os(self.keep_env).is_none() {
             let _ = std::fs::remove_dir_all(&self.state);
         }
     }
+}
+
+/// LemonLDAP::NG's portal (Starman), configured for this app in its own state folder.
+pub struct LemonLdap {
+    /// Its issuer, `http://127.0.0.1:<port>` (no trailing slash).
+    pub issuer: String,
+    /// The running portal and its state folder.
+    pub server: StateServer,
 }
 
 impl Lab {
@@ -206,28 +248,19 @@ impl Lab {
     /// `flow-lab` for this app's origin; returns once its discovery document is served.
     pub async fn start_lemonldap(&self) -> LemonLdap {
         let port = free_port();
-        let state =
-            std::env::temp_dir().join(format!("e2e-lemonldap-{}-{port}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&state);
-        let child = Command::new(root().join("provider/lemonldap-ng/run"))
-            .env("LLNG_PORT", port.to_string())
-            .env("LLNG_STATE", &state)
-            .env("LAB_APP_ORIGINS", self.app_origin())
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("provider/lemonldap-ng/run starts");
         let mut llng = LemonLdap {
             issuer: format!("http://127.0.0.1:{port}"),
-            state,
-            child,
+            server: StateServer::spawn(
+                "lemonldap-ng/run",
+                ("LLNG_PORT", port),
+                ("LLNG_STATE", "LLNG_KEEP_STATE"),
+                &self.app_origin(),
+            ),
         };
         // Configuration (two CLI saves and a key) takes a few seconds before Starman listens.
         let deadline = Instant::now() + WAIT * 2;
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            if let Ok(Some(status)) = llng.child.try_wait() {
-                panic!("provider/lemonldap-ng/run ended ({status}) before serving; see its stderr");
-            }
+            llng.server.assert_running("lemonldap-ng/run");
             assert!(
                 Instant::now() < deadline,
                 "LemonLDAP::NG did not listen on {port}"
