@@ -134,11 +134,10 @@ fn redirect_uri_is_this_origin_with_a_slash() {
 // ---- Issue 4: hostile input and transport in the browser (checklist rows marked "web") -------
 
 use oauth_flow_lab::browser::http::{self, FetchRequest};
-use oauth_flow_lab::flow::engine::TransportError;
+use oauth_flow_lab::flow::problem::TransportError;
 use oauth_flow_lab::protocol::discovery::{parse_metadata, DiscoveryError};
-use oauth_flow_lab::protocol::token::{
-    parse_token_response, TokenError, TokenRequest, Unread, READ_CAP,
-};
+use oauth_flow_lab::protocol::http::{Unread, READ_CAP};
+use oauth_flow_lab::protocol::token::{parse_token_response, TokenError, TokenRequest};
 use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::closure::Closure;

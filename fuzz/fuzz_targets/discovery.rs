@@ -8,9 +8,9 @@ use oauth_flow_lab_fuzz::protocol::authorize::AuthorizationRequest;
 use oauth_flow_lab_fuzz::protocol::discovery::{
     oauth_metadata_url, openid_configuration_url, parse_metadata,
 };
+use oauth_flow_lab_fuzz::protocol::http::HttpResponse;
 use oauth_flow_lab_fuzz::protocol::pkce::CodeVerifier;
 use oauth_flow_lab_fuzz::protocol::state::State;
-use oauth_flow_lab_fuzz::protocol::token::HttpResponse;
 use oauth_flow_lab_fuzz::protocol::uri::{parse_query, HttpUrl};
 use oauth_flow_lab_fuzz::{assert_displayable, assert_explained};
 

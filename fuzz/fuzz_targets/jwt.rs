@@ -3,11 +3,11 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use oauth_flow_lab_fuzz::protocol::http::HttpResponse;
 use oauth_flow_lab_fuzz::protocol::jwt::{
     check_at_hash, check_claims, decode, parse_jwks, select_key, ClaimRules, NonceCheck, NonceRule,
     CLOCK_SKEW_SECS, MIN_RSA_BITS,
 };
-use oauth_flow_lab_fuzz::protocol::token::HttpResponse;
 use oauth_flow_lab_fuzz::{assert_displayable, assert_explained};
 use sha2::Digest as _;
 

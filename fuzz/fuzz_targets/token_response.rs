@@ -4,10 +4,10 @@
 
 use libfuzzer_sys::fuzz_target;
 use oauth_flow_lab_fuzz::protocol::error::sanitize_for_display;
+use oauth_flow_lab_fuzz::protocol::http::{BodyReader, HttpResponse, Unread, READ_CAP};
 use oauth_flow_lab_fuzz::protocol::resource::{parse_resource_response, parse_www_authenticate};
 use oauth_flow_lab_fuzz::protocol::token::{
-    parse_token_response, BodyReader, HttpResponse, Unread, MAX_EXPIRES_IN_SECS, MAX_TOKEN_BODY,
-    READ_CAP,
+    parse_token_response, MAX_EXPIRES_IN_SECS, MAX_TOKEN_BODY,
 };
 use oauth_flow_lab_fuzz::{assert_displayable, assert_explained};
 

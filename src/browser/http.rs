@@ -15,7 +15,7 @@
 //!   past `READ_CAP` reading stops and the stream is cancelled (T-24, D-13), and the bytes
 //!   are decoded strictly (T-29).
 
-use crate::flow::engine::TransportError;
+use crate::flow::problem::TransportError;
 use crate::protocol::http::{BodyReader, HttpResponse, Unread};
 use crate::protocol::uri::HttpUrl;
 use gloo_net::http::{Headers, Response};

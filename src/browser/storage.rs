@@ -2,7 +2,7 @@
 //! non-secret settings only. Nothing OAuth-secret ever goes to localStorage or cookies.
 
 use crate::flow::attack::LabRecord;
-use crate::flow::engine::Problem;
+use crate::flow::problem::Problem;
 use crate::flow::settings::ProviderSettings;
 use crate::flow::timeline::Timeline;
 use crate::protocol::pending::{PendingAuthorization, PendingSet};

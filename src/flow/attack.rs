@@ -3,18 +3,18 @@
 //! happened without it. The glue sends the requests and hands the answers in.
 
 use crate::flow::checkup::Scorecard;
-use crate::flow::engine::{
-    form_post_exchange, mask_token_json, record_response, Problem, TransportError,
-};
+use crate::flow::engine::{form_post_exchange, mask_token_json, record_response};
+use crate::flow::problem::{Problem, TransportError};
 use crate::flow::server_check::{self, Proof};
 use crate::flow::timeline::{
     Actor, Channel, HttpExchange, Param, Step, StepId, StepKind, StepStatus, Timeline,
 };
 use crate::protocol::error::sanitize_for_display;
+use crate::protocol::http::HttpResponse;
 use crate::protocol::probe::{ProbeAnswer, ProbeKind, ProbeReturn};
 use crate::protocol::secret::{mask, AuthorizationCode};
 use crate::protocol::token::{
-    attacker_code_request, parse_token_response, HttpResponse, TokenError, TokenRequest,
+    attacker_code_request, parse_token_response, TokenError, TokenRequest,
 };
 use crate::protocol::uri::parse_query;
 use serde::{Deserialize, Serialize};

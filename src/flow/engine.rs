@@ -15,6 +15,7 @@ use crate::protocol::discovery::{
     oauth_metadata_url, openid_configuration_url, parse_metadata, DiscoveryError, ProviderMetadata,
 };
 use crate::protocol::error::{sanitize_for_display, Explain, Side};
+use crate::protocol::http::HttpResponse;
 use crate::protocol::pending::PendingAuthorization;
 use crate::protocol::pkce::{CodeChallenge, CodeVerifier};
 use crate::protocol::resource::{parse_resource_response, ResourceError};
@@ -23,7 +24,7 @@ use crate::protocol::secret::{mask, AccessToken, ClientSecret};
 use crate::protocol::state::State;
 use crate::protocol::token::{
     authorization_code_request, bearer_authorization, confidential_code_request,
-    parse_token_response, HttpResponse, TokenRequest, TokenSet,
+    parse_token_response, TokenRequest, TokenSet,
 };
 use crate::protocol::uri::{parse_query, UriError};
 use serde_json::{Map, Value};
@@ -31,9 +32,7 @@ use serde_json::{Map, Value};
 /// Longest response body kept on a step for the inspector.
 const SHOWN_BODY_CHARS: usize = 2_000;
 
-// Moved to `flow/problem.rs`; re-exported so the old paths compile until the integrator
-// removes them after the merge.
-pub use crate::flow::problem::{Problem, TransportError};
+use crate::flow::problem::{Problem, TransportError};
 
 /// 32 bytes (256 bits) from the platform's CSPRNG, as RFC 7636 §7.1 and RFC 6749 §10.10 ask
 /// for: the operating system's on the host, `crypto.getRandomValues` in the browser (getrandom's

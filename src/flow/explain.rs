@@ -9,7 +9,7 @@ use crate::flow::server_check;
 use crate::flow::session::{Action, Event};
 use crate::flow::settings::ClientType;
 use crate::flow::timeline::{Actor, Channel, HttpExchange, Param, Step, StepKind, Timeline};
-use crate::protocol::token::HttpResponse;
+use crate::protocol::http::HttpResponse;
 
 /// Which client variant to explain.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -18,13 +18,14 @@ use crate::protocol::callback::{
 use crate::protocol::discovery::ProviderMetadata;
 use crate::protocol::error::sanitize_for_display;
 use crate::protocol::har::{header, parse_har, Entry, HarError, NameValue};
+use crate::protocol::http::HttpResponse;
 use crate::protocol::jwt::{parse_jwks, ClaimRules, Jwks, NonceRule};
 use crate::protocol::pending::PendingAuthorization;
 use crate::protocol::pkce::CodeVerifier;
 use crate::protocol::revocation::TokenKind;
 use crate::protocol::secret::{mask, AccessToken, AuthorizationCode, ClientSecret, RefreshToken};
 use crate::protocol::state::State;
-use crate::protocol::token::{parse_token_response, HttpResponse, TokenError, TokenRequest};
+use crate::protocol::token::{parse_token_response, TokenError, TokenRequest};
 use crate::protocol::uri::parse_query;
 use sha2::Digest as _;
 

@@ -8,8 +8,9 @@
 
 use crate::flow::attack::{self, LabRecord, TokenAnswer};
 use crate::flow::checkup::{self, Check, Verdict};
-use crate::flow::engine::{self, Problem, TokenCall};
+use crate::flow::engine::{self, TokenCall};
 use crate::flow::lifecycle::{self, RefreshCall};
+use crate::flow::problem::Problem;
 use crate::flow::session::{HttpRequest, Outcome, RequestId};
 use crate::flow::timeline::{Param, Step, StepId, StepKind, Timeline};
 use crate::protocol::callback::AuthorizedCallback;
@@ -572,7 +573,7 @@ mod tests {
     use crate::flow::engine::{callback_received, check_callback, plan_login};
     use crate::flow::settings::ProviderSettings;
     use crate::protocol::discovery::parse_metadata;
-    use crate::protocol::token::HttpResponse;
+    use crate::protocol::http::HttpResponse;
 
     const ISSUER: &str = "https://as.example/realms/lab";
     const API: &str = "https://api.example/api/profile";

@@ -3,19 +3,20 @@
 //! engine.
 
 use crate::flow::engine::{
-    fail_step, form_post_exchange, mask_query, mask_token_json, record_response, Problem,
-    TransportError,
+    fail_step, form_post_exchange, mask_query, mask_token_json, record_response,
 };
+use crate::flow::problem::{Problem, TransportError};
 use crate::flow::timeline::{
     Actor, Channel, HttpExchange, Param, Step, StepId, StepKind, Timeline,
 };
 use crate::protocol::error::{sanitize_for_display, Explain};
+use crate::protocol::http::HttpResponse;
 use crate::protocol::revocation::{
     end_session_url, parse_revocation_response, revocation_request, TokenKind,
 };
 use crate::protocol::secret::{mask, IdToken, RefreshToken};
 use crate::protocol::token::{
-    parse_token_response, refresh_token_request, Deviation, HttpResponse, TokenRequest, TokenSet,
+    parse_token_response, refresh_token_request, Deviation, TokenRequest, TokenSet,
 };
 use crate::protocol::uri::UriError;
 

@@ -2,17 +2,19 @@
 //! WebCrypto in the glue, everything else here) and calling UserInfo. Pure, like the engine:
 //! each function validates with `protocol` and appends the matching step.
 
-use crate::flow::engine::{fail_step, path_of, record_response, Problem, TransportError};
+use crate::flow::engine::{fail_step, path_of, record_response};
+use crate::flow::problem::{Problem, TransportError};
 use crate::flow::timeline::{
     Actor, Channel, HttpExchange, Param, Step, StepId, StepKind, Timeline,
 };
 use crate::protocol::error::Explain;
+use crate::protocol::http::HttpResponse;
 use crate::protocol::jwt::{
     check_at_hash, check_claims, decode, parse_jwks, select_key, AtHash, ClaimRules, DecodedJwt,
     IdTokenClaims, Jwks, JwsAlg, JwtError, NonceCheck, CLOCK_SKEW_SECS,
 };
 use crate::protocol::secret::{AccessToken, IdToken};
-use crate::protocol::token::{bearer_authorization, HttpResponse};
+use crate::protocol::token::bearer_authorization;
 use crate::protocol::userinfo::parse_userinfo;
 use serde_json::{Map, Value};
 

@@ -593,7 +593,7 @@ mod tests {
     use crate::flow::attack::{Experiment, Outcome};
     use crate::flow::checkup::Scorecard;
     use crate::flow::timeline::StepKind;
-    use crate::protocol::token::HttpResponse;
+    use crate::protocol::http::HttpResponse;
 
     const APP: &str = "http://127.0.0.1:8080/";
 

@@ -5,8 +5,8 @@
 use crate::flow::engine::LoginEntropy;
 use crate::flow::session::{Command, Entropy, Event, HttpRequest, Persist, Saved, Session};
 use crate::flow::settings::{ClientType, ProviderSettings};
+use crate::protocol::http::HttpResponse;
 use crate::protocol::pending::PendingSet;
-use crate::protocol::token::HttpResponse;
 use crate::protocol::uri::parse_query;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;

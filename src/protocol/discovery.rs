@@ -5,7 +5,7 @@
 use crate::protocol::authorize::check_endpoint_query;
 use crate::protocol::document::{is_json_media_type, parse_document, JsonProblem, Member};
 use crate::protocol::error::{sanitize_for_display, Explain, Side};
-use crate::protocol::token::HttpResponse;
+use crate::protocol::http::HttpResponse;
 use crate::protocol::uri::{HttpUrl, UriError};
 use serde::Deserialize;
 

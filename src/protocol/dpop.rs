@@ -6,10 +6,10 @@
 
 use crate::protocol::document::parse_object;
 use crate::protocol::error::{sanitize_for_display, Explain, Side};
+use crate::protocol::http::HttpResponse;
 use crate::protocol::jwt::JwsAlg;
 use crate::protocol::resource::challenge_params;
 use crate::protocol::secret::AccessToken;
-use crate::protocol::token::HttpResponse;
 use crate::protocol::uri::{HttpUrl, UriError};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;

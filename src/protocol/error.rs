@@ -72,10 +72,6 @@ pub(crate) fn push_visible(out: &mut String, c: char) {
     }
 }
 
-// Moved to `uri.rs` (it parses a URL; error.rs no longer imports uri.rs). The re-export keeps
-// the old path compiling until the integrator removes it after the merge.
-pub use crate::protocol::uri::safe_error_uri;
-
 /// Whether `text` stays within the RFC 6749 §4.1.2.1 charset for `error` and
 /// `error_description` (`%x20-21 / %x23-5B / %x5D-7E`); outside it the AS does not conform.
 pub fn is_rfc6749_error_text(text: &str) -> bool {

@@ -130,7 +130,7 @@ mod robustness_tests {
                 let _ = callback::validate_callback(params, None, 0);
             }
             for status in [200, 400, 401, 403, 500] {
-                let response = token::HttpResponse {
+                let response = http::HttpResponse {
                     unread: None,
                     status,
                     content_type: Some(b.clone()),

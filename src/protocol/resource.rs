@@ -3,7 +3,7 @@
 
 use crate::protocol::document::parse_object;
 use crate::protocol::error::{sanitize_for_display, Explain, Side};
-use crate::protocol::token::HttpResponse;
+use crate::protocol::http::HttpResponse;
 use serde_json::Value;
 
 /// Largest API response body accepted.

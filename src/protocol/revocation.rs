@@ -7,7 +7,8 @@
 
 use crate::protocol::document::parse_object;
 use crate::protocol::error::{sanitize_for_display, Explain, Side};
-use crate::protocol::token::{HttpResponse, TokenRequest};
+use crate::protocol::http::HttpResponse;
+use crate::protocol::token::TokenRequest;
 use crate::protocol::uri::{form_encode, url_with_query, HttpUrl, UriError};
 use serde_json::Value;
 

@@ -182,9 +182,7 @@ pub fn bearer_authorization(token: &AccessToken) -> String {
     format!("Bearer {}", token.secret())
 }
 
-// Moved to `http.rs` (the transport's answer is not the token endpoint's); re-exported so the
-// old paths compile until the integrator removes them after the merge.
-pub use super::http::{BodyReader, HttpResponse, Unread, READ_CAP};
+use super::http::{HttpResponse, Unread};
 
 /// A validated token response, held in memory only.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -344,7 +342,7 @@ pub enum TokenError {
         code: TokenErrorCode,
         /// `error_description`, sanitized and truncated.
         description: Option<String>,
-        /// `error_uri`, sanitized; link it only through `error::safe_error_uri`.
+        /// `error_uri`, sanitized; link it only through `uri::safe_error_uri`.
         uri: Option<String>,
         /// The HTTP status.
         status: u16,
@@ -725,6 +723,7 @@ pub fn parse_token_response(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::http::BodyReader;
 
     const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 

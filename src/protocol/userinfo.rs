@@ -3,8 +3,8 @@
 
 use crate::protocol::document::parse_object;
 use crate::protocol::error::{sanitize_for_display, Explain, Side};
+use crate::protocol::http::HttpResponse;
 use crate::protocol::resource::{parse_resource_response, ResourceError};
-use crate::protocol::token::HttpResponse;
 use serde_json::{Map, Value};
 
 /// Why a UserInfo answer was not accepted.

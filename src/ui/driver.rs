@@ -4,13 +4,15 @@
 
 use crate::browser::{cache, clock, http, location, storage, webcrypto};
 use crate::flow::attack::{LabLogin, LabRecord};
-use crate::flow::engine::TransportError;
-use crate::flow::engine::{LoginEntropy, Problem};
+use crate::flow::engine::LoginEntropy;
+use crate::flow::problem::Problem;
+use crate::flow::problem::TransportError;
 use crate::flow::session::{
     self, Action, Command, Entropy, Event, Forget, Persist, Saved, Session,
 };
 use crate::flow::settings::ProviderSettings;
-use crate::protocol::token::{HttpResponse, TokenRequest};
+use crate::protocol::http::HttpResponse;
+use crate::protocol::token::TokenRequest;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::future::Future;

@@ -7,20 +7,22 @@
 //! ordinary host test (`session/tests.rs`), and explain mode runs this same engine.
 
 use crate::flow::attack::LabLogin;
-use crate::flow::engine::{self, LoginEntropy, Problem, TokenCall, TransportError};
+use crate::flow::engine::{self, LoginEntropy, TokenCall};
 use crate::flow::lifecycle::{self, RefreshCall, Refreshed};
 use crate::flow::oidc::{self, IdTokenCheck, SignatureCheck, VerifiedIdToken};
 use crate::flow::presets;
+use crate::flow::problem::{Problem, TransportError};
 use crate::flow::settings::{ClientType, ProviderSettings};
 use crate::flow::timeline::{StepId, StepKind, Timeline};
 use crate::protocol::callback::{parse_callback, AuthorizedCallback};
 use crate::protocol::discovery::ProviderMetadata;
+use crate::protocol::http::HttpResponse;
 use crate::protocol::jwt::{decode, ClaimRules, Jwks, NonceRule};
 use crate::protocol::pending::{PendingAuthorization, PendingSet};
 use crate::protocol::revocation::TokenKind;
 use crate::protocol::secret::{AccessToken, ClientSecret, IdToken, RefreshToken};
 use crate::protocol::state::State;
-use crate::protocol::token::{HttpResponse, TokenRequest, TokenSet};
+use crate::protocol::token::{TokenRequest, TokenSet};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use sha2::{Digest as _, Sha256};
