@@ -567,7 +567,10 @@ fn har_sanitized_export_without_bodies_says_what_was_not_checked() {
 
 #[test]
 fn har_firefox_export_of_a_login_imports_like_chromiums() {
-    let imported = import_har(include_str!("../../tests/fixtures/har/firefox-login.har")).unwrap();
+    let imported = import_har(include_str!(
+        "../../../tests/fixtures/har/firefox-login.har"
+    ))
+    .unwrap();
     use StepKind::*;
     let drawn: Vec<StepKind> = kinds(&imported)
         .into_iter()
