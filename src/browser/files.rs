@@ -37,6 +37,9 @@ pub fn download(filename: &str, mime: &str, text: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// A file the user picked or dropped; read in this tab's memory only.
+pub type PickedFile = web_sys::File;
+
 /// The file the person picked in an `<input type=file>` (the change event's target).
 pub fn picked_file(event: &web_sys::Event) -> Option<web_sys::File> {
     let input: web_sys::HtmlInputElement = event.target()?.dyn_into().ok()?;

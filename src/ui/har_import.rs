@@ -34,7 +34,7 @@ pub fn HarImport() -> impl IntoView {
     let summary = RwSignal::new(None::<Summary>);
     let error = RwSignal::new(String::new());
     let busy = RwSignal::new(false);
-    let load = move |file: web_sys::File| {
+    let load = move |file: files::PickedFile| {
         let (name, size) = files::file_info(&file);
         if size > MAX_HAR_BYTES as f64 {
             error.set(
