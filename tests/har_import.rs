@@ -320,3 +320,432 @@ async fn har_recorded_pkce_off_login_is_graded_no_pkce_and_client_secret_from_th
     tall_screenshot(&lab, "91-har-import-pkce-off").await;
     lab.finish().await;
 }
+
+// ---- The weak variants (issue 16, recorded fixtures): the lab's own attack experiments against
+// ---- a deliberately weak provider (`LAB_WEAK`), and a CDP-injected custom header.
+
+/// Weak on PKCE and implicit (as tests/attacks.rs), with a session and a grant at the provider
+/// so its probes come back with a code; the network log is emptied afterwards.
+async fn weak_lab() -> (Lab, common::Provider) {
+    let lab = Lab::start_with_network_log(true).await;
+    let weak = lab
+        .start_provider("", &[("LAB_WEAK", "pkce_optional,plain,implicit,no_iss")])
+        .await;
+    lab.configure_provider(&weak.issuer, &weak.api, "openid profile read:profile")
+        .await;
+    lab.login_through_provider("alice", "wonderland").await;
+    assert_eq!(lab.wait_phase(&["logged-in"]).await, "logged-in");
+    lab.performance_log().await;
+    (lab, weak)
+}
+
+/// Sends, from the lab's own tab, the weak authorization request the attack lab's probe sends
+/// (`extra`: its `response_type` and challenge; `prompt=none`, as the probe), through the weak
+/// provider back to the app. The probes run in a popup whose network events chromedriver's
+/// performance log does not hold, and the app itself only ever sends `code` with S256, so the
+/// test sends the probe's request where the log sees it; the provider's answers are real.
+async fn authorize_like_the_probe(lab: &Lab, issuer: &str, extra: &str) {
+    let redirect: String = form_urlencoded::byte_serialize(lab.app.as_bytes()).collect();
+    let url = format!(
+        "{issuer}/auth?client_id=flow-lab&redirect_uri={redirect}&scope=openid%20profile\
+         &state=e2eProbeState0123456789abcdefABCDEF&prompt=none&{extra}"
+    );
+    lab.client.goto(&url).await.expect("authorization request");
+    lab.continue_until("alice", "wonderland", "true").await;
+}
+
+/// The HAR entries' methods and URLs (what the recording holds), for messages.
+fn requests(har: &Value) -> Vec<String> {
+    har["log"]["entries"]
+        .as_array()
+        .map(|entries| {
+            entries
+                .iter()
+                .map(|e| {
+                    let url = e["request"]["url"].as_str().unwrap_or_default();
+                    let short: String = url.chars().take(120).collect();
+                    format!("{} {short}", e["request"]["method"].as_str().unwrap_or("?"))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The response `Location` headers of the recording.
+fn locations(har: &Value) -> Vec<String> {
+    har["log"]["entries"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e["response"]["redirectURL"].as_str())
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The query of the document the app landed on (the callback URL, before the app cleans it).
+async fn landed_query(lab: &Lab) -> String {
+    let url = lab
+        .js(
+            "return performance.getEntriesByType('navigation')[0].name;",
+            vec![],
+        )
+        .await;
+    url.as_str().unwrap_or_default().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn r9700_7_har_recorded_plain_challenge_login_is_graded_fail() {
+    let (lab, weak) = weak_lab().await;
+    let verifier = format!(
+        "e2ePlainVerifier{:0>32}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    );
+    authorize_like_the_probe(
+        &lab,
+        &weak.issuer,
+        &format!("response_type=code&code_challenge={verifier}&code_challenge_method=plain"),
+    )
+    .await;
+    let landed = landed_query(&lab).await;
+    let code = landed
+        .split("code=")
+        .nth(1)
+        .and_then(|rest| rest.split('&').next())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(!code.is_empty(), "no code came back: {landed}");
+    // Redeemed as the probe does, with the plain verifier, from the app's origin.
+    let body = form_urlencoded::Serializer::new(String::new())
+        .append_pair("grant_type", "authorization_code")
+        .append_pair("code", &code)
+        .append_pair("redirect_uri", &lab.app)
+        .append_pair("client_id", "flow-lab")
+        .append_pair("code_verifier", &verifier)
+        .finish();
+    let status = lab
+        .js(
+            "return fetch(arguments[0], { method: 'POST', body: arguments[1], \
+               headers: { 'content-type': 'application/x-www-form-urlencoded' } }) \
+             .then(r => r.text().then(() => r.status));",
+            vec![json!(format!("{}/token", weak.issuer)), json!(body)],
+        )
+        .await;
+    assert_eq!(
+        status,
+        json!(200),
+        "the weak provider took the plain verifier"
+    );
+    let events = lab.performance_log().await;
+    let har = har_from_events(&lab, &events).await;
+    let all = requests(&har);
+    assert!(
+        har.to_string().contains("code_challenge_method=plain"),
+        "{all:#?}"
+    );
+    let path = save("chromium-weak-plain.har", &har);
+
+    let summary = import(&lab, &path).await;
+    let rows = finding_rows(&lab).await;
+    assert_eq!(
+        lab.count("#har-findings tr[data-row='R9700-7'][data-severity=fail]")
+            .await,
+        1,
+        "{summary} {rows:?}"
+    );
+    let kinds = drawn_kinds(&lab).await;
+    for wanted in [
+        "RedirectToAuthorize",
+        "RedirectBack",
+        "TokenRequest",
+        "TokenResponse",
+    ] {
+        assert!(kinds.iter().any(|k| k == wanted), "{wanted}: {kinds:?}");
+    }
+    assert!(
+        !lab.text("body").await.contains(&verifier),
+        "verifier shown"
+    );
+    tall_screenshot(&lab, "93-har-import-weak-plain").await;
+    lab.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn r9700_9_c19_har_recorded_implicit_login_is_graded_and_its_token_never_shown() {
+    let (lab, weak) = weak_lab().await;
+    authorize_like_the_probe(&lab, &weak.issuer, "response_type=token").await;
+    let events = lab.performance_log().await;
+    let har = har_from_events(&lab, &events).await;
+    let all = requests(&har);
+    let token = locations(&har)
+        .iter()
+        .find_map(|l| l.split("access_token=").nth(1).map(str::to_owned))
+        .map(|rest| rest.split('&').next().unwrap_or_default().to_owned())
+        .unwrap_or_default();
+    assert!(
+        token.len() > 8,
+        "an access token landed in the URL: {all:#?}"
+    );
+    let path = save("chromium-weak-implicit.har", &har);
+
+    let summary = import(&lab, &path).await;
+    let rows = finding_rows(&lab).await;
+    assert!(rows.iter().any(|r| r == "R9700-9"), "{summary} {rows:?}");
+    assert!(
+        rows.iter().any(|r| r == "C-17" || r == "C-19"),
+        "{summary} {rows:?}"
+    );
+    assert_eq!(
+        lab.count("#har-findings tr[data-row='R9700-9'][data-severity=fail]")
+            .await,
+        1
+    );
+    let kinds = drawn_kinds(&lab).await;
+    for wanted in ["RedirectToAuthorize", "RedirectBack"] {
+        assert!(kinds.iter().any(|k| k == wanted), "{wanted}: {kinds:?}");
+    }
+    let page = lab.text("body").await;
+    assert!(!page.contains(&token), "the implicit token is shown");
+    tall_screenshot(&lab, "94-har-import-weak-implicit").await;
+    lab.finish().await;
+}
+
+/// The app never adds a header of its own; this script, installed with CDP
+/// `Page.addScriptToEvaluateOnNewDocument`, makes every document's `fetch` add
+/// `X-Requested-With` to requests to a token endpoint, as many SPA HTTP clients do.
+const ADD_CUSTOM_HEADER: &str = r#"
+(() => {
+  const original = window.fetch;
+  window.fetch = function (input, init) {
+    const url = typeof input === 'string' ? input : (input && input.url) || String(input);
+    if (/\/token(\?|$)/.test(url)) {
+      if (input instanceof Request) {
+        const headers = new Headers(input.headers);
+        headers.set('X-Requested-With', 'XMLHttpRequest');
+        input = new Request(input, { headers });
+      } else {
+        init = Object.assign({}, init);
+        const headers = new Headers(init.headers || {});
+        headers.set('X-Requested-With', 'XMLHttpRequest');
+        init.headers = headers;
+      }
+    }
+    return original.call(this, input, init);
+  };
+})();
+"#;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn t26_har_recorded_token_request_with_a_custom_header_is_a_preflight_finding() {
+    let lab = Lab::start_with_network_log(true).await;
+    let path = format!(
+        "/session/{}/goog/cdp/execute",
+        lab.client
+            .session_id()
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or_default()
+    );
+    let request = json!({"cmd": "Page.addScriptToEvaluateOnNewDocument",
+        "params": {"source": ADD_CUSTOM_HEADER}});
+    let (status, body) = raw_http(&lab.driver, "POST", &path, Some(&request)).await;
+    assert_eq!(status, 200, "{body}");
+    // The token request is made by the callback's document, where the script is in place.
+    lab.performance_log().await;
+    lab.log_in_as_alice().await;
+    let events = lab.performance_log().await;
+    let har = har_from_events(&lab, &events).await;
+    let all = requests(&har);
+    let token_post = har["log"]["entries"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|e| {
+            e["request"]["method"] == "POST"
+                && e["request"]["url"]
+                    .as_str()
+                    .is_some_and(|u| u.ends_with("/token"))
+        })
+        .cloned()
+        .unwrap_or(Value::Null);
+    assert!(
+        token_post["request"]["headers"]
+            .to_string()
+            .to_ascii_lowercase()
+            .contains("x-requested-with"),
+        "the recorded token request carries the custom header: {all:#?}"
+    );
+    assert_eq!(token_post["response"]["status"], 200, "{all:#?}");
+    let path = save("chromium-preflight-login.har", &har);
+
+    let summary = import(&lab, &path).await;
+    let rows = finding_rows(&lab).await;
+    assert_eq!(
+        lab.count("#har-findings tr[data-row='T-26'][data-severity=warn]")
+            .await,
+        1,
+        "{summary} {rows:?}"
+    );
+    assert!(lab.text("#har-findings").await.contains("x-requested-with"));
+    let kinds = drawn_kinds(&lab).await;
+    for wanted in ["TokenRequest", "TokenResponse", "CheckIdTokenClaims"] {
+        assert!(kinds.iter().any(|k| k == wanted), "{wanted}: {kinds:?}");
+    }
+    lab.finish().await;
+}
+
+// ---- Drag-and-drop (issue 16): the same file dropped on the import area gives the same
+// ---- diagram and findings as the picker.
+
+/// Drops a file with `name` and `text` on `#har-drop`: a synthetic DragEvent whose DataTransfer
+/// carries a File built in the page.
+async fn drop_file(lab: &Lab, name: &str, text: &str) {
+    lab.click("#tab-import").await;
+    lab.wait_css("#har-drop").await;
+    lab.js(
+        "const [name, text] = arguments;
+         const data = new DataTransfer();
+         data.items.add(new File([text], name, { type: 'application/json' }));
+         const area = document.querySelector('#har-drop');
+         for (const type of ['dragenter', 'dragover', 'drop']) {
+           area.dispatchEvent(new DragEvent(type, { dataTransfer: data, bubbles: true, cancelable: true }));
+         }",
+        vec![json!(name), json!(text)],
+    )
+    .await;
+}
+
+/// Waits for the summary (or fails with the error shown).
+async fn wait_summary(lab: &Lab) -> String {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        if lab.count("#har-summary").await > 0 {
+            return lab.text("#har-summary").await;
+        }
+        let error = lab.text("#har-error").await;
+        assert!(error.is_empty(), "import refused: {error}");
+        assert!(Instant::now() < deadline, "no import summary");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+/// Waits for the error line and returns it.
+async fn wait_error(lab: &Lab) -> String {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let error = lab.text("#har-error").await;
+        if !error.is_empty() {
+            return error;
+        }
+        assert!(Instant::now() < deadline, "no error shown");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+fn fixture(name: &str) -> (String, String) {
+    let path = root().join("tests/fixtures/har").join(name);
+    let text = std::fs::read_to_string(&path).expect("fixture");
+    (path.to_string_lossy().into_owned(), text)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn har_dropped_file_gives_the_same_diagram_and_findings_as_the_picker() {
+    let lab = Lab::start().await;
+    let (path, text) = fixture("chromium-weak-plain.har");
+    let picked_summary = import(&lab, &path).await;
+    let picked = (drawn_kinds(&lab).await, finding_rows(&lab).await);
+    assert!(picked.1.iter().any(|r| r == "R9700-7"), "{picked:?}");
+    // A fresh page, then the same file dropped.
+    lab.client.goto(&lab.app).await.expect("app reloads");
+    lab.wait_css("#login").await;
+    drop_file(&lab, "chromium-weak-plain.har", &text).await;
+    let dropped_summary = wait_summary(&lab).await;
+    let dropped = (drawn_kinds(&lab).await, finding_rows(&lab).await);
+    assert_eq!(dropped, picked);
+    assert_eq!(dropped_summary, picked_summary);
+    lab.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn har_hostile_files_are_refused_with_a_message_and_markup_stays_text() {
+    let lab = Lab::start().await;
+    // Over 50 MB: refused from its size, before reading.
+    lab.click("#tab-import").await;
+    lab.js(
+        "const data = new DataTransfer();
+         data.items.add(new File([new Uint8Array(50 * 1024 * 1024 + 1)], 'big.har'));
+         const area = document.querySelector('#har-drop');
+         area.dispatchEvent(new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true }));",
+        vec![],
+    )
+    .await;
+    let error = wait_error(&lab).await;
+    assert!(error.contains("over 50 MB are not read"), "{error}");
+
+    // More entries than the cap.
+    let entry = r#"{"request":{"method":"GET","url":"http://a/x.png"},"response":{"status":200}}"#;
+    let many = format!(
+        r#"{{"log":{{"entries":[{}]}}}}"#,
+        vec![entry; 20_001].join(",")
+    );
+    drop_file(&lab, "many.har", &many).await;
+    let deadline = Instant::now() + WAIT;
+    while !lab
+        .text("#har-error")
+        .await
+        .contains("more than 20000 entries")
+    {
+        assert!(
+            Instant::now() < deadline,
+            "{}",
+            lab.text("#har-error").await
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+
+    // Truncated JSON.
+    let (_, text) = fixture("chromium-pkce-login.har");
+    drop_file(&lab, "cut.har", &text[..text.len() / 2]).await;
+    let deadline = Instant::now() + WAIT;
+    while !lab
+        .text("#har-error")
+        .await
+        .contains("This is not a HAR file")
+    {
+        assert!(
+            Instant::now() < deadline,
+            "{}",
+            lab.text("#har-error").await
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+
+    // Markup in every text field: shown as text, never as elements.
+    let evil = "<img src=x id=injected onerror=window.__pwned=1>";
+    let mut value: Value = serde_json::from_str(&text).unwrap();
+    value["log"]["creator"]["name"] = json!(evil);
+    for e in value["log"]["entries"].as_array_mut().unwrap() {
+        for side in ["request", "response"] {
+            if let Some(headers) = e[side]["headers"].as_array_mut() {
+                headers.push(json!({"name": evil, "value": evil}));
+            }
+        }
+        if let Some(text) = e["response"]["content"]["text"].as_str() {
+            e["response"]["content"]["text"] = json!(text.replace("alice", evil));
+        }
+    }
+    drop_file(&lab, evil, &value.to_string()).await;
+    let summary = wait_summary(&lab).await;
+    assert!(
+        summary.contains(evil),
+        "the file name is shown as text: {summary}"
+    );
+    assert_eq!(lab.count("#injected").await, 0);
+    let pwned = lab.js("return window.__pwned === 1;", vec![]).await;
+    assert_eq!(pwned, json!(false));
+    lab.finish().await;
+}

@@ -44,10 +44,14 @@ impl Importer {
     pub(super) fn authorization_request(&mut self, entry: &Entry, params: &[(String, String)]) {
         let get = |n: &str| params.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
         let at = entry.started_ms();
+        // With `plain` (or no method: the server assumes plain) the challenge IS the verifier:
+        // masked like it, though the finding says anyone who saw the URL has it.
+        let plain = get("code_challenge_method").as_deref() != Some("S256");
         let chips = params
             .iter()
             .map(|(name, value)| match name.as_str() {
                 "state" | "nonce" => Param::secret(name, mask(value), value),
+                "code_challenge" if plain => Param::secret(name, mask(value), value),
                 n if PUBLIC_NAMES.contains(&n) => Param::public(
                     &sanitize_for_display(n, 64),
                     &sanitize_for_display(value, 300),
@@ -69,7 +73,20 @@ impl Importer {
             .with_exchange(HttpExchange {
                 method: "NAVIGATE".into(),
                 url: sanitize_for_display(
-                    &mask_query(url, &["state", "nonce", "login_hint", "id_token_hint"]),
+                    &mask_query(
+                        url,
+                        if plain {
+                            &[
+                                "state",
+                                "nonce",
+                                "login_hint",
+                                "id_token_hint",
+                                "code_challenge",
+                            ]
+                        } else {
+                            &["state", "nonce", "login_hint", "id_token_hint"]
+                        },
+                    ),
                     2000,
                 ),
                 request_headers: masked_headers(&entry.request.headers),

@@ -401,6 +401,11 @@ fn r9700_07_har_plain_challenge_is_a_finding() {
     }))
     .unwrap();
     assert_eq!(rows(&imported), ["R9700-7"]);
+    // The plain challenge is the verifier itself: masked on the diagram like the verifier
+    // (found by the recorded e2e fixture chromium-weak-plain.har), revealable from memory.
+    let json = imported.timeline.to_json();
+    assert!(!json.contains(VERIFIER), "{json}");
+    assert!(imported.timeline.secrets().exposed().any(|v| v == VERIFIER));
 }
 
 #[test]
@@ -835,4 +840,112 @@ fn har_form_post_answer_is_read_as_the_redirect_back() {
     assert!(x.request_body.as_ref().unwrap().starts_with("code="));
     assert!(!x.request_body.as_ref().unwrap().contains(CODE));
     assert!(imported.findings.is_empty(), "{:#?}", imported.findings);
+}
+
+/// The drawn kinds (server checks aside) and the findings (row, severity) of a recorded HAR.
+fn graded(name: &str) -> (Vec<StepKind>, Vec<(&'static str, Severity)>) {
+    let imported = recorded(name);
+    let drawn = kinds(&imported)
+        .into_iter()
+        .filter(|k| *k != StepKind::ServerCheck)
+        .collect();
+    let found = imported
+        .findings
+        .iter()
+        .map(|f| (f.row, f.severity))
+        .collect();
+    (drawn, found)
+}
+
+#[test]
+fn r9700_07_har_recorded_plain_challenge_login_is_drawn_and_fails_only_pkce_plain() {
+    // tests/har_import.rs r9700_7_…: the lab's plain probe request against LAB_WEAK=plain.
+    use StepKind::*;
+    let (drawn, found) = graded("chromium-weak-plain.har");
+    assert_eq!(
+        drawn,
+        [
+            RedirectToAuthorize,
+            UserAtProvider,
+            RedirectBack,
+            CheckCallback,
+            TokenRequest,
+            TokenResponse,
+            CheckIdTokenClaims
+        ]
+    );
+    assert_eq!(found, [("R9700-7", Severity::Fail)]);
+    let text = std::fs::read_to_string(format!(
+        "{}/tests/fixtures/har/chromium-weak-plain.har",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let verifier = text
+        .split("code_verifier=")
+        .nth(1)
+        .and_then(|rest| rest.split(['&', '"']).next())
+        .unwrap();
+    let json = recorded("chromium-weak-plain.har").timeline.to_json();
+    assert!(
+        !json.contains(verifier),
+        "the plain challenge is the verifier"
+    );
+}
+
+#[test]
+fn r9700_09_c19_har_recorded_implicit_login_fails_implicit_and_the_fragment_callback() {
+    // tests/har_import.rs r9700_9_…: the lab's implicit probe request against LAB_WEAK=implicit.
+    use StepKind::*;
+    let (drawn, found) = graded("chromium-weak-implicit.har");
+    assert_eq!(
+        drawn,
+        [
+            RedirectToAuthorize,
+            UserAtProvider,
+            RedirectBack,
+            CheckCallback
+        ]
+    );
+    assert_eq!(
+        found,
+        [("R9700-9", Severity::Fail), ("C-19", Severity::Fail)]
+    );
+    let text = std::fs::read_to_string(format!(
+        "{}/tests/fixtures/har/chromium-weak-implicit.har",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let token = text
+        .split("access_token=")
+        .nth(1)
+        .and_then(|rest| rest.split(['&', '"']).next())
+        .unwrap();
+    assert!(token.len() > 8);
+    let json = recorded("chromium-weak-implicit.har").timeline.to_json();
+    assert!(
+        !json.contains(token),
+        "the token that landed in the URL is shown"
+    );
+}
+
+#[test]
+fn t26_har_recorded_login_with_a_custom_header_warns_of_the_preflight_only() {
+    // tests/har_import.rs t26_…: a CDP-injected fetch wrapper adds X-Requested-With.
+    use StepKind::*;
+    let (drawn, found) = graded("chromium-preflight-login.har");
+    assert_eq!(
+        drawn,
+        [
+            Discover,
+            RedirectToAuthorize,
+            UserAtProvider,
+            RedirectBack,
+            CheckCallback,
+            TokenRequest,
+            TokenResponse,
+            CheckIdTokenClaims,
+            FetchJwks
+        ]
+    );
+    assert_eq!(found, [("T-26", Severity::Warn)]);
 }
