@@ -1,5 +1,7 @@
-//! The size budget (issue "Performance budget"): the first load — every html, js, wasm and css
-//! file of the release build — must be at most 431 KB (441,344 bytes) gzip -9 in total.
+//! The size budget (issue "Performance budget"): the first load — index.html and every html, js,
+//! wasm and css file it names (the files a first visit fetches) — must be at most 407 KB
+//! (416,768 bytes) gzip -9 in total. The HAR import's Web Worker (har-worker*), fetched only
+//! when a file is imported, is listed but not counted.
 //!
 //! The issue's first figure, 120 KB, was revised on purpose (docs/performance.md, "The budget"):
 //! a minimal Leptos page is 48 KB, and a wasm-split build with every optional panel loaded on
@@ -13,7 +15,9 @@
 //! measured 368.7 KB (377,537 B). The session engine (issue 12), the secrets store and the SVG
 //! export drawn from the layout, the lab's sessions and popups, DPoP's browser part and the HAR
 //! import (issue 16: +37.5 KB alone) brought it to 423.0 KB (433,134 B); the budget is that plus
-//! 2 %. The goal stays 260 KB, to be won back
+//! 2 %. Moving the HAR importer into a Web Worker built as its own wasm (issue 16, loaded on
+//! import only) took the first load from 423.0 KB (433,124 B) to 399.0 KB (408,554 B); the
+//! budget is that plus 2 %. The goal stays 260 KB, to be won back
 //! where it does not cost trust (the teaching text as a fetched data file, fewer views).
 //!
 //! Reads the trunk-built dist that scripts/test builds before the end-to-end tests
@@ -26,7 +30,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 /// The budget for html + js + wasm + css, gzip -9, in KB.
-const BUDGET_KB: usize = 431;
+const BUDGET_KB: usize = 407;
 
 fn gzip9(bytes: &[u8]) -> usize {
     let mut encoder = GzEncoder::new(Vec::new(), Compression::best());
@@ -35,7 +39,7 @@ fn gzip9(bytes: &[u8]) -> usize {
 }
 
 #[test]
-fn first_load_html_js_wasm_css_is_at_most_431_kb_gzip() {
+fn first_load_html_js_wasm_css_is_at_most_407_kb_gzip() {
     check_first_load(BUDGET_KB * 1024);
 }
 
@@ -50,26 +54,31 @@ fn check_first_load(limit: usize) {
             dist.display()
         )
     });
-    let mut files: Vec<(String, usize, usize)> = entries
-        .filter_map(Result::ok)
-        .map(|entry| entry.path())
-        .filter(|path| {
-            path.is_file()
-                && matches!(
-                    path.extension().and_then(|e| e.to_str()),
-                    Some("html" | "js" | "wasm" | "css")
-                )
-        })
-        .map(|path| {
-            let bytes = std::fs::read(&path).expect("read a dist file");
-            let name = path
-                .file_name()
-                .unwrap_or_default()
-                .to_string_lossy()
-                .into_owned();
+    drop(entries);
+    // What the first load fetches: index.html and every file it names (the loader script, the
+    // app's JS and wasm it names in data attributes, the style sheets, the preloads). The HAR
+    // import's worker (har-worker*) is fetched only when a file is imported: listed apart.
+    let index = std::fs::read_to_string(dist.join("index.html")).expect("dist/index.html");
+    let named = referenced(&index);
+    let counted = |name: &str| {
+        matches!(
+            name.rsplit('.').next(),
+            Some("html" | "js" | "wasm" | "css")
+        )
+    };
+    let mut files: Vec<(String, usize, usize)> = std::iter::once("index.html".to_owned())
+        .chain(named.iter().cloned())
+        .filter(|name| counted(name))
+        .map(|name| {
+            let bytes = std::fs::read(dist.join(&name))
+                .unwrap_or_else(|e| panic!("index.html names {name}, not in the dist: {e}"));
             (name, bytes.len(), gzip9(&bytes))
         })
         .collect();
+    assert!(
+        !named.iter().any(|n| n.starts_with("har-worker")),
+        "the import worker must not be part of the first load: {named:?}"
+    );
     files.sort();
     assert!(
         files.iter().any(|(name, ..)| name.ends_with(".wasm")),
@@ -80,6 +89,20 @@ fn check_first_load(limit: usize) {
     println!("{:<48} {:>10} {:>10}", "file", "raw", "gzip -9");
     for (name, raw, gz) in &files {
         println!("{name:<48} {raw:>10} {gz:>10}");
+    }
+    for name in [
+        "har-worker-loader.js",
+        "har-worker.js",
+        "har-worker_bg.wasm",
+    ] {
+        let bytes = std::fs::read(dist.join(name))
+            .unwrap_or_else(|e| panic!("{name} not in the dist (the HAR import's worker): {e}"));
+        println!(
+            "{:<48} {:>10} {:>10}  (on import only)",
+            name,
+            bytes.len(),
+            gzip9(&bytes)
+        );
     }
     let raw: usize = files.iter().map(|f| f.1).sum();
     let total: usize = files.iter().map(|f| f.2).sum();
@@ -94,5 +117,38 @@ fn check_first_load(limit: usize) {
         total as f64 / 1024.0,
         limit / 1024,
         (total - limit) as f64 / 1024.0
+    );
+}
+
+/// The same-origin files an HTML page names in `src`, `href`, `data-trunk-js` and
+/// `data-trunk-wasm` (quoted or, as trunk's minifier writes them, unquoted), without their
+/// leading `/`, each once.
+fn referenced(html: &str) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for attribute in [" src=", " href=", " data-trunk-js=", " data-trunk-wasm="] {
+        for (at, _) in html.match_indices(attribute) {
+            let rest = &html[at + attribute.len()..];
+            let value = match rest.chars().next() {
+                Some(q @ ('"' | '\'')) => rest[1..].split(q).next().unwrap_or(""),
+                _ => rest
+                    .split(|c: char| c.is_whitespace() || c == '>')
+                    .next()
+                    .unwrap_or(""),
+            };
+            let name = value.trim_start_matches("./").trim_start_matches('/');
+            if !name.is_empty() && !name.contains("://") && !names.iter().any(|n| n == name) {
+                names.push(name.to_owned());
+            }
+        }
+    }
+    names
+}
+
+#[test]
+fn referenced_reads_quoted_and_unquoted_attributes() {
+    let html = r#"<script data-trunk-js=/app-1.js data-trunk-wasm=/app-1_bg.wasm src=/loader.js type=module></script><link href="/main.css" rel=stylesheet><link href=/app-1.js rel=modulepreload><a href="https://example.com/">"#;
+    assert_eq!(
+        referenced(html),
+        ["loader.js", "main.css", "app-1.js", "app-1_bg.wasm"]
     );
 }

@@ -4,6 +4,7 @@
 pub mod cache;
 pub mod clock;
 pub mod files;
+pub mod har_worker;
 pub mod http;
 pub mod location;
 pub mod popup;

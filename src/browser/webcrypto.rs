@@ -9,11 +9,7 @@ use wasm_bindgen_futures::JsFuture;
 /// `Ok(true)`: the signature is valid; `Ok(false)`: it is not; `Err`: WebCrypto refused the key
 /// or the parameters (its message).
 pub async fn verify(check: &SignatureCheck) -> Result<bool, String> {
-    let subtle = web_sys::window()
-        .ok_or("no window")?
-        .crypto()
-        .map_err(describe)?
-        .subtle();
+    let subtle = subtle()?;
     let jwk = json_object(&check.jwk_json)?;
     let import = json_object(&check.import_params_json)?;
     let usages = js_sys::Array::of1(&JsValue::from_str("verify"));
@@ -45,11 +41,7 @@ pub async fn verify(check: &SignatureCheck) -> Result<bool, String> {
 /// `crypto.subtle.digest(hash, data)`: the access token's hash for the ID token's `at_hash`
 /// (`hash` is `SHA-256`, `SHA-384` or `SHA-512`), so no SHA-512 code ships in the wasm.
 pub async fn digest(hash: &str, data: &[u8]) -> Result<Vec<u8>, String> {
-    let subtle = web_sys::window()
-        .ok_or("no window")?
-        .crypto()
-        .map_err(describe)?
-        .subtle();
+    let subtle = subtle()?;
     let buffer = JsFuture::from(
         subtle
             .digest_with_str_and_u8_array(hash, data)
@@ -58,6 +50,17 @@ pub async fn digest(hash: &str, data: &[u8]) -> Result<Vec<u8>, String> {
     .await
     .map_err(describe)?;
     Ok(js_sys::Uint8Array::new(&buffer).to_vec())
+}
+
+/// `crypto.subtle` of the page or of the worker it runs in (the HAR import verifies the ID
+/// token's signature in its worker, src/browser/har_worker.rs).
+fn subtle() -> Result<web_sys::SubtleCrypto, String> {
+    let crypto =
+        js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("crypto")).map_err(describe)?;
+    Ok(crypto
+        .dyn_into::<web_sys::Crypto>()
+        .map_err(describe)?
+        .subtle())
 }
 
 fn json_object(json: &str) -> Result<js_sys::Object, String> {
@@ -116,11 +119,7 @@ impl std::fmt::Debug for DpopKeyPair {
 /// and the public half exported as a JWK. `extractable = false` applies to the private key; a
 /// public key is always exportable.
 pub async fn generate_dpop_key() -> Result<DpopKeyPair, String> {
-    let subtle = web_sys::window()
-        .ok_or("no window")?
-        .crypto()
-        .map_err(describe)?
-        .subtle();
+    let subtle = subtle()?;
     let params = json_object(&DpopKeyPair::ALG.import_params_json())?;
     let usages = js_sys::Array::of2(&JsValue::from_str("sign"), &JsValue::from_str("verify"));
     let pair = JsFuture::from(
@@ -156,11 +155,7 @@ pub async fn generate_dpop_key() -> Result<DpopKeyPair, String> {
 /// with SHA-256, returned as raw `r || s` (64 bytes), which is already the JWS form
 /// (RFC 7518 §3.4), so it is appended as it is.
 pub async fn sign_dpop(key: &DpopKeyPair, signing_input: &str) -> Result<Vec<u8>, String> {
-    let subtle = web_sys::window()
-        .ok_or("no window")?
-        .crypto()
-        .map_err(describe)?
-        .subtle();
+    let subtle = subtle()?;
     let algorithm = json_object(&DpopKeyPair::ALG.verify_params_json())?;
     let signature = JsFuture::from(
         subtle

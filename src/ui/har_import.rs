@@ -1,41 +1,29 @@
 //! Import a browser HAR: file picker and drag-and-drop, the findings worst first with their
-//! Markdown export, and the rebuilt run on the ordinary diagram. The file is read in this tab's
-//! memory only; nothing in it is fetched, navigated to or rendered as markup.
+//! Markdown export, and the rebuilt run on the ordinary diagram. The file is read and graded in
+//! a Web Worker started for it (browser::har_worker), in this tab's memory only; nothing in it
+//! is fetched, navigated to or rendered as markup. This tab holds only the view: the importer
+//! is not part of the first load.
 
 use super::diagram_panel::diagram_with_controls;
 use super::export_bar::TextOutput;
 use super::timeline_list::TimelineList;
-use crate::browser::{files, webcrypto};
-use crate::flow::har_import::{
-    findings_markdown, import_har, signature_verified, Finding, Imported,
-};
+use crate::browser::{files, har_worker};
+use crate::flow::har_import::wire::{Report, ReportedFinding};
 use crate::flow::timeline::Timeline;
 use crate::protocol::har::{HarError, MAX_HAR_BYTES};
 use leptos::ev;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-/// What the summary shows of one import.
-#[derive(Clone)]
-struct Summary {
-    file: String,
-    creator: String,
-    entries: usize,
-    left_out: usize,
-    findings: Vec<Finding>,
-    not_checked: Vec<String>,
-    markdown: String,
-}
-
 /// The "Import HAR" tab.
 #[component]
 pub fn HarImport() -> impl IntoView {
     let timeline = RwSignal::new(Timeline::new());
-    let summary = RwSignal::new(None::<Summary>);
+    let summary = RwSignal::new(None::<Report>);
     let error = RwSignal::new(String::new());
     let busy = RwSignal::new(false);
     let load = move |file: files::PickedFile| {
-        let (name, size) = files::file_info(&file);
+        let (_, size) = files::file_info(&file);
         if size > MAX_HAR_BYTES as f64 {
             error.set(
                 HarError::TooLarge {
@@ -48,15 +36,10 @@ pub fn HarImport() -> impl IntoView {
         busy.set(true);
         error.set(String::new());
         spawn_local(async move {
-            let outcome = match files::read_text(&file).await {
-                Ok(text) => import_har(&text).map_err(|e| e.to_string()),
-                Err(e) => Err(e),
-            };
-            match outcome {
-                Ok(imported) => {
-                    let (run, shown) = finish(imported, name).await;
-                    timeline.set(run);
-                    summary.set(Some(shown));
+            match har_worker::import(&file).await {
+                Ok(mut report) => {
+                    timeline.set(std::mem::take(&mut report.timeline));
+                    summary.set(Some(report));
                 }
                 Err(e) => {
                     error.set(e);
@@ -105,27 +88,7 @@ pub fn HarImport() -> impl IntoView {
     }
 }
 
-/// Verifies the ID token's signature with WebCrypto when the HAR held the keys (the one check
-/// the pure import cannot make), then builds the summary.
-async fn finish(mut imported: Imported, file: String) -> (Timeline, Summary) {
-    if let Some((_, key)) = &imported.signature {
-        let verdict = webcrypto::verify(key).await;
-        signature_verified(&mut imported, verdict);
-    }
-    let markdown = findings_markdown(&imported, &file);
-    let summary = Summary {
-        file,
-        creator: imported.creator,
-        entries: imported.entries,
-        left_out: imported.left_out,
-        findings: imported.findings,
-        not_checked: imported.not_checked,
-        markdown,
-    };
-    (imported.timeline, summary)
-}
-
-fn summary_view(s: Summary) -> impl IntoView {
+fn summary_view(s: Report) -> impl IntoView {
     let markdown = RwSignal::new(None::<String>);
     let text = s.markdown.clone();
     view! {
@@ -145,14 +108,14 @@ fn summary_view(s: Summary) -> impl IntoView {
                 {s.findings.is_empty().then(|| view! {
                     <tr><td colspan="4">"No problem found in what the HAR shows."</td></tr>
                 })}
-                {s.findings.into_iter().map(|f| view! {
-                    <tr data-row=f.row data-severity=f.severity.label()>
+                {s.findings.into_iter().map(|f: ReportedFinding| { let row = f.row.clone(); view! {
+                    <tr data-row=row data-severity=f.severity.label()>
                         <td class=format!("verdict {}", f.severity.label())>{f.severity.label()}</td>
                         <td>{f.row}</td>
                         <td>{f.step + 1}</td>
                         <td><strong>{f.title}</strong>" "{f.detail}</td>
                     </tr>
-                }).collect_view()}
+                }}).collect_view()}
             </tbody>
         </table>
         <ul id="har-not-checked" class="hint">

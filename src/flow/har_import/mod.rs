@@ -31,9 +31,12 @@ use sha2::Digest as _;
 
 mod back;
 mod front;
+pub mod wire;
 
 /// How bad a finding is; findings are listed worst first.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum Severity {
     /// Unsafe: a defence is missing or a check failed.
     Fail,

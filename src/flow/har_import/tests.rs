@@ -842,6 +842,60 @@ fn har_form_post_answer_is_read_as_the_redirect_back() {
     assert!(imported.findings.is_empty(), "{:#?}", imported.findings);
 }
 
+#[test]
+fn s02_worker_report_json_holds_no_secret_and_the_page_can_still_reveal_each() {
+    // The worker's answer to the page: the report as JSON, the values apart (issue 16 / 14).
+    let imported = import_har(include_str!(
+        "../../../tests/fixtures/har/chromium-pkce-login.har"
+    ))
+    .unwrap();
+    let original = imported.timeline.clone();
+    let values: Vec<String> = original.secrets().exposed().map(str::to_owned).collect();
+    assert!(
+        !values.is_empty(),
+        "the login carries a code, a verifier, tokens"
+    );
+    let (report, revealable) = wire::report(imported, "login.har");
+    let json = serde_json::to_string(&report).unwrap();
+    for value in &values {
+        assert!(!json.contains(value.as_str()), "a secret in the JSON");
+    }
+    assert_eq!(revealable.len(), values.len());
+    let received = wire::received(&json, revealable).unwrap();
+    assert_eq!(received.timeline, original);
+    assert_eq!(received.findings, report.findings);
+    for (id, step) in original.steps().iter().enumerate() {
+        for p in step.params.iter().filter(|p| p.secret) {
+            assert_eq!(
+                received
+                    .timeline
+                    .revealable(id, &p.name)
+                    .map(|v| v.expose()),
+                original.revealable(id, &p.name).map(|v| v.expose()),
+                "{id} {}",
+                p.name
+            );
+        }
+    }
+    // A value offered for a public parameter is not taken.
+    let public = original
+        .steps()
+        .iter()
+        .enumerate()
+        .find_map(|(id, s)| {
+            s.params
+                .iter()
+                .find(|p| !p.secret)
+                .map(|p| (id, p.name.clone()))
+        })
+        .unwrap();
+    let forged = wire::received(&json, vec![(public.0, public.1.clone(), "x".into())]).unwrap();
+    assert!(forged.timeline.revealable(public.0, &public.1).is_none());
+    assert!(wire::received("{", vec![])
+        .unwrap_err()
+        .contains("unreadable"));
+}
+
 /// The drawn kinds (server checks aside) and the findings (row, severity) of a recorded HAR.
 fn graded(name: &str) -> (Vec<StepKind>, Vec<(&'static str, Severity)>) {
     let imported = recorded(name);
