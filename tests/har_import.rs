@@ -229,8 +229,27 @@ async fn har_recorded_pkce_login_imports_to_the_diagram_with_no_failed_check() {
     let events = lab.performance_log().await;
     let har = har_from_events(&lab, &events).await;
     let path = save("chromium-pkce-login.har", &har);
+    let verifier = har["log"]["entries"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e["request"]["postData"]["text"].as_str())
+        .find_map(|body| body.split("code_verifier=").nth(1))
+        .map(|rest| rest.split('&').next().unwrap_or_default().to_owned())
+        .expect("the recorded token request carries the verifier");
+    let fetched = "return performance.getEntriesByType('resource').map(e => e.name)\
+                   .filter(n => n.includes('har-worker'));";
+    assert_eq!(
+        lab.js(fetched, vec![]).await,
+        json!([]),
+        "the import worker is not part of the first load"
+    );
 
     let summary = import(&lab, &path).await;
+    // Imported through the worker, fetched only now (its script and wasm are fetched by the
+    // worker itself, in its own resource timeline).
+    let worker = lab.js(fetched, vec![]).await.to_string();
+    assert!(worker.contains("har-worker-loader.js"), "{worker}");
     let rows = finding_rows(&lab).await;
     assert_eq!(
         lab.count("#har-findings tr[data-severity=fail]").await,
@@ -266,6 +285,24 @@ async fn har_recorded_pkce_login_imports_to_the_diagram_with_no_failed_check() {
     // Secrets stay masked on the page; the page never fetched anything the HAR named.
     let page = lab.text("body").await;
     assert!(!page.contains("wonderland"));
+    assert!(!page.contains(&verifier), "the verifier is shown unmasked");
+    // The values crossed from the worker into the page's memory: the inspector reveals them.
+    lab.click("#diagram g.row[data-kind=TokenRequest]").await;
+    lab.js(
+        "document.querySelectorAll('#inspector button.reveal').forEach(b => b.click());",
+        vec![],
+    )
+    .await;
+    let revealed = lab.text("#inspector").await;
+    assert!(
+        revealed.contains(&verifier),
+        "Reveal shows the verifier: {revealed}"
+    );
+    lab.js(
+        "document.querySelectorAll('#inspector button.reveal').forEach(b => b.click());",
+        vec![],
+    )
+    .await;
     tall_screenshot(&lab, "90-har-import-pkce").await;
     lab.js(
         "document.querySelector('#diagram g.row[data-kind=TokenResponse]').scrollIntoView();",
@@ -667,6 +704,23 @@ async fn har_dropped_file_gives_the_same_diagram_and_findings_as_the_picker() {
     let dropped = (drawn_kinds(&lab).await, finding_rows(&lab).await);
     assert_eq!(dropped, picked);
     assert_eq!(dropped_summary, picked_summary);
+    // Screenshots for the closing note: the import and its findings, the diagram, and the
+    // authorization request in the inspector (the plain challenge masked like the verifier).
+    lab.screenshot("95-har-dropped-weak-plain-findings").await;
+    lab.js(
+        "document.querySelector('#diagram g.row[data-kind=RedirectBack]').scrollIntoView();",
+        vec![],
+    )
+    .await;
+    lab.screenshot("96-har-dropped-weak-plain-diagram").await;
+    lab.click("#diagram g.row[data-kind=RedirectToAuthorize]")
+        .await;
+    lab.js(
+        "document.querySelector('#inspector').scrollIntoView();",
+        vec![],
+    )
+    .await;
+    lab.screenshot("97-har-dropped-weak-plain-inspector").await;
     lab.finish().await;
 }
 

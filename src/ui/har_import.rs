@@ -67,8 +67,8 @@ pub fn HarImport() -> impl IntoView {
             <h2 id="har-title">"Import a HAR"</h2>
             <p class="hint">
                 "Debug any app's login: in the developer tools' Network tab, save the login as \
-                 HAR and open it here. The file is read in this tab's memory only: nothing is \
-                 uploaded or stored, and no URL in it is fetched."
+                 HAR and open it here. The file is read by a separate worker in this tab's memory \
+                 only: nothing is uploaded or stored, and no URL in it is fetched."
             </p>
             <label id="har-drop" class="har-drop" on:dragover=|ev: ev::DragEvent| ev.prevent_default()
                 on:drop=drop>
