@@ -578,19 +578,11 @@ const ADD_CUSTOM_HEADER: &str = r#"
 #[tokio::test(flavor = "multi_thread")]
 async fn t26_har_recorded_token_request_with_a_custom_header_is_a_preflight_finding() {
     let lab = Lab::start_with_network_log(true).await;
-    let path = format!(
-        "/session/{}/goog/cdp/execute",
-        lab.client
-            .session_id()
-            .await
-            .ok()
-            .flatten()
-            .unwrap_or_default()
-    );
-    let request = json!({"cmd": "Page.addScriptToEvaluateOnNewDocument",
-        "params": {"source": ADD_CUSTOM_HEADER}});
-    let (status, body) = raw_http(&lab.driver, "POST", &path, Some(&request)).await;
-    assert_eq!(status, 200, "{body}");
+    lab.cdp(
+        "Page.addScriptToEvaluateOnNewDocument",
+        json!({"source": ADD_CUSTOM_HEADER}),
+    )
+    .await;
     // The token request is made by the callback's document, where the script is in place.
     lab.performance_log().await;
     lab.log_in_as_alice().await;
@@ -693,6 +685,10 @@ fn fixture(name: &str) -> (String, String) {
 async fn har_dropped_file_gives_the_same_diagram_and_findings_as_the_picker() {
     let lab = Lab::start().await;
     let (path, text) = fixture("chromium-weak-plain.har");
+    // X-10: the worker is started under the page's strict policy (no blob:, no 'unsafe-eval').
+    lab.watch_csp_violations().await;
+    lab.client.goto(&lab.app).await.expect("app reloads");
+    lab.wait_css("#login").await;
     let picked_summary = import(&lab, &path).await;
     let picked = (drawn_kinds(&lab).await, finding_rows(&lab).await);
     assert!(picked.1.iter().any(|r| r == "R9700-7"), "{picked:?}");
@@ -704,6 +700,8 @@ async fn har_dropped_file_gives_the_same_diagram_and_findings_as_the_picker() {
     let dropped = (drawn_kinds(&lab).await, finding_rows(&lab).await);
     assert_eq!(dropped, picked);
     assert_eq!(dropped_summary, picked_summary);
+    let violations = lab.csp_violations().await;
+    assert!(violations.is_empty(), "CSP violations: {violations:?}");
     // Screenshots for the closing note: the import and its findings, the diagram, and the
     // authorization request in the inspector (the plain challenge masked like the verifier).
     lab.screenshot("95-har-dropped-weak-plain-findings").await;
