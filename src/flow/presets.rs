@@ -86,6 +86,8 @@ pub struct Fixes {
     pub refresh_rotates: Option<&'static str>,
     /// Fix for `Check::ImplicitRefused`.
     pub implicit_refused: Option<&'static str>,
+    /// Fix for `Check::RedirectUriExact`.
+    pub redirect_uri_exact: Option<&'static str>,
     /// Fix for `Check::NoStore`.
     pub no_store: Option<&'static str>,
     /// Whether the fixes come from the vendor's documentation only (the hint says so).
@@ -106,6 +108,7 @@ impl Fixes {
         replay_revokes: None,
         refresh_rotates: None,
         implicit_refused: None,
+        redirect_uri_exact: None,
         no_store: None,
         from_docs: true,
     };
@@ -172,6 +175,7 @@ pub const PRESETS: &[Preset] = &[
             replay_revokes: Some(DEFAULT_BUNDLED),
             refresh_rotates: Some(DEFAULT_BUNDLED),
             implicit_refused: Some("Restart provider/server.mjs without implicit in LAB_WEAK."),
+            redirect_uri_exact: Some(DEFAULT_BUNDLED),
             no_store: Some(DEFAULT_BUNDLED),
             from_docs: false,
         },
