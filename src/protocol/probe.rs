@@ -48,6 +48,20 @@ impl ProbeKind {
         Self::RedirectCase,
     ];
 
+    /// Every probe of the provider checkup, in its order: the implicit one last, since it is
+    /// the one a provider most often keeps on a page of its own (closing the window there ends
+    /// the run instead of blocking the probes after it).
+    pub const CHECKUP: [ProbeKind; 8] = [
+        Self::NoChallenge,
+        Self::PlainChallenge,
+        Self::RedirectRegistered,
+        Self::RedirectPathSuffix,
+        Self::RedirectExtraQuery,
+        Self::RedirectTrailingSlash,
+        Self::RedirectCase,
+        Self::Implicit,
+    ];
+
     /// Whether this probe tests the redirect URI matching (control included).
     pub fn is_redirect(self) -> bool {
         Self::REDIRECT.contains(&self)

@@ -597,8 +597,7 @@ pub fn run_checkup(lab: RwSignal<Lab>) {
         });
         cors_probe(lab, &metadata, &settings.client_id).await;
         save(lab);
-        let kinds = [ProbeKind::ALL.as_slice(), ProbeKind::REDIRECT.as_slice()].concat();
-        start_run(lab, kinds, true, false, &metadata);
+        start_run(lab, ProbeKind::CHECKUP.to_vec(), true, false, &metadata);
     });
 }
 
