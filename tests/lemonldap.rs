@@ -189,7 +189,7 @@ async fn pa_pe_lemonldap_ng_login_refresh_without_rotation_no_revocation_and_log
     lab.screenshot("l01-lemonldap-refresh-no-revocation").await;
 
     // RP-initiated logout: no confirmation page at LemonLDAP::NG (bypassed for this client),
-    // straight back to the app, the provider's session ended.
+    // straight back to the app with the `state`, the provider's session ended.
     lab.click("#logout-provider").await;
     lab.wait_css("#timeline > li[data-kind=EndSession]").await;
     let end = &lab.step_texts("EndSession").await[0];
@@ -205,10 +205,13 @@ async fn pa_pe_lemonldap_ng_login_refresh_without_rotation_no_revocation_and_log
         "back at the app: {}",
         lab.url().await
     );
-    assert!(lab
-        .text("#timeline > li:last-child")
-        .await
-        .contains("its session has ended"));
+    // It hands the logout request's `state` back (RP-Initiated Logout 1.0 §2), checked.
+    let back = lab.text("#timeline > li:last-child").await;
+    assert!(
+        back.contains("its session has ended") && back.contains("matches the one sent ✓"),
+        "{back}"
+    );
+    assert!(!lab.url().await.contains("state="), "{}", lab.url().await);
     assert_eq!(lab.count("#tokens").await, 0);
 
     // The next login asks for a password again; the second user signs in.

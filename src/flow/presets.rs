@@ -598,7 +598,8 @@ pub const PRESETS: &[Preset] = &[
         cors_setting: "allow_origin in glewlwyd.conf (one origin for the whole server)",
         caveats: &[
             "A Continue page on every login; nonce required; RFC 7009 revocation refuses a \
-             public client (401); logout returns to the app only when the request has a state.",
+             public client (401); logout returns to the app only when the request has a state \
+             (this app sends one).",
         ],
         endpoints: None,
         verified: "Verified live against Glewlwyd 2.7.5 (Debian 12), tests/glewlwyd.rs: login, \
