@@ -104,6 +104,13 @@ pub enum ProbeEvent {
         /// Epoch ms.
         now: u64,
     },
+    /// The user closed the probe window before it came back or timed out.
+    PopupClosed {
+        /// The popup id.
+        id: u32,
+        /// Epoch ms.
+        now: u64,
+    },
     /// The browser refused to open (or navigate) the popup window.
     PopupBlocked {
         /// The popup id.
@@ -278,6 +285,19 @@ impl ProbeRun {
         match (event, &current.waiting) {
             (ProbeEvent::PopupReturned { id, url, now }, Waiting::Popup(w)) if id == *w => {
                 self.returned(&url, timeline, record, now)
+            }
+            (ProbeEvent::PopupClosed { id, now }, Waiting::Popup(w))
+                if id == *w && current.kind.alters_redirect() =>
+            {
+                // Closed before the wait was over: silence was not observed, so not graded.
+                let what = "the probe window was closed before the wait was over";
+                attack::probe_timed_out(timeline, current.kind, what, now);
+                self.redirect_result(current.kind, RedirectAnswer::Unclear(what.to_owned()));
+                self.next_probe(timeline, record, now)
+            }
+            (ProbeEvent::PopupClosed { id, now }, Waiting::Popup(w)) if id == *w => {
+                // Like a timeout for every other probe (the sentence says "closed, or").
+                self.handle(ProbeEvent::PopupTimedOut { id, now }, timeline, record)
             }
             (ProbeEvent::PopupTimedOut { id, now }, Waiting::Popup(w))
                 if id == *w && current.kind.alters_redirect() =>
@@ -1156,5 +1176,22 @@ mod tests {
         assert!(row.label_lines.join(" ").contains("showed its own page"));
         // The request before it still goes out through the browser (two legs).
         assert_eq!(drawn.rows[0].legs.len(), 2);
+    }
+
+    #[test]
+    fn rfc9700_4_1_3_an_altered_uri_whose_window_the_user_closed_is_not_graded_as_refused() {
+        let (mut lab, _, id) = to_the_redirect_probes(1_000);
+        let next = lab.handle(ProbeEvent::PopupClosed { id, now: 9_000 });
+        let mut id = opened(&next).0;
+        for _ in 0..3 {
+            let next = lab.handle(ProbeEvent::PopupTimedOut { id, now: 20_000 });
+            id = opened(&next).0;
+        }
+        let (verdict, detail) = lab.verdict(Check::RedirectUriExact);
+        assert_eq!(verdict, Verdict::Unknown, "{detail}");
+        assert!(
+            detail.contains("was closed before the wait was over"),
+            "{detail}"
+        );
     }
 }

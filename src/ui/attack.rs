@@ -310,7 +310,7 @@ fn watch_closed(lab: RwSignal<Lab>, id: u32) {
         }
         if popup::closed() {
             let now = clock::now_ms();
-            drive(lab, ProbeEvent::PopupTimedOut { id, now });
+            drive(lab, ProbeEvent::PopupClosed { id, now });
         } else {
             watch_closed(lab, id);
         }
