@@ -15,6 +15,8 @@ use serde_json::Value;
 use std::time::{Duration, Instant};
 
 const SCOPE: &str = "openid profile email";
+/// With the demo API's two scopes.
+const API_SCOPE: &str = "openid profile email read:profile read:files";
 
 /// Signs in on LemonLDAP::NG's own login form (`user`, `password`) once the browser shows it,
 /// then waits until the app has handled the callback.
@@ -51,7 +53,10 @@ async fn sign_in_at_lemonldap(lab: &Lab, user: &str) {
 async fn pa_pe_lemonldap_ng_login_refresh_without_rotation_no_revocation_and_logout() {
     let lab = Lab::start().await;
     let llng = lab.start_lemonldap().await;
-    lab.configure_provider(&llng.issuer, &lab.api, SCOPE).await;
+    // The demo API's scopes, declared for this relying party in provider/lemonldap-ng/ (scope
+    // rules; undeclared scopes are dropped), and the demo API checking its tokens there.
+    lab.configure_provider(&llng.issuer, &llng.api, API_SCOPE)
+        .await;
 
     // Discovery by issuer, then the PKCE login through LemonLDAP::NG's own login page.
     lab.click("#login").await;
@@ -120,6 +125,22 @@ async fn pa_pe_lemonldap_ng_login_refresh_without_rotation_no_revocation_and_log
         "{userinfo}"
     );
 
+    // The demo API: the token is introspected at LemonLDAP::NG and carries read:profile.
+    lab.click("#call-profile").await;
+    lab.wait_css("#timeline > li[data-kind=ResourceResponse]")
+        .await;
+    let resource = lab.step_texts("ResourceResponse").await;
+    assert!(
+        resource.last().is_some_and(|r| r.contains("200")),
+        "{resource:?} {:?}",
+        lab.problem().await
+    );
+    let profile = lab.text("#api-result").await;
+    assert!(
+        profile.contains("\"sub\"") && profile.contains("dwho"),
+        "{profile}"
+    );
+
     // Refresh: new access token, but LemonLDAP::NG sends no new refresh token, and the app says
     // the old one stays in use (no rotation).
     let first_refresh = lab.revealed("refresh-token").await;
@@ -168,7 +189,7 @@ async fn pa_pe_lemonldap_ng_login_refresh_without_rotation_no_revocation_and_log
     lab.screenshot("l01-lemonldap-refresh-no-revocation").await;
 
     // RP-initiated logout: no confirmation page at LemonLDAP::NG (bypassed for this client),
-    // straight back to the app, the provider's session ended.
+    // straight back to the app with the `state`, the provider's session ended.
     lab.click("#logout-provider").await;
     lab.wait_css("#timeline > li[data-kind=EndSession]").await;
     let end = &lab.step_texts("EndSession").await[0];
@@ -184,10 +205,13 @@ async fn pa_pe_lemonldap_ng_login_refresh_without_rotation_no_revocation_and_log
         "back at the app: {}",
         lab.url().await
     );
-    assert!(lab
-        .text("#timeline > li:last-child")
-        .await
-        .contains("its session has ended"));
+    // It hands the logout request's `state` back (RP-Initiated Logout 1.0 §2), checked.
+    let back = lab.text("#timeline > li:last-child").await;
+    assert!(
+        back.contains("its session has ended") && back.contains("matches the one sent ✓"),
+        "{back}"
+    );
+    assert!(!lab.url().await.contains("state="), "{}", lab.url().await);
     assert_eq!(lab.count("#tokens").await, 0);
 
     // The next login asks for a password again; the second user signs in.
@@ -234,15 +258,17 @@ async fn scorecard(lab: &Lab) -> std::collections::HashMap<String, (String, Stri
 async fn i15_checkup_against_lemonldap_ng_grades_silent_probes_unknown_with_the_lab_on_screen() {
     let lab = Lab::start().await;
     let llng = lab.start_lemonldap().await;
-    // No API base: the first tokens are tried at LemonLDAP::NG's own UserInfo (the bundled
-    // demo API does not accept its tokens).
-    lab.configure_provider(&llng.issuer, "", SCOPE).await;
+    // No API base: the first tokens are tried at LemonLDAP::NG's own UserInfo. The preset is
+    // LemonLDAP::NG's, so the fix hints (and the export) are its own settings.
+    lab.configure_with_preset("lemonldap-ng", &llng.issuer, "", SCOPE)
+        .await;
     lab.click("#tab-attack").await;
     lab.click("#lab-checkup").await;
     let here = lab.url().await;
     lab.js("window.__e2eStayed = true;", vec![]).await;
     lab.click("#run-checkup").await;
-    // LemonLDAP::NG shows its login page to every prompt=none probe: three popup timeouts.
+    // LemonLDAP::NG shows its login page to every prompt=none probe: four popup timeouts
+    // (the three probes and the redirect-URI control).
     wait_for(
         &lab,
         "document.querySelector('#run-interactive') && \
@@ -273,14 +299,19 @@ async fn i15_checkup_against_lemonldap_ng_grades_silent_probes_unknown_with_the_
         let (verdict, text) = &card[&format!("check-{line}")];
         assert_eq!(verdict, "pass", "{line}: {text}");
     }
+    // The three probes and the redirect-URI control: no redirect back; the four altered
+    // redirect URIs are not sent (silence would prove nothing when the control is silent too).
     let answers = lab.step_texts("ProbeAnswer").await;
-    assert_eq!(answers.len(), 3, "{answers:?}");
+    assert_eq!(answers.len(), 4, "{answers:?}");
     assert!(
         answers
             .iter()
-            .all(|a| a.contains("kept the window on its own page")),
+            .all(|a| a.contains("No redirect back: the provider showed its own page")),
         "{answers:?}"
     );
+    let (verdict, text) = &card["check-RedirectUriExact"];
+    assert_eq!(verdict, "unknown", "{text}");
+    assert!(text.contains("proves nothing"), "{text}");
     lab.screenshot("l02-lemonldap-checkup-probes-unknown").await;
 
     // The login that finishes the checkup, through LemonLDAP::NG's own page in this tab.
@@ -417,6 +448,9 @@ async fn i15_checkup_against_lemonldap_ng_grades_silent_probes_unknown_with_the_
         ("NoStore", "pass"),
         ("CodeSingleUse", "pass"),
         ("ReplayRevokes", "warn"),
+        // RFC 9700 §4.1.3: once signed in, the registered URI comes straight back with a code
+        // and every altered one stays on LemonLDAP::NG's own error page: exact matching.
+        ("RedirectUriExact", "pass"),
     ] {
         assert_eq!(
             verdict(line),
@@ -428,7 +462,7 @@ async fn i15_checkup_against_lemonldap_ng_grades_silent_probes_unknown_with_the_
     assert!(
         lab.text("#checkup-summary")
             .await
-            .starts_with("7 pass · 1 warn · 3 fail · 1 unknown"),
+            .starts_with("8 pass · 1 warn · 3 fail · 1 unknown"),
         "{}",
         lab.text("#checkup-summary").await
     );
@@ -452,6 +486,11 @@ async fn i15_checkup_against_lemonldap_ng_grades_silent_probes_unknown_with_the_
         .await
         .expect("value")
         .unwrap_or_default();
+    // The export's fixes are LemonLDAP::NG's own settings, never the bundled provider's.
+    assert!(
+        !markdown.contains("provider/server.mjs") && markdown.contains("| Fix |"),
+        "{markdown}"
+    );
     let out = common::root().join("target/e2e-screenshots/lemonldap-ng-scorecard.md");
     let _ = std::fs::create_dir_all(out.parent().expect("dir"));
     std::fs::write(&out, &markdown).expect("write the scorecard");

@@ -55,9 +55,17 @@ pub fn load_metadata(issuer: &str) -> Option<ProviderMetadata> {
     metadata_from_document(issuer, map.get(issuer)?)
 }
 
-/// Notes that the browser is leaving for the provider's end-session endpoint.
-pub fn mark_end_session() {
-    put(session(), END_SESSION_KEY, "1");
+/// Notes that the browser is leaving for the provider's end-session endpoint, with the
+/// `state` of that request (checked when the provider hands it back).
+pub fn mark_end_session(state: &str) {
+    put(session(), END_SESSION_KEY, state);
+}
+
+/// The `state` the logout request carried, while the marker is set.
+pub fn end_session_state() -> Option<String> {
+    session()
+        .and_then(|s| s.get_item(END_SESSION_KEY).ok().flatten())
+        .filter(|v| v != "1")
 }
 
 /// Whether this load is the return from the provider's logout page (the marker is removed).

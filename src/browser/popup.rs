@@ -60,6 +60,16 @@ pub fn close() {
     }
 }
 
+/// The probe window's address when it is on a page of this origin with a query or fragment:
+/// the provider redirected back (to any path), even if the app has not loaded there (yet). A
+/// window on the provider's page is cross-origin and its address unreadable: `None`.
+pub fn landed_here() -> Option<String> {
+    let origin = web_sys::window()?.location().origin().ok()?;
+    let href = current()?.location().href().ok()?;
+    let rest = href.strip_prefix(&origin)?;
+    (rest.starts_with('/') && (rest.contains('?') || rest.contains('#'))).then_some(href)
+}
+
 /// Calls `f` once after `ms` milliseconds.
 pub fn after(ms: u32, f: impl FnOnce() + 'static) {
     if let Some(window) = web_sys::window() {

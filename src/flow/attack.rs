@@ -586,23 +586,41 @@ pub fn forged_link_stopped(timeline: &mut Timeline, now_ms: u64) -> Report {
 pub fn probe_request(timeline: &mut Timeline, kind: ProbeKind, url: &str, now_ms: u64) -> StepId {
     let (label, params) = match kind {
         ProbeKind::NoChallenge => (
-            "Ask for a code with no PKCE challenge",
+            "Ask for a code with no PKCE challenge".to_owned(),
             vec![
                 Param::public("response_type", "code"),
                 Param::public("code_challenge", "(none)"),
             ],
         ),
         ProbeKind::PlainChallenge => (
-            "Ask for a code with code_challenge_method=plain",
+            "Ask for a code with code_challenge_method=plain".to_owned(),
             vec![
                 Param::public("response_type", "code"),
                 Param::public("code_challenge_method", "plain"),
             ],
         ),
         ProbeKind::Implicit => (
-            "Ask for a token in the URL: response_type=token",
+            "Ask for a token in the URL: response_type=token".to_owned(),
             vec![Param::public("response_type", "token")],
         ),
+        _ => {
+            // The redirect probes: the URI sent is the point, so it is shown as a chip.
+            let sent = url
+                .split_once('?')
+                .map(|(_, q)| crate::protocol::uri::parse_query(q))
+                .unwrap_or_default()
+                .into_iter()
+                .find(|(name, _)| name == "redirect_uri")
+                .map(|(_, value)| value)
+                .unwrap_or_default();
+            (
+                format!("Ask for a code for the {}", kind.label()),
+                vec![
+                    Param::public("response_type", "code"),
+                    Param::public("redirect_uri", &sanitize_for_display(&sent, 200)),
+                ],
+            )
+        }
     };
     let mut params = params;
     params.push(Param::public("prompt", "none"));
@@ -612,7 +630,7 @@ pub fn probe_request(timeline: &mut Timeline, kind: ProbeKind, url: &str, now_ms
             Actor::Attacker,
             Actor::AuthorizationServer,
             Channel::Front,
-            label,
+            &label,
             now_ms,
         )
         .with_params(params)
@@ -659,7 +677,18 @@ pub fn probe_answer(
         ProbeKind::NoChallenge => "PKCE required",
         ProbeKind::PlainChallenge => "S256 only",
         ProbeKind::Implicit => "no implicit grant",
+        _ => "exact redirect URI matching",
     };
+    if kind == ProbeKind::RedirectRegistered {
+        // The control: only that it came back matters (a code here is never redeemed).
+        step.label = "Came back to the registered redirect URI".to_owned();
+        step = step.with_note(
+            "The provider redirects back when the redirect URI is the registered one, so a \
+             silent window for an altered URI means it refused that URI.",
+        );
+        timeline.push_done(step, 0.0);
+        return;
+    }
     match &answer.answer {
         ProbeAnswer::Refused { error, description } => {
             step.label = format!("Refused: {error}");
@@ -711,20 +740,43 @@ pub fn probe_answer(
 }
 
 /// The probe window never came back to the app: the provider kept it on a page of its own.
+/// Drawn as what happened: the provider answered the browser (the popup) with a page, and no
+/// redirect (no `302 Location`) came back to the app.
 pub fn probe_timed_out(timeline: &mut Timeline, kind: ProbeKind, what: &str, now_ms: u64) {
     let step = Step::new(
         StepKind::ProbeAnswer,
         Actor::AuthorizationServer,
-        Actor::Attacker,
+        Actor::Browser,
         Channel::Front,
-        "No answer: the provider kept the window on its own page",
+        "No redirect back: the provider showed its own page",
         now_ms,
     )
     .with_note(&format!(
-        "The {} probe ran in a popup so this tab never left the lab; the popup did not come          back to the redirect URI in time, so the line is graded unknown, not pass or fail.",
+        "The {} probe ran in a popup so this tab never left the lab; the popup did not come \
+         back to the redirect URI in time, so the line is graded unknown, not pass or fail.",
         kind.label()
     ));
     timeline.push_failed(step, what);
+}
+
+/// A redirect probe with an altered redirect URI that never came back: the provider kept the
+/// window on a page of its own (its error page), which is what exact matching does.
+pub fn redirect_probe_held(timeline: &mut Timeline, kind: ProbeKind, now_ms: u64) {
+    let step = Step::new(
+        StepKind::ProbeAnswer,
+        Actor::AuthorizationServer,
+        Actor::Browser,
+        Channel::Front,
+        "No redirect back: the provider showed its own page",
+        now_ms,
+    )
+    .with_note(&format!(
+        "The {} was not redirected to: the provider kept the popup on a page of its own (its \
+         error page), as exact redirect URI matching requires (RFC 9700 §4.1.3, RFC 6749 \
+         §4.1.2.1).",
+        kind.label()
+    ));
+    timeline.push_done(step.with_defence("exact redirect URI matching"), 0.0);
 }
 
 /// Whether the provider accepted the probe (the attack's first half worked).
@@ -1170,6 +1222,6 @@ mod tests {
         assert_eq!(card.finding(Check::CodeSingleUse).evidence.len(), 2);
         assert_eq!(card.finding(Check::NoStore).verdict, Verdict::Pass);
         assert_eq!(card.finding(Check::IssuerExact).verdict, Verdict::Unknown);
-        assert_eq!(card.counts(), (1, 0, 1, 10));
+        assert_eq!(card.counts(), (1, 0, 1, 11));
     }
 }

@@ -77,13 +77,15 @@ pub enum Check {
     RefreshRotates,
     /// `response_type=token` is refused.
     ImplicitRefused,
+    /// Only the registered redirect URI, byte for byte, gets an answer.
+    RedirectUriExact,
     /// The token response carries `Cache-Control: no-store`.
     NoStore,
 }
 
 impl Check {
     /// Every check, in display order.
-    pub const ALL: [Check; 12] = [
+    pub const ALL: [Check; 13] = [
         Self::IssuerExact,
         Self::S256Advertised,
         Self::PkceEnforced,
@@ -95,6 +97,7 @@ impl Check {
         Self::ReplayRevokes,
         Self::RefreshRotates,
         Self::ImplicitRefused,
+        Self::RedirectUriExact,
         Self::NoStore,
     ];
 
@@ -112,6 +115,7 @@ impl Check {
             Self::ReplayRevokes => "Code replay revokes tokens",
             Self::RefreshRotates => "Refresh tokens rotate",
             Self::ImplicitRefused => "Implicit grant refused",
+            Self::RedirectUriExact => "Redirect URI matched exactly",
             Self::NoStore => "Token response not cached",
         }
     }
@@ -130,6 +134,7 @@ impl Check {
             Self::ReplayRevokes => "RFC 6749 §4.1.2, a SHOULD",
             Self::RefreshRotates => "RFC 9700 §4.14.2",
             Self::ImplicitRefused => "RFC 9700 §2.1.2",
+            Self::RedirectUriExact => "RFC 9700 §4.1.3, RFC 6749 §4.1.2.1",
             Self::NoStore => "RFC 6749 §5.1",
         }
     }
@@ -330,7 +335,7 @@ pub(crate) mod tests {
     #[test]
     fn record_fills_the_hint_only_for_warn_and_fail() {
         let mut card = Scorecard::new("https://as.example", "app", "https://app.example", "okta");
-        assert_eq!(card.counts(), (0, 0, 0, 12));
+        assert_eq!(card.counts(), (0, 0, 0, 13));
         assert!(card
             .findings
             .iter()
@@ -350,7 +355,7 @@ pub(crate) mod tests {
             vec![],
         );
         card.record(Check::NoStore, Verdict::Unknown, "not run".into(), vec![]);
-        assert_eq!(card.counts(), (1, 1, 1, 9));
+        assert_eq!(card.counts(), (1, 1, 1, 10));
         assert_eq!(card.finding(Check::CodeSingleUse).hint, None);
         assert_eq!(card.finding(Check::NoStore).hint, None);
         assert!(card.finding(Check::ReplayRevokes).hint.is_some());
@@ -359,7 +364,7 @@ pub(crate) mod tests {
         // Recording again replaces the line (and drops a stale hint).
         card.record(Check::PkceEnforced, Verdict::Pass, "refused".into(), vec![]);
         assert_eq!(card.finding(Check::PkceEnforced).hint, None);
-        assert_eq!(card.counts(), (2, 1, 0, 9));
+        assert_eq!(card.counts(), (2, 1, 0, 10));
     }
 
     #[test]

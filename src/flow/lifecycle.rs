@@ -15,6 +15,7 @@ use crate::protocol::revocation::{
     end_session_url, parse_revocation_response, revocation_request, TokenKind,
 };
 use crate::protocol::secret::{mask, IdToken, RefreshToken};
+use crate::protocol::state::State;
 use crate::protocol::token::{
     parse_token_response, refresh_token_request, Deviation, TokenRequest, TokenSet,
 };
@@ -247,6 +248,7 @@ pub fn end_session_planned(
     id_token: Option<&IdToken>,
     post_logout_redirect_uri: &str,
     client_id: &str,
+    state: Option<&State>,
     now_ms: u64,
 ) -> Result<String, Problem> {
     let url = end_session_url(
@@ -254,6 +256,7 @@ pub fn end_session_planned(
         id_token.map(IdToken::secret),
         post_logout_redirect_uri,
         client_id,
+        state.map(State::secret),
     )
     .map_err(|error| Problem::from_error(&error))?;
     let mut params = Vec::new();
@@ -269,6 +272,9 @@ pub fn end_session_planned(
         post_logout_redirect_uri,
     ));
     params.push(Param::public("client_id", client_id));
+    if let Some(state) = state {
+        params.push(Param::secret("state", state.masked(), state.secret()));
+    }
     timeline.push_done(
         Step::new(
             StepKind::EndSession,
@@ -281,7 +287,7 @@ pub fn end_session_planned(
         .with_params(params)
         .with_exchange(HttpExchange {
             method: "NAVIGATE".into(),
-            url: mask_query(&url, &["id_token_hint"]),
+            url: mask_query(&url, &["id_token_hint", "state"]),
             ..HttpExchange::default()
         })
         .with_note(
@@ -289,7 +295,8 @@ pub fn end_session_planned(
              (its cookie) lives on: the next login would not even ask for a password. \
              RP-initiated logout navigates to the provider's end_session_endpoint; \
              id_token_hint says which session, post_logout_redirect_uri (registered) where to \
-             come back. The tokens in memory are dropped before leaving.",
+             come back, state (RP-Initiated Logout 1.0 §2) is handed back so the return can be \
+             told from a forged one. The tokens in memory are dropped before leaving.",
         )
         .with_callout(
             "The ID token rides in the URL as a hint: it proves nothing to an API, but it \
@@ -298,6 +305,49 @@ pub fn end_session_planned(
         0.0,
     );
     Ok(url)
+}
+
+/// Marks the return from the provider's logout with the `state` check (RP-Initiated Logout 1.0
+/// §2: the provider hands the `state` of the logout request back): `true` when it is the one
+/// this tab sent. A different one is drawn as a failed check: the return was not this tab's
+/// logout, so nothing says the provider's session ended.
+pub fn end_session_state_checked(timeline: &mut Timeline, matches: bool, now_ms: u64) {
+    if matches {
+        if let Some(id) = timeline.last_of(StepKind::Logout).map(|(id, _)| id) {
+            if let Some(step) = timeline.step_mut(id) {
+                step.params
+                    .push(Param::public("state", "matches the one sent ✓"));
+            }
+        }
+        return;
+    }
+    timeline.push_failed(
+        Step::new(
+            StepKind::Logout,
+            Actor::AuthorizationServer,
+            Actor::ClientApp,
+            Channel::Front,
+            "Back from the provider's logout with another state",
+            now_ms,
+        )
+        .with_note(
+            "The state handed back is not the one this tab sent with its logout request, so \
+             this page load is not the answer to it (it may be forged): nothing is concluded \
+             about the provider's session.",
+        ),
+        "the state does not match the logout request's",
+    );
+}
+
+/// The return from the provider's logout came without the `state` that request carried: said
+/// on the step (the return cannot be told from any other page load).
+pub fn end_session_state_missing(timeline: &mut Timeline) {
+    if let Some(id) = timeline.last_of(StepKind::Logout).map(|(id, _)| id) {
+        if let Some(step) = timeline.step_mut(id) {
+            step.params
+                .push(Param::public("state", "not handed back by the provider"));
+        }
+    }
 }
 
 /// Appends the step for the return from the provider's logout page.
@@ -445,11 +495,25 @@ mod tests {
             Some(&token),
             "https://app.example/",
             "flow-lab",
+            Some(&State::from_random([9; 32])),
             1,
         )
         .unwrap();
         assert!(url.contains("id_token_hint=eyJhbGciOiJSUzI1NiJ9"));
         assert!(!timeline.to_json().contains("eyJzdWIiOiJhbGljZSJ9"));
+        // RP-Initiated Logout 1.0 §2: the state goes along, masked on the timeline like the
+        // login's.
+        let state = State::from_random([9; 32]);
+        assert!(
+            url.ends_with(&format!("&state={}", state.secret())),
+            "{url}"
+        );
+        let exchange = timeline.steps()[0].exchange.clone().unwrap_or_default();
+        assert!(!exchange.url.contains(state.secret()), "{}", exchange.url);
+        assert!(timeline.steps()[0]
+            .params
+            .iter()
+            .any(|p| p.name == "state" && p.secret));
         assert_eq!(timeline.steps()[0].channel, Channel::Front);
     }
 }

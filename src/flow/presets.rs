@@ -86,6 +86,8 @@ pub struct Fixes {
     pub refresh_rotates: Option<&'static str>,
     /// Fix for `Check::ImplicitRefused`.
     pub implicit_refused: Option<&'static str>,
+    /// Fix for `Check::RedirectUriExact`.
+    pub redirect_uri_exact: Option<&'static str>,
     /// Fix for `Check::NoStore`.
     pub no_store: Option<&'static str>,
     /// Whether the fixes come from the vendor's documentation only (the hint says so).
@@ -106,6 +108,7 @@ impl Fixes {
         replay_revokes: None,
         refresh_rotates: None,
         implicit_refused: None,
+        redirect_uri_exact: None,
         no_store: None,
         from_docs: true,
     };
@@ -172,6 +175,7 @@ pub const PRESETS: &[Preset] = &[
             replay_revokes: Some(DEFAULT_BUNDLED),
             refresh_rotates: Some(DEFAULT_BUNDLED),
             implicit_refused: Some("Restart provider/server.mjs without implicit in LAB_WEAK."),
+            redirect_uri_exact: Some(DEFAULT_BUNDLED),
             no_store: Some(DEFAULT_BUNDLED),
             from_docs: false,
         },
@@ -556,7 +560,24 @@ pub const PRESETS: &[Preset] = &[
         endpoints: None,
         verified: "Verified live against LemonLDAP::NG 2.16.1 (Debian 12), tests/lemonldap.rs.",
         sources: &["provider/lemonldap-ng/README.md"],
-        fixes: Fixes::NONE,
+        fixes: Fixes {
+            pkce_enforced: Some("The relying party's Require PKCE option \
+            (oidcRPMetaDataOptionsRequirePKCE: 1)."),
+            plain_refused: Some("2.16.1 accepts plain and has no switch to turn it off \
+            (verified live): only an upgrade or the client's own S256 helps."),
+            iss_in_response: Some("2.16.1 has no RFC 9207 iss setting: give it a redirect URI \
+            of its own (RFC 9700 §4.4.2.2)."),
+            replay_revokes: Some("2.16.1 keeps the first tokens valid after a replay (verified \
+            live): shorten oidcServiceAccessTokenExpiration."),
+            refresh_rotates: Some("2.16.1 cannot rotate refresh tokens (verified live): shorten \
+            the refresh token lifetime, or turn refresh tokens off for this relying party."),
+            implicit_refused: Some("Turn the OpenID Connect service's implicit flow off \
+            (oidcServiceAllowImplicitFlow: 0)."),
+            redirect_uri_exact: Some("The relying party's Allowed redirection addresses for \
+            login (oidcRPMetaDataOptionsRedirectUris): only the exact URI."),
+            from_docs: false,
+            ..Fixes::NONE
+        },
     },
     Preset {
         id: "glewlwyd",
@@ -577,15 +598,21 @@ pub const PRESETS: &[Preset] = &[
         cors_setting: "allow_origin in glewlwyd.conf (one origin for the whole server)",
         caveats: &[
             "A Continue page on every login; nonce required; RFC 7009 revocation refuses a \
-             public client (401); logout returns to the app only when the request has a state.",
+             public client (401); logout returns to the app only when the request has a state \
+             (this app sends one).",
         ],
         endpoints: None,
-        verified: "Verified live against Glewlwyd 2.7.5 (Debian 12), tests/glewlwyd.rs.",
+        verified: "Verified live against Glewlwyd 2.7.5 (Debian 12), tests/glewlwyd.rs: login, \
+            ID token, refresh rotation, revocation refused to a public client, logout, and the \
+            whole checkup.",
         sources: &["provider/glewlwyd/README.md"],
         fixes: Fixes {
             pkce_enforced: Some("OIDC plugin: pkce-required-public-client: true."),
             plain_refused: Some("OIDC plugin: pkce-method-plain-allowed: false."),
-            iss_in_response: Some("OIDC plugin: oauth-as-iss-id: true."),
+            iss_in_response: Some("OIDC plugin: oauth-as-iss-id: true. 2.7.5 then sends iss \
+            but has no setting to advertise it (authorization_response_iss_parameter_supported)."),
+            redirect_uri_exact: Some("Client redirect_uri: only the exact URI; 2.7.5 compares \
+            redirect URIs as exact strings (verified live)."),
             replay_revokes: Some("OIDC plugin: auth-type-code-revoke-replayed: true."),
             refresh_rotates: Some("OIDC plugin: refresh-token-one-use: always."),
             implicit_refused: Some("OIDC plugin: auth-type-token-enabled: false."),
@@ -709,8 +736,31 @@ pub const OTHER: &str = "other";
 /// provider's hints are never shown for another server.
 pub fn preset_for_issuer(current: &str, issuer: &str) -> &'static str {
     match find(current) {
-        Some(preset) if fits_template(preset.issuer_template, issuer.trim()) => preset.id,
+        Some(preset)
+            if fits_template(preset.issuer_template, issuer.trim())
+                || fits_template(preset.issuer_template, &as_https_if_loopback(issuer)) =>
+        {
+            preset.id
+        }
         _ => OTHER,
+    }
+}
+
+/// A loopback issuer over http (a provider run on this machine, RFC 8252 §8.3) read as its
+/// https form, so that it still fits an `https://` template: the LemonLDAP::NG and Glewlwyd
+/// presets are verified live against exactly such issuers.
+fn as_https_if_loopback(issuer: &str) -> String {
+    let issuer = issuer.trim();
+    match issuer.strip_prefix("http://") {
+        Some(rest)
+            if ["127.0.0.1", "localhost", "[::1]"].iter().any(|host| {
+                rest.strip_prefix(host)
+                    .is_some_and(|after| after.is_empty() || after.starts_with([':', '/']))
+            }) =>
+        {
+            format!("https://{rest}")
+        }
+        _ => issuer.to_owned(),
     }
 }
 
@@ -848,6 +898,22 @@ mod tests {
         assert_eq!(preset_for_issuer("keycloak", "https://h/realms/"), OTHER);
         assert_eq!(preset_for_issuer("keycloak", "https://h/x/realms/r"), OTHER);
         assert_eq!(preset_for_issuer("auth0", "https://acme.auth0.com/"), OTHER);
+        // The live-verified local servers keep their preset over http on loopback only.
+        for (id, issuer) in [
+            ("glewlwyd", "http://127.0.0.1:9250/api/oidc"),
+            ("lemonldap-ng", "http://127.0.0.1:9330"),
+            ("lemonldap-ng", "http://localhost:9330"),
+        ] {
+            assert_eq!(preset_for_issuer(id, issuer), id, "{issuer}");
+        }
+        assert_eq!(
+            preset_for_issuer("glewlwyd", "http://sso.example/api/oidc"),
+            OTHER
+        );
+        assert_eq!(
+            preset_for_issuer("glewlwyd", "http://127.0.0.1.evil/api/oidc"),
+            OTHER
+        );
         assert_eq!(preset_for_issuer("nope", "http://127.0.0.1:9000"), OTHER);
         assert_eq!(preset_for_issuer(OTHER, "http://127.0.0.1:9000"), OTHER);
         assert!(find(OTHER).is_none(), "no hints for another server");

@@ -6,12 +6,14 @@
 //! and entropy come in with the events, so every transition is a host test.
 
 use crate::flow::attack::{self, DowngradeAnswer, LabRecord, TokenAnswer};
-use crate::flow::checkup::{self, Check, Verdict};
+use crate::flow::checkup::{self, Check, RedirectAnswer, RedirectResult, Verdict};
 use crate::flow::engine::mask_callback_query;
 use crate::flow::session::{HttpRequest, Outcome, RequestId};
 use crate::flow::timeline::{Step, StepId, Timeline};
 use crate::protocol::pkce::CodeVerifier;
-use crate::protocol::probe::{read_probe_return, ProbeAnswer, ProbeKind, ProbeRequest};
+use crate::protocol::probe::{
+    altered_redirect_uri, read_probe_return, ProbeAnswer, ProbeKind, ProbeRequest,
+};
 use crate::protocol::secret::AuthorizationCode;
 use crate::protocol::state::State;
 use crate::protocol::token::attacker_code_request;
@@ -31,8 +33,13 @@ pub const INTERACTIVE_TIMEOUT: &str = "the probe window was closed, or did not c
      within 3 minutes: the provider kept it on a page of its own (an error page, or a sign-in \
      that was not finished)";
 
-/// How many probe `state`s the lab remembers (two runs of three probes).
-pub const MAX_REMEMBERED_STATES: usize = 6;
+/// How many probe `state`s the lab remembers (two runs of the checkup's eight probes).
+pub const MAX_REMEMBERED_STATES: usize = 16;
+
+/// The shortest wait for an altered redirect URI. Once the control came back, a provider that
+/// accepts an altered URI redirects as fast; the opener also reads the window's address at the
+/// deadline, so a redirect to a page of this origin counts even before the app has loaded.
+pub const REDIRECT_MIN_TIMEOUT_MS: u32 = 4_000;
 
 /// Where the probes go: read from the settings and the provider's metadata by the driver.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -97,6 +104,13 @@ pub enum ProbeEvent {
         /// Epoch ms.
         now: u64,
     },
+    /// The user closed the probe window before it came back or timed out.
+    PopupClosed {
+        /// The popup id.
+        id: u32,
+        /// Epoch ms.
+        now: u64,
+    },
     /// The browser refused to open (or navigate) the popup window.
     PopupBlocked {
         /// The popup id.
@@ -149,6 +163,8 @@ struct InFlight {
     state: String,
     plain: Option<String>,
     url: String,
+    /// When it was sent (epoch ms): the control's round trip sets the altered URIs' wait.
+    sent_at: u64,
     /// The popup trip (or, while redeeming, the fetch) this probe waits for.
     waiting: Waiting,
 }
@@ -176,6 +192,10 @@ pub struct ProbeRun {
     next_id: u32,
     /// Probes that timed out: the lab offers to run them interactively.
     timed_out: Vec<ProbeKind>,
+    /// The redirect-URI control's round trip (ms), once it came back.
+    control_rtt: Option<u64>,
+    /// The altered redirect URIs' results, graded as one line when the last is in.
+    redirect: Vec<RedirectResult>,
 }
 
 impl ProbeRun {
@@ -197,7 +217,7 @@ impl ProbeRun {
         else {
             return None;
         };
-        if kinds.iter().any(|k| *k != ProbeKind::Implicit) {
+        if kinds.iter().any(|k| is_downgrade(*k)) {
             record.downgrade.clear();
         }
         record.unanswered.clear();
@@ -209,6 +229,8 @@ impl ProbeRun {
             current: None,
             next_id: 1,
             timed_out: Vec::new(),
+            control_rtt: None,
+            redirect: Vec::new(),
         };
         let commands = run.next_probe(timeline, record, now);
         Some((run, commands))
@@ -264,6 +286,28 @@ impl ProbeRun {
             (ProbeEvent::PopupReturned { id, url, now }, Waiting::Popup(w)) if id == *w => {
                 self.returned(&url, timeline, record, now)
             }
+            (ProbeEvent::PopupClosed { id, now }, Waiting::Popup(w))
+                if id == *w && current.kind.alters_redirect() =>
+            {
+                // Closed before the wait was over: silence was not observed, so not graded.
+                let what = "the probe window was closed before the wait was over";
+                attack::probe_timed_out(timeline, current.kind, what, now);
+                self.redirect_result(current.kind, RedirectAnswer::Unclear(what.to_owned()));
+                self.next_probe(timeline, record, now)
+            }
+            (ProbeEvent::PopupClosed { id, now }, Waiting::Popup(w)) if id == *w => {
+                // Like a timeout for every other probe (the sentence says "closed, or").
+                self.handle(ProbeEvent::PopupTimedOut { id, now }, timeline, record)
+            }
+            (ProbeEvent::PopupTimedOut { id, now }, Waiting::Popup(w))
+                if id == *w && current.kind.alters_redirect() =>
+            {
+                // No redirect to the altered URI: the provider kept its own page. The good
+                // outcome (the control proved it redirects when the URI is right).
+                attack::redirect_probe_held(timeline, current.kind, now);
+                self.redirect_result(current.kind, RedirectAnswer::Held);
+                self.next_probe(timeline, record, now)
+            }
             (ProbeEvent::PopupTimedOut { id, now }, Waiting::Popup(w)) if id == *w => {
                 let what = if self.interactive {
                     INTERACTIVE_TIMEOUT
@@ -272,6 +316,11 @@ impl ProbeRun {
                 };
                 let kind = current.kind;
                 self.timed_out.push(kind);
+                if kind == ProbeKind::RedirectRegistered {
+                    // The altered URIs that follow are skipped by `next_probe`.
+                    attack::probe_timed_out(timeline, kind, what, now);
+                    return self.next_probe(timeline, record, now);
+                }
                 let answer = ProbeAnswer::Unclear {
                     what: what.to_owned(),
                 };
@@ -322,14 +371,49 @@ impl ProbeRun {
     }
 
     fn open(&self, id: u32, url: String) -> ProbeCommand {
+        let alters = self
+            .current
+            .as_ref()
+            .is_some_and(|c| c.kind.alters_redirect());
+        let timeout_ms = match self.control_rtt {
+            // Twice the control's round trip, within bounds: a human sign-in in an interactive
+            // control is capped by the silent limit (the session exists by then).
+            Some(rtt) if alters => (rtt.saturating_mul(2).min(u64::from(SILENT_TIMEOUT_MS)) as u32)
+                .max(REDIRECT_MIN_TIMEOUT_MS),
+            _ if self.interactive => INTERACTIVE_TIMEOUT_MS,
+            _ => SILENT_TIMEOUT_MS,
+        };
         ProbeCommand::OpenPopup {
             id,
             url,
-            timeout_ms: if self.interactive {
-                INTERACTIVE_TIMEOUT_MS
-            } else {
-                SILENT_TIMEOUT_MS
-            },
+            timeout_ms,
+        }
+    }
+
+    /// Records one altered URI's result.
+    fn redirect_result(&mut self, kind: ProbeKind, answer: RedirectAnswer) {
+        let (uri, equivalent) =
+            altered_redirect_uri(kind, &self.target.redirect_uri).unwrap_or_default();
+        self.redirect.push(RedirectResult {
+            kind,
+            uri,
+            equivalent,
+            answer,
+        });
+    }
+
+    /// Grades the redirect-URI line once no redirect probe is left in the queue.
+    fn grade_redirect_when_done(&mut self, record: &mut LabRecord) {
+        if self.redirect.is_empty() || self.queue.iter().any(|(k, _)| k.is_redirect()) {
+            return;
+        }
+        let results = std::mem::take(&mut self.redirect);
+        if !self.checkup {
+            return;
+        }
+        let (v, d) = checkup::judge_redirect_uri(self.control_rtt.is_some(), &results);
+        if let Some(card) = record.scorecard.as_mut() {
+            card.record(Check::RedirectUriExact, v, d, Vec::new());
         }
     }
 
@@ -341,6 +425,16 @@ impl ProbeRun {
         now: u64,
     ) -> Vec<ProbeCommand> {
         self.current = None;
+        // Without the control back, silence on an altered URI proves nothing: not sent, and
+        // offered interactively with the control.
+        while self.control_rtt.is_none()
+            && self.queue.first().is_some_and(|(k, _)| k.alters_redirect())
+        {
+            let (kind, _) = self.queue.remove(0);
+            self.timed_out.push(kind);
+            self.redirect_result(kind, RedirectAnswer::Skipped);
+        }
+        self.grade_redirect_when_done(record);
         if self.queue.is_empty() {
             // Kept in the lab's record: the offer outlives the checkup login's page load.
             record.unanswered = self.timed_out().to_vec();
@@ -348,7 +442,7 @@ impl ProbeRun {
         }
         let (kind, entropy) = self.queue.remove(0);
         let state = State::from_random(entropy.state);
-        let plain = (kind == ProbeKind::PlainChallenge)
+        let plain = (kind == ProbeKind::PlainChallenge || kind.is_redirect())
             .then(|| CodeVerifier::from_random(entropy.plain).into_secret());
         let request = ProbeRequest {
             authorization_endpoint: &self.target.authorization_endpoint,
@@ -391,6 +485,7 @@ impl ProbeRun {
             state: state.secret().to_owned(),
             plain,
             url: url.clone(),
+            sent_at: now,
             waiting: Waiting::Popup(id),
         });
         vec![self.open(id, url)]
@@ -425,6 +520,27 @@ impl ProbeRun {
             &shown_answer_url(query, fragment),
             now,
         );
+        if current.kind.is_redirect() {
+            // Whatever came back, it was a redirect: never redeemed, graded as one line.
+            if current.kind == ProbeKind::RedirectRegistered {
+                self.control_rtt = Some(now.saturating_sub(current.sent_at));
+            } else {
+                let result = match &answer.answer {
+                    ProbeAnswer::AcceptedCode { .. } | ProbeAnswer::AcceptedToken { .. } => {
+                        RedirectAnswer::Code
+                    }
+                    ProbeAnswer::AcceptedNeedsLogin { error } => {
+                        RedirectAnswer::NeedsLogin(error.clone())
+                    }
+                    ProbeAnswer::Refused { error, .. } => {
+                        RedirectAnswer::ErrorRedirect(error.clone())
+                    }
+                    ProbeAnswer::Unclear { what } => RedirectAnswer::Unclear(what.clone()),
+                };
+                self.redirect_result(current.kind, result);
+            }
+            return self.next_probe(timeline, record, now);
+        }
         let iss = Some(answer.iss.is_some());
         let code = match &answer.answer {
             ProbeAnswer::AcceptedCode { code } if current.kind != ProbeKind::Implicit => {
@@ -515,7 +631,7 @@ impl ProbeRun {
         record: &mut LabRecord,
         now: u64,
     ) -> Vec<ProbeCommand> {
-        if kind != ProbeKind::Implicit {
+        if is_downgrade(kind) {
             record.downgrade.retain(|a| a.kind != kind);
             record.downgrade.push(DowngradeAnswer {
                 kind,
@@ -524,7 +640,7 @@ impl ProbeRun {
             });
             // Reported once this run has no downgrade probe left (the page stays in one
             // phase until then, so the report is never half-written).
-            if self.queue.iter().all(|(k, _)| *k == ProbeKind::Implicit) {
+            if !self.queue.iter().any(|(k, _)| is_downgrade(*k)) {
                 record.set_report(attack::downgrade_report(&record.downgrade));
             }
         }
@@ -546,6 +662,8 @@ impl ProbeRun {
             ProbeKind::NoChallenge => Check::PkceEnforced,
             ProbeKind::PlainChallenge => Check::PlainRefused,
             ProbeKind::Implicit => Check::ImplicitRefused,
+            // Graded together by `grade_redirect_when_done`.
+            _ => return,
         };
         let Some(card) = record.scorecard.as_mut() else {
             return;
@@ -570,6 +688,11 @@ impl ProbeRun {
             }
         }
     }
+}
+
+/// The PKCE downgrade probes (their answers make the downgrade experiment's report).
+fn is_downgrade(kind: ProbeKind) -> bool {
+    matches!(kind, ProbeKind::NoChallenge | ProbeKind::PlainChallenge)
 }
 
 /// The query or fragment as shown in the inspector: every value but the harmless ones masked,
@@ -901,5 +1024,174 @@ mod tests {
         let (_, url, timeout) = opened(&first);
         assert!(!url.contains("prompt="), "{url}");
         assert_eq!(timeout, INTERACTIVE_TIMEOUT_MS);
+    }
+
+    /// The checkup's eight probes: the two downgrade ones answered as refused, then the
+    /// redirect control answered `login_required` after `rtt` ms.
+    fn to_the_redirect_probes(rtt: u64) -> (Lab, u32, u32) {
+        let (mut lab, first) = Lab::start(&ProbeKind::CHECKUP, true, false);
+        let (id, _, _) = opened(&first);
+        let next = lab.back(id, &format!("?error=invalid_request&state={}", state_of(1)));
+        let (id, _, _) = opened(&next);
+        let next = lab.back(id, &format!("?error=invalid_request&state={}", state_of(2)));
+        let (control, url, timeout) = opened(&next);
+        assert_eq!(timeout, SILENT_TIMEOUT_MS);
+        assert!(url.contains("code_challenge_method=S256") && url.contains("nonce="));
+        let sent = lab.timeline.steps().last().unwrap().started_at_ms;
+        let next = lab.handle(ProbeEvent::PopupReturned {
+            id: control,
+            url: format!("{APP}?error=login_required&state={}", state_of(3)),
+            now: sent + rtt,
+        });
+        let (first_altered, url, timeout) = opened(&next);
+        assert!(
+            url.contains("redirect_uri=http%3A%2F%2F127.0.0.1%3A8080%2Fflow-lab-probe"),
+            "{url}"
+        );
+        // Twice the control's round trip, at least REDIRECT_MIN_TIMEOUT_MS.
+        assert_eq!(
+            timeout,
+            (2 * rtt as u32).clamp(REDIRECT_MIN_TIMEOUT_MS, SILENT_TIMEOUT_MS)
+        );
+        (lab, control, first_altered)
+    }
+
+    #[test]
+    fn rfc9700_4_1_3_altered_redirect_uris_that_never_come_back_pass_once_the_control_did() {
+        let (mut lab, _, mut id) = to_the_redirect_probes(3_000);
+        let mut sent = Vec::new();
+        for n in 0..4 {
+            sent.push(lab.run.current.as_ref().unwrap().url.clone());
+            let next = lab.handle(ProbeEvent::PopupTimedOut { id, now: 20_000 });
+            let (next_id, url, _) = opened(&next);
+            id = next_id;
+            if n == 3 {
+                // The line is graded before the implicit probe, which comes last.
+                assert!(url.contains("response_type=token"), "{url}");
+            }
+        }
+        let done = lab.back(
+            id,
+            &format!("#error=unsupported_response_type&state={}", state_of(8)),
+        );
+        assert_eq!(done, [ProbeCommand::ClosePopup]);
+        for (url, alteration) in sent.iter().zip([
+            "%2Fflow-lab-probe",
+            "%2F%3Fflow_lab_probe%3D1",
+            "8080&",
+            "HTTP%3A%2F%2F",
+        ]) {
+            assert!(url.contains(alteration), "{url} lacks {alteration}");
+        }
+        let (verdict, detail) = lab.verdict(Check::RedirectUriExact);
+        assert_eq!(verdict, Verdict::Pass, "{detail}");
+        assert!(detail.contains("its own page, no redirect"), "{detail}");
+        // Silence is the good outcome here: nothing is offered again interactively.
+        assert!(lab.run.timed_out().is_empty() && lab.record.unanswered.is_empty());
+        let steps = lab.timeline.steps();
+        // The last altered URI's step, before the implicit probe's request and answer.
+        let held = &steps[steps.len() - 3];
+        assert_eq!(
+            held.label,
+            "No redirect back: the provider showed its own page"
+        );
+        assert!(!held.is_failed() && held.defence.is_some());
+        // The control's login_required never graded a downgrade line or got redeemed.
+        assert_eq!(lab.verdict(Check::PkceEnforced).0, Verdict::Pass);
+    }
+
+    #[test]
+    fn rfc9700_4_1_3_a_code_sent_to_an_altered_redirect_uri_fails_the_line_and_is_never_redeemed() {
+        let (mut lab, _, id) = to_the_redirect_probes(500);
+        // The path suffix gets a code (a prefix matcher).
+        let next = lab.handle(ProbeEvent::PopupReturned {
+            id,
+            url: format!("{APP}flow-lab-probe?code=leaked&state={}", state_of(4)),
+            now: 30_000,
+        });
+        let (id, _, _) = opened(&next);
+        // The extra query parameter: an error redirected to it (a warning of its own).
+        let next = lab.back(id, &format!("?error=invalid_request&state={}", state_of(5)));
+        let (id, _, _) = opened(&next);
+        let next = lab.handle(ProbeEvent::PopupTimedOut { id, now: 40_000 });
+        let (id, _, _) = opened(&next);
+        let implicit = lab.handle(ProbeEvent::PopupTimedOut { id, now: 50_000 });
+        // No attacker's fetch: a redirect probe's code is never redeemed.
+        let (_, url, _) = opened(&implicit);
+        assert!(url.contains("response_type=token"), "{url}");
+        let (verdict, detail) = lab.verdict(Check::RedirectUriExact);
+        assert_eq!(verdict, Verdict::Fail, "{detail}");
+        assert!(
+            detail.contains("redirect_uri + path suffix (http://127.0.0.1:8080/flow-lab-probe): a code was sent there"),
+            "{detail}"
+        );
+        assert!(detail.contains("RFC 6749 §4.1.2.1"), "{detail}");
+        let hint = lab
+            .record
+            .scorecard
+            .as_ref()
+            .unwrap()
+            .finding(Check::RedirectUriExact)
+            .hint
+            .clone();
+        assert!(hint.is_some());
+    }
+
+    #[test]
+    fn rfc9700_4_1_3_without_the_control_back_the_altered_uris_are_not_sent_and_unknown() {
+        let (mut lab, first) = Lab::start(&ProbeKind::REDIRECT, true, false);
+        let (id, url, _) = opened(&first);
+        assert!(
+            url.contains("redirect_uri=http%3A%2F%2F127.0.0.1%3A8080%2F&"),
+            "{url}"
+        );
+        let done = lab.handle(ProbeEvent::PopupTimedOut { id, now: 12_000 });
+        assert_eq!(done, [ProbeCommand::ClosePopup]);
+        let (verdict, detail) = lab.verdict(Check::RedirectUriExact);
+        assert_eq!(verdict, Verdict::Unknown, "{detail}");
+        assert!(detail.contains("proves nothing"), "{detail}");
+        // All five are offered interactively, control first.
+        assert_eq!(lab.record.unanswered, ProbeKind::REDIRECT);
+    }
+
+    #[test]
+    fn i15_a_probe_that_never_came_back_is_drawn_without_a_redirect_leg() {
+        let (mut lab, first) = Lab::start(&[ProbeKind::Implicit], false, false);
+        let (id, _, _) = opened(&first);
+        lab.handle(ProbeEvent::PopupTimedOut { id, now: 12_000 });
+        let steps = lab.timeline.steps();
+        let unanswered = steps.last().unwrap();
+        assert_eq!(
+            unanswered.label,
+            "No redirect back: the provider showed its own page"
+        );
+        let drawn = crate::diagram::layout::layout(steps, 1280.0);
+        let row = drawn.rows.last().unwrap();
+        // One arrow from the provider to the browser: no "302 Location: URL" leg, no GET back.
+        assert!(
+            row.legs.is_empty(),
+            "{:?}",
+            row.legs.iter().map(|l| l.tag).collect::<Vec<_>>()
+        );
+        assert!(row.label_lines.join(" ").contains("showed its own page"));
+        // The request before it still goes out through the browser (two legs).
+        assert_eq!(drawn.rows[0].legs.len(), 2);
+    }
+
+    #[test]
+    fn rfc9700_4_1_3_an_altered_uri_whose_window_the_user_closed_is_not_graded_as_refused() {
+        let (mut lab, _, id) = to_the_redirect_probes(1_000);
+        let next = lab.handle(ProbeEvent::PopupClosed { id, now: 9_000 });
+        let mut id = opened(&next).0;
+        for _ in 0..3 {
+            let next = lab.handle(ProbeEvent::PopupTimedOut { id, now: 20_000 });
+            id = opened(&next).0;
+        }
+        let (verdict, detail) = lab.verdict(Check::RedirectUriExact);
+        assert_eq!(verdict, Verdict::Unknown, "{detail}");
+        assert!(
+            detail.contains("was closed before the wait was over"),
+            "{detail}"
+        );
     }
 }

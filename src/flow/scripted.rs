@@ -117,6 +117,8 @@ pub struct ScriptedDriver {
     pub runs: Vec<(String, crate::flow::timeline::Timeline)>,
     /// Whether the end-session marker is set.
     pub end_session_mark: bool,
+    /// The `state` of the logout request, as the marker holds it.
+    pub end_session_state: Option<String>,
     /// Every request sent, in order.
     pub sent: Vec<HttpRequest>,
     /// Every navigation, in order.
@@ -138,6 +140,7 @@ impl ScriptedDriver {
             saved_timeline: None,
             runs: Vec::new(),
             end_session_mark: false,
+            end_session_state: None,
             sent: Vec::new(),
             navigations: Vec::new(),
             metadata: Vec::new(),
@@ -215,6 +218,7 @@ impl ScriptedDriver {
             timeline: self.saved_timeline.clone(),
             runs: self.runs.clone(),
             end_session_mark: self.end_session_mark,
+            end_session_state: self.end_session_state.clone(),
             lab_logins: Vec::new(),
             metadata: self.metadata.clone(),
         }
@@ -249,7 +253,10 @@ impl ScriptedDriver {
                         self.runs.push((id, timeline));
                     }
                     Persist::Runs(runs) => self.runs = runs,
-                    Persist::EndSessionMark => self.end_session_mark = true,
+                    Persist::EndSessionMark(state) => {
+                        self.end_session_mark = true;
+                        self.end_session_state = Some(state);
+                    }
                     Persist::Metadata(metadata) => {
                         self.metadata.retain(|m| m.issuer != metadata.issuer);
                         self.metadata.push(metadata);
@@ -260,6 +267,7 @@ impl ScriptedDriver {
             }
             Command::Forget(_) => {
                 self.end_session_mark = false;
+                self.end_session_state = None;
                 None
             }
             Command::VerifySignature { id, .. } => {
@@ -343,7 +351,7 @@ pub fn describe(command: &Command) -> String {
                 Persist::Metadata(_) => "Metadata",
                 Persist::Run { .. } => "Run",
                 Persist::Runs(_) => "Runs",
-                Persist::EndSessionMark => "EndSessionMark",
+                Persist::EndSessionMark(_) => "EndSessionMark",
             }
         ),
         Command::Forget(what) => format!("Forget {what:?}"),

@@ -22,11 +22,55 @@ pub enum ProbeKind {
     PlainChallenge,
     /// `response_type=token`: the implicit grant (RFC 9700 §2.1.2).
     Implicit,
+    /// The control of the redirect-URI probes: a valid S256 code request to the registered
+    /// redirect URI. Only when it comes back does silence on the altered URIs mean "refused".
+    RedirectRegistered,
+    /// The registered redirect URI with a path segment appended (RFC 9700 §4.1.3).
+    RedirectPathSuffix,
+    /// The registered redirect URI with an extra query parameter.
+    RedirectExtraQuery,
+    /// The registered redirect URI with its trailing slash added or removed.
+    RedirectTrailingSlash,
+    /// The registered redirect URI with a letter case changed.
+    RedirectCase,
 }
 
 impl ProbeKind {
     /// Every probe, in the order the checkup runs them.
     pub const ALL: [ProbeKind; 3] = [Self::NoChallenge, Self::PlainChallenge, Self::Implicit];
+
+    /// The redirect-URI strictness probes, control first, in the order the checkup runs them.
+    pub const REDIRECT: [ProbeKind; 5] = [
+        Self::RedirectRegistered,
+        Self::RedirectPathSuffix,
+        Self::RedirectExtraQuery,
+        Self::RedirectTrailingSlash,
+        Self::RedirectCase,
+    ];
+
+    /// Every probe of the provider checkup, in its order: the implicit one last, since it is
+    /// the one a provider most often keeps on a page of its own (closing the window there ends
+    /// the run instead of blocking the probes after it).
+    pub const CHECKUP: [ProbeKind; 8] = [
+        Self::NoChallenge,
+        Self::PlainChallenge,
+        Self::RedirectRegistered,
+        Self::RedirectPathSuffix,
+        Self::RedirectExtraQuery,
+        Self::RedirectTrailingSlash,
+        Self::RedirectCase,
+        Self::Implicit,
+    ];
+
+    /// Whether this probe tests the redirect URI matching (control included).
+    pub fn is_redirect(self) -> bool {
+        Self::REDIRECT.contains(&self)
+    }
+
+    /// Whether this probe sends an altered redirect URI (the four, not the control).
+    pub fn alters_redirect(self) -> bool {
+        self.is_redirect() && self != Self::RedirectRegistered
+    }
 
     /// Short label: what is weak about the request.
     pub fn label(self) -> &'static str {
@@ -34,6 +78,11 @@ impl ProbeKind {
             Self::NoChallenge => "no code_challenge",
             Self::PlainChallenge => "code_challenge_method=plain",
             Self::Implicit => "response_type=token",
+            Self::RedirectRegistered => "registered redirect_uri (control)",
+            Self::RedirectPathSuffix => "redirect_uri + path suffix",
+            Self::RedirectExtraQuery => "redirect_uri + extra query parameter",
+            Self::RedirectTrailingSlash => "redirect_uri with the trailing slash changed",
+            Self::RedirectCase => "redirect_uri with a letter case changed",
         }
     }
 
@@ -49,7 +98,78 @@ impl ProbeKind {
             Self::Implicit => {
                 "The implicit grant puts the access token in the URL fragment, history and logs."
             }
+            Self::RedirectRegistered => {
+                "A valid request to the registered redirect URI: shows whether this provider \
+                 answers by redirecting back at all."
+            }
+            _ => {
+                "A code sent to a redirect URI that is not byte-identical to the registered one \
+                 can be sent to a page the attacker controls (RFC 9700 §4.1.3)."
+            }
         }
+    }
+}
+
+/// The redirect URI a redirect probe sends: the registered one altered as `kind` says, and
+/// whether the alteration only respells the same URI (RFC 3986 §6.2.2: scheme and host are
+/// case-insensitive, an empty path is `/`), so accepting it is not exact matching but not
+/// exploitable either. `None` for the other probes and for a URI that is not `scheme://…`.
+pub fn altered_redirect_uri(kind: ProbeKind, registered: &str) -> Option<(String, bool)> {
+    let (scheme, rest) = registered.split_once("://")?;
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    let (path, query) = match tail.split_once('?') {
+        Some((path, query)) => (path, Some(query)),
+        None => (tail, None),
+    };
+    let query_part = query.map(|q| format!("?{q}")).unwrap_or_default();
+    let join = |path: &str, query: &str| format!("{scheme}://{authority}{path}{query}");
+    match kind {
+        ProbeKind::RedirectPathSuffix => {
+            let path = if path.ends_with('/') {
+                format!("{path}flow-lab-probe")
+            } else {
+                format!("{path}/flow-lab-probe")
+            };
+            Some((join(&path, &query_part), false))
+        }
+        ProbeKind::RedirectExtraQuery => {
+            let query = match query {
+                Some(q) if !q.is_empty() => format!("?{q}&flow_lab_probe=1"),
+                _ => "?flow_lab_probe=1".to_owned(),
+            };
+            Some((join(path, &query), false))
+        }
+        ProbeKind::RedirectTrailingSlash => match path.strip_suffix('/') {
+            // `http://host/` and `http://host` are the same URI (RFC 3986 §6.2.3).
+            Some(shorter) => Some((join(shorter, &query_part), shorter.is_empty())),
+            None => Some((join(&format!("{path}/"), &query_part), path.is_empty())),
+        },
+        ProbeKind::RedirectCase => {
+            let swap = |text: &str| -> String {
+                text.chars()
+                    .map(|c| {
+                        if c.is_ascii_lowercase() {
+                            c.to_ascii_uppercase()
+                        } else {
+                            c.to_ascii_lowercase()
+                        }
+                    })
+                    .collect()
+            };
+            // The path is case-sensitive: the meaningful change when it has letters; else the
+            // host, else the scheme (both case-insensitive: only a respelling).
+            if path.chars().any(|c| c.is_ascii_alphabetic()) {
+                Some((join(&swap(path), &query_part), false))
+            } else if authority.chars().any(|c| c.is_ascii_alphabetic()) {
+                let upper = format!("{scheme}://{}{path}{query_part}", swap(authority));
+                Some((upper, true))
+            } else {
+                let upper = format!("{}://{rest}", scheme.to_ascii_uppercase());
+                Some((upper, true))
+            }
+        }
+        _ => None,
     }
 }
 
@@ -67,8 +187,9 @@ pub struct ProbeRequest<'a> {
     pub state: &'a State,
     /// The weakness tried.
     pub kind: ProbeKind,
-    /// For `PlainChallenge` only: a fresh verifier-shaped value (43..=128 unreserved
-    /// characters) sent as the challenge; ignored by the other kinds.
+    /// A fresh verifier-shaped value (43..=128 unreserved characters): a `PlainChallenge`
+    /// probe sends it as the challenge, a redirect probe its S256 challenge (so that nothing
+    /// but the redirect URI can make the provider refuse); ignored by the other kinds.
     pub plain_challenge: Option<&'a str>,
 }
 
@@ -79,10 +200,13 @@ impl ProbeRequest<'_> {
             ProbeKind::Implicit => "token",
             _ => "code",
         };
+        let redirect_uri = altered_redirect_uri(self.kind, self.redirect_uri)
+            .map(|(uri, _)| uri)
+            .unwrap_or_else(|| self.redirect_uri.to_owned());
         let mut params = vec![
             ("response_type", response_type.to_owned()),
             ("client_id", self.client_id.to_owned()),
-            ("redirect_uri", self.redirect_uri.to_owned()),
+            ("redirect_uri", redirect_uri),
         ];
         if !self.scope.is_empty() {
             params.push(("scope", self.scope.to_owned()));
@@ -91,6 +215,17 @@ impl ProbeRequest<'_> {
         if let (ProbeKind::PlainChallenge, Some(challenge)) = (self.kind, self.plain_challenge) {
             params.push(("code_challenge", challenge.to_owned()));
             params.push(("code_challenge_method", "plain".to_owned()));
+        }
+        if let (true, Some(verifier)) = (
+            self.kind.is_redirect(),
+            self.plain_challenge
+                .and_then(|v| CodeVerifier::parse(v).ok()),
+        ) {
+            // A request valid in every other way: a refusal can only be about the URI. The
+            // nonce is for providers that require one with `openid` (Glewlwyd).
+            params.push(("code_challenge", verifier.challenge().as_str().to_owned()));
+            params.push(("code_challenge_method", "S256".to_owned()));
+            params.push(("nonce", self.state.secret().to_owned()));
         }
         params.push(("prompt", "none".to_owned()));
         params
@@ -108,7 +243,7 @@ impl ProbeRequest<'_> {
     /// `AuthorizationRequest::to_url`. A `PlainChallenge` probe without a verifier-shaped
     /// `plain_challenge` is refused as `UriError::Empty` (it would silently test no PKCE).
     pub fn to_url(&self) -> Result<String, UriError> {
-        if self.kind == ProbeKind::PlainChallenge
+        if (self.kind == ProbeKind::PlainChallenge || self.kind.is_redirect())
             && self
                 .plain_challenge
                 .is_none_or(|c| CodeVerifier::parse(c).is_err())
@@ -569,5 +704,80 @@ mod tests {
         assert!(what.contains("\\u{202E}") && !what.contains('\u{202E}'));
         let r = read_probe_return(ProbeKind::NoChallenge, "error=x&iss=a%0Ab", "");
         assert_eq!(r.iss.as_deref(), Some("a\\u{A}b"));
+    }
+
+    #[test]
+    fn rfc9700_4_1_3_redirect_probes_alter_the_registered_uri_four_ways() {
+        let alter = |kind, uri| altered_redirect_uri(kind, uri).unwrap();
+        let app = "http://127.0.0.1:8080/";
+        assert_eq!(
+            alter(ProbeKind::RedirectPathSuffix, app),
+            ("http://127.0.0.1:8080/flow-lab-probe".into(), false)
+        );
+        assert_eq!(
+            alter(ProbeKind::RedirectExtraQuery, app),
+            ("http://127.0.0.1:8080/?flow_lab_probe=1".into(), false)
+        );
+        // Root path: `http://host` is the same URI as `http://host/` (a respelling).
+        assert_eq!(
+            alter(ProbeKind::RedirectTrailingSlash, app),
+            ("http://127.0.0.1:8080".into(), true)
+        );
+        // No letter in the path or host: only the scheme can change case (a respelling).
+        assert_eq!(
+            alter(ProbeKind::RedirectCase, app),
+            ("HTTP://127.0.0.1:8080/".into(), true)
+        );
+        let cb = "https://app.example/Cb?x=1";
+        assert_eq!(
+            alter(ProbeKind::RedirectPathSuffix, cb),
+            ("https://app.example/Cb/flow-lab-probe?x=1".into(), false)
+        );
+        assert_eq!(
+            alter(ProbeKind::RedirectExtraQuery, cb),
+            ("https://app.example/Cb?x=1&flow_lab_probe=1".into(), false)
+        );
+        assert_eq!(
+            alter(ProbeKind::RedirectTrailingSlash, cb),
+            ("https://app.example/Cb/?x=1".into(), false)
+        );
+        // A path with letters: the path's case changes, which names another resource.
+        assert_eq!(
+            alter(ProbeKind::RedirectCase, cb),
+            ("https://app.example/cB?x=1".into(), false)
+        );
+        assert_eq!(
+            alter(ProbeKind::RedirectCase, "http://localhost:8080/"),
+            ("http://LOCALHOST:8080/".into(), true)
+        );
+        for kind in [
+            ProbeKind::RedirectRegistered,
+            ProbeKind::NoChallenge,
+            ProbeKind::Implicit,
+        ] {
+            assert_eq!(altered_redirect_uri(kind, app), None, "{kind:?}");
+        }
+    }
+
+    #[test]
+    fn rfc9700_4_1_3_a_redirect_probe_is_a_valid_s256_request_but_for_its_redirect_uri() {
+        for kind in ProbeKind::REDIRECT {
+            let url = probe_url(kind, AS, Some(PLAIN)).unwrap();
+            let pairs: std::collections::HashMap<_, _> =
+                parse_query(url.split_once('?').unwrap().1)
+                    .into_iter()
+                    .collect();
+            assert_eq!(pairs["response_type"], "code");
+            assert_eq!(pairs["code_challenge_method"], "S256");
+            let challenge = CodeVerifier::parse(PLAIN).unwrap().challenge();
+            assert_eq!(pairs["code_challenge"], challenge.as_str());
+            assert!(pairs.contains_key("nonce") && pairs["prompt"] == "none");
+            let expected = altered_redirect_uri(kind, "http://127.0.0.1:8080/")
+                .map(|(u, _)| u)
+                .unwrap_or_else(|| "http://127.0.0.1:8080/".into());
+            assert_eq!(pairs["redirect_uri"], expected, "{kind:?}");
+            // Without a verifier-shaped value it would test nothing: refused.
+            assert_eq!(probe_url(kind, AS, None), Err(UriError::Empty));
+        }
     }
 }

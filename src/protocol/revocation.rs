@@ -51,12 +51,14 @@ pub fn revocation_request(
 
 /// The RP-initiated logout URL: `end_session_endpoint` (its own query kept) plus `id_token_hint`
 /// (which session), `post_logout_redirect_uri` (where to come back; registered like the redirect
-/// URI) and `client_id`. No `state` is sent: the way back is an ordinary page load.
+/// URI), `client_id` and `state` (RP-Initiated Logout 1.0 §2: OPTIONAL, handed back on the
+/// redirect; some providers, Glewlwyd 2.7.5 among them, only redirect back when it is present).
 pub fn end_session_url(
     end_session_endpoint: &str,
     id_token_hint: Option<&str>,
     post_logout_redirect_uri: &str,
     client_id: &str,
+    state: Option<&str>,
 ) -> Result<String, UriError> {
     let mut pairs = Vec::new();
     if let Some(hint) = id_token_hint {
@@ -64,13 +66,15 @@ pub fn end_session_url(
     }
     pairs.push(("post_logout_redirect_uri", post_logout_redirect_uri));
     pairs.push(("client_id", client_id));
+    if let Some(state) = state {
+        pairs.push(("state", state));
+    }
     let url = url_with_query(end_session_endpoint, &END_SESSION_PARAMETERS, &pairs)?;
     HttpUrl::parse(post_logout_redirect_uri)?.require_secure()?;
     Ok(url)
 }
 
-/// The parameters [`end_session_url`] sets (and `state`, which it leaves out on purpose): the
-/// endpoint's own query must not carry them, or the provider may read its copy instead of ours
+/// The parameters [`end_session_url`] sets: the endpoint's own query must not carry them, or the provider may read its copy instead of ours
 /// (a `post_logout_redirect_uri` of someone else's choosing).
 const END_SESSION_PARAMETERS: [&str; 4] = [
     "id_token_hint",
@@ -219,21 +223,23 @@ mod tests {
                 "https://as.example/logout?tenant=1",
                 Some("eyJ.x.y"),
                 "https://app.example/",
-                "flow-lab"
+                "flow-lab",
+                Some("st-bye")
             )
             .unwrap(),
             "https://as.example/logout?tenant=1&id_token_hint=eyJ.x.y\
-             &post_logout_redirect_uri=https%3A%2F%2Fapp.example%2F&client_id=flow-lab"
+             &post_logout_redirect_uri=https%3A%2F%2Fapp.example%2F&client_id=flow-lab&state=st-bye"
         );
         let without_hint = end_session_url(
             "https://as.example/logout",
             None,
             "https://app.example/",
             "c",
+            None,
         )
         .unwrap();
         assert!(!without_hint.contains("id_token_hint") && !without_hint.contains("state="));
-        assert!(end_session_url("javascript:x", None, "https://app.example/", "c").is_err());
+        assert!(end_session_url("javascript:x", None, "https://app.example/", "c", None).is_err());
     }
 
     #[test]
@@ -245,6 +251,7 @@ mod tests {
             Some("eyJ.x.y"),
             "https://app.example/",
             "flow-lab",
+            None,
         )
         .unwrap();
         let params = parse_query(url.split_once('?').unwrap().1);
@@ -264,7 +271,8 @@ mod tests {
             "https://as.example/logout?tenant=1&client_id=other",
             "https://as.example/logout?tenant=1;post_logout_redirect_uri=https://evil.example/",
         ] {
-            let result = end_session_url(endpoint, Some("eyJ.x.y"), "https://app.example/", "c");
+            let result =
+                end_session_url(endpoint, Some("eyJ.x.y"), "https://app.example/", "c", None);
             assert!(
                 matches!(result, Err(UriError::ReservedParameter(_))),
                 "{endpoint}: {result:?}"

@@ -310,7 +310,7 @@ fn watch_closed(lab: RwSignal<Lab>, id: u32) {
         }
         if popup::closed() {
             let now = clock::now_ms();
-            drive(lab, ProbeEvent::PopupTimedOut { id, now });
+            drive(lab, ProbeEvent::PopupClosed { id, now });
         } else {
             watch_closed(lab, id);
         }
@@ -335,7 +335,12 @@ fn carry_out(lab: RwSignal<Lab>, commands: Vec<ProbeCommand>) {
                 if popup::load(&url) {
                     popup::after(timeout_ms, move || {
                         let now = clock::now_ms();
-                        drive(lab, ProbeEvent::PopupTimedOut { id, now });
+                        // Back on this origin but not handed over (a path the app is not
+                        // served on, or still loading): it came back all the same.
+                        match popup::landed_here() {
+                            Some(url) => drive(lab, ProbeEvent::PopupReturned { id, url, now }),
+                            None => drive(lab, ProbeEvent::PopupTimedOut { id, now }),
+                        }
                     });
                     watch_closed(lab, id);
                 } else {
@@ -592,7 +597,7 @@ pub fn run_checkup(lab: RwSignal<Lab>) {
         });
         cors_probe(lab, &metadata, &settings.client_id).await;
         save(lab);
-        start_run(lab, ProbeKind::ALL.to_vec(), true, false, &metadata);
+        start_run(lab, ProbeKind::CHECKUP.to_vec(), true, false, &metadata);
     });
 }
 

@@ -174,6 +174,7 @@ pub fn page_loaded(lab: RwSignal<Lab>) {
             .map(|(id, json)| (id, crate::flow::timeline::Timeline::from_json(&json)))
             .collect(),
         end_session_mark: cache::end_session_marked(),
+        end_session_state: cache::end_session_state(),
         lab_logins: lab
             .with_untracked(|l| l.attack.logins.iter().map(|(s, _)| s.clone()).collect()),
         metadata: cache::load_all_metadata(),
@@ -253,7 +254,7 @@ fn carry_out(lab: RwSignal<Lab>, command: Command) -> Result<(), Problem> {
                     .map(|(id, timeline)| (id.clone(), timeline.to_json()))
                     .collect::<Vec<_>>(),
             ),
-            Persist::EndSessionMark => cache::mark_end_session(),
+            Persist::EndSessionMark(state) => cache::mark_end_session(&state),
         },
         Command::Forget(Forget::EndSessionMark) => {
             cache::take_end_session_mark();

@@ -58,7 +58,13 @@ const ACTIONS: [Action; 5] = [
     (
         "logout-provider",
         "Log out at the provider too",
-        |lab| driver::Dispatch(lab).action(crate::flow::session::Action::LogoutAtProvider),
+        |lab| match crate::flow::engine::random_32() {
+            // The logout request's `state` (RP-Initiated Logout 1.0 §2).
+            Ok(random) => {
+                driver::Dispatch(lab).action(crate::flow::session::Action::LogoutAtProvider(random))
+            }
+            Err(problem) => lab.update(|l| l.fail(problem)),
+        },
         |l| {
             l.provider()
                 .is_some_and(|m| m.end_session_endpoint.is_some())

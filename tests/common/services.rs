@@ -241,22 +241,41 @@ pub struct LemonLdap {
     pub issuer: String,
     /// The running portal and its state folder.
     pub server: StateServer,
+    /// The demo API for its tokens (`provider/lemonldap-ng/api.mjs`): `http://127.0.0.1:<port>`.
+    pub api: String,
+    /// The demo API's process (stopped when dropped).
+    _api: Service,
 }
 
 impl Lab {
     /// Configures and starts LemonLDAP::NG (`provider/lemonldap-ng/run`) with a public client
     /// `flow-lab` for this app's origin; returns once its discovery document is served.
     pub async fn start_lemonldap(&self) -> LemonLdap {
-        let port = free_port();
+        let (port, api_port) = (free_port(), free_port());
+        let issuer = format!("http://127.0.0.1:{port}");
+        // The demo API checks LemonLDAP::NG's tokens at its introspection endpoint, as the
+        // confidential relying party `demo-api` that `run` registers.
+        let api = Command::new("node")
+            .arg(root().join("provider/lemonldap-ng/api.mjs"))
+            .env("LLNG_ISSUER", &issuer)
+            .env("LLNG_API_PORT", api_port.to_string())
+            .env("LAB_APP_ORIGINS", self.app_origin())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("node provider/lemonldap-ng/api.mjs starts");
         let mut llng = LemonLdap {
-            issuer: format!("http://127.0.0.1:{port}"),
+            issuer: issuer.clone(),
             server: StateServer::spawn(
                 "lemonldap-ng/run",
                 ("LLNG_PORT", port),
                 ("LLNG_STATE", "LLNG_KEEP_STATE"),
                 &self.app_origin(),
             ),
+            api: format!("http://127.0.0.1:{api_port}"),
+            _api: Service(api),
         };
+        wait_for_port(api_port, "LemonLDAP::NG's demo API");
         // Configuration (two CLI saves and a key) takes a few seconds before Starman listens.
         let deadline = Instant::now() + WAIT * 2;
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
@@ -276,5 +295,25 @@ impl Lab {
         .await;
         assert_eq!(status, 200, "LemonLDAP::NG's discovery: {body}");
         llng
+    }
+}
+
+impl Lab {
+    /// Like `configure_provider`, with the settings' provider preset chosen as a user picks it
+    /// from the list: the checkup's fix hints and its Markdown export are then the preset's own.
+    pub async fn configure_with_preset(&self, preset: &str, issuer: &str, api: &str, scope: &str) {
+        self.client.goto(&self.app).await.expect("app loads");
+        let settings = serde_json::json!({
+            "issuer": issuer, "client_id": "flow-lab", "scope": scope, "api_base": api,
+            "preset": preset
+        })
+        .to_string();
+        self.js(
+            "localStorage.setItem('oauth-flow-lab.settings', arguments[0]);",
+            vec![serde_json::json!(settings)],
+        )
+        .await;
+        self.client.goto(&self.app).await.expect("app reloads");
+        self.wait_css("#login").await;
     }
 }

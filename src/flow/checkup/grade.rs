@@ -3,7 +3,7 @@
 
 use super::{Check, Verdict};
 use crate::protocol::error::sanitize_for_display;
-use crate::protocol::probe::ProbeAnswer;
+use crate::protocol::probe::{ProbeAnswer, ProbeKind};
 
 /// Provider text quoted inside a detail sentence: sanitized and short.
 fn quote(text: &str) -> String {
@@ -304,6 +304,116 @@ pub fn judge_no_store(cache_control: Option<&str>) -> (Verdict, String) {
     }
 }
 
+/// What the provider did with one altered redirect URI (or why it is not known).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RedirectAnswer {
+    /// No redirect back within the time limit: the provider kept the window on a page of its
+    /// own (its error page). What exact matching does.
+    Held,
+    /// A code (or token) was sent to the altered URI.
+    Code,
+    /// `login_required` and friends sent to the altered URI: accepted, only a login missing.
+    NeedsLogin(String),
+    /// Another OAuth error redirected to the altered URI: refused, but RFC 6749 §4.1.2.1 says
+    /// the provider MUST NOT redirect to an invalid redirect URI at all.
+    ErrorRedirect(String),
+    /// Came back with something that does not grade it.
+    Unclear(String),
+    /// Not sent: the control (the registered URI) did not come back, so silence proves nothing.
+    Skipped,
+}
+
+/// One altered redirect URI's result.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RedirectResult {
+    /// Which alteration (`ProbeKind::label` names it).
+    pub kind: ProbeKind,
+    /// The URI sent.
+    pub uri: String,
+    /// Whether it only respells the registered URI (RFC 3986 §6.2.2: scheme or host case, an
+    /// empty path): accepting it is not exact matching, but not exploitable.
+    pub equivalent: bool,
+    /// What the provider did.
+    pub answer: RedirectAnswer,
+}
+
+/// RFC 9700 §4.1.3 (exact redirect URI matching) and RFC 6749 §4.1.2.1 (never redirect to an
+/// invalid redirect URI), from the control (`control_back`: whether the valid request to the
+/// registered URI came back) and the altered URIs. A code or `login_required` at an altered
+/// URI fails the line (a respelling of the same URI only warns); an error redirected there
+/// warns; silence passes only when the control proved the provider does redirect.
+pub fn judge_redirect_uri(control_back: bool, results: &[RedirectResult]) -> (Verdict, String) {
+    if !control_back {
+        return (
+            Verdict::Unknown,
+            "The valid request to the registered redirect URI did not come back either (the \
+             provider showed its own page), so silence on the altered URIs proves nothing: run \
+             the probes interactively."
+                .into(),
+        );
+    }
+    let mut verdict = Verdict::Pass;
+    let worse = |now: Verdict, new: Verdict| {
+        let rank = |v| match v {
+            Verdict::Pass => 0,
+            Verdict::Unknown => 1,
+            Verdict::Warn => 2,
+            Verdict::Fail => 3,
+        };
+        if rank(new) > rank(now) {
+            new
+        } else {
+            now
+        }
+    };
+    let mut parts = Vec::new();
+    for r in results {
+        let accepted = |what: &str| {
+            if r.equivalent {
+                (
+                    Verdict::Warn,
+                    format!("{what} (the same URI respelled: not exact matching, not exploitable)"),
+                )
+            } else {
+                (Verdict::Fail, what.to_owned())
+            }
+        };
+        let (v, said) = match &r.answer {
+            RedirectAnswer::Held => (Verdict::Pass, "its own page, no redirect".to_owned()),
+            RedirectAnswer::Code => accepted("a code was sent there"),
+            RedirectAnswer::NeedsLogin(e) => accepted(&format!(
+                "{} was sent there, so a code would follow a login",
+                quote(e)
+            )),
+            RedirectAnswer::ErrorRedirect(e) => (
+                Verdict::Warn,
+                format!(
+                    "refused, but the error {} was redirected there (RFC 6749 §4.1.2.1: MUST \
+                     NOT redirect to an invalid redirect URI)",
+                    quote(e)
+                ),
+            ),
+            RedirectAnswer::Unclear(what) => (Verdict::Unknown, quote(what)),
+            RedirectAnswer::Skipped => (Verdict::Unknown, "not sent".to_owned()),
+        };
+        verdict = worse(verdict, v);
+        parts.push(format!("{} ({}): {said}", r.kind.label(), quote(&r.uri)));
+    }
+    let lead = match verdict {
+        Verdict::Pass => "Every altered redirect URI was refused without a redirect",
+        Verdict::Fail => {
+            "An altered redirect URI was accepted: a code can be sent to a URI \
+            that is not the registered one"
+        }
+        Verdict::Warn => {
+            "No code went to an altered redirect URI, but the matching is not \
+            strict"
+        }
+        Verdict::Unknown => "Not every altered redirect URI could be graded",
+    };
+    (verdict, format!("{lead}. {}.", parts.join("; ")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -496,5 +606,54 @@ mod tests {
             assert_eq!(judge_no_store(Some(fail)).0, Verdict::Fail, "{fail}");
         }
         assert_eq!(judge_no_store(None).0, Verdict::Fail);
+    }
+
+    #[test]
+    fn rfc9700_4_1_3_redirect_uri_line_grades_each_alteration() {
+        let r = |kind, equivalent, answer| RedirectResult {
+            kind,
+            uri: "http://127.0.0.1:8080/x".into(),
+            equivalent,
+            answer,
+        };
+        let held = |kind| r(kind, false, RedirectAnswer::Held);
+        let all_held: Vec<_> = ProbeKind::REDIRECT[1..].iter().map(|&k| held(k)).collect();
+        assert_eq!(judge_redirect_uri(true, &all_held).0, Verdict::Pass);
+        // Silence proves nothing when the registered URI did not come back either.
+        assert_eq!(judge_redirect_uri(false, &all_held).0, Verdict::Unknown);
+        let mut lax = all_held.clone();
+        lax[0] = r(ProbeKind::RedirectPathSuffix, false, RedirectAnswer::Code);
+        assert_eq!(judge_redirect_uri(true, &lax).0, Verdict::Fail);
+        lax[0] = r(
+            ProbeKind::RedirectPathSuffix,
+            false,
+            RedirectAnswer::NeedsLogin("login_required".into()),
+        );
+        let (v, d) = judge_redirect_uri(true, &lax);
+        assert!(
+            v == Verdict::Fail && d.contains("a code would follow a login"),
+            "{d}"
+        );
+        // A respelling of the same URI (scheme case, empty path) accepted: a warning only.
+        let mut respelled = all_held.clone();
+        respelled[3] = r(ProbeKind::RedirectCase, true, RedirectAnswer::Code);
+        let (v, d) = judge_redirect_uri(true, &respelled);
+        assert!(v == Verdict::Warn && d.contains("respelled"), "{d}");
+        // An error redirected to an unregistered URI: RFC 6749 §4.1.2.1 forbids the redirect.
+        let mut error = all_held.clone();
+        error[1] = r(
+            ProbeKind::RedirectExtraQuery,
+            false,
+            RedirectAnswer::ErrorRedirect("invalid_request".into()),
+        );
+        let (v, d) = judge_redirect_uri(true, &error);
+        assert!(v == Verdict::Warn && d.contains("MUST NOT redirect"), "{d}");
+        let mut unclear = all_held;
+        unclear[2] = r(
+            ProbeKind::RedirectTrailingSlash,
+            false,
+            RedirectAnswer::Unclear("server_error".into()),
+        );
+        assert_eq!(judge_redirect_uri(true, &unclear).0, Verdict::Unknown);
     }
 }

@@ -22,6 +22,7 @@ pub fn preset_fix(fixes: &Fixes, check: Check) -> Option<&'static str> {
         Check::ReplayRevokes => fixes.replay_revokes,
         Check::RefreshRotates => fixes.refresh_rotates,
         Check::ImplicitRefused => fixes.implicit_refused,
+        Check::RedirectUriExact => fixes.redirect_uri_exact,
         Check::NoStore => fixes.no_store,
     }
 }
@@ -75,6 +76,10 @@ pub fn hint(check: Check, preset_id: &str) -> String {
         ImplicitRefused => {
             "Turn the implicit grant (response_type=token) off for this client.".into()
         }
+        RedirectUriExact => "Register the exact redirect URI and make the provider compare it \
+            as a string, byte for byte; it must show its own error page, never redirect, for \
+            any other URI."
+            .into(),
         NoStore => "Token responses must carry Cache-Control: no-store: upgrade the provider \
             or add the header at its proxy."
             .into(),

@@ -401,6 +401,9 @@ impl Importer {
             hint.as_ref(),
             &back,
             &client_id,
+            get("state")
+                .and_then(|s| crate::protocol::state::State::parse(&s).ok())
+                .as_ref(),
             at,
         )
         .is_err()

@@ -131,7 +131,7 @@ impl Session {
                     }
                 }
             }
-            Action::LogoutAtProvider => {
+            Action::LogoutAtProvider(random) => {
                 let Some(endpoint) = session
                     .provider
                     .as_ref()
@@ -141,19 +141,21 @@ impl Session {
                     return Vec::new();
                 };
                 let id_token = session.identity.as_ref().map(|i| i.token.clone());
+                let state = crate::protocol::state::State::from_random(random);
                 match lifecycle::end_session_planned(
                     &mut self.timeline,
                     &endpoint,
                     id_token.as_ref(),
                     redirect_uri,
                     &session.info.client_id,
+                    Some(&state),
                     now,
                 ) {
                     Ok(url) => {
                         // The tokens are forgotten before the browser leaves.
                         self.flow = Flow::Redirecting;
                         return vec![
-                            Command::Persist(Persist::EndSessionMark),
+                            Command::Persist(Persist::EndSessionMark(state.secret().to_owned())),
                             Command::Navigate { url },
                         ];
                     }

@@ -14,12 +14,39 @@ impl Session {
     ) -> Vec<Command> {
         let mut commands = Vec::new();
         self.known = saved.metadata;
+        if saved.end_session_mark {
+            if let Some(returned) = logout_return_state(query, fragment) {
+                // The provider handed the logout's `state` back (RP-Initiated Logout 1.0 §2):
+                // never read as a login callback.
+                commands.push(Command::CleanAddressBar);
+                commands.push(Command::Forget(Forget::EndSessionMark));
+                let matches = saved.end_session_state.as_deref() == Some(returned.as_str());
+                self.restore_previous_run(
+                    saved.pending,
+                    saved.timeline,
+                    matches,
+                    now,
+                    &mut commands,
+                );
+                lifecycle::end_session_state_checked(&mut self.timeline, matches, now);
+                if !matches {
+                    self.notice = Some(
+                        "This page was loaded with a state that is not the one of this tab's \
+                         logout request, so it was ignored: log in again to be sure where you \
+                         stand at the provider."
+                            .to_owned(),
+                    );
+                }
+                return commands;
+            }
+        }
         let parsed = parse_callback(query, fragment);
         if matches!(parsed, Ok(None)) {
             let shared = self.apply_share_link(query, &mut commands);
             if saved.end_session_mark {
                 commands.push(Command::Forget(Forget::EndSessionMark));
             }
+            let state_sent = saved.end_session_mark && saved.end_session_state.is_some();
             self.restore_previous_run(
                 saved.pending,
                 saved.timeline,
@@ -27,6 +54,9 @@ impl Session {
                 now,
                 &mut commands,
             );
+            if state_sent {
+                lifecycle::end_session_state_missing(&mut self.timeline);
+            }
             if shared {
                 self.notice = Some(format!(
                     "Settings pre-filled from the link you opened: issuer {}, client id {}, \
@@ -190,6 +220,28 @@ impl Session {
             engine::page_reloaded(&mut timeline, now);
         }
         self.timeline = timeline;
+    }
+}
+
+/// The `state` of a return from the provider's logout: a query with `state` and nothing of a
+/// login's answer (`code`, `error`, tokens), and no fragment.
+fn logout_return_state(query: &str, fragment: &str) -> Option<String> {
+    let query = query.strip_prefix('?').unwrap_or(query);
+    if !fragment.trim_start_matches('#').is_empty() {
+        return None;
+    }
+    let pairs = crate::protocol::uri::parse_query(query);
+    let answer = ["code", "error", "access_token", "id_token"];
+    if pairs
+        .iter()
+        .any(|(name, _)| answer.contains(&name.as_str()))
+    {
+        return None;
+    }
+    let mut states = pairs.into_iter().filter(|(name, _)| name == "state");
+    match (states.next(), states.next()) {
+        (Some((_, value)), None) if !value.is_empty() => Some(value),
+        _ => None,
     }
 }
 

@@ -106,6 +106,8 @@ pub struct Saved {
     pub runs: Vec<(String, Timeline)>,
     /// Whether the browser left for the provider's end-session endpoint.
     pub end_session_mark: bool,
+    /// The `state` that logout request carried (to check the one the provider hands back).
+    pub end_session_state: Option<String>,
     /// The `state`s of the logins the attack lab started.
     pub lab_logins: Vec<String>,
     /// The provider metadata this tab validated earlier (re-validated when read).
@@ -119,6 +121,7 @@ impl Default for Saved {
             timeline: None,
             runs: Vec::new(),
             end_session_mark: false,
+            end_session_state: None,
             lab_logins: Vec::new(),
             metadata: Vec::new(),
         }
@@ -227,8 +230,8 @@ pub enum Action {
     Refresh,
     /// Revoke a token at the provider (RFC 7009).
     Revoke(TokenKind),
-    /// RP-initiated logout at the provider.
-    LogoutAtProvider,
+    /// RP-initiated logout at the provider, with the random bytes of its `state`.
+    LogoutAtProvider([u8; 32]),
     /// Forget the tokens held in memory.
     Logout,
 }
@@ -366,8 +369,8 @@ pub enum Persist {
     },
     /// Replace the kept runs by these, by run id.
     Runs(Vec<(String, Timeline)>),
-    /// The browser leaves for the provider's end-session endpoint.
-    EndSessionMark,
+    /// The browser leaves for the provider's end-session endpoint with this `state`.
+    EndSessionMark(String),
 }
 
 /// What to remove from storage.

@@ -348,7 +348,7 @@ fn back_from_the_provider_s_logout_draws_the_return_and_forgets_the_mark() {
     let now = d.now + 5;
     // The scripted provider's metadata has no end_session_endpoint: give it one.
     let commands = d.session.handle(Event::Action {
-        action: Action::LogoutAtProvider,
+        action: Action::LogoutAtProvider([7; 32]),
         redirect_uri: REDIRECT.into(),
         now,
     });
@@ -364,6 +364,80 @@ fn back_from_the_provider_s_logout_draws_the_return_and_forgets_the_mark() {
     let last = d.session.timeline.steps().last().unwrap();
     assert_eq!(last.kind, StepKind::Logout);
     assert!(!last.label.contains("reloaded"), "{}", last.label);
+}
+
+/// A tab that left for the provider's logout with this `state` (as the real logout leaves it).
+fn left_for_logout(state: &str) -> ScriptedDriver {
+    let mut d = public();
+    d.login();
+    d.come_back();
+    d.end_session_mark = true;
+    d.end_session_state = Some(state.to_owned());
+    d.saved_timeline = Some(d.session.timeline.clone());
+    d
+}
+
+#[test]
+fn rp_logout_2_the_state_handed_back_is_checked_and_never_read_as_a_callback() {
+    let mut d = left_for_logout("st-logout-1");
+    let commands = d.reload_with("?state=st-logout-1");
+    assert_eq!(
+        commands,
+        ["CleanAddressBar", "Forget EndSessionMark"],
+        "the state leaves the address bar; no token request, no callback check"
+    );
+    let last = d.session.timeline.steps().last().unwrap();
+    assert_eq!(last.kind, StepKind::Logout);
+    assert!(
+        last.label.contains("its session has ended"),
+        "{}",
+        last.label
+    );
+    let state = last.params.iter().find(|p| p.name == "state").unwrap();
+    assert_eq!(state.shown, "matches the one sent ✓");
+    assert!(d.session.notice.is_none());
+}
+
+#[test]
+fn rp_logout_2_another_state_is_a_failed_check_and_no_session_end_is_claimed() {
+    let mut d = left_for_logout("st-logout-1");
+    let commands = d.reload_with("?state=st-forged");
+    assert_eq!(commands, ["CleanAddressBar", "Forget EndSessionMark"]);
+    let steps = d.session.timeline.steps();
+    assert!(
+        !steps
+            .iter()
+            .any(|s| s.label.contains("its session has ended")),
+        "a forged return says nothing about the provider's session"
+    );
+    let last = steps.last().unwrap();
+    assert!(
+        last.is_failed() && last.label.contains("another state"),
+        "{}",
+        last.label
+    );
+    assert!(d
+        .session
+        .notice
+        .as_deref()
+        .unwrap()
+        .contains("not the one of this tab's logout"));
+    // A provider that hands no state back: the return is drawn, and says so.
+    let mut d = left_for_logout("st-logout-1");
+    assert_eq!(d.reload_with(""), ["Forget EndSessionMark"]);
+    let last = d.session.timeline.steps().last().unwrap();
+    let state = last.params.iter().find(|p| p.name == "state").unwrap();
+    assert_eq!(state.shown, "not handed back by the provider");
+    // A login answer is never taken for the logout's return.
+    let mut d = left_for_logout("st-logout-1");
+    let commands = d.reload_with("?code=abc&state=st-logout-1");
+    assert!(!commands.is_empty());
+    assert!(!d
+        .session
+        .timeline
+        .steps()
+        .iter()
+        .any(|s| s.params.iter().any(|p| p.shown == "matches the one sent ✓")));
 }
 
 #[test]
