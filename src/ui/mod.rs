@@ -4,6 +4,7 @@ mod api;
 mod attack;
 mod attack_lab;
 mod diagram_panel;
+mod dpop;
 pub mod driver;
 pub mod explain_panel;
 mod export_bar;
