@@ -1065,6 +1065,11 @@ pub(crate) fn attach_response(
                 .response_headers
                 .push(("Cache-Control".into(), sanitize_for_display(cache, 200)));
         }
+        if let Some(nonce) = &response.dpop_nonce {
+            exchange
+                .response_headers
+                .push(("DPoP-Nonce".into(), sanitize_for_display(nonce, 200)));
+        }
         exchange.response_body = Some(match response.unread {
             // Says why there is no body: over the read cap, or not UTF-8 (T-24, T-29).
             Some(unread) => unread.shown(),

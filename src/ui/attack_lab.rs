@@ -52,6 +52,7 @@ pub fn AttackLab(
                 </p>
                 <ol class="experiments">
                     {Experiment::ALL.into_iter().map(|e| view! { <ExperimentCard lab=lab experiment=e busy=busy /> }).collect_view()}
+                    <super::stolen_token::StolenTokenCard lab=lab />
                 </ol>
             }>
                 <Checkup lab=lab />

@@ -15,6 +15,12 @@ thread_local! {
     static KEY: RefCell<Option<Rc<webcrypto::DpopKeyPair>>> = const { RefCell::new(None) };
 }
 
+/// The tab's key pair, if made (the attack lab's stolen-token experiment signs a real request
+/// with it, to show a captured proof replayed).
+pub fn tab_key() -> Option<Rc<webcrypto::DpopKeyPair>> {
+    KEY.with(|k| k.borrow().clone())
+}
+
 /// `Command::MakeDpopKey`: makes the non-extractable ES256 pair (or reuses the tab's) and hands
 /// the public half to the session.
 pub fn make_key(lab: RwSignal<Lab>) {

@@ -14,6 +14,7 @@ mod inspector;
 mod problem;
 mod secret_prompt;
 mod settings;
+mod stolen_token;
 mod timeline_list;
 mod tokens;
 
