@@ -242,7 +242,7 @@ async fn checkup_of_the_strict_bundled_provider_is_all_green_after_one_login() {
     .await;
     tall_screenshot(&lab, "73-checkup-strict").await;
     let all = verdicts(&lab).await;
-    assert_eq!(all.len(), 12);
+    assert_eq!(all.len(), 13);
     for (id, verdict) in &all {
         assert_eq!(
             verdict,
@@ -251,7 +251,7 @@ async fn checkup_of_the_strict_bundled_provider_is_all_green_after_one_login() {
             lab.text(&format!("#{id}")).await
         );
     }
-    assert!(lab.text("#checkup-summary").await.starts_with("12 pass"));
+    assert!(lab.text("#checkup-summary").await.starts_with("13 pass"));
     lab.click("#export-scorecard").await;
     let markdown = lab
         .wait_css("#scorecard-markdown")
@@ -261,7 +261,7 @@ async fn checkup_of_the_strict_bundled_provider_is_all_green_after_one_login() {
         .expect("value")
         .unwrap_or_default();
     assert!(
-        markdown.contains("12 pass, 0 warn, 0 fail, 0 unknown"),
+        markdown.contains("13 pass, 0 warn, 0 fail, 0 unknown"),
         "{markdown}"
     );
     assert!(markdown.contains("| Check | Verdict |") && markdown.contains("## Evidence"));

@@ -97,7 +97,11 @@ async fn r9449_dpop_login_api_userinfo_and_refresh_with_the_bundled_provider() {
     let request = lab.text("#inspector-request").await;
     assert!(request.contains("DPoP: ey"), "{request}");
     assert!(request.contains("[signature hidden]"), "{request}");
-    lab.click("#diagram g.row[data-kind=TokenRequest]").await;
+    lab.js(
+        "document.querySelector('#inspector-dpop').scrollIntoView();",
+        vec![],
+    )
+    .await;
     shot(&lab, "dpop-02-inspector-proof").await;
 
     // The API call: Authorization: DPoP and a proof with ath; the API verifies both.
@@ -112,6 +116,11 @@ async fn r9449_dpop_login_api_userinfo_and_refresh_with_the_bundled_provider() {
     assert!(claims.contains("\"htm\": \"GET\""), "{claims}");
     let request = lab.text("#inspector-request").await;
     assert!(request.contains("Authorization: DPoP "), "{request}");
+    lab.js(
+        "document.querySelector('#diagram g.row[data-kind=Preflight]').scrollIntoView();",
+        vec![],
+    )
+    .await;
     shot(&lab, "dpop-03-diagram-preflight-and-proof").await;
 
     // cnf.jkt from the demo API (introspection), beside this tab's key thumbprint.
@@ -122,11 +131,18 @@ async fn r9449_dpop_login_api_userinfo_and_refresh_with_the_bundled_provider() {
     assert_eq!(jkt, own);
     assert_eq!(jkt.len(), 43, "base64url SHA-256: {jkt}");
     assert!(lab.text("#dpop-binding-verdict").await.contains("✔ equal"));
-    lab.js(
-        "document.querySelector('#dpop-binding').scrollIntoView();",
-        vec![],
+    let binding = lab
+        .js(
+            "const b = document.querySelector('#dpop-binding'); b.scrollIntoView(); \
+             return b.outerHTML;",
+            vec![],
+        )
+        .await;
+    std::fs::write(
+        "/tmp/dpop-binding.html",
+        binding.as_str().unwrap_or_default(),
     )
-    .await;
+    .ok();
     shot(&lab, "dpop-04-token-panel-cnf-jkt").await;
 
     // UserInfo at the provider takes the DPoP token with a proof.
@@ -243,6 +259,12 @@ async fn r9449_stolen_access_token_works_as_bearer_and_fails_against_dpop() {
         answers[0].contains("200: the attacker reads the profile"),
         "{answers:?}"
     );
+    shot(&lab, "dpop-06a-stolen-token-bearer-diagram").await;
+    lab.js(
+        "document.querySelector('#exp-stolen-token').scrollIntoView();",
+        vec![],
+    )
+    .await;
     shot(&lab, "dpop-06-stolen-token-bearer-200").await;
 
     // DPoP on: the same experiment, every attempt refused by the real API.
@@ -278,6 +300,12 @@ async fn r9449_stolen_access_token_works_as_bearer_and_fails_against_dpop() {
     // The app's own request with the same proof went through first (200).
     let own = lab.step_texts("ResourceResponse").await;
     assert!(own.last().unwrap().contains("200"), "{own:?}");
+    shot(&lab, "dpop-07a-stolen-token-dpop-diagram").await;
+    lab.js(
+        "document.querySelector('#exp-stolen-token').scrollIntoView();",
+        vec![],
+    )
+    .await;
     shot(&lab, "dpop-07-stolen-token-dpop-401").await;
     lab.finish().await;
 }

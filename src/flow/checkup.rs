@@ -79,11 +79,13 @@ pub enum Check {
     ImplicitRefused,
     /// The token response carries `Cache-Control: no-store`.
     NoStore,
+    /// DPoP (RFC 9449) is advertised with ES256; whether this client must use it.
+    Dpop,
 }
 
 impl Check {
     /// Every check, in display order.
-    pub const ALL: [Check; 12] = [
+    pub const ALL: [Check; 13] = [
         Self::IssuerExact,
         Self::S256Advertised,
         Self::PkceEnforced,
@@ -96,6 +98,7 @@ impl Check {
         Self::RefreshRotates,
         Self::ImplicitRefused,
         Self::NoStore,
+        Self::Dpop,
     ];
 
     /// Short title.
@@ -113,6 +116,7 @@ impl Check {
             Self::RefreshRotates => "Refresh tokens rotate",
             Self::ImplicitRefused => "Implicit grant refused",
             Self::NoStore => "Token response not cached",
+            Self::Dpop => "DPoP supported / required for this client",
         }
     }
 
@@ -131,6 +135,7 @@ impl Check {
             Self::RefreshRotates => "RFC 9700 §4.14.2",
             Self::ImplicitRefused => "RFC 9700 §2.1.2",
             Self::NoStore => "RFC 6749 §5.1",
+            Self::Dpop => "RFC 9449 §5.1, RFC 9700 §2.2.1",
         }
     }
 
@@ -330,7 +335,7 @@ pub(crate) mod tests {
     #[test]
     fn record_fills_the_hint_only_for_warn_and_fail() {
         let mut card = Scorecard::new("https://as.example", "app", "https://app.example", "okta");
-        assert_eq!(card.counts(), (0, 0, 0, 12));
+        assert_eq!(card.counts(), (0, 0, 0, 13));
         assert!(card
             .findings
             .iter()
@@ -350,7 +355,7 @@ pub(crate) mod tests {
             vec![],
         );
         card.record(Check::NoStore, Verdict::Unknown, "not run".into(), vec![]);
-        assert_eq!(card.counts(), (1, 1, 1, 9));
+        assert_eq!(card.counts(), (1, 1, 1, 10));
         assert_eq!(card.finding(Check::CodeSingleUse).hint, None);
         assert_eq!(card.finding(Check::NoStore).hint, None);
         assert!(card.finding(Check::ReplayRevokes).hint.is_some());
@@ -359,7 +364,7 @@ pub(crate) mod tests {
         // Recording again replaces the line (and drops a stale hint).
         card.record(Check::PkceEnforced, Verdict::Pass, "refused".into(), vec![]);
         assert_eq!(card.finding(Check::PkceEnforced).hint, None);
-        assert_eq!(card.counts(), (2, 1, 0, 9));
+        assert_eq!(card.counts(), (2, 1, 0, 10));
     }
 
     #[test]

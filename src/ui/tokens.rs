@@ -154,8 +154,9 @@ fn dpop_binding(lab: RwSignal<Lab>, at: Option<&AccessJwt>) -> impl IntoView {
                         dispatch.action(crate::flow::session::Action::CallApi(TOKEN_INFO))
                     }>"GET /api/token-info"</button>
                 }.into_any(),
-            }}</dd>
-            <dd id="dpop-binding-verdict">{verdict}</dd>
+            }}
+            // Inside the same cell: a third grid item would widen the label column.
+            <p id="dpop-binding-verdict">{verdict}</p></dd>
         }
     };
     view! {

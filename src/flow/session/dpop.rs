@@ -32,6 +32,9 @@ pub const PREFLIGHT_NOTE: &str = "A custom header needs the server's permission 
      never sees this exchange; it is drawn from what the browser must do, and the POST's answer \
      shows it was allowed.";
 
+/// The chips a proof adds to its request's step (replaced when the request is signed again).
+const PROOF_PARAMS: [&str; 3] = ["DPoP", "key thumbprint (jkt)", "signature"];
+
 /// This tab's key as the engine knows it: the public half, its thumbprint, and the seed the
 /// `jti`s are drawn from (random, from the driver, with the key).
 struct DpopKey {
@@ -332,7 +335,8 @@ impl Session {
             exchange
                 .request_headers
                 .push((dpop::DPOP_HEADER.to_owned(), proof.masked()));
-            s.params.retain(|p| p.name != dpop::DPOP_HEADER);
+            s.params
+                .retain(|p| !PROOF_PARAMS.contains(&p.name.as_str()));
             let claims = proof.claims();
             let mut shown = format!("{} {} iat {}", claims.htm, claims.htu, claims.iat);
             if claims.ath.is_some() {
@@ -532,7 +536,7 @@ impl Session {
             first
                 .params
                 .iter()
-                .filter(|p| !p.secret && p.name != dpop::DPOP_HEADER)
+                .filter(|p| !p.secret && !PROOF_PARAMS.contains(&p.name.as_str()))
                 .cloned()
                 .collect(),
         )
@@ -823,9 +827,24 @@ mod tests {
             .position(|l| l.contains("use_dpop_nonce"))
             .expect("the demand arrow");
         assert!(labels[demand + 1].contains("again, with the server's nonce"));
+        let (_, again) = d.session.timeline.last_of(StepKind::TokenRequest).unwrap();
+        assert!(!again
+            .params
+            .iter()
+            .any(|p| p.name == "key thumbprint (jkt)"));
         assert_eq!(d.session.timeline.steps()[demand].note, NONCE_NOTE);
         let (_, request) = fetch_of(&signed(&mut d, id));
         assert!(header(&request, "DPoP").is_some());
+        let (_, again) = d.session.timeline.last_of(StepKind::TokenRequest).unwrap();
+        let chips: Vec<&str> = again.params.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(
+            chips
+                .iter()
+                .filter(|n| **n == "key thumbprint (jkt)")
+                .count(),
+            1,
+            "{chips:?}"
+        );
         // The retry's answer completes the login.
         d.play(Event::HttpAnswered {
             id,
