@@ -119,99 +119,89 @@ async fn run(lab: RwSignal<Lab>) -> Option<(Outcome, Vec<String>)> {
             .map(|t| (t.access_token.clone(), t.token_type == "DPoP", api))
     })?;
     let profile = format!("{api}/api/profile");
+    let files = format!("{api}/api/files");
     let masked = token.masked();
     lab.update(|l| {
         stolen_token::token_copied(&mut l.session.timeline, &token, dpop, clock::now_ms())
     });
-    let mut answers = Vec::new();
-    // 1. The copy as a Bearer token, no proof.
-    let bearer = HttpRequest::get(&profile, Some(format!("Bearer {}", token.secret())));
-    answers.push(
-        attempt(
-            lab,
-            Attempt::AsBearer,
-            bearer,
-            &format!("Bearer {masked}"),
-            None,
-        )
-        .await,
-    );
+    // With DPoP: a proof of the attacker's own key, and one of this tab's key (a real request
+    // of the app, captured). One loop, so each await is compiled once (wasm size).
+    let mut proofs = Vec::new();
     if dpop {
-        let shown = format!("DPoP {masked}");
-        // 2. The attacker's own key: a valid proof, but not of the key the token is bound to.
-        if let Ok(own) = webcrypto::generate_dpop_key().await {
-            if let Ok(p) = proof(&own, &profile, &token).await {
-                let mut request =
-                    HttpRequest::get(&profile, Some(dpop::dpop_authorization(&token)));
-                request
-                    .headers
-                    .push((dpop::DPOP_HEADER, p.header_value().to_owned()));
-                answers
-                    .push(attempt(lab, Attempt::OwnKey, request, &shown, Some(p.masked())).await);
-            }
+        let own = webcrypto::generate_dpop_key()
+            .await
+            .ok()
+            .map(std::rc::Rc::new);
+        for key in [own, super::dpop::tab_key()] {
+            proofs.push(match key {
+                Some(key) => proof(&key, &profile, &token).await.ok(),
+                None => None,
+            });
         }
-        // 3. A real request of this tab (the app's own key), captured and replayed.
-        if let Some(key) = super::dpop::tab_key() {
-            if let Ok(p) = proof(&key, &profile, &token).await {
-                let mut request =
-                    HttpRequest::get(&profile, Some(dpop::dpop_authorization(&token)));
-                request
-                    .headers
-                    .push((dpop::DPOP_HEADER, p.header_value().to_owned()));
-                let step = lab.try_update(|l| {
-                    let (step, _) = engine::resource_request_started_as(
-                        &mut l.session.timeline,
-                        &profile,
-                        &token,
-                        true,
-                        clock::now_ms(),
-                    );
-                    if let Some(s) = l.session.timeline.step_mut(step) {
-                        if let Some(x) = s.exchange.as_mut() {
-                            x.request_headers.push(("DPoP".into(), p.masked()));
-                        }
-                    }
-                    step
-                });
-                let outcome = driver::send(request.clone()).await;
-                lab.update(|l| {
-                    let _ = engine::resource_response_received(
-                        &mut l.session.timeline,
-                        step.unwrap_or_default(),
-                        outcome,
-                        clock::now_ms(),
-                    );
-                });
-                answers.push(
-                    attempt(
-                        lab,
-                        Attempt::ReplayedProof,
-                        request,
-                        &shown,
-                        Some(p.masked()),
-                    )
-                    .await,
-                );
-                // 4. The same proof at another URL of the API.
-                let files = format!("{api}/api/files");
-                let mut elsewhere =
-                    HttpRequest::get(&files, Some(dpop::dpop_authorization(&token)));
-                elsewhere
-                    .headers
-                    .push((dpop::DPOP_HEADER, p.header_value().to_owned()));
-                answers.push(
-                    attempt(
-                        lab,
-                        Attempt::ReplayedElsewhere,
-                        elsewhere,
-                        &shown,
-                        Some(p.masked()),
-                    )
-                    .await,
-                );
+    }
+    let own = proofs.first().cloned().flatten();
+    let captured = proofs.get(1).cloned().flatten();
+    if let Some(p) = &captured {
+        // The app's own request carrying the proof, before the attacker captures it.
+        let step = lab.try_update(|l| {
+            let (step, _) = engine::resource_request_started_as(
+                &mut l.session.timeline,
+                &profile,
+                &token,
+                true,
+                clock::now_ms(),
+            );
+            if let Some(x) = l
+                .session
+                .timeline
+                .step_mut(step)
+                .and_then(|s| s.exchange.as_mut())
+            {
+                x.request_headers.push(("DPoP".into(), p.masked()));
             }
+            step
+        });
+        let outcome = driver::send(request(&profile, &token, Some(p))).await;
+        lab.update(|l| {
+            let _ = engine::resource_response_received(
+                &mut l.session.timeline,
+                step.unwrap_or_default(),
+                outcome,
+                clock::now_ms(),
+            );
+        });
+    }
+    let plan = [
+        (Attempt::AsBearer, &profile, None),
+        (Attempt::OwnKey, &profile, own.as_ref()),
+        (Attempt::ReplayedProof, &profile, captured.as_ref()),
+        (Attempt::ReplayedElsewhere, &files, captured.as_ref()),
+    ];
+    let mut answers = Vec::new();
+    for (which, url, proof) in plan {
+        if which != Attempt::AsBearer && proof.is_none() {
+            continue;
         }
+        let (sent, shown) = match proof {
+            Some(p) => (request(url, &token, Some(p)), format!("DPoP {masked}")),
+            None => (
+                HttpRequest::get(url, Some(format!("Bearer {}", token.secret()))),
+                format!("Bearer {masked}"),
+            ),
+        };
+        answers.push(attempt(lab, which, sent, &shown, proof.map(|p| p.masked())).await);
     }
     lab.with_untracked(|l| l.save_lab_run());
     Some(stolen_token::report(dpop, &answers))
+}
+
+/// `GET url` with `Authorization: DPoP <token>` and the proof.
+fn request(url: &str, token: &AccessToken, proof: Option<&dpop::DpopProof>) -> HttpRequest {
+    let mut request = HttpRequest::get(url, Some(dpop::dpop_authorization(token)));
+    if let Some(p) = proof {
+        request
+            .headers
+            .push((dpop::DPOP_HEADER, p.header_value().to_owned()));
+    }
+    request
 }
