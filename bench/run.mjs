@@ -245,6 +245,9 @@ function countRequests(events) {
   const preflight = (p) => p.type === 'Preflight' || p.request.method === 'OPTIONS';
   return {
     token_posts: sent.filter((p) => p.request.method === 'POST' && p.request.url === TOKEN_URL).length,
+    // Token POSTs with a DPoP proof (the bundled provider's default): each needs a preflight.
+    dpop_posts: sent.filter((p) => p.request.method === 'POST' && p.request.url === TOKEN_URL
+      && Object.keys(p.request.headers ?? {}).some((h) => h.toLowerCase() === 'dpop')).length,
     preflights: sent.filter(preflight).length,
     preflight_urls: sent.filter(preflight).map((p) => p.request.url),
     discovery_gets: sent.filter((p) => p.request.method === 'GET' && p.request.url === DISCOVERY_URL).length,
@@ -411,6 +414,7 @@ result.summary = {
     own_ms: pick(result.app.logins, (l) => l.own_ms),
     token_posts: pick(result.app.logins, (l) => l.requests.token_posts),
     preflights: pick(result.app.logins, (l) => l.requests.preflights),
+    dpop_posts: pick(result.app.logins, (l) => l.requests.dpop_posts ?? 0),
     discovery_gets: pick(result.app.logins, (l) => l.requests.discovery_gets),
     replay_ms: pick(replays(result.app.logins), (r) => r.replay_ms),
     longtasks: pick(replays(result.app.logins), (r) => r.longtasks),
@@ -468,7 +472,7 @@ row("    the same as a ratio: app's own time / the baseline's load → ready (sa
 row('    token request network time after the ready mark (waited for)', ms(A.token_wait_ms));
 row('    JWKS network time', ms(A.jwks_network_ms));
 row('token POSTs per login', num(A.token_posts), '—', '', 'exactly 1');
-row('CORS preflights per login', num(A.preflights), '—', '', `0 (self-check saw ${result.preflight_self_check ?? '?'} for a forced one)`);
+row('CORS preflights per login', num(A.preflights), '—', '', `${A.dpop_posts ? '1: a DPoP run (the DPoP header is not CORS-safelisted)' : '0'} (self-check saw ${result.preflight_self_check ?? '?'} for a forced one)`);
 row('discovery GETs per login', num(A.discovery_gets), '—', '', '≤ 1');
 row('replay at 4× (app) / baseline replay, duration', ms(A.replay_ms), ms(B.replay_ms));
 row('  long tasks during replay', num(A.longtasks), num(B.longtasks), '', '0 over 50 ms');

@@ -236,6 +236,10 @@ async function defaultChecks(server) {
   const good = await proof(key, 'GET', profileUrl, { token: at });
   r = await api(server, '/api/profile', `DPoP ${at}`, good);
   check('good proof: 200', r.status === 200 && r.json?.sub === 'alice', r.shown);
+  r = await api(server, '/api/token-info', `DPoP ${at}`, await proof(key, 'GET', `${server.api}/api/token-info`, { token: at }));
+  check('GET /api/token-info with a proof: 200, cnf.jkt = the key\'s thumbprint (what the app shows beside its own)', r.status === 200 && r.json?.cnf?.jkt === key.jkt && r.json?.token_type === 'DPoP', r.shown);
+  r = await api(server, '/api/token-info', `Bearer ${at}`);
+  check('GET /api/token-info with the bound token as Bearer: 401 (protected like the other routes)', r.status === 401, r.shown);
   r = await api(server, '/api/profile', `DPoP ${at}`, await proof(key, 'GET', `${profileUrl}?q=1#f`, { token: at }));
   check('htu with query and fragment is compared without them: 200', r.status === 200, r.shown);
   r = await api(server, '/api/profile', `DPoP ${at}`);

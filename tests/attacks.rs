@@ -251,7 +251,7 @@ async fn checkup_of_the_strict_bundled_provider_is_all_green_after_one_login() {
             lab.text(&format!("#{id}")).await
         );
     }
-    assert!(lab.text("#checkup-summary").await.starts_with("13 pass"));
+    assert!(lab.text("#checkup-summary").await.starts_with("14 pass"));
     // RFC 9700 §4.1.3: oidc-provider matches redirect URIs exactly. The control came back
     // (login_required), the four altered URIs got its own error page, never a redirect.
     let redirect = lab.text("#check-RedirectUriExact").await;
@@ -269,7 +269,7 @@ async fn checkup_of_the_strict_bundled_provider_is_all_green_after_one_login() {
         .expect("value")
         .unwrap_or_default();
     assert!(
-        markdown.contains("13 pass, 0 warn, 0 fail, 0 unknown"),
+        markdown.contains("14 pass, 0 warn, 0 fail, 0 unknown"),
         "{markdown}"
     );
     assert!(markdown.contains("| Check | Verdict |") && markdown.contains("## Evidence"));

@@ -262,6 +262,51 @@ async fn t01_back_channel_fetch_options_no_redirect_no_cookies_safelisted_header
     assert!(!signal.aborted(), "T-27: abortable, not aborted");
 }
 
+/// T-1 for DPoP runs only: the one header beyond the safelisted ones is `DPoP` (which is why
+/// a DPoP token request has a CORS preflight), and the answer's `DPoP-Nonce` is read back
+/// (RFC 9449 §8).
+#[wasm_bindgen_test]
+async fn t01_dpop_token_post_adds_only_the_dpop_header_and_reads_the_nonce() {
+    let _fake = FakeFetch::answering_with(400, "application/json", |init| {
+        let headers: web_sys::Headers = get(init, "headers").unchecked_into();
+        headers
+            .set("DPoP-Nonce", "eyJ7S_zG.eyJH0-Z.HX4w-7v")
+            .unwrap();
+        web_sys::Response::new_with_opt_str_and_init(Some(r#"{"error":"use_dpop_nonce"}"#), init)
+            .unwrap()
+    });
+    let fake_calls = _fake.calls.clone();
+    let answer = http::fetch(FetchRequest {
+        method: "POST",
+        url: "https://as.example/token",
+        headers: &[
+            ("Content-Type", TokenRequest::CONTENT_TYPE),
+            ("Accept", TokenRequest::ACCEPT),
+            ("DPoP", "eyJ0eXAiOiJkcG9wK2p3dCJ9.e30.sig"),
+        ],
+        body: Some("grant_type=authorization_code&code=abc"),
+    })
+    .await
+    .expect("an answer");
+    assert_eq!(
+        answer.dpop_nonce.as_deref(),
+        Some("eyJ7S_zG.eyJH0-Z.HX4w-7v")
+    );
+    let calls = fake_calls.borrow();
+    let headers: web_sys::Headers = get(&calls[0].0, "headers").unchecked_into();
+    let mut names = Vec::new();
+    for entry in js_sys::try_iter(&headers).unwrap().unwrap() {
+        let pair: js_sys::Array = entry.unwrap().unchecked_into();
+        names.push(pair.get(0).as_string().unwrap());
+    }
+    names.sort();
+    assert_eq!(
+        names,
+        ["accept", "content-type", "dpop"],
+        "safelisted + DPoP only"
+    );
+}
+
 /// T-25: a network failure (offline, DNS, reset, or CORS, T-26) is a transport error naming the
 /// origin, tried once.
 #[wasm_bindgen_test]

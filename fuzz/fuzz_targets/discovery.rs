@@ -37,6 +37,7 @@ fuzz_target!(|data: &[u8]| {
         www_authenticate: None,
         cache_control: None,
         unread: None,
+        dpop_nonce: None,
     };
     let metadata = match parse_metadata(issuer, &response) {
         Ok(metadata) => metadata,

@@ -45,6 +45,7 @@ fuzz_target!(|data: &[u8]| {
         www_authenticate: content_type.clone(),
         cache_control: None,
         unread,
+        dpop_nonce: None,
     };
     for (scope, openid) in [("read:profile", false), ("openid read:profile", true)] {
         match parse_token_response(&response, scope, openid) {

@@ -20,6 +20,21 @@ const ROUTES = {
     scope: 'read:files',
     handle: (sub) => ({ owner: sub, files: (getAccount(sub)?.files ?? []).map((f) => ({ ...f })) }),
   },
+  // Read-only view of the presented token as introspection sees it (no scope needed): the
+  // app, a public client, cannot call introspection itself, and the bundled provider's access
+  // tokens are opaque, so this is where the app reads cnf.jkt (RFC 9449 §6.2) to show it
+  // beside its own key's thumbprint. Protected like the other routes (a bound token needs
+  // its proof).
+  '/api/token-info': {
+    scope: null,
+    handle: (sub, info) => ({
+      sub,
+      token_type: info.token_type ?? null,
+      cnf: info.cnf ?? null,
+      scope: info.scope ?? '',
+      exp: info.exp ?? null,
+    }),
+  },
 };
 
 // RFC 6750 §3: error_description / scope use a restricted character set
@@ -197,7 +212,7 @@ export function createApiHandler({
     }
 
     const granted = new Set(String(info.scope ?? '').split(' ').filter(Boolean));
-    if (!granted.has(route.scope)) {
+    if (route.scope && !granted.has(route.scope)) {
       const description = `This endpoint needs the scope ${route.scope}; the access token has: ${[...granted].join(' ') || '(none)'}.`;
       send(res, 403, { error: 'insufficient_scope', scope: route.scope, error_description: description }, {
         'WWW-Authenticate': challengeFor({ error: 'insufficient_scope', scope: route.scope, error_description: description }),
@@ -205,6 +220,6 @@ export function createApiHandler({
       return;
     }
 
-    send(res, 200, route.handle(info.sub));
+    send(res, 200, route.handle(info.sub, info));
   };
 }

@@ -141,6 +141,7 @@ async fn read_response(answer: js_sys::Promise) -> Result<HttpResponse, JsValue>
         www_authenticate: headers.get("www-authenticate"),
         cache_control: headers.get("cache-control"),
         unread,
+        dpop_nonce: headers.get("dpop-nonce"),
     })
 }
 

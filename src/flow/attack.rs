@@ -1222,6 +1222,6 @@ mod tests {
         assert_eq!(card.finding(Check::CodeSingleUse).evidence.len(), 2);
         assert_eq!(card.finding(Check::NoStore).verdict, Verdict::Pass);
         assert_eq!(card.finding(Check::IssuerExact).verdict, Verdict::Unknown);
-        assert_eq!(card.counts(), (1, 0, 1, 11));
+        assert_eq!(card.counts(), (1, 0, 1, 12));
     }
 }

@@ -81,11 +81,13 @@ pub enum Check {
     RedirectUriExact,
     /// The token response carries `Cache-Control: no-store`.
     NoStore,
+    /// DPoP (RFC 9449) is advertised with ES256; whether this client must use it.
+    Dpop,
 }
 
 impl Check {
     /// Every check, in display order.
-    pub const ALL: [Check; 13] = [
+    pub const ALL: [Check; 14] = [
         Self::IssuerExact,
         Self::S256Advertised,
         Self::PkceEnforced,
@@ -99,6 +101,7 @@ impl Check {
         Self::ImplicitRefused,
         Self::RedirectUriExact,
         Self::NoStore,
+        Self::Dpop,
     ];
 
     /// Short title.
@@ -117,6 +120,7 @@ impl Check {
             Self::ImplicitRefused => "Implicit grant refused",
             Self::RedirectUriExact => "Redirect URI matched exactly",
             Self::NoStore => "Token response not cached",
+            Self::Dpop => "DPoP supported / required for this client",
         }
     }
 
@@ -136,6 +140,7 @@ impl Check {
             Self::ImplicitRefused => "RFC 9700 §2.1.2",
             Self::RedirectUriExact => "RFC 9700 §4.1.3, RFC 6749 §4.1.2.1",
             Self::NoStore => "RFC 6749 §5.1",
+            Self::Dpop => "RFC 9449 §5.1, RFC 9700 §2.2.1",
         }
     }
 
@@ -335,7 +340,7 @@ pub(crate) mod tests {
     #[test]
     fn record_fills_the_hint_only_for_warn_and_fail() {
         let mut card = Scorecard::new("https://as.example", "app", "https://app.example", "okta");
-        assert_eq!(card.counts(), (0, 0, 0, 13));
+        assert_eq!(card.counts(), (0, 0, 0, 14));
         assert!(card
             .findings
             .iter()
@@ -355,7 +360,7 @@ pub(crate) mod tests {
             vec![],
         );
         card.record(Check::NoStore, Verdict::Unknown, "not run".into(), vec![]);
-        assert_eq!(card.counts(), (1, 1, 1, 10));
+        assert_eq!(card.counts(), (1, 1, 1, 11));
         assert_eq!(card.finding(Check::CodeSingleUse).hint, None);
         assert_eq!(card.finding(Check::NoStore).hint, None);
         assert!(card.finding(Check::ReplayRevokes).hint.is_some());
@@ -364,7 +369,7 @@ pub(crate) mod tests {
         // Recording again replaces the line (and drops a stale hint).
         card.record(Check::PkceEnforced, Verdict::Pass, "refused".into(), vec![]);
         assert_eq!(card.finding(Check::PkceEnforced).hint, None);
-        assert_eq!(card.counts(), (2, 1, 0, 10));
+        assert_eq!(card.counts(), (2, 1, 0, 11));
     }
 
     #[test]

@@ -24,7 +24,7 @@ use crate::protocol::secret::{mask, AccessToken, ClientSecret};
 use crate::protocol::state::State;
 use crate::protocol::token::{
     authorization_code_request, bearer_authorization, confidential_code_request,
-    parse_token_response, TokenRequest, TokenSet,
+    parse_token_response_with, TokenRequest, TokenSet,
 };
 use crate::protocol::uri::{parse_query, UriError};
 use serde_json::{Map, Value};
@@ -97,6 +97,8 @@ pub struct TokenCall {
     pub nonce: Option<String>,
     /// The server's checks, drawn pending until the answer settles them.
     pub checks: StepId,
+    /// Whether the request carried a DPoP proof (then `token_type=DPoP` is accepted).
+    pub proof_sent: bool,
 }
 
 /// Where the metadata is looked for, in order.
@@ -217,6 +219,10 @@ pub fn metadata_document(metadata: &ProviderMetadata) -> String {
             &metadata.token_endpoint_auth_methods_supported,
         ),
         ("scopes_supported", &metadata.scopes_supported),
+        (
+            "dpop_signing_alg_values_supported",
+            &metadata.dpop_signing_alg_values_supported,
+        ),
     ] {
         if !list.is_empty() {
             put(name, list.clone().into());
@@ -769,6 +775,7 @@ pub fn token_request_started(
         issuer,
         client_id,
         nonce,
+        proof_sent: false,
     })
 }
 
@@ -802,8 +809,16 @@ pub fn token_response_received(
          not who logged in, and any app the user signed in to could replay one at you. To know \
          who the user is, request openid and validate the ID token (audience = this client).",
     );
-    match parse_token_response(&response, &call.requested_scope, call.openid_requested) {
+    match parse_token_response_with(
+        &response,
+        &call.requested_scope,
+        call.openid_requested,
+        call.proof_sent,
+    ) {
         Ok(tokens) => {
+            if let Some(note) = token_binding_note(&tokens, call.proof_sent) {
+                answer.note = note.to_owned();
+            }
             let mut chips = vec![
                 Param::secret(
                     "access_token",
@@ -841,6 +856,23 @@ pub fn token_response_received(
     }
 }
 
+/// What the token answer step says about the token's binding: a DPoP token is bound to this
+/// tab's key; a Bearer token despite a proof is not (`TokenBinding::note`).
+pub fn token_binding_note(tokens: &TokenSet, proof_sent: bool) -> Option<&'static str> {
+    if tokens.token_type == "DPoP" {
+        return Some(
+            "token_type=DPoP: the access token is bound to this tab's key (the provider keeps \
+             its thumbprint as cnf.jkt). It works only together with a fresh proof signed by \
+             that key, which cannot be read out of the browser: a copied token is useless \
+             elsewhere (RFC 9449).",
+        );
+    }
+    crate::protocol::dpop::TokenBinding::Bearer {
+        proof_ignored: proof_sent,
+    }
+    .note()
+}
+
 /// Appends the resource call step and returns its id and the `Authorization` header value.
 pub fn resource_request_started(
     timeline: &mut Timeline,
@@ -848,7 +880,24 @@ pub fn resource_request_started(
     token: &AccessToken,
     now_ms: u64,
 ) -> (StepId, String) {
-    let header = bearer_authorization(token);
+    resource_request_started_as(timeline, url, token, false, now_ms)
+}
+
+/// [`resource_request_started`] for a token of either type: a DPoP-bound one (`dpop`) goes as
+/// `Authorization: DPoP …` (RFC 9449 §7.1); its proof is added when signed.
+pub fn resource_request_started_as(
+    timeline: &mut Timeline,
+    url: &str,
+    token: &AccessToken,
+    dpop: bool,
+    now_ms: u64,
+) -> (StepId, String) {
+    let scheme = if dpop { "DPoP" } else { "Bearer" };
+    let header = if dpop {
+        crate::protocol::dpop::dpop_authorization(token)
+    } else {
+        bearer_authorization(token)
+    };
     let step = timeline.push(
         Step::new(
             StepKind::ResourceRequest,
@@ -860,7 +909,7 @@ pub fn resource_request_started(
         )
         .with_params(vec![Param::secret(
             "Authorization",
-            format!("Bearer {}", token.masked()),
+            format!("{scheme} {}", token.masked()),
             &header,
         )])
         .with_exchange(HttpExchange {
@@ -868,7 +917,10 @@ pub fn resource_request_started(
             url: url.into(),
             request_headers: vec![
                 ("Accept".into(), "application/json".into()),
-                ("Authorization".into(), format!("Bearer {}", token.masked())),
+                (
+                    "Authorization".into(),
+                    format!("{scheme} {}", token.masked()),
+                ),
             ],
             ..HttpExchange::default()
         })
@@ -1012,6 +1064,11 @@ pub(crate) fn attach_response(
             exchange
                 .response_headers
                 .push(("Cache-Control".into(), sanitize_for_display(cache, 200)));
+        }
+        if let Some(nonce) = &response.dpop_nonce {
+            exchange
+                .response_headers
+                .push(("DPoP-Nonce".into(), sanitize_for_display(nonce, 200)));
         }
         exchange.response_body = Some(match response.unread {
             // Says why there is no body: over the read cap, or not UTF-8 (T-24, T-29).

@@ -20,6 +20,9 @@ pub enum Variant {
     Confidential,
     /// The deprecated Implicit grant: the token arrives in the URL fragment.
     Implicit,
+    /// The PKCE public client with DPoP (RFC 9449): RFC 9449's example key, a placeholder
+    /// signature (marked as such), the preflight and the proofs.
+    Dpop,
 }
 
 impl Variant {
@@ -29,6 +32,7 @@ impl Variant {
             Variant::PkcePublic => "PKCE public client",
             Variant::Confidential => "Confidential client (PKCE off)",
             Variant::Implicit => "Implicit (deprecated)",
+            Variant::Dpop => "PKCE public client with DPoP",
         }
     }
 }
@@ -56,7 +60,24 @@ pub fn script(variant: Variant) -> Timeline {
         Variant::PkcePublic => live_run(ClientType::Public),
         Variant::Confidential => live_run(ClientType::Confidential),
         Variant::Implicit => implicit(),
+        Variant::Dpop => dpop_run(),
     }
+}
+
+/// The PKCE run with the DPoP switch on: the same engine, RFC 9449's example key.
+fn dpop_run() -> Timeline {
+    let mut settings = scripted::settings(ClientType::Public);
+    settings.dpop = Some(true);
+    let mut driver = ScriptedDriver::new(settings);
+    driver.login();
+    driver.come_back();
+    let now = driver.now + 5;
+    driver.play(Event::Action {
+        action: Action::CallApi("/api/profile"),
+        redirect_uri: scripted::REDIRECT.to_owned(),
+        now,
+    });
+    driver.session.timeline
 }
 
 /// A whole live run under the scripted driver: login, the provider's answer, the code
@@ -208,6 +229,28 @@ mod tests {
         let timeline = script(Variant::Confidential);
         assert!(timeline.last_of(StepKind::GenerateVerifier).is_none());
         assert!(timeline.steps().iter().any(|s| s.difference.is_some()));
+    }
+
+    #[test]
+    fn dpop_explain_run_shows_the_preflight_the_proofs_and_a_marked_placeholder_signature() {
+        let timeline = script(Variant::Dpop);
+        let kinds: Vec<StepKind> = timeline.steps().iter().map(|s| s.kind).collect();
+        let post = kinds
+            .iter()
+            .position(|k| *k == StepKind::TokenRequest)
+            .unwrap();
+        assert_eq!(kinds[post - 2], StepKind::Preflight);
+        let names = token_request_params(Variant::Dpop);
+        assert!(names.contains(&"DPoP".to_owned()), "{names:?}");
+        assert!(names.contains(&"signature".to_owned()), "{names:?}");
+        let (_, api) = timeline.last_of(StepKind::ResourceRequest).unwrap();
+        let headers = &api.exchange.as_ref().unwrap().request_headers;
+        assert!(headers
+            .iter()
+            .any(|(n, v)| n == "Authorization" && v.starts_with("DPoP ")));
+        assert!(headers
+            .iter()
+            .any(|(n, v)| n == "DPoP" && v.ends_with("[signature hidden]")));
     }
 
     #[test]

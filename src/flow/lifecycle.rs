@@ -16,9 +16,7 @@ use crate::protocol::revocation::{
 };
 use crate::protocol::secret::{mask, IdToken, RefreshToken};
 use crate::protocol::state::State;
-use crate::protocol::token::{
-    parse_token_response, refresh_token_request, Deviation, TokenRequest, TokenSet,
-};
+use crate::protocol::token::{refresh_token_request, Deviation, TokenRequest, TokenSet};
 use crate::protocol::uri::UriError;
 
 /// A refresh in flight.
@@ -34,6 +32,8 @@ pub struct RefreshCall {
     pub scope: String,
     /// Whether an ID token may come back (openid was granted).
     pub openid: bool,
+    /// Whether the request carried a DPoP proof (then `token_type=DPoP` is accepted).
+    pub proof_sent: bool,
 }
 
 /// The outcome of a refresh.
@@ -86,6 +86,7 @@ pub fn refresh_started(
         old_refresh: refresh.clone(),
         scope: scope.to_owned(),
         openid,
+        proof_sent: false,
     })
 }
 
@@ -106,7 +107,12 @@ pub fn refresh_response_received(
         "New tokens come back",
         now_ms,
     );
-    let mut tokens = match parse_token_response(&response, &call.scope, call.openid) {
+    let mut tokens = match crate::protocol::token::parse_token_response_with(
+        &response,
+        &call.scope,
+        call.openid,
+        call.proof_sent,
+    ) {
         Ok(tokens) => tokens,
         Err(error) => {
             timeline.push_failed(answer, &error.what_happened());

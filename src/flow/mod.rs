@@ -17,4 +17,5 @@ pub mod secrets;
 pub mod server_check;
 pub mod session;
 pub mod settings;
+pub mod stolen_token;
 pub mod timeline;

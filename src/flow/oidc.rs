@@ -340,8 +340,28 @@ pub fn userinfo_request_started(
     token: &AccessToken,
     now_ms: u64,
 ) -> (StepId, String) {
-    let header = bearer_authorization(token);
-    let shown = format!("Bearer {}", token.masked());
+    userinfo_request_started_as(timeline, url, token, false, now_ms)
+}
+
+/// [`userinfo_request_started`] for a DPoP-bound token (`dpop`): `Authorization: DPoP …`.
+pub fn userinfo_request_started_as(
+    timeline: &mut Timeline,
+    url: &str,
+    token: &AccessToken,
+    dpop: bool,
+    now_ms: u64,
+) -> (StepId, String) {
+    let (header, shown) = if dpop {
+        (
+            crate::protocol::dpop::dpop_authorization(token),
+            format!("DPoP {}", token.masked()),
+        )
+    } else {
+        (
+            bearer_authorization(token),
+            format!("Bearer {}", token.masked()),
+        )
+    };
     let step = timeline.push(
         Step::new(
             StepKind::UserInfoRequest,

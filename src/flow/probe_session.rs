@@ -988,6 +988,7 @@ mod tests {
             www_authenticate: None,
             cache_control: Some("no-store".into()),
             unread: None,
+            dpop_nonce: None,
         };
         let next = lab.handle(ProbeEvent::HttpAnswered {
             id: *fid,

@@ -288,6 +288,23 @@ impl ScriptedDriver {
                 let now = self.tick();
                 Some(Event::DigestComputed { id, digest, now })
             }
+            // RFC 9449's example key and a placeholder signature (marked as such on the step).
+            Command::MakeDpopKey => {
+                let now = self.tick();
+                Some(Event::DpopKeyReady {
+                    public_jwk_json: crate::protocol::dpop::RFC9449_EXAMPLE_JWK.to_owned(),
+                    jti_seed: [7; 32],
+                    now,
+                })
+            }
+            Command::Sign { id, .. } => {
+                let now = self.tick();
+                Some(Event::Signed {
+                    id,
+                    signature: crate::protocol::dpop::PLACEHOLDER_SIGNATURE.to_vec(),
+                    now,
+                })
+            }
             Command::CleanAddressBar
             | Command::MarkDrawn(_)
             | Command::LabLoginStarted { .. }
@@ -312,7 +329,14 @@ impl ScriptedDriver {
                 .navigations
                 .last()
                 .and_then(|url| query_value(url, "nonce"));
-            return HttpResponse::json(200, token_json(&client_id, nonce.as_deref(), self.now));
+            let json = token_json(&client_id, nonce.as_deref(), self.now);
+            // With a proof the example provider binds the token to the key (RFC 9449 §5).
+            let json = if request.headers.iter().any(|(name, _)| *name == "DPoP") {
+                json.replace(r#""token_type":"Bearer""#, r#""token_type":"DPoP""#)
+            } else {
+                json
+            };
+            return HttpResponse::json(200, json);
         }
         if url.ends_with("/api/profile") {
             return HttpResponse::json(200, r#"{"sub":"alice","name":"Alice Example"}"#);
@@ -361,5 +385,7 @@ pub fn describe(command: &Command) -> String {
         Command::LabLoginStarted { .. } => "LabLoginStarted".to_owned(),
         Command::LabLoginReturned { .. } => "LabLoginReturned".to_owned(),
         Command::ForgedLinkRefused => "ForgedLinkRefused".to_owned(),
+        Command::MakeDpopKey => "MakeDpopKey".to_owned(),
+        Command::Sign { .. } => "Sign".to_owned(),
     }
 }

@@ -43,6 +43,9 @@ pub struct ProviderSettings {
     pub endpoints: ManualEndpoints,
     /// Extra authorization request parameters (`audience`, `login_hint`, …).
     pub auth_params: AuthParams,
+    /// DPoP (RFC 9449) switch: `None` follows the provider (on when its metadata lists
+    /// `dpop_signing_alg_values_supported` with ES256), `Some` is the user's choice.
+    pub dpop: Option<bool>,
 }
 
 /// Extra parameters some providers need on the authorization request, as typed (empty: not
@@ -212,6 +215,7 @@ impl Default for ProviderSettings {
             manual: false,
             endpoints: ManualEndpoints::default(),
             auth_params: AuthParams::default(),
+            dpop: None,
         }
     }
 }
@@ -236,7 +240,15 @@ impl ProviderSettings {
                 end_session_endpoint: self.endpoints.end_session_endpoint.trim().to_owned(),
             },
             auth_params: self.auth_params.clone(),
+            dpop: self.dpop,
         }
+    }
+
+    /// Whether token requests carry DPoP proofs: the user's choice, else on when `metadata`
+    /// advertises ES256 proofs (the one algorithm this app's key does).
+    pub fn dpop_on(&self, metadata: Option<&ProviderMetadata>) -> bool {
+        self.dpop
+            .unwrap_or_else(|| metadata.is_some_and(ProviderMetadata::supports_dpop_es256))
     }
 
     /// Sets the issuer as typed; the preset becomes "Other provider" unless the issuer still
@@ -403,6 +415,11 @@ impl ProviderSettings {
             ("scope", &s.scope),
             ("preset", &s.preset),
         ];
+        match s.dpop {
+            Some(true) => pairs.push(("dpop", "on")),
+            Some(false) => pairs.push(("dpop", "off")),
+            None => {}
+        }
         pairs.extend(extra.iter().map(|(n, v)| (n.as_str(), v.as_str())));
         crate::protocol::uri::form_encode(&pairs)
     }
@@ -427,6 +444,7 @@ impl ProviderSettings {
                 "issuer" => self.issuer = value,
                 "client_id" => self.client_id = value,
                 "scope" => self.scope = value,
+                "dpop" if value == "on" || value == "off" => self.dpop = Some(value == "on"),
                 "preset"
                     if crate::flow::presets::find(&value).is_some()
                         || value == crate::flow::presets::OTHER =>
@@ -569,6 +587,39 @@ mod tests {
         );
         assert_eq!(s.preset, "bundled");
         assert!(!s.manual);
+    }
+
+    #[test]
+    fn dpop_switch_follows_the_provider_until_set_and_rides_the_share_link() {
+        let mut metadata = ProviderMetadata::default();
+        let s = ProviderSettings::default();
+        assert!(!s.dpop_on(None));
+        assert!(!s.dpop_on(Some(&metadata)));
+        metadata.dpop_signing_alg_values_supported = vec!["EdDSA".into()];
+        assert!(
+            !s.dpop_on(Some(&metadata)),
+            "no ES256: this key cannot sign"
+        );
+        metadata
+            .dpop_signing_alg_values_supported
+            .push("ES256".into());
+        assert!(s.dpop_on(Some(&metadata)));
+        let off = ProviderSettings {
+            dpop: Some(false),
+            ..ProviderSettings::default()
+        };
+        assert!(!off.dpop_on(Some(&metadata)));
+        let mut shared = ProviderSettings::default();
+        assert!(shared.apply_share_query(&off.share_query()));
+        assert_eq!(shared.dpop, Some(false));
+        let on = ProviderSettings {
+            dpop: Some(true),
+            ..ProviderSettings::default()
+        };
+        let mut shared = ProviderSettings::default();
+        shared.apply_share_query(&on.share_query());
+        assert_eq!(shared.dpop, Some(true));
+        assert!(!ProviderSettings::default().share_query().contains("dpop"));
     }
 
     #[test]

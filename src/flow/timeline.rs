@@ -161,6 +161,10 @@ pub enum StepKind {
     ProbeRequest,
     /// Attack lab: the provider's answer to that request, read from the redirect back.
     ProbeAnswer,
+    /// The CORS preflight (`OPTIONS`) the browser sends before a request with a DPoP header.
+    Preflight,
+    /// The server's answer to the preflight.
+    PreflightResponse,
 }
 
 /// One named parameter that rode on a step, masked unless the value is public.

@@ -43,6 +43,8 @@ pub struct ProviderMetadata {
     pub scopes_supported: Vec<String>,
     /// RFC 9207: `iss` is in every authorization response (D-12).
     pub iss_parameter_supported: bool,
+    /// RFC 9449 §5.1: the proof algorithms the provider takes (empty: DPoP not advertised).
+    pub dpop_signing_alg_values_supported: Vec<String>,
     /// Non-fatal findings to show on the "Discover" step.
     pub warnings: Vec<String>,
 }
@@ -124,6 +126,7 @@ struct MetadataDocument {
     token_endpoint_auth_methods_supported: Member<Vec<Member<String>>>,
     scopes_supported: Member<Vec<Member<String>>>,
     authorization_response_iss_parameter_supported: Member<bool>,
+    dpop_signing_alg_values_supported: Member<Vec<Member<String>>>,
 }
 
 /// A required endpoint: present, a string, a secure URL (D-5, D-6, D-7, D-8).
@@ -302,6 +305,13 @@ pub fn parse_metadata(
         }
     };
 
+    let dpop_signing_alg_values_supported = string_list(
+        &doc.dpop_signing_alg_values_supported,
+        "dpop_signing_alg_values_supported",
+        &mut warnings,
+    )?
+    .unwrap_or_default();
+
     let userinfo_endpoint =
         optional_endpoint(&doc.userinfo_endpoint, "userinfo_endpoint", &mut warnings);
     let jwks_uri = optional_endpoint(&doc.jwks_uri, "jwks_uri", &mut warnings);
@@ -328,8 +338,18 @@ pub fn parse_metadata(
         token_endpoint_auth_methods_supported,
         scopes_supported,
         iss_parameter_supported,
+        dpop_signing_alg_values_supported,
         warnings,
     })
+}
+
+impl ProviderMetadata {
+    /// Whether the provider advertises DPoP with ES256, the one algorithm this app's key does.
+    pub fn supports_dpop_es256(&self) -> bool {
+        self.dpop_signing_alg_values_supported
+            .iter()
+            .any(|a| a == "ES256")
+    }
 }
 
 /// Why discovery failed or a configured issuer is unusable.
@@ -519,6 +539,7 @@ mod tests {
     fn ok_response(body: &str) -> HttpResponse {
         HttpResponse {
             unread: None,
+            dpop_nonce: None,
             status: 200,
             content_type: Some("application/json".into()),
             body: body.into(),

@@ -345,6 +345,30 @@ impl std::fmt::Debug for DpopProof {
     }
 }
 
+/// The public key of RFC 9449 §4.2's example proof: explain mode shows it (a WebCrypto key
+/// cannot be imported with known private parts, and a fixed key keeps the example repeatable).
+pub const RFC9449_EXAMPLE_JWK: &str = r#"{"kty":"EC","x":"l8tFrhx-34tV3hRICRDY9zCkDlpBhF42UQUfWVAWBFs","y":"9VE4jf_Ok_o64zbTTlcuNJajHmt6v9TDVrU0CdvGRDA","crv":"P-256"}"#;
+
+/// Explain mode's stand-in for a signature: 64 zero bytes (the length of an ES256 one). It is
+/// not a real signature, and every step that shows it says so.
+pub const PLACEHOLDER_SIGNATURE: [u8; 64] = [0; 64];
+
+/// The decoded header and claims of a proof as the timeline keeps it
+/// ([`DpopProof::masked`]: `header.claims.[signature hidden]`), pretty-printed for the
+/// inspector; `None` when `masked` is not such a value.
+pub fn decode_masked(masked: &str) -> Option<(String, String)> {
+    let mut parts = masked.splitn(3, '.');
+    let mut part = || -> Option<String> {
+        let bytes = URL_SAFE_NO_PAD.decode(parts.next()?).ok()?;
+        // from_str, not from_slice: the one Value parser already in the wasm.
+        let value: Value = serde_json::from_str(std::str::from_utf8(&bytes).ok()?).ok()?;
+        serde_json::to_string_pretty(&value).ok()
+    };
+    let header = part()?;
+    let claims = part()?;
+    Some((header, claims))
+}
+
 /// `htu` for `url` (RFC 9449 §4.2, §4.3 check 9): no query and no fragment; scheme and host in
 /// lower case and the scheme's default port left out (RFC 3986 §6.2.2.1, §6.2.3); an empty
 /// path becomes `/`. The path is kept as written: the server normalises its own URL the same
@@ -1018,6 +1042,26 @@ mod tests {
             format!("{input}.{}", URL_SAFE_NO_PAD.encode([0xAB; 64]))
         );
         assert_eq!(signed.masked(), format!("{input}.[signature hidden]"));
+    }
+
+    #[test]
+    fn inspector_decodes_the_masked_proof_header_and_claims_only() {
+        let proof = proof_for(ProofRequest {
+            method: "POST",
+            url: "https://as.example/token?x=1",
+            access_token: None,
+            nonce: None,
+        });
+        let masked = proof.finish(&[0xAB; 64]).unwrap().masked();
+        let (header, claims) = decode_masked(&masked).unwrap();
+        assert!(header.contains("\"typ\": \"dpop+jwt\""), "{header}");
+        assert!(
+            claims.contains("\"htu\": \"https://as.example/token\""),
+            "{claims}"
+        );
+        assert!(decode_masked("not a proof").is_none());
+        let example = PublicJwk::from_json(RFC9449_EXAMPLE_JWK).unwrap();
+        assert!(example.fits(JwsAlg::Es256));
     }
 
     #[test]

@@ -17,6 +17,8 @@ pub struct HttpResponse {
     pub cache_control: Option<String>,
     /// Why the body was not kept, when it was not (`body` is then empty).
     pub unread: Option<Unread>,
+    /// The `DPoP-Nonce` header (RFC 9449 §8), if any: a server's nonce for the next proof.
+    pub dpop_nonce: Option<String>,
 }
 
 /// Why the back channel did not keep an answer's body.
@@ -76,6 +78,7 @@ impl std::fmt::Debug for HttpResponse {
             .field("content_type", &self.content_type)
             .field("body_len", &self.body_len())
             .field("www_authenticate", &self.www_authenticate)
+            .field("dpop_nonce", &self.dpop_nonce)
             .finish()
     }
 }

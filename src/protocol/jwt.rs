@@ -1375,6 +1375,7 @@ mod tests {
     fn jwks_document_is_validated() {
         let response = |status: u16, body: &str| HttpResponse {
             unread: None,
+            dpop_nonce: None,
             status,
             content_type: Some("application/jwk-set+json".into()),
             body: body.into(),

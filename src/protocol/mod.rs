@@ -132,6 +132,7 @@ mod robustness_tests {
             for status in [200, 400, 401, 403, 500] {
                 let response = http::HttpResponse {
                     unread: None,
+                    dpop_nonce: None,
                     status,
                     content_type: Some(b.clone()),
                     body: a.clone(),

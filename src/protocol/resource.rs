@@ -241,6 +241,7 @@ mod tests {
     fn response(status: u16, www: Option<&str>, body: &str) -> HttpResponse {
         HttpResponse {
             unread: None,
+            dpop_nonce: None,
             status,
             content_type: Some("application/json".into()),
             body: body.into(),

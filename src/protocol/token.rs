@@ -189,7 +189,8 @@ use super::http::{HttpResponse, Unread};
 pub struct TokenSet {
     /// The access token (opaque to this app).
     pub access_token: AccessToken,
-    /// Always `"Bearer"` (normalised; other types are refused).
+    /// `"Bearer"`, or `"DPoP"` when the request carried a proof and the token is bound to its
+    /// key (normalised; other types are refused).
     pub token_type: String,
     /// Lifetime in seconds, if stated (clamped to [`MAX_EXPIRES_IN_SECS`]).
     pub expires_in: Option<u64>,
@@ -466,9 +467,9 @@ impl Explain for TokenError {
                 "The token response has no token_type (required, RFC 6749 §5.1).".to_owned()
             }
             Self::UnsupportedTokenType(t) => format!(
-                "The token is of type \"{t}\", which this app does not understand (only Bearer). \
-                 A client must not use a token of a type it does not understand (RFC 6749 §7.1), \
-                 so it was discarded."
+                "The token is of type \"{t}\", which this app cannot use here (Bearer, or DPoP \
+                 when it sent a DPoP proof). A client must not use a token of a type it does not \
+                 understand (RFC 6749 §7.1), so it was discarded."
             ),
             Self::InvalidField(name) => format!(
                 "The token response's \"{name}\" field has the wrong type or an invalid value."
@@ -519,8 +520,9 @@ impl Explain for TokenError {
                     documentation for this error code, then start a new login."
                     .to_owned(),
             },
-            Self::UnsupportedTokenType(_) => "Configure the provider to issue Bearer tokens to \
-                this client (no DPoP or other sender-constrained tokens), then log in again."
+            Self::UnsupportedTokenType(_) => "Switch DPoP on in the Provider panel if the \
+                provider binds this client's tokens to a key; otherwise configure it to issue \
+                Bearer tokens to this client. Then log in again."
                 .to_owned(),
             Self::UnexpectedStatus(status) if *status >= 500 => {
                 "Wait a moment and start a new login; check the provider's logs if it persists."
@@ -635,11 +637,24 @@ fn number_seconds(n: &Number, deviations: &mut Vec<Deviation>) -> Option<u64> {
     Some(f as u64)
 }
 
-/// Validates a token endpoint answer (T-3..T-24, T-28, T-29).
+/// Validates a token endpoint answer (T-3..T-24, T-28, T-29) of a request sent without a DPoP
+/// proof: `token_type` must be Bearer (T-16b).
 pub fn parse_token_response(
     response: &HttpResponse,
     requested_scope: &str,
     openid_requested: bool,
+) -> Result<TokenSet, TokenError> {
+    parse_token_response_with(response, requested_scope, openid_requested, false)
+}
+
+/// [`parse_token_response`] for a request that carried a DPoP proof when `proof_sent`:
+/// `token_type=DPoP` is then accepted too (RFC 9449 §5, `dpop::accept_token_type`), and kept
+/// as `"DPoP"`; without a proof a DPoP token is refused like any other type (T-16b).
+pub fn parse_token_response_with(
+    response: &HttpResponse,
+    requested_scope: &str,
+    openid_requested: bool,
+    proof_sent: bool,
 ) -> Result<TokenSet, TokenError> {
     if response.body_len() > MAX_TOKEN_BODY {
         return Err(TokenError::BodyTooLarge {
@@ -673,16 +688,20 @@ pub fn parse_token_response(
         Member::Is(s) if is_vschar_token(s) => AccessToken::new(s.clone()),
         _ => return Err(TokenError::InvalidField("access_token")),
     };
-    // RFC 6749 §5.1: case-insensitive; §7.1: an unknown type must not be used.
-    match &doc.token_type {
-        Member::Is(t) if t.eq_ignore_ascii_case("bearer") => {}
-        Member::Is(t) => {
-            return Err(TokenError::UnsupportedTokenType(sanitize_for_display(
-                t, 64,
-            )))
-        }
+    // RFC 6749 §5.1: case-insensitive; §7.1: an unknown type must not be used; RFC 9449 §5:
+    // DPoP only for a request that carried a proof.
+    let token_type = match &doc.token_type {
+        Member::Is(t) => match super::dpop::accept_token_type(t, proof_sent) {
+            Ok(super::dpop::TokenBinding::Dpop) => "DPoP",
+            Ok(super::dpop::TokenBinding::Bearer { .. }) => "Bearer",
+            Err(_) => {
+                return Err(TokenError::UnsupportedTokenType(sanitize_for_display(
+                    t, 64,
+                )))
+            }
+        },
         _ => return Err(TokenError::MissingTokenType),
-    }
+    };
     let expires_in = expires_in(&doc.expires_in, &mut deviations)?;
     let refresh_token = match &doc.refresh_token {
         Member::Absent => None,
@@ -710,7 +729,7 @@ pub fn parse_token_response(
     };
     Ok(TokenSet {
         access_token,
-        token_type: "Bearer".to_owned(),
+        token_type: token_type.to_owned(),
         expires_in,
         refresh_token,
         granted_scope,
@@ -978,6 +997,7 @@ mod tests {
     fn t07_4xx_html_is_an_unexpected_response() {
         let response = HttpResponse {
             unread: None,
+            dpop_nonce: None,
             status: 400,
             content_type: Some("text/html".into()),
             body: "<html><form>login</form></html>".into(),
@@ -1025,6 +1045,7 @@ mod tests {
     fn t09_500_is_unexpected_status_even_with_an_oauth_body() {
         let response = HttpResponse {
             unread: None,
+            dpop_nonce: None,
             status: 500,
             content_type: Some("text/html".into()),
             body: "<h1>Internal Server Error</h1>".into(),
@@ -1069,6 +1090,7 @@ mod tests {
     fn t11_json_as_text_plain_is_accepted_and_flagged() {
         let response = HttpResponse {
             unread: None,
+            dpop_nonce: None,
             status: 200,
             content_type: Some("text/plain".into()),
             body: r#"{"access_token":"at","token_type":"bearer"}"#.into(),
@@ -1170,6 +1192,32 @@ mod tests {
     fn pb_lowercase_and_uppercase_bearer() {
         assert!(ok(r#"{"access_token":"a","token_type":"bearer"}"#).is_ok());
         assert!(ok(r#"{"access_token":"a","token_type":"BEARER"}"#).is_ok());
+    }
+
+    #[test]
+    fn t16b_dpop_token_accepted_only_when_a_proof_was_sent() {
+        let body = r#"{"access_token":"SECRET-AT","token_type":"DPoP"}"#;
+        let response = HttpResponse::json(200, body);
+        let set = parse_token_response_with(&response, "s", false, true).unwrap();
+        assert_eq!(set.token_type, "DPoP");
+        let lower = HttpResponse::json(200, r#"{"access_token":"a","token_type":"dpop"}"#);
+        assert_eq!(
+            parse_token_response_with(&lower, "s", false, true)
+                .unwrap()
+                .token_type,
+            "DPoP"
+        );
+        // A DPoP token the app did not ask for (no proof sent) cannot be used: refused.
+        let err = parse_token_response_with(&response, "s", false, false).unwrap_err();
+        assert_eq!(err, TokenError::UnsupportedTokenType("DPoP".into()));
+        // Bearer stays accepted with a proof sent (the server ignored it).
+        let bearer = HttpResponse::json(200, r#"{"access_token":"a","token_type":"Bearer"}"#);
+        assert_eq!(
+            parse_token_response_with(&bearer, "s", false, true)
+                .unwrap()
+                .token_type,
+            "Bearer"
+        );
     }
 
     #[test]

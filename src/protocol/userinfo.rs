@@ -103,6 +103,7 @@ mod tests {
     fn response(status: u16, ct: &str, body: &str) -> HttpResponse {
         HttpResponse {
             unread: None,
+            dpop_nonce: None,
             status,
             content_type: Some(ct.into()),
             body: body.into(),

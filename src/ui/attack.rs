@@ -573,6 +573,7 @@ pub fn run_checkup(lab: RwSignal<Lab>) {
                         Check::IssuerExact,
                         Check::S256Advertised,
                         Check::PublicClients,
+                        Check::Dpop,
                     ] {
                         card.record(
                             check,
@@ -588,6 +589,8 @@ pub fn run_checkup(lab: RwSignal<Lab>) {
                 card.record(Check::IssuerExact, v, d, evidence.clone());
                 let (v, d) = checkup::judge_s256(Some(&metadata.code_challenge_methods_supported));
                 card.record(Check::S256Advertised, v, d, evidence.clone());
+                let (v, d) = checkup::judge_dpop(Some(&metadata.dpop_signing_alg_values_supported));
+                card.record(Check::Dpop, v, d, evidence.clone());
                 let (v, d) = checkup::judge_public_clients(
                     Some(&metadata.token_endpoint_auth_methods_supported),
                     None,

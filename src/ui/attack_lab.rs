@@ -33,7 +33,7 @@ pub fn AttackLab(
                     aria-selected=move || (!checkup.get()).to_string()
                     on:click=move |_| checkup.set(false)>"Attack lab: 5 experiments"</button>
                 <button id="lab-checkup" role="tab" aria-selected=move || checkup.get().to_string()
-                    on:click=move |_| checkup.set(true)>"Provider checkup: 12 lines"</button>
+                    on:click=move |_| checkup.set(true)>"Provider checkup: 14 lines"</button>
             </div>
             <ProbeWindowNotices lab=lab />
             <Show when=weak>
@@ -52,6 +52,7 @@ pub fn AttackLab(
                 </p>
                 <ol class="experiments">
                     {Experiment::ALL.into_iter().map(|e| view! { <ExperimentCard lab=lab experiment=e busy=busy /> }).collect_view()}
+                    <super::stolen_token::StolenTokenCard lab=lab />
                 </ol>
             }>
                 <Checkup lab=lab />

@@ -303,6 +303,8 @@ fn carry_out(lab: RwSignal<Lab>, command: Command) -> Result<(), Problem> {
             let timeline = lab.with_untracked(|l| l.timeline.clone());
             super::attack::forged_link_arrived(lab, timeline);
         }
+        Command::MakeDpopKey => super::dpop::make_key(lab),
+        Command::Sign { id, input } => super::dpop::sign(lab, id, input),
     }
     Ok(())
 }

@@ -24,6 +24,11 @@ pub fn ExplainPanel() -> impl IntoView {
             "Implicit (deprecated): the access token itself comes back in the URL fragment, \
              where history, extensions and logs can read it. RFC 9700 forbids it."
         }
+        Variant::Dpop => {
+            "DPoP: every back-channel request carries a proof signed by a key that never leaves \
+             the tab, and the tokens are bound to it. Shown with RFC 9449's example key and a \
+             placeholder signature (not a real signature: explain mode has no private key)."
+        }
     };
     view! {
         <div class="explain-controls" role="group" aria-label="Variant">
@@ -41,6 +46,11 @@ pub fn ExplainPanel() -> impl IntoView {
                 aria-pressed=move || (variant.get() == Variant::Implicit).to_string()
                 on:click=move |_| variant.set(Variant::Implicit)>
                 "Implicit (deprecated)"
+            </button>
+            <button id="explain-dpop"
+                aria-pressed=move || (variant.get() == Variant::Dpop).to_string()
+                on:click=move |_| variant.set(Variant::Dpop)>
+                "DPoP"
             </button>
             <span id="explain-variant" class="variant">{move || variant.get().label()}</span>
         </div>

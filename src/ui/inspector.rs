@@ -163,6 +163,7 @@ fn exchange_view(x: HttpExchange) -> impl IntoView {
                 {x.request_headers.iter().map(|(k, v)| format!("\n{k}: {v}")).collect::<String>()}
                 {x.request_body.clone().map(|b| format!("\n\n{b}"))}
             </pre>
+            {proof_view(&x.request_headers)}
             {(!query.is_empty()).then(|| pairs_table("Query parameters (decoded)", query))}
             {(!form.is_empty()).then(|| pairs_table("Form body (decoded)", form))}
             {x.status.map(|status| view! {
@@ -175,6 +176,23 @@ fn exchange_view(x: HttpExchange) -> impl IntoView {
             })}
         </div>
     }
+}
+
+/// The DPoP proof the request carried, decoded: header and claims (the timeline keeps only
+/// `header.claims.[signature hidden]`, so a shown proof can never be replayed).
+fn proof_view(headers: &[(String, String)]) -> Option<impl IntoView> {
+    let masked = headers.iter().find(|(k, _)| k == "DPoP").map(|(_, v)| v)?;
+    let (header, claims) = crate::protocol::dpop::decode_masked(masked)?;
+    Some(view! {
+        <div class="dpop-proof" id="inspector-dpop">
+            <h4>"DPoP proof (decoded; signature hidden)"</h4>
+            <pre class="http" id="inspector-dpop-header">{header}</pre>
+            <pre class="http" id="inspector-dpop-claims">{claims}</pre>
+            <p class="hint">"Signed by this tab's non-extractable key for this one request: the \
+                server checks typ, alg and jwk, the signature, htm and htu against the request, \
+                iat against its clock, jti against its replay cache, and ath against the token."</p>
+        </div>
+    })
 }
 
 fn pairs_table(caption: &'static str, pairs: Vec<(String, String)>) -> impl IntoView {

@@ -4,6 +4,7 @@ mod api;
 mod attack;
 mod attack_lab;
 mod diagram_panel;
+mod dpop;
 pub mod driver;
 pub mod explain_panel;
 mod export_bar;
@@ -13,6 +14,7 @@ mod inspector;
 mod problem;
 mod secret_prompt;
 mod settings;
+mod stolen_token;
 mod timeline_list;
 mod tokens;
 

@@ -122,6 +122,7 @@ pub fn SettingsPanel(
                     " Confidential, PKCE off (teaching only: needs a secret)"
                 </label>
             </fieldset>
+            <DpopSwitch lab=lab />
             <p class="hint">
                 "Redirect URI to register at the provider (exactly, byte for byte): "
                 <code id="redirect-uri">{redirect_uri}</code>
@@ -141,6 +142,43 @@ pub fn SettingsPanel(
                 {move || (!copied.get().is_empty()).then(|| format!("Copied the {}.", copied.get()))}
             </p>
         </section>
+    }
+}
+
+/// The DPoP switch (RFC 9449): on, the token requests, refreshes and API calls carry proofs
+/// signed by a non-extractable key of this tab, and the tokens are bound to it. Until touched it
+/// follows the provider's metadata (on when it lists ES256 proofs).
+#[component]
+fn DpopSwitch(
+    /// The app state.
+    lab: RwSignal<Lab>,
+) -> impl IntoView {
+    let on = move || lab.with(|l| l.dpop_on_for(&l.settings.normalized().issuer));
+    let origin = move || {
+        lab.with(|l| match l.settings.dpop {
+            Some(_) => "your choice",
+            None => match l.known_metadata(&l.settings.normalized().issuer) {
+                Some(m) if m.supports_dpop_es256() => {
+                    "on by default: the provider lists ES256 in dpop_signing_alg_values_supported"
+                }
+                Some(_) => "off by default: the provider does not advertise DPoP with ES256",
+                None => "follows the provider once its metadata is known",
+            },
+        })
+    };
+    view! {
+        <fieldset class="dpop">
+            <legend>"Sender-constrained tokens"</legend>
+            <label>
+                <input id="dpop" type="checkbox" prop:checked=on
+                    on:change:target=move |ev| {
+                        let checked = ev.target().checked();
+                        driver::Dispatch(lab).edit_settings(|s| s.dpop = Some(checked))
+                    } />
+                " DPoP (RFC 9449): bind the tokens to a key of this tab"
+            </label>
+            <p class="hint" id="dpop-origin">{origin}</p>
+        </fieldset>
     }
 }
 

@@ -86,15 +86,86 @@ pub fn TokenPanel(
                             <dd id="token-issuer"><code>{issuer}</code></dd>
                         })}
                     </dl>
+                    {(tokens.token_type == "DPoP").then(|| dpop_binding(lab, access_jwt.as_ref()))}
                     {access_jwt.map(|at| access_jwt_view(lab, at, issuer_now.clone()))}
                     <p class="hint">
                         "The access token is opaque to this app: it only forwards it as "
-                        <code>"Authorization: Bearer"</code>
+                        <code>{format!("Authorization: {}", tokens.token_type)}</code>
                         ". It is not proof of who you are — that is what OpenID Connect's ID token is for."
                     </p>
                 </section>
             }
         })
+    }
+}
+
+/// The demo API's read-only view of the presented token (`cnf` from introspection).
+const TOKEN_INFO: &str = "/api/token-info";
+
+/// A DPoP-bound token: `cnf.jkt` (from a JWT access token, or the demo API's
+/// `/api/token-info`, since the bundled provider's tokens are opaque and a public client
+/// cannot call introspection) beside this tab's key thumbprint.
+fn dpop_binding(lab: RwSignal<Lab>, at: Option<&AccessJwt>) -> impl IntoView {
+    let from_jwt = at.and_then(|at| {
+        let claims: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(&at.jwt.claims_json()).ok()?;
+        crate::protocol::dpop::cnf_jkt(&claims).map(str::to_owned)
+    });
+    let dispatch = super::driver::Dispatch(lab);
+    let view_of = move || {
+        let (thumbprint, answer) = lab.with(|l| {
+            (
+                l.dpop_thumbprint().map(str::to_owned),
+                l.api_answer().filter(|a| a.path == TOKEN_INFO).cloned(),
+            )
+        });
+        let from_api = answer.and_then(|a| {
+            let claims: serde_json::Map<String, serde_json::Value> =
+                serde_json::from_str(&a.body).ok()?;
+            crate::protocol::dpop::cnf_jkt(&claims).map(str::to_owned)
+        });
+        let (jkt, source) = match (&from_jwt, from_api) {
+            (Some(jkt), _) => (Some(jkt.clone()), "the JWT access token's claims"),
+            (None, Some(jkt)) => (
+                Some(jkt),
+                "the demo API's GET /api/token-info (introspection)",
+            ),
+            (None, None) => (None, ""),
+        };
+        let verdict = match (&jkt, &thumbprint) {
+            (Some(jkt), Some(own)) if jkt == own => {
+                "✔ equal: the token is bound to this tab's key, and only proofs signed by it open the API."
+            }
+            (Some(_), Some(_)) => "✘ different: this token is bound to another key.",
+            _ => "",
+        };
+        view! {
+            <dt>"Key thumbprint (jkt)"</dt>
+            <dd><code id="dpop-thumbprint">{thumbprint.unwrap_or_else(|| "no key in this tab".into())}</code></dd>
+            <dt>"cnf.jkt"</dt>
+            <dd>{match jkt {
+                Some(jkt) => view! {
+                    <code id="cnf-jkt">{sanitize_for_display(&jkt, 100)}</code>
+                    <span class="hint">" from " {source}</span>
+                }.into_any(),
+                None => view! {
+                    <span class="hint">"opaque token: ask the API what the provider bound it to "</span>
+                    <button id="token-info" on:click=move |_| {
+                        dispatch.action(crate::flow::session::Action::CallApi(TOKEN_INFO))
+                    }>"GET /api/token-info"</button>
+                }.into_any(),
+            }}
+            // Inside the same cell: a third grid item would widen the label column.
+            <p id="dpop-binding-verdict">{verdict}</p></dd>
+        }
+    };
+    view! {
+        <div id="dpop-binding">
+            <h3>"Bound to this tab's key (DPoP)"</h3>
+            <dl>{view_of}</dl>
+            <p class="hint">"The private key is non-extractable: the browser signs with it but nobody, \
+                not even this app, can read it out. A copy of the token without the key is refused."</p>
+        </div>
     }
 }
 

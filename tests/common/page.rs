@@ -9,7 +9,10 @@ impl Lab {
     pub async fn configure(&self, scope: &str) {
         self.client.goto(&self.app).await.expect("app loads");
         let settings = json!({
-            "issuer": self.issuer, "client_id": "flow-lab", "scope": scope, "api_base": self.api
+            "issuer": self.issuer, "client_id": "flow-lab", "scope": scope, "api_base": self.api,
+            // These suites test Bearer runs; DPoP runs (the bundled provider's default) are
+            // tests/dpop.rs's.
+            "dpop": false
         })
         .to_string();
         self.js(
@@ -520,7 +523,8 @@ impl Lab {
     pub async fn configure_provider(&self, issuer: &str, api: &str, scope: &str) {
         self.client.goto(&self.app).await.expect("app loads");
         let settings = json!({
-            "issuer": issuer, "client_id": "flow-lab", "scope": scope, "api_base": api
+            "issuer": issuer, "client_id": "flow-lab", "scope": scope, "api_base": api,
+            "dpop": false
         })
         .to_string();
         self.js(

@@ -70,6 +70,41 @@ pub fn judge_s256(methods: Option<&[String]>) -> (Verdict, String) {
     }
 }
 
+/// RFC 9449 §5.1: `dpop_signing_alg_values_supported` with ES256 (the one algorithm this
+/// app's key does) → pass; not published → warn (its tokens are bearer tokens: a copy works
+/// anywhere, and RFC 9700 §2.2.1 says they SHOULD be sender-constrained); published without
+/// ES256 → warn. Whether DPoP is *required* for this client is in no metadata a public client
+/// can read (oidc-provider refuses a proof-less request with a bare `invalid_grant`), so the
+/// line says it is unknown until a token request.
+pub fn judge_dpop(algs: Option<&[String]>) -> (Verdict, String) {
+    const REQUIRED: &str = " Whether this client must use it is not in the metadata: unknown \
+        until a token request without a proof is refused.";
+    match algs.filter(|a| !a.is_empty()) {
+        None => (
+            Verdict::Warn,
+            format!(
+                "dpop_signing_alg_values_supported is not published: tokens are bearer \
+                 tokens, and a copy works for whoever holds it.{REQUIRED}"
+            ),
+        ),
+        Some(a) if a.iter().any(|x| x == "ES256") => (
+            Verdict::Pass,
+            format!(
+                "DPoP is supported with ES256 ({}).{REQUIRED}",
+                quote(&a.join(", "))
+            ),
+        ),
+        Some(a) => (
+            Verdict::Warn,
+            format!(
+                "DPoP is advertised without ES256 ({}), the one algorithm this app's key \
+                 does.{REQUIRED}",
+                quote(&a.join(", "))
+            ),
+        ),
+    }
+}
+
 /// The probe checks (PkceEnforced, PlainRefused, ImplicitRefused): refused → pass, accepted
 /// in any way (login_required, a code, a token) → fail, unclear → unknown.
 pub fn judge_probe(check: Check, answer: &ProbeAnswer) -> (Verdict, String) {
@@ -438,6 +473,18 @@ mod tests {
             Verdict::Fail
         );
         assert_eq!(judge_issuer(iss, None).0, Verdict::Unknown);
+    }
+
+    #[test]
+    fn r9449_5_1_dpop_line_passes_with_es256_and_says_required_is_unknown() {
+        let (v, d) = judge_dpop(Some(&["ES256".to_owned(), "EdDSA".to_owned()]));
+        assert_eq!(v, Verdict::Pass);
+        assert!(d.contains("unknown until a token request"), "{d}");
+        assert_eq!(judge_dpop(None).0, Verdict::Warn);
+        assert_eq!(judge_dpop(Some(&[])).0, Verdict::Warn);
+        let (v, d) = judge_dpop(Some(&["EdDSA".to_owned()]));
+        assert_eq!(v, Verdict::Warn);
+        assert!(d.contains("without ES256"), "{d}");
     }
 
     #[test]

@@ -24,6 +24,8 @@ pub fn preset_fix(fixes: &Fixes, check: Check) -> Option<&'static str> {
         Check::ImplicitRefused => fixes.implicit_refused,
         Check::RedirectUriExact => fixes.redirect_uri_exact,
         Check::NoStore => fixes.no_store,
+        // No preset documents a DPoP setting yet: the generic fix applies.
+        Check::Dpop => None,
     }
 }
 
@@ -82,6 +84,10 @@ pub fn hint(check: Check, preset_id: &str) -> String {
             .into(),
         NoStore => "Token responses must carry Cache-Control: no-store: upgrade the provider \
             or add the header at its proxy."
+            .into(),
+        Dpop => "Turn DPoP (RFC 9449) on at the provider with ES256 and publish \
+            dpop_signing_alg_values_supported, so a browser app's tokens can be bound to a key \
+            it cannot leak; then switch DPoP on in the Provider panel."
             .into(),
     }
 }

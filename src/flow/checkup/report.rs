@@ -177,14 +177,14 @@ mod tests {
         card.record(Check::PkceEnforced, v, d, vec![]);
         let md = card.to_markdown("2026-05-01 10:00 UTC");
         assert!(md.contains("- Issuer: `http://127.0.0.1:9000`\n"));
-        assert!(md.contains("- Result: 1 pass, 0 warn, 1 fail, 11 unknown\n"));
+        assert!(md.contains("- Result: 1 pass, 0 warn, 1 fail, 12 unknown\n"));
         assert!(!md.contains("No HTTP exchange recorded yet."));
         let empty = Scorecard::new("i", "c", "o", "p").to_markdown("t");
         assert!(empty.ends_with("## Evidence\n\nNo HTTP exchange recorded yet.\n"));
         assert!(
             md.contains("| Check | Verdict | What the provider did | Fix |\n|---|---|---|---|\n")
         );
-        assert_eq!(md.lines().filter(|l| l.starts_with("| ")).count(), 14);
+        assert_eq!(md.lines().filter(|l| l.starts_with("| ")).count(), 15);
         assert!(
             md.contains(
                 "| PKCE required (RFC 9700 §2.1.1) | ✕ fail | Accepted the no code\\_challenge \

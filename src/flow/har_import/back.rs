@@ -224,6 +224,7 @@ impl Importer {
             client_id: login.map(|l| l.client_id.clone()).unwrap_or_default(),
             nonce: login.and_then(|l| l.nonce.clone()),
             checks,
+            proof_sent: false,
         }
     }
 

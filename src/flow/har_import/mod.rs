@@ -384,6 +384,7 @@ fn http_response(entry: &Entry) -> HttpResponse {
         www_authenticate: header(headers, "www-authenticate").map(str::to_owned),
         cache_control: header(headers, "cache-control").map(str::to_owned),
         unread: None,
+        dpop_nonce: header(headers, "dpop-nonce").map(str::to_owned),
     }
 }
 

@@ -1,6 +1,7 @@
 //! The logged-in session's actions and the settings.
 
 use super::*;
+use crate::protocol::dpop::DpopServer;
 
 impl Session {
     // ----- the logged-in session's actions ---------------------------------------------------
@@ -23,18 +24,30 @@ impl Session {
             Action::CallApi(path) => {
                 let url = format!("{}{path}", self.settings.normalized().api_base);
                 self.problem = None;
-                let (step, authorization) = engine::resource_request_started(
+                let dpop = session.tokens.token_type == "DPoP";
+                let (step, authorization) = engine::resource_request_started_as(
                     &mut self.timeline,
                     &url,
                     &session.tokens.access_token,
+                    dpop,
                     now,
                 );
                 let id = self.fresh_id();
                 session.in_flight = Some(InFlight::Api { id, step, path });
-                vec![Command::Fetch {
-                    id,
-                    request: HttpRequest::get(&url, Some(authorization)),
-                }]
+                let request = HttpRequest::get(&url, Some(authorization));
+                if dpop {
+                    let token = Some(session.tokens.access_token.clone());
+                    self.flow = Flow::LoggedIn(session);
+                    return self.send_with_proof(
+                        id,
+                        request,
+                        DpopServer::Resource,
+                        token,
+                        step,
+                        now,
+                    );
+                }
+                vec![Command::Fetch { id, request }]
             }
             Action::UserInfo => {
                 let Some(url) = session
@@ -46,18 +59,30 @@ impl Session {
                     return Vec::new();
                 };
                 self.problem = None;
-                let (step, authorization) = oidc::userinfo_request_started(
+                let dpop = session.tokens.token_type == "DPoP";
+                let (step, authorization) = oidc::userinfo_request_started_as(
                     &mut self.timeline,
                     &url,
                     &session.tokens.access_token,
+                    dpop,
                     now,
                 );
                 let id = self.fresh_id();
                 session.in_flight = Some(InFlight::UserInfo { id, step });
-                vec![Command::Fetch {
-                    id,
-                    request: HttpRequest::get(&url, Some(authorization)),
-                }]
+                let request = HttpRequest::get(&url, Some(authorization));
+                if dpop {
+                    let token = Some(session.tokens.access_token.clone());
+                    self.flow = Flow::LoggedIn(session);
+                    return self.send_with_proof(
+                        id,
+                        request,
+                        DpopServer::Resource,
+                        token,
+                        step,
+                        now,
+                    );
+                }
+                vec![Command::Fetch { id, request }]
             }
             Action::Refresh => {
                 let (Some(refresh), Some(endpoint)) = (
@@ -70,6 +95,12 @@ impl Session {
                 self.problem = None;
                 let scope = session.tokens.granted_scope.clone();
                 let openid = scope.split_whitespace().any(|s| s == "openid");
+                // A DPoP-bound grant's refresh token is bound to the key too.
+                let dpop =
+                    session.tokens.token_type == "DPoP" || self.dpop_on_for(&session.info.issuer);
+                if dpop {
+                    self.draw_preflight(&endpoint, now);
+                }
                 match lifecycle::refresh_started(
                     &mut self.timeline,
                     &endpoint,
@@ -82,7 +113,19 @@ impl Session {
                     Ok(call) => {
                         let id = self.fresh_id();
                         let request = HttpRequest::form(&call.request);
+                        let step = call.step;
                         session.in_flight = Some(InFlight::Refresh { id, call });
+                        if dpop {
+                            self.flow = Flow::LoggedIn(session);
+                            return self.send_with_proof(
+                                id,
+                                request,
+                                DpopServer::Token,
+                                None,
+                                step,
+                                now,
+                            );
+                        }
                         vec![Command::Fetch { id, request }]
                     }
                     Err(problem) => {

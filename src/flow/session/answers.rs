@@ -1,6 +1,7 @@
 //! HTTP answers routed to whoever waits for them, and the code redeemed.
 
 use super::*;
+use crate::protocol::dpop::DpopServer;
 
 impl Session {
     // ----- answers ---------------------------------------------------------------------------
@@ -23,7 +24,12 @@ impl Session {
         }
     }
 
-    pub(super) fn answered(&mut self, id: RequestId, outcome: Outcome, now: u64) -> Vec<Command> {
+    pub(super) fn route_answer(
+        &mut self,
+        id: RequestId,
+        outcome: Outcome,
+        now: u64,
+    ) -> Vec<Command> {
         // A late answer for a request this session no longer waits for is never applied.
         if self.awaited_fetch() != Some(id) {
             return Vec::new();
@@ -113,13 +119,21 @@ impl Session {
         secret: Option<ClientSecret>,
         now: u64,
     ) -> Vec<Command> {
+        let dpop = self.dpop_on_for(&authorized.pending.issuer);
+        if dpop {
+            self.draw_preflight(&authorized.pending.token_endpoint, now);
+        }
         match engine::token_request_started(&mut self.timeline, authorized, secret.as_ref(), now) {
             Ok(call) => {
                 // The secret is dropped here: it lives only as long as building the request.
                 drop(secret);
                 let id = self.fresh_id();
                 let request = HttpRequest::form(&call.request);
+                let step = call.step;
                 self.flow = Flow::Exchanging { id, call };
+                if dpop {
+                    return self.send_with_proof(id, request, DpopServer::Token, None, step, now);
+                }
                 vec![Command::Fetch { id, request }]
             }
             Err(problem) => {

@@ -217,6 +217,40 @@ pub enum Event {
         /// What went wrong and what to do.
         problem: Problem,
     },
+    /// The tab's DPoP key pair was made (`Command::MakeDpopKey`).
+    DpopKeyReady {
+        /// The public key as WebCrypto exported it (JWK).
+        public_jwk_json: String,
+        /// Fresh randomness the proofs' `jti`s are derived from.
+        jti_seed: [u8; 32],
+        /// Now, epoch ms.
+        now: u64,
+    },
+    /// The browser could not make the key pair.
+    DpopKeyFailed {
+        /// WebCrypto's message.
+        message: String,
+        /// Now, epoch ms.
+        now: u64,
+    },
+    /// A `Command::Sign` was carried out: the proof's signature (raw `r || s`).
+    Signed {
+        /// The request's id.
+        id: RequestId,
+        /// The signature bytes.
+        signature: Vec<u8>,
+        /// Now, epoch ms.
+        now: u64,
+    },
+    /// WebCrypto refused to sign.
+    SignFailed {
+        /// The request's id.
+        id: RequestId,
+        /// WebCrypto's message.
+        message: String,
+        /// Now, epoch ms.
+        now: u64,
+    },
 }
 
 /// A user action on the session.
@@ -347,6 +381,17 @@ pub enum Command {
     },
     /// The lab's forged link arrived and the callback check refused it.
     ForgedLinkRefused,
+    /// Make this tab's non-extractable DPoP key pair (once); answer with
+    /// `Event::DpopKeyReady` or `Event::DpopKeyFailed`.
+    MakeDpopKey,
+    /// Sign a DPoP proof's signing input with the tab's key; answer with `Event::Signed` or
+    /// `Event::SignFailed`.
+    Sign {
+        /// Echoed in the answer.
+        id: RequestId,
+        /// `BASE64URL(header).BASE64URL(claims)`.
+        input: String,
+    },
 }
 
 /// What to write to storage.
@@ -586,6 +631,8 @@ pub struct Session {
     jwks: Option<(String, Jwks)>,
     next_id: RequestId,
     revision: u64,
+    /// DPoP: the key's public half, the request waiting for a proof, the servers' nonces.
+    dpop: dpop::DpopState,
 }
 
 /// Names a login's run without writing its `state`: the first 16 characters of
@@ -632,6 +679,7 @@ impl Session {
             jwks: None,
             next_id: 1,
             revision: 0,
+            dpop: dpop::DpopState::default(),
         }
     }
 
@@ -841,6 +889,14 @@ impl Session {
                 self.fail(problem);
                 Vec::new()
             }
+            Event::DpopKeyReady {
+                public_jwk_json,
+                jti_seed,
+                now,
+            } => self.dpop_key_ready(&public_jwk_json, jti_seed, now),
+            Event::DpopKeyFailed { message, now } => self.dpop_key_failed(&message, now),
+            Event::Signed { id, signature, now } => self.dpop_signed(id, &signature, now),
+            Event::SignFailed { id, message, now } => self.dpop_sign_failed(id, &message, now),
         }
     }
 }
@@ -866,6 +922,8 @@ fn commands_with(first: Command, rest: Vec<Command>) -> Vec<Command> {
 
 mod actions;
 mod answers;
+mod dpop;
+pub use dpop::{DPOP_ALG, NONCE_NOTE, PREFLIGHT_NOTE};
 mod load;
 mod login;
 pub use login::LabDiscovery;

@@ -1,0 +1,1088 @@
+//! DPoP (RFC 9449) in the live session: this tab's key as the engine knows it (the public half;
+//! the driver holds the non-extractable `CryptoKey`), the proof added to each back-channel
+//! request that needs one (`Sign` before `Fetch`), the server nonce retry (exactly one, drawn
+//! as its own pair of arrows) and the nonces remembered per server.
+//!
+//! A request that needs a proof goes out in three moves: the session asks for the key
+//! (`MakeDpopKey`, once per tab), builds the unsigned proof and asks for a signature (`Sign`),
+//! then sends the request with its `DPoP` header (`Fetch`, under the id the flow waits on).
+
+use super::*;
+use crate::flow::timeline::{Actor, Channel, HttpExchange, Param, Step};
+use crate::protocol::dpop::{
+    self, DpopError, DpopNonce, DpopServer, NonceRetry, NonceStep, ProofRequest, PublicJwk,
+    UnsignedProof,
+};
+use crate::protocol::jwt::JwsAlg;
+use crate::protocol::uri::HttpUrl;
+
+/// The one algorithm the tab's key does (WebCrypto ECDSA P-256).
+pub const DPOP_ALG: JwsAlg = JwsAlg::Es256;
+
+/// The teaching note of the nonce retry's arrows.
+pub const NONCE_NOTE: &str = "The server wants proof that this request is fresh: it hands out \
+     a nonce (DPoP-Nonce) and accepts only proofs that carry it. The app signs a new proof with \
+     the nonce and sends the request once more; a second demand would mean the server does not \
+     accept this client's proofs (RFC 9449 §8, §9).";
+
+/// The teaching note of the drawn CORS preflight.
+pub const PREFLIGHT_NOTE: &str = "A custom header needs the server's permission first (CORS \
+     preflight): DPoP is not a CORS-safelisted request header, so before this POST the browser \
+     asks the token endpoint with OPTIONS whether a page from this origin may send it. The page \
+     never sees this exchange; it is drawn from what the browser must do, and the POST's answer \
+     shows it was allowed.";
+
+/// The chips a proof adds to its request's step (replaced when the request is signed again).
+const PROOF_PARAMS: [&str; 3] = ["DPoP", "key thumbprint (jkt)", "signature"];
+
+/// This tab's key as the engine knows it: the public half, its thumbprint, and the seed the
+/// `jti`s are drawn from (random, from the driver, with the key).
+struct DpopKey {
+    jwk: PublicJwk,
+    thumbprint: String,
+    seed: [u8; 32],
+    proofs: u64,
+}
+
+impl std::fmt::Debug for DpopKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DpopKey")
+            .field("thumbprint", &self.thumbprint)
+            .finish_non_exhaustive()
+    }
+}
+
+impl DpopKey {
+    /// 16 bytes for the next proof's `jti`: SHA-256(seed ‖ counter), so every proof of the tab
+    /// has its own, and nobody without the seed can predict one.
+    fn next_jti_entropy(&mut self) -> [u8; 16] {
+        self.proofs += 1;
+        let mut hash = Sha256::new();
+        hash.update(self.seed);
+        hash.update(self.proofs.to_be_bytes());
+        let digest = hash.finalize();
+        let mut out = [0u8; 16];
+        out.copy_from_slice(&digest[..16]);
+        out
+    }
+}
+
+/// Where a request with a proof stands.
+#[derive(Debug)]
+enum Stage {
+    /// Waiting for the key (`MakeDpopKey` sent).
+    NeedKey,
+    /// Waiting for the signature of this proof.
+    Signing(UnsignedProof),
+    /// Sent; the answer is looked at for a nonce demand.
+    Sent,
+}
+
+/// A back-channel request that carries a proof.
+#[derive(Debug)]
+struct ProofJob {
+    id: RequestId,
+    /// The request as the flow built it, without the `DPoP` header.
+    request: HttpRequest,
+    server: DpopServer,
+    /// The token the request carries (resource calls): gives `ath`.
+    access_token: Option<AccessToken>,
+    /// The request's step on the timeline.
+    step: StepId,
+    retry: NonceRetry,
+    stage: Stage,
+}
+
+/// The session's DPoP part.
+#[derive(Debug, Default)]
+pub(super) struct DpopState {
+    key: Option<DpopKey>,
+    making_key: bool,
+    job: Option<ProofJob>,
+    /// The last nonce each server (by origin) handed out, for the next proof to it.
+    nonces: Vec<(String, DpopNonce)>,
+}
+
+/// What the DPoP part made of an HTTP answer.
+pub(super) enum DpopVerdict {
+    /// The answer goes to the flow as usual; with the error to show if the server asked for a
+    /// nonce a second time.
+    PassOn(Option<DpopError>),
+    /// The server asked for a nonce: the request goes again with it.
+    Retried(Vec<Command>),
+}
+
+fn origin(url: &str) -> String {
+    HttpUrl::parse(url)
+        .map(|u| u.origin())
+        .unwrap_or_else(|_| url.to_owned())
+}
+
+impl Session {
+    /// The thumbprint (RFC 7638) of this tab's DPoP key, once made: what `cnf.jkt` of a bound
+    /// token must equal.
+    pub fn dpop_thumbprint(&self) -> Option<&str> {
+        self.dpop.key.as_ref().map(|k| k.thumbprint.as_str())
+    }
+
+    /// Whether the token requests of a login at `issuer` carry DPoP proofs (the switch, or the
+    /// provider's metadata when the switch was never touched).
+    pub fn dpop_on_for(&self, issuer: &str) -> bool {
+        self.settings.dpop_on(
+            self.known_metadata(issuer)
+                .as_ref()
+                .or(self.metadata.as_ref()),
+        )
+    }
+
+    /// Whether the current tokens are DPoP-bound.
+    pub fn tokens_are_dpop(&self) -> bool {
+        self.tokens().is_some_and(|t| t.token_type == "DPoP")
+    }
+
+    /// Draws the CORS preflight the browser sends before a token-endpoint POST that carries a
+    /// `DPoP` header (Browser → AS `OPTIONS`, `204` back).
+    pub(super) fn draw_preflight(&mut self, url: &str, now: u64) {
+        let path = engine::path_of(url).to_owned();
+        let origin = self.origin.clone();
+        self.timeline.push_done(
+            Step::new(
+                StepKind::Preflight,
+                Actor::Browser,
+                Actor::AuthorizationServer,
+                Channel::Back,
+                &format!("CORS preflight: OPTIONS {path} (may this page send a DPoP header?)"),
+                now,
+            )
+            .with_params(vec![Param::public(
+                "Access-Control-Request-Headers",
+                "dpop",
+            )])
+            .with_exchange(HttpExchange {
+                method: "OPTIONS".into(),
+                url: url.to_owned(),
+                request_headers: vec![
+                    ("Origin".into(), origin.clone()),
+                    ("Access-Control-Request-Method".into(), "POST".into()),
+                    (
+                        "Access-Control-Request-Headers".into(),
+                        "content-type,dpop".into(),
+                    ),
+                ],
+                ..HttpExchange::default()
+            })
+            .with_note(PREFLIGHT_NOTE),
+            0.0,
+        );
+        self.timeline.push_done(
+            Step::new(
+                StepKind::PreflightResponse,
+                Actor::AuthorizationServer,
+                Actor::Browser,
+                Channel::Back,
+                "204: the DPoP header is allowed from this origin",
+                now,
+            )
+            .with_params(vec![Param::public("Access-Control-Allow-Headers", "dpop")])
+            .with_exchange(HttpExchange {
+                method: "OPTIONS".into(),
+                url: url.to_owned(),
+                status: Some(204),
+                response_headers: vec![
+                    ("Access-Control-Allow-Origin".into(), origin),
+                    (
+                        "Access-Control-Allow-Headers".into(),
+                        "content-type,dpop".into(),
+                    ),
+                ],
+                ..HttpExchange::default()
+            })
+            .with_note(PREFLIGHT_NOTE),
+            0.0,
+        );
+    }
+
+    /// Sends `request` (drawn as `step`) with a DPoP proof: asks for the key first if the tab
+    /// has none, else for the proof's signature. `token` is the access token it carries.
+    pub(super) fn send_with_proof(
+        &mut self,
+        id: RequestId,
+        request: HttpRequest,
+        server: DpopServer,
+        token: Option<AccessToken>,
+        step: StepId,
+        now: u64,
+    ) -> Vec<Command> {
+        self.dpop.job = Some(ProofJob {
+            id,
+            request,
+            server,
+            access_token: token,
+            step,
+            retry: NonceRetry::FirstTry,
+            stage: Stage::NeedKey,
+        });
+        self.next_proof(now)
+    }
+
+    /// Builds the waiting request's proof and asks for its signature (or for the key first).
+    fn next_proof(&mut self, now: u64) -> Vec<Command> {
+        let state = &mut self.dpop;
+        let Some(job) = state.job.as_mut() else {
+            return Vec::new();
+        };
+        let Some(key) = state.key.as_mut() else {
+            if state.making_key {
+                return Vec::new();
+            }
+            state.making_key = true;
+            return vec![Command::MakeDpopKey];
+        };
+        let entropy = key.next_jti_entropy();
+        let server = origin(&job.request.url);
+        let nonce = state
+            .nonces
+            .iter()
+            .find(|(o, _)| *o == server)
+            .map(|(_, n)| n.clone());
+        let built = dpop::unsigned_proof(
+            &key.jwk,
+            DPOP_ALG,
+            &ProofRequest {
+                method: job.request.method,
+                url: &job.request.url,
+                access_token: job.access_token.as_ref(),
+                nonce: nonce.as_ref(),
+            },
+            now / 1000,
+            &entropy,
+        );
+        match built {
+            Ok(unsigned) => {
+                let input = unsigned.signing_input().to_owned();
+                job.stage = Stage::Signing(unsigned);
+                vec![Command::Sign { id: job.id, input }]
+            }
+            Err(error) => self.proof_failed(Problem::from_error(&error), now),
+        }
+    }
+
+    /// `Event::DpopKeyReady`: the key is kept (its public half) and the waiting proof built.
+    pub(super) fn dpop_key_ready(
+        &mut self,
+        public_jwk_json: &str,
+        jti_seed: [u8; 32],
+        now: u64,
+    ) -> Vec<Command> {
+        self.dpop.making_key = false;
+        match PublicJwk::from_json(public_jwk_json) {
+            Ok(jwk) => {
+                let thumbprint = jwk.thumbprint();
+                self.dpop.key = Some(DpopKey {
+                    jwk,
+                    thumbprint,
+                    seed: jti_seed,
+                    proofs: 0,
+                });
+                self.next_proof(now)
+            }
+            Err(error) => self.proof_failed(Problem::from_error(&error), now),
+        }
+    }
+
+    /// `Event::DpopKeyFailed`: the browser could not make the key; the request is not sent.
+    pub(super) fn dpop_key_failed(&mut self, message: &str, now: u64) -> Vec<Command> {
+        self.dpop.making_key = false;
+        let problem = Problem::local(
+            &format!(
+                "This browser could not make a non-extractable ES256 key for DPoP ({}), so the \
+                 request that needs a proof was not sent.",
+                crate::protocol::error::sanitize_for_display(message, 200)
+            ),
+            "Switch DPoP off in the Provider panel, or use a browser with WebCrypto ECDSA P-256.",
+        );
+        self.proof_failed(problem, now)
+    }
+
+    /// `Event::Signed`: the proof is finished and the request sent with it.
+    pub(super) fn dpop_signed(
+        &mut self,
+        id: RequestId,
+        signature: &[u8],
+        now: u64,
+    ) -> Vec<Command> {
+        let Some(job) = self.dpop.job.as_mut().filter(|j| j.id == id) else {
+            return Vec::new();
+        };
+        let Stage::Signing(unsigned) = std::mem::replace(&mut job.stage, Stage::Sent) else {
+            return Vec::new();
+        };
+        let proof = match unsigned.finish(signature) {
+            Ok(proof) => proof,
+            Err(error) => return self.proof_failed(Problem::from_error(&error), now),
+        };
+        let mut request = job.request.clone();
+        request
+            .headers
+            .push((dpop::DPOP_HEADER, proof.header_value().to_owned()));
+        let step = job.step;
+        let thumbprint = self.dpop_thumbprint().unwrap_or_default().to_owned();
+        if let Some(s) = self.timeline.step_mut(step) {
+            let exchange = s.exchange.get_or_insert_with(HttpExchange::default);
+            exchange
+                .request_headers
+                .retain(|(name, _)| name != dpop::DPOP_HEADER);
+            exchange
+                .request_headers
+                .push((dpop::DPOP_HEADER.to_owned(), proof.masked()));
+            s.params
+                .retain(|p| !PROOF_PARAMS.contains(&p.name.as_str()));
+            let claims = proof.claims();
+            let mut shown = format!("{} {} iat {}", claims.htm, claims.htu, claims.iat);
+            if claims.ath.is_some() {
+                shown.push_str(" + ath");
+            }
+            if claims.nonce.is_some() {
+                shown.push_str(" + nonce");
+            }
+            s.params.push(Param::public(dpop::DPOP_HEADER, &shown));
+            s.params
+                .push(Param::public("key thumbprint (jkt)", &thumbprint));
+            if signature == dpop::PLACEHOLDER_SIGNATURE {
+                s.params.push(Param::public(
+                    "signature",
+                    "placeholder: not a real signature",
+                ));
+            }
+            s.note.push_str(
+                " DPoP: a proof JWT rides along in the DPoP header, signed by this tab's \
+                 non-extractable key for exactly this request (htm, htu, iat, a fresh jti; ath \
+                 hashes the access token it travels with). The inspector shows it decoded, the \
+                 signature hidden.",
+            );
+        }
+        // The token answer may now be DPoP-bound (RFC 9449 §5).
+        match &mut self.flow {
+            Flow::Exchanging { call, .. } => call.proof_sent = true,
+            Flow::LoggedIn(session) => {
+                if let Some(InFlight::Refresh { call, .. }) = &mut session.in_flight {
+                    call.proof_sent = true;
+                }
+            }
+            _ => {}
+        }
+        vec![Command::Fetch { id, request }]
+    }
+
+    /// `Event::SignFailed`: WebCrypto refused to sign; the request is not sent.
+    pub(super) fn dpop_sign_failed(
+        &mut self,
+        id: RequestId,
+        message: &str,
+        now: u64,
+    ) -> Vec<Command> {
+        if self.dpop.job.as_ref().is_none_or(|j| j.id != id) {
+            return Vec::new();
+        }
+        let problem = Problem::local(
+            &format!(
+                "The browser refused to sign the DPoP proof ({}), so the request was not sent.",
+                crate::protocol::error::sanitize_for_display(message, 200)
+            ),
+            "Reload the page (a new key is made) and try again, or switch DPoP off.",
+        );
+        self.proof_failed(problem, now)
+    }
+
+    /// The request that needed a proof cannot go: its step fails and the flow stops where it
+    /// was (a login fails; a logged-in session keeps its tokens and shows the problem).
+    fn proof_failed(&mut self, problem: Problem, now: u64) -> Vec<Command> {
+        let Some(job) = self.dpop.job.take() else {
+            self.problem = Some(problem);
+            return Vec::new();
+        };
+        self.timeline.fail(job.step, &problem.what_happened, now);
+        match std::mem::replace(&mut self.flow, Flow::Idle) {
+            Flow::Exchanging { call, .. } => {
+                crate::flow::server_check::settle_code_checks(
+                    &mut self.timeline,
+                    call.checks,
+                    None,
+                    now,
+                );
+                self.fail(problem);
+                vec![Command::MarkDrawn(TOKENS_MARK)]
+            }
+            Flow::LoggedIn(mut session) => {
+                if let Some(InFlight::Api { step, .. }) = session.in_flight.take() {
+                    crate::flow::server_check::settle_api_checks(
+                        &mut self.timeline,
+                        step + 1,
+                        None,
+                        now,
+                    );
+                }
+                self.problem = Some(problem);
+                self.flow = Flow::LoggedIn(session);
+                Vec::new()
+            }
+            other => {
+                self.flow = other;
+                self.problem = Some(problem);
+                Vec::new()
+            }
+        }
+    }
+
+    /// Looks at an answer to a request that carried a proof: keeps a fresh nonce, and answers a
+    /// first `use_dpop_nonce` demand with one retry (its own pair of arrows).
+    pub(super) fn dpop_answered(
+        &mut self,
+        id: RequestId,
+        outcome: &Outcome,
+        now: u64,
+    ) -> DpopVerdict {
+        let ours = self
+            .dpop
+            .job
+            .as_ref()
+            .is_some_and(|j| j.id == id && matches!(j.stage, Stage::Sent));
+        if !ours {
+            return DpopVerdict::PassOn(None);
+        }
+        let Some(mut job) = self.dpop.job.take() else {
+            return DpopVerdict::PassOn(None);
+        };
+        let Ok(response) = outcome else {
+            return DpopVerdict::PassOn(None);
+        };
+        let server = origin(&job.request.url);
+        let header = response.dpop_nonce.as_deref();
+        if let Some(nonce) = dpop::next_nonce(header) {
+            self.remember_nonce(&server, nonce);
+        }
+        let demand = dpop::nonce_demand(job.server, response, header);
+        match job.retry.on_answer(demand) {
+            NonceStep::Final => DpopVerdict::PassOn(None),
+            NonceStep::Fail(error) => DpopVerdict::PassOn(Some(error)),
+            NonceStep::Retry { nonce, next } => {
+                self.remember_nonce(&server, nonce.clone());
+                let again = self.draw_nonce_round(job.step, job.server, response, &nonce, now);
+                job.step = again;
+                job.retry = next;
+                job.stage = Stage::NeedKey;
+                self.dpop.job = Some(job);
+                DpopVerdict::Retried(self.next_proof(now))
+            }
+        }
+    }
+
+    fn remember_nonce(&mut self, server: &str, nonce: DpopNonce) {
+        self.dpop.nonces.retain(|(o, _)| o != server);
+        self.dpop.nonces.push((server.to_owned(), nonce));
+    }
+
+    /// The nonce round on the timeline: the first request completed with the server's demand,
+    /// the demand as an answer arrow, then the same request again (a new step the flow now
+    /// waits on). Returns the new step.
+    fn draw_nonce_round(
+        &mut self,
+        step: StepId,
+        server: DpopServer,
+        response: &HttpResponse,
+        nonce: &DpopNonce,
+        now: u64,
+    ) -> StepId {
+        let mask: fn(&str) -> String = match server {
+            DpopServer::Token => engine::mask_token_json,
+            DpopServer::Resource => |body| body.to_owned(),
+        };
+        engine::attach_response(&mut self.timeline, step, response, mask);
+        self.timeline.complete(step, now);
+        let Some(first) = self.timeline.steps().get(step).cloned() else {
+            return step;
+        };
+        let (kind, label) = match server {
+            DpopServer::Token => (
+                StepKind::TokenResponse,
+                format!(
+                    "{} use_dpop_nonce: sign again with this nonce",
+                    response.status
+                ),
+            ),
+            DpopServer::Resource => (
+                StepKind::ResourceResponse,
+                format!(
+                    "{} DPoP error=\"use_dpop_nonce\": sign again with this nonce",
+                    response.status
+                ),
+            ),
+        };
+        self.timeline.push_done(
+            Step::new(kind, first.to, first.from, Channel::Back, &label, now)
+                .with_params(vec![Param::public(dpop::NONCE_HEADER, nonce.as_str())])
+                .with_note(NONCE_NOTE),
+            0.0,
+        );
+        let mut again = Step::new(
+            first.kind,
+            first.from,
+            first.to,
+            Channel::Back,
+            &format!("{} (again, with the server's nonce)", first.label),
+            now,
+        )
+        .with_params(
+            first
+                .params
+                .iter()
+                .filter(|p| !p.secret && !PROOF_PARAMS.contains(&p.name.as_str()))
+                .cloned()
+                .collect(),
+        )
+        .with_note(NONCE_NOTE);
+        if let Some(exchange) = &first.exchange {
+            again.exchange = Some(HttpExchange {
+                method: exchange.method.clone(),
+                url: exchange.url.clone(),
+                request_headers: exchange
+                    .request_headers
+                    .iter()
+                    .filter(|(name, _)| name != dpop::DPOP_HEADER)
+                    .cloned()
+                    .collect(),
+                request_body: exchange.request_body.clone(),
+                ..HttpExchange::default()
+            });
+        }
+        let again = self.timeline.push(again);
+        // The flow now waits on the new step.
+        match &mut self.flow {
+            Flow::Exchanging { call, .. } => call.step = again,
+            Flow::LoggedIn(session) => match &mut session.in_flight {
+                Some(InFlight::Api {
+                    step: api, path, ..
+                }) => {
+                    // The API's checks follow their request (`resource_response_received`).
+                    crate::flow::server_check::settle_api_checks(
+                        &mut self.timeline,
+                        *api + 1,
+                        Some(response),
+                        now,
+                    );
+                    *api = again;
+                    crate::flow::server_check::api_checks(
+                        &mut self.timeline,
+                        &format!("GET {path}"),
+                        now,
+                    );
+                }
+                Some(InFlight::UserInfo { step: info, .. }) => *info = again,
+                Some(InFlight::Refresh { call, .. }) => call.step = again,
+                _ => {}
+            },
+            _ => {}
+        }
+        again
+    }
+
+    /// The answer routed as usual, after the DPoP part looked at it.
+    pub(super) fn answered(&mut self, id: RequestId, outcome: Outcome, now: u64) -> Vec<Command> {
+        if self.awaited_fetch() != Some(id) {
+            return Vec::new();
+        }
+        let refused = match self.dpop_answered(id, &outcome, now) {
+            DpopVerdict::Retried(commands) => return commands,
+            DpopVerdict::PassOn(refused) => refused,
+        };
+        let commands = self.route_answer(id, outcome, now);
+        if let Some(error) = refused {
+            // The server asked twice: say so instead of its bare error code.
+            self.problem = Some(Problem::from_error(&error));
+        }
+        commands
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Every DPoP transition of the engine, played on the scripted example provider.
+
+    use super::*;
+    use crate::flow::scripted::{self, describe, ScriptedDriver, CODE, ISSUER, REDIRECT};
+
+    fn dpop_driver(dpop: Option<bool>) -> ScriptedDriver {
+        let mut settings = scripted::settings(ClientType::Public);
+        settings.dpop = dpop;
+        ScriptedDriver::new(settings)
+    }
+
+    /// Logs in and lands on the callback by hand: the commands of the callback page.
+    fn land(d: &mut ScriptedDriver) -> Vec<Command> {
+        d.login();
+        let state = d
+            .navigations
+            .last()
+            .and_then(|url| {
+                crate::protocol::uri::parse_query(url.split_once('?')?.1)
+                    .into_iter()
+                    .find(|(n, _)| n == "state")
+            })
+            .unwrap()
+            .1;
+        let settings = d.session.settings.clone();
+        d.session = Session::new(settings, scripted::ORIGIN);
+        let saved = d.saved();
+        d.session.handle(Event::PageLoaded {
+            query: format!("code={CODE}&state={state}&iss=https%3A%2F%2Fas.example"),
+            fragment: String::new(),
+            saved,
+            now: d.now,
+        })
+    }
+
+    fn key_ready(d: &mut ScriptedDriver) -> Vec<Command> {
+        d.session.handle(Event::DpopKeyReady {
+            public_jwk_json: dpop::RFC9449_EXAMPLE_JWK.to_owned(),
+            jti_seed: [9; 32],
+            now: d.now,
+        })
+    }
+
+    fn sign_of(commands: &[Command]) -> (RequestId, serde_json::Value) {
+        commands
+            .iter()
+            .find_map(|c| match c {
+                Command::Sign { id, input } => {
+                    let claims = input.split('.').nth(1)?;
+                    let bytes = URL_SAFE_NO_PAD.decode(claims).ok()?;
+                    Some((*id, serde_json::from_slice(&bytes).ok()?))
+                }
+                _ => None,
+            })
+            .unwrap_or_else(|| panic!("a Sign command in {:?}", names(commands)))
+    }
+
+    fn signed(d: &mut ScriptedDriver, id: RequestId) -> Vec<Command> {
+        d.session.handle(Event::Signed {
+            id,
+            signature: vec![0xAB; 64],
+            now: d.now,
+        })
+    }
+
+    fn fetch_of(commands: &[Command]) -> (RequestId, HttpRequest) {
+        commands
+            .iter()
+            .find_map(|c| match c {
+                Command::Fetch { id, request } => Some((*id, request.clone())),
+                _ => None,
+            })
+            .unwrap_or_else(|| panic!("a Fetch in {:?}", names(commands)))
+    }
+
+    fn names(commands: &[Command]) -> Vec<String> {
+        commands.iter().map(describe).collect()
+    }
+
+    fn header<'a>(request: &'a HttpRequest, name: &str) -> Option<&'a str> {
+        request
+            .headers
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The example provider's token answer for the login `d` made, of `token_type`.
+    fn token_body(d: &ScriptedDriver, token_type: &str) -> String {
+        let nonce = d.navigations.last().and_then(|url| {
+            crate::protocol::uri::parse_query(url.split_once('?')?.1)
+                .into_iter()
+                .find(|(n, _)| n == "nonce")
+                .map(|(_, v)| v)
+        });
+        scripted::token_json("demo-app", nonce.as_deref(), d.now).replace(
+            r#""token_type":"Bearer""#,
+            &format!(r#""token_type":"{token_type}""#),
+        )
+    }
+
+    fn use_dpop_nonce(nonce: &str) -> Outcome {
+        Ok(HttpResponse {
+            dpop_nonce: Some(nonce.to_owned()),
+            ..HttpResponse::json(
+                400,
+                r#"{"error":"use_dpop_nonce","error_description":"nonce is required"}"#,
+            )
+        })
+    }
+
+    /// Up to the token request's first signature: (driver, request id).
+    fn at_first_sign() -> (ScriptedDriver, RequestId) {
+        let mut d = dpop_driver(Some(true));
+        let commands = land(&mut d);
+        assert_eq!(names(&commands).last().unwrap(), "MakeDpopKey");
+        assert!(
+            !commands.iter().any(|c| matches!(c, Command::Fetch { .. })),
+            "no token request before its proof"
+        );
+        let (id, claims) = sign_of(&key_ready(&mut d));
+        assert_eq!(claims["htm"], "POST");
+        assert_eq!(claims["htu"], format!("{ISSUER}/token"));
+        assert!(claims.get("ath").is_none(), "no access token yet");
+        (d, id)
+    }
+
+    #[test]
+    fn r9449_4_a_dpop_login_makes_the_key_signs_then_posts_with_the_proof() {
+        let (mut d, id) = at_first_sign();
+        let (fetch_id, request) = fetch_of(&signed(&mut d, id));
+        assert_eq!(fetch_id, id, "sent under the id the flow waits on");
+        let proof = header(&request, "DPoP").expect("DPoP header");
+        assert_eq!(proof.split('.').count(), 3);
+        // The proof is drawn on the token request, decoded, its signature masked.
+        let steps = d.session.timeline.steps();
+        let (at, token_step) = d.session.timeline.last_of(StepKind::TokenRequest).unwrap();
+        let shown = token_step.exchange.as_ref().unwrap();
+        let masked = &shown
+            .request_headers
+            .iter()
+            .find(|(n, _)| n == "DPoP")
+            .unwrap()
+            .1;
+        assert!(masked.ends_with(".[signature hidden]"), "{masked}");
+        assert!(!masked.contains(proof.rsplit('.').next().unwrap()));
+        // The CORS preflight is drawn right before the POST.
+        assert_eq!(steps[at - 2].kind, StepKind::Preflight);
+        assert_eq!(steps[at - 1].kind, StepKind::PreflightResponse);
+        // The scripted provider binds the token: the login completes with a DPoP token.
+        let rest = d.play(Event::HttpAnswered {
+            id,
+            outcome: Ok(HttpResponse::json(200, token_body(&d, "DPoP"))),
+            now: d.now,
+        });
+        assert!(rest.iter().any(|c| c.starts_with("Fetch GET")), "{rest:?}");
+        assert_eq!(d.session.tokens().unwrap().token_type, "DPoP");
+    }
+
+    #[test]
+    fn r9449_7_api_and_userinfo_calls_send_dpop_authorization_with_ath() {
+        let mut d = dpop_driver(Some(true));
+        d.login();
+        let log = d.come_back();
+        assert!(log.contains(&"MakeDpopKey".to_owned()), "{log:?}");
+        assert_eq!(
+            d.session.phase(),
+            Phase::LoggedIn,
+            "{:?}",
+            d.session.problem
+        );
+        assert!(d.session.tokens_are_dpop());
+        let commands = d.session.handle(Event::Action {
+            action: Action::CallApi("/api/profile"),
+            redirect_uri: REDIRECT.into(),
+            now: d.now,
+        });
+        let (id, claims) = sign_of(&commands);
+        assert_eq!(claims["htm"], "GET");
+        assert_eq!(claims["htu"], "https://api.example/api/profile");
+        let token = AccessToken::new(scripted::ACCESS_TOKEN.into());
+        assert_eq!(claims["ath"], dpop::ath(&token));
+        let (_, request) = fetch_of(&signed(&mut d, id));
+        assert_eq!(
+            header(&request, "Authorization"),
+            Some(format!("DPoP {}", scripted::ACCESS_TOKEN).as_str())
+        );
+        assert!(header(&request, "DPoP").is_some());
+        let (_, step) = d
+            .session
+            .timeline
+            .last_of(StepKind::ResourceRequest)
+            .unwrap();
+        assert!(step.params.iter().any(|p| p.shown.starts_with("DPoP ")));
+    }
+
+    #[test]
+    fn r9449_8_token_nonce_demand_is_retried_once_as_its_own_pair_of_arrows() {
+        let (mut d, id) = at_first_sign();
+        let (_, _) = fetch_of(&signed(&mut d, id));
+        let retry = d.session.handle(Event::HttpAnswered {
+            id,
+            outcome: use_dpop_nonce("n-1"),
+            now: d.now,
+        });
+        let (again, claims) = sign_of(&retry);
+        assert_eq!(again, id);
+        assert_eq!(claims["nonce"], "n-1");
+        assert_eq!(d.session.phase(), Phase::Exchanging);
+        let labels: Vec<&str> = d
+            .session
+            .timeline
+            .steps()
+            .iter()
+            .map(|s| s.label.as_str())
+            .collect();
+        let demand = labels
+            .iter()
+            .position(|l| l.contains("use_dpop_nonce"))
+            .expect("the demand arrow");
+        assert!(labels[demand + 1].contains("again, with the server's nonce"));
+        let (_, again) = d.session.timeline.last_of(StepKind::TokenRequest).unwrap();
+        assert!(!again
+            .params
+            .iter()
+            .any(|p| p.name == "key thumbprint (jkt)"));
+        assert_eq!(d.session.timeline.steps()[demand].note, NONCE_NOTE);
+        let (_, request) = fetch_of(&signed(&mut d, id));
+        assert!(header(&request, "DPoP").is_some());
+        let (_, again) = d.session.timeline.last_of(StepKind::TokenRequest).unwrap();
+        let chips: Vec<&str> = again.params.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(
+            chips
+                .iter()
+                .filter(|n| **n == "key thumbprint (jkt)")
+                .count(),
+            1,
+            "{chips:?}"
+        );
+        // The retry's answer completes the login.
+        d.play(Event::HttpAnswered {
+            id,
+            outcome: Ok(HttpResponse::json(200, token_body(&d, "DPoP"))),
+            now: d.now,
+        });
+        assert_eq!(
+            d.session.phase(),
+            Phase::LoggedIn,
+            "{:?}",
+            d.session.problem
+        );
+    }
+
+    #[test]
+    fn r9449_8_a_second_nonce_demand_fails_the_login() {
+        let (mut d, id) = at_first_sign();
+        signed(&mut d, id);
+        let retry = d.session.handle(Event::HttpAnswered {
+            id,
+            outcome: use_dpop_nonce("n-1"),
+            now: d.now,
+        });
+        let (id, _) = sign_of(&retry);
+        signed(&mut d, id);
+        let after = d.session.handle(Event::HttpAnswered {
+            id,
+            outcome: use_dpop_nonce("n-2"),
+            now: d.now,
+        });
+        assert!(!after.iter().any(|c| matches!(c, Command::Sign { .. })));
+        assert_eq!(d.session.phase(), Phase::Failed);
+        let problem = d.session.problem.clone().unwrap();
+        assert_eq!(
+            problem.what_happened,
+            crate::protocol::error::Explain::what_happened(&DpopError::NonceRefusedTwice)
+        );
+        assert!(d.session.tokens().is_none());
+    }
+
+    #[test]
+    fn r9449_8_2_a_fresh_nonce_is_remembered_for_the_next_proof_to_that_server() {
+        let (mut d, id) = at_first_sign();
+        signed(&mut d, id);
+        d.play(Event::HttpAnswered {
+            id,
+            outcome: Ok(HttpResponse {
+                dpop_nonce: Some("fresh-1".into()),
+                ..HttpResponse::json(200, token_body(&d, "DPoP"))
+            }),
+            now: d.now,
+        });
+        assert_eq!(
+            d.session.phase(),
+            Phase::LoggedIn,
+            "{:?}",
+            d.session.problem
+        );
+        let refresh = d.session.handle(Event::Action {
+            action: Action::Refresh,
+            redirect_uri: REDIRECT.into(),
+            now: d.now,
+        });
+        let (_, claims) = sign_of(&refresh);
+        assert_eq!(claims["nonce"], "fresh-1");
+        assert_eq!(claims["htu"], format!("{ISSUER}/token"));
+        // The API is another server: it gets no nonce it did not hand out.
+        let mut d2 = dpop_driver(Some(true));
+        d2.login();
+        d2.come_back();
+        let api = d2.session.handle(Event::Action {
+            action: Action::CallApi("/api/profile"),
+            redirect_uri: REDIRECT.into(),
+            now: d2.now,
+        });
+        assert!(sign_of(&api).1.get("nonce").is_none());
+    }
+
+    #[test]
+    fn r9449_9_resource_nonce_demand_is_retried_with_fresh_api_checks() {
+        let mut d = dpop_driver(Some(true));
+        d.login();
+        d.come_back();
+        let commands = d.session.handle(Event::Action {
+            action: Action::CallApi("/api/profile"),
+            redirect_uri: REDIRECT.into(),
+            now: d.now,
+        });
+        let (id, _) = sign_of(&commands);
+        signed(&mut d, id);
+        let retry = d.session.handle(Event::HttpAnswered {
+            id,
+            outcome: Ok(HttpResponse {
+                www_authenticate: Some(
+                    r#"DPoP error="use_dpop_nonce", error_description="nonce required""#.into(),
+                ),
+                dpop_nonce: Some("api-n".into()),
+                ..HttpResponse::json(401, "")
+            }),
+            now: d.now,
+        });
+        let (_, claims) = sign_of(&retry);
+        assert_eq!(claims["nonce"], "api-n");
+        signed(&mut d, id);
+        d.session.handle(Event::HttpAnswered {
+            id,
+            outcome: Ok(HttpResponse::json(200, r#"{"sub":"alice"}"#)),
+            now: d.now,
+        });
+        assert!(d.session.problem.is_none(), "{:?}", d.session.problem);
+        assert_eq!(d.session.api_answer().unwrap().path, "/api/profile");
+        // Both rounds' API checks are settled: none left pending.
+        assert!(!d
+            .session
+            .timeline
+            .steps()
+            .iter()
+            .any(|s| s.kind == StepKind::ServerCheck
+                && s.status == crate::flow::timeline::StepStatus::Pending));
+    }
+
+    #[test]
+    fn a_refused_signature_sends_nothing_and_fails_the_login() {
+        let (mut d, id) = at_first_sign();
+        let after = d.session.handle(Event::SignFailed {
+            id,
+            message: "OperationError: key unusable".into(),
+            now: d.now,
+        });
+        assert!(!after.iter().any(|c| matches!(c, Command::Fetch { .. })));
+        assert_eq!(d.session.phase(), Phase::Failed);
+        let problem = d.session.problem.clone().unwrap();
+        assert!(
+            problem.what_happened.contains("refused to sign"),
+            "{problem:?}"
+        );
+        assert!(problem.what_happened.contains("OperationError"));
+        let (_, step) = d.session.timeline.last_of(StepKind::TokenRequest).unwrap();
+        assert!(step.is_failed());
+    }
+
+    #[test]
+    fn a_browser_without_the_key_says_to_switch_dpop_off() {
+        let mut d = dpop_driver(Some(true));
+        land(&mut d);
+        let after = d.session.handle(Event::DpopKeyFailed {
+            message: "NotSupportedError: ECDSA".into(),
+            now: d.now,
+        });
+        assert!(after.iter().all(|c| !matches!(c, Command::Fetch { .. })));
+        assert_eq!(d.session.phase(), Phase::Failed);
+        let problem = d.session.problem.clone().unwrap();
+        assert!(
+            problem.what_to_do.contains("Switch DPoP off"),
+            "{problem:?}"
+        );
+    }
+
+    #[test]
+    fn t16b_a_dpop_token_without_a_proof_is_refused() {
+        let mut d = dpop_driver(Some(false));
+        let commands = land(&mut d);
+        let (id, request) = fetch_of(&commands);
+        assert!(header(&request, "DPoP").is_none(), "switch off: no proof");
+        assert!(!d
+            .session
+            .timeline
+            .steps()
+            .iter()
+            .any(|s| s.kind == StepKind::Preflight));
+        d.session.handle(Event::HttpAnswered {
+            id,
+            outcome: Ok(HttpResponse::json(
+                200,
+                r#"{"access_token":"SECRET-AT","token_type":"DPoP"}"#,
+            )),
+            now: d.now,
+        });
+        assert_eq!(d.session.phase(), Phase::Failed);
+        assert!(d.session.tokens().is_none());
+        assert!(d
+            .session
+            .problem
+            .as_ref()
+            .unwrap()
+            .what_happened
+            .contains("\"DPoP\""));
+    }
+
+    #[test]
+    fn a_bearer_token_despite_a_proof_is_kept_with_the_note_that_it_is_not_bound() {
+        let (mut d, id) = at_first_sign();
+        signed(&mut d, id);
+        d.play(Event::HttpAnswered {
+            id,
+            outcome: Ok(HttpResponse::json(200, token_body(&d, "Bearer"))),
+            now: d.now,
+        });
+        assert_eq!(d.session.phase(), Phase::LoggedIn);
+        assert!(!d.session.tokens_are_dpop());
+        let (_, answer) = d.session.timeline.last_of(StepKind::TokenResponse).unwrap();
+        assert!(
+            answer.note.contains("whoever copies this token"),
+            "{}",
+            answer.note
+        );
+    }
+
+    #[test]
+    fn explain_mode_uses_the_rfc_example_key_and_marks_the_placeholder_signature() {
+        let mut d = dpop_driver(Some(true));
+        d.login();
+        d.come_back();
+        assert_eq!(
+            d.session.dpop_thumbprint(),
+            Some(
+                PublicJwk::from_json(dpop::RFC9449_EXAMPLE_JWK)
+                    .unwrap()
+                    .thumbprint()
+                    .as_str()
+            )
+        );
+        let (_, step) = d.session.timeline.last_of(StepKind::TokenRequest).unwrap();
+        assert!(step
+            .params
+            .iter()
+            .any(|p| p.shown == "placeholder: not a real signature"));
+    }
+
+    #[test]
+    fn switch_unset_follows_the_provider_metadata() {
+        let mut d = dpop_driver(None);
+        let commands = land(&mut d);
+        // The example provider does not list dpop_signing_alg_values_supported: no proof.
+        assert!(fetch_of(&commands)
+            .1
+            .headers
+            .iter()
+            .all(|(n, _)| *n != "DPoP"));
+    }
+}
