@@ -360,16 +360,18 @@ async fn i15_whole_checkup_against_glewlwyd_line_by_line() {
         ("NoStore", "pass", "no-store"),
         // RFC 9207: iss came back on every redirect, but discovery does not promise it.
         ("IssInResponse", "warn", "not advertised"),
+        // RFC 9449: this configuration publishes no dpop_signing_alg_values_supported.
+        ("Dpop", "warn", "is not published"),
     ] {
         let (got, text) = line(&card, id);
         assert!(got == verdict && text.contains(said), "{id}: {got} {text}");
     }
     let (_, iss) = line(&card, "IssInResponse");
     assert!(iss.contains("oauth-as-iss-id"), "Glewlwyd's own fix: {iss}");
-    assert_eq!(card.len(), 13);
+    assert_eq!(card.len(), 14);
     let summary = lab.text("#checkup-summary").await;
     assert!(
-        summary.starts_with("12 pass · 1 warn · 0 fail · 0 unknown"),
+        summary.starts_with("12 pass · 2 warn · 0 fail · 0 unknown"),
         "{summary}"
     );
     // Only the attacker's replay, its server check and UserInfo after it may be failed.
@@ -389,7 +391,7 @@ async fn i15_whole_checkup_against_glewlwyd_line_by_line() {
         .expect("value")
         .unwrap_or_default();
     assert!(
-        markdown.contains("12 pass, 1 warn, 0 fail, 0 unknown")
+        markdown.contains("12 pass, 2 warn, 0 fail, 0 unknown")
             && markdown.contains("oauth-as-iss-id")
             && !markdown.contains("provider/server.mjs"),
         "{markdown}"
