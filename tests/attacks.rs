@@ -242,7 +242,7 @@ async fn checkup_of_the_strict_bundled_provider_is_all_green_after_one_login() {
     .await;
     tall_screenshot(&lab, "73-checkup-strict").await;
     let all = verdicts(&lab).await;
-    assert_eq!(all.len(), 13);
+    assert_eq!(all.len(), 14);
     for (id, verdict) in &all {
         assert_eq!(
             verdict,
