@@ -1,7 +1,6 @@
 //! Leptos components. They read the one `Lab` state and call `session` for anything that acts.
 
 mod api;
-mod attack;
 mod attack_lab;
 mod diagram_panel;
 pub mod driver;
@@ -17,13 +16,13 @@ mod timeline_list;
 mod tokens;
 
 use crate::flow::session::Action;
-use driver::{Dispatch, Lab, Phase, StatusView};
+use driver::{Dispatch, Phase, StatusView};
 use leptos::prelude::*;
 
 /// The whole page.
 #[component]
 pub fn App() -> impl IntoView {
-    let lab = RwSignal::new(Lab::restore());
+    let lab = RwSignal::new(driver::restore());
     driver::provide(lab);
     driver::save_on_change(lab);
     driver::page_loaded(lab);
@@ -84,7 +83,7 @@ pub fn App() -> impl IntoView {
                         }.into_any(),
                         Tab::Import => view! { <har_import::HarImport /> }.into_any(),
                         Tab::Attack => view! {
-                            <attack_lab::AttackLab lab=lab />
+                            <attack_lab::AttackLab />
                             <diagram_panel::DiagramPanel timeline=timeline />
                             <timeline_list::TimelineList timeline=timeline />
                         }.into_any(),
