@@ -6,14 +6,20 @@ use crate::browser::{cache, clock, http, location, popup, storage, webcrypto};
 use crate::flow::attack::Report;
 use crate::flow::checkup::{Check, Scorecard, Verdict};
 use crate::flow::engine::LoginEntropy;
+use crate::flow::oidc::VerifiedIdToken;
 use crate::flow::problem::Problem;
 use crate::flow::problem::TransportError;
 use crate::flow::session::{
     self, Action, Command, Entropy, Event, Forget, LabEntropy, LabStart, Persist, Saved, Session,
 };
+use crate::flow::session::{RejectedIdToken, Revoked};
 use crate::flow::settings::ProviderSettings;
+use crate::protocol::discovery::ProviderMetadata;
 use crate::protocol::http::HttpResponse;
+use crate::protocol::jwt::Jwks;
 use crate::protocol::probe::ProbeKind;
+use crate::protocol::secret::RefreshToken;
+use crate::protocol::token::TokenSet;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::future::Future;
@@ -136,9 +142,115 @@ pub struct Status {
 #[derive(Clone, Copy)]
 pub struct StatusView(pub Memo<Status>);
 
-/// Puts the dispatcher and the read-only status in context, for the components below `App`.
+/// The settings form's context: the settings through a memo (it notifies only when they
+/// change), written by dispatching `Event::SettingsEdited` / `Event::PresetChosen`.
+#[derive(Clone, Copy)]
+pub struct SettingsForm(Memo<ProviderSettings>, Dispatch);
+
+impl SettingsForm {
+    /// Reads the settings (tracked).
+    pub fn with<T>(&self, f: impl FnOnce(&ProviderSettings) -> T) -> T {
+        self.0.with(f)
+    }
+
+    /// The form changed one thing.
+    pub fn edit(self, edit: impl FnOnce(&mut ProviderSettings)) {
+        self.1.edit_settings(edit);
+    }
+
+    /// A preset was chosen.
+    pub fn preset(self, id: &str) {
+        self.1.preset(id);
+    }
+}
+
+/// What the token panel shows, and nothing else.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TokensShown {
+    /// The tokens in memory.
+    pub tokens: Option<TokenSet>,
+    /// When they arrived (epoch ms).
+    pub received_at: u64,
+    /// The scope the settings ask for.
+    pub requested: String,
+    /// The refresh token the last rotation replaced.
+    pub replaced: Option<RefreshToken>,
+    /// Tokens revoked at the provider.
+    pub revoked: Revoked,
+    /// The issuer of the tokens.
+    pub issuer: Option<String>,
+    /// The `scope` a 403 from the API asked for.
+    pub needed: Option<String>,
+    /// The key set of the provider that issued the tokens, once fetched.
+    pub jwks: Option<Jwks>,
+}
+
+/// The [`TokensShown`] in context.
+#[derive(Clone, Copy)]
+pub struct TokensView(pub Memo<TokensShown>);
+
+/// What the identity panel and the session actions show, and nothing else.
+#[derive(Clone, Debug, PartialEq)]
+pub struct IdentityShown {
+    /// The tokens in memory.
+    pub tokens: Option<TokenSet>,
+    /// The client id of the login.
+    pub client_id: String,
+    /// Tokens revoked at the provider.
+    pub revoked: Revoked,
+    /// The verified ID token.
+    pub identity: Option<VerifiedIdToken>,
+    /// The last ID token that failed validation, decoded for display.
+    pub rejected: Option<RejectedIdToken>,
+    /// The last UserInfo answer.
+    pub userinfo: Option<String>,
+    /// The metadata of the provider that issued the tokens (which actions it allows).
+    pub provider: Option<ProviderMetadata>,
+}
+
+/// The [`IdentityShown`] in context.
+#[derive(Clone, Copy)]
+pub struct IdentityView(pub Memo<IdentityShown>);
+
+/// Puts the dispatcher, the read-only status and the panels' narrow views in context, for the
+/// components below `App` (none of them gets the whole state).
 pub fn provide(lab: RwSignal<Lab>) {
-    provide_context(Dispatch(lab));
+    let dispatch = Dispatch(lab);
+    provide_context(dispatch);
+    provide_context(SettingsForm(
+        Memo::new(move |_| lab.with(|l| l.settings.clone())),
+        dispatch,
+    ));
+    provide_context(TokensView(Memo::new(move |_| {
+        lab.with(|l| {
+            let uri = l.provider().and_then(|p| p.jwks_uri.clone());
+            TokensShown {
+                tokens: l.tokens().cloned(),
+                received_at: l.tokens_received_at_ms(),
+                requested: l.settings.normalized().scope,
+                replaced: l.replaced_refresh().cloned(),
+                revoked: l.revoked(),
+                issuer: l.info().map(|s| s.issuer.clone()),
+                needed: l.api_needed_scope.clone(),
+                // Only the key set published by the provider that issued these tokens.
+                jwks: l
+                    .jwks()
+                    .filter(|(at_uri, _)| Some(at_uri) == uri.as_ref())
+                    .map(|(_, k)| k.clone()),
+            }
+        })
+    })));
+    provide_context(IdentityView(Memo::new(move |_| {
+        lab.with(|l| IdentityShown {
+            tokens: l.tokens().cloned(),
+            client_id: l.info().map(|s| s.client_id.clone()).unwrap_or_default(),
+            revoked: l.revoked(),
+            identity: l.identity().cloned(),
+            rejected: l.rejected_id_token.clone(),
+            userinfo: l.userinfo().cloned(),
+            provider: l.provider().cloned(),
+        })
+    })));
     provide_context(StatusView(Memo::new(move |_| {
         lab.with(|l| Status {
             phase: l.phase(),

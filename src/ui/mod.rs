@@ -51,13 +51,13 @@ pub fn App() -> impl IntoView {
         <main id="lab" data-phase=phase>
             <div class="columns">
                 <section class="left">
-                    <settings::SettingsPanel lab=lab />
+                    <settings::SettingsPanel />
                     <Controls />
                     <secret_prompt::SecretPrompt />
                     <problem::ProblemBanner />
-                    <identity::SessionActions lab=lab />
-                    <tokens::TokenPanel lab=lab />
-                    <identity::IdentityPanel lab=lab />
+                    <identity::SessionActions />
+                    <tokens::TokenPanel />
+                    <identity::IdentityPanel />
                     <api::ApiPanel />
                 </section>
                 <section class="right">
