@@ -206,10 +206,10 @@ fn ProbeWindowNotices() -> impl IntoView {
             Some(view! {
                 <div id="popup-blocked" class="problem" role="alert">
                     <p>
-                        "The browser blocked the probe window, so the probe was not sent. Allow \
-                         pop-ups for this page (the blocked-window icon at the end of the address \
-                         bar), then press Retry: the same probe opens in a small window and this \
-                         tab stays where it is."
+                        "The browser blocked the lab's window, so its request (a probe, or the \
+                         attacker's login) was not sent. Allow pop-ups for this page (the \
+                         blocked-window icon at the end of the address bar), then press Retry: \
+                         the same request opens in a small window and this tab stays where it is."
                     </p>
                     <button id="retry-popup" on:click=move |_| dispatch.retry_popup()>"Retry"</button>
                 </div>
