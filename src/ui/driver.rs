@@ -142,31 +142,36 @@ pub struct Status {
 #[derive(Clone, Copy)]
 pub struct StatusView(pub Memo<Status>);
 
-/// The settings form's context: the settings through a memo (it notifies only when they
-/// change), written by dispatching `Event::SettingsEdited` / `Event::PresetChosen`.
+// The panels' contexts below are newtypes over the state that let a panel read only its own
+// part (typed, as in Leptos's todomvc) and act only by dispatching events. They are not memos:
+// a memo per panel measured +4.3 KB gzip of wasm (its type, and `PartialEq` for tokens, ID
+// token, metadata and keys), more than the budget leaves.
+
+/// The settings form's context: reads the settings, writes by dispatching
+/// `Event::SettingsEdited` / `Event::PresetChosen`.
 #[derive(Clone, Copy)]
-pub struct SettingsForm(Memo<ProviderSettings>, Dispatch);
+pub struct SettingsForm(Dispatch);
 
 impl SettingsForm {
     /// Reads the settings (tracked).
     pub fn with<T>(&self, f: impl FnOnce(&ProviderSettings) -> T) -> T {
-        self.0.with(f)
+        self.0 .0.with(|l| f(&l.settings))
     }
 
     /// The form changed one thing.
     pub fn edit(self, edit: impl FnOnce(&mut ProviderSettings)) {
-        self.1.edit_settings(edit);
+        self.0.edit_settings(edit);
     }
 
     /// A preset was chosen.
     pub fn preset(self, id: &str) {
-        self.1.preset(id);
+        self.0.preset(id);
     }
 }
 
-/// What the token panel shows, and nothing else.
-#[derive(Clone, Debug, PartialEq)]
-pub struct TokensShown {
+/// What the token panel, the identity panel and the session actions show, and nothing else.
+#[derive(Clone)]
+pub struct SessionShown {
     /// The tokens in memory.
     pub tokens: Option<TokenSet>,
     /// When they arrived (epoch ms).
@@ -179,25 +184,12 @@ pub struct TokensShown {
     pub revoked: Revoked,
     /// The issuer of the tokens.
     pub issuer: Option<String>,
+    /// The client id of the login.
+    pub client_id: String,
     /// The `scope` a 403 from the API asked for.
     pub needed: Option<String>,
     /// The key set of the provider that issued the tokens, once fetched.
     pub jwks: Option<Jwks>,
-}
-
-/// The [`TokensShown`] in context.
-#[derive(Clone, Copy)]
-pub struct TokensView(pub Memo<TokensShown>);
-
-/// What the identity panel and the session actions show, and nothing else.
-#[derive(Clone, Debug, PartialEq)]
-pub struct IdentityShown {
-    /// The tokens in memory.
-    pub tokens: Option<TokenSet>,
-    /// The client id of the login.
-    pub client_id: String,
-    /// Tokens revoked at the provider.
-    pub revoked: Revoked,
     /// The verified ID token.
     pub identity: Option<VerifiedIdToken>,
     /// The last ID token that failed validation, decoded for display.
@@ -208,49 +200,50 @@ pub struct IdentityShown {
     pub provider: Option<ProviderMetadata>,
 }
 
-/// The [`IdentityShown`] in context.
+/// The token and identity panels' context (read only: they act through [`Dispatch`]).
 #[derive(Clone, Copy)]
-pub struct IdentityView(pub Memo<IdentityShown>);
+pub struct SessionView(RwSignal<Lab>);
 
-/// Puts the dispatcher, the read-only status and the panels' narrow views in context, for the
-/// components below `App` (none of them gets the whole state).
-pub fn provide(lab: RwSignal<Lab>) {
-    let dispatch = Dispatch(lab);
-    provide_context(dispatch);
-    provide_context(SettingsForm(
-        Memo::new(move |_| lab.with(|l| l.settings.clone())),
-        dispatch,
-    ));
-    provide_context(TokensView(Memo::new(move |_| {
-        lab.with(|l| {
+impl SessionView {
+    /// What the session panels show (tracked).
+    pub fn get(&self) -> SessionShown {
+        self.0.with(|l| {
             let uri = l.provider().and_then(|p| p.jwks_uri.clone());
-            TokensShown {
+            SessionShown {
                 tokens: l.tokens().cloned(),
                 received_at: l.tokens_received_at_ms(),
                 requested: l.settings.normalized().scope,
                 replaced: l.replaced_refresh().cloned(),
                 revoked: l.revoked(),
                 issuer: l.info().map(|s| s.issuer.clone()),
+                client_id: l.info().map(|s| s.client_id.clone()).unwrap_or_default(),
                 needed: l.api_needed_scope.clone(),
                 // Only the key set published by the provider that issued these tokens.
                 jwks: l
                     .jwks()
                     .filter(|(at_uri, _)| Some(at_uri) == uri.as_ref())
                     .map(|(_, k)| k.clone()),
+                identity: l.identity().cloned(),
+                rejected: l.rejected_id_token.clone(),
+                userinfo: l.userinfo().cloned(),
+                provider: l.provider().cloned(),
             }
         })
-    })));
-    provide_context(IdentityView(Memo::new(move |_| {
-        lab.with(|l| IdentityShown {
-            tokens: l.tokens().cloned(),
-            client_id: l.info().map(|s| s.client_id.clone()).unwrap_or_default(),
-            revoked: l.revoked(),
-            identity: l.identity().cloned(),
-            rejected: l.rejected_id_token.clone(),
-            userinfo: l.userinfo().cloned(),
-            provider: l.provider().cloned(),
-        })
-    })));
+    }
+
+    /// Reads what the session panels show (tracked).
+    pub fn with<T>(&self, f: impl FnOnce(&SessionShown) -> T) -> T {
+        f(&self.get())
+    }
+}
+
+/// Puts the dispatcher, the read-only status and the panels' narrow contexts in context for
+/// the components below `App` (none of them gets the whole state).
+pub fn provide(lab: RwSignal<Lab>) {
+    let dispatch = Dispatch(lab);
+    provide_context(dispatch);
+    provide_context(SettingsForm(dispatch));
+    provide_context(SessionView(lab));
     provide_context(StatusView(Memo::new(move |_| {
         lab.with(|l| Status {
             phase: l.phase(),

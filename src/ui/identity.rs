@@ -2,7 +2,7 @@
 //! by side, the decoded ID token, UserInfo, and the session actions (UserInfo, refresh, revoke,
 //! logout at the provider). Untrusted values are text nodes only.
 
-use super::driver::{Dispatch, IdentityShown, IdentityView, StatusView};
+use super::driver::{Dispatch, SessionShown, SessionView, StatusView};
 use crate::browser::clock;
 use crate::flow::session::Action;
 use crate::protocol::error::sanitize_for_display;
@@ -15,10 +15,10 @@ type SessionAction = (
     &'static str,
     &'static str,
     Action,
-    fn(&IdentityShown) -> bool,
+    fn(&SessionShown) -> bool,
 );
 
-fn has_refresh(s: &IdentityShown) -> bool {
+fn has_refresh(s: &SessionShown) -> bool {
     s.tokens.as_ref().is_some_and(|t| t.refresh_token.is_some())
 }
 
@@ -67,7 +67,7 @@ const ACTIONS: [SessionAction; 5] = [
 /// Buttons for what can be done with the tokens; each dispatches an action to the session.
 #[component]
 pub fn SessionActions() -> impl IntoView {
-    let (IdentityView(shown), StatusView(status)) = (expect_context(), expect_context());
+    let (shown, StatusView(status)) = (expect_context::<SessionView>(), expect_context());
     let dispatch = expect_context::<Dispatch>();
     view! {
         <Show when=move || shown.with(|s| s.tokens.is_some())>
@@ -100,7 +100,7 @@ fn when(epoch_s: u64) -> String {
 /// The access token and the ID token side by side, the decoded ID token, and UserInfo.
 #[component]
 pub fn IdentityPanel() -> impl IntoView {
-    let IdentityView(shown) = expect_context();
+    let shown: SessionView = expect_context();
     let rejected = move || {
         shown.with(|s| s.rejected.clone()).map(|r| {
             view! {

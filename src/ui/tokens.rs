@@ -1,6 +1,6 @@
 //! The token panel: masked values, reveal on demand, expiry, requested vs granted scope.
 
-use super::driver::{TokensShown, TokensView};
+use super::driver::{SessionShown, SessionView};
 use crate::browser::{clock, webcrypto};
 use crate::flow::oidc;
 use crate::protocol::access_jwt::{self, AccessJwt};
@@ -14,9 +14,9 @@ use leptos::task::spawn_local;
 /// Shows the tokens held in memory, masked until the user reveals one.
 #[component]
 pub fn TokenPanel() -> impl IntoView {
-    let TokensView(shown) = expect_context();
+    let shown: SessionView = expect_context();
     move || {
-        let TokensShown {
+        let SessionShown {
             tokens,
             received_at,
             requested,
@@ -25,6 +25,7 @@ pub fn TokenPanel() -> impl IntoView {
             issuer,
             needed,
             jwks,
+            ..
         } = shown.get();
         tokens.map(|tokens| {
             let expiry = match tokens.expires_in {
