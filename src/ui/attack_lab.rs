@@ -18,7 +18,7 @@ fn busy() -> impl Fn() -> bool + Send + Sync + Copy + 'static {
 /// The experiments and the checkup: they read the lab's memo and dispatch events.
 #[component]
 pub fn AttackLab() -> impl IntoView {
-    let LabPanelView(panel) = provide_lab_panel();
+    let panel = provide_lab_panel();
     let busy = busy();
     let weak = move || panel.with(|p| p.reports.iter().any(|r| r.outcome == Outcome::Succeeded));
     // Opens on the checkup while one is in progress or was the last thing run.
@@ -63,7 +63,10 @@ fn ExperimentCard(
     experiment: Experiment,
     busy: impl Fn() -> bool + Send + Sync + Copy + 'static,
 ) -> impl IntoView {
-    let (LabPanelView(panel), dispatch) = (expect_context(), expect_context::<Dispatch>());
+    let (panel, dispatch) = (
+        expect_context::<LabPanelView>(),
+        expect_context::<Dispatch>(),
+    );
     let report = move || {
         panel.with(|p| {
             p.reports
@@ -107,7 +110,10 @@ fn ExperimentCard(
 /// The provider checkup: run, the login that finishes it, the scorecard and its export.
 #[component]
 fn Checkup() -> impl IntoView {
-    let (LabPanelView(panel), dispatch) = (expect_context(), expect_context::<Dispatch>());
+    let (panel, dispatch) = (
+        expect_context::<LabPanelView>(),
+        expect_context::<Dispatch>(),
+    );
     let busy = busy();
     let card = move || panel.with(|p| p.scorecard.clone());
     // The probes are done and the lines that need a code are still open.
@@ -198,7 +204,10 @@ fn FindingRow(finding: Finding) -> impl IntoView {
 /// offer to run them interactively).
 #[component]
 fn ProbeWindowNotices() -> impl IntoView {
-    let (LabPanelView(panel), dispatch) = (expect_context(), expect_context::<Dispatch>());
+    let (panel, dispatch) = (
+        expect_context::<LabPanelView>(),
+        expect_context::<Dispatch>(),
+    );
     let busy = busy();
     move || {
         let (blocked, timed_out) = panel.with(|p| (p.blocked, p.offer.clone()));

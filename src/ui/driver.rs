@@ -256,9 +256,8 @@ pub fn provide(lab: RwSignal<Lab>) {
     })));
 }
 
-/// What the attack-lab tab shows, in one memo (created with the tab; it notifies only on a
-/// change).
-#[derive(Clone, Debug, PartialEq)]
+/// What the attack-lab tab shows, and nothing else.
+#[derive(Clone)]
 pub struct LabPanel {
     /// The latest report of each experiment.
     pub reports: Vec<Report>,
@@ -274,36 +273,49 @@ pub struct LabPanel {
     pub needs_login: bool,
 }
 
-/// The [`LabPanel`] in context.
+/// The attack-lab tab's context (read only: it acts through [`Dispatch`]); a newtype over
+/// the state, not a memo, for the same size reason as [`SessionView`].
 #[derive(Clone, Copy)]
-pub struct LabPanelView(pub Memo<LabPanel>);
+pub struct LabPanelView(RwSignal<Lab>);
 
-/// Puts the attack-lab tab's memo in context (called when the tab is shown).
+impl LabPanelView {
+    /// Reads what the lab's tab shows (tracked).
+    pub fn with<T>(&self, f: impl FnOnce(&LabPanel) -> T) -> T {
+        f(&self.0.with(lab_panel))
+    }
+
+    /// Reads it without tracking.
+    pub fn with_untracked<T>(&self, f: impl FnOnce(&LabPanel) -> T) -> T {
+        f(&self.0.with_untracked(lab_panel))
+    }
+}
+
+fn lab_panel(l: &Lab) -> LabPanel {
+    let record = &l.attack;
+    // Probes that got no answer (kept across page loads) also count as done.
+    let probed = l.checkup_probes_done() || !record.unanswered.is_empty();
+    let needs_login = record.scorecard.as_ref().is_some_and(|c| {
+        c.finding(Check::CodeSingleUse).verdict == Verdict::Unknown
+            && (probed || c.finding(Check::ImplicitRefused).verdict != Verdict::Unknown)
+    });
+    LabPanel {
+        reports: record.reports.clone(),
+        scorecard: record.scorecard.clone(),
+        checkup_active: record.checkup_active,
+        blocked: l.lab_blocked(),
+        offer: if l.probes_busy() {
+            Vec::new()
+        } else {
+            record.unanswered.clone()
+        },
+        needs_login,
+    }
+}
+
+/// Puts the attack-lab tab's context in context (called when the tab is shown).
 pub fn provide_lab_panel() -> LabPanelView {
     let Dispatch(lab) = expect_context();
-    let view = LabPanelView(Memo::new(move |_| {
-        lab.with(|l| {
-            let record = &l.attack;
-            // Probes that got no answer (kept across page loads) also count as done.
-            let probed = l.checkup_probes_done() || !record.unanswered.is_empty();
-            let needs_login = record.scorecard.as_ref().is_some_and(|c| {
-                c.finding(Check::CodeSingleUse).verdict == Verdict::Unknown
-                    && (probed || c.finding(Check::ImplicitRefused).verdict != Verdict::Unknown)
-            });
-            LabPanel {
-                reports: record.reports.clone(),
-                scorecard: record.scorecard.clone(),
-                checkup_active: record.checkup_active,
-                blocked: l.lab_blocked(),
-                offer: if l.probes_busy() {
-                    Vec::new()
-                } else {
-                    record.unanswered.clone()
-                },
-                needs_login,
-            }
-        })
-    }));
+    let view = LabPanelView(lab);
     provide_context(view);
     view
 }
