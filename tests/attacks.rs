@@ -8,7 +8,8 @@
 mod common;
 
 use common::Lab;
-use serde_json::json;
+use serde_json::{json, Value};
+use std::time::{Duration, Instant};
 
 const OFFLINE: &str = "openid profile offline_access read:profile read:files";
 
@@ -43,6 +44,49 @@ async fn run(lab: &Lab, button: &str, user: &str, done: &str) {
             1,
             "{button}: the probe window is closed at the end"
         );
+    }
+}
+
+/// Signs `user` in at the provider in the lab's window, switching to it and back, until
+/// `done` holds in the lab's tab (issue 15: the lab's own logins run in a window too).
+async fn sign_in_in_popup(lab: &Lab, user: &str, done: &str) {
+    let main = lab.client.window().await.expect("window");
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let fill = format!(
+        "const login = document.querySelector('input[name=login]'); \
+         if (login) {{ login.value = '{user}'; \
+           document.querySelector('input[name=password]').value = '{}'; \
+           document.querySelector('#sign-in').click(); return 'login'; }} \
+         const allow = document.querySelector('#allow'); \
+         if (allow) {{ allow.click(); return 'consent'; }} \
+         return location.href;",
+        password_of(user)
+    );
+    let mut seen = Vec::new();
+    loop {
+        assert!(
+            Instant::now() < deadline,
+            "the lab did not get to ({done}); the window showed {seen:?}"
+        );
+        if lab.try_js(&format!("return !!({done});")).await == Some(Value::Bool(true)) {
+            return;
+        }
+        let windows = lab.client.windows().await.expect("windows");
+        if let Some(popup) = windows.into_iter().find(|w| *w != main) {
+            if lab.client.switch_to_window(popup).await.is_ok() {
+                // The window may close under us once it handed its answer back.
+                if let Some(Value::String(at)) = lab.try_js(&fill).await {
+                    if seen.last() != Some(&at) {
+                        seen.push(at);
+                    }
+                }
+            }
+            lab.client
+                .switch_to_window(main.clone())
+                .await
+                .expect("back to the lab's tab");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
 
@@ -143,14 +187,19 @@ async fn rfc7636_and_rfc6749_stolen_and_replayed_codes_are_refused_by_the_real_p
 async fn c_state_forged_callback_with_the_attackers_real_code_is_refused_before_any_token_request()
 {
     let lab = Lab::start().await;
-    // The attacker (bob) logs in to their own account; the app then opens the forged link.
-    run(
-        &lab,
-        "#run-forged-callback",
-        "bob",
-        &finished("forged-callback"),
-    )
-    .await;
+    // The attacker (bob) logs in to their own account in the lab's window (the lab's tab never
+    // goes to the provider); the app then opens the forged link in the lab's tab.
+    lab.click("#tab-attack").await;
+    lab.click("#lab-experiments").await;
+    lab.click("#run-forged-callback").await;
+    sign_in_in_popup(&lab, "bob", &finished("forged-callback")).await;
+    assert_eq!(
+        lab.client.windows().await.expect("windows").len(),
+        1,
+        "the attacker's window is closed at the end"
+    );
+    let asked = rows(&lab, "RedirectToAuthorize").await;
+    assert_eq!(asked.len(), 1, "one login, the attacker's: {asked:?}");
     tall_screenshot(&lab, "71-attack-forged-callback").await;
     let (forged, findings) = outcome(&lab, "forged-callback").await;
     assert_eq!(forged, "stopped", "{findings}");

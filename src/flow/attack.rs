@@ -227,8 +227,6 @@ pub enum LabLogin {
         /// Whether the provider checkup is waiting for these results.
         checkup: bool,
     },
-    /// The attacker logs in to their own account to get a valid code for a forged link.
-    AttackerCode,
 }
 
 /// One downgrade probe's answer, kept until both are in.
@@ -1134,7 +1132,7 @@ mod tests {
             }],
             logins: vec![
                 ("s1".into(), LabLogin::CodeExperiments { checkup: true }),
-                ("s2".into(), LabLogin::AttackerCode),
+                ("s2".into(), LabLogin::CodeExperiments { checkup: false }),
             ],
             downgrade: vec![DowngradeAnswer {
                 kind: ProbeKind::NoChallenge,
@@ -1179,7 +1177,11 @@ mod tests {
             "{}",
             "{\"reports\":[]}",
             &good.replace("\"PkceDowngrade\"", "\"Downgrade\""),
-            &good.replace("\"AttackerCode\"", "{\"AttackerCode\":true}"),
+            // The attacker's login runs in the lab's window now: never a lab login of the tab.
+            &good.replace(
+                "{\"CodeExperiments\":{\"checkup\":false}}",
+                "\"AttackerCode\"",
+            ),
             &good.replace(
                 "{\"CodeExperiments\":{\"checkup\":true}}",
                 "\"CodeExperiments\"",

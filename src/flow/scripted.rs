@@ -2,8 +2,11 @@
 //! documents, and a storage kept in memory. Explain mode runs the live session under it, and
 //! the host tests use it to play whole runs (so the two cannot disagree).
 
+use crate::flow::attack::LabRecord;
 use crate::flow::engine::LoginEntropy;
-use crate::flow::session::{Command, Entropy, Event, HttpRequest, Persist, Saved, Session};
+use crate::flow::session::{
+    Command, Entropy, Event, HttpRequest, LabEntropy, Persist, Saved, Session,
+};
 use crate::flow::settings::{ClientType, ProviderSettings};
 use crate::protocol::http::HttpResponse;
 use crate::protocol::pending::PendingSet;
@@ -42,6 +45,11 @@ pub fn appendix_b_entropy() -> LoginEntropy {
         state: [0x5a; 32],
         nonce: [0xa5; 32],
     }
+}
+
+/// Fixed randomness for the attack lab: `n` distinct 32-byte values.
+pub fn lab_entropy(n: u8) -> LabEntropy {
+    LabEntropy(Ok((0..n).map(|i| [0x30 + i; 32]).collect()))
 }
 
 /// The settings of a scripted run: the example provider, `openid read:profile`.
@@ -113,6 +121,10 @@ pub struct ScriptedDriver {
     pub pending: PendingSet,
     /// The saved timeline (written before each navigation, as the real driver does).
     pub saved_timeline: Option<crate::flow::timeline::Timeline>,
+    /// The attack lab's record as saved beside the timeline.
+    pub saved_lab: LabRecord,
+    /// The URLs loaded in the lab's window, in order.
+    pub popups: Vec<String>,
     /// The runs kept under their run ids.
     pub runs: Vec<(String, crate::flow::timeline::Timeline)>,
     /// Whether the end-session marker is set.
@@ -138,6 +150,8 @@ impl ScriptedDriver {
             session: Session::new(settings, ORIGIN),
             pending: PendingSet::new(),
             saved_timeline: None,
+            saved_lab: LabRecord::default(),
+            popups: Vec::new(),
             runs: Vec::new(),
             end_session_mark: false,
             end_session_state: None,
@@ -207,6 +221,7 @@ impl ScriptedDriver {
             query: query.to_owned(),
             fragment: String::new(),
             saved,
+            entropy: lab_entropy(1),
             now,
         })
     }
@@ -219,7 +234,7 @@ impl ScriptedDriver {
             runs: self.runs.clone(),
             end_session_mark: self.end_session_mark,
             end_session_state: self.end_session_state.clone(),
-            lab_logins: Vec::new(),
+            lab: self.saved_lab.clone(),
             metadata: self.metadata.clone(),
         }
     }
@@ -238,6 +253,7 @@ impl ScriptedDriver {
             }
             Command::Navigate { url } => {
                 self.saved_timeline = Some(self.session.timeline.clone());
+                self.saved_lab = self.session.attack.clone();
                 self.navigations.push(url);
                 None
             }
@@ -305,11 +321,16 @@ impl ScriptedDriver {
                     now,
                 })
             }
+            Command::PopupTo { url } => {
+                self.popups.push(url);
+                None
+            }
+            // The window's answers and timers are played by hand in the tests.
             Command::CleanAddressBar
             | Command::MarkDrawn(_)
-            | Command::LabLoginStarted { .. }
-            | Command::LabLoginReturned { .. }
-            | Command::ForgedLinkRefused => None,
+            | Command::OpenPopup
+            | Command::ClosePopup
+            | Command::SetTimer { .. } => None,
         }
     }
 
@@ -382,10 +403,11 @@ pub fn describe(command: &Command) -> String {
         Command::VerifySignature { .. } => "VerifySignature".to_owned(),
         Command::Digest { hash, .. } => format!("Digest {hash}"),
         Command::MarkDrawn(name) => format!("MarkDrawn {name}"),
-        Command::LabLoginStarted { .. } => "LabLoginStarted".to_owned(),
-        Command::LabLoginReturned { .. } => "LabLoginReturned".to_owned(),
-        Command::ForgedLinkRefused => "ForgedLinkRefused".to_owned(),
         Command::MakeDpopKey => "MakeDpopKey".to_owned(),
         Command::Sign { .. } => "Sign".to_owned(),
+        Command::OpenPopup => "OpenPopup".to_owned(),
+        Command::PopupTo { url } => format!("PopupTo {}", url.split('?').next().unwrap_or("")),
+        Command::ClosePopup => "ClosePopup".to_owned(),
+        Command::SetTimer { after_ms, .. } => format!("SetTimer {after_ms}"),
     }
 }

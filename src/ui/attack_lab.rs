@@ -1,31 +1,28 @@
 //! The attack lab tab: five guided experiments against the configured provider and the
 //! provider checkup's scorecard, with its evidence and a Markdown export.
 
-use super::attack;
-use super::driver::Lab;
+use super::driver::{provide_lab_panel, Dispatch, LabPanelView, StatusView};
 use super::export_bar::TextOutput;
 use crate::browser::clock;
 use crate::flow::attack::{Experiment, Outcome};
-use crate::flow::checkup::{Check, Finding, Verdict};
+use crate::flow::checkup::Finding;
+use crate::flow::session::LabStart;
 use leptos::prelude::*;
 
-/// The experiments and the checkup.
+/// Whether an action is in flight (reactive).
+fn busy() -> impl Fn() -> bool + Send + Sync + Copy + 'static {
+    let StatusView(status) = expect_context();
+    move || status.with(|s| s.phase.is_busy())
+}
+
+/// The experiments and the checkup: they read the lab's memo and dispatch events.
 #[component]
-pub fn AttackLab(
-    /// The app state.
-    lab: RwSignal<Lab>,
-) -> impl IntoView {
-    let busy = move || lab.with(|l| l.phase().is_busy());
-    let weak = move || {
-        lab.with(|l| {
-            l.attack
-                .reports
-                .iter()
-                .any(|r| r.outcome == Outcome::Succeeded)
-        })
-    };
+pub fn AttackLab() -> impl IntoView {
+    let panel = provide_lab_panel();
+    let busy = busy();
+    let weak = move || panel.with(|p| p.reports.iter().any(|r| r.outcome == Outcome::Succeeded));
     // Opens on the checkup while one is in progress or was the last thing run.
-    let checkup = RwSignal::new(lab.with_untracked(|l| l.attack.checkup_active));
+    let checkup = RwSignal::new(panel.with_untracked(|p| p.checkup_active));
     view! {
         <section class="panel attack-lab" aria-label="Attack lab and provider checkup">
             <div class="subtabs" role="tablist" aria-label="Attack lab">
@@ -35,7 +32,7 @@ pub fn AttackLab(
                 <button id="lab-checkup" role="tab" aria-selected=move || checkup.get().to_string()
                     on:click=move |_| checkup.set(true)>"Provider checkup: 14 lines"</button>
             </div>
-            <ProbeWindowNotices lab=lab />
+            <ProbeWindowNotices />
             <Show when=weak>
                 <p id="weak-banner" class="weak-banner" role="alert">
                     "Some attacks worked: this server is misconfigured. What you see is a \
@@ -51,11 +48,11 @@ pub fn AttackLab(
                      what would have happened without it. Tokens obtained here are never kept."
                 </p>
                 <ol class="experiments">
-                    {Experiment::ALL.into_iter().map(|e| view! { <ExperimentCard lab=lab experiment=e busy=busy /> }).collect_view()}
-                    <super::stolen_token::StolenTokenCard lab=lab />
+                    {Experiment::ALL.into_iter().map(|e| view! { <ExperimentCard experiment=e busy=busy /> }).collect_view()}
+                    <super::stolen_token::StolenTokenCard />
                 </ol>
             }>
-                <Checkup lab=lab />
+                <Checkup />
             </Show>
         </section>
     }
@@ -64,19 +61,30 @@ pub fn AttackLab(
 /// One experiment: what the attacker wants, the defence, the report, and its Run button.
 #[component]
 fn ExperimentCard(
-    lab: RwSignal<Lab>,
     experiment: Experiment,
     busy: impl Fn() -> bool + Send + Sync + Copy + 'static,
 ) -> impl IntoView {
-    let report = move || attack::report_of(lab, experiment);
+    let (panel, dispatch) = (
+        expect_context::<LabPanelView>(),
+        expect_context::<Dispatch>(),
+    );
+    let report = move || {
+        panel.with(|p| {
+            p.reports
+                .iter()
+                .find(|r| r.experiment == experiment)
+                .cloned()
+        })
+    };
     let outcome = move || report().map(|r| r.outcome.label()).unwrap_or("not run");
-    let (button, run): (&str, fn(RwSignal<Lab>)) = match experiment {
-        Experiment::StolenCode | Experiment::CodeReplay => ("Run 1 and 2 (one login)", |lab| {
-            attack::run_code_experiments(lab, false)
-        }),
-        Experiment::ForgedCallback => ("Run (log in as the attacker)", attack::run_forged_callback),
-        Experiment::PkceDowngrade => ("Run (no login needed)", attack::run_downgrade),
-        Experiment::Implicit => ("Run (no login needed)", attack::run_implicit),
+    let (button, run) = match experiment {
+        Experiment::StolenCode | Experiment::CodeReplay => (
+            "Run 1 and 2 (one login)",
+            LabStart::CodeExperiments { checkup: false },
+        ),
+        Experiment::ForgedCallback => ("Run (log in as the attacker)", LabStart::ForgedCallback),
+        Experiment::PkceDowngrade => ("Run (no login needed)", LabStart::Downgrade),
+        Experiment::Implicit => ("Run (no login needed)", LabStart::Implicit),
     };
     view! {
         <li id=format!("exp-{}", experiment.id()) class="experiment" data-outcome=outcome>
@@ -95,28 +103,22 @@ fn ExperimentCard(
                 {move || report().map(|r| r.findings.into_iter().map(|f| view! { <li>{f}</li> }).collect_view())}
             </ul>
             <button id=format!("run-{}", experiment.id()) disabled=busy
-                on:click=move |_| run(lab)>{button}</button>
+                on:click=move |_| dispatch.lab(run)>{button}</button>
         </li>
     }
 }
 
 /// The provider checkup: run, the login that finishes it, the scorecard and its export.
 #[component]
-fn Checkup(lab: RwSignal<Lab>) -> impl IntoView {
-    let busy = move || lab.with(|l| l.phase().is_busy());
-    let card = move || lab.with(|l| l.attack.scorecard.clone());
+fn Checkup() -> impl IntoView {
+    let (panel, dispatch) = (
+        expect_context::<LabPanelView>(),
+        expect_context::<Dispatch>(),
+    );
+    let busy = busy();
+    let card = move || panel.with(|p| p.scorecard.clone());
     // The probes are done and the lines that need a code are still open.
-    let needs_login = move || {
-        let probed = attack::checkup_probes_done(lab);
-        lab.with(|l| {
-            // Probes that got no answer (kept across page loads) also count as done.
-            let probed = probed || !l.attack.unanswered.is_empty();
-            l.attack.scorecard.as_ref().is_some_and(|c| {
-                c.finding(Check::CodeSingleUse).verdict == Verdict::Unknown
-                    && (probed || c.finding(Check::ImplicitRefused).verdict != Verdict::Unknown)
-            })
-        })
-    };
+    let needs_login = move || panel.with(|p| p.needs_login);
     let markdown = RwSignal::new(None::<String>);
     let export = move |_| {
         let stamp = clock::iso_now();
@@ -132,10 +134,10 @@ fn Checkup(lab: RwSignal<Lab>) -> impl IntoView {
         </p>
         <div class="checkup-actions">
             <button id="run-checkup" class="primary" disabled=busy
-                on:click=move |_| attack::run_checkup(lab)>"Run checkup"</button>
+                on:click=move |_| dispatch.lab(LabStart::Checkup)>"Run checkup"</button>
             <Show when=needs_login>
                 <button id="checkup-login" disabled=busy
-                    on:click=move |_| attack::run_code_experiments(lab, true)>
+                    on:click=move |_| dispatch.lab(LabStart::CodeExperiments { checkup: true })>
                     "Log in once to finish (codes, replay, refresh, no-store)"
                 </button>
             </Show>
@@ -202,20 +204,24 @@ fn FindingRow(finding: Finding) -> impl IntoView {
 /// The probe window's trouble: blocked (with Retry), or probes that got no answer (with the
 /// offer to run them interactively).
 #[component]
-fn ProbeWindowNotices(lab: RwSignal<Lab>) -> impl IntoView {
-    let busy = move || lab.with(|l| l.phase().is_busy());
+fn ProbeWindowNotices() -> impl IntoView {
+    let (panel, dispatch) = (
+        expect_context::<LabPanelView>(),
+        expect_context::<Dispatch>(),
+    );
+    let busy = busy();
     move || {
-        let timed_out = attack::timed_out_probes(lab);
-        if attack::popup_blocked(lab) {
+        let (blocked, timed_out) = panel.with(|p| (p.blocked, p.offer.clone()));
+        if blocked {
             Some(view! {
                 <div id="popup-blocked" class="problem" role="alert">
                     <p>
-                        "The browser blocked the probe window, so the probe was not sent. Allow \
-                         pop-ups for this page (the blocked-window icon at the end of the address \
-                         bar), then press Retry: the same probe opens in a small window and this \
-                         tab stays where it is."
+                        "The browser blocked the lab's window, so its request (a probe, or the \
+                         attacker's login) was not sent. Allow pop-ups for this page (the \
+                         blocked-window icon at the end of the address bar), then press Retry: \
+                         the same request opens in a small window and this tab stays where it is."
                     </p>
-                    <button id="retry-popup" on:click=move |_| attack::retry_popup(lab)>"Retry"</button>
+                    <button id="retry-popup" on:click=move |_| dispatch.retry_popup()>"Retry"</button>
                 </div>
             }
             .into_any())
@@ -236,7 +242,7 @@ fn ProbeWindowNotices(lab: RwSignal<Lab>) -> impl IntoView {
                         )}
                     </p>
                     <button id="run-interactive" disabled=busy
-                        on:click=move |_| attack::run_interactively(lab)>
+                        on:click=move |_| dispatch.lab(LabStart::Interactive)>
                         "Run these probes interactively"
                     </button>
                 </div>

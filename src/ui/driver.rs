@@ -2,64 +2,43 @@
 //! [`session::Event`], the session decides (one state write per event), and each
 //! [`Command`] it returns is carried out with `src/browser`; answers come back as events.
 
-use crate::browser::{cache, clock, http, location, storage, webcrypto};
-use crate::flow::attack::{LabLogin, LabRecord};
+use crate::browser::{cache, clock, http, location, popup, storage, webcrypto};
+use crate::flow::attack::Report;
+use crate::flow::checkup::{Check, Scorecard, Verdict};
 use crate::flow::engine::LoginEntropy;
+use crate::flow::oidc::VerifiedIdToken;
 use crate::flow::problem::Problem;
 use crate::flow::problem::TransportError;
 use crate::flow::session::{
-    self, Action, Command, Entropy, Event, Forget, Persist, Saved, Session,
+    self, Action, Command, Entropy, Event, Forget, LabEntropy, LabStart, Persist, Saved, Session,
 };
+use crate::flow::session::{RejectedIdToken, Revoked};
 use crate::flow::settings::ProviderSettings;
+use crate::protocol::discovery::ProviderMetadata;
 use crate::protocol::http::HttpResponse;
-use crate::protocol::token::TokenRequest;
+use crate::protocol::jwt::Jwks;
+use crate::protocol::probe::ProbeKind;
+use crate::protocol::secret::RefreshToken;
+use crate::protocol::token::TokenSet;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::future::Future;
-use std::ops::{Deref, DerefMut};
 use std::pin::Pin;
 
 pub use crate::flow::session::Phase;
 
-/// The page's state: the live session and the attack lab's record beside it.
-#[derive(Debug)]
-pub struct Lab {
-    /// The live run: settings, timeline, state.
-    pub session: Session,
-    /// The attack lab's reports, checkup and trips in flight (this tab).
-    pub attack: LabRecord,
+/// The page's state: the one session (live run and attack lab), written once per event.
+pub type Lab = Session;
+
+/// State at page load: the saved settings (the run and the lab's record come with
+/// `Event::PageLoaded`).
+pub fn restore() -> Lab {
+    Session::new(storage::load_settings(), &location::origin())
 }
 
-impl Deref for Lab {
-    type Target = Session;
-    fn deref(&self) -> &Session {
-        &self.session
-    }
-}
-
-impl DerefMut for Lab {
-    fn deref_mut(&mut self) -> &mut Session {
-        &mut self.session
-    }
-}
-
-impl Lab {
-    /// State at page load: saved settings and this tab's lab record (the run comes with
-    /// `Event::PageLoaded`).
-    pub fn restore() -> Self {
-        Lab {
-            session: Session::new(storage::load_settings(), &location::origin()),
-            attack: storage::load_lab(),
-        }
-    }
-
-    /// Saves the attack lab's record and the run beside it (before a trip to the provider, or
-    /// when a lab step ends).
-    pub(crate) fn save_lab_run(&self) {
-        storage::save_timeline(&self.session.timeline);
-        storage::save_lab(&self.attack);
-    }
-}
+/// Enough fresh values for any lab run (the checkup's eight probes with two each, or a login
+/// and a forged `state`).
+const LAB_ENTROPY: usize = 16;
 
 /// The one way components act: hands an event to the session and runs what it asks for.
 #[derive(Clone, Copy)]
@@ -68,6 +47,17 @@ pub struct Dispatch(pub RwSignal<Lab>);
 impl Dispatch {
     /// Sends a user action on the logged-in session.
     pub fn action(self, action: Action) {
+        // The logout request's `state` (RP-Initiated Logout 1.0 §2) is drawn now, at the click.
+        let action = match action {
+            Action::LogoutAtProvider(_) => match crate::flow::engine::random_32() {
+                Ok(random) => Action::LogoutAtProvider(random),
+                Err(problem) => {
+                    self.0.update(|s| s.problem = Some(problem));
+                    return;
+                }
+            },
+            other => other,
+        };
         dispatch(
             self.0,
             Event::Action {
@@ -80,7 +70,15 @@ impl Dispatch {
 
     /// Starts a login.
     pub fn login(self) {
-        start_login(self.0, None);
+        dispatch(
+            self.0,
+            Event::LoginPressed {
+                redirect_uri: location::redirect_uri(),
+                entropy: Entropy(LoginEntropy::draw()),
+                intent: None,
+                now: clock::now_ms(),
+            },
+        );
     }
 
     /// The settings form changed one thing.
@@ -95,6 +93,30 @@ impl Dispatch {
     /// A preset was chosen.
     pub fn preset(self, id: &str) {
         dispatch(self.0, Event::PresetChosen(id.to_owned()));
+    }
+
+    /// One of the attack lab's Run buttons. Its window (if it needs one) opens while this
+    /// click's handler runs: the `OpenPopup` command comes back in the same batch.
+    pub fn lab(self, run: LabStart) {
+        dispatch(
+            self.0,
+            Event::LabStarted {
+                run,
+                redirect_uri: location::redirect_uri(),
+                entropy: LabEntropy::draw(LAB_ENTROPY),
+                now: clock::now_ms(),
+            },
+        );
+    }
+
+    /// Retry after a blocked lab window (the window opens from this click).
+    pub fn retry_popup(self) {
+        dispatch(
+            self.0,
+            Event::RetryPressed {
+                now: clock::now_ms(),
+            },
+        );
     }
 
     /// PKCE off: the typed client secret.
@@ -131,9 +153,118 @@ pub struct Status {
 #[derive(Clone, Copy)]
 pub struct StatusView(pub Memo<Status>);
 
-/// Puts the dispatcher and the read-only status in context, for the components below `App`.
+// The panels' contexts below are newtypes over the state that let a panel read only its own
+// part (typed, as in Leptos's todomvc) and act only by dispatching events. They are not memos:
+// a memo per panel measured +4.3 KB gzip of wasm (its type, and `PartialEq` for tokens, ID
+// token, metadata and keys), more than the budget leaves.
+
+/// The settings form's context: reads the settings, writes by dispatching
+/// `Event::SettingsEdited` / `Event::PresetChosen`.
+#[derive(Clone, Copy)]
+pub struct SettingsForm(Dispatch);
+
+impl SettingsForm {
+    /// Reads the settings (tracked).
+    pub fn with<T>(&self, f: impl FnOnce(&ProviderSettings) -> T) -> T {
+        self.0 .0.with(|l| f(&l.settings))
+    }
+
+    /// The form changed one thing.
+    pub fn edit(self, edit: impl FnOnce(&mut ProviderSettings)) {
+        self.0.edit_settings(edit);
+    }
+
+    /// A preset was chosen.
+    pub fn preset(self, id: &str) {
+        self.0.preset(id);
+    }
+
+    /// DPoP for the form's issuer: on or off, the user's own choice if any, and whether the
+    /// provider's metadata (once known) lists ES256 proofs (tracked).
+    pub fn dpop(&self) -> (bool, Option<bool>, Option<bool>) {
+        self.0 .0.with(|l| {
+            let issuer = l.settings.normalized().issuer;
+            let listed = l.known_metadata(&issuer).map(|m| m.supports_dpop_es256());
+            (l.dpop_on_for(&issuer), l.settings.dpop, listed)
+        })
+    }
+}
+
+/// What the token panel, the identity panel and the session actions show, and nothing else.
+#[derive(Clone)]
+pub struct SessionShown {
+    /// The tokens in memory.
+    pub tokens: Option<TokenSet>,
+    /// When they arrived (epoch ms).
+    pub received_at: u64,
+    /// The scope the settings ask for.
+    pub requested: String,
+    /// The refresh token the last rotation replaced.
+    pub replaced: Option<RefreshToken>,
+    /// Tokens revoked at the provider.
+    pub revoked: Revoked,
+    /// The issuer of the tokens.
+    pub issuer: Option<String>,
+    /// The client id of the login.
+    pub client_id: String,
+    /// The `scope` a 403 from the API asked for.
+    pub needed: Option<String>,
+    /// The key set of the provider that issued the tokens, once fetched.
+    pub jwks: Option<Jwks>,
+    /// The verified ID token.
+    pub identity: Option<VerifiedIdToken>,
+    /// The last ID token that failed validation, decoded for display.
+    pub rejected: Option<RejectedIdToken>,
+    /// The last UserInfo answer.
+    pub userinfo: Option<String>,
+    /// The metadata of the provider that issued the tokens (which actions it allows).
+    pub provider: Option<ProviderMetadata>,
+}
+
+/// The token and identity panels' context (read only: they act through [`Dispatch`]).
+#[derive(Clone, Copy)]
+pub struct SessionView(RwSignal<Lab>);
+
+impl SessionView {
+    /// What the session panels show (tracked).
+    pub fn get(&self) -> SessionShown {
+        self.0.with(|l| {
+            let uri = l.provider().and_then(|p| p.jwks_uri.clone());
+            SessionShown {
+                tokens: l.tokens().cloned(),
+                received_at: l.tokens_received_at_ms(),
+                requested: l.settings.normalized().scope,
+                replaced: l.replaced_refresh().cloned(),
+                revoked: l.revoked(),
+                issuer: l.info().map(|s| s.issuer.clone()),
+                client_id: l.info().map(|s| s.client_id.clone()).unwrap_or_default(),
+                needed: l.api_needed_scope.clone(),
+                // Only the key set published by the provider that issued these tokens.
+                jwks: l
+                    .jwks()
+                    .filter(|(at_uri, _)| Some(at_uri) == uri.as_ref())
+                    .map(|(_, k)| k.clone()),
+                identity: l.identity().cloned(),
+                rejected: l.rejected_id_token.clone(),
+                userinfo: l.userinfo().cloned(),
+                provider: l.provider().cloned(),
+            }
+        })
+    }
+
+    /// Reads what the session panels show (tracked).
+    pub fn with<T>(&self, f: impl FnOnce(&SessionShown) -> T) -> T {
+        f(&self.get())
+    }
+}
+
+/// Puts the dispatcher, the read-only status and the panels' narrow contexts in context for
+/// the components below `App` (none of them gets the whole state).
 pub fn provide(lab: RwSignal<Lab>) {
-    provide_context(Dispatch(lab));
+    let dispatch = Dispatch(lab);
+    provide_context(dispatch);
+    provide_context(SettingsForm(dispatch));
+    provide_context(SessionView(lab));
     provide_context(StatusView(Memo::new(move |_| {
         lab.with(|l| Status {
             phase: l.phase(),
@@ -146,26 +277,82 @@ pub fn provide(lab: RwSignal<Lab>) {
     })));
 }
 
+/// What the attack-lab tab shows, and nothing else.
+#[derive(Clone)]
+pub struct LabPanel {
+    /// The latest report of each experiment.
+    pub reports: Vec<Report>,
+    /// The checkup's scorecard, when one was run in this tab.
+    pub scorecard: Option<Scorecard>,
+    /// Whether the checkup was the last thing started (the tab opens on it).
+    pub checkup_active: bool,
+    /// The lab's window was blocked: Retry is offered.
+    pub blocked: bool,
+    /// Probes that got no answer, offered interactively (none while probes run).
+    pub offer: Vec<ProbeKind>,
+    /// The checkup's probes are done and the lines that need a code are still open.
+    pub needs_login: bool,
+}
+
+/// The attack-lab tab's context (read only: it acts through [`Dispatch`]); a newtype over
+/// the state, not a memo, for the same size reason as [`SessionView`].
+#[derive(Clone, Copy)]
+pub struct LabPanelView(RwSignal<Lab>);
+
+impl LabPanelView {
+    /// Reads what the lab's tab shows (tracked).
+    pub fn with<T>(&self, f: impl FnOnce(&LabPanel) -> T) -> T {
+        f(&self.0.with(lab_panel))
+    }
+
+    /// Reads it without tracking.
+    pub fn with_untracked<T>(&self, f: impl FnOnce(&LabPanel) -> T) -> T {
+        f(&self.0.with_untracked(lab_panel))
+    }
+}
+
+fn lab_panel(l: &Lab) -> LabPanel {
+    let record = &l.attack;
+    // Probes that got no answer (kept across page loads) also count as done.
+    let probed = l.checkup_probes_done() || !record.unanswered.is_empty();
+    let needs_login = record.scorecard.as_ref().is_some_and(|c| {
+        c.finding(Check::CodeSingleUse).verdict == Verdict::Unknown
+            && (probed || c.finding(Check::ImplicitRefused).verdict != Verdict::Unknown)
+    });
+    LabPanel {
+        reports: record.reports.clone(),
+        scorecard: record.scorecard.clone(),
+        checkup_active: record.checkup_active,
+        blocked: l.lab_blocked(),
+        offer: if l.probes_busy() {
+            Vec::new()
+        } else {
+            record.unanswered.clone()
+        },
+        needs_login,
+    }
+}
+
+/// Puts the attack-lab tab's context in context (called when the tab is shown).
+pub fn provide_lab_panel() -> LabPanelView {
+    let Dispatch(lab) = expect_context();
+    let view = LabPanelView(lab);
+    provide_context(view);
+    view
+}
+
 /// One event: one state write, then the commands.
 pub fn dispatch(lab: RwSignal<Lab>, event: Event) {
-    let Some(commands) = lab.try_update(|l| l.session.handle(event)) else {
+    let Some(commands) = lab.try_update(|l| l.handle(event)) else {
         return;
     };
     run(lab, commands);
 }
 
-/// The page load: reads what this tab kept and hands it in with the URL.
+/// The page load: reads what this tab kept and hands it in with the URL (the session routes
+/// every kind of landing: callback, lab login, forged link, late probe answer, share link).
 pub fn page_loaded(lab: RwSignal<Lab>) {
-    let (mut query, mut fragment) = location::query_and_fragment();
-    // An attack-lab probe's answer lands in the probe window, which hands it to the lab and
-    // never mounts the app (`browser::popup`). One that lands here anyway (a provider resumed
-    // a stale probe request after a sign-in in this tab) is dropped, never read as a callback.
-    let late_probe = super::attack::late_probe_answer(lab, &query, &fragment);
-    if late_probe {
-        location::clean_url();
-        query.clear();
-        fragment.clear();
-    }
+    let (query, fragment) = location::query_and_fragment();
     let saved = Saved {
         pending: storage::load_pending(),
         timeline: storage::load_timeline(),
@@ -175,8 +362,7 @@ pub fn page_loaded(lab: RwSignal<Lab>) {
             .collect(),
         end_session_mark: cache::end_session_marked(),
         end_session_state: cache::end_session_state(),
-        lab_logins: lab
-            .with_untracked(|l| l.attack.logins.iter().map(|(s, _)| s.clone()).collect()),
+        lab: storage::load_lab(),
         metadata: cache::load_all_metadata(),
     };
     dispatch(
@@ -185,22 +371,7 @@ pub fn page_loaded(lab: RwSignal<Lab>) {
             query,
             fragment,
             saved,
-            now: clock::now_ms(),
-        },
-    );
-    if late_probe {
-        super::attack::explain_late_probe_answer(lab);
-    }
-}
-
-/// Starts a login, for the attack lab when `intent` says so.
-pub(crate) fn start_login(lab: RwSignal<Lab>, intent: Option<LabLogin>) {
-    dispatch(
-        lab,
-        Event::LoginPressed {
-            redirect_uri: location::redirect_uri(),
-            entropy: Entropy(LoginEntropy::draw()),
-            intent,
+            entropy: LabEntropy::draw(1),
             now: clock::now_ms(),
         },
     );
@@ -237,7 +408,7 @@ fn carry_out(lab: RwSignal<Lab>, command: Command) -> Result<(), Problem> {
         }
         Command::Navigate { url } => {
             // The explicit save before leaving (the effect would run too late).
-            lab.with_untracked(|l| storage::save_timeline(&l.timeline));
+            lab.with_untracked(save);
             location::navigate(&url)
                 .map_err(|reason| Problem::local(&reason, "Reload the page and try again."))?;
         }
@@ -283,52 +454,77 @@ fn carry_out(lab: RwSignal<Lab>, command: Command) -> Result<(), Problem> {
             );
         }),
         Command::MarkDrawn(name) => clock::mark_when_drawn(name),
-        Command::LabLoginStarted { state, intent } => {
-            lab.update(|l| {
-                // Like the pending logins themselves (at most 4), abandoned ones fall off.
-                if l.attack.logins.len() >= 4 {
-                    l.attack.logins.remove(0);
-                }
-                l.attack.logins.push((state, intent));
-                storage::save_lab(&l.attack);
+        // In the same batch as the click's event: the browser sees the user activation.
+        Command::OpenPopup => {
+            popup::open_from_click();
+        }
+        Command::PopupTo { url } => {
+            popup::listen(move |url| {
+                let now = clock::now_ms();
+                dispatch(lab, Event::PopupReturned { url, now });
             });
-        }
-        Command::LabLoginReturned { authorized } => {
-            let state = authorized.pending.state.secret().to_owned();
-            if let Some(intent) = super::attack::take_lab_login(lab, &state) {
-                super::attack::lab_login_returned(lab, authorized, intent);
+            if popup::load(&url) {
+                if let Some(trip) = lab.with_untracked(Session::popup_trip) {
+                    watch_closed(lab, trip);
+                }
+            } else {
+                dispatch(lab, Event::PopupBlocked);
             }
-        }
-        Command::ForgedLinkRefused => {
-            let timeline = lab.with_untracked(|l| l.timeline.clone());
-            super::attack::forged_link_arrived(lab, timeline);
         }
         Command::MakeDpopKey => super::dpop::make_key(lab),
         Command::Sign { id, input } => super::dpop::sign(lab, id, input),
+        Command::ClosePopup => popup::close(),
+        Command::SetTimer { id, after_ms } => popup::after(after_ms, move || {
+            let now = clock::now_ms();
+            // Back on this origin but not handed over (a path the app is not served on, or
+            // still loading): the window came back all the same.
+            let current = lab.try_with_untracked(Session::popup_trip).flatten() == Some(id);
+            match popup::landed_here().filter(|_| current) {
+                Some(url) => dispatch(lab, Event::PopupReturned { url, now }),
+                None => dispatch(lab, Event::TimerFired { id, now }),
+            }
+        }),
     }
     Ok(())
 }
 
-/// Saves the timeline whenever an event changed the session: the one save path.
+/// A lab window the user closed is reported at once (while the session waits for `trip`).
+fn watch_closed(lab: RwSignal<Lab>, trip: session::TimerId) {
+    popup::after(500, move || {
+        if lab.try_with_untracked(Session::popup_trip).flatten() != Some(trip) {
+            return;
+        }
+        if popup::closed() {
+            let now = clock::now_ms();
+            dispatch(lab, Event::PopupClosed { now });
+        } else {
+            watch_closed(lab, trip);
+        }
+    });
+}
+
+/// The timeline and the lab's record, as this tab keeps them.
+pub(crate) fn save(l: &Lab) {
+    storage::save_timeline(&l.timeline);
+    storage::save_lab(&l.attack);
+}
+
+/// Saves the timeline and the lab's record whenever an event changed the session: the one
+/// save path (plus the explicit save before navigating away).
 pub fn save_on_change(lab: RwSignal<Lab>) {
     let revision = Memo::new(move |_| lab.with(|l| l.revision()));
     Effect::new(move |_| {
         revision.track();
-        lab.with_untracked(|l| storage::save_timeline(&l.timeline));
+        lab.with_untracked(save);
     });
 }
 
-/// A fetch's outcome (the attack lab's own requests).
-pub(crate) type Answer = Result<HttpResponse, TransportError>;
+/// A fetch's outcome.
+type Answer = Result<HttpResponse, TransportError>;
 /// A boxed future.
-pub(crate) type Later<T> = Pin<Box<dyn Future<Output = T>>>;
+type Later<T> = Pin<Box<dyn Future<Output = T>>>;
 
-/// A form `POST` for the attack lab's glue.
-pub(crate) fn post_form(request: &TokenRequest) -> Later<Answer> {
-    send(session::HttpRequest::form(request))
-}
-
-/// Sends a request the session built (the lab's glue awaits it itself).
+/// Sends a request the session built.
 #[inline(never)]
 pub(crate) fn send(request: session::HttpRequest) -> Later<Answer> {
     let headers: Vec<(&str, &str)> = request

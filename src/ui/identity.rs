@@ -2,97 +2,88 @@
 //! by side, the decoded ID token, UserInfo, and the session actions (UserInfo, refresh, revoke,
 //! logout at the provider). Untrusted values are text nodes only.
 
-use super::driver::{self, Lab};
+use super::driver::{Dispatch, SessionShown, SessionView, StatusView};
 use crate::browser::clock;
+use crate::flow::session::Action;
 use crate::protocol::error::sanitize_for_display;
 use crate::protocol::jwt::NonceCheck;
 use crate::protocol::revocation::TokenKind;
 use leptos::prelude::*;
 
-/// One session action: element id, label, what it does, when it is possible.
-type Action = (
+/// One session action: element id, label, the action, when it is possible.
+type SessionAction = (
     &'static str,
     &'static str,
-    fn(RwSignal<Lab>),
-    fn(&Lab) -> bool,
+    Action,
+    fn(&SessionShown) -> bool,
 );
 
-fn has_refresh(l: &Lab) -> bool {
-    l.tokens().is_some_and(|t| t.refresh_token.is_some())
+fn has_refresh(s: &SessionShown) -> bool {
+    s.tokens.as_ref().is_some_and(|t| t.refresh_token.is_some())
 }
 
-const ACTIONS: [Action; 5] = [
-    (
-        "call-userinfo",
-        "Call UserInfo",
-        |lab| driver::Dispatch(lab).action(crate::flow::session::Action::UserInfo),
-        |l| l.provider().is_some_and(|m| m.userinfo_endpoint.is_some()),
-    ),
-    (
-        "refresh",
-        "Refresh tokens",
-        |lab| driver::Dispatch(lab).action(crate::flow::session::Action::Refresh),
-        |l| l.provider().is_some() && has_refresh(l),
-    ),
+const ACTIONS: [SessionAction; 5] = [
+    ("call-userinfo", "Call UserInfo", Action::UserInfo, |s| {
+        s.provider
+            .as_ref()
+            .is_some_and(|m| m.userinfo_endpoint.is_some())
+    }),
+    ("refresh", "Refresh tokens", Action::Refresh, |s| {
+        s.provider.is_some() && has_refresh(s)
+    }),
     (
         "revoke-access",
         "Revoke access token",
-        |lab| driver::Dispatch(lab).action(crate::flow::session::Action::Revoke(TokenKind::Access)),
-        |l| {
-            l.provider()
+        Action::Revoke(TokenKind::Access),
+        |s| {
+            s.provider
+                .as_ref()
                 .is_some_and(|m| m.revocation_endpoint.is_some())
         },
     ),
     (
         "revoke-refresh",
         "Revoke refresh token",
-        |lab| {
-            driver::Dispatch(lab).action(crate::flow::session::Action::Revoke(TokenKind::Refresh))
-        },
-        |l| {
-            has_refresh(l)
-                && l.provider()
+        Action::Revoke(TokenKind::Refresh),
+        |s| {
+            has_refresh(s)
+                && s.provider
+                    .as_ref()
                     .is_some_and(|m| m.revocation_endpoint.is_some())
         },
     ),
     (
         "logout-provider",
         "Log out at the provider too",
-        |lab| match crate::flow::engine::random_32() {
-            // The logout request's `state` (RP-Initiated Logout 1.0 §2).
-            Ok(random) => {
-                driver::Dispatch(lab).action(crate::flow::session::Action::LogoutAtProvider(random))
-            }
-            Err(problem) => lab.update(|l| l.fail(problem)),
-        },
-        |l| {
-            l.provider()
+        // The logout's `state` bytes are drawn at the click (`Dispatch::action`).
+        Action::LogoutAtProvider([0; 32]),
+        |s| {
+            s.provider
+                .as_ref()
                 .is_some_and(|m| m.end_session_endpoint.is_some())
         },
     ),
 ];
 
-/// Buttons for what can be done with the tokens; each appends steps to the timeline.
+/// Buttons for what can be done with the tokens; each dispatches an action to the session.
 #[component]
-pub fn SessionActions(
-    /// The app state.
-    lab: RwSignal<Lab>,
-) -> impl IntoView {
+pub fn SessionActions() -> impl IntoView {
+    let (shown, StatusView(status)) = (expect_context::<SessionView>(), expect_context());
+    let dispatch = expect_context::<Dispatch>();
     view! {
-        <Show when=move || lab.with(|l| l.tokens().is_some())>
+        <Show when=move || shown.with(|s| s.tokens.is_some())>
             <section class="controls session-actions" aria-label="Session actions">
-                {ACTIONS.iter().map(|(id, label, act, possible)| {
-                    let (act, possible) = (*act, *possible);
+                {ACTIONS.iter().map(|(id, label, action, possible)| {
+                    let (action, possible) = (*action, *possible);
                     view! {
-                        <button id=*id on:click=move |_| act(lab)
-                            disabled=move || lab.with(|l| {
-                                l.tokens().is_none() || !possible(l) || l.phase().is_busy()
-                            })>{*label}</button>
+                        <button id=*id on:click=move |_| dispatch.action(action)
+                            disabled=move || shown.with(|s| s.tokens.is_none() || !possible(s))
+                                || status.with(|s| s.phase.is_busy())>{*label}</button>
                     }
                 }).collect_view()}
                 // Disabled buttons alone do not say why (issue 15: LemonLDAP::NG has none).
-                {move || lab
-                    .with(|l| l.provider().is_some_and(|m| m.revocation_endpoint.is_none()))
+                {move || shown
+                    .with(|s| s.provider.as_ref().is_some_and(|m| m.revocation_endpoint.is_none()))
                     .then(|| view! {
                         <p id="no-revocation" class="hint">"This provider has no revocation \
                             endpoint (RFC 7009): its tokens cannot be revoked here and stay valid \
@@ -109,12 +100,10 @@ fn when(epoch_s: u64) -> String {
 
 /// The access token and the ID token side by side, the decoded ID token, and UserInfo.
 #[component]
-pub fn IdentityPanel(
-    /// The app state.
-    lab: RwSignal<Lab>,
-) -> impl IntoView {
+pub fn IdentityPanel() -> impl IntoView {
+    let shown: SessionView = expect_context();
     let rejected = move || {
-        lab.with(|l| l.rejected_id_token.clone()).map(|r| {
+        shown.with(|s| s.rejected.clone()).map(|r| {
             view! {
                 <section id="rejected-id-token" class="panel problem" aria-labelledby="rejected-title">
                     <h2 id="rejected-title">"ID token rejected: nothing in it is trusted"</h2>
@@ -127,16 +116,16 @@ pub fn IdentityPanel(
         })
     };
     let compare = move || {
-        lab.with(|l| {
-            let tokens = l.tokens()?;
-            let client_id = l.info().map(|s| s.client_id.clone()).unwrap_or_default();
+        shown.with(|l| {
+            let tokens = l.tokens.as_ref()?;
+            let client_id = l.client_id.clone();
             let scope = sanitize_for_display(&tokens.granted_scope, 4096);
             let access_expiry = tokens
                 .expires_in
                 .map(|s| format!("in {s} s (expires_in)"))
                 .unwrap_or_else(|| "not stated".to_owned());
-            let revoked = l.revoked().access.then_some(" — revoked at the provider");
-            let id = l.identity().cloned();
+            let revoked = l.revoked.access.then_some(" — revoked at the provider");
+            let id = l.identity.clone();
             let identity = |f: &dyn Fn(&crate::flow::oidc::VerifiedIdToken) -> String| {
                 id.as_ref().map(f).unwrap_or_default()
             };
@@ -232,7 +221,7 @@ pub fn IdentityPanel(
         })
     };
     let userinfo = move || {
-        lab.with(|l| l.userinfo().cloned()).map(|body| {
+        shown.with(|l| l.userinfo.clone()).map(|body| {
             view! {
                 <section class="panel" aria-labelledby="userinfo-title">
                     <h2 id="userinfo-title">"UserInfo answer"</h2>

@@ -1,7 +1,6 @@
 //! Leptos components. They read the one `Lab` state and call `session` for anything that acts.
 
 mod api;
-mod attack;
 mod attack_lab;
 mod diagram_panel;
 mod dpop;
@@ -19,13 +18,13 @@ mod timeline_list;
 mod tokens;
 
 use crate::flow::session::Action;
-use driver::{Dispatch, Lab, Phase, StatusView};
+use driver::{Dispatch, Phase, StatusView};
 use leptos::prelude::*;
 
 /// The whole page.
 #[component]
 pub fn App() -> impl IntoView {
-    let lab = RwSignal::new(Lab::restore());
+    let lab = RwSignal::new(driver::restore());
     driver::provide(lab);
     driver::save_on_change(lab);
     driver::page_loaded(lab);
@@ -54,13 +53,13 @@ pub fn App() -> impl IntoView {
         <main id="lab" data-phase=phase>
             <div class="columns">
                 <section class="left">
-                    <settings::SettingsPanel lab=lab />
+                    <settings::SettingsPanel />
                     <Controls />
                     <secret_prompt::SecretPrompt />
                     <problem::ProblemBanner />
-                    <identity::SessionActions lab=lab />
-                    <tokens::TokenPanel lab=lab />
-                    <identity::IdentityPanel lab=lab />
+                    <identity::SessionActions />
+                    <tokens::TokenPanel />
+                    <identity::IdentityPanel />
                     <api::ApiPanel />
                 </section>
                 <section class="right">
@@ -86,7 +85,7 @@ pub fn App() -> impl IntoView {
                         }.into_any(),
                         Tab::Import => view! { <har_import::HarImport /> }.into_any(),
                         Tab::Attack => view! {
-                            <attack_lab::AttackLab lab=lab />
+                            <attack_lab::AttackLab />
                             <diagram_panel::DiagramPanel timeline=timeline />
                             <timeline_list::TimelineList timeline=timeline />
                         }.into_any(),

@@ -1,11 +1,12 @@
 //! Provider settings: a preset with its setup hints, issuer, client id, scopes (with a picker),
 //! manual endpoints, the redirect URI and origin to register, and a shareable link.
 
-use super::driver::{self, Lab};
+use super::driver::SettingsForm;
 use crate::browser::{files, location};
 use crate::flow::presets::{self, Fit, Preset, PRESETS};
 use crate::flow::settings::{
-    AuthParams, ClientType, ManualEndpoints, BUNDLED_CONFIDENTIAL_CLIENT, NAMED_PARAMETERS,
+    AuthParams, ClientType, ManualEndpoints, ProviderSettings, BUNDLED_CONFIDENTIAL_CLIENT,
+    NAMED_PARAMETERS,
 };
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -22,13 +23,11 @@ const COMMON_SCOPES: [&str; 6] = [
 
 /// The settings form. Every field is non-secret and saved in localStorage as it is typed.
 #[component]
-pub fn SettingsPanel(
-    /// The app state.
-    lab: RwSignal<Lab>,
-) -> impl IntoView {
+pub fn SettingsPanel() -> impl IntoView {
+    let form: SettingsForm = expect_context();
     let redirect_uri = location::redirect_uri();
     let origin = location::origin();
-    let field = move |read: fn(&Lab) -> String| move || lab.with(read);
+    let field = move |read: fn(&ProviderSettings) -> String| move || form.with(read);
     let copied = RwSignal::new("");
     let copy = move |text: String, what: &'static str| {
         spawn_local(async move {
@@ -38,7 +37,7 @@ pub fn SettingsPanel(
     };
     let redirect_for_copy = redirect_uri.clone();
     let share_link = move || {
-        let query = lab.with(|l| l.settings.share_query());
+        let query = form.with(|l| l.share_query());
         format!("{}?{query}", location::redirect_uri())
     };
     view! {
@@ -46,42 +45,42 @@ pub fn SettingsPanel(
             <h2 id="settings-title">"Provider"</h2>
             <label for="preset">"Preset"</label>
             <select id="preset"
-                on:change:target=move |ev| driver::Dispatch(lab).preset(&ev.target().value())>
+                on:change:target=move |ev| form.preset(&ev.target().value())>
                 {PRESETS.iter().map(|p| {
                     let id = p.id;
                     view! {
                         <option value=id
-                            prop:selected=move || lab.with(|l| l.settings.preset == id)>
+                            prop:selected=move || form.with(|l| l.preset == id)>
                             {p.name}
                         </option>
                     }
                 }).collect_view()}
                 <option value=presets::OTHER
-                    prop:selected=move || lab.with(|l| l.settings.preset == presets::OTHER)>
+                    prop:selected=move || form.with(|l| l.preset == presets::OTHER)>
                     "Other provider"
                 </option>
             </select>
-            <PresetHints lab=lab redirect_uri=redirect_uri.clone() origin=origin.clone() />
+            <PresetHints redirect_uri=redirect_uri.clone() origin=origin.clone() />
             <label for="issuer">"Issuer"</label>
             <input id="issuer" type="url" spellcheck="false"
-                prop:value=field(|l| l.settings.issuer.clone())
+                prop:value=field(|l| l.issuer.clone())
                 on:change:target=move |ev| {
                     let v = ev.target().value();
-                    driver::Dispatch(lab).edit_settings(|s| s.set_issuer(v))
+                    form.edit(|s| s.set_issuer(v))
                 } />
             <label for="client-id">"Client id"</label>
             <input id="client-id" type="text" spellcheck="false"
-                prop:value=field(|l| l.settings.client_id.clone())
+                prop:value=field(|l| l.client_id.clone())
                 on:change:target=move |ev| {
                     let v = ev.target().value();
-                    driver::Dispatch(lab).edit_settings(|s| s.client_id = v)
+                    form.edit(|s| s.client_id = v)
                 } />
             <label for="scope">"Scopes"</label>
             <input id="scope" type="text" spellcheck="false"
-                prop:value=field(|l| l.settings.scope.clone())
+                prop:value=field(|l| l.scope.clone())
                 on:change:target=move |ev| {
                     let v = ev.target().value();
-                    driver::Dispatch(lab).edit_settings(|s| s.scope = v)
+                    form.edit(|s| s.scope = v)
                 } />
             <div class="scope-picker" role="group" aria-label="Common scopes">
                 {COMMON_SCOPES.iter().map(|scope| {
@@ -89,10 +88,10 @@ pub fn SettingsPanel(
                     view! {
                         <label class="scope-chip">
                             <input type="checkbox" data-scope=scope
-                                prop:checked=move || lab.with(|l| {
-                                    l.settings.scope.split_whitespace().any(|s| s == scope)
+                                prop:checked=move || form.with(|l| {
+                                    l.scope.split_whitespace().any(|s| s == scope)
                                 })
-                                on:change=move |_| toggle_scope(lab, scope) />
+                                on:change=move |_| toggle_scope(form, scope) />
                             {scope}
                         </label>
                     }
@@ -100,29 +99,29 @@ pub fn SettingsPanel(
             </div>
             <label for="api-base">"Resource API"</label>
             <input id="api-base" type="url" spellcheck="false"
-                prop:value=field(|l| l.settings.api_base.clone())
+                prop:value=field(|l| l.api_base.clone())
                 on:change:target=move |ev| {
                     let v = ev.target().value();
-                    driver::Dispatch(lab).edit_settings(|s| s.api_base = v)
+                    form.edit(|s| s.api_base = v)
                 } />
-            <ManualEndpointsForm lab=lab />
-            <AuthParamsForm lab=lab />
+            <ManualEndpointsForm />
+            <AuthParamsForm />
             <fieldset class="client-type">
                 <legend>"Client type"</legend>
                 <label>
                     <input id="client-public" type="radio" name="client-type"
-                        prop:checked=move || lab.with(|l| l.settings.client_type == ClientType::Public)
-                        on:change=move |_| switch_client_type(lab, ClientType::Public) />
+                        prop:checked=move || form.with(|l| l.client_type == ClientType::Public)
+                        on:change=move |_| switch_client_type(form, ClientType::Public) />
                     " Public client with PKCE (no secret)"
                 </label>
                 <label>
                     <input id="client-confidential" type="radio" name="client-type"
-                        prop:checked=move || lab.with(|l| l.settings.client_type == ClientType::Confidential)
-                        on:change=move |_| switch_client_type(lab, ClientType::Confidential) />
+                        prop:checked=move || form.with(|l| l.client_type == ClientType::Confidential)
+                        on:change=move |_| switch_client_type(form, ClientType::Confidential) />
                     " Confidential, PKCE off (teaching only: needs a secret)"
                 </label>
             </fieldset>
-            <DpopSwitch lab=lab />
+            <DpopSwitch />
             <p class="hint">
                 "Redirect URI to register at the provider (exactly, byte for byte): "
                 <code id="redirect-uri">{redirect_uri}</code>
@@ -149,22 +148,16 @@ pub fn SettingsPanel(
 /// signed by a non-extractable key of this tab, and the tokens are bound to it. Until touched it
 /// follows the provider's metadata (on when it lists ES256 proofs).
 #[component]
-fn DpopSwitch(
-    /// The app state.
-    lab: RwSignal<Lab>,
-) -> impl IntoView {
-    let on = move || lab.with(|l| l.dpop_on_for(&l.settings.normalized().issuer));
-    let origin = move || {
-        lab.with(|l| match l.settings.dpop {
-            Some(_) => "your choice",
-            None => match l.known_metadata(&l.settings.normalized().issuer) {
-                Some(m) if m.supports_dpop_es256() => {
-                    "on by default: the provider lists ES256 in dpop_signing_alg_values_supported"
-                }
-                Some(_) => "off by default: the provider does not advertise DPoP with ES256",
-                None => "follows the provider once its metadata is known",
-            },
-        })
+fn DpopSwitch() -> impl IntoView {
+    let form: SettingsForm = expect_context();
+    let on = move || form.dpop().0;
+    let origin = move || match form.dpop() {
+        (_, Some(_), _) => "your choice",
+        (_, None, Some(true)) => {
+            "on by default: the provider lists ES256 in dpop_signing_alg_values_supported"
+        }
+        (_, None, Some(false)) => "off by default: the provider does not advertise DPoP with ES256",
+        (_, None, None) => "follows the provider once its metadata is known",
     };
     view! {
         <fieldset class="dpop">
@@ -173,7 +166,7 @@ fn DpopSwitch(
                 <input id="dpop" type="checkbox" prop:checked=on
                     on:change:target=move |ev| {
                         let checked = ev.target().checked();
-                        driver::Dispatch(lab).edit_settings(|s| s.dpop = Some(checked))
+                        form.edit(|s| s.dpop = Some(checked))
                     } />
                 " DPoP (RFC 9449): bind the tokens to a key of this tab"
             </label>
@@ -186,15 +179,14 @@ fn DpopSwitch(
 /// browser alone cannot do it.
 #[component]
 fn PresetHints(
-    /// The app state.
-    lab: RwSignal<Lab>,
     /// This page's redirect URI.
     redirect_uri: String,
     /// This page's origin.
     origin: String,
 ) -> impl IntoView {
+    let form: SettingsForm = expect_context();
     move || {
-        let id = lab.with(|l| l.settings.preset.clone());
+        let id = form.with(|l| l.preset.clone());
         presets::find(&id).map(|preset: &'static Preset| {
             let fill = |text: &str| presets::fill(text, &redirect_uri, &origin);
             let steps = preset
@@ -234,10 +226,8 @@ fn PresetHints(
 
 /// The "manual endpoints" disclosure: endpoints typed by hand replace discovery.
 #[component]
-fn ManualEndpointsForm(
-    /// The app state.
-    lab: RwSignal<Lab>,
-) -> impl IntoView {
+fn ManualEndpointsForm() -> impl IntoView {
+    let form: SettingsForm = expect_context();
     type Field = (
         &'static str,
         &'static str,
@@ -284,14 +274,14 @@ fn ManualEndpointsForm(
     ];
     view! {
         <details id="manual-endpoints" class="manual-endpoints"
-            open=move || lab.with(|l| l.settings.manual)>
+            open=move || form.with(|l| l.manual)>
             <summary>"Manual endpoints (instead of discovery)"</summary>
             <label class="inline">
                 <input id="manual" type="checkbox"
-                    prop:checked=move || lab.with(|l| l.settings.manual)
+                    prop:checked=move || form.with(|l| l.manual)
                     on:change:target=move |ev| {
                         let on = ev.target().checked();
-                        driver::Dispatch(lab).edit_settings(|s| s.manual = on)
+                        form.edit(|s| s.manual = on)
                     } />
                 " Use these endpoints; do not fetch the discovery document"
             </label>
@@ -300,10 +290,10 @@ fn ManualEndpointsForm(
                 view! {
                     <label for=id>{*label}</label>
                     <input id=id type="url" spellcheck="false"
-                        prop:value=move || lab.with(|l| read(&l.settings.endpoints))
+                        prop:value=move || form.with(|l| read(&l.endpoints))
                         on:change:target=move |ev| {
                             let v = ev.target().value();
-                            driver::Dispatch(lab).edit_settings(|s| write(&mut s.endpoints, v))
+                            form.edit(|s| write(&mut s.endpoints, v))
                         } />
                 }
             }).collect_view()}
@@ -315,10 +305,8 @@ fn ManualEndpointsForm(
 
 /// The "extra parameters" disclosure: named authorization parameters and free-form lines.
 #[component]
-fn AuthParamsForm(
-    /// The app state.
-    lab: RwSignal<Lab>,
-) -> impl IntoView {
+fn AuthParamsForm() -> impl IntoView {
+    let form: SettingsForm = expect_context();
     let custom = |p: &AuthParams| p.custom.clone();
     view! {
         <details id="auth-params" class="manual-endpoints">
@@ -329,27 +317,27 @@ fn AuthParamsForm(
                 view! {
                     <label for=id.clone()>{name}</label>
                     <input id=id type="text" spellcheck="false"
-                        prop:value=move || lab.with(|l| read(&l.settings.auth_params).clone())
+                        prop:value=move || form.with(|l| read(&l.auth_params).clone())
                         on:change:target=move |ev| {
                             let v = ev.target().value();
-                            driver::Dispatch(lab).edit_settings(|s| s.auth_params.set(name, v))
+                            form.edit(|s| s.auth_params.set(name, v))
                         } />
                 }
             }).collect_view()}
             <label for="ap-custom">"Other (a=b lines)"</label>
             <textarea id="ap-custom" rows="2" spellcheck="false"
-                prop:value=move || lab.with(|l| custom(&l.settings.auth_params))
+                prop:value=move || form.with(|l| custom(&l.auth_params))
                 on:change:target=move |ev| {
                     let v = ev.target().value();
-                    driver::Dispatch(lab).edit_settings(|s| s.auth_params.custom = v)
+                    form.edit(|s| s.auth_params.custom = v)
                 }></textarea>
         </details>
     }
 }
 
 /// Adds or removes one scope from the space-separated list.
-fn toggle_scope(lab: RwSignal<Lab>, scope: &str) {
-    driver::Dispatch(lab).edit_settings(|s| {
+fn toggle_scope(form: SettingsForm, scope: &str) {
+    form.edit(|s| {
         let mut scopes: Vec<&str> = s.scope.split_whitespace().collect();
         if scopes.contains(&scope) {
             scopes.retain(|s| *s != scope);
@@ -361,8 +349,8 @@ fn toggle_scope(lab: RwSignal<Lab>, scope: &str) {
 }
 
 /// Switches the client type; with the bundled provider's ids, swaps to the matching demo client.
-fn switch_client_type(lab: RwSignal<Lab>, client_type: ClientType) {
-    driver::Dispatch(lab).edit_settings(|s| {
+fn switch_client_type(form: SettingsForm, client_type: ClientType) {
+    form.edit(|s| {
         s.client_type = client_type;
         match client_type {
             ClientType::Confidential if s.client_id == "flow-lab" => {

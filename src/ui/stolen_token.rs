@@ -16,10 +16,9 @@ use leptos::task::spawn_local;
 
 /// The experiment's card, after the five experiments.
 #[component]
-pub fn StolenTokenCard(
-    /// The app state.
-    lab: RwSignal<Lab>,
-) -> impl IntoView {
+pub fn StolenTokenCard() -> impl IntoView {
+    // The experiment reads the live session's token and key, so it holds the whole state.
+    let lab: RwSignal<Lab> = expect_context::<driver::Dispatch>().0;
     let result = RwSignal::new(None::<(Outcome, Vec<String>)>);
     let running = RwSignal::new(false);
     let ready = move || lab.with(|l| l.tokens().is_some() && !l.phase().is_busy());
@@ -66,7 +65,7 @@ async fn attempt(
 ) -> AttemptAnswer {
     let step = lab.try_update(|l| {
         stolen_token::attacker_call(
-            &mut l.session.timeline,
+            &mut l.timeline,
             attempt,
             &request.url,
             shown,
@@ -77,7 +76,7 @@ async fn attempt(
     let outcome = driver::send(request).await;
     lab.try_update(|l| {
         stolen_token::attacker_answer(
-            &mut l.session.timeline,
+            &mut l.timeline,
             step.unwrap_or_default(),
             attempt,
             outcome,
@@ -121,9 +120,7 @@ async fn run(lab: RwSignal<Lab>) -> Option<(Outcome, Vec<String>)> {
     let profile = format!("{api}/api/profile");
     let files = format!("{api}/api/files");
     let masked = token.masked();
-    lab.update(|l| {
-        stolen_token::token_copied(&mut l.session.timeline, &token, dpop, clock::now_ms())
-    });
+    lab.update(|l| stolen_token::token_copied(&mut l.timeline, &token, dpop, clock::now_ms()));
     // With DPoP: a proof of the attacker's own key, and one of this tab's key (a real request
     // of the app, captured). One loop, so each await is compiled once (wasm size).
     let mut proofs = Vec::new();
@@ -145,18 +142,13 @@ async fn run(lab: RwSignal<Lab>) -> Option<(Outcome, Vec<String>)> {
         // The app's own request carrying the proof, before the attacker captures it.
         let step = lab.try_update(|l| {
             let (step, _) = engine::resource_request_started_as(
-                &mut l.session.timeline,
+                &mut l.timeline,
                 &profile,
                 &token,
                 true,
                 clock::now_ms(),
             );
-            if let Some(x) = l
-                .session
-                .timeline
-                .step_mut(step)
-                .and_then(|s| s.exchange.as_mut())
-            {
+            if let Some(x) = l.timeline.step_mut(step).and_then(|s| s.exchange.as_mut()) {
                 x.request_headers.push(("DPoP".into(), p.masked()));
             }
             step
@@ -164,7 +156,7 @@ async fn run(lab: RwSignal<Lab>) -> Option<(Outcome, Vec<String>)> {
         let outcome = driver::send(request(&profile, &token, Some(p))).await;
         lab.update(|l| {
             let _ = engine::resource_response_received(
-                &mut l.session.timeline,
+                &mut l.timeline,
                 step.unwrap_or_default(),
                 outcome,
                 clock::now_ms(),
@@ -191,7 +183,7 @@ async fn run(lab: RwSignal<Lab>) -> Option<(Outcome, Vec<String>)> {
         };
         answers.push(attempt(lab, which, sent, &shown, proof.map(|p| p.masked())).await);
     }
-    lab.with_untracked(|l| l.save_lab_run());
+    lab.with_untracked(driver::save);
     Some(stolen_token::report(dpop, &answers))
 }
 

@@ -1,33 +1,32 @@
 //! The token panel: masked values, reveal on demand, expiry, requested vs granted scope.
 
-use super::driver::Lab;
+use super::driver::{SessionShown, SessionView};
 use crate::browser::{clock, webcrypto};
 use crate::flow::oidc;
 use crate::protocol::access_jwt::{self, AccessJwt};
 use crate::protocol::error::sanitize_for_display;
 use crate::protocol::error::Explain;
+use crate::protocol::jwt::Jwks;
 use crate::protocol::scope;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 /// Shows the tokens held in memory, masked until the user reveals one.
 #[component]
-pub fn TokenPanel(
-    /// The app state.
-    lab: RwSignal<Lab>,
-) -> impl IntoView {
+pub fn TokenPanel() -> impl IntoView {
+    let shown: SessionView = expect_context();
     move || {
-        let needed = lab.with(|l| l.api_needed_scope.clone());
-        let (tokens, received_at, requested, replaced, revoked, issuer) = lab.with(|l| {
-            (
-                l.tokens().cloned(),
-                l.tokens_received_at_ms(),
-                l.settings.normalized().scope,
-                l.replaced_refresh().cloned(),
-                l.revoked(),
-                l.info().map(|s| s.issuer.clone()),
-            )
-        });
+        let SessionShown {
+            tokens,
+            received_at,
+            requested,
+            replaced,
+            revoked,
+            issuer,
+            needed,
+            jwks,
+            ..
+        } = shown.get();
         tokens.map(|tokens| {
             let expiry = match tokens.expires_in {
                 Some(seconds) => format!(
@@ -86,8 +85,8 @@ pub fn TokenPanel(
                             <dd id="token-issuer"><code>{issuer}</code></dd>
                         })}
                     </dl>
-                    {(tokens.token_type == "DPoP").then(|| dpop_binding(lab, access_jwt.as_ref()))}
-                    {access_jwt.map(|at| access_jwt_view(lab, at, issuer_now.clone()))}
+                    {(tokens.token_type == "DPoP").then(|| dpop_binding(access_jwt.as_ref()))}
+                    {access_jwt.map(|at| access_jwt_view(jwks.clone(), at, issuer_now.clone()))}
                     <p class="hint">
                         "The access token is opaque to this app: it only forwards it as "
                         <code>{format!("Authorization: {}", tokens.token_type)}</code>
@@ -105,13 +104,15 @@ const TOKEN_INFO: &str = "/api/token-info";
 /// A DPoP-bound token: `cnf.jkt` (from a JWT access token, or the demo API's
 /// `/api/token-info`, since the bundled provider's tokens are opaque and a public client
 /// cannot call introspection) beside this tab's key thumbprint.
-fn dpop_binding(lab: RwSignal<Lab>, at: Option<&AccessJwt>) -> impl IntoView {
+fn dpop_binding(at: Option<&AccessJwt>) -> impl IntoView {
+    // Reads the key's thumbprint and the demo API's answer from the session itself.
+    let dispatch: super::driver::Dispatch = expect_context();
+    let lab = dispatch.0;
     let from_jwt = at.and_then(|at| {
         let claims: serde_json::Map<String, serde_json::Value> =
             serde_json::from_str(&at.jwt.claims_json()).ok()?;
         crate::protocol::dpop::cnf_jkt(&claims).map(str::to_owned)
     });
-    let dispatch = super::driver::Dispatch(lab);
     let view_of = move || {
         let (thumbprint, answer) = lab.with(|l| {
             (
@@ -198,18 +199,11 @@ fn Secret(
 }
 
 /// A JWT access token decoded (RFC 9068), with what an API would check; `issuer` is this
-/// login's.
-fn access_jwt_view(lab: RwSignal<Lab>, at: AccessJwt, issuer: String) -> impl IntoView {
+/// login's, `jwks` the key set its provider published (when fetched).
+fn access_jwt_view(jwks: Option<Jwks>, at: AccessJwt, issuer: String) -> impl IntoView {
     let objections = at.api_objections(&issuer, clock::now_ms() / 1000);
     // Verify as the API would, only with this issuer's keys (already fetched for the ID token).
     let verdict = RwSignal::new("not checked: no key set from this issuer yet".to_owned());
-    // Only the key set published by the provider that issued these tokens.
-    let jwks = lab.with_untracked(|l| {
-        let uri = l.provider().and_then(|p| p.jwks_uri.clone());
-        l.jwks()
-            .filter(|(at_uri, _)| Some(at_uri) == uri.as_ref())
-            .map(|(_, k)| k.clone())
-    });
     if !at.names_issuer(&issuer) {
         verdict.set("not checked: iss is not this provider".into());
     } else if let Some(jwks) = jwks {

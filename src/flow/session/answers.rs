@@ -20,6 +20,7 @@ impl Session {
                 Some(InFlight::Verifying(v)) => v.awaited_fetch(),
                 None => None,
             },
+            Flow::Lab(run) => run.awaited_fetch(),
             _ => None,
         }
     }
@@ -54,6 +55,7 @@ impl Session {
                 }
             },
             Flow::Exchanging { call, .. } => self.token_answered(call, outcome, now),
+            Flow::Lab(run) => self.lab_answered(*run, outcome, now),
             Flow::Verifying(verification) => {
                 self.verification_answered(*verification, outcome, now)
             }

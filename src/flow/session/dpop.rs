@@ -636,6 +636,7 @@ mod tests {
         d.session.handle(Event::PageLoaded {
             query: format!("code={CODE}&state={state}&iss=https%3A%2F%2Fas.example"),
             fragment: String::new(),
+            entropy: scripted::lab_entropy(1),
             saved,
             now: d.now,
         })

@@ -9,11 +9,25 @@ impl Session {
         &mut self,
         query: &str,
         fragment: &str,
-        saved: Saved,
+        mut saved: Saved,
+        entropy: LabEntropy,
         now: u64,
     ) -> Vec<Command> {
         let mut commands = Vec::new();
-        self.known = saved.metadata;
+        self.known = std::mem::take(&mut saved.metadata);
+        self.attack = std::mem::take(&mut saved.lab);
+        // An attack-lab probe's answer lands in the probe window, which hands it to the lab and
+        // never mounts the app (`browser::popup`). One that lands here anyway (a provider
+        // resumed a stale probe request after a sign-in in this tab) is dropped, never read as
+        // a callback.
+        if self.late_probe_answer(query, fragment) {
+            commands.push(Command::CleanAddressBar);
+            saved.lab = std::mem::take(&mut self.attack);
+            saved.metadata = std::mem::take(&mut self.known);
+            commands.extend(self.page_loaded("", "", saved, entropy, now));
+            self.notice = Some(late_probe_notice());
+            return commands;
+        }
         if saved.end_session_mark {
             if let Some(returned) = logout_return_state(query, fragment) {
                 // The provider handed the logout's `state` back (RP-Initiated Logout 1.0 §2):
@@ -126,8 +140,7 @@ impl Session {
             Err(problem) => {
                 self.timeline = timeline;
                 if forged {
-                    self.flow = Flow::Idle;
-                    commands.push(Command::ForgedLinkRefused);
+                    self.forged_link_refused(now);
                 } else {
                     self.fail(problem);
                 }
@@ -136,8 +149,8 @@ impl Session {
         };
         self.timeline = timeline;
         let state = authorized.pending.state.secret().to_owned();
-        if saved.lab_logins.contains(&state) {
-            commands.push(Command::LabLoginReturned { authorized });
+        if let Some(LabLogin::CodeExperiments { checkup }) = self.attack.take_login(&state) {
+            commands.extend(self.start_code_run(authorized, checkup, entropy, now));
             return commands;
         }
         if authorized.pending.verifier.is_none() {
@@ -243,6 +256,15 @@ fn logout_return_state(query: &str, fragment: &str) -> Option<String> {
         (Some((_, value)), None) if !value.is_empty() => Some(value),
         _ => None,
     }
+}
+
+/// Says what happened when a probe's answer landed in this tab.
+fn late_probe_notice() -> String {
+    "The provider sent the answer to one of the checkup's earlier probes to this tab (it \
+     resumed that request after you signed in here), not the answer to your login. It was \
+     dropped without being used. You are now signed in at the provider: press the login button \
+     again and it comes straight back."
+        .to_owned()
 }
 
 /// Back in the app while the login was at the provider: no answer came back.

@@ -15,12 +15,7 @@ impl Session {
         if self.phase().is_busy() {
             return Vec::new();
         }
-        let mut settings = self.settings.normalized();
-        if intent == Some(LabLogin::AttackerCode) {
-            // The attacker signs in to their own account: ask for the login form even when
-            // the provider still has a session for the victim (one prompt, never two).
-            settings.auth_params.prompt = "login".to_owned();
-        }
+        let settings = self.settings.normalized();
         let problems = settings.problems();
         if !problems.is_empty() {
             self.fail(Problem::local(
@@ -107,10 +102,12 @@ impl Session {
         let state = plan.pending.state.clone();
         let mut commands = vec![Command::Persist(Persist::PendingLogin(plan.pending))];
         if let Some(intent) = login.intent {
-            commands.push(Command::LabLoginStarted {
-                state: state.secret().to_owned(),
-                intent,
-            });
+            // Recorded before leaving (saved with the timeline): its callback runs the
+            // experiment. Like the pending logins (at most 4), abandoned ones fall off.
+            if self.attack.logins.len() >= 4 {
+                self.attack.logins.remove(0);
+            }
+            self.attack.logins.push((state.secret().to_owned(), intent));
         }
         commands.push(Command::Persist(Persist::Run {
             state,
@@ -199,36 +196,4 @@ impl Session {
             }
         }
     }
-
-    /// Discovery for the attack lab's own glue (until its experiments are sessions): the same
-    /// steps and the same fallback as a login's. Returns the first request to send.
-    pub fn lab_discovery(
-        &mut self,
-        issuer: &str,
-        now: u64,
-    ) -> Result<(LabDiscovery, HttpRequest), Problem> {
-        let (discovery, fetch) = self.start_discovery(issuer, now)?;
-        let Command::Fetch { request, .. } = fetch else {
-            unreachable!("discovery starts with a fetch")
-        };
-        Ok((LabDiscovery(discovery), request))
-    }
-
-    /// One answer of [`Session::lab_discovery`]: the metadata, or the next request to send.
-    pub fn lab_discovery_answer(
-        &mut self,
-        discovery: &mut LabDiscovery,
-        outcome: Outcome,
-        now: u64,
-    ) -> Result<Result<ProviderMetadata, HttpRequest>, Problem> {
-        match self.discovery_answer(&mut discovery.0, outcome, now)? {
-            Ok(metadata) => Ok(Ok(metadata)),
-            Err(Command::Fetch { request, .. }) => Ok(Err(request)),
-            Err(_) => unreachable!("discovery goes on with a fetch"),
-        }
-    }
 }
-
-/// A discovery the attack lab's glue runs (see [`Session::lab_discovery`]).
-#[derive(Debug)]
-pub struct LabDiscovery(Discovery);

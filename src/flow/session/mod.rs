@@ -6,7 +6,7 @@
 //! Nothing here touches the browser, a clock or a random source, so every transition is an
 //! ordinary host test (`session/tests.rs`), and explain mode runs this same engine.
 
-use crate::flow::attack::LabLogin;
+use crate::flow::attack::{LabLogin, LabRecord};
 use crate::flow::engine::{self, LoginEntropy, TokenCall};
 use crate::flow::lifecycle::{self, RefreshCall, Refreshed};
 use crate::flow::oidc::{self, IdTokenCheck, SignatureCheck, VerifiedIdToken};
@@ -108,8 +108,8 @@ pub struct Saved {
     pub end_session_mark: bool,
     /// The `state` that logout request carried (to check the one the provider hands back).
     pub end_session_state: Option<String>,
-    /// The `state`s of the logins the attack lab started.
-    pub lab_logins: Vec<String>,
+    /// The attack lab's record of this tab (reports, scorecard, lab logins, probe states).
+    pub lab: LabRecord,
     /// The provider metadata this tab validated earlier (re-validated when read).
     pub metadata: Vec<ProviderMetadata>,
 }
@@ -122,7 +122,7 @@ impl Default for Saved {
             runs: Vec::new(),
             end_session_mark: false,
             end_session_state: None,
-            lab_logins: Vec::new(),
+            lab: LabRecord::default(),
             metadata: Vec::new(),
         }
     }
@@ -137,6 +137,40 @@ impl std::fmt::Debug for Entropy {
     }
 }
 
+/// Fresh 32-byte values for the attack lab (verifier guesses, probe and forged `state`s, the
+/// attacker's login), drawn by the driver (or why there are none), never printed.
+pub struct LabEntropy(pub Result<Vec<[u8; 32]>, Problem>);
+
+impl LabEntropy {
+    /// Draws `n` values from the platform's CSPRNG (the driver calls it; the session never
+    /// draws).
+    pub fn draw(n: usize) -> Self {
+        LabEntropy((0..n).map(|_| engine::random_32()).collect())
+    }
+
+    /// Takes the next value, or the problem saying why there is none.
+    fn take(&mut self) -> Result<[u8; 32], Problem> {
+        match &mut self.0 {
+            Ok(values) => values.pop().ok_or_else(|| {
+                Problem::local(
+                    "The attack lab ran out of fresh random values.",
+                    "Reload the page and run the experiment again.",
+                )
+            }),
+            Err(problem) => Err(problem.clone()),
+        }
+    }
+}
+
+impl std::fmt::Debug for LabEntropy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LabEntropy([redacted])")
+    }
+}
+
+/// Names one timer the session set (`Command::SetTimer`); it comes back in `TimerFired`.
+pub type TimerId = u64;
+
 /// What happened: everything the session learns comes in as one of these.
 // Each event is built once and moved into `handle`: boxing the large one would buy nothing.
 #[allow(clippy::large_enum_variant)]
@@ -150,6 +184,8 @@ pub enum Event {
         fragment: String,
         /// What this tab had kept.
         saved: Saved,
+        /// Fresh randomness for a lab login's experiment (the guessed verifier).
+        entropy: LabEntropy,
         /// Now, epoch ms.
         now: u64,
     },
@@ -211,6 +247,44 @@ pub enum Event {
     SettingsEdited(ProviderSettings),
     /// A preset was chosen in the settings form.
     PresetChosen(String),
+    /// The user pressed one of the attack lab's Run buttons.
+    LabStarted {
+        /// Which experiment (or the checkup).
+        run: LabStart,
+        /// This page's redirect URI (where the lab's logins and probes come back).
+        redirect_uri: String,
+        /// Fresh randomness for it.
+        entropy: LabEntropy,
+        /// Now, epoch ms.
+        now: u64,
+    },
+    /// The lab's window came back to the redirect URI and handed its full URL over (same
+    /// origin, checked by the driver).
+    PopupReturned {
+        /// The URL it landed on.
+        url: String,
+        /// Now, epoch ms.
+        now: u64,
+    },
+    /// The browser refused to open (or load) the lab's window.
+    PopupBlocked,
+    /// The user closed the lab's window before it came back.
+    PopupClosed {
+        /// Now, epoch ms.
+        now: u64,
+    },
+    /// The user pressed Retry after a blocked window (the window opens from this click).
+    RetryPressed {
+        /// Now, epoch ms.
+        now: u64,
+    },
+    /// A `Command::SetTimer` ran out.
+    TimerFired {
+        /// The timer's id.
+        id: TimerId,
+        /// Now, epoch ms.
+        now: u64,
+    },
     /// The driver could not carry out a command (storage refused, navigation failed): the
     /// commands after it in the same batch were not carried out.
     CommandFailed {
@@ -367,20 +441,25 @@ pub enum Command {
     },
     /// Mark the moment the page is drawn after this event (`scripts/bench`).
     MarkDrawn(&'static str),
-    /// The attack lab started a login: record its intent under `state`.
-    LabLoginStarted {
-        /// The login's `state`.
-        state: String,
-        /// What its callback is for.
-        intent: LabLogin,
+    /// Open the lab's window (blank) now: issued in the same batch as the click's event, so
+    /// the browser sees the click's user activation. A refusal shows at `PopupTo`.
+    OpenPopup,
+    /// Load `url` in the lab's window; answer `Event::PopupBlocked` when there is no window
+    /// to load it in, `Event::PopupReturned` when it comes back, `Event::PopupClosed` when
+    /// the user closes it.
+    PopupTo {
+        /// The authorization request.
+        url: String,
     },
-    /// A lab login's callback passed the checks: the lab runs its experiment with the code.
-    LabLoginReturned {
-        /// The checked callback.
-        authorized: AuthorizedCallback,
+    /// Close the lab's window.
+    ClosePopup,
+    /// Answer `Event::TimerFired { id }` after `after_ms` milliseconds.
+    SetTimer {
+        /// Echoed in the answer.
+        id: TimerId,
+        /// How long to wait.
+        after_ms: u32,
     },
-    /// The lab's forged link arrived and the callback check refused it.
-    ForgedLinkRefused,
     /// Make this tab's non-extractable DPoP key pair (once); answer with
     /// `Event::DpopKeyReady` or `Event::DpopKeyFailed`.
     MakeDpopKey,
@@ -600,9 +679,8 @@ enum Flow {
     },
     Verifying(Box<Verification>),
     LoggedIn(Box<LoggedIn>),
-    /// The attack lab's own glue is driving (until its experiments are sessions too): the
-    /// phase it shows.
-    Lab(Phase),
+    /// An attack-lab run (probes, checkup, a lab login's experiment, the attacker's login).
+    Lab(Box<lab::LabRun>),
 }
 
 /// The live run: settings, timeline, state and what the page shows about them.
@@ -620,6 +698,9 @@ pub struct Session {
     pub rejected_id_token: Option<RejectedIdToken>,
     /// The `scope` a 403 from the API asked for (RFC 6750 §3).
     pub api_needed_scope: Option<String>,
+    /// The attack lab's record: reports, scorecard, lab logins, probe states (saved with the
+    /// timeline).
+    pub attack: LabRecord,
     flow: Flow,
     /// This page's origin (for the CORS diagnosis).
     origin: String,
@@ -672,6 +753,7 @@ impl Session {
             notice: None,
             rejected_id_token: None,
             api_needed_scope: None,
+            attack: LabRecord::default(),
             flow: Flow::Idle,
             origin: origin.to_owned(),
             metadata: None,
@@ -693,7 +775,7 @@ impl Session {
             Flow::AwaitingSecret { .. } => Phase::AwaitingSecret,
             Flow::Exchanging { .. } => Phase::Exchanging,
             Flow::Verifying(_) => Phase::Verifying,
-            Flow::Lab(phase) => *phase,
+            Flow::Lab(run) => run.phase(),
             Flow::LoggedIn(session) => match session.in_flight {
                 None => Phase::LoggedIn,
                 Some(InFlight::Api { .. } | InFlight::UserInfo { .. }) => Phase::CallingApi,
@@ -788,32 +870,10 @@ impl Session {
         self.metadata.as_ref()
     }
 
-    /// Records metadata discovered elsewhere (the attack lab) for this page.
-    pub fn remember_metadata(&mut self, metadata: ProviderMetadata) {
-        self.metadata = Some(metadata);
-    }
-
-    /// Ends whatever was in progress with `problem` shown (used by the lab's glue too).
-    pub fn fail(&mut self, problem: Problem) {
-        // The lab's glue calls this directly: the save effect must see a change.
-        self.revision += 1;
+    /// Ends whatever was in progress with `problem` shown.
+    fn fail(&mut self, problem: Problem) {
         self.problem = Some(problem);
         self.flow = Flow::Failed;
-    }
-
-    /// The attack lab's glue shows `phase` while it drives (tokens of the live run go).
-    pub fn lab_phase(&mut self, phase: Phase) {
-        self.revision += 1;
-        self.flow = match phase {
-            Phase::Idle => Flow::Idle,
-            Phase::Redirecting => Flow::Redirecting,
-            phase => Flow::Lab(phase),
-        };
-    }
-
-    /// Forgets the discovery result of this page (the checkup fetches it afresh).
-    pub fn forget_metadata(&mut self) {
-        self.metadata = None;
     }
 
     fn fresh_id(&mut self) -> RequestId {
@@ -854,8 +914,9 @@ impl Session {
                 query,
                 fragment,
                 saved,
+                entropy,
                 now,
-            } => self.page_loaded(&query, &fragment, saved, now),
+            } => self.page_loaded(&query, &fragment, saved, entropy, now),
             Event::LoginPressed {
                 redirect_uri,
                 entropy,
@@ -897,6 +958,17 @@ impl Session {
             Event::DpopKeyFailed { message, now } => self.dpop_key_failed(&message, now),
             Event::Signed { id, signature, now } => self.dpop_signed(id, &signature, now),
             Event::SignFailed { id, message, now } => self.dpop_sign_failed(id, &message, now),
+            Event::LabStarted {
+                run,
+                redirect_uri,
+                entropy,
+                now,
+            } => self.lab_started(run, redirect_uri, entropy, now),
+            event @ (Event::PopupReturned { .. }
+            | Event::PopupBlocked
+            | Event::PopupClosed { .. }
+            | Event::RetryPressed { .. }
+            | Event::TimerFired { .. }) => self.lab_event(event),
         }
     }
 }
@@ -924,10 +996,13 @@ mod actions;
 mod answers;
 mod dpop;
 pub use dpop::{DPOP_ALG, NONCE_NOTE, PREFLIGHT_NOTE};
+mod lab;
+pub use lab::LabStart;
 mod load;
 mod login;
-pub use login::LabDiscovery;
 mod verify;
 
+#[cfg(test)]
+mod lab_tests;
 #[cfg(test)]
 mod tests;

@@ -31,6 +31,7 @@ fn land(d: &mut ScriptedDriver, query: &str) -> Vec<Command> {
     d.session.handle(Event::PageLoaded {
         query: query.to_owned(),
         fragment: String::new(),
+        entropy: scripted::lab_entropy(1),
         saved,
         now: START_MS + 1_000,
     })
@@ -193,6 +194,7 @@ fn c19_a_fragment_response_is_refused_without_a_request() {
     let commands = d.session.handle(Event::PageLoaded {
         query: String::new(),
         fragment: good_callback(&state),
+        entropy: scripted::lab_entropy(1),
         saved,
         now: START_MS + 1_000,
     });
@@ -276,6 +278,7 @@ fn c23_s03_a_login_older_than_ten_minutes_is_dropped_on_an_ordinary_load_with_a_
     let commands = d.session.handle(Event::PageLoaded {
         query: String::new(),
         fragment: String::new(),
+        entropy: scripted::lab_entropy(1),
         saved,
         now: START_MS + crate::protocol::pending::PENDING_TTL_MS + 60_000,
     });
@@ -293,6 +296,7 @@ fn c23_an_expired_login_s_callback_is_refused_without_a_request() {
     let commands = d.session.handle(Event::PageLoaded {
         query: good_callback(&state),
         fragment: String::new(),
+        entropy: scripted::lab_entropy(1),
         saved,
         now: START_MS + crate::protocol::pending::PENDING_TTL_MS + 60_000,
     });
@@ -307,6 +311,7 @@ fn c27_a_tampered_pending_set_is_discarded_whole_and_reported() {
     let commands = d.session.handle(Event::PageLoaded {
         query: good_callback("some-state-value-of-forty-three-characters-x"),
         fragment: String::new(),
+        entropy: scripted::lab_entropy(1),
         saved: Saved {
             pending: Err(Problem::local("tampered", "log in again")),
             ..Saved::default()
@@ -455,69 +460,6 @@ fn share_link_prefills_the_settings_persists_them_and_cleans_the_address_bar() {
     );
     assert_eq!(d.session.settings.client_id, "shared-app");
     assert!(d.session.notice.as_deref().unwrap().contains("pre-filled"));
-}
-
-#[test]
-fn forged_link_in_the_lab_s_run_is_refused_and_handed_to_the_lab() {
-    let mut d = public();
-    let mut timeline = Timeline::new();
-    crate::flow::attack::forged_link(
-        &mut timeline,
-        "https://app.example/?code=x&state=y",
-        START_MS,
-    );
-    d.saved_timeline = Some(timeline);
-    let commands = land(
-        &mut d,
-        &good_callback("attacker-made-state-value-that-is-long-enough"),
-    );
-    assert_eq!(names(&commands), ["CleanAddressBar", "ForgedLinkRefused"]);
-    assert!(fetches(&commands).is_empty());
-    assert_eq!(d.session.phase(), Phase::Idle);
-}
-
-#[test]
-fn a_lab_login_s_callback_goes_to_the_lab_not_to_the_token_endpoint() {
-    let (mut d, state) = left_for_provider();
-    let settings = d.session.settings.clone();
-    d.session = Session::new(settings, scripted::ORIGIN);
-    let mut saved = d.saved();
-    saved.lab_logins = vec![state.clone()];
-    let commands = d.session.handle(Event::PageLoaded {
-        query: good_callback(&state),
-        fragment: String::new(),
-        saved,
-        now: START_MS + 100,
-    });
-    assert_eq!(
-        names(&commands),
-        [
-            "CleanAddressBar",
-            "Persist PendingLogins",
-            "Persist Runs",
-            "LabLoginReturned"
-        ]
-    );
-}
-
-#[test]
-fn a_lab_login_records_its_intent_before_leaving() {
-    let mut d = public();
-    let now = d.now;
-    let commands = d.play(Event::LoginPressed {
-        redirect_uri: REDIRECT.into(),
-        entropy: Entropy(Ok(scripted::appendix_b_entropy())),
-        intent: Some(LabLogin::AttackerCode),
-        now,
-    });
-    assert!(
-        commands.contains(&"LabLoginStarted".to_owned()),
-        "{commands:?}"
-    );
-    assert!(
-        d.navigations[0].contains("prompt=login"),
-        "the attacker signs in afresh"
-    );
 }
 
 #[test]
@@ -1010,6 +952,7 @@ fn explain_pkce_timeline_equals_a_live_run_fed_by_hand_step_for_step() {
     let c = s.handle(Event::PageLoaded {
         query: good_callback(&state),
         fragment: String::new(),
+        entropy: scripted::lab_entropy(1),
         saved: Saved {
             pending: Ok(pending),
             timeline: Some(saved_timeline),
