@@ -1,5 +1,5 @@
 //! The size budget (issue "Performance budget"): the first load — index.html and every html, js,
-//! wasm and css file it names (the files a first visit fetches) — must be at most 407 KB
+//! wasm and css file it names (the files a first visit fetches) — must be at most 438 KB
 //! (416,768 bytes) gzip -9 in total. The HAR import's Web Worker (har-worker*), fetched only
 //! when a file is imported, is listed but not counted.
 //!
@@ -16,8 +16,9 @@
 //! export drawn from the layout, the lab's sessions and popups, DPoP's browser part and the HAR
 //! import (issue 16: +37.5 KB alone) brought it to 423.0 KB (433,134 B); the budget is that plus
 //! 2 %. Moving the HAR importer into a Web Worker built as its own wasm (issue 16, loaded on
-//! import only) took the first load from 423.0 KB (433,124 B) to 398.9 KB (408,510 B); the
-//! budget is that plus 2 %. The goal stays 260 KB, to be won back
+//! import only) took the first load from 423.0 KB (433,124 B) to 398.9 KB (408,510 B). DPoP in
+//! the client (issue 17: +26.6 KB on its own) and the redirect-URI probes (issue 15: +6 KB)
+//! brought it to 429.6 KB (439,955 B); the budget is that plus 2 %. The goal stays 260 KB, to be won back
 //! where it does not cost trust (the teaching text as a fetched data file, fewer views).
 //!
 //! Reads the trunk-built dist that scripts/test builds before the end-to-end tests
@@ -30,7 +31,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 /// The budget for html + js + wasm + css, gzip -9, in KB.
-const BUDGET_KB: usize = 407;
+const BUDGET_KB: usize = 438;
 
 fn gzip9(bytes: &[u8]) -> usize {
     let mut encoder = GzEncoder::new(Vec::new(), Compression::best());
@@ -39,7 +40,7 @@ fn gzip9(bytes: &[u8]) -> usize {
 }
 
 #[test]
-fn first_load_html_js_wasm_css_is_at_most_407_kb_gzip() {
+fn first_load_html_js_wasm_css_is_at_most_438_kb_gzip() {
     check_first_load(BUDGET_KB * 1024);
 }
 
