@@ -99,7 +99,7 @@ async fn x10_scorecard_shows_verdicts_hints_and_evidence_with_provider_text_as_t
         .query_selector("#check-NoStore .fix")
         .unwrap()
         .is_none());
-    assert!(text(&host, "#checkup-summary").starts_with("1 pass · 0 warn · 1 fail · 11 unknown"));
+    assert!(text(&host, "#checkup-summary").starts_with("1 pass · 0 warn · 1 fail · 12 unknown"));
     // Nothing in this record says an attack worked.
     assert!(host.query_selector("#weak-banner").unwrap().is_none());
 }
