@@ -114,7 +114,8 @@ impl LabRun {
             LabRun::Code { .. } => Phase::Exchanging,
             LabRun::AttackerLogin(AttackerLogin { trip: Some(_), .. }) => Phase::Redirecting,
             LabRun::AttackerLogin(_) => Phase::Idle,
-            LabRun::StolenToken(_) => Phase::Exchanging,
+            // Its requests go to the API: the status line says "Calling the API…".
+            LabRun::StolenToken(_) => Phase::CallingApi,
         }
     }
 

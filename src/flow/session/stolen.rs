@@ -555,7 +555,7 @@ mod tests {
     fn r6750_r9449_a_copied_bearer_token_reads_the_profile_as_fetch_commands_attack_worked() {
         let mut d = logged_in(false);
         let (id, request) = fetch(&run(&mut d));
-        assert!(d.session.phase().is_busy());
+        assert_eq!(d.session.phase(), Phase::CallingApi, "busy while it runs");
         assert!(d.session.tokens().is_some());
         assert_eq!(request.url, PROFILE);
         assert_eq!(
