@@ -264,6 +264,9 @@ pub struct LabRecord {
     /// Whether the checkup (rather than an experiment) was the last thing started.
     #[serde(default)]
     pub checkup_active: bool,
+    /// The stolen-token experiment's verdict and findings (issue 17), once run.
+    #[serde(default)]
+    pub stolen_token: Option<(Outcome, Vec<String>)>,
 }
 
 impl LabRecord {
@@ -1143,6 +1146,7 @@ mod tests {
             unanswered: vec![ProbeKind::Implicit],
             probe_states: vec!["s1".into()],
             checkup_active: true,
+            stolen_token: Some((Outcome::Stopped, vec!["✔ Stopped by DPoP".into()])),
         }
     }
 

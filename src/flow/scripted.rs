@@ -305,9 +305,10 @@ impl ScriptedDriver {
                 Some(Event::DigestComputed { id, digest, now })
             }
             // RFC 9449's example key and a placeholder signature (marked as such on the step).
-            Command::MakeDpopKey => {
+            Command::MakeDpopKey { key } => {
                 let now = self.tick();
                 Some(Event::DpopKeyReady {
+                    key,
                     public_jwk_json: crate::protocol::dpop::RFC9449_EXAMPLE_JWK.to_owned(),
                     jti_seed: [7; 32],
                     now,
@@ -403,7 +404,7 @@ pub fn describe(command: &Command) -> String {
         Command::VerifySignature { .. } => "VerifySignature".to_owned(),
         Command::Digest { hash, .. } => format!("Digest {hash}"),
         Command::MarkDrawn(name) => format!("MarkDrawn {name}"),
-        Command::MakeDpopKey => "MakeDpopKey".to_owned(),
+        Command::MakeDpopKey { .. } => "MakeDpopKey".to_owned(),
         Command::Sign { .. } => "Sign".to_owned(),
         Command::OpenPopup => "OpenPopup".to_owned(),
         Command::PopupTo { url } => format!("PopupTo {}", url.split('?').next().unwrap_or("")),

@@ -3,8 +3,8 @@
 //! API with it from elsewhere. With a Bearer token the API answers 200 and the attacker reads
 //! the profile; with a DPoP-bound token every attempt is refused: the copy sent as Bearer or
 //! with the attacker's own key's proof (`cnf.jkt` does not match), and a captured proof
-//! replayed (`jti` already used) or sent to another URL (`htu`). The glue
-//! (`ui/stolen_token.rs`) sends the real requests and hands the answers in.
+//! replayed (`jti` already used) or sent to another URL (`htu`). The session's lab run
+//! (`flow/session/stolen.rs`) sends the real requests as commands and hands the answers in.
 
 use crate::flow::attack::Outcome;
 use crate::flow::engine::{attach_response, path_of};

@@ -4,7 +4,7 @@
 use super::driver::{dispatch, Lab};
 use crate::browser::{clock, webcrypto};
 use crate::flow::engine::random_32;
-use crate::flow::session::{Event, RequestId};
+use crate::flow::session::{DpopKeyRole, Event, RequestId};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::cell::RefCell;
@@ -13,37 +13,50 @@ use std::rc::Rc;
 thread_local! {
     /// The tab's key pair, once made.
     static KEY: RefCell<Option<Rc<webcrypto::DpopKeyPair>>> = const { RefCell::new(None) };
+    /// The stolen-token experiment's attacker key pair (a fresh one each run).
+    static ATTACKER: RefCell<Option<Rc<webcrypto::DpopKeyPair>>> = const { RefCell::new(None) };
 }
 
-/// The tab's key pair, if made (the attack lab's stolen-token experiment signs a real request
-/// with it, to show a captured proof replayed).
-pub fn tab_key() -> Option<Rc<webcrypto::DpopKeyPair>> {
-    KEY.with(|k| k.borrow().clone())
+/// The slot of `role`'s key pair.
+fn slot(
+    role: DpopKeyRole,
+) -> &'static std::thread::LocalKey<RefCell<Option<Rc<webcrypto::DpopKeyPair>>>> {
+    match role {
+        DpopKeyRole::Tab => &KEY,
+        DpopKeyRole::Attacker => &ATTACKER,
+    }
 }
 
-/// `Command::MakeDpopKey`: makes the non-extractable ES256 pair (or reuses the tab's) and hands
-/// the public half to the session.
-pub fn make_key(lab: RwSignal<Lab>) {
+/// `Command::MakeDpopKey`: makes a non-extractable ES256 pair (the tab's is made once and
+/// reused; the attacker's is new each time) and hands the public half to the session.
+pub fn make_key(lab: RwSignal<Lab>, role: DpopKeyRole) {
     spawn_local(async move {
-        let key = match KEY.with(|k| k.borrow().clone()) {
+        let kept = match role {
+            DpopKeyRole::Tab => KEY.with(|k| k.borrow().clone()),
+            DpopKeyRole::Attacker => None,
+        };
+        let key = match kept {
             Some(key) => Ok(key),
             None => webcrypto::generate_dpop_key().await.map(Rc::new),
         };
         let event = match (key, random_32()) {
             (Ok(key), Ok(seed)) => {
                 let public_jwk_json = key.public_jwk_json().to_owned();
-                KEY.with(|k| *k.borrow_mut() = Some(key));
+                slot(role).with(|k| *k.borrow_mut() = Some(key));
                 Event::DpopKeyReady {
+                    key: role,
                     public_jwk_json,
                     jti_seed: seed,
                     now: clock::now_ms(),
                 }
             }
             (Err(message), _) => Event::DpopKeyFailed {
+                key: role,
                 message,
                 now: clock::now_ms(),
             },
             (_, Err(problem)) => Event::DpopKeyFailed {
+                key: role,
                 message: problem.what_happened,
                 now: clock::now_ms(),
             },
@@ -52,10 +65,10 @@ pub fn make_key(lab: RwSignal<Lab>) {
     });
 }
 
-/// `Command::Sign`: signs a proof with the tab's key.
-pub fn sign(lab: RwSignal<Lab>, id: RequestId, input: String) {
+/// `Command::Sign`: signs a proof with `role`'s key.
+pub fn sign(lab: RwSignal<Lab>, id: RequestId, role: DpopKeyRole, input: String) {
     spawn_local(async move {
-        let key = KEY.with(|k| k.borrow().clone());
+        let key = slot(role).with(|k| k.borrow().clone());
         let outcome = match key {
             Some(key) => webcrypto::sign_dpop(&key, &input).await,
             None => Err("no DPoP key in this tab".to_owned()),

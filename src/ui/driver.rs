@@ -3,7 +3,7 @@
 //! [`Command`] it returns is carried out with `src/browser`; answers come back as events.
 
 use crate::browser::{cache, clock, http, location, popup, storage, webcrypto};
-use crate::flow::attack::Report;
+use crate::flow::attack::{Outcome, Report};
 use crate::flow::checkup::{Check, Scorecard, Verdict};
 use crate::flow::engine::LoginEntropy;
 use crate::flow::oidc::VerifiedIdToken;
@@ -292,6 +292,10 @@ pub struct LabPanel {
     pub offer: Vec<ProbeKind>,
     /// The checkup's probes are done and the lines that need a code are still open.
     pub needs_login: bool,
+    /// The stolen-token experiment's verdict and findings, once run.
+    pub stolen_token: Option<(Outcome, Vec<String>)>,
+    /// The stolen-token experiment can run: tokens in memory and nothing else running.
+    pub stolen_ready: bool,
 }
 
 /// The attack-lab tab's context (read only: it acts through [`Dispatch`]); a newtype over
@@ -330,6 +334,8 @@ fn lab_panel(l: &Lab) -> LabPanel {
             record.unanswered.clone()
         },
         needs_login,
+        stolen_token: record.stolen_token.clone(),
+        stolen_ready: l.tokens().is_some() && !l.phase().is_busy(),
     }
 }
 
@@ -471,8 +477,8 @@ fn carry_out(lab: RwSignal<Lab>, command: Command) -> Result<(), Problem> {
                 dispatch(lab, Event::PopupBlocked);
             }
         }
-        Command::MakeDpopKey => super::dpop::make_key(lab),
-        Command::Sign { id, input } => super::dpop::sign(lab, id, input),
+        Command::MakeDpopKey { key } => super::dpop::make_key(lab, key),
+        Command::Sign { id, key, input } => super::dpop::sign(lab, id, key, input),
         Command::ClosePopup => popup::close(),
         Command::SetTimer { id, after_ms } => popup::after(after_ms, move || {
             let now = clock::now_ms();

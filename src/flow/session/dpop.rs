@@ -236,7 +236,9 @@ impl Session {
                 return Vec::new();
             }
             state.making_key = true;
-            return vec![Command::MakeDpopKey];
+            return vec![Command::MakeDpopKey {
+                key: DpopKeyRole::Tab,
+            }];
         };
         let entropy = key.next_jti_entropy();
         let server = origin(&job.request.url);
@@ -261,10 +263,39 @@ impl Session {
             Ok(unsigned) => {
                 let input = unsigned.signing_input().to_owned();
                 job.stage = Stage::Signing(unsigned);
-                vec![Command::Sign { id: job.id, input }]
+                vec![Command::Sign {
+                    id: job.id,
+                    key: DpopKeyRole::Tab,
+                    input,
+                }]
             }
             Err(error) => self.proof_failed(Problem::from_error(&error), now),
         }
+    }
+
+    /// An unsigned proof of this tab's key for `GET url` with `token` (`None`: no key in
+    /// memory). The stolen-token experiment signs it for the app's own request.
+    pub(super) fn tab_proof(
+        &mut self,
+        url: &str,
+        token: &AccessToken,
+        now: u64,
+    ) -> Option<Result<UnsignedProof, DpopError>> {
+        let key = self.dpop.key.as_mut()?;
+        let entropy = key.next_jti_entropy();
+        let request = ProofRequest {
+            method: "GET",
+            url,
+            access_token: Some(token),
+            nonce: None,
+        };
+        Some(dpop::unsigned_proof(
+            &key.jwk,
+            DPOP_ALG,
+            &request,
+            now / 1000,
+            &entropy,
+        ))
     }
 
     /// `Event::DpopKeyReady`: the key is kept (its public half) and the waiting proof built.
@@ -644,6 +675,7 @@ mod tests {
 
     fn key_ready(d: &mut ScriptedDriver) -> Vec<Command> {
         d.session.handle(Event::DpopKeyReady {
+            key: DpopKeyRole::Tab,
             public_jwk_json: dpop::RFC9449_EXAMPLE_JWK.to_owned(),
             jti_seed: [9; 32],
             now: d.now,
@@ -654,7 +686,7 @@ mod tests {
         commands
             .iter()
             .find_map(|c| match c {
-                Command::Sign { id, input } => {
+                Command::Sign { id, input, .. } => {
                     let claims = input.split('.').nth(1)?;
                     let bytes = URL_SAFE_NO_PAD.decode(claims).ok()?;
                     Some((*id, serde_json::from_slice(&bytes).ok()?))
@@ -992,6 +1024,7 @@ mod tests {
         let mut d = dpop_driver(Some(true));
         land(&mut d);
         let after = d.session.handle(Event::DpopKeyFailed {
+            key: DpopKeyRole::Tab,
             message: "NotSupportedError: ECDSA".into(),
             now: d.now,
         });

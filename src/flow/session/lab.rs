@@ -32,6 +32,8 @@ pub enum LabStart {
     Interactive,
     /// The provider checkup: discovery, CORS and the three probes.
     Checkup,
+    /// Issue 17: the live session's access token copied and used by the attacker.
+    StolenToken,
 }
 
 /// A lab run waiting for the provider's metadata: what it goes on with.
@@ -84,6 +86,8 @@ pub(super) enum LabRun {
     },
     /// Experiment 3's attacker signs in in the lab's window.
     AttackerLogin(AttackerLogin),
+    /// The stolen-token experiment, with the live login it borrowed.
+    StolenToken(Box<super::stolen::StolenRun>),
 }
 
 impl std::fmt::Debug for LabRun {
@@ -95,6 +99,7 @@ impl std::fmt::Debug for LabRun {
             LabRun::Probes(_) => "LabRun::Probes",
             LabRun::Code { .. } => "LabRun::Code",
             LabRun::AttackerLogin(_) => "LabRun::AttackerLogin",
+            LabRun::StolenToken(_) => "LabRun::StolenToken",
         })
     }
 }
@@ -109,6 +114,16 @@ impl LabRun {
             LabRun::Code { .. } => Phase::Exchanging,
             LabRun::AttackerLogin(AttackerLogin { trip: Some(_), .. }) => Phase::Redirecting,
             LabRun::AttackerLogin(_) => Phase::Idle,
+            // Its requests go to the API: the status line says "Calling the API…".
+            LabRun::StolenToken(_) => Phase::CallingApi,
+        }
+    }
+
+    /// The live login a run keeps while it runs (the stolen-token experiment's).
+    pub(super) fn logged_in(&self) -> Option<&LoggedIn> {
+        match self {
+            LabRun::StolenToken(run) => Some(&run.login),
+            _ => None,
         }
     }
 
@@ -121,6 +136,7 @@ impl LabRun {
                 fetch.map(|(id, _)| id)
             }
             LabRun::AttackerLogin(_) => None,
+            LabRun::StolenToken(run) => run.awaited_fetch(),
         }
     }
 }
@@ -272,6 +288,7 @@ impl Session {
                 };
                 commands_with(Command::OpenPopup, self.lab_metadata(next, now))
             }
+            LabStart::StolenToken => self.stolen_started(now),
             LabStart::Checkup => {
                 let settings = self.settings.normalized();
                 self.timeline = Timeline::new();
@@ -397,7 +414,7 @@ impl Session {
                 self.start_probes(kinds, checkup, true, next, &metadata, now)
             }
             // A lab login's code never waits for metadata here.
-            LabStart::CodeExperiments { .. } => Vec::new(),
+            LabStart::CodeExperiments { .. } | LabStart::StolenToken => Vec::new(),
         }
     }
 
@@ -701,6 +718,7 @@ impl Session {
                 let commands = run.answered(id, outcome, &mut self.timeline, &mut self.attack, now);
                 self.code_commands(run, commands)
             }
+            LabRun::StolenToken(run) => self.stolen_answered(run, outcome, now),
             other @ LabRun::AttackerLogin(_) => {
                 self.flow = Flow::Lab(Box::new(other));
                 Vec::new()

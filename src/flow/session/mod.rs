@@ -291,8 +291,10 @@ pub enum Event {
         /// What went wrong and what to do.
         problem: Problem,
     },
-    /// The tab's DPoP key pair was made (`Command::MakeDpopKey`).
+    /// A DPoP key pair was made (`Command::MakeDpopKey`).
     DpopKeyReady {
+        /// Whose key.
+        key: DpopKeyRole,
         /// The public key as WebCrypto exported it (JWK).
         public_jwk_json: String,
         /// Fresh randomness the proofs' `jti`s are derived from.
@@ -302,6 +304,8 @@ pub enum Event {
     },
     /// The browser could not make the key pair.
     DpopKeyFailed {
+        /// Whose key.
+        key: DpopKeyRole,
         /// WebCrypto's message.
         message: String,
         /// Now, epoch ms.
@@ -462,15 +466,30 @@ pub enum Command {
     },
     /// Make this tab's non-extractable DPoP key pair (once); answer with
     /// `Event::DpopKeyReady` or `Event::DpopKeyFailed`.
-    MakeDpopKey,
-    /// Sign a DPoP proof's signing input with the tab's key; answer with `Event::Signed` or
+    MakeDpopKey {
+        /// The tab's key (made once, reused), or the stolen-token experiment's attacker key
+        /// (a fresh one each run).
+        key: DpopKeyRole,
+    },
+    /// Sign a DPoP proof's signing input with `key`; answer with `Event::Signed` or
     /// `Event::SignFailed`.
     Sign {
         /// Echoed in the answer.
         id: RequestId,
+        /// Which key signs.
+        key: DpopKeyRole,
         /// `BASE64URL(header).BASE64URL(claims)`.
         input: String,
     },
+}
+
+/// Which DPoP key pair a command means: the driver keeps both in memory, side by side.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DpopKeyRole {
+    /// This tab's key: the tokens are bound to it.
+    Tab,
+    /// The stolen-token experiment's attacker: a key of its own, not the one in `cnf.jkt`.
+    Attacker,
 }
 
 /// What to write to storage.
@@ -794,6 +813,8 @@ impl Session {
     pub fn logged_in(&self) -> Option<&LoggedIn> {
         match &self.flow {
             Flow::LoggedIn(session) => Some(session),
+            // The stolen-token experiment keeps the login while it runs.
+            Flow::Lab(run) => run.logged_in(),
             _ => None,
         }
     }
@@ -951,11 +972,22 @@ impl Session {
                 Vec::new()
             }
             Event::DpopKeyReady {
+                key: DpopKeyRole::Tab,
                 public_jwk_json,
                 jti_seed,
                 now,
             } => self.dpop_key_ready(&public_jwk_json, jti_seed, now),
-            Event::DpopKeyFailed { message, now } => self.dpop_key_failed(&message, now),
+            Event::DpopKeyFailed {
+                key: DpopKeyRole::Tab,
+                message,
+                now,
+            } => self.dpop_key_failed(&message, now),
+            Event::Signed { id, .. } | Event::SignFailed { id, .. } if self.stolen_awaits(id) => {
+                self.stolen_event(event)
+            }
+            event @ (Event::DpopKeyReady { .. } | Event::DpopKeyFailed { .. }) => {
+                self.stolen_event(event)
+            }
             Event::Signed { id, signature, now } => self.dpop_signed(id, &signature, now),
             Event::SignFailed { id, message, now } => self.dpop_sign_failed(id, &message, now),
             Event::LabStarted {
@@ -1000,6 +1032,7 @@ mod lab;
 pub use lab::LabStart;
 mod load;
 mod login;
+mod stolen;
 mod verify;
 
 #[cfg(test)]

@@ -1,0 +1,734 @@
+//! The attack lab's "Stolen access token" experiment (issue 17, RFC 9449) as a lab run of the
+//! session: the live login's access token is copied and the demo API called with it as an
+//! attacker would. Every request is a `Fetch`, the attacker's own key a `MakeDpopKey` of
+//! `DpopKeyRole::Attacker`, every proof a `Sign`, every answer an event; `flow::stolen_token`
+//! draws the steps and judges the answers. The login is kept in the run and given back at the
+//! end, so the Live tab still has its tokens.
+
+use super::lab::LabRun;
+use super::*;
+use crate::flow::stolen_token::{self, Attempt, AttemptAnswer};
+use crate::protocol::dpop::{self, DpopProof, PublicJwk, UnsignedProof};
+use std::collections::VecDeque;
+
+/// What the run waits for.
+#[derive(Debug)]
+enum Stage {
+    /// The attacker's key (`MakeDpopKey { key: Attacker }`).
+    AttackerKey,
+    /// A signature of the attacker's proof.
+    SignOwn {
+        id: RequestId,
+        unsigned: UnsignedProof,
+    },
+    /// A signature of this tab's proof for the app's own request.
+    SignTab {
+        id: RequestId,
+        unsigned: UnsignedProof,
+    },
+    /// The answer to the app's own proof-carrying request.
+    AppRequest { id: RequestId, step: StepId },
+    /// The answer to one attempt of the attacker.
+    Attempt {
+        id: RequestId,
+        step: StepId,
+        attempt: Attempt,
+    },
+}
+
+/// The experiment while it runs.
+pub(super) struct StolenRun {
+    /// The live login, given back when the run ends.
+    pub(super) login: Box<LoggedIn>,
+    token: AccessToken,
+    dpop: bool,
+    profile: String,
+    files: String,
+    own: Option<DpopProof>,
+    captured: Option<DpopProof>,
+    answers: Vec<AttemptAnswer>,
+    plan: VecDeque<(Attempt, String, Option<DpopProof>)>,
+    stage: Stage,
+}
+
+impl std::fmt::Debug for StolenRun {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The token and the proofs are never printed.
+        f.debug_struct("StolenRun")
+            .field("stage", &self.stage)
+            .finish_non_exhaustive()
+    }
+}
+
+impl StolenRun {
+    /// The request this run waits for.
+    pub(super) fn awaited_fetch(&self) -> Option<RequestId> {
+        match self.stage {
+            Stage::AppRequest { id, .. } | Stage::Attempt { id, .. } => Some(id),
+            _ => None,
+        }
+    }
+
+    /// The signature this run waits for.
+    fn awaited_sign(&self) -> Option<RequestId> {
+        match self.stage {
+            Stage::SignOwn { id, .. } | Stage::SignTab { id, .. } => Some(id),
+            _ => None,
+        }
+    }
+}
+
+/// `GET url` with `Authorization: DPoP <token>` and the proof.
+fn with_proof(url: &str, token: &AccessToken, proof: &DpopProof) -> HttpRequest {
+    let mut request = HttpRequest::get(url, Some(dpop::dpop_authorization(token)));
+    request
+        .headers
+        .push((dpop::DPOP_HEADER, proof.header_value().to_owned()));
+    request
+}
+
+/// A step the run could not take, as the attempt's answer (the report says "no answer (…)").
+fn not_sent(attempt: Attempt, why: String) -> AttemptAnswer {
+    AttemptAnswer {
+        attempt,
+        status: 0,
+        error: None,
+        description: Some(why),
+    }
+}
+
+impl Session {
+    /// `LabStart::StolenToken`: the token is copied and the attacker's first move asked for.
+    pub(super) fn stolen_started(&mut self, now: u64) -> Vec<Command> {
+        let flow = std::mem::replace(&mut self.flow, Flow::Idle);
+        let Flow::LoggedIn(login) = flow else {
+            self.flow = flow;
+            self.problem = Some(Problem::local(
+                "The stolen-token experiment copies the live session's access token, and this \
+                 tab has none.",
+                "Log in on the Live tab first, then run the experiment again.",
+            ));
+            return Vec::new();
+        };
+        let token = login.tokens.access_token.clone();
+        let dpop = login.tokens.token_type == "DPoP";
+        let api = self.settings.normalized().api_base;
+        self.attack.stolen_token = None;
+        self.problem = None;
+        stolen_token::token_copied(&mut self.timeline, &token, dpop, now);
+        let run = StolenRun {
+            login,
+            token,
+            dpop,
+            profile: format!("{api}/api/profile"),
+            files: format!("{api}/api/files"),
+            own: None,
+            captured: None,
+            answers: Vec::new(),
+            plan: VecDeque::new(),
+            stage: Stage::AttackerKey,
+        };
+        if dpop {
+            self.flow = Flow::Lab(Box::new(LabRun::StolenToken(Box::new(run))));
+            return vec![Command::MakeDpopKey {
+                key: DpopKeyRole::Attacker,
+            }];
+        }
+        self.stolen_attempts(run, now)
+    }
+
+    /// Whether the stolen-token run waits for the signature `id`.
+    pub(super) fn stolen_awaits(&self, id: RequestId) -> bool {
+        matches!(&self.flow, Flow::Lab(run) if matches!(&**run, LabRun::StolenToken(s) if s.awaited_sign() == Some(id)))
+    }
+
+    /// The attacker's key, or a signature, for the stolen-token run (ignored otherwise).
+    pub(super) fn stolen_event(&mut self, event: Event) -> Vec<Command> {
+        let flow = std::mem::replace(&mut self.flow, Flow::Idle);
+        let Flow::Lab(boxed) = flow else {
+            self.flow = flow;
+            return Vec::new();
+        };
+        let LabRun::StolenToken(mut run) = *boxed else {
+            self.flow = Flow::Lab(boxed);
+            return Vec::new();
+        };
+        let stage = std::mem::replace(&mut run.stage, Stage::AttackerKey);
+        match (stage, event) {
+            (
+                Stage::AttackerKey,
+                Event::DpopKeyReady {
+                    key: DpopKeyRole::Attacker,
+                    public_jwk_json,
+                    jti_seed,
+                    now,
+                },
+            ) => {
+                let jti = Sha256::digest(jti_seed);
+                let mut entropy = [0u8; 16];
+                entropy.copy_from_slice(&jti[..16]);
+                let built = PublicJwk::from_json(&public_jwk_json).and_then(|jwk| {
+                    dpop::unsigned_proof(
+                        &jwk,
+                        DPOP_ALG,
+                        &dpop::ProofRequest {
+                            method: "GET",
+                            url: &run.profile,
+                            access_token: Some(&run.token),
+                            nonce: None,
+                        },
+                        now / 1000,
+                        &entropy,
+                    )
+                });
+                match built {
+                    Ok(unsigned) => {
+                        let id = self.fresh_id();
+                        let input = unsigned.signing_input().to_owned();
+                        run.stage = Stage::SignOwn { id, unsigned };
+                        self.flow = Flow::Lab(Box::new(LabRun::StolenToken(run)));
+                        vec![Command::Sign {
+                            id,
+                            key: DpopKeyRole::Attacker,
+                            input,
+                        }]
+                    }
+                    Err(error) => {
+                        run.answers.push(not_sent(
+                            Attempt::OwnKey,
+                            format!("the attacker's proof could not be built: {error}"),
+                        ));
+                        self.stolen_tab_proof(run, now)
+                    }
+                }
+            }
+            (
+                Stage::AttackerKey,
+                Event::DpopKeyFailed {
+                    key: DpopKeyRole::Attacker,
+                    message,
+                    now,
+                },
+            ) => {
+                run.answers.push(not_sent(
+                    Attempt::OwnKey,
+                    format!(
+                        "this browser could not make the attacker's key: {}",
+                        crate::protocol::error::sanitize_for_display(&message, 200)
+                    ),
+                ));
+                self.stolen_tab_proof(run, now)
+            }
+            (Stage::SignOwn { unsigned, .. }, Event::Signed { signature, now, .. }) => {
+                match unsigned.finish(&signature) {
+                    Ok(proof) => run.own = Some(proof),
+                    Err(error) => run.answers.push(not_sent(
+                        Attempt::OwnKey,
+                        format!("the attacker's proof could not be finished: {error}"),
+                    )),
+                }
+                self.stolen_tab_proof(run, now)
+            }
+            (Stage::SignOwn { .. }, Event::SignFailed { message, now, .. }) => {
+                run.answers.push(not_sent(
+                    Attempt::OwnKey,
+                    format!(
+                        "the browser refused to sign the attacker's proof: {}",
+                        crate::protocol::error::sanitize_for_display(&message, 200)
+                    ),
+                ));
+                self.stolen_tab_proof(run, now)
+            }
+            (Stage::SignTab { unsigned, .. }, Event::Signed { signature, now, .. }) => {
+                match unsigned.finish(&signature) {
+                    Ok(proof) => self.stolen_app_request(run, proof, now),
+                    Err(error) => {
+                        run.answers.push(not_sent(
+                            Attempt::ReplayedProof,
+                            format!("this tab's proof could not be finished: {error}"),
+                        ));
+                        self.stolen_attempts(*run, now)
+                    }
+                }
+            }
+            (Stage::SignTab { .. }, Event::SignFailed { message, now, .. }) => {
+                run.answers.push(not_sent(
+                    Attempt::ReplayedProof,
+                    format!(
+                        "the browser refused to sign this tab's proof, so there was none to \
+                         capture: {}",
+                        crate::protocol::error::sanitize_for_display(&message, 200)
+                    ),
+                ));
+                self.stolen_attempts(*run, now)
+            }
+            (stage, _) => {
+                run.stage = stage;
+                self.flow = Flow::Lab(Box::new(LabRun::StolenToken(run)));
+                Vec::new()
+            }
+        }
+    }
+
+    /// This tab's proof for the app's own request, to be captured.
+    fn stolen_tab_proof(&mut self, mut run: Box<StolenRun>, now: u64) -> Vec<Command> {
+        let profile = run.profile.clone();
+        let token = run.token.clone();
+        match self.tab_proof(&profile, &token, now) {
+            Some(Ok(unsigned)) => {
+                let id = self.fresh_id();
+                let input = unsigned.signing_input().to_owned();
+                run.stage = Stage::SignTab { id, unsigned };
+                self.flow = Flow::Lab(Box::new(LabRun::StolenToken(run)));
+                vec![Command::Sign {
+                    id,
+                    key: DpopKeyRole::Tab,
+                    input,
+                }]
+            }
+            Some(Err(error)) => {
+                run.answers.push(not_sent(
+                    Attempt::ReplayedProof,
+                    format!("this tab's proof could not be built: {error}"),
+                ));
+                self.stolen_attempts(*run, now)
+            }
+            None => {
+                run.answers.push(not_sent(
+                    Attempt::ReplayedProof,
+                    "this tab has no DPoP key in memory (the page was reloaded?), so there was \
+                     no proof to capture"
+                        .to_owned(),
+                ));
+                self.stolen_attempts(*run, now)
+            }
+        }
+    }
+
+    /// The app's own request carrying the proof, before the attacker captures it.
+    fn stolen_app_request(
+        &mut self,
+        mut run: Box<StolenRun>,
+        proof: DpopProof,
+        now: u64,
+    ) -> Vec<Command> {
+        let (step, _) = engine::resource_request_started_as(
+            &mut self.timeline,
+            &run.profile,
+            &run.token,
+            true,
+            now,
+        );
+        if let Some(x) = self
+            .timeline
+            .step_mut(step)
+            .and_then(|s| s.exchange.as_mut())
+        {
+            x.request_headers.push(("DPoP".into(), proof.masked()));
+        }
+        let id = self.fresh_id();
+        let request = with_proof(&run.profile, &run.token, &proof);
+        run.captured = Some(proof);
+        run.stage = Stage::AppRequest { id, step };
+        self.flow = Flow::Lab(Box::new(LabRun::StolenToken(run)));
+        vec![Command::Fetch { id, request }]
+    }
+
+    /// The attacker's attempts, planned from the proofs there are; the first is sent.
+    fn stolen_attempts(&mut self, mut run: StolenRun, now: u64) -> Vec<Command> {
+        let own = run.own.take();
+        let captured = run.captured.take();
+        run.plan
+            .push_back((Attempt::AsBearer, run.profile.clone(), None));
+        if let Some(own) = own {
+            run.plan
+                .push_back((Attempt::OwnKey, run.profile.clone(), Some(own)));
+        }
+        if let Some(captured) = captured {
+            run.plan.push_back((
+                Attempt::ReplayedProof,
+                run.profile.clone(),
+                Some(captured.clone()),
+            ));
+            run.plan.push_back((
+                Attempt::ReplayedElsewhere,
+                run.files.clone(),
+                Some(captured),
+            ));
+        }
+        self.stolen_next(Box::new(run), now)
+    }
+
+    /// Sends the next attempt, or ends the run with its report.
+    fn stolen_next(&mut self, mut run: Box<StolenRun>, now: u64) -> Vec<Command> {
+        let Some((attempt, url, proof)) = run.plan.pop_front() else {
+            let mut answers = std::mem::take(&mut run.answers);
+            // One line per attempt, in the order they are tried.
+            answers.sort_by_key(|a| a.attempt as u8);
+            self.attack.stolen_token = Some(stolen_token::report(run.dpop, &answers));
+            self.flow = Flow::LoggedIn(run.login);
+            return Vec::new();
+        };
+        let masked = run.token.masked();
+        let (request, shown) = match &proof {
+            Some(p) => (with_proof(&url, &run.token, p), format!("DPoP {masked}")),
+            None => (
+                HttpRequest::get(&url, Some(format!("Bearer {}", run.token.secret()))),
+                format!("Bearer {masked}"),
+            ),
+        };
+        let step = stolen_token::attacker_call(
+            &mut self.timeline,
+            attempt,
+            &url,
+            &shown,
+            proof.map(|p| p.masked()),
+            now,
+        );
+        let id = self.fresh_id();
+        run.stage = Stage::Attempt { id, step, attempt };
+        self.flow = Flow::Lab(Box::new(LabRun::StolenToken(run)));
+        vec![Command::Fetch { id, request }]
+    }
+
+    /// An HTTP answer the stolen-token run waited for (the id was checked by the caller).
+    pub(super) fn stolen_answered(
+        &mut self,
+        mut run: Box<StolenRun>,
+        outcome: Outcome,
+        now: u64,
+    ) -> Vec<Command> {
+        match std::mem::replace(&mut run.stage, Stage::AttackerKey) {
+            Stage::AppRequest { step, .. } => {
+                // The app's own call: drawn like any API call; its failure is on the diagram.
+                let _ = engine::resource_response_received(&mut self.timeline, step, outcome, now);
+                self.stolen_attempts(*run, now)
+            }
+            Stage::Attempt { step, attempt, .. } => {
+                let answer =
+                    stolen_token::attacker_answer(&mut self.timeline, step, attempt, outcome, now);
+                run.answers.push(answer);
+                self.stolen_next(run, now)
+            }
+            stage => {
+                run.stage = stage;
+                self.flow = Flow::Lab(Box::new(LabRun::StolenToken(run)));
+                Vec::new()
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flow::attack::Outcome as LabOutcome;
+    use crate::flow::scripted::{self, ScriptedDriver, REDIRECT};
+    use crate::protocol::dpop::{PLACEHOLDER_SIGNATURE, RFC9449_EXAMPLE_JWK};
+
+    const PROFILE: &str = "https://api.example/api/profile";
+    const FILES: &str = "https://api.example/api/files";
+
+    /// A logged-in session, with DPoP on or off.
+    fn logged_in(dpop: bool) -> ScriptedDriver {
+        let mut settings = scripted::settings(ClientType::Public);
+        settings.dpop = Some(dpop);
+        let mut d = ScriptedDriver::new(settings);
+        d.login();
+        d.come_back();
+        assert_eq!(
+            d.session.phase(),
+            Phase::LoggedIn,
+            "{:?}",
+            d.session.problem
+        );
+        assert_eq!(d.session.tokens_are_dpop(), dpop);
+        d
+    }
+
+    fn run(d: &mut ScriptedDriver) -> Vec<Command> {
+        d.session.handle(Event::LabStarted {
+            run: LabStart::StolenToken,
+            redirect_uri: REDIRECT.into(),
+            entropy: scripted::lab_entropy(16),
+            now: d.now,
+        })
+    }
+
+    /// The one fetch of `commands`.
+    fn fetch(commands: &[Command]) -> (RequestId, HttpRequest) {
+        match commands {
+            [Command::Fetch { id, request }] => (*id, request.clone()),
+            other => panic!("one fetch expected, got {other:?}"),
+        }
+    }
+
+    fn header<'a>(request: &'a HttpRequest, name: &str) -> Option<&'a str> {
+        request
+            .headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn answer(
+        d: &mut ScriptedDriver,
+        id: RequestId,
+        status: u16,
+        www: Option<&str>,
+    ) -> Vec<Command> {
+        d.session.handle(Event::HttpAnswered {
+            id,
+            outcome: Ok(HttpResponse {
+                www_authenticate: www.map(str::to_owned),
+                ..HttpResponse::json(status, r#"{"sub":"alice","name":"Alice Liddell"}"#)
+            }),
+            now: d.now,
+        })
+    }
+
+    /// The one `Sign` of `commands`: its id, key and the proof's claims.
+    fn sign(commands: &[Command]) -> (RequestId, DpopKeyRole, serde_json::Value) {
+        match commands {
+            [Command::Sign { id, key, input }] => {
+                let claims = input.split('.').nth(1).unwrap();
+                let bytes = URL_SAFE_NO_PAD.decode(claims).unwrap();
+                (*id, *key, serde_json::from_slice(&bytes).unwrap())
+            }
+            other => panic!("one Sign expected, got {other:?}"),
+        }
+    }
+
+    fn signed(d: &mut ScriptedDriver, id: RequestId) -> Vec<Command> {
+        d.session.handle(Event::Signed {
+            id,
+            signature: PLACEHOLDER_SIGNATURE.to_vec(),
+            now: d.now,
+        })
+    }
+
+    /// A DPoP run up to the attacker's first request: the two keys' proofs signed, the app's
+    /// own request answered 200. Returns the Bearer attempt's fetch.
+    fn dpop_run_to_the_attempts(d: &mut ScriptedDriver) -> (RequestId, HttpRequest) {
+        let first = run(d);
+        assert!(
+            matches!(
+                first[..],
+                [Command::MakeDpopKey {
+                    key: DpopKeyRole::Attacker
+                }]
+            ),
+            "{first:?}"
+        );
+        assert!(d.session.phase().is_busy());
+        assert!(
+            d.session.tokens().is_some(),
+            "the login is kept while it runs"
+        );
+        let own = d.session.handle(Event::DpopKeyReady {
+            key: DpopKeyRole::Attacker,
+            public_jwk_json: RFC9449_EXAMPLE_JWK.to_owned(),
+            jti_seed: [3; 32],
+            now: d.now,
+        });
+        let (own_id, key, claims) = sign(&own);
+        assert_eq!(key, DpopKeyRole::Attacker);
+        assert_eq!(
+            (claims["htm"].as_str(), claims["htu"].as_str()),
+            (Some("GET"), Some(PROFILE))
+        );
+        let tab = signed(d, own_id);
+        let (tab_id, key, claims) = sign(&tab);
+        assert_eq!(key, DpopKeyRole::Tab);
+        assert_eq!(claims["htu"], PROFILE);
+        let (app_id, app) = fetch(&signed(d, tab_id));
+        assert_eq!(app.url, PROFILE);
+        assert_eq!(
+            header(&app, "Authorization"),
+            Some(format!("DPoP {}", scripted::ACCESS_TOKEN).as_str())
+        );
+        assert!(header(&app, "DPoP").is_some());
+        fetch(&answer(d, app_id, 200, None))
+    }
+
+    #[test]
+    fn r6750_r9449_a_copied_bearer_token_reads_the_profile_as_fetch_commands_attack_worked() {
+        let mut d = logged_in(false);
+        let (id, request) = fetch(&run(&mut d));
+        assert_eq!(d.session.phase(), Phase::CallingApi, "busy while it runs");
+        assert!(d.session.tokens().is_some());
+        assert_eq!(request.url, PROFILE);
+        assert_eq!(
+            header(&request, "Authorization"),
+            Some(format!("Bearer {}", scripted::ACCESS_TOKEN).as_str())
+        );
+        assert!(header(&request, "DPoP").is_none());
+        let after = answer(&mut d, id, 200, None);
+        assert!(after.is_empty(), "{after:?}");
+        assert_eq!(d.session.phase(), Phase::LoggedIn);
+        let (outcome, findings) = d.session.attack.stolen_token.clone().unwrap();
+        assert_eq!(outcome, LabOutcome::Succeeded);
+        assert_eq!(
+            findings[0],
+            "The copy sent as Bearer: 200, the attacker read the profile."
+        );
+        assert!(findings[1].starts_with("✘ A Bearer token works for whoever holds it."));
+        assert_eq!(
+            findings.len(),
+            2,
+            "no honest-limit line without DPoP: {findings:?}"
+        );
+        let json = d.session.timeline.to_json();
+        assert!(
+            !json.contains(scripted::ACCESS_TOKEN),
+            "the token is masked"
+        );
+        assert!(d
+            .session
+            .timeline
+            .last_of(StepKind::AttackResponse)
+            .is_some());
+    }
+
+    #[test]
+    fn r9449_7_11_1_a_bound_copy_is_refused_as_bearer_with_another_key_replayed_jti_and_elsewhere_htu(
+    ) {
+        let mut d = logged_in(true);
+        let (id, bearer) = dpop_run_to_the_attempts(&mut d);
+        // §7.2: the bound token sent as Bearer.
+        assert_eq!(
+            header(&bearer, "Authorization"),
+            Some(format!("Bearer {}", scripted::ACCESS_TOKEN).as_str())
+        );
+        let (id, own) = fetch(&answer(
+            &mut d,
+            id,
+            401,
+            Some(r#"DPoP error="invalid_token", error_description="token is bound to a DPoP key""#),
+        ));
+        // §4.3/§6.1: a valid proof, of a key that is not the one in cnf.jkt.
+        assert_eq!(own.url, PROFILE);
+        let own_proof = header(&own, "DPoP").unwrap().to_owned();
+        let (id, replay) = fetch(&answer(
+            &mut d,
+            id,
+            401,
+            Some(r#"DPoP error="invalid_token", error_description="cnf.jkt does not match""#),
+        ));
+        // §11.1: the captured proof replayed (jti), then sent to another URL (htu).
+        assert_eq!(replay.url, PROFILE);
+        let captured = header(&replay, "DPoP").unwrap().to_owned();
+        assert_ne!(captured, own_proof);
+        let (id, elsewhere) = fetch(&answer(
+            &mut d,
+            id,
+            401,
+            Some(
+                r#"DPoP error="invalid_dpop_proof", error_description="DPoP proof already used (jti)""#,
+            ),
+        ));
+        assert_eq!(elsewhere.url, FILES);
+        assert_eq!(header(&elsewhere, "DPoP"), Some(captured.as_str()));
+        let after = answer(
+            &mut d,
+            id,
+            401,
+            Some(r#"DPoP error="invalid_dpop_proof", error_description="htu does not match""#),
+        );
+        assert!(after.is_empty(), "{after:?}");
+        assert_eq!(d.session.phase(), Phase::LoggedIn);
+        assert!(d.session.tokens_are_dpop());
+        let (outcome, findings) = d.session.attack.stolen_token.clone().unwrap();
+        assert_eq!(outcome, LabOutcome::Stopped, "{findings:?}");
+        assert!(findings[0].starts_with("The copy sent as Bearer: 401 invalid_token"));
+        assert!(findings[1]
+            .starts_with("The copy with a proof of the attacker's own key: 401 invalid_token"));
+        assert!(findings[1].contains("cnf.jkt"));
+        assert!(findings[2].starts_with("The captured request replayed: 401 invalid_dpop_proof"));
+        assert!(findings[2].contains("jti"));
+        assert!(
+            findings[3].starts_with("The captured proof at another URL: 401 invalid_dpop_proof")
+        );
+        assert!(findings[3].contains("htu"));
+        assert!(findings[4].starts_with("✔ Stopped by DPoP"));
+        assert!(findings[5].starts_with("Honest limit"));
+        let json = d.session.timeline.to_json();
+        assert!(
+            !json.contains(scripted::ACCESS_TOKEN),
+            "the token is masked"
+        );
+    }
+
+    #[test]
+    fn r9449_a_refused_signature_of_the_attacker_s_proof_is_unknown_with_a_clear_sentence() {
+        let mut d = logged_in(true);
+        run(&mut d);
+        let own = d.session.handle(Event::DpopKeyReady {
+            key: DpopKeyRole::Attacker,
+            public_jwk_json: RFC9449_EXAMPLE_JWK.to_owned(),
+            jti_seed: [3; 32],
+            now: d.now,
+        });
+        let (own_id, _, _) = sign(&own);
+        let tab = d.session.handle(Event::SignFailed {
+            id: own_id,
+            message: "OperationError: key unusable".into(),
+            now: d.now,
+        });
+        let (tab_id, key, _) = sign(&tab);
+        assert_eq!(key, DpopKeyRole::Tab);
+        let (app_id, _) = fetch(&signed(&mut d, tab_id));
+        let (mut id, _) = fetch(&answer(&mut d, app_id, 200, None));
+        // Bearer, replay, elsewhere: the attempt without a proof of its own is not sent.
+        for _ in 0..2 {
+            (id, _) = fetch(&answer(
+                &mut d,
+                id,
+                401,
+                Some(r#"DPoP error="invalid_token""#),
+            ));
+        }
+        assert!(answer(&mut d, id, 401, Some(r#"DPoP error="invalid_dpop_proof""#)).is_empty());
+        let (outcome, findings) = d.session.attack.stolen_token.clone().unwrap();
+        assert_eq!(outcome, LabOutcome::Unknown, "{findings:?}");
+        assert_eq!(
+            findings[1],
+            "The copy with a proof of the attacker's own key: no answer (the browser refused to \
+             sign the attacker's proof: OperationError: key unusable)"
+        );
+        assert!(!findings.iter().any(|f| f.starts_with('✔')), "{findings:?}");
+        assert!(findings.last().unwrap().starts_with("Honest limit"));
+        assert_eq!(d.session.phase(), Phase::LoggedIn);
+    }
+
+    #[test]
+    fn r9449_an_attempt_without_an_answer_is_unknown_with_a_clear_sentence() {
+        let mut d = logged_in(false);
+        let (id, _) = fetch(&run(&mut d));
+        let after = d.session.handle(Event::HttpAnswered {
+            id,
+            outcome: Err(TransportError::Network {
+                origin: "https://api.example".into(),
+            }),
+            now: d.now,
+        });
+        assert!(after.is_empty());
+        let (outcome, findings) = d.session.attack.stolen_token.clone().unwrap();
+        assert_eq!(outcome, LabOutcome::Unknown, "{findings:?}");
+        assert!(
+            findings[0].starts_with("The copy sent as Bearer: no answer ("),
+            "{findings:?}"
+        );
+        assert!(findings[0].contains("api.example"), "{findings:?}");
+        assert_eq!(d.session.phase(), Phase::LoggedIn);
+    }
+
+    #[test]
+    fn r9449_the_experiment_needs_the_live_session_s_token() {
+        let mut d = ScriptedDriver::new(scripted::settings(ClientType::Public));
+        assert!(run(&mut d).is_empty());
+        let problem = d.session.problem.clone().unwrap();
+        assert!(problem.what_happened.contains("has none"), "{problem:?}");
+        assert!(d.session.attack.stolen_token.is_none());
+    }
+}
