@@ -35,19 +35,11 @@ impl Session {
                 let id = self.fresh_id();
                 session.in_flight = Some(InFlight::Api { id, step, path });
                 let request = HttpRequest::get(&url, Some(authorization));
-                if dpop {
-                    let token = Some(session.tokens.access_token.clone());
-                    self.flow = Flow::LoggedIn(session);
-                    return self.send_with_proof(
-                        id,
-                        request,
-                        DpopServer::Resource,
-                        token,
-                        step,
-                        now,
-                    );
-                }
-                vec![Command::Fetch { id, request }]
+                let proof = dpop.then(|| {
+                    let token = session.tokens.access_token.clone();
+                    (DpopServer::Resource, Some(token))
+                });
+                return self.send_logged_in(session, id, request, proof, step, now);
             }
             Action::UserInfo => {
                 let Some(url) = session
@@ -70,19 +62,11 @@ impl Session {
                 let id = self.fresh_id();
                 session.in_flight = Some(InFlight::UserInfo { id, step });
                 let request = HttpRequest::get(&url, Some(authorization));
-                if dpop {
-                    let token = Some(session.tokens.access_token.clone());
-                    self.flow = Flow::LoggedIn(session);
-                    return self.send_with_proof(
-                        id,
-                        request,
-                        DpopServer::Resource,
-                        token,
-                        step,
-                        now,
-                    );
-                }
-                vec![Command::Fetch { id, request }]
+                let proof = dpop.then(|| {
+                    let token = session.tokens.access_token.clone();
+                    (DpopServer::Resource, Some(token))
+                });
+                return self.send_logged_in(session, id, request, proof, step, now);
             }
             Action::Refresh => {
                 let (Some(refresh), Some(endpoint)) = (
@@ -115,18 +99,8 @@ impl Session {
                         let request = HttpRequest::form(&call.request);
                         let step = call.step;
                         session.in_flight = Some(InFlight::Refresh { id, call });
-                        if dpop {
-                            self.flow = Flow::LoggedIn(session);
-                            return self.send_with_proof(
-                                id,
-                                request,
-                                DpopServer::Token,
-                                None,
-                                step,
-                                now,
-                            );
-                        }
-                        vec![Command::Fetch { id, request }]
+                        let proof = dpop.then_some((DpopServer::Token, None));
+                        return self.send_logged_in(session, id, request, proof, step, now);
                     }
                     Err(problem) => {
                         self.problem = Some(problem);
@@ -212,6 +186,25 @@ impl Session {
         };
         self.flow = Flow::LoggedIn(session);
         commands
+    }
+
+    /// Puts the logged-in session back and sends its request: as a plain fetch, or, with
+    /// `proof` (which server, and the access token the proof's `ath` covers), through the DPoP
+    /// signing chain that ends in that fetch.
+    fn send_logged_in(
+        &mut self,
+        session: Box<LoggedIn>,
+        id: RequestId,
+        request: HttpRequest,
+        proof: Option<(DpopServer, Option<AccessToken>)>,
+        step: StepId,
+        now: u64,
+    ) -> Vec<Command> {
+        self.flow = Flow::LoggedIn(session);
+        match proof {
+            Some((server, token)) => self.send_with_proof(id, request, server, token, step, now),
+            None => vec![Command::Fetch { id, request }],
+        }
     }
 
     pub(super) fn api_answered(
