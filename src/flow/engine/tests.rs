@@ -1,4 +1,3 @@
-
 use super::*;
 
 const ISSUER: &str = "https://as.example/realms/lab";

@@ -1,4 +1,3 @@
-
 use super::*;
 use crate::protocol::discovery::{check_distinct_issuers, validate_issuer};
 

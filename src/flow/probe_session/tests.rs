@@ -1,4 +1,3 @@
-
 use super::*;
 use crate::flow::attack::{Experiment, Outcome};
 use crate::flow::checkup::Scorecard;
