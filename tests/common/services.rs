@@ -3,6 +3,7 @@
 //! LemonLDAP::NG.
 
 use super::*;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 /// A child process killed when the test ends, pass or fail.
 pub(crate) struct Service(Child);
@@ -14,11 +15,33 @@ impl Drop for Service {
     }
 }
 
+/// A loopback port no other lab of this run holds, free when checked.
+///
+/// It comes from below the kernel's ephemeral range (`ip_local_port_range`, 32768–60999 on
+/// Linux), never from `bind(0)`: the port is released before the child binds it, and in that gap
+/// an outgoing connection (chromedriver and Chromium open hundreds) could take an ephemeral one,
+/// which is how tests used to lose a port under load. Each test process walks the range from its
+/// own pid-derived start and never hands a port out twice, so parallel suites rarely meet.
 pub(crate) fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free loopback port")
+    static HANDED_OUT: AtomicU32 = AtomicU32::new(0);
+    const FIRST: u32 = 10_000;
+    let ephemeral_start = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|range| range.split_whitespace().next()?.parse::<u32>().ok())
+        .unwrap_or(32_768);
+    let count = ephemeral_start.saturating_sub(FIRST).max(1_000);
+    let start = std::process::id().wrapping_mul(2_654_435_761) % count;
+    loop {
+        let handed = HANDED_OUT.fetch_add(1, Ordering::Relaxed);
+        assert!(
+            handed < count,
+            "no free loopback port below {ephemeral_start}"
+        );
+        let port = (FIRST + (start + handed) % count) as u16;
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
 }
 
 pub(crate) fn wait_for_port(port: u16, what: &str) {
