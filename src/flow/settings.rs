@@ -2,6 +2,7 @@
 
 use crate::protocol::authorize::{check_endpoint_query, RESERVED_PARAMETERS};
 use crate::protocol::discovery::{validate_issuer, DiscoveryError, ProviderMetadata};
+use crate::protocol::dpop::{allowed_algs, DpopAlg};
 use crate::protocol::uri::HttpUrl;
 use serde::{Deserialize, Serialize};
 
@@ -44,8 +45,12 @@ pub struct ProviderSettings {
     /// Extra authorization request parameters (`audience`, `login_hint`, …).
     pub auth_params: AuthParams,
     /// DPoP (RFC 9449) switch: `None` follows the provider (on when its metadata lists
-    /// `dpop_signing_alg_values_supported` with ES256), `Some` is the user's choice.
+    /// `dpop_signing_alg_values_supported` with an algorithm this app signs with), `Some` is
+    /// the user's choice.
     pub dpop: Option<bool>,
+    /// The proof algorithm the user picked (`None`: ES256 when allowed, else the first
+    /// allowed; see `protocol::dpop::choose_alg`).
+    pub dpop_alg: Option<DpopAlg>,
 }
 
 /// Extra parameters some providers need on the authorization request, as typed (empty: not
@@ -216,6 +221,7 @@ impl Default for ProviderSettings {
             endpoints: ManualEndpoints::default(),
             auth_params: AuthParams::default(),
             dpop: None,
+            dpop_alg: None,
         }
     }
 }
@@ -241,14 +247,18 @@ impl ProviderSettings {
             },
             auth_params: self.auth_params.clone(),
             dpop: self.dpop,
+            dpop_alg: self.dpop_alg,
         }
     }
 
     /// Whether token requests carry DPoP proofs: the user's choice, else on when `metadata`
-    /// advertises ES256 proofs (the one algorithm this app's key does).
+    /// advertises a proof algorithm this app's keys can sign with.
     pub fn dpop_on(&self, metadata: Option<&ProviderMetadata>) -> bool {
-        self.dpop
-            .unwrap_or_else(|| metadata.is_some_and(ProviderMetadata::supports_dpop_es256))
+        self.dpop.unwrap_or_else(|| {
+            metadata.is_some_and(|m| {
+                !allowed_algs(&m.dpop_signing_alg_values_supported, None, None).is_empty()
+            })
+        })
     }
 
     /// Sets the issuer as typed; the preset becomes "Other provider" unless the issuer still
@@ -420,6 +430,9 @@ impl ProviderSettings {
             Some(false) => pairs.push(("dpop", "off")),
             None => {}
         }
+        if let Some(alg) = s.dpop_alg {
+            pairs.push(("dpop_alg", alg.name()));
+        }
         pairs.extend(extra.iter().map(|(n, v)| (n.as_str(), v.as_str())));
         crate::protocol::uri::form_encode(&pairs)
     }
@@ -445,6 +458,9 @@ impl ProviderSettings {
                 "client_id" => self.client_id = value,
                 "scope" => self.scope = value,
                 "dpop" if value == "on" || value == "off" => self.dpop = Some(value == "on"),
+                "dpop_alg" if DpopAlg::parse(&value).is_some() => {
+                    self.dpop_alg = DpopAlg::parse(&value)
+                }
                 "preset"
                     if crate::flow::presets::find(&value).is_some()
                         || value == crate::flow::presets::OTHER =>
@@ -595,11 +611,13 @@ mod tests {
         let s = ProviderSettings::default();
         assert!(!s.dpop_on(None));
         assert!(!s.dpop_on(Some(&metadata)));
-        metadata.dpop_signing_alg_values_supported = vec!["EdDSA".into()];
+        metadata.dpop_signing_alg_values_supported = vec!["ES384".into()];
         assert!(
             !s.dpop_on(Some(&metadata)),
-            "no ES256: this key cannot sign"
+            "ES384 only: no key of this app can sign"
         );
+        metadata.dpop_signing_alg_values_supported = vec!["EdDSA".into()];
+        assert!(s.dpop_on(Some(&metadata)), "an Ed25519 key can");
         metadata
             .dpop_signing_alg_values_supported
             .push("ES256".into());
@@ -620,6 +638,18 @@ mod tests {
         shared.apply_share_query(&on.share_query());
         assert_eq!(shared.dpop, Some(true));
         assert!(!ProviderSettings::default().share_query().contains("dpop"));
+        // The picked algorithm rides along; an unknown one is ignored.
+        let ps = ProviderSettings {
+            dpop_alg: Some(DpopAlg::Ps256),
+            ..ProviderSettings::default()
+        };
+        let mut shared = ProviderSettings::default();
+        shared.apply_share_query(&ps.share_query());
+        assert_eq!(shared.dpop_alg, Some(DpopAlg::Ps256));
+        shared.apply_share_query("dpop_alg=HS256");
+        assert_eq!(shared.dpop_alg, Some(DpopAlg::Ps256));
+        let saved = ProviderSettings::from_json(r#"{"dpop_alg":"EdDSA"}"#);
+        assert_eq!(saved.dpop_alg, Some(DpopAlg::EdDsa));
     }
 
     #[test]

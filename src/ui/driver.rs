@@ -180,13 +180,40 @@ impl SettingsForm {
     }
 
     /// DPoP for the form's issuer: on or off, the user's own choice if any, and whether the
-    /// provider's metadata (once known) lists ES256 proofs (tracked).
+    /// provider's metadata (once known) lists a proof algorithm this app signs with (tracked).
     pub fn dpop(&self) -> (bool, Option<bool>, Option<bool>) {
         self.0 .0.with(|l| {
             let issuer = l.settings.normalized().issuer;
-            let listed = l.known_metadata(&issuer).map(|m| m.supports_dpop_es256());
+            let listed = l.known_metadata(&issuer).map(|m| {
+                !crate::protocol::dpop::allowed_algs(
+                    &m.dpop_signing_alg_values_supported,
+                    None,
+                    None,
+                )
+                .is_empty()
+            });
             (l.dpop_on_for(&issuer), l.settings.dpop, listed)
         })
+    }
+
+    /// The DPoP proof algorithms allowed for the issuer, the one the next login uses, and the
+    /// algorithm of the tab's current key.
+    pub fn dpop_algs(
+        &self,
+    ) -> (
+        Vec<crate::protocol::dpop::DpopAlg>,
+        crate::protocol::dpop::DpopAlg,
+        Option<crate::protocol::dpop::DpopAlg>,
+    ) {
+        self.0 .0.with(|l| {
+            let (allowed, chosen) = l.dpop_algs_for(&l.settings.normalized().issuer);
+            (allowed, chosen, l.dpop_key_alg())
+        })
+    }
+
+    /// Probes once which DPoP key algorithms this browser makes (for [`Self::dpop_algs`]).
+    pub fn probe_dpop(&self) {
+        super::dpop::probe(self.0 .0);
     }
 }
 
@@ -477,7 +504,7 @@ fn carry_out(lab: RwSignal<Lab>, command: Command) -> Result<(), Problem> {
                 dispatch(lab, Event::PopupBlocked);
             }
         }
-        Command::MakeDpopKey { key } => super::dpop::make_key(lab, key),
+        Command::MakeDpopKey { key, alg } => super::dpop::make_key(lab, key, alg),
         Command::Sign { id, key, input } => super::dpop::sign(lab, id, key, input),
         Command::ClosePopup => popup::close(),
         Command::SetTimer { id, after_ms } => popup::after(after_ms, move || {

@@ -8,6 +8,7 @@ use crate::flow::settings::{
     AuthParams, ClientType, ManualEndpoints, ProviderSettings, BUNDLED_CONFIDENTIAL_CLIENT,
     NAMED_PARAMETERS,
 };
+use crate::protocol::dpop::DpopAlg;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -146,18 +147,52 @@ pub fn SettingsPanel() -> impl IntoView {
 
 /// The DPoP switch (RFC 9449): on, the token requests, refreshes and API calls carry proofs
 /// signed by a non-extractable key of this tab, and the tokens are bound to it. Until touched it
-/// follows the provider's metadata (on when it lists ES256 proofs).
+/// follows the provider's metadata (on when it lists a proof algorithm this app signs with).
+/// Beside it, the proof algorithm: those the provider lists and this browser makes, ES256 first.
 #[component]
 fn DpopSwitch() -> impl IntoView {
     let form: SettingsForm = expect_context();
+    form.probe_dpop();
     let on = move || form.dpop().0;
     let origin = move || match form.dpop() {
         (_, Some(_), _) => "your choice",
         (_, None, Some(true)) => {
-            "on by default: the provider lists ES256 in dpop_signing_alg_values_supported"
+            "on by default: the provider lists dpop_signing_alg_values_supported"
         }
-        (_, None, Some(false)) => "off by default: the provider does not advertise DPoP with ES256",
+        (_, None, Some(false)) => {
+            "off by default: the provider lists no proof algorithm this app signs with"
+        }
         (_, None, None) => "follows the provider once its metadata is known",
+    };
+    let algs = move || form.dpop_algs();
+    let alg_hint = move || {
+        let (allowed, chosen, key) = algs();
+        let offered =
+            if allowed.is_empty() {
+                "the provider's list is not known yet (or has none this browser makes)".to_owned()
+            } else {
+                format!(
+                "offered: the provider's dpop_signing_alg_values_supported that this browser's \
+                 WebCrypto makes ({})",
+                allowed.iter().map(|a| a.name()).collect::<Vec<_>>().join(" ")
+            )
+            };
+        let key = match key {
+            Some(k) if k == chosen => {
+                format!("; this tab's key: {} ({})", k.name(), k.key_description())
+            }
+            Some(k) => format!(
+                "; this tab's key is {} until the next login makes a {} key",
+                k.name(),
+                chosen.name()
+            ),
+            None => String::new(),
+        };
+        format!(
+            "{}: {} key, {offered}{key}",
+            chosen.name(),
+            chosen.key_description()
+        )
     };
     view! {
         <fieldset class="dpop">
@@ -170,7 +205,28 @@ fn DpopSwitch() -> impl IntoView {
                     } />
                 " DPoP (RFC 9449): bind the tokens to a key of this tab"
             </label>
+            " "
+            <label>
+                "Proof algorithm "
+                <select id="dpop-alg" prop:disabled=move || !on()
+                    on:change:target=move |ev| {
+                        let picked = DpopAlg::parse(&ev.target().value());
+                        form.edit(|s| s.dpop_alg = picked)
+                    }>
+                    {move || {
+                        let (allowed, chosen, _) = algs();
+                        let mut shown = allowed;
+                        if !shown.contains(&chosen) {
+                            shown.insert(0, chosen);
+                        }
+                        shown.into_iter().map(|a| view! {
+                            <option value=a.name() selected=a == chosen>{a.name()}</option>
+                        }).collect_view()
+                    }}
+                </select>
+            </label>
             <p class="hint" id="dpop-origin">{origin}</p>
+            <p class="hint" id="dpop-alg-hint">{alg_hint}</p>
         </fieldset>
     }
 }

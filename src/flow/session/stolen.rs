@@ -8,7 +8,7 @@
 use super::lab::LabRun;
 use super::*;
 use crate::flow::stolen_token::{self, Attempt, AttemptAnswer};
-use crate::protocol::dpop::{self, DpopProof, PublicJwk, UnsignedProof};
+use crate::protocol::dpop::{self, DpopAlg, DpopProof, PublicJwk, UnsignedProof};
 use std::collections::VecDeque;
 
 /// What the run waits for.
@@ -130,8 +130,11 @@ impl Session {
         };
         if dpop {
             self.flow = Flow::Lab(Box::new(LabRun::StolenToken(Box::new(run))));
+            // The attacker's key is of the same kind as the tab's, so its proof differs only
+            // in the key.
             return vec![Command::MakeDpopKey {
                 key: DpopKeyRole::Attacker,
+                alg: self.dpop_key_alg().unwrap_or(DpopAlg::Es256),
             }];
         }
         self.stolen_attempts(run, now)
@@ -170,7 +173,7 @@ impl Session {
                 let built = PublicJwk::from_json(&public_jwk_json).and_then(|jwk| {
                     dpop::unsigned_proof(
                         &jwk,
-                        DPOP_ALG,
+                        self.dpop_key_alg().unwrap_or(DpopAlg::Es256),
                         &dpop::ProofRequest {
                             method: "GET",
                             url: &run.profile,
@@ -515,7 +518,8 @@ mod tests {
             matches!(
                 first[..],
                 [Command::MakeDpopKey {
-                    key: DpopKeyRole::Attacker
+                    key: DpopKeyRole::Attacker,
+                    alg: DpopAlg::Es256
                 }]
             ),
             "{first:?}"
