@@ -25,6 +25,15 @@ pub const BOUND_LINE: &str = "The token is bound to the key whose thumbprint is 
      private key is non-extractable, so the script could use the token only from inside this \
      tab, while it is open.";
 
+/// The ✔ line of the stale-proof variant, when the API named `iat`.
+pub const IAT_LINE: &str = "✔ Stopped by the proof's iat: the API remembers a proof's jti only \
+     for its acceptance window; after it, the captured proof is refused because its iat is too \
+     old (RFC 9449 §11.1). jti stops a quick replay, iat a late one.";
+
+/// How long the stale-proof variant waits beyond the API's window: `iat` is in whole seconds,
+/// and the clocks of the page and the API may differ a little.
+pub const STALE_MARGIN_S: u32 = 2;
+
 /// What DPoP does not stop, said plainly.
 pub const LIMIT: &str = "Honest limit: a script injected into this tab (XSS) can still ask \
      WebCrypto to sign proofs while the tab is open, and use the token from here. DPoP stops \
@@ -41,6 +50,9 @@ pub enum Attempt {
     ReplayedProof,
     /// The same captured proof, sent to another URL of the API.
     ReplayedElsewhere,
+    /// The captured request sent again after the API's acceptance window: the API no longer
+    /// remembers its `jti`, so its `iat` check is what refuses it (RFC 9449 §11.1).
+    ReplayedStale,
 }
 
 impl Attempt {
@@ -57,6 +69,10 @@ impl Attempt {
             Attempt::ReplayedElsewhere => {
                 format!("The attacker sends the captured proof to GET {path}")
             }
+            Attempt::ReplayedStale => format!(
+                "The attacker replays the captured request to GET {path} after the API's iat \
+                 window"
+            ),
         }
     }
 }
@@ -229,6 +245,7 @@ pub fn report(dpop: bool, answers: &[AttemptAnswer]) -> (Outcome, Vec<String>) {
                 Attempt::OwnKey => "The copy with a proof of the attacker's own key",
                 Attempt::ReplayedProof => "The captured request replayed",
                 Attempt::ReplayedElsewhere => "The captured proof at another URL",
+                Attempt::ReplayedStale => "The captured request replayed after the iat window",
             };
             match (a.status, &a.error, &a.description) {
                 (200, _, _) => format!("{what}: 200, the attacker read the profile."),
@@ -261,6 +278,25 @@ pub fn report(dpop: bool, answers: &[AttemptAnswer]) -> (Outcome, Vec<String>) {
         ),
         (true, Outcome::Stopped) => findings.push(format!("✔ Stopped by {DEFENCE}. {BOUND_LINE}")),
         _ => {}
+    }
+    // The stale variant's own ✔ line, only when the API's answer really named iat.
+    let stale_by_iat = answers.iter().any(|a| {
+        a.attempt == Attempt::ReplayedStale
+            && a.status == 401
+            && a.error.as_deref() == Some("invalid_dpop_proof")
+            && a.description.as_deref().is_some_and(|d| d.contains("iat"))
+    });
+    if stale_by_iat {
+        findings.push(IAT_LINE.to_owned());
+    } else if answers
+        .iter()
+        .any(|a| a.attempt == Attempt::ReplayedStale && a.status == 401)
+    {
+        findings.push(
+            "The late replay was refused, but the API did not name iat: its window may be \
+             longer than the lab waited (set the window in the card to the API's own)."
+                .to_owned(),
+        );
     }
     if dpop {
         findings.push(LIMIT.to_owned());
@@ -340,5 +376,39 @@ mod tests {
             .filter(|s| s.defence.as_deref() == Some(DEFENCE))
             .count();
         assert_eq!(refused, 3);
+        assert!(
+            !findings.iter().any(|f| f == IAT_LINE),
+            "no late replay here"
+        );
+    }
+
+    #[test]
+    fn r9449_11_1_a_late_replay_refused_by_iat_gets_the_iat_line_and_only_then() {
+        let late = |description: &str| AttemptAnswer {
+            attempt: Attempt::ReplayedStale,
+            status: 401,
+            error: Some("invalid_dpop_proof".into()),
+            description: Some(description.into()),
+        };
+        let quick = AttemptAnswer {
+            attempt: Attempt::ReplayedProof,
+            status: 401,
+            error: Some("invalid_dpop_proof".into()),
+            description: Some("This DPoP proof was already used (its jti was seen before)".into()),
+        };
+        let (outcome, findings) = report(
+            true,
+            &[
+                quick.clone(),
+                late("The proof's iat is not within 3 s of the server's time"),
+            ],
+        );
+        assert_eq!(outcome, Outcome::Stopped);
+        assert!(findings[1].starts_with("The captured request replayed after the iat window: 401"));
+        assert!(findings.iter().any(|f| f == IAT_LINE), "{findings:?}");
+        // Still refused by jti (the lab waited less than the API's window): no iat line.
+        let (_, findings) = report(true, &[quick, late("already used (jti)")]);
+        assert!(!findings.iter().any(|f| f == IAT_LINE));
+        assert!(findings.iter().any(|f| f.contains("did not name iat")));
     }
 }

@@ -323,6 +323,10 @@ pub struct LabPanel {
     pub stolen_token: Option<(Outcome, Vec<String>)>,
     /// The stolen-token experiment can run: tokens in memory and nothing else running.
     pub stolen_ready: bool,
+    /// Seconds left before the late replay (the stolen-token run waits out the API's window).
+    pub stolen_waiting: Option<u32>,
+    /// The current tokens are DPoP-bound (the late replay needs a proof to capture).
+    pub stolen_dpop: bool,
 }
 
 /// The attack-lab tab's context (read only: it acts through [`Dispatch`]); a newtype over
@@ -363,6 +367,8 @@ fn lab_panel(l: &Lab) -> LabPanel {
         needs_login,
         stolen_token: record.stolen_token.clone(),
         stolen_ready: l.tokens().is_some() && !l.phase().is_busy(),
+        stolen_waiting: l.stolen_waiting(),
+        stolen_dpop: l.tokens_are_dpop(),
     }
 }
 

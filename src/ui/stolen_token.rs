@@ -16,6 +16,14 @@ pub fn StolenTokenCard() -> impl IntoView {
         expect_context::<Dispatch>(),
     );
     let ready = move || panel.with(|p| p.stolen_ready);
+    let late_ready = move || panel.with(|p| p.stolen_ready && p.stolen_dpop);
+    // The API's iat window as typed (the demo API's API_DPOP_IAT_WINDOW_S, 60 s by default).
+    let window = RwSignal::new(60u32);
+    let waiting = move || {
+        panel.with(|p| p.stolen_waiting).map(|left| {
+            format!("Waiting {left} s for the API's iat window to pass, then the captured proof is replayed…")
+        })
+    };
     let ran = move || panel.with(|p| p.stolen_token.is_some());
     let outcome = move || {
         panel.with(|p| {
@@ -46,6 +54,25 @@ pub fn StolenTokenCard() -> impl IntoView {
             <button id="run-stolen-token" disabled=move || !ready()
                 on:click=move |_| dispatch.lab(LabStart::StolenToken)>
                 "Run (uses the live session's token)"</button>
+            <h4>"Variant: the captured proof replayed late"</h4>
+            <p class="hint">"A server remembers a proof's jti only for its acceptance window. \
+                This replays the captured proof at once (refused by jti), waits the window out \
+                and replays it again: then the proof's iat is what refuses it. Needs a DPoP \
+                login."</p>
+            <label>"The API's iat window (s) "
+                <input id="stale-window" type="number" min="1" max="3600"
+                    prop:value=move || window.get().to_string()
+                    on:change:target=move |ev| {
+                        if let Ok(s) = ev.target().value().trim().parse::<u32>() {
+                            window.set(s.clamp(1, 3600));
+                        }
+                    } />
+            </label>
+            " "
+            <button id="run-stale-proof" disabled=move || !late_ready()
+                on:click=move |_| dispatch.lab(LabStart::StaleProof { window_s: window.get_untracked() })>
+                "Run the late replay"</button>
+            <p class="hint" id="stale-waiting" role="status">{waiting}</p>
         </li>
     }
 }

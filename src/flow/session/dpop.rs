@@ -1161,7 +1161,7 @@ mod tests {
             now: d.now,
         });
         let (_, request) = fetch_of(&sent);
-        assert!(header(&request, "DPoP").is_some());
+        assert!(request.headers.iter().find(|(n, _)| *n == "DPoP").is_some());
         // The probe narrows what the Provider panel offers; the pick stays when allowed.
         d.session.handle(Event::DpopAlgsProbed {
             algs: vec![DpopAlg::Es256, DpopAlg::Ps256],
