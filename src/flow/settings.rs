@@ -48,9 +48,10 @@ pub struct ProviderSettings {
     /// `dpop_signing_alg_values_supported` with an algorithm this app signs with), `Some` is
     /// the user's choice.
     pub dpop: Option<bool>,
-    /// The proof algorithm the user picked (`None`: ES256 when allowed, else the first
-    /// allowed; see `protocol::dpop::choose_alg`).
-    pub dpop_alg: Option<DpopAlg>,
+    /// The proof algorithm the user picked, by name (`None`: ES256 when allowed, else the
+    /// first allowed; see `protocol::dpop::choose_alg`). A plain string, so the settings'
+    /// serde code needs no enum of its own.
+    pub dpop_alg: Option<String>,
 }
 
 /// Extra parameters some providers need on the authorization request, as typed (empty: not
@@ -247,7 +248,7 @@ impl ProviderSettings {
             },
             auth_params: self.auth_params.clone(),
             dpop: self.dpop,
-            dpop_alg: self.dpop_alg,
+            dpop_alg: self.dpop_alg.clone(),
         }
     }
 
@@ -259,6 +260,11 @@ impl ProviderSettings {
                 !allowed_algs(&m.dpop_signing_alg_values_supported, None, None).is_empty()
             })
         })
+    }
+
+    /// The proof algorithm the user picked, when it names one this app signs with.
+    pub fn dpop_pick(&self) -> Option<DpopAlg> {
+        self.dpop_alg.as_deref().and_then(DpopAlg::parse)
     }
 
     /// Sets the issuer as typed; the preset becomes "Other provider" unless the issuer still
@@ -430,7 +436,7 @@ impl ProviderSettings {
             Some(false) => pairs.push(("dpop", "off")),
             None => {}
         }
-        if let Some(alg) = s.dpop_alg {
+        if let Some(alg) = s.dpop_pick() {
             pairs.push(("dpop_alg", alg.name()));
         }
         pairs.extend(extra.iter().map(|(n, v)| (n.as_str(), v.as_str())));
@@ -458,9 +464,7 @@ impl ProviderSettings {
                 "client_id" => self.client_id = value,
                 "scope" => self.scope = value,
                 "dpop" if value == "on" || value == "off" => self.dpop = Some(value == "on"),
-                "dpop_alg" if DpopAlg::parse(&value).is_some() => {
-                    self.dpop_alg = DpopAlg::parse(&value)
-                }
+                "dpop_alg" if DpopAlg::parse(&value).is_some() => self.dpop_alg = Some(value),
                 "preset"
                     if crate::flow::presets::find(&value).is_some()
                         || value == crate::flow::presets::OTHER =>
@@ -640,16 +644,18 @@ mod tests {
         assert!(!ProviderSettings::default().share_query().contains("dpop"));
         // The picked algorithm rides along; an unknown one is ignored.
         let ps = ProviderSettings {
-            dpop_alg: Some(DpopAlg::Ps256),
+            dpop_alg: Some("PS256".into()),
             ..ProviderSettings::default()
         };
         let mut shared = ProviderSettings::default();
         shared.apply_share_query(&ps.share_query());
-        assert_eq!(shared.dpop_alg, Some(DpopAlg::Ps256));
+        assert_eq!(shared.dpop_pick(), Some(DpopAlg::Ps256));
         shared.apply_share_query("dpop_alg=HS256");
-        assert_eq!(shared.dpop_alg, Some(DpopAlg::Ps256));
+        assert_eq!(shared.dpop_pick(), Some(DpopAlg::Ps256));
         let saved = ProviderSettings::from_json(r#"{"dpop_alg":"EdDSA"}"#);
-        assert_eq!(saved.dpop_alg, Some(DpopAlg::EdDsa));
+        assert_eq!(saved.dpop_pick(), Some(DpopAlg::EdDsa));
+        let unknown = ProviderSettings::from_json(r#"{"dpop_alg":"HS256"}"#);
+        assert_eq!(unknown.dpop_pick(), None);
     }
 
     #[test]

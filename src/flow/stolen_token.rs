@@ -270,33 +270,29 @@ pub fn report(dpop: bool, answers: &[AttemptAnswer]) -> (Outcome, Vec<String>) {
     } else {
         Outcome::Unknown
     };
-    match (dpop, outcome) {
-        (false, Outcome::Succeeded) => findings.push(
+    // The late-replay variant gets its own ✔ line, only when the API's answer really named iat.
+    let late = answers.iter().find(|a| a.attempt == Attempt::ReplayedStale);
+    let late_by_iat = late.is_some_and(|a| {
+        a.status == 401
+            && a.error.as_deref() == Some("invalid_dpop_proof")
+            && a.description.as_deref().is_some_and(|d| d.contains("iat"))
+    });
+    match (dpop, outcome, late) {
+        (false, Outcome::Succeeded, _) => findings.push(
             "✘ A Bearer token works for whoever holds it. Switch DPoP on in the Provider panel, \
              log in again and run this once more."
                 .to_owned(),
         ),
-        (true, Outcome::Stopped) => findings.push(format!("✔ Stopped by {DEFENCE}. {BOUND_LINE}")),
-        _ => {}
-    }
-    // The stale variant's own ✔ line, only when the API's answer really named iat.
-    let stale_by_iat = answers.iter().any(|a| {
-        a.attempt == Attempt::ReplayedStale
-            && a.status == 401
-            && a.error.as_deref() == Some("invalid_dpop_proof")
-            && a.description.as_deref().is_some_and(|d| d.contains("iat"))
-    });
-    if stale_by_iat {
-        findings.push(IAT_LINE.to_owned());
-    } else if answers
-        .iter()
-        .any(|a| a.attempt == Attempt::ReplayedStale && a.status == 401)
-    {
-        findings.push(
+        (true, Outcome::Stopped, None) => {
+            findings.push(format!("✔ Stopped by {DEFENCE}. {BOUND_LINE}"))
+        }
+        (true, Outcome::Stopped, Some(_)) if late_by_iat => findings.push(IAT_LINE.to_owned()),
+        (true, Outcome::Stopped, Some(_)) => findings.push(
             "The late replay was refused, but the API did not name iat: its window may be \
              longer than the lab waited (set the window in the card to the API's own)."
                 .to_owned(),
-        );
+        ),
+        _ => {}
     }
     if dpop {
         findings.push(LIMIT.to_owned());
@@ -406,6 +402,8 @@ mod tests {
         assert_eq!(outcome, Outcome::Stopped);
         assert!(findings[1].starts_with("The captured request replayed after the iat window: 401"));
         assert!(findings.iter().any(|f| f == IAT_LINE), "{findings:?}");
+        // Not the key-binding line: this variant replays this tab's own proof.
+        assert!(!findings.iter().any(|f| f.starts_with("✔ Stopped by DPoP")));
         // Still refused by jti (the lab waited less than the API's window): no iat line.
         let (_, findings) = report(true, &[quick, late("already used (jti)")]);
         assert!(!findings.iter().any(|f| f == IAT_LINE));

@@ -12,7 +12,7 @@ use crate::protocol::secret::AccessToken;
 use crate::protocol::uri::{HttpUrl, UriError};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
@@ -36,22 +36,17 @@ const MAX_SHOWN: usize = 120;
 
 /// A proof algorithm this client's WebCrypto key can sign with (RFC 9449 §4.2 wants an
 /// asymmetric JWS algorithm the server lists in `dpop_signing_alg_values_supported`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DpopAlg {
     /// ECDSA on P-256 with SHA-256 (RFC 7518 §3.4).
-    #[serde(rename = "ES256")]
     Es256,
     /// Ed25519 under RFC 8037's `alg` name `EdDSA`.
-    #[serde(rename = "EdDSA")]
     EdDsa,
     /// Ed25519 under RFC 9864's fully-specified `alg` name.
-    #[serde(rename = "Ed25519")]
     Ed25519,
     /// RSASSA-PSS with SHA-256, salt 32 bytes (RFC 7518 §3.5), 2048-bit key.
-    #[serde(rename = "PS256")]
     Ps256,
     /// RSASSA-PKCS1-v1_5 with SHA-256 (RFC 7518 §3.3), 2048-bit key.
-    #[serde(rename = "RS256")]
     Rs256,
 }
 

@@ -8,7 +8,6 @@ use crate::flow::settings::{
     AuthParams, ClientType, ManualEndpoints, ProviderSettings, BUNDLED_CONFIDENTIAL_CLIENT,
     NAMED_PARAMETERS,
 };
-use crate::protocol::dpop::DpopAlg;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -210,8 +209,8 @@ fn DpopSwitch() -> impl IntoView {
                 "Proof algorithm "
                 <select id="dpop-alg" prop:disabled=move || !on()
                     on:change:target=move |ev| {
-                        let picked = DpopAlg::parse(&ev.target().value());
-                        form.edit(|s| s.dpop_alg = picked)
+                        let picked = ev.target().value();
+                        form.edit(|s| s.dpop_alg = Some(picked))
                     }>
                     {move || {
                         let (allowed, chosen, _) = algs();

@@ -20,9 +20,9 @@ pub fn StolenTokenCard() -> impl IntoView {
     // The API's iat window as typed (the demo API's API_DPOP_IAT_WINDOW_S, 60 s by default).
     let window = RwSignal::new(60u32);
     let waiting = move || {
-        panel.with(|p| p.stolen_waiting).map(|left| {
-            format!("Waiting {left} s for the API's iat window to pass, then the captured proof is replayed…")
-        })
+        panel
+            .with(|p| p.stolen_waiting)
+            .map(|left| format!("Waiting {left} s for the API's iat window to pass…"))
     };
     let ran = move || panel.with(|p| p.stolen_token.is_some());
     let outcome = move || {
@@ -55,10 +55,9 @@ pub fn StolenTokenCard() -> impl IntoView {
                 on:click=move |_| dispatch.lab(LabStart::StolenToken)>
                 "Run (uses the live session's token)"</button>
             <h4>"Variant: the captured proof replayed late"</h4>
-            <p class="hint">"A server remembers a proof's jti only for its acceptance window. \
-                This replays the captured proof at once (refused by jti), waits the window out \
-                and replays it again: then the proof's iat is what refuses it. Needs a DPoP \
-                login."</p>
+            <p class="hint">"The API remembers a proof's jti only for its window: the captured \
+                proof is replayed at once (jti), then after the window (iat). DPoP login \
+                needed."</p>
             <label>"The API's iat window (s) "
                 <input id="stale-window" type="number" min="1" max="3600"
                     prop:value=move || window.get().to_string()

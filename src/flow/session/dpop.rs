@@ -150,7 +150,7 @@ impl Session {
             self.dpop.hint.as_deref(),
             self.dpop.browser.as_deref(),
         );
-        let chosen = dpop::choose_alg(&allowed, self.settings.dpop_alg);
+        let chosen = dpop::choose_alg(&allowed, self.settings.dpop_pick());
         (allowed, chosen)
     }
 
@@ -1096,7 +1096,7 @@ mod tests {
     fn r9449_5_1_the_login_key_is_made_for_the_picked_alg_and_its_failure_names_it() {
         let mut settings = scripted::settings(ClientType::Public);
         settings.dpop = Some(true);
-        settings.dpop_alg = Some(DpopAlg::Rs256);
+        settings.dpop_alg = Some("RS256".into());
         let mut d = ScriptedDriver::new(settings);
         let commands = land(&mut d);
         assert!(
@@ -1128,7 +1128,7 @@ mod tests {
         const RSA_JWK: &str = r#"{"kty":"RSA","e":"AQAB","n":"0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw","alg":"PS256","ext":true,"key_ops":["verify"]}"#;
         let mut settings = scripted::settings(ClientType::Public);
         settings.dpop = Some(true);
-        settings.dpop_alg = Some(DpopAlg::Ps256);
+        settings.dpop_alg = Some("PS256".into());
         let mut d = ScriptedDriver::new(settings);
         land(&mut d);
         let commands = d.session.handle(Event::DpopKeyReady {
