@@ -186,13 +186,15 @@ pub enum PublicJwk {
     },
 }
 
-/// The RFC 7638 members of an EC key, in lexicographic order (serde keeps field order).
+/// The RFC 7638 members of an EC key (or, without `y`, of an OKP key: RFC 8037 §2), in
+/// lexicographic order (serde keeps field order). One struct for both keeps the wasm small.
 #[derive(Serialize)]
 struct EcMembers<'a> {
     crv: &'a str,
     kty: &'static str,
     x: &'a str,
-    y: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    y: Option<&'a str>,
 }
 
 /// The RFC 7638 members of an RSA key, in lexicographic order.
@@ -201,14 +203,6 @@ struct RsaMembers<'a> {
     e: &'a str,
     kty: &'static str,
     n: &'a str,
-}
-
-/// The RFC 7638 members of an OKP key, in lexicographic order (RFC 8037 §2).
-#[derive(Serialize)]
-struct OkpMembers<'a> {
-    crv: &'a str,
-    kty: &'static str,
-    x: &'a str,
 }
 
 /// JWK members that only a private or symmetric key has (RFC 7518 §6.2.2, §6.3.2, §6.4).
@@ -273,10 +267,15 @@ impl PublicJwk {
                 crv,
                 kty: "EC",
                 x,
-                y,
+                y: Some(y),
             }),
             PublicJwk::Rsa { n, e } => serde_json::to_string(&RsaMembers { e, kty: "RSA", n }),
-            PublicJwk::Okp { crv, x } => serde_json::to_string(&OkpMembers { crv, kty: "OKP", x }),
+            PublicJwk::Okp { crv, x } => serde_json::to_string(&EcMembers {
+                crv,
+                kty: "OKP",
+                x,
+                y: None,
+            }),
         };
         // Serializing a struct of strings cannot fail.
         json.unwrap_or_default()

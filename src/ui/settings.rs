@@ -207,7 +207,7 @@ fn DpopSwitch() -> impl IntoView {
             " "
             <label>
                 "Proof algorithm "
-                <select id="dpop-alg" prop:disabled=move || !on()
+                <select id="dpop-alg"
                     on:change:target=move |ev| {
                         let picked = ev.target().value();
                         form.edit(|s| s.dpop_alg = Some(picked))

@@ -59,8 +59,7 @@ pub fn StolenTokenCard() -> impl IntoView {
                 proof is replayed at once (jti), then after the window (iat). DPoP login \
                 needed."</p>
             <label>"The API's iat window (s) "
-                <input id="stale-window" type="number" min="1" max="3600"
-                    prop:value=move || window.get().to_string()
+                <input id="stale-window" type="number" min="1" max="3600" value="60"
                     on:change:target=move |ev| {
                         if let Ok(s) = ev.target().value().trim().parse::<u32>() {
                             window.set(s.clamp(1, 3600));
