@@ -78,7 +78,10 @@ async fn r9449_dpop_login_api_userinfo_and_refresh_with_the_bundled_provider() {
     );
     assert!(lab.text("#dpop-origin").await.contains("on by default"));
     // ES256 first; the select offers what the provider lists and this Chromium makes.
-    assert!(lab.text("#dpop-alg-hint").await.starts_with("ES256"));
+    assert!(lab
+        .text("#dpop-origin")
+        .await
+        .contains("Proofs: ES256, a non-extractable ECDSA P-256 key"));
     assert_eq!(
         lab.js("return document.querySelector('#dpop-alg').value;", vec![])
             .await,
@@ -363,7 +366,10 @@ async fn r9449_5_1_login_and_api_call_with_rs256_ps256_and_eddsa_keys() {
                 .await,
             json!(alg)
         );
-        assert!(lab.text("#dpop-alg-hint").await.contains("this tab's key"));
+        assert!(lab
+            .text("#dpop-origin")
+            .await
+            .contains(&format!("Proofs: {alg}")));
         // The proof's header names the algorithm and carries the key's public members only.
         lab.click("#diagram g.row[data-kind=TokenRequest]").await;
         let header = lab.text("#inspector-dpop-header").await;

@@ -26,9 +26,9 @@ pub const BOUND_LINE: &str = "The token is bound to the key whose thumbprint is 
      tab, while it is open.";
 
 /// The ✔ line of the stale-proof variant, when the API named `iat`.
-pub const IAT_LINE: &str = "✔ Stopped by the proof's iat: the API remembers a proof's jti only \
-     for its acceptance window; after it, the captured proof is refused because its iat is too \
-     old (RFC 9449 §11.1). jti stops a quick replay, iat a late one.";
+pub const IAT_LINE: &str = "✔ Stopped by the proof's iat: the API keeps a jti only for its \
+     window; after it, the proof's iat is too old (RFC 9449 §11.1). jti stops a quick replay, \
+     iat a late one.";
 
 /// How long the stale-proof variant waits beyond the API's window: `iat` is in whole seconds,
 /// and the clocks of the page and the API may differ a little.
@@ -288,8 +288,8 @@ pub fn report(dpop: bool, answers: &[AttemptAnswer]) -> (Outcome, Vec<String>) {
         }
         (true, Outcome::Stopped, Some(_)) if late_by_iat => findings.push(IAT_LINE.to_owned()),
         (true, Outcome::Stopped, Some(_)) => findings.push(
-            "The late replay was refused, but the API did not name iat: its window may be \
-             longer than the lab waited (set the window in the card to the API's own)."
+            "The late replay was refused, but not for iat: is the API's window longer than the \
+             one set in the card?"
                 .to_owned(),
         ),
         _ => {}
@@ -407,6 +407,6 @@ mod tests {
         // Still refused by jti (the lab waited less than the API's window): no iat line.
         let (_, findings) = report(true, &[quick, late("already used (jti)")]);
         assert!(!findings.iter().any(|f| f == IAT_LINE));
-        assert!(findings.iter().any(|f| f.contains("did not name iat")));
+        assert!(findings.iter().any(|f| f.contains("not for iat")));
     }
 }

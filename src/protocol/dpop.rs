@@ -88,7 +88,8 @@ impl DpopAlg {
 
     /// Whether `other` needs the same kind of WebCrypto key (EdDSA and Ed25519 do).
     pub fn same_key(self, other: DpopAlg) -> bool {
-        self.generate_params_json() == other.generate_params_json()
+        let ed = |a| matches!(a, DpopAlg::EdDsa | DpopAlg::Ed25519);
+        self == other || (ed(self) && ed(other))
     }
 
     /// The `algorithm` argument of `SubtleCrypto.generateKey`, as JSON. RSA's
@@ -227,32 +228,24 @@ impl PublicJwk {
                 _ => Err(DpopError::KeyMemberMissing(name)),
             }
         };
+        let crv = || match object.get("crv") {
+            Some(Value::String(crv)) if !crv.is_empty() => Ok(crv.clone()),
+            _ => Err(DpopError::KeyMemberMissing("crv")),
+        };
         match object.get("kty").and_then(Value::as_str) {
-            Some("EC") => {
-                let crv = match object.get("crv") {
-                    Some(Value::String(crv)) if !crv.is_empty() => crv.clone(),
-                    _ => return Err(DpopError::KeyMemberMissing("crv")),
-                };
-                Ok(PublicJwk::Ec {
-                    crv,
-                    x: member("x")?,
-                    y: member("y")?,
-                })
-            }
+            Some("EC") => Ok(PublicJwk::Ec {
+                crv: crv()?,
+                x: member("x")?,
+                y: member("y")?,
+            }),
             Some("RSA") => Ok(PublicJwk::Rsa {
                 n: member("n")?,
                 e: member("e")?,
             }),
-            Some("OKP") => {
-                let crv = match object.get("crv") {
-                    Some(Value::String(crv)) if !crv.is_empty() => crv.clone(),
-                    _ => return Err(DpopError::KeyMemberMissing("crv")),
-                };
-                Ok(PublicJwk::Okp {
-                    crv,
-                    x: member("x")?,
-                })
-            }
+            Some("OKP") => Ok(PublicJwk::Okp {
+                crv: crv()?,
+                x: member("x")?,
+            }),
             other => Err(DpopError::UnsupportedKeyType(sanitize_for_display(
                 other.unwrap_or(""),
                 MAX_SHOWN,

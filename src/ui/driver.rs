@@ -325,8 +325,6 @@ pub struct LabPanel {
     pub stolen_ready: bool,
     /// Seconds left before the late replay (the stolen-token run waits out the API's window).
     pub stolen_waiting: Option<u32>,
-    /// The current tokens are DPoP-bound (the late replay needs a proof to capture).
-    pub stolen_dpop: bool,
 }
 
 /// The attack-lab tab's context (read only: it acts through [`Dispatch`]); a newtype over
@@ -368,7 +366,6 @@ fn lab_panel(l: &Lab) -> LabPanel {
         stolen_token: record.stolen_token.clone(),
         stolen_ready: l.tokens().is_some() && !l.phase().is_busy(),
         stolen_waiting: l.stolen_waiting(),
-        stolen_dpop: l.tokens_are_dpop(),
     }
 }
 

@@ -102,8 +102,8 @@ fn when(epoch_s: u64) -> String {
 /// the `DPoP` scheme and a proof of this tab's key on every request (RFC 9449 §7.1).
 pub fn sent_as(dpop: bool) -> &'static str {
     if dpop {
-        "APIs and UserInfo, as Authorization: DPoP <token> together with a DPoP: <proof> \
-         header, a fresh proof signed by this tab's key for each request"
+        "APIs and UserInfo, as Authorization: DPoP <token> with a DPoP: <proof> header, \
+         signed by this tab's key for each request"
     } else {
         "APIs and UserInfo, as Authorization: Bearer <token>"
     }

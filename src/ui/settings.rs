@@ -153,45 +153,35 @@ fn DpopSwitch() -> impl IntoView {
     let form: SettingsForm = expect_context();
     form.probe_dpop();
     let on = move || form.dpop().0;
-    let origin = move || match form.dpop() {
-        (_, Some(_), _) => "your choice",
-        (_, None, Some(true)) => {
-            "on by default: the provider lists dpop_signing_alg_values_supported"
-        }
-        (_, None, Some(false)) => {
-            "off by default: the provider lists no proof algorithm this app signs with"
-        }
-        (_, None, None) => "follows the provider once its metadata is known",
-    };
     let algs = move || form.dpop_algs();
-    let alg_hint = move || {
-        let (allowed, chosen, key) = algs();
-        let offered =
-            if allowed.is_empty() {
-                "the provider's list is not known yet (or has none this browser makes)".to_owned()
-            } else {
-                format!(
-                "offered: the provider's dpop_signing_alg_values_supported that this browser's \
-                 WebCrypto makes ({})",
-                allowed.iter().map(|a| a.name()).collect::<Vec<_>>().join(" ")
-            )
-            };
-        let key = match key {
-            Some(k) if k == chosen => {
-                format!("; this tab's key: {} ({})", k.name(), k.key_description())
+    // One line for where the switch comes from and which algorithm the next login uses.
+    let origin = move || {
+        let mut line = match form.dpop() {
+            (_, Some(_), _) => "your choice",
+            (_, None, Some(true)) => {
+                "on by default: the provider lists dpop_signing_alg_values_supported"
             }
-            Some(k) => format!(
-                "; this tab's key is {} until the next login makes a {} key",
-                k.name(),
-                chosen.name()
-            ),
-            None => String::new(),
-        };
-        format!(
-            "{}: {} key, {offered}{key}",
-            chosen.name(),
-            chosen.key_description()
-        )
+            (_, None, Some(false)) => {
+                "off by default: the provider lists no proof algorithm this app signs with"
+            }
+            (_, None, None) => "follows the provider once its metadata is known",
+        }
+        .to_owned();
+        let (allowed, chosen, key) = algs();
+        line.push_str(". Proofs: ");
+        line.push_str(chosen.name());
+        line.push_str(", a non-extractable ");
+        line.push_str(chosen.key_description());
+        line.push_str(" key; offered (listed by the provider, made by this browser):");
+        for a in allowed {
+            line.push(' ');
+            line.push_str(a.name());
+        }
+        if let Some(k) = key {
+            line.push_str("; this tab's key: ");
+            line.push_str(k.name());
+        }
+        line
     };
     view! {
         <fieldset class="dpop">
@@ -204,9 +194,8 @@ fn DpopSwitch() -> impl IntoView {
                     } />
                 " DPoP (RFC 9449): bind the tokens to a key of this tab"
             </label>
-            " "
             <label>
-                "Proof algorithm "
+                " Proof algorithm "
                 <select id="dpop-alg"
                     on:change:target=move |ev| {
                         let picked = ev.target().value();
@@ -225,7 +214,6 @@ fn DpopSwitch() -> impl IntoView {
                 </select>
             </label>
             <p class="hint" id="dpop-origin">{origin}</p>
-            <p class="hint" id="dpop-alg-hint">{alg_hint}</p>
         </fieldset>
     }
 }

@@ -16,9 +16,10 @@ pub fn StolenTokenCard() -> impl IntoView {
         expect_context::<Dispatch>(),
     );
     let ready = move || panel.with(|p| p.stolen_ready);
-    let late_ready = move || panel.with(|p| p.stolen_ready && p.stolen_dpop);
     // The API's iat window as typed (the demo API's API_DPOP_IAT_WINDOW_S, 60 s by default).
-    let window = RwSignal::new(60u32);
+    // A plain cell, not a signal: nothing is drawn from it (a signal of a new type costs wasm).
+    let window = std::rc::Rc::new(std::cell::Cell::new(60u32));
+    let typed = window.clone();
     let waiting = move || {
         panel
             .with(|p| p.stolen_waiting)
@@ -54,23 +55,20 @@ pub fn StolenTokenCard() -> impl IntoView {
             <button id="run-stolen-token" disabled=move || !ready()
                 on:click=move |_| dispatch.lab(LabStart::StolenToken)>
                 "Run (uses the live session's token)"</button>
-            <h4>"Variant: the captured proof replayed late"</h4>
-            <p class="hint">"The API remembers a proof's jti only for its window: the captured \
-                proof is replayed at once (jti), then after the window (iat). DPoP login \
-                needed."</p>
-            <label>"The API's iat window (s) "
+            <p class="hint">"Late replay: the API remembers a proof's jti only for its window, \
+                so the captured proof is replayed at once (jti) and after the window (iat). \
+                The API's window (s): "
                 <input id="stale-window" type="number" min="1" max="3600" value="60"
                     on:change:target=move |ev| {
                         if let Ok(s) = ev.target().value().trim().parse::<u32>() {
-                            window.set(s.clamp(1, 3600));
+                            typed.set(s.clamp(1, 3600));
                         }
                     } />
-            </label>
-            " "
-            <button id="run-stale-proof" disabled=move || !late_ready()
-                on:click=move |_| dispatch.lab(LabStart::StaleProof { window_s: window.get_untracked() })>
-                "Run the late replay"</button>
-            <p class="hint" id="stale-waiting" role="status">{waiting}</p>
+                <button id="run-stale-proof" disabled=move || !ready()
+                    on:click=move |_| dispatch.lab(LabStart::StaleProof { window_s: window.get() })>
+                    "Run the late replay (DPoP login)"</button>
+                " " <span id="stale-waiting">{waiting}</span>
+            </p>
         </li>
     }
 }

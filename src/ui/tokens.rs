@@ -90,9 +90,9 @@ pub fn TokenPanel() -> impl IntoView {
                     <p class="hint">
                         "The access token is opaque to this app: it only forwards it as "
                         <code id="token-sent-as">{if tokens.token_type == "DPoP" {
-                            "Authorization: DPoP <token> + DPoP: <proof of this tab's key>".to_owned()
+                            "Authorization: DPoP <token> + DPoP: <proof of this tab's key>"
                         } else {
-                            format!("Authorization: {} <token>", tokens.token_type)
+                            "Authorization: Bearer <token>"
                         }}</code>
                         ". It is not proof of who you are — that is what OpenID Connect's ID token is for."
                     </p>

@@ -91,8 +91,7 @@ pub fn judge_dpop(algs: Option<&[String]>) -> (Verdict, String) {
             Some(alg) => (
                 Verdict::Pass,
                 format!(
-                    "DPoP is supported ({}); this app's proofs use {} unless you pick another \
-                     beside the DPoP switch.{REQUIRED}",
+                    "DPoP is supported ({}); proofs use {} by default.{REQUIRED}",
                     quote(&a.join(", ")),
                     alg.name()
                 ),
@@ -100,8 +99,8 @@ pub fn judge_dpop(algs: Option<&[String]>) -> (Verdict, String) {
             None => (
                 Verdict::Warn,
                 format!(
-                    "DPoP is advertised only with algorithms this app's keys do not sign with \
-                     ({}; it signs ES256, EdDSA, Ed25519, PS256, RS256).{REQUIRED}",
+                    "DPoP is advertised only with algorithms this app does not sign with \
+                     ({}).{REQUIRED}",
                     quote(&a.join(", "))
                 ),
             ),
@@ -491,7 +490,7 @@ mod tests {
         assert!(d.contains("use EdDSA"), "{d}");
         let (v, d) = judge_dpop(Some(&["ES384".to_owned()]));
         assert_eq!(v, Verdict::Warn);
-        assert!(d.contains("do not sign with"), "{d}");
+        assert!(d.contains("does not sign with"), "{d}");
     }
 
     #[test]

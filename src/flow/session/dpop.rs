@@ -370,11 +370,8 @@ impl Session {
                 alg.key_description(),
                 crate::protocol::error::sanitize_for_display(message, 200)
             ),
-            &format!(
-                "Pick another algorithm beside the DPoP switch in the Provider panel, switch \
-                 DPoP off, or use a browser whose WebCrypto makes {} keys.",
-                alg.key_description()
-            ),
+            "Pick another algorithm beside the DPoP switch in the Provider panel, or switch \
+             DPoP off.",
         );
         self.proof_failed(problem, now)
     }
@@ -430,10 +427,9 @@ impl Session {
                 ));
             }
             s.note.push_str(
-                " DPoP: a proof JWT rides along in the DPoP header, signed by this tab's \
-                 non-extractable key for exactly this request (htm, htu, iat, a fresh jti; ath \
-                 hashes the access token it travels with). The inspector shows it decoded, the \
-                 signature hidden.",
+                " DPoP: a proof JWT signed by this tab's non-extractable key rides along, for \
+                 exactly this request (htm, htu, iat, a fresh jti; ath hashes the token). The \
+                 inspector decodes it, the signature hidden.",
             );
         }
         // The token answer may now be DPoP-bound (RFC 9449 §5).

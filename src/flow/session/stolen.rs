@@ -123,9 +123,8 @@ impl Session {
         if stale.is_some() && !dpop {
             self.flow = Flow::LoggedIn(login);
             self.problem = Some(Problem::local(
-                "The late-replay variant replays a captured DPoP proof, and this tab's token is \
-                 a Bearer token: there is no proof to capture.",
-                "Switch DPoP on in the Provider panel, log in again, then run it.",
+                "The late replay needs a DPoP proof to capture; this tab's token is a Bearer token.",
+                "Switch DPoP on, log in again, then run it.",
             ));
             return Vec::new();
         }
