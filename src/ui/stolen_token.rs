@@ -59,6 +59,7 @@ pub fn StolenTokenCard() -> impl IntoView {
                 so the captured proof is replayed at once (jti) and after the window (iat). \
                 The API's window (s): "
                 <input id="stale-window" type="number" min="1" max="3600" value="60"
+                    aria-label="The API's iat window, in seconds"
                     on:change:target=move |ev| {
                         if let Ok(s) = ev.target().value().trim().parse::<u32>() {
                             typed.set(s.clamp(1, 3600));
