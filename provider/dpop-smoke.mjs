@@ -142,10 +142,10 @@ async function code(server, clientId, scope = 'openid offline_access read:profil
 }
 
 // ------------------------------------------------------------------ DPoP
-async function newKey() {
-  const { privateKey, publicKey } = await generateKeyPair('ES256');
+async function newKey(alg = 'ES256') {
+  const { privateKey, publicKey } = await generateKeyPair(alg);
   const jwk = await exportJWK(publicKey);
-  return { privateKey, jwk, jkt: await calculateJwkThumbprint(jwk, 'sha256') };
+  return { alg, privateKey, jwk, jkt: await calculateJwkThumbprint(jwk, 'sha256') };
 }
 
 const ath = (token) => createHash('sha256').update(token).digest('base64url');
@@ -160,7 +160,7 @@ function proof(key, htm, htu, { token, nonce, claims = {}, header = {} } = {}) {
     ...(token ? { ath: ath(token) } : {}),
     ...(nonce ? { nonce } : {}),
     ...claims,
-  }).setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk: key.jwk, ...header }).sign(key.privateKey);
+  }).setProtectedHeader({ alg: key.alg, typ: 'dpop+jwt', jwk: key.jwk, ...header }).sign(key.privateKey);
 }
 
 async function token(server, form, dpop) {
@@ -317,6 +317,38 @@ async function defaultChecks(server) {
   check('API exposes WWW-Authenticate and DPoP-Nonce', /dpop-nonce/i.test(r.headers.get('access-control-expose-headers') ?? ''), r.headers.get('access-control-expose-headers'));
 }
 
+async function algChecks(server) {
+  section('every proof algorithm the app offers besides ES256 (RS256, PS256, EdDSA, Ed25519)');
+  const profileUrl = `${server.api}/api/profile`;
+  for (const alg of ['RS256', 'PS256', 'EdDSA', 'Ed25519']) {
+    const key = await newKey(alg);
+    const c = await code(server, 'flow-lab');
+    const bound = await token(server, codeForm('flow-lab', c), await proof(key, 'POST', server.discovery.token_endpoint));
+    const at = bound.json?.access_token;
+    const info = at ? await introspect(server, at) : {};
+    check(`${alg}: token_type DPoP, cnf.jkt = the ${key.jwk.kty} key's thumbprint`, bound.status === 200 && bound.json?.token_type === 'DPoP' && info.cnf?.jkt === key.jkt, `${bound.status} ${bound.json?.token_type ?? bound.text}`);
+    const r = await api(server, '/api/profile', `DPoP ${at}`, await proof(key, 'GET', profileUrl, { token: at }));
+    check(`${alg}: the demo API verifies the proof: 200`, r.status === 200 && r.json?.sub === 'alice', r.shown);
+  }
+}
+
+async function iatChecks(server, window) {
+  section(`API_DPOP_IAT_WINDOW_S=${window}: after the window, iat refuses a replayed proof`);
+  const key = await newKey();
+  const c = await code(server, 'flow-lab');
+  const bound = await token(server, codeForm('flow-lab', c), await proof(key, 'POST', server.discovery.token_endpoint));
+  const at = bound.json?.access_token;
+  const profileUrl = `${server.api}/api/profile`;
+  const captured = await proof(key, 'GET', profileUrl, { token: at });
+  let r = await api(server, '/api/profile', `DPoP ${at}`, captured);
+  check('the app\'s own proof: 200', r.status === 200, r.shown);
+  r = await api(server, '/api/profile', `DPoP ${at}`, captured);
+  check('replayed at once: 401 invalid_dpop_proof (jti already used)', dpopRefused(r, 'invalid_dpop_proof') && /already used/.test(r.json?.error_description ?? ''), r.shown);
+  await new Promise((resolve) => { setTimeout(resolve, (window + 2) * 1000); });
+  r = await api(server, '/api/profile', `DPoP ${at}`, captured);
+  check(`replayed after ${window + 2} s: 401 invalid_dpop_proof naming iat (the jti was forgotten with the window)`, dpopRefused(r, 'invalid_dpop_proof') && /iat is not within/.test(r.json?.error_description ?? ''), r.shown);
+}
+
 async function nonceChecks(server) {
   section('LAB_DPOP_NONCE=1: nonces everywhere');
   const key = await newKey();
@@ -339,6 +371,9 @@ async function nonceChecks(server) {
 try {
   const server = await startServer();
   await defaultChecks(server);
+  await algChecks(server);
+  const iatServer = await startServer({ API_DPOP_IAT_WINDOW_S: '2' });
+  await iatChecks(iatServer, 2);
   const nonceServer = await startServer({ LAB_DPOP_NONCE: '1' });
   await nonceChecks(nonceServer);
 } catch (err) {

@@ -95,6 +95,12 @@ const DPOP_NONCE_ALL = env.LAB_DPOP_NONCE === '1';
 const DPOP_NONCE_CLIENT = 'flow-lab-dpop-nonce';
 // Proof algorithms the provider and the demo API accept (RFC 9449 §5.1 metadata; §7.1 `algs`).
 const DPOP_ALGS = ['ES256', 'ES384', 'PS256', 'RS256', 'Ed25519', 'EdDSA'];
+// API_DPOP_IAT_WINDOW_S: how many seconds the demo API accepts a proof's iat (and remembers
+// its jti); default 60. The e2e sets a short one to watch the iat check refuse an old proof.
+const API_DPOP_IAT_WINDOW = env.API_DPOP_IAT_WINDOW_S === undefined ? 60 : Number(env.API_DPOP_IAT_WINDOW_S);
+if (!Number.isInteger(API_DPOP_IAT_WINDOW) || API_DPOP_IAT_WINDOW < 1 || API_DPOP_IAT_WINDOW > 3600) {
+  fail('API_DPOP_IAT_WINDOW_S must be a whole number of seconds from 1 to 3600');
+}
 // One nonce secret for the process: the provider's ServerChallenge wants 32 bytes.
 const DPOP_NONCE_SECRET = randomBytes(32);
 
@@ -346,6 +352,7 @@ const apiHandler = createApiHandler({
   apiUrl: API_URL,
   dpopAlgs: DPOP_ALGS,
   dpopNonceSecret: DPOP_NONCE_ALL ? DPOP_NONCE_SECRET : undefined,
+  dpopIatWindow: API_DPOP_IAT_WINDOW,
 });
 
 const issuerServer = http.createServer(logRequests('op ', issuerHandler));
@@ -377,7 +384,7 @@ console.log(`OAuth Flow Lab demo provider (oidc-provider, Node ${process.version
   resource API:  ${API_URL}/api/profile (read:profile), ${API_URL}/api/files (read:files)
   app origins:   ${APP_ORIGINS.join(', ')}
   redirect URIs: ${REDIRECT_URIS.join(', ')}
-  DPoP:          proofs ${DPOP_ALGS.join(' ')}; clients flow-lab-dpop (required), ${DPOP_NONCE_CLIENT} (required + nonce)${DPOP_NONCE_ALL ? '; LAB_DPOP_NONCE=1: nonce required everywhere' : ''}
+  DPoP:          proofs ${DPOP_ALGS.join(' ')}; API iat window ${API_DPOP_IAT_WINDOW} s; clients flow-lab-dpop (required), ${DPOP_NONCE_CLIENT} (required + nonce)${DPOP_NONCE_ALL ? '; LAB_DPOP_NONCE=1: nonce required everywhere' : ''}
   clients:       flow-lab (public, ${WEAK.has('pkce_optional') ? 'PKCE optional' : 'PKCE required'}, ${WEAK.has('plain') ? 'S256 or plain' : 'S256 only'}${WEAK.has('implicit') ? ', implicit allowed' : ''}), flow-lab-confidential (client_secret_post, PKCE optional)
   accounts:      ${DEMO_ACCOUNTS.map((a) => `${a.login} / ${a.password}`).join(', ')}
   metadata:      ${DISCOVERY === 'rfc8414' ? `RFC 8414 only: ${LAB_BASE}/.well-known/oauth-authorization-server${MOUNT}` : 'OpenID Connect'}${NO_CORS ? `\n  CORS:          off for every origin (${env.LAB_NO_CORS === '1' ? 'LAB_NO_CORS=1' : 'LAB_WEAK=no_cors'})` : ''}

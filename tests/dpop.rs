@@ -3,8 +3,9 @@
 //! carries a proof after a drawn CORS preflight, a DPoP-bound token, API and UserInfo calls with
 //! `Authorization: DPoP` and a fresh proof, `cnf.jkt` from the demo API beside the key's
 //! thumbprint, a refresh with a proof, and the server-nonce round (client
-//! `flow-lab-dpop-nonce`). Screenshots go to target/e2e-screenshots/ and /work/shots-dpop/
-//! (when that folder can be made).
+//! `flow-lab-dpop-nonce`), logins with RS256, PS256 and EdDSA keys, the stolen-token
+//! experiment and its late-replay (iat) variant. Screenshots (window 1400x1000) go to
+//! target/e2e-screenshots/ and /work/shots-dpop2/ (when that folder can be made).
 #![cfg(not(target_arch = "wasm32"))]
 
 mod common;
@@ -17,12 +18,21 @@ const OFFLINE: &str = "openid profile offline_access read:profile read:files";
 /// Settings pointing at this test's provider with `client_id`; the DPoP switch as given
 /// (`None`: never touched, so it follows the provider's metadata).
 async fn configure(lab: &Lab, client_id: &str, dpop: Option<bool>) {
+    configure_alg(lab, client_id, dpop, None).await;
+}
+
+/// [`configure`] with the proof algorithm picked beside the switch (`None`: not picked).
+async fn configure_alg(lab: &Lab, client_id: &str, dpop: Option<bool>, alg: Option<&str>) {
+    let _ = lab.client.set_window_size(1400, 1000).await;
     lab.client.goto(&lab.app).await.expect("app loads");
     let mut settings = json!({
         "issuer": lab.issuer, "client_id": client_id, "scope": OFFLINE, "api_base": lab.api
     });
     if let Some(on) = dpop {
         settings["dpop"] = json!(on);
+    }
+    if let Some(alg) = alg {
+        settings["dpop_alg"] = json!(alg);
     }
     lab.js(
         "localStorage.setItem('oauth-flow-lab.settings', arguments[0]);",
@@ -33,10 +43,10 @@ async fn configure(lab: &Lab, client_id: &str, dpop: Option<bool>) {
     lab.wait_css("#login").await;
 }
 
-/// A screenshot in target/e2e-screenshots/ and, for the closing note, /work/shots-dpop/.
+/// A screenshot in target/e2e-screenshots/ and, for the closing note, /work/shots-dpop2/.
 async fn shot(lab: &Lab, name: &str) {
     lab.screenshot(name).await;
-    let dir = std::path::Path::new("/work/shots-dpop");
+    let dir = std::path::Path::new("/work/shots-dpop2");
     if std::fs::create_dir_all(dir).is_ok() {
         if let Ok(png) = lab.client.screenshot().await {
             let _ = std::fs::write(dir.join(format!("{name}.png")), png);
@@ -66,8 +76,41 @@ async fn r9449_dpop_login_api_userinfo_and_refresh_with_the_bundled_provider() {
             .await,
         json!(true)
     );
-    assert!(lab.text("#dpop-origin").await.contains("ES256"));
-    shot(&lab, "dpop-01-switch").await;
+    assert!(lab.text("#dpop-origin").await.contains("on by default"));
+    // ES256 first; the select offers what the provider lists and this Chromium makes.
+    assert!(lab
+        .text("#dpop-origin")
+        .await
+        .contains("Proofs: ES256, a non-extractable ECDSA P-256 key"));
+    assert_eq!(
+        lab.js("return document.querySelector('#dpop-alg').value;", vec![])
+            .await,
+        json!("ES256")
+    );
+    let offered = lab
+        .js(
+            "return [...document.querySelectorAll('#dpop-alg option')].map(o => o.value).join(' ');",
+            vec![],
+        )
+        .await;
+    assert_eq!(offered, json!("ES256 EdDSA Ed25519 PS256 RS256"));
+    lab.js(
+        "document.querySelector('#dpop').scrollIntoView({block: 'center'});",
+        vec![],
+    )
+    .await;
+    shot(&lab, "dpop-01-switch-and-alg").await;
+    // The identity panel says what was really sent: DPoP and a proof, not Bearer.
+    let sent = lab.text("#id-sent-access").await;
+    assert!(
+        sent.contains("Authorization: DPoP <token>") && sent.contains("DPoP: <proof>"),
+        "{sent}"
+    );
+    assert!(!sent.contains("Bearer"), "{sent}");
+    assert!(lab
+        .text("#token-sent-as")
+        .await
+        .contains("Authorization: DPoP <token> + DPoP: <proof"));
 
     // RFC 9449 §5: the token is bound to the key.
     assert_eq!(lab.text("#token-type").await, "DPoP");
@@ -307,5 +350,138 @@ async fn r9449_stolen_access_token_works_as_bearer_and_fails_against_dpop() {
     )
     .await;
     shot(&lab, "dpop-07-stolen-token-dpop-401").await;
+    lab.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn r9449_5_1_login_and_api_call_with_rs256_ps256_and_eddsa_keys() {
+    let lab = Lab::start().await;
+    for (alg, kty) in [("RS256", "RSA"), ("PS256", "RSA"), ("EdDSA", "OKP")] {
+        configure_alg(&lab, "flow-lab", Some(true), Some(alg)).await;
+        lab.login_through_provider("alice", "wonderland").await;
+        logged_in(&lab).await;
+        assert_eq!(lab.text("#token-type").await, "DPoP", "{alg}");
+        assert_eq!(
+            lab.js("return document.querySelector('#dpop-alg').value;", vec![])
+                .await,
+            json!(alg)
+        );
+        assert!(lab
+            .text("#dpop-origin")
+            .await
+            .contains(&format!("Proofs: {alg}")));
+        // The proof's header names the algorithm and carries the key's public members only.
+        lab.click("#diagram g.row[data-kind=TokenRequest]").await;
+        let header = lab.text("#inspector-dpop-header").await;
+        assert!(header.contains(&format!("\"alg\": \"{alg}\"")), "{header}");
+        assert!(header.contains(&format!("\"kty\": \"{kty}\"")), "{header}");
+        for private in ["\"d\"", "\"p\"", "\"q\""] {
+            assert!(!header.contains(private), "{alg}: {header}");
+        }
+        // The demo API verifies the proof of this key.
+        lab.click("#call-profile").await;
+        assert!(
+            lab.text("#api-result").await.contains("Alice Liddell"),
+            "{alg}"
+        );
+        // cnf.jkt (introspection by the demo API) is this key's RFC 7638 thumbprint.
+        lab.click("#token-info").await;
+        lab.wait_css("#cnf-jkt").await;
+        let jkt = lab.text("#cnf-jkt").await;
+        assert_eq!(jkt, lab.text("#dpop-thumbprint").await, "{alg}");
+        assert!(lab.text("#dpop-binding-verdict").await.contains("✔ equal"));
+        assert_eq!(lab.failed_steps().await, Vec::<String>::new(), "{alg}");
+        if alg == "EdDSA" {
+            lab.click("#diagram g.row[data-kind=TokenRequest]").await;
+            lab.js(
+                "document.querySelector('#inspector-dpop').scrollIntoView();",
+                vec![],
+            )
+            .await;
+            shot(&lab, "dpop-08-eddsa-proof-inspector").await;
+        }
+    }
+    lab.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn r9449_11_1_a_captured_proof_replayed_after_the_api_window_is_refused_by_iat() {
+    // The demo API accepts a proof for 3 s (and remembers its jti that long).
+    let lab = Lab::start_with_provider_env(&[("API_DPOP_IAT_WINDOW_S", "3")]).await;
+    configure(&lab, "flow-lab", Some(true)).await;
+    lab.login_through_provider("alice", "wonderland").await;
+    logged_in(&lab).await;
+    assert_eq!(lab.text("#token-type").await, "DPoP");
+    lab.click("#tab-attack").await;
+    lab.click("#lab-experiments").await;
+    lab.js(
+        "const w = document.querySelector('#stale-window'); w.value = '3'; \
+         w.dispatchEvent(new Event('change'));",
+        vec![],
+    )
+    .await;
+    lab.click("#run-stale-proof").await;
+    // The card counts the window (3 s + 2 s margin) down.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let waiting = loop {
+        let text = lab.text("#stale-waiting").await;
+        if !text.is_empty() {
+            break text;
+        }
+        assert!(std::time::Instant::now() < deadline, "no countdown");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert!(waiting.starts_with("Waiting "), "{waiting}");
+    lab.js(
+        "document.querySelector('#run-stale-proof').scrollIntoView({block: 'center'});",
+        vec![],
+    )
+    .await;
+    shot(&lab, "dpop-09a-iat-variant-waiting").await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let (outcome, findings) = loop {
+        let outcome = lab
+            .js(
+                "return document.querySelector('#exp-stolen-token').dataset.outcome;",
+                vec![],
+            )
+            .await;
+        let outcome = outcome.as_str().unwrap_or_default().to_owned();
+        if outcome != "not run" {
+            break (outcome, lab.text("#stolen-token-findings").await);
+        }
+        assert!(std::time::Instant::now() < deadline, "no verdict");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    assert_eq!(outcome, "stopped", "{findings}");
+    // At once: the API still remembers the jti.
+    assert!(
+        findings.contains("The captured request replayed: 401 invalid_dpop_proof")
+            && findings.contains("already used"),
+        "{findings}"
+    );
+    // After the window: the jti is forgotten, and the API's iat check refuses the proof.
+    assert!(
+        findings
+            .contains("The captured request replayed after the iat window: 401 invalid_dpop_proof")
+            && findings.contains("iat is not within 3 s"),
+        "{findings}"
+    );
+    assert!(
+        findings.contains("✔ Stopped by the proof's iat"),
+        "{findings}"
+    );
+    assert_eq!(lab.text("#stale-waiting").await, "");
+    let answers = lab.step_texts("AttackResponse").await;
+    assert!(
+        answers.last().unwrap().contains("invalid_dpop_proof"),
+        "{answers:?}"
+    );
+    lab.js(
+        "document.querySelector('#exp-stolen-token').scrollIntoView();",
+        vec![],
+    )
+    .await;
+    shot(&lab, "dpop-09-iat-variant-refused").await;
     lab.finish().await;
 }

@@ -540,9 +540,9 @@ async fn x01_to_x07_hostile_callback_text_renders_as_inert_text_in_the_app() {
 // ----------------------------------------------------------------- DPoP key (RFC 9449)
 
 mod dpop {
-    use oauth_flow_lab::browser::webcrypto::{self, DpopKeyPair};
+    use oauth_flow_lab::browser::webcrypto;
     use oauth_flow_lab::flow::oidc::SignatureCheck;
-    use oauth_flow_lab::protocol::dpop::{unsigned_proof, ProofRequest, PublicJwk};
+    use oauth_flow_lab::protocol::dpop::{unsigned_proof, DpopAlg, ProofRequest, PublicJwk};
     use oauth_flow_lab::protocol::secret::AccessToken;
     use wasm_bindgen_futures::JsFuture;
     use wasm_bindgen_test::*;
@@ -551,95 +551,138 @@ mod dpop {
         web_sys::window().unwrap().crypto().unwrap().subtle()
     }
 
+    /// `importKey` parameters for the public JWK of `alg`'s key, as a server would use them.
+    fn import_params(alg: DpopAlg) -> String {
+        match alg {
+            DpopAlg::Es256 => r#"{"name":"ECDSA","namedCurve":"P-256"}"#,
+            DpopAlg::EdDsa | DpopAlg::Ed25519 => r#"{"name":"Ed25519"}"#,
+            DpopAlg::Ps256 => r#"{"name":"RSA-PSS","hash":"SHA-256"}"#,
+            DpopAlg::Rs256 => r#"{"name":"RSASSA-PKCS1-v1_5","hash":"SHA-256"}"#,
+        }
+        .to_owned()
+    }
+
+    /// The `kty` and RFC 7638 members of `alg`'s key.
+    fn members(alg: DpopAlg) -> (&'static str, &'static [&'static str]) {
+        match alg {
+            DpopAlg::Es256 => ("EC", &["crv", "kty", "x", "y"]),
+            DpopAlg::EdDsa | DpopAlg::Ed25519 => ("OKP", &["crv", "kty", "x"]),
+            DpopAlg::Ps256 | DpopAlg::Rs256 => ("RSA", &["e", "kty", "n"]),
+        }
+    }
+
     #[wasm_bindgen_test]
-    async fn r9449_2_private_key_is_not_extractable() {
-        let pair = webcrypto::generate_dpop_key().await.unwrap();
-        assert!(!pair.private_key().extractable());
-        for format in ["jwk", "pkcs8"] {
-            let refused = JsFuture::from(subtle().export_key(format, pair.private_key()).unwrap())
-                .await
-                .unwrap_err();
-            let name = js_sys::Reflect::get(&refused, &"name".into())
+    async fn r9449_2_private_key_is_not_extractable_for_every_alg() {
+        // Chromium 156 makes all of them (Ed25519 included).
+        assert_eq!(webcrypto::probe_dpop_algs().await, DpopAlg::ALL.to_vec());
+        for alg in DpopAlg::ALL {
+            let pair = webcrypto::generate_dpop_key(alg).await.unwrap();
+            assert_eq!(pair.alg(), alg);
+            assert!(!pair.private_key().extractable(), "{alg:?}");
+            for format in ["jwk", "pkcs8"] {
+                let refused =
+                    JsFuture::from(subtle().export_key(format, pair.private_key()).unwrap())
+                        .await
+                        .unwrap_err();
+                let name = js_sys::Reflect::get(&refused, &"name".into())
+                    .unwrap()
+                    .as_string()
+                    .unwrap_or_default();
+                assert_eq!(
+                    name, "InvalidAccessError",
+                    "{alg:?}: exportKey({format}) must fail"
+                );
+            }
+            // The public half is all that left WebCrypto: no private member.
+            let jwk: serde_json::Value = serde_json::from_str(pair.public_jwk_json()).unwrap();
+            assert_eq!(jwk["kty"], members(alg).0, "{alg:?}");
+            for private in ["d", "p", "q", "dp", "dq", "qi"] {
+                assert!(jwk.get(private).is_none(), "{alg:?}: {jwk}");
+            }
+            if alg == DpopAlg::Rs256 {
+                // 2048-bit modulus: 256 bytes, 342 base64url characters.
+                assert_eq!(jwk["n"].as_str().unwrap().len(), 342);
+            }
+        }
+    }
+
+    #[wasm_bindgen_test]
+    async fn r9449_4_2_proof_signed_in_the_browser_verifies_with_the_public_jwk_for_every_alg() {
+        for alg in DpopAlg::ALL {
+            let pair = webcrypto::generate_dpop_key(alg).await.unwrap();
+            let key = PublicJwk::from_json(pair.public_jwk_json()).unwrap();
+            let token = AccessToken::new("an-access-token".into());
+            let request = ProofRequest {
+                method: "GET",
+                url: "http://127.0.0.1:9001/api/profile?x=1",
+                access_token: Some(&token),
+                nonce: None,
+            };
+            let unsigned = unsigned_proof(&key, alg, &request, 1_700_000_000, &[9u8; 16]).unwrap();
+            let input = unsigned.signing_input().to_owned();
+            let signature = webcrypto::sign_dpop(&pair, &input).await.unwrap();
+            // ES256: raw r || s (the JWS form, no DER); Ed25519: 64; RSA 2048: 256 bytes.
+            let expected = match alg {
+                DpopAlg::Ps256 | DpopAlg::Rs256 => 256,
+                _ => 64,
+            };
+            assert_eq!(signature.len(), expected, "{alg:?}");
+            let proof = unsigned.finish(&signature).unwrap();
+            assert!(proof.header_value().starts_with(&input));
+
+            // Verified the way a server does: import the header's public JWK, check the
+            // signature with the algorithm's parameters.
+            let check = |signing_input: String, signature: Vec<u8>| SignatureCheck {
+                jwk_json: key.canonical_json(),
+                import_params_json: import_params(alg),
+                verify_params_json: alg.sign_params_json(),
+                signing_input,
+                signature,
+                kid: None,
+            };
+            assert_eq!(
+                webcrypto::verify(&check(input.clone(), signature.clone())).await,
+                Ok(true),
+                "{alg:?}"
+            );
+            // A changed claim does not verify: the signature covers header and claims.
+            let tampered = input.replacen('.', ".e", 1);
+            assert_eq!(
+                webcrypto::verify(&check(tampered, signature)).await,
+                Ok(false),
+                "{alg:?}"
+            );
+        }
+    }
+
+    #[wasm_bindgen_test]
+    async fn r7638_thumbprint_of_the_exported_key_matches_the_core_computation_for_every_kty() {
+        for alg in [DpopAlg::Es256, DpopAlg::Rs256, DpopAlg::EdDsa] {
+            let pair = webcrypto::generate_dpop_key(alg).await.unwrap();
+            let key = PublicJwk::from_json(pair.public_jwk_json()).unwrap();
+            // RFC 7638 §3 done on the JavaScript side, independently of the Rust code: the
+            // required members of the exported key in lexicographic order, JSON.stringify'd,
+            // then SHA-256 by WebCrypto instead of the sha2 crate.
+            let exported = js_sys::JSON::parse(pair.public_jwk_json()).unwrap();
+            let canonical = js_sys::Object::new();
+            for name in members(alg).1 {
+                let value = js_sys::Reflect::get(&exported, &(*name).into()).unwrap();
+                js_sys::Reflect::set(&canonical, &(*name).into(), &value).unwrap();
+            }
+            let canonical = js_sys::JSON::stringify(&canonical)
                 .unwrap()
                 .as_string()
-                .unwrap_or_default();
-            assert_eq!(name, "InvalidAccessError", "exportKey({format}) must fail");
+                .unwrap();
+            let digest = webcrypto::digest("SHA-256", canonical.as_bytes())
+                .await
+                .unwrap();
+            use base64::Engine as _;
+            let expected = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest);
+            assert_eq!(key.thumbprint(), expected, "{alg:?}");
+            // Two pairs, two thumbprints: each tab's key is its own.
+            let other = webcrypto::generate_dpop_key(alg).await.unwrap();
+            let other = PublicJwk::from_json(other.public_jwk_json()).unwrap();
+            assert_ne!(other.thumbprint(), key.thumbprint());
         }
-        // The public half is all that left WebCrypto: no private member `d`.
-        let jwk: serde_json::Value = serde_json::from_str(pair.public_jwk_json()).unwrap();
-        assert_eq!(jwk["kty"], "EC");
-        assert_eq!(jwk["crv"], "P-256");
-        assert!(jwk.get("d").is_none(), "{jwk}");
-        assert!(!format!("{pair:?}").contains("\"d\""));
-    }
-
-    #[wasm_bindgen_test]
-    async fn r9449_4_2_proof_signed_in_the_browser_verifies_with_the_public_jwk() {
-        let pair = webcrypto::generate_dpop_key().await.unwrap();
-        let key = PublicJwk::from_json(pair.public_jwk_json()).unwrap();
-        let token = AccessToken::new("an-access-token".into());
-        let request = ProofRequest {
-            method: "GET",
-            url: "http://127.0.0.1:9001/api/profile?x=1",
-            access_token: Some(&token),
-            nonce: None,
-        };
-        let unsigned =
-            unsigned_proof(&key, DpopKeyPair::ALG, &request, 1_700_000_000, &[9u8; 16]).unwrap();
-        let input = unsigned.signing_input().to_owned();
-        let signature = webcrypto::sign_dpop(&pair, &input).await.unwrap();
-        // Raw r || s, the JWS form: no DER conversion needed.
-        assert_eq!(signature.len(), 64);
-        let proof = unsigned.finish(&signature).unwrap();
-        assert!(proof.header_value().starts_with(&input));
-
-        // Verified the way a server does: import the header's public JWK, check the signature.
-        let check = |signing_input: String, signature: Vec<u8>| SignatureCheck {
-            jwk_json: key.canonical_json(),
-            import_params_json: DpopKeyPair::ALG.import_params_json(),
-            verify_params_json: DpopKeyPair::ALG.verify_params_json(),
-            signing_input,
-            signature,
-            kid: None,
-        };
-        assert_eq!(
-            webcrypto::verify(&check(input.clone(), signature.clone())).await,
-            Ok(true)
-        );
-        // A changed claim does not verify: the signature covers header and claims.
-        let tampered = input.replacen('.', ".e", 1);
-        assert_eq!(
-            webcrypto::verify(&check(tampered, signature)).await,
-            Ok(false)
-        );
-    }
-
-    #[wasm_bindgen_test]
-    async fn r7638_thumbprint_of_the_exported_key_matches_the_core_computation() {
-        let pair = webcrypto::generate_dpop_key().await.unwrap();
-        let key = PublicJwk::from_json(pair.public_jwk_json()).unwrap();
-        // RFC 7638 §3 done on the JavaScript side, independently of the Rust code: the
-        // required members of the exported key in lexicographic order, JSON.stringify'd, then
-        // SHA-256 by WebCrypto instead of the sha2 crate.
-        let exported = js_sys::JSON::parse(pair.public_jwk_json()).unwrap();
-        let canonical = js_sys::Object::new();
-        for name in ["crv", "kty", "x", "y"] {
-            let value = js_sys::Reflect::get(&exported, &name.into()).unwrap();
-            js_sys::Reflect::set(&canonical, &name.into(), &value).unwrap();
-        }
-        let canonical = js_sys::JSON::stringify(&canonical)
-            .unwrap()
-            .as_string()
-            .unwrap();
-        let digest = webcrypto::digest("SHA-256", canonical.as_bytes())
-            .await
-            .unwrap();
-        use base64::Engine as _;
-        let expected = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest);
-        assert_eq!(key.thumbprint(), expected);
-        // Two pairs, two thumbprints: each tab's key is its own.
-        let other = webcrypto::generate_dpop_key().await.unwrap();
-        let other = PublicJwk::from_json(other.public_jwk_json()).unwrap();
-        assert_ne!(other.thumbprint(), key.thumbprint());
     }
 }

@@ -52,8 +52,9 @@ function challenge(params = {}, scheme = 'Bearer', extra = {}) {
 
 export function createApiHandler({
   appOrigins, introspectionUrl, clientId, clientSecret, apiUrl, dpopAlgs = ['ES256'], dpopNonceSecret,
+  dpopIatWindow,
 }) {
-  const dpop = new DpopVerifier({ algs: dpopAlgs, nonceSecret: dpopNonceSecret });
+  const dpop = new DpopVerifier({ algs: dpopAlgs, nonceSecret: dpopNonceSecret, iatWindow: dpopIatWindow });
   // RFC 9449 §7.1: the DPoP challenge names the accepted proof algorithms.
   const dpopChallenge = (params = {}) => challenge(params, 'DPoP', { algs: dpopAlgs.join(' ') });
   const basic = `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`).toString('base64')}`;

@@ -7,7 +7,7 @@ import {
   calculateJwkThumbprint, decodeProtectedHeader, EmbeddedJWK, jwtVerify,
 } from 'jose';
 
-/** How far `iat` may be from the server's clock, either way (seconds). */
+/** How far `iat` may be from the server's clock, either way (seconds), unless configured. */
 export const IAT_WINDOW = 60;
 /** Most proofs remembered for replay detection; older ones fall out first. */
 const JTI_CACHE_MAX = 10000;
@@ -37,8 +37,11 @@ export class DpopVerifier {
 
   #seen = new Map(); // `${jkt}:${jti}` -> expiry (epoch seconds)
 
-  constructor({ algs, nonceSecret }) {
+  #iatWindow;
+
+  constructor({ algs, nonceSecret, iatWindow = IAT_WINDOW }) {
     this.#algs = algs;
+    this.#iatWindow = iatWindow;
     this.#nonceSecret = nonceSecret ? Buffer.from(nonceSecret) : undefined;
   }
 
@@ -110,8 +113,10 @@ export class DpopVerifier {
       return fail(`The proof is for ${shown(payload.htu)}, this request is for ${htu} (htu mismatch).`);
     }
     const now = Math.floor(Date.now() / 1000);
-    if (typeof payload.iat !== 'number' || Math.abs(now - payload.iat) > IAT_WINDOW) {
-      return fail(`The proof's iat is not within ${IAT_WINDOW} s of the server's time: it is too old (or from the future).`);
+    // The jti of a proof is remembered only for this window (check 11 below): after it, this
+    // check is what refuses a replayed proof.
+    if (typeof payload.iat !== 'number' || Math.abs(now - payload.iat) > this.#iatWindow) {
+      return fail(`The proof's iat is not within ${this.#iatWindow} s of the server's time: it is too old (or from the future). Its jti is no longer remembered, so iat is what refuses it.`);
     }
     const ath = createHash('sha256').update(accessToken).digest('base64url');
     if (payload.ath !== ath) {
@@ -127,7 +132,7 @@ export class DpopVerifier {
     }
     const jkt = await calculateJwkThumbprint(header.jwk, 'sha256');
     // Check 11: a proof is good once. Remembered until it could no longer pass the iat check.
-    if (!this.#firstUse(`${jkt}:${payload.jti}`, payload.iat + IAT_WINDOW)) {
+    if (!this.#firstUse(`${jkt}:${payload.jti}`, payload.iat + this.#iatWindow)) {
       return fail('This DPoP proof was already used (its jti was seen before): a captured proof cannot be replayed.');
     }
     return { jkt, jti: payload.jti };

@@ -3,6 +3,7 @@
 //! parameters; this only runs them.
 
 use crate::flow::oidc::SignatureCheck;
+use crate::protocol::dpop::DpopAlg;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
@@ -81,18 +82,22 @@ fn describe(error: JsValue) -> String {
     format!("{}: {}", field("name"), field("message"))
 }
 
-/// The tab's DPoP key pair (RFC 9449): a WebCrypto ES256 (P-256) pair whose private key is
-/// NON-extractable, so neither this app nor a script injected into the page can read it out;
-/// at most it can ask for signatures while the tab is open. Kept in memory only: a reload
-/// makes a new key, and tokens bound to the old one stop working (which is the point).
+/// The tab's DPoP key pair (RFC 9449): a WebCrypto pair (ECDSA P-256, RSA 2048 or Ed25519, per
+/// the proof algorithm) whose private key is NON-extractable, so neither this app nor a script
+/// injected into the page can read it out; at most it can ask for signatures while the tab is
+/// open. Kept in memory only: a reload makes a new key, and tokens bound to the old one stop
+/// working (which is the point).
 pub struct DpopKeyPair {
+    alg: DpopAlg,
     private_key: web_sys::CryptoKey,
     public_jwk_json: String,
 }
 
 impl DpopKeyPair {
-    /// The algorithm of the pair (the proof's `alg`).
-    pub const ALG: crate::protocol::jwt::JwsAlg = crate::protocol::jwt::JwsAlg::Es256;
+    /// The proof algorithm the pair signs with (the proof's `alg`).
+    pub fn alg(&self) -> DpopAlg {
+        self.alg
+    }
 
     /// The public key as WebCrypto exported it (`exportKey("jwk", publicKey)`), for
     /// `protocol::dpop::PublicJwk::from_json`.
@@ -109,18 +114,31 @@ impl DpopKeyPair {
 impl std::fmt::Debug for DpopKeyPair {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("DpopKeyPair")
+            .field("alg", &self.alg)
             .field("public_jwk", &self.public_jwk_json)
             .field("private_key", &"[non-extractable]")
             .finish()
     }
 }
 
-/// `crypto.subtle.generateKey({name: "ECDSA", namedCurve: "P-256"}, false, ["sign", "verify"])`
-/// and the public half exported as a JWK. `extractable = false` applies to the private key; a
-/// public key is always exportable.
-pub async fn generate_dpop_key() -> Result<DpopKeyPair, String> {
+/// `alg`'s `generateKey` parameters as a JS object: RSA's `publicExponent` must be a
+/// `Uint8Array`, which JSON cannot say.
+fn generate_params(alg: DpopAlg) -> Result<js_sys::Object, String> {
+    let params = json_object(&alg.generate_params_json())?;
+    let exponent = JsValue::from_str("publicExponent");
+    if js_sys::Reflect::has(&params, &exponent).unwrap_or(false) {
+        let bytes = js_sys::Uint8Array::from(&[1u8, 0, 1][..]);
+        js_sys::Reflect::set(&params, &exponent, &bytes).map_err(describe)?;
+    }
+    Ok(params)
+}
+
+/// `crypto.subtle.generateKey(<alg's parameters>, false, ["sign", "verify"])` and the public
+/// half exported as a JWK. `extractable = false` applies to the private key; a public key is
+/// always exportable.
+pub async fn generate_dpop_key(alg: DpopAlg) -> Result<DpopKeyPair, String> {
     let subtle = subtle()?;
-    let params = json_object(&DpopKeyPair::ALG.import_params_json())?;
+    let params = generate_params(alg)?;
     let usages = js_sys::Array::of2(&JsValue::from_str("sign"), &JsValue::from_str("verify"));
     let pair = JsFuture::from(
         subtle
@@ -146,17 +164,34 @@ pub async fn generate_dpop_key() -> Result<DpopKeyPair, String> {
         .as_string()
         .ok_or("the exported key is not JSON")?;
     Ok(DpopKeyPair {
+        alg,
         private_key,
         public_jwk_json,
     })
 }
 
-/// Signs a proof's signing input (`header.payload`) with the pair's private key: ECDSA P-256
-/// with SHA-256, returned as raw `r || s` (64 bytes), which is already the JWS form
-/// (RFC 7518 §3.4), so it is appended as it is.
+/// Which proof algorithms this browser can make a non-extractable key for: one `generateKey`
+/// per kind of key (EdDSA and Ed25519 share one), the keys thrown away.
+pub async fn probe_dpop_algs() -> Vec<DpopAlg> {
+    let mut made: Vec<DpopAlg> = Vec::new();
+    for alg in DpopAlg::ALL {
+        let works = match made.iter().find(|m| m.same_key(alg)) {
+            Some(_) => true,
+            None => generate_dpop_key(alg).await.is_ok(),
+        };
+        if works {
+            made.push(alg);
+        }
+    }
+    made
+}
+
+/// Signs a proof's signing input (`header.payload`) with the pair's private key, with the
+/// parameters of its algorithm. WebCrypto's ECDSA signature is raw `r || s` (64 bytes), already
+/// the JWS form (RFC 7518 §3.4); RSA and Ed25519 signatures are used as they are.
 pub async fn sign_dpop(key: &DpopKeyPair, signing_input: &str) -> Result<Vec<u8>, String> {
     let subtle = subtle()?;
-    let algorithm = json_object(&DpopKeyPair::ALG.verify_params_json())?;
+    let algorithm = json_object(&key.alg.sign_params_json())?;
     let signature = JsFuture::from(
         subtle
             .sign_with_object_and_u8_array(&algorithm, &key.private_key, signing_input.as_bytes())

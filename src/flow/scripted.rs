@@ -305,7 +305,7 @@ impl ScriptedDriver {
                 Some(Event::DigestComputed { id, digest, now })
             }
             // RFC 9449's example key and a placeholder signature (marked as such on the step).
-            Command::MakeDpopKey { key } => {
+            Command::MakeDpopKey { key, .. } => {
                 let now = self.tick();
                 Some(Event::DpopKeyReady {
                     key,

@@ -2,6 +2,7 @@
 
 use crate::protocol::authorize::{check_endpoint_query, RESERVED_PARAMETERS};
 use crate::protocol::discovery::{validate_issuer, DiscoveryError, ProviderMetadata};
+use crate::protocol::dpop::{allowed_algs, DpopAlg};
 use crate::protocol::uri::HttpUrl;
 use serde::{Deserialize, Serialize};
 
@@ -44,8 +45,13 @@ pub struct ProviderSettings {
     /// Extra authorization request parameters (`audience`, `login_hint`, …).
     pub auth_params: AuthParams,
     /// DPoP (RFC 9449) switch: `None` follows the provider (on when its metadata lists
-    /// `dpop_signing_alg_values_supported` with ES256), `Some` is the user's choice.
+    /// `dpop_signing_alg_values_supported` with an algorithm this app signs with), `Some` is
+    /// the user's choice.
     pub dpop: Option<bool>,
+    /// The proof algorithm the user picked, by name (`None`: ES256 when allowed, else the
+    /// first allowed; see `protocol::dpop::choose_alg`). A plain string, so the settings'
+    /// serde code needs no enum of its own.
+    pub dpop_alg: Option<String>,
 }
 
 /// Extra parameters some providers need on the authorization request, as typed (empty: not
@@ -216,6 +222,7 @@ impl Default for ProviderSettings {
             endpoints: ManualEndpoints::default(),
             auth_params: AuthParams::default(),
             dpop: None,
+            dpop_alg: None,
         }
     }
 }
@@ -241,14 +248,23 @@ impl ProviderSettings {
             },
             auth_params: self.auth_params.clone(),
             dpop: self.dpop,
+            dpop_alg: self.dpop_alg.clone(),
         }
     }
 
     /// Whether token requests carry DPoP proofs: the user's choice, else on when `metadata`
-    /// advertises ES256 proofs (the one algorithm this app's key does).
+    /// advertises a proof algorithm this app's keys can sign with.
     pub fn dpop_on(&self, metadata: Option<&ProviderMetadata>) -> bool {
-        self.dpop
-            .unwrap_or_else(|| metadata.is_some_and(ProviderMetadata::supports_dpop_es256))
+        self.dpop.unwrap_or_else(|| {
+            metadata.is_some_and(|m| {
+                !allowed_algs(&m.dpop_signing_alg_values_supported, None, None).is_empty()
+            })
+        })
+    }
+
+    /// The proof algorithm the user picked, when it names one this app signs with.
+    pub fn dpop_pick(&self) -> Option<DpopAlg> {
+        self.dpop_alg.as_deref().and_then(DpopAlg::parse)
     }
 
     /// Sets the issuer as typed; the preset becomes "Other provider" unless the issuer still
@@ -420,6 +436,9 @@ impl ProviderSettings {
             Some(false) => pairs.push(("dpop", "off")),
             None => {}
         }
+        if let Some(alg) = s.dpop_pick() {
+            pairs.push(("dpop_alg", alg.name()));
+        }
         pairs.extend(extra.iter().map(|(n, v)| (n.as_str(), v.as_str())));
         crate::protocol::uri::form_encode(&pairs)
     }
@@ -445,6 +464,7 @@ impl ProviderSettings {
                 "client_id" => self.client_id = value,
                 "scope" => self.scope = value,
                 "dpop" if value == "on" || value == "off" => self.dpop = Some(value == "on"),
+                "dpop_alg" if DpopAlg::parse(&value).is_some() => self.dpop_alg = Some(value),
                 "preset"
                     if crate::flow::presets::find(&value).is_some()
                         || value == crate::flow::presets::OTHER =>
@@ -595,11 +615,13 @@ mod tests {
         let s = ProviderSettings::default();
         assert!(!s.dpop_on(None));
         assert!(!s.dpop_on(Some(&metadata)));
-        metadata.dpop_signing_alg_values_supported = vec!["EdDSA".into()];
+        metadata.dpop_signing_alg_values_supported = vec!["ES384".into()];
         assert!(
             !s.dpop_on(Some(&metadata)),
-            "no ES256: this key cannot sign"
+            "ES384 only: no key of this app can sign"
         );
+        metadata.dpop_signing_alg_values_supported = vec!["EdDSA".into()];
+        assert!(s.dpop_on(Some(&metadata)), "an Ed25519 key can");
         metadata
             .dpop_signing_alg_values_supported
             .push("ES256".into());
@@ -620,6 +642,20 @@ mod tests {
         shared.apply_share_query(&on.share_query());
         assert_eq!(shared.dpop, Some(true));
         assert!(!ProviderSettings::default().share_query().contains("dpop"));
+        // The picked algorithm rides along; an unknown one is ignored.
+        let ps = ProviderSettings {
+            dpop_alg: Some("PS256".into()),
+            ..ProviderSettings::default()
+        };
+        let mut shared = ProviderSettings::default();
+        shared.apply_share_query(&ps.share_query());
+        assert_eq!(shared.dpop_pick(), Some(DpopAlg::Ps256));
+        shared.apply_share_query("dpop_alg=HS256");
+        assert_eq!(shared.dpop_pick(), Some(DpopAlg::Ps256));
+        let saved = ProviderSettings::from_json(r#"{"dpop_alg":"EdDSA"}"#);
+        assert_eq!(saved.dpop_pick(), Some(DpopAlg::EdDsa));
+        let unknown = ProviderSettings::from_json(r#"{"dpop_alg":"HS256"}"#);
+        assert_eq!(unknown.dpop_pick(), None);
     }
 
     #[test]

@@ -25,6 +25,15 @@ pub const BOUND_LINE: &str = "The token is bound to the key whose thumbprint is 
      private key is non-extractable, so the script could use the token only from inside this \
      tab, while it is open.";
 
+/// The ✔ line of the stale-proof variant, when the API named `iat`.
+pub const IAT_LINE: &str = "✔ Stopped by the proof's iat: the API keeps a jti only for its \
+     window; after it, the proof's iat is too old (RFC 9449 §11.1). jti stops a quick replay, \
+     iat a late one.";
+
+/// How long the stale-proof variant waits beyond the API's window: `iat` is in whole seconds,
+/// and the clocks of the page and the API may differ a little.
+pub const STALE_MARGIN_S: u32 = 2;
+
 /// What DPoP does not stop, said plainly.
 pub const LIMIT: &str = "Honest limit: a script injected into this tab (XSS) can still ask \
      WebCrypto to sign proofs while the tab is open, and use the token from here. DPoP stops \
@@ -41,6 +50,9 @@ pub enum Attempt {
     ReplayedProof,
     /// The same captured proof, sent to another URL of the API.
     ReplayedElsewhere,
+    /// The captured request sent again after the API's acceptance window: the API no longer
+    /// remembers its `jti`, so its `iat` check is what refuses it (RFC 9449 §11.1).
+    ReplayedStale,
 }
 
 impl Attempt {
@@ -57,6 +69,10 @@ impl Attempt {
             Attempt::ReplayedElsewhere => {
                 format!("The attacker sends the captured proof to GET {path}")
             }
+            Attempt::ReplayedStale => format!(
+                "The attacker replays the captured request to GET {path} after the API's iat \
+                 window"
+            ),
         }
     }
 }
@@ -229,6 +245,7 @@ pub fn report(dpop: bool, answers: &[AttemptAnswer]) -> (Outcome, Vec<String>) {
                 Attempt::OwnKey => "The copy with a proof of the attacker's own key",
                 Attempt::ReplayedProof => "The captured request replayed",
                 Attempt::ReplayedElsewhere => "The captured proof at another URL",
+                Attempt::ReplayedStale => "The captured request replayed after the iat window",
             };
             match (a.status, &a.error, &a.description) {
                 (200, _, _) => format!("{what}: 200, the attacker read the profile."),
@@ -253,13 +270,28 @@ pub fn report(dpop: bool, answers: &[AttemptAnswer]) -> (Outcome, Vec<String>) {
     } else {
         Outcome::Unknown
     };
-    match (dpop, outcome) {
-        (false, Outcome::Succeeded) => findings.push(
+    // The late-replay variant gets its own ✔ line, only when the API's answer really named iat.
+    let late = answers.iter().find(|a| a.attempt == Attempt::ReplayedStale);
+    let late_by_iat = late.is_some_and(|a| {
+        a.status == 401
+            && a.error.as_deref() == Some("invalid_dpop_proof")
+            && a.description.as_deref().is_some_and(|d| d.contains("iat"))
+    });
+    match (dpop, outcome, late) {
+        (false, Outcome::Succeeded, _) => findings.push(
             "✘ A Bearer token works for whoever holds it. Switch DPoP on in the Provider panel, \
              log in again and run this once more."
                 .to_owned(),
         ),
-        (true, Outcome::Stopped) => findings.push(format!("✔ Stopped by {DEFENCE}. {BOUND_LINE}")),
+        (true, Outcome::Stopped, None) => {
+            findings.push(format!("✔ Stopped by {DEFENCE}. {BOUND_LINE}"))
+        }
+        (true, Outcome::Stopped, Some(_)) if late_by_iat => findings.push(IAT_LINE.to_owned()),
+        (true, Outcome::Stopped, Some(_)) => findings.push(
+            "The late replay was refused, but not for iat: is the API's window longer than the \
+             one set in the card?"
+                .to_owned(),
+        ),
         _ => {}
     }
     if dpop {
@@ -340,5 +372,41 @@ mod tests {
             .filter(|s| s.defence.as_deref() == Some(DEFENCE))
             .count();
         assert_eq!(refused, 3);
+        assert!(
+            !findings.iter().any(|f| f == IAT_LINE),
+            "no late replay here"
+        );
+    }
+
+    #[test]
+    fn r9449_11_1_a_late_replay_refused_by_iat_gets_the_iat_line_and_only_then() {
+        let late = |description: &str| AttemptAnswer {
+            attempt: Attempt::ReplayedStale,
+            status: 401,
+            error: Some("invalid_dpop_proof".into()),
+            description: Some(description.into()),
+        };
+        let quick = AttemptAnswer {
+            attempt: Attempt::ReplayedProof,
+            status: 401,
+            error: Some("invalid_dpop_proof".into()),
+            description: Some("This DPoP proof was already used (its jti was seen before)".into()),
+        };
+        let (outcome, findings) = report(
+            true,
+            &[
+                quick.clone(),
+                late("The proof's iat is not within 3 s of the server's time"),
+            ],
+        );
+        assert_eq!(outcome, Outcome::Stopped);
+        assert!(findings[1].starts_with("The captured request replayed after the iat window: 401"));
+        assert!(findings.iter().any(|f| f == IAT_LINE), "{findings:?}");
+        // Not the key-binding line: this variant replays this tab's own proof.
+        assert!(!findings.iter().any(|f| f.starts_with("✔ Stopped by DPoP")));
+        // Still refused by jti (the lab waited less than the API's window): no iat line.
+        let (_, findings) = report(true, &[quick, late("already used (jti)")]);
+        assert!(!findings.iter().any(|f| f == IAT_LINE));
+        assert!(findings.iter().any(|f| f.contains("not for iat")));
     }
 }

@@ -7,7 +7,6 @@
 use crate::protocol::document::parse_object;
 use crate::protocol::error::{sanitize_for_display, Explain, Side};
 use crate::protocol::http::HttpResponse;
-use crate::protocol::jwt::JwsAlg;
 use crate::protocol::resource::challenge_params;
 use crate::protocol::secret::AccessToken;
 use crate::protocol::uri::{HttpUrl, UriError};
@@ -33,6 +32,130 @@ const MAX_NONCE_LEN: usize = 1024;
 /// Longest untrusted value echoed in a message.
 const MAX_SHOWN: usize = 120;
 
+// --------------------------------------------------------------------- the algorithm
+
+/// A proof algorithm this client's WebCrypto key can sign with (RFC 9449 §4.2 wants an
+/// asymmetric JWS algorithm the server lists in `dpop_signing_alg_values_supported`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DpopAlg {
+    /// ECDSA on P-256 with SHA-256 (RFC 7518 §3.4).
+    Es256,
+    /// Ed25519 under RFC 8037's `alg` name `EdDSA`.
+    EdDsa,
+    /// Ed25519 under RFC 9864's fully-specified `alg` name.
+    Ed25519,
+    /// RSASSA-PSS with SHA-256, salt 32 bytes (RFC 7518 §3.5), 2048-bit key.
+    Ps256,
+    /// RSASSA-PKCS1-v1_5 with SHA-256 (RFC 7518 §3.3), 2048-bit key.
+    Rs256,
+}
+
+impl DpopAlg {
+    /// Every algorithm, in the order this client prefers them (ES256 first: small, fast keys).
+    pub const ALL: [DpopAlg; 5] = [
+        DpopAlg::Es256,
+        DpopAlg::EdDsa,
+        DpopAlg::Ed25519,
+        DpopAlg::Ps256,
+        DpopAlg::Rs256,
+    ];
+
+    /// The name in the proof's `alg` header and in metadata.
+    pub fn name(self) -> &'static str {
+        match self {
+            DpopAlg::Es256 => "ES256",
+            DpopAlg::EdDsa => "EdDSA",
+            DpopAlg::Ed25519 => "Ed25519",
+            DpopAlg::Ps256 => "PS256",
+            DpopAlg::Rs256 => "RS256",
+        }
+    }
+
+    /// The algorithm named `name` (exact, as JOSE names are case-sensitive).
+    pub fn parse(name: &str) -> Option<DpopAlg> {
+        DpopAlg::ALL.into_iter().find(|a| a.name() == name)
+    }
+
+    /// The key it needs, in words (for messages and the Provider panel).
+    pub fn key_description(self) -> &'static str {
+        match self {
+            DpopAlg::Es256 => "ECDSA P-256",
+            DpopAlg::EdDsa | DpopAlg::Ed25519 => "Ed25519",
+            DpopAlg::Ps256 => "RSA-PSS 2048-bit",
+            DpopAlg::Rs256 => "RSASSA-PKCS1-v1_5 2048-bit",
+        }
+    }
+
+    /// Whether `other` needs the same kind of WebCrypto key (EdDSA and Ed25519 do).
+    pub fn same_key(self, other: DpopAlg) -> bool {
+        let ed = |a| matches!(a, DpopAlg::EdDsa | DpopAlg::Ed25519);
+        self == other || (ed(self) && ed(other))
+    }
+
+    /// The `algorithm` argument of `SubtleCrypto.generateKey`, as JSON. RSA's
+    /// `publicExponent` is `[1, 0, 1]` (65537), to be handed over as a `Uint8Array`.
+    pub fn generate_params_json(self) -> String {
+        match self {
+            DpopAlg::Es256 => r#"{"name":"ECDSA","namedCurve":"P-256"}"#,
+            DpopAlg::EdDsa | DpopAlg::Ed25519 => r#"{"name":"Ed25519"}"#,
+            DpopAlg::Ps256 => {
+                r#"{"name":"RSA-PSS","modulusLength":2048,"publicExponent":[1,0,1],"hash":"SHA-256"}"#
+            }
+            DpopAlg::Rs256 => {
+                r#"{"name":"RSASSA-PKCS1-v1_5","modulusLength":2048,"publicExponent":[1,0,1],"hash":"SHA-256"}"#
+            }
+        }
+        .to_owned()
+    }
+
+    /// The `algorithm` argument of `SubtleCrypto.sign`/`verify`, as JSON.
+    pub fn sign_params_json(self) -> String {
+        match self {
+            DpopAlg::Es256 => r#"{"name":"ECDSA","hash":"SHA-256"}"#,
+            DpopAlg::EdDsa | DpopAlg::Ed25519 => r#"{"name":"Ed25519"}"#,
+            DpopAlg::Ps256 => r#"{"name":"RSA-PSS","saltLength":32}"#,
+            DpopAlg::Rs256 => r#"{"name":"RSASSA-PKCS1-v1_5"}"#,
+        }
+        .to_owned()
+    }
+
+    /// The signature's length in the JWS: fixed for ES256 (`r || s`) and Ed25519; an RSA
+    /// signature is as long as the modulus (256 bytes for the 2048-bit keys made here).
+    fn signature_len(self) -> usize {
+        match self {
+            DpopAlg::Es256 | DpopAlg::EdDsa | DpopAlg::Ed25519 => 64,
+            DpopAlg::Ps256 | DpopAlg::Rs256 => 256,
+        }
+    }
+}
+
+/// The algorithms a proof may use here: those the server lists (metadata), narrowed by the
+/// `algs` of its last DPoP challenge (RFC 9449 §7.1) and by what this browser can make
+/// (`None`: not probed yet, so not narrowed), in this client's order of preference.
+pub fn allowed_algs(
+    server: &[String],
+    hint: Option<&[String]>,
+    browser: Option<&[DpopAlg]>,
+) -> Vec<DpopAlg> {
+    let listed = |list: &[String], alg: DpopAlg| list.iter().any(|l| l == alg.name());
+    DpopAlg::ALL
+        .into_iter()
+        .filter(|a| listed(server, *a))
+        .filter(|a| hint.is_none_or(|h| listed(h, *a)))
+        .filter(|a| browser.is_none_or(|b| b.contains(a)))
+        .collect()
+}
+
+/// The algorithm of the next key: the user's pick when it is allowed (or nothing is known to
+/// be), else the first allowed ([`allowed_algs`]: ES256 when the server takes it), else ES256
+/// (the server's answer then says what it wants).
+pub fn choose_alg(allowed: &[DpopAlg], pick: Option<DpopAlg>) -> DpopAlg {
+    match pick {
+        Some(pick) if allowed.is_empty() || allowed.contains(&pick) => pick,
+        _ => allowed.first().copied().unwrap_or(DpopAlg::Es256),
+    }
+}
+
 // ------------------------------------------------------------------------------- the key
 
 /// A public key as it goes into the proof's `jwk` header: only the members RFC 7638 §3.2 lists
@@ -55,15 +178,24 @@ pub enum PublicJwk {
         /// The exponent, base64url.
         e: String,
     },
+    /// An octet key pair (`kty` `OKP`, RFC 8037), e.g. an Ed25519 key.
+    Okp {
+        /// `crv`, e.g. `Ed25519`.
+        crv: String,
+        /// The public key, base64url.
+        x: String,
+    },
 }
 
-/// The RFC 7638 members of an EC key, in lexicographic order (serde keeps field order).
+/// The RFC 7638 members of an EC key (or, without `y`, of an OKP key: RFC 8037 §2), in
+/// lexicographic order (serde keeps field order). One struct for both keeps the wasm small.
 #[derive(Serialize)]
 struct EcMembers<'a> {
     crv: &'a str,
     kty: &'static str,
     x: &'a str,
-    y: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    y: Option<&'a str>,
 }
 
 /// The RFC 7638 members of an RSA key, in lexicographic order.
@@ -79,7 +211,7 @@ const PRIVATE_MEMBERS: &[&str] = &["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
 
 impl PublicJwk {
     /// Reads a public JWK such as WebCrypto's `exportKey("jwk", publicKey)`: `kty` `EC` or
-    /// `RSA` with their members; any private member is refused (a proof header is public).
+    /// `RSA` or `OKP` with their members; any private member is refused (a proof header is public).
     pub fn from_json(json: &str) -> Result<PublicJwk, DpopError> {
         let object: Map<String, Value> =
             serde_json::from_str(json).map_err(|_| DpopError::KeyNotJson)?;
@@ -96,21 +228,23 @@ impl PublicJwk {
                 _ => Err(DpopError::KeyMemberMissing(name)),
             }
         };
+        let crv = || match object.get("crv") {
+            Some(Value::String(crv)) if !crv.is_empty() => Ok(crv.clone()),
+            _ => Err(DpopError::KeyMemberMissing("crv")),
+        };
         match object.get("kty").and_then(Value::as_str) {
-            Some("EC") => {
-                let crv = match object.get("crv") {
-                    Some(Value::String(crv)) if !crv.is_empty() => crv.clone(),
-                    _ => return Err(DpopError::KeyMemberMissing("crv")),
-                };
-                Ok(PublicJwk::Ec {
-                    crv,
-                    x: member("x")?,
-                    y: member("y")?,
-                })
-            }
+            Some("EC") => Ok(PublicJwk::Ec {
+                crv: crv()?,
+                x: member("x")?,
+                y: member("y")?,
+            }),
             Some("RSA") => Ok(PublicJwk::Rsa {
                 n: member("n")?,
                 e: member("e")?,
+            }),
+            Some("OKP") => Ok(PublicJwk::Okp {
+                crv: crv()?,
+                x: member("x")?,
             }),
             other => Err(DpopError::UnsupportedKeyType(sanitize_for_display(
                 other.unwrap_or(""),
@@ -126,9 +260,15 @@ impl PublicJwk {
                 crv,
                 kty: "EC",
                 x,
-                y,
+                y: Some(y),
             }),
             PublicJwk::Rsa { n, e } => serde_json::to_string(&RsaMembers { e, kty: "RSA", n }),
+            PublicJwk::Okp { crv, x } => serde_json::to_string(&EcMembers {
+                crv,
+                kty: "OKP",
+                x,
+                y: None,
+            }),
         };
         // Serializing a struct of strings cannot fail.
         json.unwrap_or_default()
@@ -141,10 +281,12 @@ impl PublicJwk {
     }
 
     /// Whether this key can sign with `alg` (key type and curve).
-    pub fn fits(&self, alg: JwsAlg) -> bool {
-        match self {
-            PublicJwk::Ec { crv, .. } => alg.curve() == Some(crv.as_str()),
-            PublicJwk::Rsa { .. } => alg.key_type() == "RSA",
+    pub fn fits(&self, alg: DpopAlg) -> bool {
+        match (self, alg) {
+            (PublicJwk::Ec { crv, .. }, DpopAlg::Es256) => crv == "P-256",
+            (PublicJwk::Rsa { .. }, DpopAlg::Rs256 | DpopAlg::Ps256) => true,
+            (PublicJwk::Okp { crv, .. }, DpopAlg::EdDsa | DpopAlg::Ed25519) => crv == "Ed25519",
+            _ => false,
         }
     }
 
@@ -191,7 +333,7 @@ pub struct ProofRequest<'a> {
 /// the private key and hands the signature to [`UnsignedProof::finish`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UnsignedProof {
-    alg: JwsAlg,
+    alg: DpopAlg,
     header: Value,
     claims: ProofClaims,
     signing_input: String,
@@ -210,7 +352,7 @@ struct ProofHeader<'a> {
 /// `BASE64URL(header).BASE64URL(claims)` (RFC 7515 §5.1).
 pub fn unsigned_proof(
     key: &PublicJwk,
-    alg: JwsAlg,
+    alg: DpopAlg,
     request: &ProofRequest<'_>,
     now_secs: u64,
     jti_entropy: &[u8],
@@ -279,21 +421,21 @@ impl UnsignedProof {
         serde_json::to_string_pretty(&self.header).unwrap_or_default()
     }
 
+    /// The proof's algorithm.
+    pub fn alg(&self) -> DpopAlg {
+        self.alg
+    }
+
     /// Appends the signature and gives the compact proof. ECDSA signatures must be the JWS
     /// `r || s` form (64 bytes for ES256, RFC 7518 §3.4), which is what WebCrypto returns; a
-    /// DER signature would be refused by every server, so it is refused here first.
+    /// DER signature would be refused by every server, so it is refused here first. Ed25519
+    /// gives 64 bytes, RSA as many as its modulus (256 for the keys made here).
     pub fn finish(self, signature: &[u8]) -> Result<DpopProof, DpopError> {
-        if let Some(expected) = self.alg.ecdsa_signature_len() {
-            if signature.len() != expected {
-                return Err(DpopError::SignatureLength {
-                    expected,
-                    got: signature.len(),
-                });
-            }
-        } else if signature.is_empty() {
+        let expected = self.alg.signature_len();
+        if signature.len() != expected {
             return Err(DpopError::SignatureLength {
-                expected: 1,
-                got: 0,
+                expected,
+                got: signature.len(),
             });
         }
         Ok(DpopProof {
@@ -643,7 +785,7 @@ pub enum DpopError {
     KeyHasPrivateMember(&'static str),
     /// The key lacks a member its type needs, or it is not base64url (named).
     KeyMemberMissing(&'static str),
-    /// A key type other than `EC` or `RSA`.
+    /// A key type other than `EC`, `RSA` or `OKP`.
     UnsupportedKeyType(String),
     /// The key's type or curve does not match the algorithm.
     KeyDoesNotFitAlg {
@@ -699,7 +841,7 @@ impl Explain for DpopError {
                  base64url)."
             ),
             Self::UnsupportedKeyType(kty) => {
-                format!("The DPoP key type \"{kty}\" is not supported (only EC and RSA).")
+                format!("The DPoP key type \"{kty}\" is not supported (only EC, RSA and OKP).")
             }
             Self::KeyDoesNotFitAlg { alg } => {
                 format!("The DPoP key cannot sign with {alg} (wrong key type or curve).")
@@ -792,7 +934,7 @@ mod tests {
     fn proof_for(request: ProofRequest<'_>) -> UnsignedProof {
         unsigned_proof(
             &ec_key(),
-            JwsAlg::Es256,
+            DpopAlg::Es256,
             &request,
             1_700_000_000,
             &[7u8; 16],
@@ -814,6 +956,117 @@ mod tests {
             key.thumbprint(),
             "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
         );
+    }
+
+    /// RFC 8037 §A.2's Ed25519 public key.
+    const RFC8037_JWK: &str =
+        r#"{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}"#;
+
+    #[test]
+    fn r8037_a_3_ed25519_thumbprint_test_vector() {
+        let key = PublicJwk::from_json(RFC8037_JWK).unwrap();
+        assert_eq!(
+            key.canonical_json(),
+            r#"{"crv":"Ed25519","kty":"OKP","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}"#
+        );
+        assert_eq!(
+            key.thumbprint(),
+            "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k"
+        );
+        // A private OKP key is refused for the header.
+        let private = RFC8037_JWK.replace(
+            "\"kty\"",
+            "\"d\":\"nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A\",\"kty\"",
+        );
+        assert_eq!(
+            PublicJwk::from_json(&private).unwrap_err(),
+            DpopError::KeyHasPrivateMember("d")
+        );
+    }
+
+    #[test]
+    fn r9449_4_2_header_alg_and_jwk_per_key_type() {
+        let request = ProofRequest {
+            method: "POST",
+            url: "https://as.example/token",
+            access_token: None,
+            nonce: None,
+        };
+        let rsa = PublicJwk::from_json(&format!(
+            r#"{{"kty":"RSA","n":"{RFC7638_N}","e":"AQAB","alg":"PS256","ext":true}}"#
+        ))
+        .unwrap();
+        let okp = PublicJwk::from_json(RFC8037_JWK).unwrap();
+        for (key, alg, members, sig_len) in [
+            (&ec_key(), DpopAlg::Es256, &["crv", "kty", "x", "y"][..], 64),
+            (&rsa, DpopAlg::Rs256, &["e", "kty", "n"][..], 256),
+            (&rsa, DpopAlg::Ps256, &["e", "kty", "n"][..], 256),
+            (&okp, DpopAlg::EdDsa, &["crv", "kty", "x"][..], 64),
+            (&okp, DpopAlg::Ed25519, &["crv", "kty", "x"][..], 64),
+        ] {
+            let proof = unsigned_proof(key, alg, &request, 1, &[3u8; 16]).unwrap();
+            let header = decode_part(proof.signing_input().split('.').next().unwrap());
+            assert_eq!(header["alg"], alg.name());
+            let jwk = header["jwk"].as_object().unwrap();
+            assert_eq!(jwk.keys().map(String::as_str).collect::<Vec<_>>(), members);
+            assert_eq!(
+                proof.clone().finish(&vec![1u8; sig_len + 1]).unwrap_err(),
+                DpopError::SignatureLength {
+                    expected: sig_len,
+                    got: sig_len + 1
+                },
+                "{alg:?}"
+            );
+            assert!(proof.finish(&vec![1u8; sig_len]).is_ok());
+        }
+        assert_eq!(
+            unsigned_proof(&okp, DpopAlg::Es256, &request, 1, &[0; 16]).unwrap_err(),
+            DpopError::KeyDoesNotFitAlg { alg: "ES256" }
+        );
+        assert_eq!(
+            unsigned_proof(&rsa, DpopAlg::Ed25519, &request, 1, &[0; 16]).unwrap_err(),
+            DpopError::KeyDoesNotFitAlg { alg: "Ed25519" }
+        );
+    }
+
+    #[test]
+    fn r9449_5_1_alg_is_what_server_challenge_and_browser_allow_es256_first() {
+        let list = |names: &[&str]| names.iter().map(|n| (*n).to_owned()).collect::<Vec<_>>();
+        let bundled = list(&["ES256", "ES384", "PS256", "RS256", "Ed25519", "EdDSA"]);
+        let all = allowed_algs(&bundled, None, None);
+        assert_eq!(all, DpopAlg::ALL.to_vec());
+        assert_eq!(choose_alg(&all, None), DpopAlg::Es256);
+        assert_eq!(choose_alg(&all, Some(DpopAlg::Ps256)), DpopAlg::Ps256);
+        // A pick the server does not list is not used.
+        let rsa_only = allowed_algs(&list(&["RS256"]), None, None);
+        assert_eq!(choose_alg(&rsa_only, Some(DpopAlg::Es256)), DpopAlg::Rs256);
+        // RFC 9864's name when the provider lists only that one.
+        let ed = allowed_algs(&list(&["Ed25519"]), None, None);
+        assert_eq!(choose_alg(&ed, None), DpopAlg::Ed25519);
+        // The API's algs hint and the browser's probe narrow the list.
+        let hint = list(&["PS256", "EdDSA"]);
+        assert_eq!(
+            allowed_algs(
+                &bundled,
+                Some(&hint),
+                Some(&[DpopAlg::Es256, DpopAlg::Ps256])
+            ),
+            vec![DpopAlg::Ps256]
+        );
+        // Nothing in common (or no metadata): the pick, else ES256; the server's answer then
+        // says what it wants.
+        assert_eq!(
+            choose_alg(&allowed_algs(&list(&["ES384"]), None, None), None),
+            DpopAlg::Es256
+        );
+        assert_eq!(choose_alg(&[], Some(DpopAlg::Rs256)), DpopAlg::Rs256);
+        assert_eq!(DpopAlg::parse("EdDSA"), Some(DpopAlg::EdDsa));
+        assert_eq!(DpopAlg::parse("es256"), None);
+        assert!(DpopAlg::EdDsa.same_key(DpopAlg::Ed25519));
+        assert!(!DpopAlg::Rs256.same_key(DpopAlg::Ps256));
+        assert!(DpopAlg::Ps256
+            .sign_params_json()
+            .contains(r#""saltLength":32"#));
     }
 
     #[test]
@@ -908,11 +1161,11 @@ mod tests {
             access_token: None,
             nonce: None,
         };
-        let a = unsigned_proof(&ec_key(), JwsAlg::Es256, &request, 1, &[1u8; 16]).unwrap();
-        let b = unsigned_proof(&ec_key(), JwsAlg::Es256, &request, 1, &[2u8; 16]).unwrap();
+        let a = unsigned_proof(&ec_key(), DpopAlg::Es256, &request, 1, &[1u8; 16]).unwrap();
+        let b = unsigned_proof(&ec_key(), DpopAlg::Es256, &request, 1, &[2u8; 16]).unwrap();
         assert_ne!(a.claims().jti, b.claims().jti);
         assert_eq!(
-            unsigned_proof(&ec_key(), JwsAlg::Es256, &request, 1, &[1u8; 15]).unwrap_err(),
+            unsigned_proof(&ec_key(), DpopAlg::Es256, &request, 1, &[1u8; 15]).unwrap_err(),
             DpopError::TooLittleEntropy { got: 15 }
         );
     }
@@ -1002,7 +1255,7 @@ mod tests {
             nonce: None,
         };
         assert!(matches!(
-            unsigned_proof(&ec_key(), JwsAlg::Es256, &request, 1, &[0; 16]),
+            unsigned_proof(&ec_key(), DpopAlg::Es256, &request, 1, &[0; 16]),
             Err(DpopError::InvalidMethod(_))
         ));
         let request = ProofRequest {
@@ -1010,11 +1263,11 @@ mod tests {
             ..request
         };
         assert_eq!(
-            unsigned_proof(&ec_key(), JwsAlg::Es384, &request, 1, &[0; 16]).unwrap_err(),
-            DpopError::KeyDoesNotFitAlg { alg: "ES384" }
+            unsigned_proof(&ec_key(), DpopAlg::EdDsa, &request, 1, &[0; 16]).unwrap_err(),
+            DpopError::KeyDoesNotFitAlg { alg: "EdDSA" }
         );
         assert_eq!(
-            unsigned_proof(&ec_key(), JwsAlg::Rs256, &request, 1, &[0; 16]).unwrap_err(),
+            unsigned_proof(&ec_key(), DpopAlg::Rs256, &request, 1, &[0; 16]).unwrap_err(),
             DpopError::KeyDoesNotFitAlg { alg: "RS256" }
         );
     }
@@ -1061,7 +1314,7 @@ mod tests {
         );
         assert!(decode_masked("not a proof").is_none());
         let example = PublicJwk::from_json(RFC9449_EXAMPLE_JWK).unwrap();
-        assert!(example.fits(JwsAlg::Es256));
+        assert!(example.fits(DpopAlg::Es256));
     }
 
     #[test]

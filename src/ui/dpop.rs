@@ -5,6 +5,7 @@ use super::driver::{dispatch, Lab};
 use crate::browser::{clock, webcrypto};
 use crate::flow::engine::random_32;
 use crate::flow::session::{DpopKeyRole, Event, RequestId};
+use crate::protocol::dpop::DpopAlg;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::cell::RefCell;
@@ -15,6 +16,20 @@ thread_local! {
     static KEY: RefCell<Option<Rc<webcrypto::DpopKeyPair>>> = const { RefCell::new(None) };
     /// The stolen-token experiment's attacker key pair (a fresh one each run).
     static ATTACKER: RefCell<Option<Rc<webcrypto::DpopKeyPair>>> = const { RefCell::new(None) };
+    /// Whether the browser's algorithms were probed (or are being probed).
+    static PROBED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Probes once per tab which DPoP key algorithms this browser's WebCrypto makes, and tells the
+/// session (`Event::DpopAlgsProbed`). Started by the Provider panel, not on the callback's path.
+pub fn probe(lab: RwSignal<Lab>) {
+    if PROBED.with(|p| p.replace(true)) {
+        return;
+    }
+    spawn_local(async move {
+        let algs = webcrypto::probe_dpop_algs().await;
+        dispatch(lab, Event::DpopAlgsProbed { algs });
+    });
 }
 
 /// The slot of `role`'s key pair.
@@ -27,17 +42,18 @@ fn slot(
     }
 }
 
-/// `Command::MakeDpopKey`: makes a non-extractable ES256 pair (the tab's is made once and
-/// reused; the attacker's is new each time) and hands the public half to the session.
-pub fn make_key(lab: RwSignal<Lab>, role: DpopKeyRole) {
+/// `Command::MakeDpopKey`: makes a non-extractable pair for `alg` (the tab's is made once per
+/// kind of key and reused; the attacker's is new each time) and hands the public half to the
+/// session.
+pub fn make_key(lab: RwSignal<Lab>, role: DpopKeyRole, alg: DpopAlg) {
     spawn_local(async move {
         let kept = match role {
-            DpopKeyRole::Tab => KEY.with(|k| k.borrow().clone()),
+            DpopKeyRole::Tab => KEY.with(|k| k.borrow().clone()).filter(|k| k.alg() == alg),
             DpopKeyRole::Attacker => None,
         };
         let key = match kept {
             Some(key) => Ok(key),
-            None => webcrypto::generate_dpop_key().await.map(Rc::new),
+            None => webcrypto::generate_dpop_key(alg).await.map(Rc::new),
         };
         let event = match (key, random_32()) {
             (Ok(key), Ok(seed)) => {

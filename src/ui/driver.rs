@@ -180,13 +180,40 @@ impl SettingsForm {
     }
 
     /// DPoP for the form's issuer: on or off, the user's own choice if any, and whether the
-    /// provider's metadata (once known) lists ES256 proofs (tracked).
+    /// provider's metadata (once known) lists a proof algorithm this app signs with (tracked).
     pub fn dpop(&self) -> (bool, Option<bool>, Option<bool>) {
         self.0 .0.with(|l| {
             let issuer = l.settings.normalized().issuer;
-            let listed = l.known_metadata(&issuer).map(|m| m.supports_dpop_es256());
+            let listed = l.known_metadata(&issuer).map(|m| {
+                !crate::protocol::dpop::allowed_algs(
+                    &m.dpop_signing_alg_values_supported,
+                    None,
+                    None,
+                )
+                .is_empty()
+            });
             (l.dpop_on_for(&issuer), l.settings.dpop, listed)
         })
+    }
+
+    /// The DPoP proof algorithms allowed for the issuer, the one the next login uses, and the
+    /// algorithm of the tab's current key.
+    pub fn dpop_algs(
+        &self,
+    ) -> (
+        Vec<crate::protocol::dpop::DpopAlg>,
+        crate::protocol::dpop::DpopAlg,
+        Option<crate::protocol::dpop::DpopAlg>,
+    ) {
+        self.0 .0.with(|l| {
+            let (allowed, chosen) = l.dpop_algs_for(&l.settings.normalized().issuer);
+            (allowed, chosen, l.dpop_key_alg())
+        })
+    }
+
+    /// Probes once which DPoP key algorithms this browser makes (for [`Self::dpop_algs`]).
+    pub fn probe_dpop(&self) {
+        super::dpop::probe(self.0 .0);
     }
 }
 
@@ -296,6 +323,8 @@ pub struct LabPanel {
     pub stolen_token: Option<(Outcome, Vec<String>)>,
     /// The stolen-token experiment can run: tokens in memory and nothing else running.
     pub stolen_ready: bool,
+    /// Seconds left before the late replay (the stolen-token run waits out the API's window).
+    pub stolen_waiting: Option<u32>,
 }
 
 /// The attack-lab tab's context (read only: it acts through [`Dispatch`]); a newtype over
@@ -336,6 +365,7 @@ fn lab_panel(l: &Lab) -> LabPanel {
         needs_login,
         stolen_token: record.stolen_token.clone(),
         stolen_ready: l.tokens().is_some() && !l.phase().is_busy(),
+        stolen_waiting: l.stolen_waiting(),
     }
 }
 
@@ -477,7 +507,7 @@ fn carry_out(lab: RwSignal<Lab>, command: Command) -> Result<(), Problem> {
                 dispatch(lab, Event::PopupBlocked);
             }
         }
-        Command::MakeDpopKey { key } => super::dpop::make_key(lab, key),
+        Command::MakeDpopKey { key, alg } => super::dpop::make_key(lab, key, alg),
         Command::Sign { id, key, input } => super::dpop::sign(lab, id, key, input),
         Command::ClosePopup => popup::close(),
         Command::SetTimer { id, after_ms } => popup::after(after_ms, move || {

@@ -98,6 +98,17 @@ fn when(epoch_s: u64) -> String {
     clock::local_time(epoch_s.saturating_mul(1000))
 }
 
+/// How the access token travels, as this app really sends it: a DPoP-bound token goes with
+/// the `DPoP` scheme and a proof of this tab's key on every request (RFC 9449 §7.1).
+pub fn sent_as(dpop: bool) -> &'static str {
+    if dpop {
+        "APIs and UserInfo, as Authorization: DPoP <token> with a DPoP: <proof> header, \
+         signed by this tab's key for each request"
+    } else {
+        "APIs and UserInfo, as Authorization: Bearer <token>"
+    }
+}
+
 /// The access token and the ID token side by side, the decoded ID token, and UserInfo.
 #[component]
 pub fn IdentityPanel() -> impl IntoView {
@@ -125,6 +136,7 @@ pub fn IdentityPanel() -> impl IntoView {
                 .map(|s| format!("in {s} s (expires_in)"))
                 .unwrap_or_else(|| "not stated".to_owned());
             let revoked = l.revoked.access.then_some(" — revoked at the provider");
+            let dpop = tokens.token_type == "DPoP";
             let id = l.identity.clone();
             let identity = |f: &dyn Fn(&crate::flow::oidc::VerifiedIdToken) -> String| {
                 id.as_ref().map(f).unwrap_or_default()
@@ -145,7 +157,15 @@ pub fn IdentityPanel() -> impl IntoView {
                 (
                     "Proves",
                     "id-proves",
-                    format!("The bearer may do: {scope}{}", revoked.unwrap_or("")),
+                    format!(
+                        "{}: {scope}{}",
+                        if dpop {
+                            "Whoever holds it and this tab's DPoP key may do"
+                        } else {
+                            "The bearer may do"
+                        },
+                        revoked.unwrap_or("")
+                    ),
                     identity(&|i| {
                         format!(
                             "{} signed in at {}{}",
@@ -191,7 +211,7 @@ pub fn IdentityPanel() -> impl IntoView {
                 (
                     "Sent to",
                     "id-sent",
-                    "APIs, as Authorization: Bearer".into(),
+                    sent_as(dpop).into(),
                     "Nowhere (only as id_token_hint when logging out at the provider)".into(),
                 ),
             ];
@@ -202,7 +222,7 @@ pub fn IdentityPanel() -> impl IntoView {
                         <thead><tr><th>"What"</th><th>"Access token"</th><th>"ID token"</th></tr></thead>
                         <tbody>
                             {rows.into_iter().map(|(head, id, access, identity)| view! {
-                                <tr><th>{head}</th><td>{access}</td><td id=id>{identity}</td></tr>
+                                <tr><th>{head}</th><td id=format!("{id}-access")>{access}</td><td id=id>{identity}</td></tr>
                             }).collect_view()}
                         </tbody>
                     </table>
@@ -231,4 +251,18 @@ pub fn IdentityPanel() -> impl IntoView {
         })
     };
     view! { {rejected} {compare} {userinfo} }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sent_as;
+
+    #[test]
+    fn r9449_7_1_a_dpop_token_is_said_to_travel_as_dpop_with_a_proof_not_bearer() {
+        let dpop = sent_as(true);
+        assert!(dpop.contains("Authorization: DPoP <token>"), "{dpop}");
+        assert!(dpop.contains("DPoP: <proof>"), "{dpop}");
+        assert!(!dpop.contains("Bearer"), "{dpop}");
+        assert!(sent_as(false).contains("Authorization: Bearer <token>"));
+    }
 }

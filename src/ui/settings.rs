@@ -146,18 +146,42 @@ pub fn SettingsPanel() -> impl IntoView {
 
 /// The DPoP switch (RFC 9449): on, the token requests, refreshes and API calls carry proofs
 /// signed by a non-extractable key of this tab, and the tokens are bound to it. Until touched it
-/// follows the provider's metadata (on when it lists ES256 proofs).
+/// follows the provider's metadata (on when it lists a proof algorithm this app signs with).
+/// Beside it, the proof algorithm: those the provider lists and this browser makes, ES256 first.
 #[component]
 fn DpopSwitch() -> impl IntoView {
     let form: SettingsForm = expect_context();
+    form.probe_dpop();
     let on = move || form.dpop().0;
-    let origin = move || match form.dpop() {
-        (_, Some(_), _) => "your choice",
-        (_, None, Some(true)) => {
-            "on by default: the provider lists ES256 in dpop_signing_alg_values_supported"
+    let algs = move || form.dpop_algs();
+    // One line for where the switch comes from and which algorithm the next login uses.
+    let origin = move || {
+        let mut line = match form.dpop() {
+            (_, Some(_), _) => "your choice",
+            (_, None, Some(true)) => {
+                "on by default: the provider lists dpop_signing_alg_values_supported"
+            }
+            (_, None, Some(false)) => {
+                "off by default: the provider lists no proof algorithm this app signs with"
+            }
+            (_, None, None) => "follows the provider once its metadata is known",
         }
-        (_, None, Some(false)) => "off by default: the provider does not advertise DPoP with ES256",
-        (_, None, None) => "follows the provider once its metadata is known",
+        .to_owned();
+        let (allowed, chosen, key) = algs();
+        line.push_str(". Proofs: ");
+        line.push_str(chosen.name());
+        line.push_str(", a non-extractable ");
+        line.push_str(chosen.key_description());
+        line.push_str(" key; offered (listed by the provider, made by this browser):");
+        for a in allowed {
+            line.push(' ');
+            line.push_str(a.name());
+        }
+        if let Some(k) = key {
+            line.push_str("; this tab's key: ");
+            line.push_str(k.name());
+        }
+        line
     };
     view! {
         <fieldset class="dpop">
@@ -169,6 +193,25 @@ fn DpopSwitch() -> impl IntoView {
                         form.edit(|s| s.dpop = Some(checked))
                     } />
                 " DPoP (RFC 9449): bind the tokens to a key of this tab"
+            </label>
+            <label>
+                " Proof algorithm "
+                <select id="dpop-alg"
+                    on:change:target=move |ev| {
+                        let picked = ev.target().value();
+                        form.edit(|s| s.dpop_alg = Some(picked))
+                    }>
+                    {move || {
+                        let (allowed, chosen, _) = algs();
+                        let mut shown = allowed;
+                        if !shown.contains(&chosen) {
+                            shown.insert(0, chosen);
+                        }
+                        shown.into_iter().map(|a| view! {
+                            <option value=a.name() selected=a == chosen>{a.name()}</option>
+                        }).collect_view()
+                    }}
+                </select>
             </label>
             <p class="hint" id="dpop-origin">{origin}</p>
         </fieldset>

@@ -16,6 +16,15 @@ pub fn StolenTokenCard() -> impl IntoView {
         expect_context::<Dispatch>(),
     );
     let ready = move || panel.with(|p| p.stolen_ready);
+    // The API's iat window as typed (the demo API's API_DPOP_IAT_WINDOW_S, 60 s by default).
+    // A plain cell, not a signal: nothing is drawn from it (a signal of a new type costs wasm).
+    let window = std::rc::Rc::new(std::cell::Cell::new(60u32));
+    let typed = window.clone();
+    let waiting = move || {
+        panel
+            .with(|p| p.stolen_waiting)
+            .map(|left| format!("Waiting {left} s for the API's iat window to pass…"))
+    };
     let ran = move || panel.with(|p| p.stolen_token.is_some());
     let outcome = move || {
         panel.with(|p| {
@@ -46,6 +55,21 @@ pub fn StolenTokenCard() -> impl IntoView {
             <button id="run-stolen-token" disabled=move || !ready()
                 on:click=move |_| dispatch.lab(LabStart::StolenToken)>
                 "Run (uses the live session's token)"</button>
+            <p class="hint">"Late replay: the API remembers a proof's jti only for its window, \
+                so the captured proof is replayed at once (jti) and after the window (iat). \
+                The API's window (s): "
+                <input id="stale-window" type="number" min="1" max="3600" value="60"
+                    aria-label="The API's iat window, in seconds"
+                    on:change:target=move |ev| {
+                        if let Ok(s) = ev.target().value().trim().parse::<u32>() {
+                            typed.set(s.clamp(1, 3600));
+                        }
+                    } />
+                <button id="run-stale-proof" disabled=move || !ready()
+                    on:click=move |_| dispatch.lab(LabStart::StaleProof { window_s: window.get() })>
+                    "Run the late replay (DPoP login)"</button>
+                " " <span id="stale-waiting">{waiting}</span>
+            </p>
         </li>
     }
 }

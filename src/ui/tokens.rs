@@ -89,7 +89,11 @@ pub fn TokenPanel() -> impl IntoView {
                     {access_jwt.map(|at| access_jwt_view(jwks.clone(), at, issuer_now.clone()))}
                     <p class="hint">
                         "The access token is opaque to this app: it only forwards it as "
-                        <code>{format!("Authorization: {}", tokens.token_type)}</code>
+                        <code id="token-sent-as">{if tokens.token_type == "DPoP" {
+                            "Authorization: DPoP <token> + DPoP: <proof of this tab's key>"
+                        } else {
+                            "Authorization: Bearer <token>"
+                        }}</code>
                         ". It is not proof of who you are — that is what OpenID Connect's ID token is for."
                     </p>
                 </section>

@@ -64,6 +64,16 @@ impl Lab {
     /// [`Lab::start`], and with `network` Chromium's network events (CDP `Network.*`) kept in
     /// chromedriver's "performance" log, to record a HAR of a real login (tests/har_import.rs).
     pub async fn start_with_network_log(network: bool) -> Lab {
+        Self::start_with(network, &[]).await
+    }
+
+    /// [`Lab::start`] with extra environment for the bundled provider (e.g. the demo API's
+    /// `API_DPOP_IAT_WINDOW_S`), for this test's provider only.
+    pub async fn start_with_provider_env(env: &[(&str, &str)]) -> Lab {
+        Self::start_with(false, env).await
+    }
+
+    async fn start_with(network: bool, provider_env: &[(&str, &str)]) -> Lab {
         let dist = std::env::var("E2E_DIST")
             .map(PathBuf::from)
             .unwrap_or_else(|_| root().join("target/e2e-dist"));
@@ -80,6 +90,7 @@ impl Lab {
             .env("LAB_ISSUER_PORT", issuer_port.to_string())
             .env("LAB_API_PORT", api_port.to_string())
             .env("LAB_APP_ORIGINS", &app)
+            .envs(provider_env.iter().copied())
             .stdout(quiet())
             .stderr(Stdio::inherit())
             .spawn()

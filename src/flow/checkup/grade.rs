@@ -70,10 +70,10 @@ pub fn judge_s256(methods: Option<&[String]>) -> (Verdict, String) {
     }
 }
 
-/// RFC 9449 §5.1: `dpop_signing_alg_values_supported` with ES256 (the one algorithm this
-/// app's key does) → pass; not published → warn (its tokens are bearer tokens: a copy works
-/// anywhere, and RFC 9700 §2.2.1 says they SHOULD be sender-constrained); published without
-/// ES256 → warn. Whether DPoP is *required* for this client is in no metadata a public client
+/// RFC 9449 §5.1: `dpop_signing_alg_values_supported` with an algorithm this app's keys sign
+/// with (ES256, EdDSA, Ed25519, PS256, RS256) → pass; not published → warn (its tokens are
+/// bearer tokens: a copy works anywhere, and RFC 9700 §2.2.1 says they SHOULD be
+/// sender-constrained); published with none of them → warn. Whether DPoP is *required* for this client is in no metadata a public client
 /// can read (oidc-provider refuses a proof-less request with a bare `invalid_grant`), so the
 /// line says it is unknown until a token request.
 pub fn judge_dpop(algs: Option<&[String]>) -> (Verdict, String) {
@@ -87,21 +87,24 @@ pub fn judge_dpop(algs: Option<&[String]>) -> (Verdict, String) {
                  tokens, and a copy works for whoever holds it.{REQUIRED}"
             ),
         ),
-        Some(a) if a.iter().any(|x| x == "ES256") => (
-            Verdict::Pass,
-            format!(
-                "DPoP is supported with ES256 ({}).{REQUIRED}",
-                quote(&a.join(", "))
+        Some(a) => match crate::protocol::dpop::allowed_algs(a, None, None).first() {
+            Some(alg) => (
+                Verdict::Pass,
+                format!(
+                    "DPoP is supported ({}); proofs use {} by default.{REQUIRED}",
+                    quote(&a.join(", ")),
+                    alg.name()
+                ),
             ),
-        ),
-        Some(a) => (
-            Verdict::Warn,
-            format!(
-                "DPoP is advertised without ES256 ({}), the one algorithm this app's key \
-                 does.{REQUIRED}",
-                quote(&a.join(", "))
+            None => (
+                Verdict::Warn,
+                format!(
+                    "DPoP is advertised only with algorithms this app does not sign with \
+                     ({}).{REQUIRED}",
+                    quote(&a.join(", "))
+                ),
             ),
-        ),
+        },
     }
 }
 
@@ -483,8 +486,11 @@ mod tests {
         assert_eq!(judge_dpop(None).0, Verdict::Warn);
         assert_eq!(judge_dpop(Some(&[])).0, Verdict::Warn);
         let (v, d) = judge_dpop(Some(&["EdDSA".to_owned()]));
+        assert_eq!(v, Verdict::Pass, "an Ed25519 key signs EdDSA");
+        assert!(d.contains("use EdDSA"), "{d}");
+        let (v, d) = judge_dpop(Some(&["ES384".to_owned()]));
         assert_eq!(v, Verdict::Warn);
-        assert!(d.contains("without ES256"), "{d}");
+        assert!(d.contains("does not sign with"), "{d}");
     }
 
     #[test]

@@ -10,14 +10,10 @@
 use super::*;
 use crate::flow::timeline::{Actor, Channel, HttpExchange, Param, Step};
 use crate::protocol::dpop::{
-    self, DpopError, DpopNonce, DpopServer, NonceRetry, NonceStep, ProofRequest, PublicJwk,
-    UnsignedProof,
+    self, DpopAlg, DpopError, DpopNonce, DpopServer, NonceRetry, NonceStep, ProofRequest,
+    PublicJwk, UnsignedProof,
 };
-use crate::protocol::jwt::JwsAlg;
 use crate::protocol::uri::HttpUrl;
-
-/// The one algorithm the tab's key does (WebCrypto ECDSA P-256).
-pub const DPOP_ALG: JwsAlg = JwsAlg::Es256;
 
 /// The teaching note of the nonce retry's arrows.
 pub const NONCE_NOTE: &str = "The server wants proof that this request is fresh: it hands out \
@@ -35,9 +31,10 @@ pub const PREFLIGHT_NOTE: &str = "A custom header needs the server's permission 
 /// The chips a proof adds to its request's step (replaced when the request is signed again).
 const PROOF_PARAMS: [&str; 3] = ["DPoP", "key thumbprint (jkt)", "signature"];
 
-/// This tab's key as the engine knows it: the public half, its thumbprint, and the seed the
-/// `jti`s are drawn from (random, from the driver, with the key).
+/// This tab's key as the engine knows it: its algorithm, the public half, its thumbprint, and
+/// the seed the `jti`s are drawn from (random, from the driver, with the key).
 struct DpopKey {
+    alg: DpopAlg,
     jwk: PublicJwk,
     thumbprint: String,
     seed: [u8; 32],
@@ -47,6 +44,7 @@ struct DpopKey {
 impl std::fmt::Debug for DpopKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("DpopKey")
+            .field("alg", &self.alg)
             .field("thumbprint", &self.thumbprint)
             .finish_non_exhaustive()
     }
@@ -97,7 +95,12 @@ struct ProofJob {
 #[derive(Debug, Default)]
 pub(super) struct DpopState {
     key: Option<DpopKey>,
-    making_key: bool,
+    /// The algorithm of the key being made (`MakeDpopKey` sent).
+    making_key: Option<DpopAlg>,
+    /// What this browser can make (`Event::DpopAlgsProbed`; `None`: not probed yet).
+    browser: Option<Vec<DpopAlg>>,
+    /// The `algs` of the last DPoP challenge a server sent (RFC 9449 §7.1).
+    hint: Option<Vec<String>>,
     job: Option<ProofJob>,
     /// The last nonce each server (by origin) handed out, for the next proof to it.
     nonces: Vec<(String, DpopNonce)>,
@@ -133,6 +136,32 @@ impl Session {
                 .as_ref()
                 .or(self.metadata.as_ref()),
         )
+    }
+
+    /// The proof algorithms allowed for a login at `issuer` (its metadata ∩ the last `algs`
+    /// hint ∩ what this browser makes, ES256 first) and the one the next login's key uses.
+    pub fn dpop_algs_for(&self, issuer: &str) -> (Vec<DpopAlg>, DpopAlg) {
+        let metadata = self.known_metadata(issuer).or(self.metadata.clone());
+        let listed = metadata
+            .map(|m| m.dpop_signing_alg_values_supported)
+            .unwrap_or_default();
+        let allowed = dpop::allowed_algs(
+            &listed,
+            self.dpop.hint.as_deref(),
+            self.dpop.browser.as_deref(),
+        );
+        let chosen = dpop::choose_alg(&allowed, self.settings.dpop_pick());
+        (allowed, chosen)
+    }
+
+    /// The algorithm of this tab's key, once made.
+    pub fn dpop_key_alg(&self) -> Option<DpopAlg> {
+        self.dpop.key.as_ref().map(|k| k.alg)
+    }
+
+    /// `Event::DpopAlgsProbed`: what this browser can make, for the choice of algorithm.
+    pub(super) fn dpop_algs_probed(&mut self, algs: Vec<DpopAlg>) {
+        self.dpop.browser = Some(algs);
     }
 
     /// Whether the current tokens are DPoP-bound.
@@ -227,17 +256,25 @@ impl Session {
 
     /// Builds the waiting request's proof and asks for its signature (or for the key first).
     fn next_proof(&mut self, now: u64) -> Vec<Command> {
+        // A new login gets a key of the algorithm chosen now; a refresh or an API call keeps
+        // the key its tokens are bound to.
+        let new_login = matches!(self.flow, Flow::Exchanging { .. });
+        let wanted = self.dpop_algs_for(&self.settings.normalized().issuer).1;
         let state = &mut self.dpop;
         let Some(job) = state.job.as_mut() else {
             return Vec::new();
         };
+        if new_login && state.key.as_ref().is_some_and(|k| k.alg != wanted) {
+            state.key = None;
+        }
         let Some(key) = state.key.as_mut() else {
-            if state.making_key {
+            if state.making_key.is_some() {
                 return Vec::new();
             }
-            state.making_key = true;
+            state.making_key = Some(wanted);
             return vec![Command::MakeDpopKey {
                 key: DpopKeyRole::Tab,
+                alg: wanted,
             }];
         };
         let entropy = key.next_jti_entropy();
@@ -249,7 +286,7 @@ impl Session {
             .map(|(_, n)| n.clone());
         let built = dpop::unsigned_proof(
             &key.jwk,
-            DPOP_ALG,
+            key.alg,
             &ProofRequest {
                 method: job.request.method,
                 url: &job.request.url,
@@ -291,7 +328,7 @@ impl Session {
         };
         Some(dpop::unsigned_proof(
             &key.jwk,
-            DPOP_ALG,
+            key.alg,
             &request,
             now / 1000,
             &entropy,
@@ -305,11 +342,12 @@ impl Session {
         jti_seed: [u8; 32],
         now: u64,
     ) -> Vec<Command> {
-        self.dpop.making_key = false;
+        let alg = self.dpop.making_key.take().unwrap_or(DpopAlg::Es256);
         match PublicJwk::from_json(public_jwk_json) {
             Ok(jwk) => {
                 let thumbprint = jwk.thumbprint();
                 self.dpop.key = Some(DpopKey {
+                    alg,
                     jwk,
                     thumbprint,
                     seed: jti_seed,
@@ -323,14 +361,17 @@ impl Session {
 
     /// `Event::DpopKeyFailed`: the browser could not make the key; the request is not sent.
     pub(super) fn dpop_key_failed(&mut self, message: &str, now: u64) -> Vec<Command> {
-        self.dpop.making_key = false;
+        let alg = self.dpop.making_key.take().unwrap_or(DpopAlg::Es256);
         let problem = Problem::local(
             &format!(
-                "This browser could not make a non-extractable ES256 key for DPoP ({}), so the \
-                 request that needs a proof was not sent.",
+                "This browser could not make a non-extractable {} key ({}) for DPoP ({}), so \
+                 the request that needs a proof was not sent.",
+                alg.name(),
+                alg.key_description(),
                 crate::protocol::error::sanitize_for_display(message, 200)
             ),
-            "Switch DPoP off in the Provider panel, or use a browser with WebCrypto ECDSA P-256.",
+            "Pick another algorithm beside the DPoP switch in the Provider panel, or switch \
+             DPoP off.",
         );
         self.proof_failed(problem, now)
     }
@@ -386,10 +427,9 @@ impl Session {
                 ));
             }
             s.note.push_str(
-                " DPoP: a proof JWT rides along in the DPoP header, signed by this tab's \
-                 non-extractable key for exactly this request (htm, htu, iat, a fresh jti; ath \
-                 hashes the access token it travels with). The inspector shows it decoded, the \
-                 signature hidden.",
+                " DPoP: a proof JWT signed by this tab's non-extractable key rides along, for \
+                 exactly this request (htm, htu, iat, a fresh jti; ath hashes the token). The \
+                 inspector decodes it, the signature hidden.",
             );
         }
         // The token answer may now be DPoP-bound (RFC 9449 §5).
@@ -488,6 +528,17 @@ impl Session {
             return DpopVerdict::PassOn(None);
         };
         let server = origin(&job.request.url);
+        // RFC 9449 §7.1: a DPoP challenge may list the algorithms the server takes; the next
+        // login's key follows it.
+        if let Some(algs) = response
+            .www_authenticate
+            .as_deref()
+            .and_then(dpop::parse_dpop_challenge)
+            .map(|c| c.algs)
+            .filter(|algs| !algs.is_empty())
+        {
+            self.dpop.hint = Some(algs);
+        }
         let header = response.dpop_nonce.as_deref();
         if let Some(nonce) = dpop::next_nonce(header) {
             self.remember_nonce(&server, nonce);
@@ -1032,9 +1083,86 @@ mod tests {
         assert_eq!(d.session.phase(), Phase::Failed);
         let problem = d.session.problem.clone().unwrap();
         assert!(
-            problem.what_to_do.contains("Switch DPoP off"),
+            problem.what_to_do.contains("switch DPoP off"),
             "{problem:?}"
         );
+    }
+
+    #[test]
+    fn r9449_5_1_the_login_key_is_made_for_the_picked_alg_and_its_failure_names_it() {
+        let mut settings = scripted::settings(ClientType::Public);
+        settings.dpop = Some(true);
+        settings.dpop_alg = Some("RS256".into());
+        let mut d = ScriptedDriver::new(settings);
+        let commands = land(&mut d);
+        assert!(
+            commands.iter().any(|c| matches!(
+                c,
+                Command::MakeDpopKey {
+                    key: DpopKeyRole::Tab,
+                    alg: DpopAlg::Rs256
+                }
+            )),
+            "{commands:?}"
+        );
+        d.session.handle(Event::DpopKeyFailed {
+            key: DpopKeyRole::Tab,
+            message: "NotSupportedError: RSASSA-PKCS1-v1_5".into(),
+            now: d.now,
+        });
+        let problem = d.session.problem.clone().unwrap();
+        assert!(
+            problem
+                .what_happened
+                .contains("non-extractable RS256 key (RSASSA-PKCS1-v1_5 2048-bit)"),
+            "{problem:?}"
+        );
+    }
+
+    #[test]
+    fn r9449_4_2_an_rsa_pss_key_signs_ps256_proofs_with_its_jwk_and_256_byte_signature() {
+        const RSA_JWK: &str = r#"{"kty":"RSA","e":"AQAB","n":"0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw","alg":"PS256","ext":true,"key_ops":["verify"]}"#;
+        let mut settings = scripted::settings(ClientType::Public);
+        settings.dpop = Some(true);
+        settings.dpop_alg = Some("PS256".into());
+        let mut d = ScriptedDriver::new(settings);
+        land(&mut d);
+        let commands = d.session.handle(Event::DpopKeyReady {
+            key: DpopKeyRole::Tab,
+            public_jwk_json: RSA_JWK.to_owned(),
+            jti_seed: [9; 32],
+            now: d.now,
+        });
+        let input = commands
+            .iter()
+            .find_map(|c| match c {
+                Command::Sign { input, .. } => Some(input.clone()),
+                _ => None,
+            })
+            .unwrap();
+        let header: serde_json::Value = serde_json::from_slice(
+            &URL_SAFE_NO_PAD
+                .decode(input.split('.').next().unwrap())
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(header["alg"], "PS256");
+        assert_eq!(header["jwk"]["kty"], "RSA");
+        assert!(header["jwk"].get("alg").is_none(), "only RFC 7638 members");
+        assert_eq!(d.session.dpop_key_alg(), Some(DpopAlg::Ps256));
+        let (id, _) = sign_of(&commands);
+        let sent = d.session.handle(Event::Signed {
+            id,
+            signature: vec![0xCD; 256],
+            now: d.now,
+        });
+        let (_, request) = fetch_of(&sent);
+        assert!(request.headers.iter().find(|(n, _)| *n == "DPoP").is_some());
+        // The probe narrows what the Provider panel offers; the pick stays when allowed.
+        d.session.handle(Event::DpopAlgsProbed {
+            algs: vec![DpopAlg::Es256, DpopAlg::Ps256],
+        });
+        assert_eq!(d.session.dpop_algs_for(ISSUER).1, DpopAlg::Ps256);
     }
 
     #[test]

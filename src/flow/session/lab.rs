@@ -34,6 +34,12 @@ pub enum LabStart {
     Checkup,
     /// Issue 17: the live session's access token copied and used by the attacker.
     StolenToken,
+    /// Issue 17's late replay: this tab's captured proof replayed at once (`jti`) and again
+    /// after the API's `iat` window of `window_s` seconds.
+    StaleProof {
+        /// The API's acceptance window, seconds (the demo API's `API_DPOP_IAT_WINDOW_S`).
+        window_s: u32,
+    },
 }
 
 /// A lab run waiting for the provider's metadata: what it goes on with.
@@ -288,7 +294,8 @@ impl Session {
                 };
                 commands_with(Command::OpenPopup, self.lab_metadata(next, now))
             }
-            LabStart::StolenToken => self.stolen_started(now),
+            LabStart::StolenToken => self.stolen_started(None, now),
+            LabStart::StaleProof { window_s } => self.stolen_started(Some(window_s), now),
             LabStart::Checkup => {
                 let settings = self.settings.normalized();
                 self.timeline = Timeline::new();
@@ -414,7 +421,9 @@ impl Session {
                 self.start_probes(kinds, checkup, true, next, &metadata, now)
             }
             // A lab login's code never waits for metadata here.
-            LabStart::CodeExperiments { .. } | LabStart::StolenToken => Vec::new(),
+            LabStart::CodeExperiments { .. }
+            | LabStart::StolenToken
+            | LabStart::StaleProof { .. } => Vec::new(),
         }
     }
 
@@ -740,6 +749,7 @@ impl Session {
                 commands
             }
             LabRun::AttackerLogin(login) => self.attacker_event(login, event),
+            LabRun::StolenToken(run) => self.stolen_timer(run, event),
             other => {
                 self.flow = Flow::Lab(Box::new(other));
                 Vec::new()

@@ -302,6 +302,12 @@ pub enum Event {
         /// Now, epoch ms.
         now: u64,
     },
+    /// Which DPoP key algorithms this browser's WebCrypto can make (probed once by the
+    /// driver with `generateKey`); the Provider panel offers only these.
+    DpopAlgsProbed {
+        /// The algorithms whose key pair this browser made.
+        algs: Vec<crate::protocol::dpop::DpopAlg>,
+    },
     /// The browser could not make the key pair.
     DpopKeyFailed {
         /// Whose key.
@@ -467,9 +473,11 @@ pub enum Command {
     /// Make this tab's non-extractable DPoP key pair (once); answer with
     /// `Event::DpopKeyReady` or `Event::DpopKeyFailed`.
     MakeDpopKey {
-        /// The tab's key (made once, reused), or the stolen-token experiment's attacker key
-        /// (a fresh one each run).
+        /// The tab's key (made once per algorithm, reused), or the stolen-token experiment's
+        /// attacker key (a fresh one each run).
         key: DpopKeyRole,
+        /// The proof algorithm the key is for.
+        alg: crate::protocol::dpop::DpopAlg,
     },
     /// Sign a DPoP proof's signing input with `key`; answer with `Event::Signed` or
     /// `Event::SignFailed`.
@@ -982,6 +990,10 @@ impl Session {
                 message,
                 now,
             } => self.dpop_key_failed(&message, now),
+            Event::DpopAlgsProbed { algs } => {
+                self.dpop_algs_probed(algs);
+                Vec::new()
+            }
             Event::Signed { id, .. } | Event::SignFailed { id, .. } if self.stolen_awaits(id) => {
                 self.stolen_event(event)
             }
@@ -1027,7 +1039,7 @@ fn commands_with(first: Command, rest: Vec<Command>) -> Vec<Command> {
 mod actions;
 mod answers;
 mod dpop;
-pub use dpop::{DPOP_ALG, NONCE_NOTE, PREFLIGHT_NOTE};
+pub use dpop::{NONCE_NOTE, PREFLIGHT_NOTE};
 mod lab;
 pub use lab::LabStart;
 mod load;

@@ -8,7 +8,7 @@
 use super::lab::LabRun;
 use super::*;
 use crate::flow::stolen_token::{self, Attempt, AttemptAnswer};
-use crate::protocol::dpop::{self, DpopProof, PublicJwk, UnsignedProof};
+use crate::protocol::dpop::{self, DpopAlg, DpopProof, PublicJwk, UnsignedProof};
 use std::collections::VecDeque;
 
 /// What the run waits for.
@@ -34,6 +34,9 @@ enum Stage {
         step: StepId,
         attempt: Attempt,
     },
+    /// Waiting out the API's `iat` window before the late replay: one `SetTimer` of a second
+    /// per tick, so the card counts down without the engine reading a clock.
+    Waiting { timer: TimerId, left_s: u32 },
 }
 
 /// The experiment while it runs.
@@ -42,6 +45,10 @@ pub(super) struct StolenRun {
     pub(super) login: Box<LoggedIn>,
     token: AccessToken,
     dpop: bool,
+    /// The late-replay variant: the API's `iat` window, seconds.
+    stale: Option<u32>,
+    /// Whether the late replay's wait is over.
+    waited: bool,
     profile: String,
     files: String,
     own: Option<DpopProof>,
@@ -98,8 +105,9 @@ fn not_sent(attempt: Attempt, why: String) -> AttemptAnswer {
 }
 
 impl Session {
-    /// `LabStart::StolenToken`: the token is copied and the attacker's first move asked for.
-    pub(super) fn stolen_started(&mut self, now: u64) -> Vec<Command> {
+    /// `LabStart::StolenToken` (`stale` `None`) or `LabStart::StaleProof` (the API's window):
+    /// the token is copied and the attacker's first move asked for.
+    pub(super) fn stolen_started(&mut self, stale: Option<u32>, now: u64) -> Vec<Command> {
         let flow = std::mem::replace(&mut self.flow, Flow::Idle);
         let Flow::LoggedIn(login) = flow else {
             self.flow = flow;
@@ -112,6 +120,14 @@ impl Session {
         };
         let token = login.tokens.access_token.clone();
         let dpop = login.tokens.token_type == "DPoP";
+        if stale.is_some() && !dpop {
+            self.flow = Flow::LoggedIn(login);
+            self.problem = Some(Problem::local(
+                "The late replay needs a DPoP proof to capture; this tab's token is a Bearer token.",
+                "Switch DPoP on, log in again, then run it.",
+            ));
+            return Vec::new();
+        }
         let api = self.settings.normalized().api_base;
         self.attack.stolen_token = None;
         self.problem = None;
@@ -120,6 +136,8 @@ impl Session {
             login,
             token,
             dpop,
+            stale,
+            waited: false,
             profile: format!("{api}/api/profile"),
             files: format!("{api}/api/files"),
             own: None,
@@ -128,10 +146,17 @@ impl Session {
             plan: VecDeque::new(),
             stage: Stage::AttackerKey,
         };
+        if stale.is_some() {
+            // Only this tab's proof is needed: it is captured and replayed twice.
+            return self.stolen_tab_proof(Box::new(run), now);
+        }
         if dpop {
             self.flow = Flow::Lab(Box::new(LabRun::StolenToken(Box::new(run))));
+            // The attacker's key is of the same kind as the tab's, so its proof differs only
+            // in the key.
             return vec![Command::MakeDpopKey {
                 key: DpopKeyRole::Attacker,
+                alg: self.dpop_key_alg().unwrap_or(DpopAlg::Es256),
             }];
         }
         self.stolen_attempts(run, now)
@@ -170,7 +195,7 @@ impl Session {
                 let built = PublicJwk::from_json(&public_jwk_json).and_then(|jwk| {
                     dpop::unsigned_proof(
                         &jwk,
-                        DPOP_ALG,
+                        self.dpop_key_alg().unwrap_or(DpopAlg::Es256),
                         &dpop::ProofRequest {
                             method: "GET",
                             url: &run.profile,
@@ -338,6 +363,19 @@ impl Session {
     fn stolen_attempts(&mut self, mut run: StolenRun, now: u64) -> Vec<Command> {
         let own = run.own.take();
         let captured = run.captured.take();
+        if run.stale.is_some() {
+            // Replayed at once (the jti is still remembered), then after the window (iat).
+            if let Some(captured) = captured {
+                run.plan.push_back((
+                    Attempt::ReplayedProof,
+                    run.profile.clone(),
+                    Some(captured.clone()),
+                ));
+                run.plan
+                    .push_back((Attempt::ReplayedStale, run.profile.clone(), Some(captured)));
+            }
+            return self.stolen_next(Box::new(run), now);
+        }
         run.plan
             .push_back((Attempt::AsBearer, run.profile.clone(), None));
         if let Some(own) = own {
@@ -369,6 +407,20 @@ impl Session {
             self.flow = Flow::LoggedIn(run.login);
             return Vec::new();
         };
+        if let (Attempt::ReplayedStale, Some(window), false) = (attempt, run.stale, run.waited) {
+            // Not yet: the API still remembers the jti. Wait out its window first.
+            run.plan.push_front((attempt, url, proof));
+            let timer = self.fresh_id();
+            run.stage = Stage::Waiting {
+                timer,
+                left_s: window + stolen_token::STALE_MARGIN_S,
+            };
+            self.flow = Flow::Lab(Box::new(LabRun::StolenToken(run)));
+            return vec![Command::SetTimer {
+                id: timer,
+                after_ms: 1000,
+            }];
+        }
         let masked = run.token.masked();
         let (request, shown) = match &proof {
             Some(p) => (with_proof(&url, &run.token, p), format!("DPoP {masked}")),
@@ -389,6 +441,41 @@ impl Session {
         run.stage = Stage::Attempt { id, step, attempt };
         self.flow = Flow::Lab(Box::new(LabRun::StolenToken(run)));
         vec![Command::Fetch { id, request }]
+    }
+
+    /// A second of the late replay's wait went by: count down, then replay.
+    pub(super) fn stolen_timer(&mut self, mut run: Box<StolenRun>, event: Event) -> Vec<Command> {
+        match (&mut run.stage, event) {
+            (Stage::Waiting { timer, left_s }, Event::TimerFired { id, now }) if *timer == id => {
+                *left_s = left_s.saturating_sub(1);
+                if *left_s == 0 {
+                    run.waited = true;
+                    return self.stolen_next(run, now);
+                }
+                let id = *timer;
+                self.flow = Flow::Lab(Box::new(LabRun::StolenToken(run)));
+                vec![Command::SetTimer { id, after_ms: 1000 }]
+            }
+            _ => {
+                self.flow = Flow::Lab(Box::new(LabRun::StolenToken(run)));
+                Vec::new()
+            }
+        }
+    }
+
+    /// Seconds left before the late replay, while the stolen-token run waits out the API's
+    /// `iat` window (for the card's countdown).
+    pub fn stolen_waiting(&self) -> Option<u32> {
+        match &self.flow {
+            Flow::Lab(run) => match &**run {
+                LabRun::StolenToken(s) => match s.stage {
+                    Stage::Waiting { left_s, .. } => Some(left_s),
+                    _ => None,
+                },
+                _ => None,
+            },
+            _ => None,
+        }
     }
 
     /// An HTTP answer the stolen-token run waited for (the id was checked by the caller).
@@ -515,7 +602,8 @@ mod tests {
             matches!(
                 first[..],
                 [Command::MakeDpopKey {
-                    key: DpopKeyRole::Attacker
+                    key: DpopKeyRole::Attacker,
+                    alg: DpopAlg::Es256
                 }]
             ),
             "{first:?}"
@@ -720,6 +808,104 @@ mod tests {
             "{findings:?}"
         );
         assert!(findings[0].contains("api.example"), "{findings:?}");
+        assert_eq!(d.session.phase(), Phase::LoggedIn);
+    }
+
+    fn stale(d: &mut ScriptedDriver, window_s: u32) -> Vec<Command> {
+        d.session.handle(Event::LabStarted {
+            run: LabStart::StaleProof { window_s },
+            redirect_uri: REDIRECT.into(),
+            entropy: scripted::lab_entropy(16),
+            now: d.now,
+        })
+    }
+
+    #[test]
+    fn r9449_11_1_late_replay_counts_the_window_down_with_timers_then_iat_refuses_it() {
+        let mut d = logged_in(true);
+        // The tab's key is there: no attacker key, straight to this tab's proof.
+        let (tab_id, key, claims) = sign(&stale(&mut d, 3));
+        assert_eq!(key, DpopKeyRole::Tab);
+        assert_eq!(claims["htu"], PROFILE);
+        let (app_id, app) = fetch(&signed(&mut d, tab_id));
+        let captured = header(&app, "DPoP").unwrap().to_owned();
+        // At once: the same request again, refused by jti.
+        let (quick_id, quick) = fetch(&answer(&mut d, app_id, 200, None));
+        assert_eq!(header(&quick, "DPoP"), Some(captured.as_str()));
+        let wait = answer(
+            &mut d,
+            quick_id,
+            401,
+            Some(
+                r#"DPoP error="invalid_dpop_proof", error_description="This DPoP proof was already used (its jti was seen before)""#,
+            ),
+        );
+        // Then the window (3 s) and the margin (2 s), a second at a time.
+        let timer = match wait[..] {
+            [Command::SetTimer { id, after_ms: 1000 }] => id,
+            _ => panic!("{wait:?}"),
+        };
+        assert_eq!(d.session.stolen_waiting(), Some(5));
+        assert!(d
+            .session
+            .handle(Event::TimerFired {
+                id: timer + 99,
+                now: d.now
+            })
+            .is_empty());
+        for left in (1..5).rev() {
+            let tick = d.session.handle(Event::TimerFired {
+                id: timer,
+                now: d.now,
+            });
+            assert!(
+                matches!(tick[..], [Command::SetTimer { id, after_ms: 1000 }] if id == timer),
+                "{tick:?}"
+            );
+            assert_eq!(d.session.stolen_waiting(), Some(left));
+        }
+        let (late_id, late) = fetch(&d.session.handle(Event::TimerFired {
+            id: timer,
+            now: d.now,
+        }));
+        assert_eq!(d.session.stolen_waiting(), None);
+        assert_eq!(header(&late, "DPoP"), Some(captured.as_str()));
+        assert!(answer(
+            &mut d,
+            late_id,
+            401,
+            Some(r#"DPoP error="invalid_dpop_proof", error_description="The proof's iat is not within 3 s of the server's time""#),
+        )
+        .is_empty());
+        let (outcome, findings) = d.session.attack.stolen_token.clone().unwrap();
+        assert_eq!(outcome, LabOutcome::Stopped, "{findings:?}");
+        assert!(findings[0].starts_with("The captured request replayed: 401 invalid_dpop_proof"));
+        assert!(findings[1].contains("after the iat window: 401 invalid_dpop_proof"));
+        assert!(
+            findings.contains(&stolen_token::IAT_LINE.to_owned()),
+            "{findings:?}"
+        );
+        assert_eq!(d.session.phase(), Phase::LoggedIn);
+        let late_step = d
+            .session
+            .timeline
+            .steps()
+            .iter()
+            .rev()
+            .find(|s| s.kind == StepKind::AttackRequest)
+            .unwrap();
+        assert!(late_step.label.contains("after the API's iat window"));
+    }
+
+    #[test]
+    fn r9449_11_1_late_replay_needs_a_dpop_token() {
+        let mut d = logged_in(false);
+        assert!(stale(&mut d, 3).is_empty());
+        let problem = d.session.problem.clone().unwrap();
+        assert!(
+            problem.what_happened.contains("Bearer token"),
+            "{problem:?}"
+        );
         assert_eq!(d.session.phase(), Phase::LoggedIn);
     }
 
