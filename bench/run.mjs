@@ -127,8 +127,9 @@ const summary = (xs) => {
 function distSizes(dir) {
   const files = readdirSync(dir)
     .filter((f) => ['.html', '.js', '.wasm', '.css'].includes(extname(f)))
-    // The HAR import's Web Worker is fetched only when a file is imported: not the first load.
-    .filter((f) => !f.startsWith('har-worker'))
+    // The tools Web Worker (HAR import, exports) is fetched only when one is asked for: not
+    // the first load.
+    .filter((f) => !f.startsWith('tools-worker'))
     .map((f) => {
       const bytes = readFileSync(join(dir, f));
       return { file: f, kind: extname(f).slice(1), raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length };

@@ -4,10 +4,10 @@
 pub mod cache;
 pub mod clock;
 pub mod files;
-pub mod har_worker;
 pub mod http;
 pub mod location;
 pub mod popup;
 pub mod storage;
+pub mod tools_worker;
 pub mod viewport;
 pub mod webcrypto;
