@@ -127,9 +127,9 @@ const summary = (xs) => {
 function distSizes(dir) {
   const files = readdirSync(dir)
     .filter((f) => ['.html', '.js', '.wasm', '.css'].includes(extname(f)))
-    // The tools Web Worker (HAR import, exports) is fetched only when one is asked for: not
-    // the first load.
-    .filter((f) => !f.startsWith('tools-worker'))
+    // The HAR import's and the exports' Web Workers are fetched only when a file is imported
+    // or an export asked for: not the first load.
+    .filter((f) => !f.startsWith('har-worker') && !f.startsWith('export-worker'))
     .map((f) => {
       const bytes = readFileSync(join(dir, f));
       return { file: f, kind: extname(f).slice(1), raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length };

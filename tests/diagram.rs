@@ -256,13 +256,13 @@ async fn exports_produce_an_svg_that_opens_as_an_image_mermaid_and_a_har() {
     lab.log_in_as_alice().await;
     lab.wait_phase(&["logged-in"]).await;
     let fetched = "return performance.getEntriesByType('resource').map(e => e.name)\
-                   .filter(n => n.includes('tools-worker'));";
+                   .filter(n => n.includes('-worker'));";
     assert_eq!(
         lab.js(fetched, vec![]).await,
         json!([]),
         "the exporters' worker is not part of the first load"
     );
-    // Each export is produced by the tools Web Worker (loaded on the click, not at first load).
+    // Each export is produced by the exports' Web Worker (loaded on the click, not at first load).
     let export = |button: &'static str| lab.export(button);
     let svg = export("#export-svg").await;
     assert!(
@@ -277,7 +277,11 @@ async fn exports_produce_an_svg_that_opens_as_an_image_mermaid_and_a_har() {
     let har: Value = serde_json::from_str(&har_text).expect("HAR is JSON");
     // Produced by the worker, fetched only on the first click.
     let worker = lab.js(fetched, vec![]).await.to_string();
-    assert!(worker.contains("tools-worker-loader.js"), "{worker}");
+    assert!(worker.contains("export-worker-loader.js"), "{worker}");
+    assert!(
+        !worker.contains("har-worker"),
+        "an export loads only its own worker: {worker}"
+    );
     // Download: the file saved is the text the worker produced.
     let downloads = root()
         .join("target/e2e-downloads")

@@ -238,7 +238,7 @@ async fn har_recorded_pkce_login_imports_to_the_diagram_with_no_failed_check() {
         .map(|rest| rest.split('&').next().unwrap_or_default().to_owned())
         .expect("the recorded token request carries the verifier");
     let fetched = "return performance.getEntriesByType('resource').map(e => e.name)\
-                   .filter(n => n.includes('tools-worker'));";
+                   .filter(n => n.includes('har-worker'));";
     assert_eq!(
         lab.js(fetched, vec![]).await,
         json!([]),
@@ -249,7 +249,7 @@ async fn har_recorded_pkce_login_imports_to_the_diagram_with_no_failed_check() {
     // Imported through the worker, fetched only now (its script and wasm are fetched by the
     // worker itself, in its own resource timeline).
     let worker = lab.js(fetched, vec![]).await.to_string();
-    assert!(worker.contains("tools-worker-loader.js"), "{worker}");
+    assert!(worker.contains("har-worker-loader.js"), "{worker}");
     let rows = finding_rows(&lab).await;
     assert_eq!(
         lab.count("#har-findings tr[data-severity=fail]").await,

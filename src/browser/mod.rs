@@ -3,11 +3,13 @@
 
 pub mod cache;
 pub mod clock;
+pub mod export_worker;
 pub mod files;
+pub mod har_worker;
 pub mod http;
 pub mod location;
 pub mod popup;
 pub mod storage;
-pub mod tools_worker;
 pub mod viewport;
 pub mod webcrypto;
+pub mod worker;

@@ -53,7 +53,7 @@ pub async fn digest(hash: &str, data: &[u8]) -> Result<Vec<u8>, String> {
 }
 
 /// `crypto.subtle` of the page or of the worker it runs in (the HAR import verifies the ID
-/// token's signature in its worker, src/browser/tools_worker.rs).
+/// token's signature in its worker, src/browser/har_worker.rs).
 fn subtle() -> Result<web_sys::SubtleCrypto, String> {
     let crypto =
         js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("crypto")).map_err(describe)?;

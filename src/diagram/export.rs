@@ -487,7 +487,7 @@ mod tests {
         );
     }
 
-    /// The tools worker exports the run the page posts it in its stored form
+    /// The exports' worker exports the run the page posts it in its stored form
     /// (`Timeline::to_json`, masks only): for every timeline the app draws, that gives the same
     /// SVG, Mermaid and HAR as the run itself, so moving the exporters off the page changed no
     /// export.

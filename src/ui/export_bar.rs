@@ -1,9 +1,9 @@
 //! Export the run as a standalone SVG, Mermaid text or a HAR, with copy and download.
 //!
-//! The exporters run in the tools Web Worker (`browser::tools_worker`), not in the page: they
+//! The exporters run in a Web Worker of their own (`browser::export_worker`), not in the page: they
 //! are pure code used only after a click, so the first load does not carry them (issue 14).
 
-use crate::browser::{files, tools_worker};
+use crate::browser::{export_worker, files};
 use crate::flow::timeline::Timeline;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -58,7 +58,7 @@ pub fn ExportBar(
         output.set(None);
         problem.set(String::new());
         spawn_local(async move {
-            match tools_worker::export(format.key(), &json).await {
+            match export_worker::export(format.key(), &json).await {
                 Ok(text) => output.set(Some((format, text))),
                 Err(e) => problem.set(e),
             }

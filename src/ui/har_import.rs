@@ -1,13 +1,13 @@
 //! Import a browser HAR: file picker and drag-and-drop, the findings worst first with their
 //! Markdown export, and the rebuilt run on the ordinary diagram. The file is read and graded in
-//! a Web Worker started for it (browser::tools_worker), in this tab's memory only; nothing in it
+//! a Web Worker started for it (browser::har_worker), in this tab's memory only; nothing in it
 //! is fetched, navigated to or rendered as markup. This tab holds only the view: the importer
 //! is not part of the first load.
 
 use super::diagram_panel::diagram_with_controls;
 use super::export_bar::TextOutput;
 use super::timeline_list::TimelineList;
-use crate::browser::{files, tools_worker};
+use crate::browser::{files, har_worker};
 use crate::flow::har_import::wire::{Report, ReportedFinding};
 use crate::flow::timeline::Timeline;
 use crate::protocol::har::{HarError, MAX_HAR_BYTES};
@@ -36,7 +36,7 @@ pub fn HarImport() -> impl IntoView {
         busy.set(true);
         error.set(String::new());
         spawn_local(async move {
-            match tools_worker::import(&file).await {
+            match har_worker::import(&file).await {
                 Ok(mut report) => {
                     timeline.set(std::mem::take(&mut report.timeline));
                     summary.set(Some(report));

@@ -25,7 +25,7 @@ impl Lab {
     }
 
     /// Clicks an export button (`#export-svg`, `#export-mermaid`, `#export-har`) and returns the
-    /// text the tools worker produced, once the output box holds that format's answer (the
+    /// text the exports' worker produced, once the output box holds that format's answer (the
     /// box is cleared on the click, so an earlier export is never read back).
     pub async fn export(&self, button: &str) -> String {
         let filename = match button {
