@@ -3,6 +3,9 @@
 //! wasm binary, `src/bin/export_worker.rs`, which trunk builds next to the app (index.html,
 //! `data-type="worker"`) and which the page starts only when the person asks for an export.
 //!
+//! The provider checkup's Markdown report (`Scorecard::to_markdown`) is made here too, from
+//! the scorecard in its stored form.
+//!
 //! The page posts the timeline in its stored form (`Timeline::to_json`: masks only; the secret
 //! store is never serialised), so an export still holds no secret by construction. A worker of
 //! its own rather than the HAR import's: each loads only what it needs (an export fetches
@@ -11,7 +14,9 @@
 use super::worker;
 use crate::diagram::export::{to_har, to_mermaid};
 use crate::diagram::svg::to_svg;
+use crate::flow::checkup::Scorecard;
 use crate::flow::timeline::Timeline;
+use crate::protocol::document::load_stored;
 use wasm_bindgen::prelude::*;
 
 /// The worker's loader (public/export-worker-loader.js), next to the app's files.
@@ -20,9 +25,21 @@ const LOADER: &str = "export-worker-loader.js";
 /// The page's side: starts a worker, hands it the format (`svg`, `mermaid` or `har`) and the
 /// timeline's stored JSON, and waits for the exported text or a message saying what failed.
 pub async fn export(format: &str, timeline_json: &str) -> Result<String, String> {
-    let request = js_sys::Array::of2(
-        &JsValue::from_str(format),
-        &JsValue::from_str(timeline_json),
+    ask_for(format, timeline_json, "").await
+}
+
+/// The checkup's Markdown report of `scorecard_json` (the scorecard as stored), dated
+/// `generated_at`, made in the worker.
+pub async fn checkup_markdown(scorecard_json: &str, generated_at: &str) -> Result<String, String> {
+    ask_for("checkup", scorecard_json, generated_at).await
+}
+
+/// Posts `[what, document, stamp]` and reads the answer.
+async fn ask_for(what: &str, document: &str, stamp: &str) -> Result<String, String> {
+    let request = js_sys::Array::of3(
+        &JsValue::from_str(what),
+        &JsValue::from_str(document),
+        &JsValue::from_str(stamp),
     );
     let answer = worker::ask(LOADER, &request).await.map_err(|_| {
         "The export stopped (its worker failed to load or ran out of memory); try again.".to_owned()
@@ -36,7 +53,7 @@ pub async fn export(format: &str, timeline_json: &str) -> Result<String, String>
     }
 }
 
-/// The worker's side (its `main`): answers each `[format, timeline JSON]` with the export.
+/// The worker's side (its `main`): answers each `[format, document, stamp]` with the export.
 pub fn serve() {
     worker::serve(|data| async move { answer(&data) });
 }
@@ -48,7 +65,8 @@ fn answer(data: &JsValue) -> JsValue {
     else {
         return worker::error("The export worker was given no run.");
     };
-    match exported(&format, &json) {
+    let stamp = request.get(2).as_string().unwrap_or_default();
+    match exported(&format, &json, &stamp) {
         Some(text) => {
             js_sys::Array::of2(&JsValue::from_str("ok"), &JsValue::from_str(&text)).into()
         }
@@ -56,9 +74,13 @@ fn answer(data: &JsValue) -> JsValue {
     }
 }
 
-/// The run in `timeline_json` (its stored form, masks only) exported as `format`.
-fn exported(format: &str, timeline_json: &str) -> Option<String> {
-    let timeline = Timeline::from_json(timeline_json);
+/// The run in `json` (its stored form, masks only) exported as `format`; for `checkup`, the
+/// stored scorecard in `json` as the Markdown report dated `stamp`.
+fn exported(format: &str, json: &str, stamp: &str) -> Option<String> {
+    if format == "checkup" {
+        return load_stored::<Scorecard>(json).map(|card| card.to_markdown(stamp));
+    }
+    let timeline = Timeline::from_json(json);
     Some(match format {
         "svg" => to_svg(&timeline),
         "mermaid" => to_mermaid(&timeline),
