@@ -41,9 +41,15 @@ async fn ask_for(what: &str, document: &str, stamp: &str) -> Result<String, Stri
         &JsValue::from_str(document),
         &JsValue::from_str(stamp),
     );
-    let answer = worker::ask(LOADER, &request).await.map_err(|_| {
-        "The export stopped (its worker failed to load or ran out of memory); try again.".to_owned()
-    })?;
+    let answer = worker::ask(LOADER, &request)
+        .await
+        .map_err(|failed| match failed {
+            worker::Failed::Start(message) => message,
+            worker::Failed::Stopped => {
+                "The export stopped (its worker failed to load or ran out of memory); try again."
+                    .to_owned()
+            }
+        })?;
     let parts = js_sys::Array::from(&answer);
     let text = |i: u32| parts.get(i).as_string().unwrap_or_default();
     match text(0).as_str() {

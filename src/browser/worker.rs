@@ -15,16 +15,30 @@ use wasm_bindgen::JsCast;
 /// that would be lost while the wasm loads).
 pub const READY: &str = "ready";
 
+/// Why a worker gave no answer.
+pub enum Failed {
+    /// It could not be started (its address not found, or the browser refused it): a message
+    /// saying so and what to do.
+    Start(String),
+    /// It started, then failed to load or trapped on the request (panic, out of memory).
+    Stopped,
+}
+
 type Listeners = (
     Closure<dyn FnMut(web_sys::MessageEvent)>,
     Closure<dyn FnMut(web_sys::Event)>,
 );
 
 /// Starts the worker whose loader is `loader` (next to the app's files), posts it `request`
-/// once it says it is ready, and waits for its one answer (`Err` when it cannot start, fails
-/// to load or traps). The worker is ended after it.
-pub async fn ask(loader: &str, request: &JsValue) -> Result<JsValue, JsValue> {
-    let worker = web_sys::Worker::new(&loader_url(loader).map_err(|e| JsValue::from_str(&e))?)?;
+/// once it says it is ready, and waits for its one answer. The worker is ended after it.
+pub async fn ask(loader: &str, request: &JsValue) -> Result<JsValue, Failed> {
+    let refused = || {
+        Failed::Start(format!(
+            "The browser could not start a worker ({loader}); reload the page and try again."
+        ))
+    };
+    let url = loader_url(loader).map_err(Failed::Start)?;
+    let worker = web_sys::Worker::new(&url).map_err(|_| refused())?;
     let listeners: Rc<RefCell<Option<Listeners>>> = Rc::default();
     let promise =
         js_sys::Promise::new(&mut |resolve: js_sys::Function, reject: js_sys::Function| {
@@ -56,7 +70,7 @@ pub async fn ask(loader: &str, request: &JsValue) -> Result<JsValue, JsValue> {
     // The worker, its heap and what it was given go away here; the listeners after it.
     worker.terminate();
     drop(listeners);
-    answer
+    answer.map_err(|_| Failed::Stopped)
 }
 
 /// A worker loader's address, next to the app's own script (whatever path the app is served
