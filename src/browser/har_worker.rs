@@ -22,18 +22,19 @@ const LOADER: &str = "har-worker-loader.js";
 /// The page's side: starts a worker, hands it `file` and waits for its answer: the report's
 /// JSON and the revealable values, or a message saying what went wrong and what to do.
 pub async fn import(file: &web_sys::File) -> Result<wire::Report, String> {
-    let answer =
-        worker::ask(LOADER, file).await.map_err(|failed| {
-            match failed {
-        worker::Failed::Start(message) => message,
-        worker::Failed::Stopped => {
-            "The import stopped on this file (its worker failed: too big for memory, or a bug). \
-             Export only the login and try again."
-                .to_owned()
-        }
-    }
-        })?;
+    let answer = worker::ask(LOADER, file).await.map_err(failed)?;
     read_answer(&answer)
+}
+
+/// What to tell the person when the worker gave no answer.
+fn failed(failed: worker::Failed) -> String {
+    match failed {
+        worker::Failed::Start(message) => message,
+        worker::Failed::Stopped => "The import stopped on this file (its worker failed: too \
+                                    big for memory, or a bug). Export only the login and try \
+                                    again."
+            .to_owned(),
+    }
 }
 
 /// `["ok", json, [step, name, value, ...]]` or `["error", message]`.

@@ -1,7 +1,7 @@
 //! Export the run as a standalone SVG, Mermaid text or a HAR, with copy and download.
 //!
-//! The exporters run in a Web Worker of their own (`browser::export_worker`), not in the page: they
-//! are pure code used only after a click, so the first load does not carry them (issue 14).
+//! The exporters run in a Web Worker of their own (`browser::export_worker`), not in the page:
+//! they are pure code used only after a click, so the first load does not carry them (issue 14).
 
 use crate::browser::{export_worker, files};
 use crate::flow::timeline::Timeline;
