@@ -127,8 +127,9 @@ const summary = (xs) => {
 function distSizes(dir) {
   const files = readdirSync(dir)
     .filter((f) => ['.html', '.js', '.wasm', '.css'].includes(extname(f)))
-    // The HAR import's Web Worker is fetched only when a file is imported: not the first load.
-    .filter((f) => !f.startsWith('har-worker'))
+    // The HAR import's and the exports' Web Workers are fetched only when a file is imported
+    // or an export asked for: not the first load.
+    .filter((f) => !f.startsWith('har-worker') && !f.startsWith('export-worker'))
     .map((f) => {
       const bytes = readFileSync(join(dir, f));
       return { file: f, kind: extname(f).slice(1), raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length };

@@ -250,22 +250,20 @@ async fn pkce_off_live_run_redeems_with_the_demo_secret_and_says_it_is_exposed()
 #[tokio::test(flavor = "multi_thread")]
 async fn exports_produce_an_svg_that_opens_as_an_image_mermaid_and_a_har() {
     let lab = Lab::start().await;
+    // X-10: the exports' worker is started under the page's strict policy (no blob: script,
+    // no 'unsafe-eval'); every document from here on records its violations.
+    lab.watch_csp_violations().await;
     lab.log_in_as_alice().await;
     lab.wait_phase(&["logged-in"]).await;
-    let export = |button: &'static str| {
-        let lab = &lab;
-        async move {
-            lab.click(button).await;
-            lab.js(
-                "return document.querySelector('#export-output').value;",
-                vec![],
-            )
-            .await
-            .as_str()
-            .unwrap_or_default()
-            .to_owned()
-        }
-    };
+    let fetched = "return performance.getEntriesByType('resource').map(e => e.name)\
+                   .filter(n => n.includes('-worker'));";
+    assert_eq!(
+        lab.js(fetched, vec![]).await,
+        json!([]),
+        "the exporters' worker is not part of the first load"
+    );
+    // Each export is produced by the exports' Web Worker (loaded on the click, not at first load).
+    let export = |button: &'static str| lab.export(button);
     let svg = export("#export-svg").await;
     assert!(
         svg.starts_with("<?xml") && svg.contains("<svg"),
@@ -275,7 +273,39 @@ async fn exports_produce_an_svg_that_opens_as_an_image_mermaid_and_a_har() {
     let mermaid = export("#export-mermaid").await;
     assert!(mermaid.starts_with("sequenceDiagram"), "{mermaid}");
     assert!(mermaid.contains("C->>AS: Exchange the code"), "{mermaid}");
-    let har: Value = serde_json::from_str(&export("#export-har").await).expect("HAR is JSON");
+    let har_text = export("#export-har").await;
+    let har: Value = serde_json::from_str(&har_text).expect("HAR is JSON");
+    // Produced by the worker, fetched only on the first click.
+    let worker = lab.js(fetched, vec![]).await.to_string();
+    assert!(worker.contains("export-worker-loader.js"), "{worker}");
+    assert!(
+        !worker.contains("har-worker"),
+        "an export loads only its own worker: {worker}"
+    );
+    // Download: the file saved is the text the worker produced.
+    let downloads = root()
+        .join("target/e2e-downloads")
+        .join(format!("{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&downloads);
+    std::fs::create_dir_all(&downloads).expect("a downloads folder");
+    lab.cdp(
+        "Browser.setDownloadBehavior",
+        json!({ "behavior": "allow", "downloadPath": downloads.to_string_lossy() }),
+    )
+    .await;
+    lab.click(".export-output button.download").await;
+    let saved = downloads.join("oauth-flow.har");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::fs::read_to_string(&saved).ok().as_deref() != Some(har_text.as_str()) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the download {} never held the exported HAR",
+            saved.display()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let violations = lab.csp_violations().await;
+    assert!(violations.is_empty(), "CSP violations: {violations:?}");
     let entries = har["log"]["entries"]
         .as_array()
         .cloned()
@@ -471,17 +501,7 @@ async fn pitfall_callouts_sit_on_their_steps_in_the_inspector_and_the_exports() 
 }
 
 async fn assert_callouts(lab: &Lab, run: &str, callouts: &[(&str, &str)]) {
-    let export = |button: &'static str| async move {
-        lab.click(button).await;
-        lab.js(
-            "return document.querySelector('#export-output').value;",
-            vec![],
-        )
-        .await
-        .as_str()
-        .unwrap_or_default()
-        .to_owned()
-    };
+    let export = |button: &'static str| lab.export(button);
     let svg = export("#export-svg").await;
     let mermaid = export("#export-mermaid").await;
     for (kind, words) in callouts {

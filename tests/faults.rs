@@ -668,14 +668,7 @@ async fn c17_s02_tokens_in_a_refused_callback_reach_no_storage_dom_or_export() {
             "{name}: the value is in storage or the page"
         );
         for button in ["#export-svg", "#export-mermaid", "#export-har"] {
-            lab.click(button).await;
-            let export = lab
-                .js(
-                    "return document.querySelector('#export-output').value;",
-                    vec![],
-                )
-                .await;
-            let export = export.as_str().unwrap_or_default();
+            let export = lab.export(button).await;
             assert!(export.len() > 100, "{button}: {export}");
             assert!(!export.contains(secret), "{name}: the value in {button}");
         }

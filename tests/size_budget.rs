@@ -1,7 +1,8 @@
 //! The size budget (issue "Performance budget"): the first load — index.html and every html, js,
-//! wasm and css file it names (the files a first visit fetches) — must be at most 438 KB
-//! (416,768 bytes) gzip -9 in total. The HAR import's Web Worker (har-worker*), fetched only
-//! when a file is imported, is listed but not counted.
+//! wasm and css file it names (the files a first visit fetches) — must be at most 431 KB
+//! (441,344 bytes) gzip -9 in total. The Web Workers of the HAR import (har-worker*) and of the
+//! exports (export-worker*), fetched only when a file is imported or an export is asked for,
+//! are listed but not counted.
 //!
 //! The issue's first figure, 120 KB, was revised on purpose (docs/performance.md, "The budget"):
 //! a minimal Leptos page is 48 KB, and a wasm-split build with every optional panel loaded on
@@ -18,8 +19,12 @@
 //! 2 %. Moving the HAR importer into a Web Worker built as its own wasm (issue 16, loaded on
 //! import only) took the first load from 423.0 KB (433,124 B) to 398.9 KB (408,510 B). DPoP in
 //! the client (issue 17: +26.6 KB on its own) and the redirect-URI probes (issue 15: +6 KB)
-//! brought it to 429.6 KB (439,955 B); the budget is that plus 2 %. The goal stays 260 KB, to be won back
-//! where it does not cost trust (the teaching text as a fetched data file, fewer views).
+//! brought it to 429.6 KB (439,955 B); the budget is that plus 2 %. The exports (SVG,
+//! Mermaid, HAR) and the checkup's Markdown report moved into a Web Worker of their own (issue 14,
+//! loaded on the click): from 431.8 KB (442,208 B) to 423.0 KB (433,123 B); the budget is that
+//! plus at most 2 %. The goal
+//! stays 260 KB, to be won back where it does not cost trust (the teaching text as a fetched data
+//! file, fewer views).
 //!
 //! Reads the trunk-built dist that scripts/test builds before the end-to-end tests
 //! (`trunk build --release --dist target/e2e-dist`), or the folder in `E2E_DIST`. Host only.
@@ -31,7 +36,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 /// The budget for html + js + wasm + css, gzip -9, in KB.
-const BUDGET_KB: usize = 438;
+const BUDGET_KB: usize = 431;
 
 fn gzip9(bytes: &[u8]) -> usize {
     let mut encoder = GzEncoder::new(Vec::new(), Compression::best());
@@ -40,7 +45,7 @@ fn gzip9(bytes: &[u8]) -> usize {
 }
 
 #[test]
-fn first_load_html_js_wasm_css_is_at_most_438_kb_gzip() {
+fn first_load_html_js_wasm_css_is_at_most_431_kb_gzip() {
     check_first_load(BUDGET_KB * 1024);
 }
 
@@ -57,8 +62,9 @@ fn check_first_load(limit: usize) {
     });
     drop(entries);
     // What the first load fetches: index.html and every file it names (the loader script, the
-    // app's JS and wasm it names in data attributes, the style sheets, the preloads). The HAR
-    // import's worker (har-worker*) is fetched only when a file is imported: listed apart.
+    // app's JS and wasm it names in data attributes, the style sheets, the preloads). The
+    // workers (har-worker*: the HAR import; export-worker*: the exports) are fetched only when
+    // one is asked for: listed apart.
     let index = std::fs::read_to_string(dist.join("index.html")).expect("dist/index.html");
     let named = referenced(&index);
     let counted = |name: &str| {
@@ -77,8 +83,10 @@ fn check_first_load(limit: usize) {
         })
         .collect();
     assert!(
-        !named.iter().any(|n| n.starts_with("har-worker")),
-        "the import worker must not be part of the first load: {named:?}"
+        !named
+            .iter()
+            .any(|n| n.starts_with("har-worker") || n.starts_with("export-worker")),
+        "the import and export workers must not be part of the first load: {named:?}"
     );
     files.sort();
     assert!(
@@ -95,11 +103,15 @@ fn check_first_load(limit: usize) {
         "har-worker-loader.js",
         "har-worker.js",
         "har-worker_bg.wasm",
+        "export-worker-loader.js",
+        "export-worker.js",
+        "export-worker_bg.wasm",
     ] {
-        let bytes = std::fs::read(dist.join(name))
-            .unwrap_or_else(|e| panic!("{name} not in the dist (the HAR import's worker): {e}"));
+        let bytes = std::fs::read(dist.join(name)).unwrap_or_else(|e| {
+            panic!("{name} not in the dist (the HAR import's or the exports' worker): {e}")
+        });
         println!(
-            "{:<48} {:>10} {:>10}  (on import only)",
+            "{:<48} {:>10} {:>10}  (on demand only)",
             name,
             bytes.len(),
             gzip9(&bytes)

@@ -10,68 +10,31 @@
 //! revealable values apart, as plain strings that go straight into the page's memory-only
 //! secret store (`flow::har_import::wire`). One worker per import, ended when it has answered.
 
+use super::worker;
 use crate::flow::har_import::wire::{self, Revealable};
 use crate::flow::har_import::{import_har, signature_verified};
-use std::cell::RefCell;
-use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-
-/// The worker's first message: its wasm is running and it listens (a message posted before
-/// that would be lost while the wasm loads).
-const READY: &str = "ready";
 
 /// The worker's loader (public/har-worker-loader.js), next to the app's files.
 const LOADER: &str = "har-worker-loader.js";
 
-type Listeners = (
-    Closure<dyn FnMut(web_sys::MessageEvent)>,
-    Closure<dyn FnMut(web_sys::Event)>,
-);
-
 /// The page's side: starts a worker, hands it `file` and waits for its answer: the report's
 /// JSON and the revealable values, or a message saying what went wrong and what to do.
 pub async fn import(file: &web_sys::File) -> Result<wire::Report, String> {
-    let worker = web_sys::Worker::new(&loader_url()?).map_err(|_| {
-        "The browser could not start the import worker; reload the page and try again.".to_owned()
-    })?;
-    let listeners: Rc<RefCell<Option<Listeners>>> = Rc::default();
-    let promise =
-        js_sys::Promise::new(&mut |resolve: js_sys::Function, reject: js_sys::Function| {
-            let to_worker = worker.clone();
-            let file = file.clone();
-            let onmessage = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(
-                move |event: web_sys::MessageEvent| {
-                    let data = event.data();
-                    if data.as_string().as_deref() == Some(READY) {
-                        if to_worker.post_message(&file).is_err() {
-                            let _ = resolve.call1(&JsValue::NULL, &JsValue::NULL);
-                        }
-                    } else {
-                        let _ = resolve.call1(&JsValue::NULL, &data);
-                    }
-                },
-            );
-            // A worker that cannot load, or that traps on the file (panic, out of memory).
-            let onerror =
-                Closure::<dyn FnMut(web_sys::Event)>::new(move |event: web_sys::Event| {
-                    event.prevent_default();
-                    let _ = reject.call0(&JsValue::NULL);
-                });
-            worker.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
-            worker.set_onerror(Some(onerror.as_ref().unchecked_ref()));
-            *listeners.borrow_mut() = Some((onmessage, onerror));
-        });
-    let answer = wasm_bindgen_futures::JsFuture::from(promise).await;
-    // The worker, its heap and the file's text go away here; the listeners after it.
-    worker.terminate();
-    drop(listeners);
-    let answer = answer.map_err(|_| {
-        "The import stopped on this file (its worker failed: too big for memory, or a bug). \
-         Export only the login and try again."
-            .to_owned()
-    })?;
+    let answer = worker::ask(LOADER, file).await.map_err(failed)?;
     read_answer(&answer)
+}
+
+/// What to tell the person when the worker gave no answer.
+fn failed(failed: worker::Failed) -> String {
+    match failed {
+        worker::Failed::Start(message) => message,
+        worker::Failed::Stopped => "The import stopped on this file (its worker failed: too \
+                                    big for memory, or a bug). Export only the login and try \
+                                    again."
+            .to_owned(),
+    }
 }
 
 /// `["ok", json, [step, name, value, ...]]` or `["error", message]`.
@@ -101,50 +64,15 @@ fn read_answer(answer: &JsValue) -> Result<wire::Report, String> {
     }
 }
 
-/// The worker loader's address, next to the app's own script (whatever path the app is served
-/// from).
-fn loader_url() -> Result<String, String> {
-    let fail = || "The import worker's address could not be found.".to_owned();
-    let document = web_sys::window()
-        .and_then(|w| w.document())
-        .ok_or_else(fail)?;
-    let base = document.url().map_err(|_| fail())?;
-    let script = document
-        .query_selector("script[data-trunk-js]")
-        .ok()
-        .flatten()
-        .and_then(|s| s.get_attribute("data-trunk-js"))
-        .unwrap_or_else(|| "/".into());
-    let script = web_sys::Url::new_with_base(&script, &base).map_err(|_| fail())?;
-    let loader = web_sys::Url::new_with_base(LOADER, &script.href()).map_err(|_| fail())?;
-    Ok(loader.href())
-}
-
-/// The worker's side (its `main`): answers each posted `File` with its import, after saying
-/// it is ready.
+/// The worker's side (its `main`): answers each posted `File` with its import.
 pub fn serve() {
-    let scope: web_sys::DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
-    let reply = scope.clone();
-    let onmessage =
-        Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
-            let reply = reply.clone();
-            wasm_bindgen_futures::spawn_local(async move {
-                let answer = answer(event.data()).await;
-                let _ = reply.post_message(&answer);
-            });
-        });
-    scope.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
-    // Lives as long as the worker, which the page ends after one answer.
-    onmessage.forget();
-    let _ = scope.post_message(&JsValue::from_str(READY));
+    worker::serve(answer);
 }
 
 /// Reads, imports and grades one file; the ID token's signature with WebCrypto when the HAR
 /// holds the keys.
 async fn answer(data: JsValue) -> JsValue {
-    let error = |message: String| {
-        js_sys::Array::of2(&JsValue::from_str("error"), &JsValue::from_str(&message)).into()
-    };
+    let error = |message: String| worker::error(&message);
     let Ok(file) = data.dyn_into::<web_sys::File>() else {
         return error("The import worker was given no file.".into());
     };

@@ -3,6 +3,7 @@
 
 pub mod cache;
 pub mod clock;
+pub mod export_worker;
 pub mod files;
 pub mod har_worker;
 pub mod http;
@@ -11,3 +12,4 @@ pub mod popup;
 pub mod storage;
 pub mod viewport;
 pub mod webcrypto;
+pub mod worker;

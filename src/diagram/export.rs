@@ -487,6 +487,25 @@ mod tests {
         );
     }
 
+    /// The exports' worker exports the run the page posts it in its stored form
+    /// (`Timeline::to_json`, masks only): for every timeline the app draws, that gives the same
+    /// SVG, Mermaid and HAR as the run itself, so moving the exporters off the page changed no
+    /// export.
+    #[test]
+    fn exports_of_the_stored_run_the_worker_receives_equal_the_runs_own() {
+        for (name, t) in crate::diagram::corpus::all() {
+            let received = Timeline::from_json(&t.to_json());
+            assert!(!received.is_empty(), "{name}: the stored run reads back");
+            assert_eq!(to_mermaid(&received), to_mermaid(&t), "{name}: Mermaid");
+            assert_eq!(to_har(&received), to_har(&t), "{name}: HAR");
+            assert_eq!(
+                crate::diagram::svg::to_svg(&received),
+                crate::diagram::svg::to_svg(&t),
+                "{name}: SVG"
+            );
+        }
+    }
+
     #[test]
     fn iso8601_matches_known_instants() {
         assert_eq!(iso8601(0), "1970-01-01T00:00:00.000Z");

@@ -3,7 +3,7 @@
 
 use super::driver::{provide_lab_panel, Dispatch, LabPanelView, StatusView};
 use super::export_bar::TextOutput;
-use crate::browser::clock;
+use crate::browser::{clock, export_worker};
 use crate::flow::attack::{Experiment, Outcome};
 use crate::flow::checkup::Finding;
 use crate::flow::session::LabStart;
@@ -120,9 +120,26 @@ fn Checkup() -> impl IntoView {
     // The probes are done and the lines that need a code are still open.
     let needs_login = move || panel.with(|p| p.needs_login);
     let markdown = RwSignal::new(None::<String>);
+    let problem = RwSignal::new(String::new());
+    // Made in the exports' worker (the report writer is not in the first load), from the
+    // scorecard as it is stored: masks only.
     let export = move |_| {
         let stamp = clock::iso_now();
-        markdown.set(card().map(|c| c.to_markdown(&stamp)));
+        let Some(json) = panel.with_untracked(|p| {
+            p.scorecard
+                .as_ref()
+                .and_then(|c| serde_json::to_string(c).ok())
+        }) else {
+            return;
+        };
+        markdown.set(None);
+        problem.set(String::new());
+        leptos::task::spawn_local(async move {
+            match export_worker::checkup_markdown(&json, &stamp).await {
+                Ok(text) => markdown.set(Some(text)),
+                Err(e) => problem.set(e),
+            }
+        });
     };
     view! {
         <p class="hint">
@@ -156,6 +173,7 @@ fn Checkup() -> impl IntoView {
                 </table>
                 <div class="exports">
                     <button id="export-scorecard" on:click=export>"Export Markdown"</button>
+                    <span class="hint" role="status">{move || problem.get()}</span>
                     {move || markdown.get().map(|text| view! {
                         <TextOutput id="scorecard-markdown" text=text filename="provider-checkup.md"
                             mime="text/markdown" />

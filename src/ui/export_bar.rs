@@ -1,8 +1,9 @@
 //! Export the run as a standalone SVG, Mermaid text or a HAR, with copy and download.
+//!
+//! The exporters run in a Web Worker of their own (`browser::export_worker`), not in the page:
+//! they are pure code used only after a click, so the first load does not carry them (issue 14).
 
-use crate::browser::files;
-use crate::diagram::export::{to_har, to_mermaid};
-use crate::diagram::svg::to_svg;
+use crate::browser::{export_worker, files};
 use crate::flow::timeline::Timeline;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -24,6 +25,15 @@ impl Format {
         }
     }
 
+    /// The worker's name for it.
+    fn key(self) -> &'static str {
+        match self {
+            Format::Svg => "svg",
+            Format::Mermaid => "mermaid",
+            Format::Har => "har",
+        }
+    }
+
     fn mime(self) -> &'static str {
         match self {
             Format::Svg => "image/svg+xml",
@@ -41,13 +51,18 @@ pub fn ExportBar(
     timeline: Signal<Timeline>,
 ) -> impl IntoView {
     let output = RwSignal::new(None::<(Format, String)>);
+    let problem = RwSignal::new(String::new());
     let produce = move |format: Format| {
-        let text = match format {
-            Format::Svg => timeline.with(to_svg),
-            Format::Mermaid => timeline.with(to_mermaid),
-            Format::Har => timeline.with(to_har),
-        };
-        output.set(Some((format, text)));
+        // The stored form: masks only, the secret store is never serialised.
+        let json = timeline.with_untracked(Timeline::to_json);
+        output.set(None);
+        problem.set(String::new());
+        spawn_local(async move {
+            match export_worker::export(format.key(), &json).await {
+                Ok(text) => output.set(Some((format, text))),
+                Err(e) => problem.set(e),
+            }
+        });
     };
     view! {
         <div class="exports" role="group" aria-label="Export">
@@ -55,6 +70,7 @@ pub fn ExportBar(
             <button id="export-svg" on:click=move |_| produce(Format::Svg)>"SVG"</button>
             <button id="export-mermaid" on:click=move |_| produce(Format::Mermaid)>"Mermaid"</button>
             <button id="export-har" on:click=move |_| produce(Format::Har)>"HAR"</button>
+            <span class="hint" role="status">{move || problem.get()}</span>
             {move || output.get().map(|(format, text)| view! {
                 <TextOutput id="export-output" text=text filename=format.filename() mime=format.mime() />
             })}

@@ -24,6 +24,29 @@ impl Lab {
         self.wait_css("#login").await;
     }
 
+    /// Clicks an export button (`#export-svg`, `#export-mermaid`, `#export-har`) and returns the
+    /// text the exports' worker produced, once the output box holds that format's answer (the
+    /// box is cleared on the click, so an earlier export is never read back).
+    pub async fn export(&self, button: &str) -> String {
+        let filename = match button {
+            "#export-svg" => "oauth-flow.svg",
+            "#export-mermaid" => "oauth-flow.mmd",
+            "#export-har" => "oauth-flow.har",
+            other => panic!("no export button {other}"),
+        };
+        self.click(button).await;
+        self.wait_css(&format!("#export-output[data-format='{filename}']"))
+            .await;
+        self.js(
+            "return document.querySelector('#export-output').value;",
+            vec![],
+        )
+        .await
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+    }
+
     pub async fn js(&self, script: &str, args: Vec<Value>) -> Value {
         self.client
             .execute(script, args)
