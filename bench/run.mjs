@@ -166,7 +166,8 @@ async function startProfiler(s) {
   await s.cdp('Profiler.setSamplingInterval', { interval: 100 });
   await s.cdp('Profiler.start');
 }
-const stopProfiler = async (s) => profileSummary((await s.cdp('Profiler.stop')).profile);
+// The raw profile is kept too (written as target/bench/*.cpuprofile, for DevTools' Performance tab).
+const stopProfiler = async (s) => { const p = (await s.cdp('Profiler.stop')).profile; return { ...profileSummary(p), raw: p }; };
 
 async function coldLoad(url, mark, profiled = false) {
   return withSession(async (s) => {
@@ -188,6 +189,21 @@ const FRAME_PROBE = `
   const tick = (t) => { if (window.__bench.recording) window.__bench.frames.push(t); requestAnimationFrame(tick); };
   requestAnimationFrame(tick);
   return true;`;
+
+const MUTATION_PROBE = `
+  window.__mutations = {};
+  const parts = ['#diagram', '#timeline', '#inspector', '.tokens', '.identity', '.settings', '.controls', 'section'];
+  const part = (n) => {
+    const e = n.nodeType === 1 ? n : n.parentElement;
+    return (e && parts.find((p) => e.closest(p))) || 'other';
+  };
+  new MutationObserver((list) => {
+    if (performance.getEntriesByName('oauth-flow-lab:tokens').length) return;
+    for (const m of list) {
+      const k = part(m.target) + ' ' + (m.type === 'attributes' ? 'attr' : m.type === 'childList' ? 'nodes' : 'text');
+      window.__mutations[k] = (window.__mutations[k] || 0) + (m.type === 'childList' ? m.addedNodes.length + m.removedNodes.length : 1);
+    }
+  }).observe(document, { subtree: true, childList: true, attributes: true, characterData: true });`;
 
 const HEAP = `if (window.gc) window.gc(); return performance.memory ? performance.memory.usedJSHeapSize : null;`;
 
@@ -275,11 +291,14 @@ function profileSummary(p) {
   return { categories, functions };
 }
 
-async function login(profiled = false) {
+// `dpop`: true runs with the bundled provider's default (DPoP on: it lists ES256); false sets
+// the settings' DPoP switch off, the second series that separates DPoP's share of the own time.
+async function login(profiled = false, dpop = true) {
   return withSession(async (s) => {
     await s.go(opt.app);
     await s.js(`localStorage.setItem('oauth-flow-lab.settings', arguments[0]); return true;`, [JSON.stringify({
       issuer: opt.issuer, client_id: 'flow-lab', scope: 'openid profile read:profile read:files', api_base: opt.api,
+      ...(dpop ? {} : { dpop: false }),
     })]);
     await s.go(opt.app);
     await s.find('#login');
@@ -290,7 +309,13 @@ async function login(profiled = false) {
     await s.click('#sign-in');
     // A CPU profile (CDP, through chromedriver) from the Allow click to the tokens mark: it names
     // where the callback page's time goes (wasm, its JS glue, DOM calls, the browser's own work).
-    if (profiled) await startProfiler(s);
+    if (profiled) {
+      await startProfiler(s);
+      // Profiled runs only (never timed): counts the callback page's DOM writes by kind and by
+      // the part of the page they land in, from the document's start to the tokens mark.
+      await s.cdp('Page.enable');
+      await s.cdp('Page.addScriptToEvaluateOnNewDocument', { source: MUTATION_PROBE });
+    }
     await s.click('#allow');
     const phase = await s.until('phase logged-in or failed', `const m = document.querySelector('#lab');
       const p = m && m.dataset.phase; return (p === 'logged-in' || p === 'failed') ? p : null;`);
@@ -316,8 +341,11 @@ async function login(profiled = false) {
                token_network_ms,
                token_sent_ms: fetches.length ? fetches[0].startTime : null,
                after_token_ms: fetches.length ? tokens.startTime - fetches[fetches.length - 1].responseEnd : null };`, [APP_TOKENS, TOKEN_URL, APP_READY, APP_START, JWKS_URL]);
-    if (profiled) return { profile: await stopProfiler(s) };
+    if (profiled) return { profile: await stopProfiler(s), mutations: await s.js(`return window.__mutations || null;`) };
     const requests = countRequests(await s.perfLog());
+    // The two series must be what they say: a DPoP-off run sends no proof, a DPoP-on run does.
+    if ((requests.dpop_posts > 0) !== dpop) throw new Error(`a DPoP-${dpop ? 'on' : 'off'} login sent ${requests.dpop_posts} token POSTs with a proof`);
+    if (!dpop) return { ...t, callback_processing_ms: t.tokens_ms - t.token_network_ms, requests };
     let anim;
     try { anim = await replay(s, true); } catch (e) { anim = { error: e.message }; }
     const heap = await s.js(HEAP);
@@ -357,7 +385,7 @@ const result = {
   date: started.toISOString(),
   machine: { cpus: os.cpus().length, cpu_model: os.cpus()[0]?.model ?? '?', memory_gib: Math.round(os.totalmem() / 2 ** 30), platform: `${os.type()} ${os.release()}`, node: process.version },
   settings: { loads: LOADS, logins: LOGINS },
-  app: { sizes: distSizes(opt['app-dist']), loads: [], logins: [] },
+  app: { sizes: distSizes(opt['app-dist']), loads: [], logins: [], logins_dpop_off: [] },
   baseline: { sizes: distSizes(opt['baseline-dist']), loads: [], flows: [] },
   errors: [],
 };
@@ -377,19 +405,22 @@ for (let i = 0; i < LOADS; i++) {
 for (let i = 0; i < LOGINS; i++) {
   try { result.app.logins.push(await login()); }
   catch (e) { result.errors.push(`login ${i + 1}: ${e.message}`); log(`login ${i + 1}:`, e.message); }
+  try { result.app.logins_dpop_off.push(await login(false, false)); }
+  catch (e) { result.errors.push(`DPoP-off login ${i + 1}: ${e.message}`); log(`DPoP-off login ${i + 1}:`, e.message); }
   try { result.baseline.flows.push(await baselineFlow()); }
   catch (e) { result.errors.push(`baseline flow ${i + 1}: ${e.message}`); log(`baseline flow ${i + 1}:`, e.message); }
   const l = result.app.logins.at(-1);
-  log(`login ${i + 1}/${LOGINS}: callback ${l?.callback_processing_ms?.toFixed(1)} ms, token POSTs ${l?.requests?.token_posts}, preflights ${l?.requests?.preflights}, replay long tasks ${l?.replay?.longtasks}`);
+  log(`login ${i + 1}/${LOGINS}: own ${l?.own_ms?.toFixed(1)} ms (DPoP off ${result.app.logins_dpop_off.at(-1)?.own_ms?.toFixed(1)} ms), callback ${l?.callback_processing_ms?.toFixed(1)} ms, token POSTs ${l?.requests?.token_posts}, preflights ${l?.requests?.preflights}, replay long tasks ${l?.replay?.longtasks}`);
 }
 const PROFILES = Math.max(0, Number(opt.profiles ?? 3));
-result.app.profiles = { loads: [], logins: [] };
+result.app.profiles = { loads: [], logins: [], logins_dpop_off: [] };
 result.baseline.profiles = { loads: [] };
 for (let i = 0; i < PROFILES; i++) {
   try {
     result.app.profiles.loads.push(await coldLoad(opt.app, APP_READY, true));
     result.baseline.profiles.loads.push(await coldLoad(opt.baseline, BASE_READY, true));
     result.app.profiles.logins.push(await login(true));
+    result.app.profiles.logins_dpop_off.push(await login(true, false));
   } catch (e) { result.errors.push(`profiled run ${i + 1}: ${e.message}`); log(`profiled run ${i + 1}:`, e.message); }
 }
 log(`${PROFILES} profiled cold loads per page and ${PROFILES} profiled logins done`);
@@ -413,6 +444,9 @@ result.summary = {
     jwks_network_ms: pick(result.app.logins, (l) => l.jwks_network_ms),
     token_wait_ms: pick(result.app.logins, (l) => l.token_wait_ms),
     own_ms: pick(result.app.logins, (l) => l.own_ms),
+    own_ms_dpop_off: pick(result.app.logins_dpop_off, (l) => l.own_ms),
+    token_wait_ms_dpop_off: pick(result.app.logins_dpop_off, (l) => l.token_wait_ms),
+    preflights_dpop_off: pick(result.app.logins_dpop_off, (l) => l.requests.preflights),
     token_posts: pick(result.app.logins, (l) => l.requests.token_posts),
     preflights: pick(result.app.logins, (l) => l.requests.preflights),
     dpop_posts: pick(result.app.logins, (l) => l.requests.dpop_posts ?? 0),
@@ -470,10 +504,15 @@ row('  callback page: nav start → ready mark', ms(A.callback_ready_ms));
 row('  nav start → app start (download, compile, instantiate)', ms(A.start_ms), '', '', 'a size matter: see the first load');
 row("  app's own time: app start → tokens, minus the network it waited for", ms(A.own_ms), '—', '', '≤ 20 ms (the goal read without the page load)');
 row("    the same as a ratio: app's own time / the baseline's load → ready (same run)", ms(A.own_ms), ms(B.ready_ms), ratio(A.own_ms, B.ready_ms), '≤ 0.25 (issue 12)');
+row(`  own time, DPoP off / on: app start → tokens minus network, n=${A.own_ms_dpop_off?.n ?? 0} / ${A.own_ms?.n ?? 0}`,
+  `${ms(A.own_ms_dpop_off)} / ${ms(A.own_ms)}`, ms(B.ready_ms),
+  A.own_ms_dpop_off && A.own_ms && B.ready_ms ? `${(A.own_ms_dpop_off.median / B.ready_ms.median).toFixed(2)}× / ${(A.own_ms.median / B.ready_ms.median).toFixed(2)}×` : '',
+  `≤ 0.25 (issue 12); DPoP's share ${A.own_ms_dpop_off && A.own_ms ? (A.own_ms.median - A.own_ms_dpop_off.median).toFixed(1) + ' ms' : '?'}`);
 row('    token request network time after the ready mark (waited for)', ms(A.token_wait_ms));
+row('    the same, DPoP off', ms(A.token_wait_ms_dpop_off));
 row('    JWKS network time', ms(A.jwks_network_ms));
 row('token POSTs per login', num(A.token_posts), '—', '', 'exactly 1');
-row('CORS preflights per login', num(A.preflights), '—', '', `${A.dpop_posts ? '1: a DPoP run (the DPoP header is not CORS-safelisted)' : '0'} (self-check saw ${result.preflight_self_check ?? '?'} for a forced one)`);
+row('CORS preflights per login (DPoP off: ' + num(A.preflights_dpop_off) + ')', num(A.preflights), '—', '', `${A.dpop_posts ? '1: a DPoP run (the DPoP header is not CORS-safelisted)' : '0'} (self-check saw ${result.preflight_self_check ?? '?'} for a forced one)`);
 row('discovery GETs per login', num(A.discovery_gets), '—', '', '≤ 1');
 row('replay at 4× (app) / baseline replay, duration', ms(A.replay_ms), ms(B.replay_ms));
 row('  long tasks during replay', num(A.longtasks), num(B.longtasks), '', '0 over 50 ms');
@@ -513,15 +552,28 @@ function profileLines(samples, what) {
 out.push(...profileLines(result.app.profiles.loads, 'cold load CPU profile, app, navigation → ready'));
 out.push(...profileLines(result.baseline.profiles.loads, 'cold load CPU profile, baseline, navigation → ready'));
 out.push(...profileLines(result.app.profiles.logins, 'callback page CPU profile, Allow click → tokens shown'));
+{
+  const ms_ = result.app.profiles.logins.map((x) => x.mutations).filter(Boolean);
+  if (ms_.length) {
+    const keys = [...new Set(ms_.flatMap(Object.keys))].map((k) => [k, median(ms_.map((m) => m[k] ?? 0))]).sort((a, b) => b[1] - a[1]);
+    out.push('');
+    out.push(`callback page DOM writes until the tokens mark (median of ${ms_.length}; nodes = added + removed):`);
+    out.push('  ' + keys.map(([k, v]) => `${k} ${v}`).join(', '));
+  }
+}
+out.push(...profileLines(result.app.profiles.logins_dpop_off, 'callback page CPU profile, DPoP off, Allow click → tokens shown'));
 if (result.errors.length) { out.push(''); out.push('problems:'); for (const e of result.errors) out.push(`  - ${e}`); }
 console.log(out.join('\n'));
 
 mkdirSync(opt.out, { recursive: true });
 const stamp = result.date.replace(/[:.]/g, '-');
-const json = JSON.stringify(result, null, 2);
+const json = JSON.stringify(result, (k, v) => (k === 'raw' && v && typeof v === 'object' ? undefined : v), 2);
 writeFileSync(join(opt.out, `bench-${stamp}.json`), json);
 writeFileSync(join(opt.out, 'latest.json'), json);
 writeFileSync(join(opt.out, 'latest.txt'), out.join('\n') + '\n');
+for (const [what, xs] of Object.entries({ load: result.app.profiles.loads, login: result.app.profiles.logins, 'login-dpop-off': result.app.profiles.logins_dpop_off })) {
+  xs.forEach((x, i) => x.profile?.raw && writeFileSync(join(opt.out, `profile-${what}-${i + 1}.cpuprofile`), JSON.stringify(x.profile.raw)));
+}
 console.log(`\nJSON: ${join(opt.out, `bench-${stamp}.json`)} (also latest.json, latest.txt)`);
 // Failing to measure is a failure of the benchmark; figures over a goal are reported, not fatal.
 const measured = result.app.loads.length && result.app.logins.length && result.baseline.loads.length;

@@ -156,3 +156,108 @@ async fn back_in_replay_shows_each_remaining_step_settled_and_next_replays_the_a
     );
     assert_eq!(count("#diagram .packet"), 1);
 }
+
+/// Issue 12's performance goal: a step that arrives draws its own row and list item and
+/// rewrites nothing in the rows and items before it (each redraw of an element rewrites all its
+/// attributes: redrawing every row on each event led the callback page's profile).
+#[wasm_bindgen_test]
+async fn p12_a_new_step_redraws_no_earlier_row_or_list_item() {
+    use leptos::prelude::*;
+    use oauth_flow_lab::diagram::replay::Replay;
+    use oauth_flow_lab::diagram::view::SequenceDiagram;
+    use oauth_flow_lab::flow::timeline::{Actor, Channel, Step, StepKind, Timeline};
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    use wasm_bindgen::closure::Closure;
+
+    let step = |label: &str| {
+        Step::new(
+            StepKind::TokenRequest,
+            Actor::ClientApp,
+            Actor::AuthorizationServer,
+            Channel::Back,
+            label,
+            0,
+        )
+    };
+    let timeline = RwSignal::new(Timeline::new());
+    timeline.update(|t| {
+        for label in ["one", "two", "three"] {
+            t.push_done(step(label), 5.0);
+        }
+    });
+    let (host, _guard) = web_support::mount(move || {
+        view! {
+            <SequenceDiagram timeline=timeline replay=RwSignal::new(Replay::default())
+                selected=RwSignal::new(None) reduced_motion=false narrow=false />
+            <oauth_flow_lab::ui::timeline_list::TimelineList timeline=timeline.into() />
+        }
+    });
+    settle().await;
+    let count = |css: &str| host.query_selector_all(css).unwrap().length();
+    assert_eq!(count("#diagram g.row"), 3);
+    assert_eq!(count("#timeline > li"), 3);
+
+    // Every attribute write and node change from here on, by the row or item it lands in.
+    let touched: Rc<RefCell<Vec<String>>> = Rc::default();
+    let seen = touched.clone();
+    let callback = Closure::<dyn FnMut(js_sys::Array)>::new(move |records: js_sys::Array| {
+        for record in records.iter() {
+            let record: web_sys::MutationRecord = record.unchecked_into();
+            let Some(target) = record.target() else {
+                continue;
+            };
+            let element = target
+                .dyn_ref::<Element>()
+                .cloned()
+                .or_else(|| target.parent_element());
+            let place = element
+                .and_then(|e| e.closest("#diagram g.row, #timeline > li").ok().flatten())
+                .map(|e| {
+                    let list = e.tag_name() == "LI";
+                    let index = e.get_attribute("data-step").unwrap_or_else(|| {
+                        let items = e.parent_element().unwrap().children();
+                        (0..items.length())
+                            .position(|i| items.item(i).as_ref() == Some(&e))
+                            .unwrap()
+                            .to_string()
+                    });
+                    format!("{} {index}", if list { "item" } else { "row" })
+                })
+                .unwrap_or_else(|| "elsewhere".to_owned());
+            seen.borrow_mut()
+                .push(format!("{place}: {}", record.type_()));
+        }
+    });
+    let observer = web_sys::MutationObserver::new(callback.as_ref().unchecked_ref()).unwrap();
+    let init = web_sys::MutationObserverInit::new();
+    init.set_subtree(true);
+    init.set_child_list(true);
+    init.set_attributes(true);
+    init.set_character_data(true);
+    observer.observe_with_options(&host, &init).unwrap();
+
+    timeline.update(|t| {
+        t.push_done(step("four"), 5.0);
+    });
+    settle().await;
+    settle().await;
+    observer.disconnect();
+    assert_eq!(count("#diagram g.row"), 4, "the new step is drawn");
+    assert_eq!(count("#timeline > li"), 4, "and listed");
+    let touched = touched.borrow();
+    // The row that was newest loses its arrival; rows 0 and 1 and the first three list items
+    // are left as they are.
+    let earlier: Vec<&String> = touched
+        .iter()
+        .filter(|t| {
+            ["row 0", "row 1", "item 0", "item 1", "item 2"]
+                .iter()
+                .any(|p| t.starts_with(&format!("{p}:")))
+        })
+        .collect();
+    assert!(
+        earlier.is_empty(),
+        "earlier rows and items were redrawn: {earlier:?}"
+    );
+}

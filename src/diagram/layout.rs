@@ -178,17 +178,15 @@ pub fn wrap_label(text: &str, max_chars: usize) -> Vec<String> {
     let max_chars = max_chars.max(4);
     let mut lines: Vec<String> = Vec::new();
     let mut line = String::new();
-    for word in text.split_whitespace() {
-        let mut word: Vec<char> = word.chars().collect();
-        while word.len() > max_chars {
+    for mut word in text.split_whitespace() {
+        // A word longer than a line: its first `max_chars` characters, until the rest fits.
+        while let Some((cut, _)) = word.char_indices().nth(max_chars) {
             if !line.is_empty() {
                 lines.push(std::mem::take(&mut line));
             }
-            let rest = word.split_off(max_chars);
-            lines.push(word.into_iter().collect());
-            word = rest;
+            lines.push(word[..cut].to_owned());
+            word = &word[cut..];
         }
-        let word: String = word.into_iter().collect();
         let needed = if line.is_empty() {
             word.chars().count()
         } else {
@@ -200,7 +198,7 @@ pub fn wrap_label(text: &str, max_chars: usize) -> Vec<String> {
         if !line.is_empty() {
             line.push(' ');
         }
-        line.push_str(&word);
+        line.push_str(word);
     }
     if !line.is_empty() || lines.is_empty() {
         lines.push(line);

@@ -8,8 +8,8 @@ use super::num::{n, tenths_of_seconds, whole_ms};
 use super::replay::Replay;
 use crate::flow::timeline::{Actor, Channel, Step, Timeline};
 use leptos::prelude::*;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 pub use super::layout::{PHONE_WIDTH as NARROW_WIDTH, WIDE_WIDTH};
 
@@ -38,16 +38,41 @@ pub fn SequenceDiagram(
         };
         timeline.with(|t| layout(t.steps(), width))
     });
-    let visible = move || timeline.with(|t| replay.with(|r| r.visible(t.len())));
-    // The count drawn last time: only a step that arrives moving forward animates (the newest
-    // one arrives on the first drawing, e.g. when the page comes back from the provider).
-    let previous = Arc::new(AtomicUsize::new(
-        timeline
-            .with_untracked(|t| replay.with_untracked(|r| r.visible(t.len())))
-            .saturating_sub(1),
-    ));
-    // Whether the rows were drawn once: the diagram follows steps that change after that.
-    let drawn = Arc::new(AtomicBool::new(false));
+    // Each row is drawn once and redrawn only when what it draws changes (`Items`): one event
+    // used to redraw every row, which led the callback page's profile (issue 12).
+    let rows = Items::new(draw_row);
+    let moved = Moved::new();
+    let update = {
+        let rows = rows.clone();
+        move || {
+            let shown = timeline.with(|t| replay.with(|r| r.visible(t.len())));
+            let speed = replay.with(|r| r.speed);
+            let motion = !reduced_motion.get();
+            let (before, scroll) = moved.step(shown);
+            let key = |row: &Row, step: &Step, g: &DiagramLayout| RowKey {
+                row: row.clone(),
+                step: step.clone(),
+                arrives: super::replay::arrives(before, shown, row.step) && motion,
+                width: (g.width, g.duration_x),
+                speed,
+                selected,
+            };
+            geometry.with(|g| {
+                timeline.with(|t| {
+                    let drawn = g.rows.iter().zip(t.steps()).take(shown);
+                    rows.set(drawn.map(|(row, step)| key(row, step, g)))
+                })
+            });
+            if scroll {
+                // The diagram follows the active step, once this drawing is in the page.
+                set_timeout(
+                    move || crate::browser::viewport::scroll_step_into_view(shown - 1),
+                    std::time::Duration::ZERO,
+                );
+            }
+        }
+    };
+    follow(Box::new(update));
     let view_box = move || geometry.with(|g| format!("0 0 {} {}", n(g.width), n(g.height)));
     view! {
         <svg id="diagram" class="diagram" viewBox=view_box role="group"
@@ -65,33 +90,182 @@ pub fn SequenceDiagram(
                 </marker>
             </defs>
             {move || geometry.with(lanes_view)}
-            {move || {
-                let shown = visible();
-                let before = previous.swap(shown, Ordering::Relaxed);
-                if drawn.swap(true, Ordering::Relaxed) && before != shown && shown > 0 {
-                    // The diagram follows the active step, once this drawing is in the page.
-                    set_timeout(
-                        move || crate::browser::viewport::scroll_step_into_view(shown - 1),
-                        std::time::Duration::ZERO,
-                    );
-                }
-                let speed = replay.with(|r| r.speed);
-                let motion = !reduced_motion.get();
-                geometry.with(|g| {
-                    timeline.with(|t| {
-                        g.rows
-                            .iter()
-                            .take(shown)
-                            .map(|row| {
-                                let arrives = super::replay::arrives(before, shown, row.step);
-                                row_view(row, &t.steps()[row.step], g, selected, arrives && motion, speed)
-                            })
-                            .collect_view()
-                    })
-                })
-            }}
+            {rows.view()}
         </svg>
     }
+}
+
+/// Everything one row draws, compared to skip the redraw of rows an event left unchanged.
+#[derive(PartialEq)]
+struct RowKey {
+    row: Row,
+    step: Step,
+    /// Whether it plays its arrival (packet and settle).
+    arrives: bool,
+    /// SVG width and the duration column's x.
+    width: (f64, f64),
+    speed: f64,
+    selected: RwSignal<Option<usize>>,
+}
+
+fn draw_row(_: usize, k: &RowKey) -> AnyView {
+    row_view(&k.row, &k.step, k.width, k.selected, k.arrives, k.speed).into_any()
+}
+
+/// The replay's last move: the visible count before it and after it (`usize::MAX` before the
+/// first drawing). The newest row arrives once per move forward; a status change at the same
+/// position neither replays nor cuts it.
+struct Moved(AtomicUsize, AtomicUsize);
+
+impl Moved {
+    fn new() -> Self {
+        Moved(AtomicUsize::new(0), AtomicUsize::new(usize::MAX))
+    }
+
+    /// The count before the last move to `shown`, and whether this call moved (not the first).
+    fn step(&self, shown: usize) -> (usize, bool) {
+        let last = self.1.swap(shown, Ordering::Relaxed);
+        if last == usize::MAX {
+            // The first drawing: the newest step arrives (e.g. back from the provider).
+            self.0.store(shown.saturating_sub(1), Ordering::Relaxed);
+            return (shown.saturating_sub(1), false);
+        }
+        if last != shown {
+            self.0.store(last, Ordering::Relaxed);
+        }
+        (self.0.load(Ordering::Relaxed), last != shown && shown > 0)
+    }
+}
+
+/// A list drawn item by item: an item is redrawn only when its key changes, and a new item is
+/// appended without redrawing the ones before it. (Built with `erase_components`, redrawing an
+/// element removes and sets every one of its attributes again: one event that redrew every
+/// diagram row and list item made about 9,500 attribute writes on the callback page.)
+pub(crate) struct Items<K> {
+    /// What each drawn item was drawn from.
+    keys: Arc<Mutex<Vec<K>>>,
+    slots: Slots,
+}
+
+impl<K> Clone for Items<K> {
+    fn clone(&self) -> Self {
+        Items {
+            keys: self.keys.clone(),
+            slots: self.slots.clone(),
+        }
+    }
+}
+
+impl<K: PartialEq + Send + Sync + 'static> Items<K> {
+    /// No items yet; `draw` draws item `i` from its key.
+    pub(crate) fn new(draw: fn(usize, &K) -> AnyView) -> Self {
+        let keys: Arc<Mutex<Vec<K>>> = Arc::default();
+        let drawn = keys.clone();
+        let slots = Slots(Arc::new((
+            Mutex::default(),
+            ArcTrigger::new(),
+            Box::new(move |i| lock(&drawn).get(i).map(|k| draw(i, k))),
+        )));
+        Items { keys, slots }
+    }
+
+    /// The items are now `keys`: redraws the items whose key changed, adds or removes the rest.
+    pub(crate) fn set(&self, keys: impl Iterator<Item = K>) {
+        let mut changed = Vec::new();
+        let len = {
+            let mut drawn = lock(&self.keys);
+            let mut n = 0;
+            for key in keys {
+                match drawn.get_mut(n) {
+                    Some(old) if *old != key => {
+                        *old = key;
+                        changed.push(n);
+                    }
+                    Some(_) => {}
+                    None => drawn.push(key),
+                }
+                n += 1;
+            }
+            drawn.truncate(n);
+            n
+        };
+        self.slots.changed(&changed, len);
+    }
+
+    /// The items' view.
+    pub(crate) fn view(&self) -> AnyView {
+        slot(0, self.slots.clone())
+    }
+}
+
+/// Runs `update` now, then again after each change of what it read (one copy in the wasm for
+/// every list: a boxed function, not a generic one).
+pub(crate) fn follow(update: Box<dyn Fn()>) {
+    untrack(&*update);
+    Effect::new(move |_| update());
+}
+
+/// The part of [`Items`] that does not depend on the key type (one copy in the wasm): the
+/// number of items and one trigger per item, the count's trigger, and the drawing function.
+#[derive(Clone)]
+struct Slots(Arc<SlotsInner>);
+
+/// The count and per-item triggers, the count's trigger, and the drawing function.
+type SlotsInner = (
+    Mutex<(usize, Vec<ArcTrigger>)>,
+    ArcTrigger,
+    Box<dyn Fn(usize) -> Option<AnyView> + Send + Sync>,
+);
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Slots {
+    /// Items `changed` are redrawn; the list is now `len` long.
+    fn changed(&self, changed: &[usize], len: usize) {
+        let (state, count, _) = &*self.0;
+        let mut state = lock(state);
+        state.1.resize_with(len, ArcTrigger::new);
+        // Notifying only marks the items: they redraw (and read the state) later.
+        changed.iter().for_each(|&i| state.1[i].notify());
+        if state.0 != len {
+            state.0 = len;
+            count.notify();
+        }
+    }
+
+    /// How many items there are (tracked).
+    fn count(&self) -> usize {
+        self.0 .1.track();
+        lock(&self.0 .0).0
+    }
+
+    /// Item `i` (tracked: redrawn on its trigger).
+    fn draw(&self, i: usize) -> Option<AnyView> {
+        let trigger = lock(&self.0 .0).1.get(i).cloned()?;
+        trigger.track();
+        (self.0 .2)(i)
+    }
+}
+
+/// Item `i` and, after it, the slot of item `i + 1`: each slot is redrawn only when its own
+/// item appears or goes, so appending an item draws just that item.
+fn slot(i: usize, slots: Slots) -> AnyView {
+    let here = {
+        let slots = slots.clone();
+        Memo::new(move |_| slots.count() > i)
+    };
+    (move || {
+        here.get().then(|| {
+            let one = slots.clone();
+            view! {
+                {move || one.draw(i)}
+                {slot(i + 1, slots.clone())}
+            }
+        })
+    })
+    .into_any()
 }
 
 fn lanes_view(g: &DiagramLayout) -> impl IntoView {
@@ -151,7 +325,7 @@ pub fn arrow_path(x1: f64, x2: f64, via: Option<f64>, y: f64) -> String {
 fn row_view(
     row: &Row,
     step: &Step,
-    g: &DiagramLayout,
+    (width, duration_x): (f64, f64),
     selected: RwSignal<Option<usize>>,
     animate: bool,
     speed: f64,
@@ -236,7 +410,7 @@ fn row_view(
             // The row's name (SVG title): the step number, exactly the label text it shows, the
             // route. The numbers, marks, chips and durations drawn below are not part of it.
             <title>{aria}</title>
-            <rect class="hit" x="0" y=n(row.top) width=n(g.width) height=n(row.height) />
+            <rect class="hit" x="0" y=n(row.top) width=n(width) height=n(row.height) />
             <g aria-hidden="true">
             {step.difference.is_some().then(|| view! {
                 <text class="differs-mark" x="4" y=n(row.y + 4.0)>"≠"</text>
@@ -258,7 +432,7 @@ fn row_view(
                     }).collect_view()}
                 </text>
             })}
-            <text class="duration" x=n(g.duration_x) y=n(row.y + 4.0) text-anchor="end">{duration}</text>
+            <text class="duration" x=n(duration_x) y=n(row.y + 4.0) text-anchor="end">{duration}</text>
             </g>
             <text class="label" x=label_x.clone() y=n(row.label_y) text-anchor=anchor>
                 {row.label_lines.iter().enumerate().map(|(i, line)| view! {

@@ -14,7 +14,7 @@ mod problem;
 mod secret_prompt;
 mod settings;
 mod stolen_token;
-mod timeline_list;
+pub mod timeline_list;
 mod tokens;
 
 use crate::flow::session::Action;

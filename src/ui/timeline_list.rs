@@ -1,5 +1,6 @@
 //! The timeline as an ordered list: one item per step, read straight from the timeline.
 
+use crate::diagram::view::{follow, Items};
 use crate::flow::timeline::{Step, StepStatus, Timeline};
 use leptos::prelude::*;
 
@@ -9,6 +10,13 @@ pub fn TimelineList(
     /// The run to list.
     timeline: Signal<Timeline>,
 ) -> impl IntoView {
+    // Item by item: an event redraws only the steps it added or changed (issue 12).
+    let items = Items::new(|i, step| step_item(i + 1, step).into_any());
+    let update = {
+        let items = items.clone();
+        move || timeline.with(|t| items.set(t.steps().iter().cloned()))
+    };
+    follow(Box::new(update));
     view! {
         <section class="panel timeline" aria-labelledby="timeline-title">
             <h2 id="timeline-title">"What happened, step by step"</h2>
@@ -21,15 +29,7 @@ pub fn TimelineList(
             {move || timeline.with(|t| t.is_empty()).then(|| view! {
                 <p class="empty">"Nothing yet. Press Log in to start a run."</p>
             })}
-            <ol id="timeline">
-                {move || timeline.with(|t| {
-                    t.steps()
-                        .iter()
-                        .enumerate()
-                        .map(|(i, step)| step_item(i + 1, step))
-                        .collect_view()
-                })}
-            </ol>
+            <ol id="timeline">{items.view()}</ol>
         </section>
     }
 }
