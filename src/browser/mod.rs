@@ -9,5 +9,6 @@ pub mod http;
 pub mod location;
 pub mod popup;
 pub mod storage;
+pub mod teaching;
 pub mod viewport;
 pub mod webcrypto;

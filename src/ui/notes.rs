@@ -1,0 +1,118 @@
+//! The teaching text in the page (`crate::text`): one signal holds the catalog's state, started
+//! after the first render so the callback's token request and the tokens' display never wait for
+//! it. Views show text through [`tr`], which redraws them when the catalog arrives.
+
+use crate::text::{self, Catalog, FILE};
+use leptos::prelude::*;
+use std::cell::Cell;
+use std::sync::Arc;
+
+/// Where the catalog is.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Notes {
+    /// On its way: references show "…".
+    Loading,
+    /// Arrived.
+    Ready(Arc<Catalog>),
+    /// Could not be fetched or read: the message, shown once at the top of the page.
+    Failed(String),
+}
+
+impl Notes {
+    /// The state as the page's `data-notes` attribute shows it (tests wait on it).
+    pub fn label(&self) -> &'static str {
+        match self {
+            Notes::Loading => "loading",
+            Notes::Ready(_) => "ready",
+            Notes::Failed(_) => "failed",
+        }
+    }
+}
+
+/// What a reference shows when the catalog could not be loaded.
+pub const UNAVAILABLE: &str = "[note not loaded]";
+
+thread_local! {
+    static NOTES: Cell<Option<RwSignal<Notes>>> = const { Cell::new(None) };
+}
+
+/// Creates the page's catalog signal and starts the fetch once the first render is done.
+pub fn provide() -> RwSignal<Notes> {
+    let notes = RwSignal::new(Notes::Loading);
+    NOTES.with(|n| n.set(Some(notes)));
+    // An effect runs after the view is mounted: the page (and a callback's token request,
+    // which `page_loaded` has already sent) comes first.
+    Effect::new(move |_| {
+        leptos::task::spawn_local(async move {
+            let state = match crate::browser::teaching::load().await {
+                Ok(catalog) => Notes::Ready(Arc::new(catalog)),
+                Err(message) => Notes::Failed(message),
+            };
+            notes.set(state);
+        });
+    });
+    notes
+}
+
+/// The catalog's state (tracked: a view reading it redraws when it changes).
+pub fn state() -> Notes {
+    NOTES.with(Cell::get).map_or(Notes::Loading, |n| n.get())
+}
+
+/// The catalog, if it has arrived (untracked: for exports made on a click).
+pub fn catalog_now() -> Option<Arc<Catalog>> {
+    match NOTES.with(Cell::get).map(|n| n.get_untracked()) {
+        Some(Notes::Ready(c)) => Some(c),
+        _ => None,
+    }
+}
+
+/// The text as shown: references resolved, "…" while loading, a short mark if it failed.
+/// Tracked, so call it inside a reactive closure.
+pub fn tr(raw: &str) -> String {
+    if !text::has_refs(raw) {
+        return raw.to_owned();
+    }
+    match state() {
+        Notes::Ready(c) => text::resolve(raw, Some(&c)).into_owned(),
+        Notes::Loading => text::resolve(raw, None).into_owned(),
+        Notes::Failed(_) => text::resolve_or(raw, None, UNAVAILABLE).into_owned(),
+    }
+}
+
+/// A text that redraws itself when the catalog arrives. One concrete type (a boxed signal),
+/// so the many places that show teaching text share one rendering path in the wasm instead of
+/// one per closure.
+pub fn text(raw: impl Into<String>) -> Signal<String> {
+    let raw = raw.into();
+    Signal::derive(move || tr(&raw))
+}
+
+/// [`text`] of a text that itself changes (explain mode's summary follows the variant).
+pub fn text_with(raw: impl Fn() -> &'static str + Send + Sync + 'static) -> Signal<String> {
+    Signal::derive(move || tr(raw()))
+}
+
+/// Every text field of a timeline resolved with the loaded catalog (for the exports and the
+/// worker's Markdown, which are made from the data on a click).
+pub fn resolved(raw: &str) -> String {
+    match catalog_now() {
+        Some(c) => text::resolve(raw, Some(&c)).into_owned(),
+        None => text::resolve_or(raw, None, UNAVAILABLE).into_owned(),
+    }
+}
+
+/// The one line shown when the catalog could not be loaded: what failed and what to do.
+#[component]
+pub fn NotesStatus() -> impl IntoView {
+    move || match state() {
+        Notes::Failed(why) => Some(view! {
+            <p id="notes-status" class="hint" role="status">
+                {format!("The teaching notes could not be loaded ({why}). The flow still works; \
+                          reload the page to try again, and check that {FILE} is served next to \
+                          index.html.")}
+            </p>
+        }),
+        _ => None,
+    }
+}
