@@ -1,5 +1,5 @@
 //! The teaching text as data (issue 14, "Size, restated"): the long notes, pitfalls, hints and
-//! preset instructions live in `public/teaching.json`, which the page fetches after its first
+//! preset instructions live in `public/teaching.txt`, which the page fetches after its first
 //! paint, not in the wasm. The code refers to an entry with [`t!`](crate::t), which stands for
 //! it inside any ordinary string: a reference is `U+E000 key (U+E001 name=value)* U+E002`, so
 //! every field that held text (a step's note, callout, a preset's caveat) keeps its `String` /
@@ -8,7 +8,6 @@
 //! with the catalog once it has arrived, a short placeholder until then. Pure: no browser.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 
 /// Starts a reference to a catalog entry inside a text.
 pub const OPEN: char = '\u{E000}';
@@ -18,7 +17,7 @@ pub const SEP: char = '\u{E001}';
 pub const CLOSE: char = '\u{E002}';
 
 /// The data file's name, as the page fetches it (same origin, copied by trunk).
-pub const FILE: &str = "teaching.json";
+pub const FILE: &str = "teaching.txt";
 
 /// What a reference shows while the catalog is on its way.
 pub const LOADING: &str = "…";
@@ -59,36 +58,34 @@ fn is_marker(c: char) -> bool {
 
 /// The loaded catalog: key → text with `{name}` placeholders.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Catalog(BTreeMap<String, String>);
+pub struct Catalog(Vec<(String, String)>);
 
 impl Catalog {
-    /// Reads the data file; a clear message when it is not the catalog.
-    pub fn parse(json: &str) -> Result<Self, String> {
-        // Read as a `serde_json::Value`, whose deserializer the app already has, rather than
-        // a map type of its own (each is its own monomorphized code in the wasm).
-        let not_texts = || format!("{FILE} is not a JSON object of texts");
-        match serde_json::from_str::<serde_json::Value>(json) {
-            Ok(serde_json::Value::Object(entries)) => entries
-                .into_iter()
-                .map(|(key, text)| match text {
-                    serde_json::Value::String(text) => Ok((key, text)),
-                    _ => Err(not_texts()),
-                })
-                .collect::<Result<_, _>>()
-                .map(Catalog),
-            Ok(_) => Err(not_texts()),
-            Err(e) => Err(format!("{} ({e})", not_texts())),
-        }
+    /// Reads the data file: one entry a line, `key<TAB>text` (the texts hold no tab or line
+    /// break), so reading it needs no parser at all; a clear message when a line is not one.
+    pub fn parse(file: &str) -> Result<Self, String> {
+        file.lines()
+            .enumerate()
+            .filter(|(_, line)| !line.is_empty())
+            .map(|(n, line)| match line.split_once('\t') {
+                Some((key, text)) if !key.is_empty() => Ok((key.to_owned(), text.to_owned())),
+                _ => Err(format!("{FILE} line {} is not `key<TAB>text`", n + 1)),
+            })
+            .collect::<Result<_, _>>()
+            .map(Catalog)
     }
 
-    /// The entry's text, placeholders unfilled.
+    /// The entry's text, placeholders unfilled (a few hundred entries: a scan is enough).
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.0.get(key).map(String::as_str)
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, text)| text.as_str())
     }
 
-    /// Every key, in order.
+    /// Every key, in file order.
     pub fn keys(&self) -> impl Iterator<Item = &str> {
-        self.0.keys().map(String::as_str)
+        self.0.iter().map(|(k, _)| k.as_str())
     }
 }
 
@@ -188,7 +185,7 @@ pub fn placeholders(entry: &str) -> Vec<String> {
 pub fn host_catalog() -> &'static Catalog {
     static CATALOG: std::sync::OnceLock<Catalog> = std::sync::OnceLock::new();
     CATALOG.get_or_init(|| {
-        Catalog::parse(include_str!("../public/teaching.json")).expect("public/teaching.json")
+        Catalog::parse(include_str!("../public/teaching.txt")).expect("public/teaching.txt")
     })
 }
 
@@ -200,7 +197,7 @@ pub fn plain(text: &str) -> String {
 
 /// A cache-busting version of the data file: a hash of its bytes computed at compile time (the
 /// bytes themselves are not in the wasm), so a changed file is fetched afresh.
-pub const VERSION: u32 = fnv1a(include_bytes!("../public/teaching.json"));
+pub const VERSION: u32 = fnv1a(include_bytes!("../public/teaching.txt"));
 
 const fn fnv1a(bytes: &[u8]) -> u32 {
     let mut hash: u32 = 0x811c_9dc5;

@@ -1,4 +1,4 @@
-//! Fetches the teaching text (`teaching.json`, `crate::text`) from the page's own origin, after
+//! Fetches the teaching text (`teaching.txt`, `crate::text`) from the page's own origin, after
 //! the first paint: nothing on the callback's path waits for it.
 
 use crate::browser::http::{fetch, FetchRequest};

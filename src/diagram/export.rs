@@ -443,6 +443,8 @@ mod tests {
     fn pitfall_callouts_stay_on_their_steps_and_in_the_mermaid_export() {
         for (run, timeline, kind, words) in pitfalls() {
             let (index, step) = timeline.last_of(kind).expect("the step");
+            let timeline = timeline.with_text_resolved(Some(crate::text::host_catalog()), "");
+            let (_, step) = timeline.last_of(kind).expect("the step");
             let callout = step.callout.as_deref().unwrap_or_default();
             assert!(
                 callout.contains(words),

@@ -244,7 +244,7 @@ fn row_view(
             {shape}
             {step.callout.clone().map(|callout| view! {
                 <text class="callout-mark" x="16" y=n(row.number_y + 4.0)>
-                    "⚠"<title>{crate::ui::notes::text(callout)}</title>
+                    "⚠"<title>{callout}</title>
                 </text>
             })}
             <circle class="num" cx=n(row.number_x) cy=n(row.number_y) r="9" />

@@ -1,12 +1,12 @@
 //! The catalog's own rules: every reference in the code names an entry of
-//! `public/teaching.json`, every entry is referred to, and the `{placeholders}` of an entry are
+//! `public/teaching.txt`, every entry is referred to, and the `{placeholders}` of an entry are
 //! the arguments its references give.
 
 use super::*;
 
 #[test]
 fn resolve_fills_named_placeholders_and_keeps_inline_text() {
-    let catalog = Catalog::parse(r#"{"a.b":"Hello {who}, {what}."}"#).unwrap();
+    let catalog = Catalog::parse("a.b\tHello {who}, {what}.\n").unwrap();
     let text = format!(
         "Before. {}",
         refer("a.b", &[("who", "you".into()), ("what", "x".into())])
@@ -22,7 +22,7 @@ fn resolve_fills_named_placeholders_and_keeps_inline_text() {
 
 #[test]
 fn an_argument_cannot_open_a_reference_of_its_own() {
-    let catalog = Catalog::parse(r#"{"a":"[{v}]","secret":"S"}"#).unwrap();
+    let catalog = Catalog::parse("a\t[{v}]\nsecret\tS\n").unwrap();
     let hostile = format!("{OPEN}secret{CLOSE}");
     assert_eq!(
         resolve(&refer("a", &[("v", hostile)]), Some(&catalog)),
@@ -55,9 +55,11 @@ fn uses_in_sources() -> Vec<(String, String, Vec<String>)> {
                     .chars()
                     .next_back()
                     .is_some_and(|c| c.is_alphanumeric() || c == '_');
+                let line_start = rest[..at].rfind('\n').map_or(0, |n| n + 1);
+                let in_comment = rest[line_start..at].trim_start().starts_with("//");
                 let call = &rest[at + 4..];
                 rest = call;
-                if word_before {
+                if word_before || in_comment {
                     continue;
                 }
                 let key_end = call.find('"').unwrap();
@@ -87,7 +89,7 @@ fn uses_in_sources() -> Vec<(String, String, Vec<String>)> {
 }
 
 #[test]
-fn catalog_every_key_used_in_the_code_is_in_teaching_json() {
+fn catalog_every_key_used_in_the_code_is_in_teaching_txt() {
     let catalog = host_catalog();
     let uses = uses_in_sources();
     assert!(
@@ -103,7 +105,7 @@ fn catalog_every_key_used_in_the_code_is_in_teaching_json() {
 }
 
 #[test]
-fn catalog_every_entry_of_teaching_json_is_used() {
+fn catalog_every_entry_of_teaching_txt_is_used() {
     let uses = uses_in_sources();
     let unused: Vec<&str> = host_catalog()
         .keys()
@@ -139,7 +141,7 @@ fn catalog_placeholders_are_the_arguments_each_use_gives() {
 }
 
 #[test]
-fn catalog_file_is_an_object_of_texts_with_no_marker_characters() {
+fn catalog_file_is_one_entry_a_line_unique_keys_no_marker_characters() {
     for key in host_catalog().keys() {
         let entry = host_catalog().get(key).unwrap();
         assert!(!entry.trim().is_empty(), "{key} is empty");
@@ -153,5 +155,16 @@ fn catalog_file_is_an_object_of_texts_with_no_marker_characters() {
             "{key}"
         );
     }
-    assert!(Catalog::parse("[1]").unwrap_err().contains(FILE));
+    assert!(Catalog::parse("a\tA\nno tab\n")
+        .unwrap_err()
+        .contains("line 2"));
+    let keys: Vec<&str> = host_catalog().keys().collect();
+    let mut unique = keys.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(
+        keys.len(),
+        unique.len(),
+        "a key appears twice in public/{FILE}"
+    );
 }

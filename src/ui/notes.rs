@@ -2,6 +2,7 @@
 //! after the first render so the callback's token request and the tokens' display never wait for
 //! it. Views show text through [`tr`], which redraws them when the catalog arrives.
 
+use crate::flow::timeline::Timeline;
 use crate::text::{self, Catalog, FILE};
 use leptos::prelude::*;
 use std::cell::Cell;
@@ -80,17 +81,26 @@ pub fn tr(raw: &str) -> String {
     }
 }
 
-/// A text that redraws itself when the catalog arrives. One concrete type (a boxed signal),
-/// so the many places that show teaching text share one rendering path in the wasm instead of
-/// one per closure.
-pub fn text(raw: impl Into<String>) -> Signal<String> {
-    let raw = raw.into();
-    Signal::derive(move || tr(&raw))
+/// A fixed text as a view that redraws when the catalog arrives. One function, so every call
+/// site shares one closure type (one rendering path in the wasm, not one per site).
+pub fn shown(raw: &'static str) -> impl IntoView {
+    move || tr(raw)
 }
 
-/// [`text`] of a text that itself changes (explain mode's summary follows the variant).
-pub fn text_with(raw: impl Fn() -> &'static str + Send + Sync + 'static) -> Signal<String> {
-    Signal::derive(move || tr(raw()))
+/// [`shown`] for a text made at run time (a checkup line's detail or fix).
+pub fn shown_owned(raw: String) -> impl IntoView {
+    move || tr(&raw)
+}
+
+/// The run with its teaching text resolved, as the diagram, the list, the inspector and the
+/// exports show it. Tracked: the views that read it redraw once when the catalog arrives, and
+/// show plain text otherwise (no per-note reactive code).
+pub fn resolved_timeline(raw: &Timeline) -> Timeline {
+    match state() {
+        Notes::Ready(c) => raw.with_text_resolved(Some(&c), text::LOADING),
+        Notes::Loading => raw.with_text_resolved(None, text::LOADING),
+        Notes::Failed(_) => raw.with_text_resolved(None, UNAVAILABLE),
+    }
 }
 
 /// Every text field of a timeline resolved with the loaded catalog (for the exports and the
