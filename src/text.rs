@@ -181,7 +181,7 @@ pub fn placeholders(entry: &str) -> Vec<String> {
 }
 
 /// The catalog as the host (tests, tools) reads it: the same file, built in (never in the wasm).
-#[cfg(not(target_arch = "wasm32"))]
+#[cfg(any(test, not(target_arch = "wasm32")))]
 pub fn host_catalog() -> &'static Catalog {
     static CATALOG: std::sync::OnceLock<Catalog> = std::sync::OnceLock::new();
     CATALOG.get_or_init(|| {
@@ -190,7 +190,7 @@ pub fn host_catalog() -> &'static Catalog {
 }
 
 /// The text as a person reads it, resolved with the built-in catalog (host only: tests).
-#[cfg(not(target_arch = "wasm32"))]
+#[cfg(any(test, not(target_arch = "wasm32")))]
 pub fn plain(text: &str) -> String {
     resolve(text, Some(host_catalog())).into_owned()
 }

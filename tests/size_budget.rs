@@ -1,6 +1,6 @@
 //! The size budget (issue "Performance budget"): the first load — index.html and every html, js,
-//! wasm and css file it names (the files a first visit fetches) — must be at most 438 KB
-//! (416,768 bytes) gzip -9 in total. The HAR import's Web Worker (har-worker*), fetched only
+//! wasm and css file it names (the files a first visit fetches) — must be at most 437 KB
+//! (447,488 bytes) gzip -9 in total. The HAR import's Web Worker (har-worker*), fetched only
 //! when a file is imported, is listed but not counted.
 //!
 //! The issue's first figure, 120 KB, was revised on purpose (docs/performance.md, "The budget"):
@@ -19,7 +19,9 @@
 //! import only) took the first load from 423.0 KB (433,124 B) to 398.9 KB (408,510 B). DPoP in
 //! the client (issue 17: +26.6 KB on its own) and the redirect-URI probes (issue 15: +6 KB)
 //! brought it to 429.6 KB (439,955 B); the budget is that plus 2 %. The goal stays 260 KB, to be won back
-//! where it does not cost trust (the teaching text as a fetched data file, fewer views).
+//! where it does not cost trust. The teaching text as a fetched data file (issue 14:
+//! `public/teaching.txt`, fetched after the first paint, not counted here) took the first load
+//! from 431.8 KB (442,208 B) to 428.6 KB (438,912 B); the budget is that plus 2 %.
 //!
 //! Reads the trunk-built dist that scripts/test builds before the end-to-end tests
 //! (`trunk build --release --dist target/e2e-dist`), or the folder in `E2E_DIST`. Host only.
@@ -31,7 +33,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 /// The budget for html + js + wasm + css, gzip -9, in KB.
-const BUDGET_KB: usize = 438;
+const BUDGET_KB: usize = 437;
 
 fn gzip9(bytes: &[u8]) -> usize {
     let mut encoder = GzEncoder::new(Vec::new(), Compression::best());
@@ -40,7 +42,7 @@ fn gzip9(bytes: &[u8]) -> usize {
 }
 
 #[test]
-fn first_load_html_js_wasm_css_is_at_most_438_kb_gzip() {
+fn first_load_html_js_wasm_css_is_at_most_437_kb_gzip() {
     check_first_load(BUDGET_KB * 1024);
 }
 
@@ -105,6 +107,20 @@ fn check_first_load(limit: usize) {
             gzip9(&bytes)
         );
     }
+    // The teaching text: fetched by the page after its first paint, never on the first load's
+    // critical path (src/text.rs), so listed, not counted.
+    let teaching = std::fs::read(dist.join("teaching.txt"))
+        .unwrap_or_else(|e| panic!("teaching.txt not in the dist (index.html copies it): {e}"));
+    assert!(
+        !named.iter().any(|n| n.starts_with("teaching")),
+        "the teaching text must not be part of the first load: {named:?}"
+    );
+    println!(
+        "{:<48} {:>10} {:>10}  (after the first paint)",
+        "teaching.txt",
+        teaching.len(),
+        gzip9(&teaching)
+    );
     let raw: usize = files.iter().map(|f| f.1).sum();
     let total: usize = files.iter().map(|f| f.2).sum();
     println!("{:<48} {raw:>10} {total:>10}", "total");

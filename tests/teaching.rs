@@ -108,8 +108,8 @@ async fn notes_blocked_login_still_completes_tokens_show_and_the_notes_arrive_wh
     assert!(
         notes
             .iter()
-            .any(|n| n.contains("The tokens arrive in a JSON body, never in a URL.")),
-        "the token answer's note, from teaching.txt: {notes:?}"
+            .any(|n| n.starts_with("A direct fetch from the page to the token endpoint")),
+        "the token request's note, from teaching.txt: {notes:?}"
     );
     assert_eq!(
         lab.csp_violations().await,

@@ -442,9 +442,9 @@ mod tests {
     #[test]
     fn pitfall_callouts_stay_on_their_steps_and_in_the_mermaid_export() {
         for (run, timeline, kind, words) in pitfalls() {
-            let (index, step) = timeline.last_of(kind).expect("the step");
+            // The callouts come from the teaching text catalog, as the page resolves them.
             let timeline = timeline.with_text_resolved(Some(crate::text::host_catalog()), "");
-            let (_, step) = timeline.last_of(kind).expect("the step");
+            let (index, step) = timeline.last_of(kind).expect("the step");
             let callout = step.callout.as_deref().unwrap_or_default();
             assert!(
                 callout.contains(words),

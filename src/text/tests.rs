@@ -48,20 +48,21 @@ fn uses_in_sources() -> Vec<(String, String, Vec<String>)> {
                 continue;
             }
             let source = std::fs::read_to_string(&path).unwrap();
-            let mut rest = source.as_str();
-            while let Some(at) = rest.find("t!(\"") {
-                // Not a longer macro name ending in t (`format!`, `assert!`).
-                let word_before = rest[..at]
+            let mut from = 0;
+            while let Some(hit) = source[from..].find("t!(\"") {
+                let at = from + hit;
+                from = at + 4;
+                // Not a longer macro name ending in t (`format!`, `assert!`), not a comment.
+                let word_before = source[..at]
                     .chars()
                     .next_back()
                     .is_some_and(|c| c.is_alphanumeric() || c == '_');
-                let line_start = rest[..at].rfind('\n').map_or(0, |n| n + 1);
-                let in_comment = rest[line_start..at].trim_start().starts_with("//");
-                let call = &rest[at + 4..];
-                rest = call;
+                let line_start = source[..at].rfind('\n').map_or(0, |n| n + 1);
+                let in_comment = source[line_start..at].trim_start().starts_with("//");
                 if word_before || in_comment {
                     continue;
                 }
+                let call = &source[at + 4..];
                 let key_end = call.find('"').unwrap();
                 let key = call[..key_end].to_owned();
                 let mut depth = 1;
