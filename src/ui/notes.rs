@@ -1,6 +1,9 @@
 //! The teaching text in the page (`crate::text`): one signal holds the catalog's state, started
 //! after the first render so the callback's token request and the tokens' display never wait for
-//! it. Views show text through [`tr`], which redraws them when the catalog arrives.
+//! it. The run is resolved once, in the page's timeline memo ([`resolved_timeline`]), so the
+//! diagram, the list, the inspector and the exports show plain text; the few other texts (preset
+//! hints, the lab's texts, the scorecard) go through [`tr`] / [`shown`], which redraw when the
+//! catalog arrives.
 
 use crate::flow::timeline::Timeline;
 use crate::text::{self, Catalog, FILE};
@@ -35,10 +38,22 @@ pub const UNAVAILABLE: &str = "[note not loaded]";
 
 thread_local! {
     static NOTES: Cell<Option<RwSignal<Notes>>> = const { Cell::new(None) };
+    static PRELOADED: std::cell::RefCell<Option<Arc<Catalog>>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Hands the page a catalog it then uses instead of fetching one: for the in-browser tests,
+/// whose test server does not serve the app's files.
+pub fn preload(catalog: Catalog) {
+    PRELOADED.with(|p| *p.borrow_mut() = Some(Arc::new(catalog)));
 }
 
 /// Creates the page's catalog signal and starts the fetch once the first render is done.
 pub fn provide() -> RwSignal<Notes> {
+    if let Some(catalog) = PRELOADED.with(|p| p.borrow().clone()) {
+        let notes = RwSignal::new(Notes::Ready(catalog));
+        NOTES.with(|n| n.set(Some(notes)));
+        return notes;
+    }
     let notes = RwSignal::new(Notes::Loading);
     NOTES.with(|n| n.set(Some(notes)));
     // An effect runs after the view is mounted: the page (and a callback's token request,
@@ -57,12 +72,17 @@ pub fn provide() -> RwSignal<Notes> {
 
 /// The catalog's state (tracked: a view reading it redraws when it changes).
 pub fn state() -> Notes {
-    NOTES.with(Cell::get).map_or(Notes::Loading, |n| n.get())
+    // `try_get`: a page unmounted and mounted again (the in-browser tests) leaves a disposed
+    // signal behind until the new one is made.
+    NOTES
+        .with(Cell::get)
+        .and_then(|n| n.try_get())
+        .unwrap_or(Notes::Loading)
 }
 
 /// The catalog, if it has arrived (untracked: for exports made on a click).
 pub fn catalog_now() -> Option<Arc<Catalog>> {
-    match NOTES.with(Cell::get).map(|n| n.get_untracked()) {
+    match NOTES.with(Cell::get).and_then(|n| n.try_get_untracked()) {
         Some(Notes::Ready(c)) => Some(c),
         _ => None,
     }
