@@ -1,8 +1,9 @@
 //! The size budget (issue "Performance budget"): the first load — index.html and every html, js,
-//! wasm and css file it names (the files a first visit fetches) — must be at most 431 KB
-//! (441,344 bytes) gzip -9 in total. The Web Workers of the HAR import (har-worker*) and of the
+//! wasm and css file it names (the files a first visit fetches) — must be at most 436 KB
+//! (446,464 bytes) gzip -9 in total. The Web Workers of the HAR import (har-worker*) and of the
 //! exports (export-worker*), fetched only when a file is imported or an export is asked for,
-//! are listed but not counted.
+//! and the teaching text (`teaching.txt`, fetched after the first paint) are listed but not
+//! counted.
 //!
 //! The issue's first figure, 120 KB, was revised on purpose (docs/performance.md, "The budget"):
 //! a minimal Leptos page is 48 KB, and a wasm-split build with every optional panel loaded on
@@ -19,12 +20,12 @@
 //! 2 %. Moving the HAR importer into a Web Worker built as its own wasm (issue 16, loaded on
 //! import only) took the first load from 423.0 KB (433,124 B) to 398.9 KB (408,510 B). DPoP in
 //! the client (issue 17: +26.6 KB on its own) and the redirect-URI probes (issue 15: +6 KB)
-//! brought it to 429.6 KB (439,955 B); the budget is that plus 2 %. The exports (SVG,
-//! Mermaid, HAR) and the checkup's Markdown report moved into a Web Worker of their own (issue 14,
-//! loaded on the click): from 431.8 KB (442,208 B) to 423.0 KB (433,123 B); the budget is that
-//! plus at most 2 %. The goal
-//! stays 260 KB, to be won back where it does not cost trust (the teaching text as a fetched data
-//! file, fewer views).
+//! brought it to 429.6 KB (439,955 B); the budget is that plus 2 %. Issue 14's levers then: the
+//! exports (SVG, Mermaid, HAR) and the checkup's Markdown report in a Web Worker of their own
+//! (loaded on the click, −8.9 KB) and the teaching text as a fetched data file
+//! (`public/teaching.txt`, −3.2 KB); with DPoP's other key algorithms (issue 17, +5.8 KB) and the
+//! diagram drawn item by item (issue 12, +1.7 KB) the tree measured 427.7 KB (437,976 B); the
+//! budget is that plus at most 2 %. The goal stays 260 KB (docs/performance.md: where the bytes are).
 //!
 //! Reads the trunk-built dist that scripts/test builds before the end-to-end tests
 //! (`trunk build --release --dist target/e2e-dist`), or the folder in `E2E_DIST`. Host only.
@@ -36,7 +37,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 /// The budget for html + js + wasm + css, gzip -9, in KB.
-const BUDGET_KB: usize = 431;
+const BUDGET_KB: usize = 436;
 
 fn gzip9(bytes: &[u8]) -> usize {
     let mut encoder = GzEncoder::new(Vec::new(), Compression::best());
@@ -45,7 +46,7 @@ fn gzip9(bytes: &[u8]) -> usize {
 }
 
 #[test]
-fn first_load_html_js_wasm_css_is_at_most_431_kb_gzip() {
+fn first_load_html_js_wasm_css_is_at_most_436_kb_gzip() {
     check_first_load(BUDGET_KB * 1024);
 }
 
@@ -117,6 +118,20 @@ fn check_first_load(limit: usize) {
             gzip9(&bytes)
         );
     }
+    // The teaching text: fetched by the page after its first paint, never on the first load's
+    // critical path (src/text.rs), so listed, not counted.
+    let teaching = std::fs::read(dist.join("teaching.txt"))
+        .unwrap_or_else(|e| panic!("teaching.txt not in the dist (index.html copies it): {e}"));
+    assert!(
+        !named.iter().any(|n| n.starts_with("teaching")),
+        "the teaching text must not be part of the first load: {named:?}"
+    );
+    println!(
+        "{:<48} {:>10} {:>10}  (after the first paint)",
+        "teaching.txt",
+        teaching.len(),
+        gzip9(&teaching)
+    );
     let raw: usize = files.iter().map(|f| f.1).sum();
     let total: usize = files.iter().map(|f| f.2).sum();
     println!("{:<48} {raw:>10} {total:>10}", "total");

@@ -10,6 +10,7 @@ pub mod http;
 pub mod location;
 pub mod popup;
 pub mod storage;
+pub mod teaching;
 pub mod viewport;
 pub mod webcrypto;
 pub mod worker;

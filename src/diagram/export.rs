@@ -442,6 +442,8 @@ mod tests {
     #[test]
     fn pitfall_callouts_stay_on_their_steps_and_in_the_mermaid_export() {
         for (run, timeline, kind, words) in pitfalls() {
+            // The callouts come from the teaching text catalog, as the page resolves them.
+            let timeline = timeline.with_text_resolved(Some(crate::text::host_catalog()), "");
             let (index, step) = timeline.last_of(kind).expect("the step");
             let callout = step.callout.as_deref().unwrap_or_default();
             assert!(

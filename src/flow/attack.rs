@@ -70,24 +70,19 @@ impl Experiment {
     pub fn wanted(self) -> &'static str {
         match self {
             Experiment::StolenCode => {
-                "The attacker read your code from a log, the history or a \
-                malicious extension and wants your tokens for it."
+                t!("attack.the_attacker_read")
             }
             Experiment::CodeReplay => {
-                "The attacker copied your whole token request and sends it \
-                again, hoping the code works twice."
+                t!("attack.the_attacker_copied")
             }
             Experiment::ForgedCallback => {
-                "The attacker sends you a link carrying a code for \
-                THEIR account, so that you work in their account without noticing."
+                t!("attack.the_attacker_sends")
             }
             Experiment::PkceDowngrade => {
-                "The attacker wants a code that is not bound to a secret \
-                verifier: a request with no challenge, or with plain (challenge = verifier)."
+                t!("attack.the_attacker_wants")
             }
             Experiment::Implicit => {
-                "The attacker wants the provider to put an access token in \
-                the URL, where history, logs and extensions can read it."
+                t!("attack.the_attacker_wants_2")
             }
         }
     }
@@ -96,24 +91,19 @@ impl Experiment {
     pub fn defence(self) -> &'static str {
         match self {
             Experiment::StolenCode => {
-                "PKCE: the provider redeems the code only with the \
-                verifier whose hash it saw in the authorization request (RFC 7636)."
+                t!("attack.pkce_the_provider")
             }
             Experiment::CodeReplay => {
-                "Single-use codes: a second redemption fails, and the \
-                provider should revoke the tokens already issued from it (RFC 6749 §4.1.2)."
+                t!("attack.single_use_codes")
             }
             Experiment::ForgedCallback => {
-                "state: this tab redeems only a callback whose state \
-                matches a login it started; PKCE would stop it too (RFC 9700 §4.7)."
+                t!("attack.state_this_tab")
             }
             Experiment::PkceDowngrade => {
-                "The provider requires a challenge and accepts only \
-                S256 (RFC 9700 §2.1.1)."
+                t!("attack.the_provider_requires")
             }
             Experiment::Implicit => {
-                "The provider refuses response_type=token (RFC 9700 \
-                §2.1.2: do not use the implicit grant)."
+                t!("attack.the_provider_refuses")
             }
         }
     }
@@ -122,25 +112,19 @@ impl Experiment {
     pub fn without(self) -> &'static str {
         match self {
             Experiment::StolenCode => {
-                "Without PKCE a public client has no secret, so whoever \
-                holds the code gets the tokens."
+                t!("attack.without_pkce_a")
             }
             Experiment::CodeReplay => {
-                "Without single use, a leaked request is a second set of \
-                tokens; without revocation, the tokens from the first use stay valid."
+                t!("attack.without_single_use")
             }
             Experiment::ForgedCallback => {
-                "Without the check, the app redeems the attacker's \
-                code: you are silently logged in as the attacker and what you upload lands \
-                with them."
+                t!("attack.without_the_check")
             }
             Experiment::PkceDowngrade => {
-                "A downgraded code is as good as a code without PKCE: \
-                with plain, the verifier is in the URL for anyone who sees it."
+                t!("attack.a_downgraded_code")
             }
             Experiment::Implicit => {
-                "The access token sits in the address bar, the history and \
-                any log of the URL, and nothing binds it to this app."
+                t!("attack.the_access_token")
             }
         }
     }
@@ -310,10 +294,7 @@ pub fn leaked(timeline: &mut Timeline, what: &str, params: Vec<Param>, now_ms: u
             now_ms,
         )
         .with_params(params)
-        .with_note(
-            "Front-channel values leak: browser history, proxy and server logs, Referer, \
-             screenshots, malicious extensions. The lab plays the attacker with a copy.",
-        ),
+        .with_note(t!("attack.front_channel_values")),
         0.0,
     )
 }
@@ -337,10 +318,7 @@ pub fn attack_request(
         )
         .with_params(params)
         .with_exchange(form_post_exchange(&request.url, request.masked_body()))
-        .with_note(
-            "A real request to the real token endpoint, sent by this page on the attacker's \
-             behalf: the answer below is what the provider actually said.",
-        ),
+        .with_note(t!("attack.a_real_request")),
     );
     let form = parse_query(&request.body);
     let field = |name: &str| {
@@ -394,13 +372,10 @@ pub fn attack_answer(
             timeline.push_failed(step, "the attacker gets no tokens");
         }
         TokenAnswer::Tokens { .. } => {
-            let mut step = base.with_note(
-                "The provider handed tokens to whoever sent this request. Their values are \
-                 masked here and thrown away.",
-            );
+            let mut step = base.with_note(t!("attack.the_provider_handed"));
             step.label = "Tokens handed to the attacker".to_owned();
             step.deviations
-                .push("The attack worked: the defence is missing on this server.".to_owned());
+                .push(t!("attack.the_attack_worked").to_owned());
             timeline.push_done(step, 0.0);
         }
         TokenAnswer::Unreadable { why } => {
@@ -450,10 +425,7 @@ pub fn cors_probe_started(
             now_ms,
         )
         .with_exchange(form_post_exchange(&request.url, request.masked_body()))
-        .with_note(
-            "A browser app can only use a token endpoint that answers with CORS headers for its \
-             origin. A readable invalid_grant proves it does.",
-        ),
+        .with_note(t!("attack.a_browser_app")),
     );
     Some((step, request))
 }
@@ -501,10 +473,7 @@ pub fn forged_link(timeline: &mut Timeline, link: &str, now_ms: u64) -> StepId {
             url: crate::flow::engine::mask_query(link, &["code", "state"]),
             ..HttpExchange::default()
         })
-        .with_note(
-            "A link in a mail, a chat or an image tag: it points at this app's redirect URI \
-             with a valid code for the attacker's account.",
-        ),
+        .with_note(t!("attack.a_link_in")),
         0.0,
     )
 }
@@ -561,17 +530,11 @@ pub fn forged_link_stopped(timeline: &mut Timeline, now_ms: u64) -> Report {
         timeline.push(ghost);
     }
     let mut findings = vec![if stopped_before_token {
-        "This app refused the callback: its state matches no login this tab started, so no \
-         token request was sent."
-            .to_owned()
+        t!("attack.this_app_refused").to_owned()
     } else {
         "The forged callback was not stopped by the state check.".to_owned()
     }];
-    findings.push(
-        "Second line of defence: the attacker's code is bound to the attacker's PKCE \
-         challenge, so this tab's verifier could not redeem it either."
-            .to_owned(),
-    );
+    findings.push(t!("attack.second_line_of").to_owned());
     Report {
         experiment: Experiment::ForgedCallback,
         outcome: if stopped_before_token {
@@ -640,11 +603,7 @@ pub fn probe_request(timeline: &mut Timeline, kind: ProbeKind, url: &str, now_ms
             url: crate::flow::engine::mask_query(url, &["state", "code_challenge"]),
             ..HttpExchange::default()
         })
-        .with_note(
-            "prompt=none makes the provider answer at once instead of showing a login page: a \
-             request it accepts comes back as login_required (or with a code when you are \
-             already signed in), one it refuses as invalid_request or unsupported_response_type.",
-        ),
+        .with_note(t!("attack.prompt_none_makes")),
         0.0,
     )
 }
@@ -683,10 +642,7 @@ pub fn probe_answer(
     if kind == ProbeKind::RedirectRegistered {
         // The control: only that it came back matters (a code here is never redeemed).
         step.label = "Came back to the registered redirect URI".to_owned();
-        step = step.with_note(
-            "The provider redirects back when the redirect URI is the registered one, so a \
-             silent window for an altered URI means it refused that URI.",
-        );
+        step = step.with_note(t!("attack.the_provider_redirects"));
         timeline.push_done(step, 0.0);
         return;
     }
@@ -700,11 +656,8 @@ pub fn probe_answer(
         }
         ProbeAnswer::AcceptedNeedsLogin { error } => {
             step.label = format!("Accepted: only a login is missing ({error})");
-            step.deviations.push(
-                "The provider accepted the weak request: after a login it would issue a code \
-                 (or token) for it."
-                    .to_owned(),
-            );
+            step.deviations
+                .push(t!("attack.the_provider_accepted").to_owned());
             timeline.push_done(step, 0.0);
         }
         ProbeAnswer::AcceptedCode { code } => {
@@ -712,7 +665,7 @@ pub fn probe_answer(
             step.params
                 .push(Param::secret("code", code.masked(), code.secret()));
             step.deviations
-                .push("The provider issued a code for the weak request.".to_owned());
+                .push(t!("attack.the_provider_issued").to_owned());
             timeline.push_done(step, 0.0);
         }
         ProbeAnswer::AcceptedToken {
@@ -726,11 +679,8 @@ pub fn probe_answer(
             };
             step.params
                 .push(Param::public("access_token", &mask(access_token.secret())));
-            step.deviations.push(
-                "The provider still hands out tokens in the URL. This token is never used or \
-                 stored; it was removed from the address bar at once."
-                    .to_owned(),
-            );
+            step.deviations
+                .push(t!("attack.the_provider_still").to_owned());
             timeline.push_done(step, 0.0);
         }
         ProbeAnswer::Unclear { what } => {
@@ -804,15 +754,8 @@ pub fn stolen_code_report(
             real_client,
             no_verifier.refused() || wrong_verifier.refused(),
         ) {
-            (TokenAnswer::Tokens { .. }, true) => {
-                "Then the real client redeemed the same code: the \
-            provider did not burn it after the failed attempts (allowed: the attempts proved \
-            nothing)."
-                    .to_owned()
-            }
-            (TokenAnswer::Refused { .. }, true) => "Then the real client's redemption was refused \
-            too: this provider burns a code after a failed attempt (stricter, also safe)."
-                .to_owned(),
+            (TokenAnswer::Tokens { .. }, true) => t!("attack.then_the_real").to_owned(),
+            (TokenAnswer::Refused { .. }, true) => t!("attack.then_the_real_2").to_owned(),
             (answer, _) => format!("Then the real client tried: {}.", answer.sentence()),
         },
     );
@@ -857,11 +800,7 @@ pub fn replay_report(
             Some(after == 401)
         }
         _ => {
-            findings.push(
-                "Could not check the first tokens afterwards (no API or UserInfo endpoint \
-                 answered)."
-                    .to_owned(),
-            );
+            findings.push(t!("attack.could_not_check").to_owned());
             None
         }
     };
@@ -906,9 +845,7 @@ pub fn probe_sentence(answer: &ProbeAnswer) -> String {
             format!("accepted; the provider only wants a login first ({error})")
         }
         ProbeAnswer::AcceptedCode { .. } => "accepted: a code came back".to_owned(),
-        ProbeAnswer::AcceptedToken { .. } => {
-            "accepted: an access token came back in the URL".to_owned()
-        }
+        ProbeAnswer::AcceptedToken { .. } => t!("attack.accepted_an_access").to_owned(),
         ProbeAnswer::Unclear { what } => format!("unclear: {what}"),
     }
 }
@@ -956,7 +893,7 @@ mod tests {
     fn rfc7636_stolen_code_refused_without_and_with_wrong_verifier_is_stopped() {
         let report = stolen_code_report(&refused(), &refused(), &tokens());
         assert_eq!(report.outcome, Outcome::Stopped);
-        assert!(report.findings[2].contains("did not burn"));
+        assert!(crate::text::plain(&report.findings[2]).contains("did not burn"));
     }
 
     #[test]
@@ -969,7 +906,7 @@ mod tests {
     fn a_provider_that_burns_the_code_after_a_failed_attempt_is_said_so() {
         let report = stolen_code_report(&refused(), &refused(), &refused());
         assert_eq!(report.outcome, Outcome::Stopped);
-        assert!(report.findings[2].contains("burns a code"));
+        assert!(crate::text::plain(&report.findings[2]).contains("burns a code"));
     }
 
     #[test]

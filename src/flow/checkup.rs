@@ -237,6 +237,25 @@ impl From<SavedScorecard> for Scorecard {
 }
 
 impl Scorecard {
+    /// A copy whose details and fixes are resolved from the teaching text catalog
+    /// (`crate::text`), `pending` for each reference without one: the Markdown export escapes
+    /// the text itself, so it must be resolved first.
+    pub fn with_text_resolved(
+        &self,
+        catalog: Option<&crate::text::Catalog>,
+        pending: &str,
+    ) -> Self {
+        let mut copy = self.clone();
+        for finding in &mut copy.findings {
+            let fix = |text: &mut String| {
+                *text = crate::text::resolve_or(text, catalog, pending).into_owned();
+            };
+            fix(&mut finding.detail);
+            finding.hint.iter_mut().for_each(fix);
+        }
+        copy
+    }
+
     /// A scorecard with every check unknown ("not run yet").
     pub fn new(issuer: &str, client_id: &str, origin: &str, preset: &str) -> Self {
         Scorecard {
@@ -364,7 +383,7 @@ pub(crate) mod tests {
         assert_eq!(card.finding(Check::CodeSingleUse).hint, None);
         assert_eq!(card.finding(Check::NoStore).hint, None);
         assert!(card.finding(Check::ReplayRevokes).hint.is_some());
-        let hint = card.finding(Check::PkceEnforced).hint.clone().unwrap();
+        let hint = crate::text::plain(&card.finding(Check::PkceEnforced).hint.clone().unwrap());
         assert!(hint.contains("Require PKCE"), "{hint}");
         // Recording again replaces the line (and drops a stale hint).
         card.record(Check::PkceEnforced, Verdict::Pass, "refused".into(), vec![]);

@@ -127,19 +127,12 @@ pub fn discovery_started(
     let (label, note) = if attempt == 0 {
         (
             "Fetch the provider's metadata",
-            "Discovery tells the app where the provider's endpoints are and what it supports. \
-             The issuer in the document must equal the configured issuer exactly, or a \
-             malicious document could send the login somewhere else. OpenID Connect discovery \
-             appends /.well-known/openid-configuration to the issuer.",
+            t!("engine.discovery_tells_the"),
         )
     } else {
         (
             "Fetch the provider's metadata (RFC 8414 location)",
-            "No OpenID Connect document was found, so the app tries RFC 8414: \
-             /.well-known/oauth-authorization-server is inserted between the host and the \
-             issuer's path (https://as.example/tenant → \
-             https://as.example/.well-known/oauth-authorization-server/tenant). The same rules \
-             apply: the issuer inside must be exactly the configured one.",
+            t!("engine.no_openid_connect"),
         )
     };
     timeline.push(
@@ -176,11 +169,7 @@ pub fn manual_endpoints_used(timeline: &mut Timeline, metadata: &ProviderMetadat
         now_ms,
     )
     .with_params(params)
-    .with_note(
-        "Manual endpoints replace discovery. They follow the same rules (https except \
-         loopback), but nothing is known about what the provider supports, so iss is checked \
-         only if the provider sends it.",
-    );
+    .with_note(t!("engine.manual_endpoints_replace"));
     step.deviations = metadata.warnings.clone();
     timeline.push_done(step, 0.0);
 }
@@ -384,11 +373,7 @@ pub fn plan_login(
     timeline.push_done(
         Step::local(StepKind::GenerateState, "Generate a random state", now_ms)
             .with_params(vec![Param::secret("state", state.masked(), state.secret())])
-            .with_note(
-                "state ties the answer to the request this tab started. Without it, an attacker \
-                 could make your browser land on this page with the attacker's own code (CSRF) and \
-                 you would silently be logged in to the attacker's account.",
-            ),
+            .with_note(t!("engine.state_ties_the")),
         0.0,
     );
     // The nonce has the same shape as state (32 random bytes, base64url) but is independent.
@@ -427,11 +412,7 @@ pub fn plan_login(
             "Remember state and verifier in sessionStorage",
             now_ms,
         )
-        .with_note(
-            "The page is about to be replaced by the provider's login page, so what it must \
-             check on the way back is saved in this tab's sessionStorage for at most 10 \
-             minutes. Other tabs cannot read it; it is deleted as soon as the answer arrives.",
-        ),
+        .with_note(t!("engine.the_page_is")),
         0.0,
     );
     let mut chips: Vec<Param> = request
@@ -454,10 +435,7 @@ pub fn plan_login(
         now_ms,
     );
     if !settings.uses_pkce() {
-        redirect = redirect.with_difference(
-            "PKCE off: no code_challenge, so nothing ties the code to this tab. A stolen code \
-             can be redeemed by anyone who also has the client secret.",
-        );
+        redirect = redirect.with_difference(t!("engine.pkce_off_no"));
     }
     timeline.push_done(
         redirect
@@ -467,12 +445,7 @@ pub fn plan_login(
                 url: mask_query(&authorize_url, &["state", "nonce"]),
                 ..HttpExchange::default()
             })
-            .with_note(
-                "A full-page navigation: everything here rides in the URL, visible in history, \
-                 server logs and the address bar. That is why only the challenge, never the \
-                 verifier, is sent. The app never sees your password: you type it on the \
-                 provider's own page.",
-            ),
+            .with_note(t!("engine.a_full_page")),
         0.0,
     );
     Ok(LoginPlan {
@@ -500,11 +473,7 @@ fn generate_pkce(
             verifier.masked(),
             verifier.secret(),
         )])
-        .with_note(
-            "32 random bytes from the browser's CSPRNG, base64url-encoded (43 characters). It \
-             stays in this tab and is only revealed to the token endpoint, over the back \
-             channel. Whoever steals the code later cannot redeem it without this value.",
-        ),
+        .with_note(t!("engine.32_random_bytes")),
         0.0,
     );
     let challenge = verifier.challenge();
@@ -518,11 +487,7 @@ fn generate_pkce(
             Param::public("code_challenge", challenge.as_str()),
             Param::public("code_challenge_method", "S256"),
         ])
-        .with_note(
-            "Only the hash travels on the front channel, where URLs leak into history and logs. \
-             SHA-256 cannot be reversed, so seeing the challenge does not reveal the verifier. \
-             The method is always sent explicitly: if omitted, servers assume 'plain'.",
-        ),
+        .with_note(t!("engine.only_the_hash")),
         0.0,
     );
     if !metadata
@@ -572,10 +537,7 @@ pub fn callback_received(
             "Sign in and consent at the provider",
             left_at,
         )
-        .with_note(
-            "The provider, not this app, checks your password and asks which scopes to allow. \
-             This app only learns the outcome through the redirect back.",
-        )
+        .with_note(t!("engine.the_provider_not"))
         .with_params(server_check::consent_scopes(redirect));
         at_provider.status = StepStatus::Ok;
         at_provider.duration_ms = Some(now_ms.saturating_sub(left_at) as f64);
@@ -600,11 +562,7 @@ pub fn callback_received(
         url: shown_query,
         ..HttpExchange::default()
     })
-    .with_note(
-        "The provider sends the browser back to the registered redirect URI. The code rides in \
-         the URL, so it leaks as easily as any URL: it is short-lived, single-use and useless \
-         without the verifier. The app removes it from the address bar right away.",
-    );
+    .with_note(t!("engine.the_provider_sends"));
     let id = timeline.push_done(redirect_back, 0.0);
     match parsed {
         Ok(params) => Ok(params),
@@ -657,16 +615,8 @@ fn check_step(now_ms: u64) -> Step {
         "Check state and iss before trusting anything",
         now_ms,
     )
-    .with_note(
-        "The state in the URL must match a login this tab started (and not yet used), and iss \
-         must name the provider the login was sent to. Only then is the rest of the answer \
-         looked at. A forged or replayed callback stops here, before any token request.",
-    )
-    .with_callout(
-        "Pitfall: an app that skips this check redeems whatever code arrives. An attacker who \
-         sends you a link with their own code logs you in to THEIR account, and what you upload \
-         lands with them (login CSRF).",
-    )
+    .with_note(t!("engine.the_state_in"))
+    .with_callout(t!("engine.pitfall_an_app"))
 }
 
 /// Builds the token request from a checked callback, appending its step. The verifier is moved
@@ -737,24 +687,13 @@ pub fn token_request_started(
             Param::public("client_id", &client_id),
         ])
         .with_exchange(form_post_exchange(&request.url, request.masked_body()))
-        .with_note(
-            "A direct fetch from the page to the token endpoint: the body travels inside TLS, \
-             not through the address bar. The server hashes the verifier and compares it with \
-             the challenge it saw earlier; a stolen code without the verifier gets \
-             invalid_grant. No client secret: anything shipped to a browser is public.",
-        ),
+        .with_note(t!("engine.a_direct_fetch")),
     );
     if confidential {
         if let Some(s) = timeline.step_mut(step) {
             s.label = "Exchange the code (and client secret) for tokens".to_owned();
-            s.difference = Some(
-                "client_secret instead of code_verifier: the confidential variant.".to_owned(),
-            );
-            s.callout = Some(
-                "A secret shipped to a browser is not a secret: any visitor can read it in the \
-                 developer tools or the bundle. This variant needs a backend to hold it."
-                    .to_owned(),
-            );
+            s.difference = Some(t!("engine.client_secret_instead").to_owned());
+            s.callout = Some(t!("engine.a_secret_shipped").to_owned());
         }
     }
     let checks = server_check::code_checks(
@@ -799,16 +738,8 @@ pub fn token_response_received(
         "Tokens come back in the response body",
         now_ms,
     )
-    .with_note(
-        "The tokens arrive in a JSON body, never in a URL. They are kept in this page's memory \
-         only: a reload forgets them. The access token is opaque to the app; it just forwards \
-         it. It is not proof of who you are: that is what OpenID Connect's ID token is for.",
-    )
-    .with_callout(
-        "Pitfall: an access token is not identity. It says what the bearer may do at an API, \
-         not who logged in, and any app the user signed in to could replay one at you. To know \
-         who the user is, request openid and validate the ID token (audience = this client).",
-    );
+    .with_note(t!("engine.the_tokens_arrive"))
+    .with_callout(t!("engine.pitfall_an_access"));
     match parse_token_response_with(
         &response,
         &call.requested_scope,
@@ -924,11 +855,7 @@ pub fn resource_request_started_as(
             ],
             ..HttpExchange::default()
         })
-        .with_note(
-            "The access token goes in the Authorization header, never in the URL (URLs leak). \
-             The API checks it with the provider and looks at its scopes: the token can do \
-             only what you allowed.",
-        ),
+        .with_note(t!("engine.the_access_token")),
     );
     server_check::api_checks(timeline, &format!("GET {}", path_of(url)), now_ms);
     (step, header)
@@ -955,10 +882,7 @@ pub fn resource_response_received(
         &format!("API answers {}", response.status),
         now_ms,
     )
-    .with_note(
-        "401 means the token is missing, expired or revoked; 403 insufficient_scope means the \
-         token is valid but you did not grant the scope this call needs (RFC 6750).",
-    );
+    .with_note(t!("engine.401_means_the"));
     match parse_resource_response(&response) {
         Ok(value) => {
             timeline.push_done(answer, 0.0);
@@ -980,10 +904,7 @@ pub fn page_reloaded(timeline: &mut Timeline, now_ms: u64) {
             "Page reloaded: the tokens in memory are gone",
             now_ms,
         )
-        .with_note(
-            "Tokens are kept in memory only, so a reload ends the app's session (S-1). The \
-             timeline itself holds no secrets, which is why it could be kept.",
-        ),
+        .with_note(t!("engine.tokens_are_kept")),
         0.0,
     );
 }
@@ -991,10 +912,8 @@ pub fn page_reloaded(timeline: &mut Timeline, now_ms: u64) {
 /// Appends the logout step: tokens are dropped from memory.
 pub fn logged_out(timeline: &mut Timeline, now_ms: u64) {
     timeline.push_done(
-        Step::local(StepKind::Logout, "Forget the tokens held in memory", now_ms).with_note(
-            "Tokens lived only in this page's memory, so forgetting them ends the app's session. \
-             The provider's own login session (its cookie) is separate and may still be active.",
-        ),
+        Step::local(StepKind::Logout, "Forget the tokens held in memory", now_ms)
+            .with_note(t!("engine.tokens_lived_only")),
         0.0,
     );
 }

@@ -785,7 +785,7 @@ mod tests {
         assert_eq!(verdict(Check::IssInResponse), Verdict::Pass);
         assert_eq!(verdict(Check::PublicClients), Verdict::Pass);
         assert_eq!(verdict(Check::RefreshRotates), Verdict::Fail);
-        let rotation = &card.finding(Check::RefreshRotates).detail;
+        let rotation = &crate::text::plain(&card.finding(Check::RefreshRotates).detail);
         assert!(
             rotation.contains("carried no new refresh token"),
             "{rotation}"

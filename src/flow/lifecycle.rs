@@ -73,12 +73,7 @@ pub fn refresh_started(
             Param::public("client_id", client_id),
         ])
         .with_exchange(form_post_exchange(&request.url, request.masked_body()))
-        .with_note(
-            "No user interaction and no redirect: the refresh token goes straight to the token \
-             endpoint on the back channel. A public client has no secret, so whoever holds the \
-             refresh token can use it — which is why providers rotate it for browser apps \
-             (RFC 9700 §4.14).",
-        ),
+        .with_note(t!("lifecycle.no_user_interaction")),
     );
     Ok(RefreshCall {
         step,
@@ -141,23 +136,15 @@ pub fn refresh_response_received(
                 new.secret(),
             ));
             answer.label = "New tokens come back; the refresh token was rotated".to_owned();
-            answer.note = "Rotation: the provider issued a new refresh token and invalidated \
-                the one just sent. A thief who copied the old one can no longer use it — and if \
-                the thief had used it first, this refresh would have failed and the provider \
-                would have revoked the whole grant (RFC 9700 §4.14.2)."
-                .to_owned();
+            answer.note = t!("lifecycle.rotation_the_provider").to_owned();
             Some(call.old_refresh.clone())
         }
         Some(_) => {
-            answer.note = "The provider returned the same refresh token: it is not rotated, \
-                so it stays valid until it expires or is revoked."
-                .to_owned();
+            answer.note = t!("lifecycle.the_provider_returned").to_owned();
             None
         }
         None => {
-            answer.note = "No refresh token came back, so the one sent stays in use (RFC 6749 \
-                §6). Without rotation a stolen refresh token works until it expires."
-                .to_owned();
+            answer.note = t!("lifecycle.no_refresh_token").to_owned();
             tokens.refresh_token = Some(call.old_refresh.clone());
             None
         }
@@ -216,14 +203,10 @@ pub fn revocation_started(
         .with_exchange(form_post_exchange(&request.url, shown_body))
         .with_note(match kind {
             TokenKind::Access => {
-                "Revocation tells the provider to stop honouring the token before it expires. \
-                 An API that checks tokens with the provider (introspection) now answers 401; an \
-                 API that only checks a JWT's signature would still accept it until exp."
+                t!("lifecycle.revocation_tells_the")
             }
             TokenKind::Refresh => {
-                "Revoking the refresh token ends the long-lived part of the session; most \
-                 providers revoke the whole grant with it, including access tokens issued from \
-                 it."
+                t!("lifecycle.revoking_the_refresh")
             }
         }),
     );
@@ -296,18 +279,8 @@ pub fn end_session_planned(
             url: mask_query(&url, &["id_token_hint", "state"]),
             ..HttpExchange::default()
         })
-        .with_note(
-            "Forgetting the tokens ends this app's session, but the provider's own login \
-             (its cookie) lives on: the next login would not even ask for a password. \
-             RP-initiated logout navigates to the provider's end_session_endpoint; \
-             id_token_hint says which session, post_logout_redirect_uri (registered) where to \
-             come back, state (RP-Initiated Logout 1.0 §2) is handed back so the return can be \
-             told from a forged one. The tokens in memory are dropped before leaving.",
-        )
-        .with_callout(
-            "The ID token rides in the URL as a hint: it proves nothing to an API, but it \
-             names the user, so it is a privacy leak into the provider's logs and history.",
-        ),
+        .with_note(t!("lifecycle.forgetting_the_tokens"))
+        .with_callout(t!("lifecycle.the_id_token")),
         0.0,
     );
     Ok(url)
@@ -336,11 +309,7 @@ pub fn end_session_state_checked(timeline: &mut Timeline, matches: bool, now_ms:
             "Back from the provider's logout with another state",
             now_ms,
         )
-        .with_note(
-            "The state handed back is not the one this tab sent with its logout request, so \
-             this page load is not the answer to it (it may be forged): nothing is concluded \
-             about the provider's session.",
-        ),
+        .with_note(t!("lifecycle.the_state_handed")),
         "the state does not match the logout request's",
     );
 }
@@ -367,10 +336,7 @@ pub fn back_from_end_session(timeline: &mut Timeline, now_ms: u64) {
             "Back from the provider: its session has ended too",
             now_ms,
         )
-        .with_note(
-            "The provider ended its login session and sent the browser back to the registered \
-             post_logout_redirect_uri. The next login asks for the password again.",
-        ),
+        .with_note(t!("lifecycle.the_provider_ended")),
         0.0,
     );
 }

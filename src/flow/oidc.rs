@@ -71,16 +71,8 @@ fn verify_step(now_ms: u64) -> Step {
         "Verify the ID token's signature (WebCrypto)",
         now_ms,
     )
-    .with_note(
-        "The ID token is a JWT signed by the provider. The app takes the key named by the \
-         token's kid from the provider's own key set (never from the token itself) and lets the \
-         browser's WebCrypto check the signature over header.payload. Unsigned (alg none) and \
-         shared-secret (HS256) tokens are refused: a public client could not tell a forgery.",
-    )
-    .with_callout(
-        "Pitfall: decoding a JWT is not verifying it. Anyone can write a JWT that says \
-         \"sub\": \"admin\"; only the signature ties it to the provider.",
-    )
+    .with_note(t!("oidc.the_id_token"))
+    .with_callout(t!("oidc.pitfall_decoding_a"))
 }
 
 /// Decodes the ID token and checks its header: `alg: none`, symmetric and unknown algorithms
@@ -148,11 +140,7 @@ pub fn jwks_fetch_started(timeline: &mut Timeline, url: &str, now_ms: u64) -> St
             request_headers: vec![("Accept".into(), "application/json".into())],
             ..HttpExchange::default()
         })
-        .with_note(
-            "The public keys come from the jwks_uri in the provider's metadata, fetched over \
-             the back channel. They are public: anyone may verify the provider's signatures, \
-             only the provider can make them.",
-        ),
+        .with_note(t!("oidc.the_public_keys")),
     )
 }
 
@@ -308,7 +296,7 @@ pub fn claims_checked(
                     NonceCheck::Matches => "matches ✓ (the one this tab sent)",
                     NonceCheck::Absent => "absent (allowed after a refresh); nothing compared",
                     NonceCheck::NotCompared => {
-                        "present, not compared: the login sent no nonce to compare it with"
+                        t!("oidc.present_not_compared")
                     }
                 },
             ));
@@ -381,11 +369,7 @@ pub fn userinfo_request_started_as(
             ],
             ..HttpExchange::default()
         })
-        .with_note(
-            "UserInfo is an API of the provider itself: the access token opens it like any \
-             other API, and it answers with claims about the user (as much as the granted \
-             scopes allow). Its sub must equal the ID token's.",
-        ),
+        .with_note(t!("oidc.userinfo_is_an")),
     );
     (step, header)
 }

@@ -131,11 +131,9 @@ pub fn fill(hint: &str, redirect_uri: &str, origin: &str) -> String {
 pub const BUNDLED: &str = "bundled";
 
 /// The bundled provider's fix for a check its `LAB_WEAK` switches cannot weaken.
-const DEFAULT_BUNDLED: &str = "oidc-provider does this by default: restart provider/server.mjs \
-    without LAB_WEAK, reset /__lab/faults, and use its issuer exactly.";
+const DEFAULT_BUNDLED: &str = t!("presets.oidc_provider_does");
 
-const FROM_DOCS: &str = "Written from the provider's documentation (providers.md); not run \
-    against a live tenant by the test suite.";
+const FROM_DOCS: &str = t!("presets.written_from_the");
 
 /// Every preset, the bundled provider first.
 pub const PRESETS: &[Preset] = &[
@@ -147,34 +145,30 @@ pub const PRESETS: &[Preset] = &[
         scope: "openid profile read:profile read:files",
         fit: Fit::PureBrowser,
         setup: &[
-            "Start it: cd provider && npm install && node_modules/.bin/node server.mjs \
-             (issuer http://127.0.0.1:9000, demo API on 9001).",
-            "It already knows the public client flow-lab (PKCE S256 required, no secret) with \
-             the redirect URI {redirect_uri} when started with LAB_APP_ORIGINS={origin}.",
-            "Sign in as alice / wonderland or bob / builder.",
-            "Add offline_access to the scopes to get a refresh token (the consent page then \
-             lists \"Stay signed in\").",
+            t!("presets.start_it_cd"),
+            t!("presets.it_already_knows"),
+            t!("presets.sign_in_as"),
+            t!("presets.add_offline_access"),
         ],
         cors_setting: "LAB_APP_ORIGINS (environment of provider/server.mjs)",
         caveats: &[
-            "A fresh signing key and empty memory on every start: a restart signs everyone out.",
+            t!("presets.a_fresh_signing"),
         ],
         endpoints: None,
-        verified: "Verified end to end by the test suite (tests/e2e.rs, tests/providers.rs): \
-            discovery, login, ID token, UserInfo, refresh rotation, revocation, logout, CORS.",
+        verified: t!("presets.verified_end_to"),
         sources: &["provider/README.md"],
         fixes: Fixes {
             issuer_exact: Some(DEFAULT_BUNDLED),
             s256_advertised: Some(DEFAULT_BUNDLED),
-            pkce_enforced: Some("Restart provider/server.mjs without pkce_optional in LAB_WEAK."),
-            plain_refused: Some("Restart provider/server.mjs without plain in LAB_WEAK."),
+            pkce_enforced: Some(t!("presets.restart_provider_server")),
+            plain_refused: Some(t!("presets.restart_provider_server_2")),
             public_clients: Some(DEFAULT_BUNDLED),
-            token_cors: Some("Restart provider/server.mjs without no_cors (and LAB_NO_CORS; this origin in LAB_APP_ORIGINS) in LAB_WEAK."),
-            iss_in_response: Some("Restart provider/server.mjs without no_iss (and the callback_iss fault) in LAB_WEAK."),
+            token_cors: Some(t!("presets.restart_provider_server_3")),
+            iss_in_response: Some(t!("presets.restart_provider_server_4")),
             code_single_use: Some(DEFAULT_BUNDLED),
             replay_revokes: Some(DEFAULT_BUNDLED),
             refresh_rotates: Some(DEFAULT_BUNDLED),
-            implicit_refused: Some("Restart provider/server.mjs without implicit in LAB_WEAK."),
+            implicit_refused: Some(t!("presets.restart_provider_server_5")),
             redirect_uri_exact: Some(DEFAULT_BUNDLED),
             no_store: Some(DEFAULT_BUNDLED),
             from_docs: false,
@@ -188,48 +182,32 @@ pub const PRESETS: &[Preset] = &[
         scope: "openid profile email",
         fit: Fit::PureBrowser,
         setup: &[
-            "Admin console → your realm (not master) → Clients → Create client: type OpenID \
-             Connect, a Client ID such as flow-lab.",
-            "Capability config: Client authentication OFF (a public client); Standard flow ON; \
-             Direct access grants and Implicit flow OFF.",
-            "Login settings: Valid redirect URIs = {redirect_uri} (exactly); Valid post logout \
-             redirect URIs = {redirect_uri}; Web origins = {origin} (or + to derive it from the \
-             redirect URIs).",
-            "Advanced → Proof Key for Code Exchange Code Challenge Method = S256 (makes PKCE \
-             mandatory).",
-            "Issuer here = https://<host>/realms/<realm> (Keycloak 17+; older versions have \
-             /auth before /realms).",
+            t!("presets.admin_console_your"),
+            t!("presets.capability_config_client"),
+            t!("presets.login_settings_valid"),
+            t!("presets.advanced_proof_key"),
+            t!("presets.issuer_here_https"),
         ],
         cors_setting: "Client → Settings → Web origins",
         caveats: &[
-            "Dev mode accepts http://localhost redirect URIs: use localhost consistently (not \
-             127.0.0.1) for both the app and the registration.",
-            "With refresh token rotation (Revoke Refresh Token), two tabs refreshing at once \
-             can end the session.",
+            t!("presets.dev_mode_accepts"),
+            t!("presets.with_refresh_token"),
         ],
         endpoints: None,
-        verified: "Path issuer and discovery simulated against the bundled provider started \
-            with LAB_ISSUER=…/realms/lab (tests/providers.rs); the console steps are from \
-            Keycloak's documentation.",
+        verified: t!("presets.path_issuer_and"),
         sources: &[
             "https://github.com/keycloak/keycloak/pull/3616",
             "https://github.com/keycloak/keycloak/issues/16081",
         ],
         fixes: Fixes {
-            issuer_exact: Some("Use https://<host>/realms/<realm> exactly (/auth before \
-            /realms before Keycloak 17)."),
-            s256_advertised: Some("Client → Advanced → \
-            Proof Key for Code Exchange Code Challenge Method = S256."),
-            pkce_enforced: Some("Client → Advanced → \
-            Proof Key for Code Exchange Code Challenge Method = S256."),
-            plain_refused: Some("Client → Advanced → \
-            Proof Key for Code Exchange Code Challenge Method = S256."),
-            public_clients: Some("Client → Capability config: Client authentication OFF."),
-            iss_in_response: Some("Client → Advanced → OpenID Connect Compatibility \
-            Modes: Exclude Issuer From Authentication Response OFF."),
-            refresh_rotates: Some("Realm settings → Tokens: Revoke Refresh Token ON, \
-            Refresh Token Max Reuse 0."),
-            implicit_refused: Some("Client → Capability config: Implicit flow OFF."),
+            issuer_exact: Some(t!("presets.use_https_host")),
+            s256_advertised: Some(t!("presets.client_advanced_proof")),
+            pkce_enforced: Some(t!("presets.client_advanced_proof_2")),
+            plain_refused: Some(t!("presets.client_advanced_proof_3")),
+            public_clients: Some(t!("presets.client_capability_config")),
+            iss_in_response: Some(t!("presets.client_advanced_openid")),
+            refresh_rotates: Some(t!("presets.realm_settings_tokens")),
+            implicit_refused: Some(t!("presets.client_capability_config_2")),
             from_docs: true,
             ..Fixes::NONE
         },
@@ -242,20 +220,17 @@ pub const PRESETS: &[Preset] = &[
         scope: "openid profile email offline_access",
         fit: Fit::PureBrowser,
         setup: &[
-            "Applications → Create Application → Single Page Web Applications.",
-            "Settings: Allowed Callback URLs = {redirect_uri}; Allowed Logout URLs = \
-             {redirect_uri}; Allowed Web Origins = {origin}; Allowed Origins (CORS) = {origin}.",
-            "Credentials: Authentication Method None (the SPA default: no secret).",
-            "For offline_access: Refresh Token Rotation ON (Settings → Refresh Token Rotation).",
-            "The issuer ends with a slash: https://<tenant>.<region>.auth0.com/ (or your custom \
-             domain) — type it exactly as the discovery document says.",
+            t!("presets.applications_create_application"),
+            t!("presets.settings_allowed_callback"),
+            t!("presets.credentials_authentication_method"),
+            t!("presets.for_offline_access"),
+            t!("presets.the_issuer_ends"),
         ],
         cors_setting: "Application → Settings → Allowed Web Origins and Allowed Origins (CORS)",
         caveats: &[
-            "Without an audience parameter the access token is only good for /userinfo.",
-            "end_session_endpoint appears in discovery only when the tenant enables \
-             RP-Initiated Logout End Session Endpoint Discovery.",
-            "Silent renew in an iframe needs a custom domain (third-party cookies).",
+            t!("presets.without_an_audience"),
+            t!("presets.end_session_endpoint"),
+            t!("presets.silent_renew_in"),
         ],
         endpoints: None,
         verified: FROM_DOCS,
@@ -264,14 +239,10 @@ pub const PRESETS: &[Preset] = &[
             "https://socket.dev/npm/package/@auth0/auth0-spa-js/overview/2.0.7",
         ],
         fixes: Fixes {
-            issuer_exact: Some("The issuer is https://<tenant>.<region>.auth0.com/ with \
-            its trailing slash (or your custom domain)."),
-            public_clients: Some("Application type Single Page Application; Credentials → \
-            Authentication Method None."),
-            refresh_rotates: Some("Application → Refresh Token Rotation: Allow Refresh \
-            Token Rotation ON."),
-            implicit_refused: Some("Application → Advanced Settings → Grant Types: untick \
-            Implicit."),
+            issuer_exact: Some(t!("presets.the_issuer_is")),
+            public_clients: Some(t!("presets.application_type_single")),
+            refresh_rotates: Some(t!("presets.application_refresh_token")),
+            implicit_refused: Some(t!("presets.application_advanced_settings")),
             from_docs: true,
             ..Fixes::NONE
         },
@@ -284,20 +255,15 @@ pub const PRESETS: &[Preset] = &[
         scope: "openid profile email offline_access",
         fit: Fit::PureBrowser,
         setup: &[
-            "Applications → Create App Integration → OIDC - OpenID Connect → Single-Page \
-             Application.",
-            "Grant type: Authorization Code (add Refresh Token for offline_access); client \
-             authentication None with PKCE (the SPA default).",
-            "Sign-in redirect URIs = {redirect_uri}; Sign-out redirect URIs = {redirect_uri}; \
-             assign the app to your users.",
-            "Security → API → Trusted Origins → Add Origin: {origin}, type CORS.",
-            "Issuer: https://<domain>/oauth2/default (custom authorization server) or \
-             https://<domain> (org authorization server).",
+            t!("presets.applications_create_app"),
+            t!("presets.grant_type_authorization"),
+            t!("presets.sign_in_redirect"),
+            t!("presets.security_api_trusted"),
+            t!("presets.issuer_https_domain"),
         ],
         cors_setting: "Security → API → Trusted Origins (type CORS)",
         caveats: &[
-            "Okta requires a code_verifier of at least 43 characters, unpadded base64url (this \
-             app sends exactly that).",
+            t!("presets.okta_requires_a"),
         ],
         endpoints: None,
         verified: FROM_DOCS,
@@ -306,13 +272,10 @@ pub const PRESETS: &[Preset] = &[
             "https://developer.okta.com/docs/api/openapi/okta-management/management/tags/trustedorigin",
         ],
         fixes: Fixes {
-            pkce_enforced: Some("Application → General → Client Credentials: Require PKCE \
-            as additional verification."),
-            public_clients: Some("Use the Single-Page Application integration type \
-            (client authentication none)."),
-            refresh_rotates: Some("Grant type Refresh Token: Rotate token after every use."),
-            implicit_refused: Some("Application → General Settings → Grant type: untick \
-            Implicit (hybrid)."),
+            pkce_enforced: Some(t!("presets.application_general_client")),
+            public_clients: Some(t!("presets.use_the_single")),
+            refresh_rotates: Some(t!("presets.grant_type_refresh")),
+            implicit_refused: Some(t!("presets.application_general_settings")),
             from_docs: true,
             ..Fixes::NONE
         },
@@ -325,21 +288,17 @@ pub const PRESETS: &[Preset] = &[
         scope: "openid profile email offline_access",
         fit: Fit::PureBrowser,
         setup: &[
-            "Entra admin center → App registrations → New registration.",
-            "Redirect URI: platform \"Single-page application\" (not \"Web\") = {redirect_uri}. \
-             Only the SPA platform allows the browser's token request (CORS).",
-            "No client secret or certificate: the app is a public client with PKCE.",
-            "Authentication → Front-channel logout URL (optional) = {redirect_uri}.",
-            "Issuer: https://login.microsoftonline.com/<tenant id>/v2.0 with your tenant's ID \
-             (a GUID), not common or organizations, whose discovery names a templated issuer.",
+            t!("presets.entra_admin_center"),
+            t!("presets.redirect_uri_platform"),
+            t!("presets.no_client_secret"),
+            t!("presets.authentication_front_channel"),
+            t!("presets.issuer_https_login"),
         ],
         cors_setting: "Authentication → Platform configurations → Single-page application \
             (the registered redirect URI's origin is what gets CORS)",
         caveats: &[
-            "A \"Web\" redirect URI gives AADSTS9002326 (cross-origin token redemption is \
-             permitted only for the Single-Page Application client type).",
-            "SPA refresh tokens live 24 h and cannot be extended; no revocation endpoint is \
-             published.",
+            t!("presets.a_web_redirect"),
+            t!("presets.spa_refresh_tokens"),
         ],
         endpoints: None,
         verified: FROM_DOCS,
@@ -350,12 +309,9 @@ pub const PRESETS: &[Preset] = &[
         fixes: Fixes {
             issuer_exact: Some("Use https://login.microsoftonline.com/<tenant-id>/v2.0 (the \
             common endpoint's issuer holds a {tenantid} placeholder)."),
-            pkce_enforced: Some("Register the redirect URI under the \
-            Single-page application platform, not Web."),
-            public_clients: Some("Register the redirect URI under the \
-            Single-page application platform, not Web."),
-            implicit_refused: Some("Authentication → Implicit grant and hybrid flows: \
-            untick Access tokens and ID tokens."),
+            pkce_enforced: Some(t!("presets.register_the_redirect")),
+            public_clients: Some(t!("presets.register_the_redirect_2")),
+            implicit_refused: Some(t!("presets.authentication_implicit_grant")),
             from_docs: true,
             ..Fixes::NONE
         },
@@ -368,18 +324,15 @@ pub const PRESETS: &[Preset] = &[
         scope: "openid profile email",
         fit: Fit::PureBrowser,
         setup: &[
-            "User Settings → Applications (or a group's or the instance's Applications) → Add \
-             new application.",
-            "Redirect URI = {redirect_uri}; Confidential UNCHECKED; scopes openid, profile, \
-             email.",
-            "Save, then copy the Application ID: it is the client id.",
-            "Self-managed: the issuer is your instance's URL, e.g. https://gitlab.example.com.",
+            t!("presets.user_settings_applications"),
+            t!("presets.redirect_uri_redirect"),
+            t!("presets.save_then_copy"),
+            t!("presets.self_managed_the"),
         ],
         cors_setting: "nothing to set: GitLab 15.1+ answers CORS on /oauth/token, /oauth/revoke \
             and /oauth/userinfo (an older GitLab cannot serve a browser client)",
         caveats: &[
-            "Custom request headers would need a preflight that GitLab does not allow; this \
-             app sends only CORS-safelisted headers and Authorization.",
+            t!("presets.custom_request_headers"),
         ],
         endpoints: None,
         verified: FROM_DOCS,
@@ -388,9 +341,8 @@ pub const PRESETS: &[Preset] = &[
             "https://github.com/panva/oauth4webapi/issues/13",
         ],
         fixes: Fixes {
-            pkce_enforced: Some("GitLab 18.0 and later require PKCE for public \
-            applications: upgrade."),
-            public_clients: Some("Edit the application and untick Confidential."),
+            pkce_enforced: Some(t!("presets.gitlab_18_0")),
+            public_clients: Some(t!("presets.edit_the_application")),
             from_docs: true,
             ..Fixes::NONE
         },
@@ -403,22 +355,16 @@ pub const PRESETS: &[Preset] = &[
         scope: "openid profile email",
         fit: Fit::PureBrowser,
         setup: &[
-            "User pool → Domain: set up a Cognito or custom domain (the login pages live there).",
-            "App integration → App clients → Create app client: type Public client (single-page \
-             app), WITHOUT a client secret.",
-            "Managed login / Hosted UI: Allowed callback URLs = {redirect_uri}; Allowed sign-out \
-             URLs = {redirect_uri}; grant type Authorization code; OpenID Connect scopes openid, \
-             profile, email.",
-            "Issuer: https://cognito-idp.<region>.amazonaws.com/<user pool id> (the endpoints in \
-             its discovery point at your domain).",
+            t!("presets.user_pool_domain"),
+            t!("presets.app_integration_app"),
+            t!("presets.managed_login_hosted"),
+            t!("presets.issuer_https_cognito"),
         ],
         cors_setting: "nothing to set: Cognito's token endpoint answers CORS",
         caveats: &[
-            "Only refresh tokens can be revoked, not access tokens.",
-            "Discovery names no end_session_endpoint (Cognito's /logout takes client_id and \
-             logout_uri instead).",
-            "A secretless client that sends an Authorization header gets invalid_client (this \
-             app never sends one).",
+            t!("presets.only_refresh_tokens"),
+            t!("presets.discovery_names_no"),
+            t!("presets.a_secretless_client"),
         ],
         endpoints: None,
         verified: FROM_DOCS,
@@ -427,10 +373,8 @@ pub const PRESETS: &[Preset] = &[
             "https://github.com/aws-amplify/amplify-js/issues/5284",
         ],
         fixes: Fixes {
-            public_clients: Some("Create an app client without a client secret (a secret \
-            cannot be removed from an existing one)."),
-            implicit_refused: Some("App client → OAuth grant types: untick Implicit \
-            grant."),
+            public_clients: Some(t!("presets.create_an_app")),
+            implicit_refused: Some(t!("presets.app_client_oauth")),
             from_docs: true,
             ..Fixes::NONE
         },
@@ -443,18 +387,16 @@ pub const PRESETS: &[Preset] = &[
         scope: "openid profile email offline_access",
         fit: Fit::PureBrowser,
         setup: &[
-            "Your project → New application → type User Agent.",
-            "Authentication method: PKCE (no secret).",
-            "Redirect URIs = {redirect_uri}; Post logout URIs = {redirect_uri}. For an http:// \
-             redirect URI turn on Development mode.",
-            "Optional: Token settings → Refresh Token for offline_access.",
-            "Issuer: your instance's domain, e.g. https://<instance>.zitadel.cloud.",
+            t!("presets.your_project_new"),
+            t!("presets.authentication_method_pkce"),
+            t!("presets.redirect_uris_redirect"),
+            t!("presets.optional_token_settings"),
+            t!("presets.issuer_your_instance"),
         ],
         cors_setting: "no separate CORS setting is documented: the User Agent application type \
             is what allows the browser's token request",
         caveats: &[
-            "Reported: a first login in Firefox private mode can fail with \"invalid code \
-             challenge\".",
+            t!("presets.reported_a_first"),
         ],
         endpoints: None,
         verified: FROM_DOCS,
@@ -463,12 +405,9 @@ pub const PRESETS: &[Preset] = &[
             "https://github.com/zitadel/zitadel/issues/5267",
         ],
         fixes: Fixes {
-            pkce_enforced: Some("Application type User \
-            Agent with authentication method PKCE (not Implicit)."),
-            public_clients: Some("Application type User \
-            Agent with authentication method PKCE (not Implicit)."),
-            implicit_refused: Some("Application type User \
-            Agent with authentication method PKCE (not Implicit)."),
+            pkce_enforced: Some(t!("presets.application_type_user")),
+            public_clients: Some(t!("presets.application_type_user_2")),
+            implicit_refused: Some(t!("presets.application_type_user_3")),
             from_docs: true,
             ..Fixes::NONE
         },
@@ -481,18 +420,16 @@ pub const PRESETS: &[Preset] = &[
         scope: "openid profile email",
         fit: Fit::PureBrowser,
         setup: &[
-            "Applications → Providers → Create → OAuth2/OpenID Provider: Client type Public.",
-            "Redirect URIs/Origins (strict) = {redirect_uri}.",
-            "Signing Key: pick a certificate (RS256). Without one, ID tokens are signed HS256 \
-             with the client secret, which a public client cannot verify.",
-            "Applications → Create: link it to that provider; its slug goes into the issuer.",
-            "The issuer ends with a slash: https://<host>/application/o/<slug>/.",
+            t!("presets.applications_providers_create"),
+            t!("presets.redirect_uris_origins"),
+            t!("presets.signing_key_pick"),
+            t!("presets.applications_create_link"),
+            t!("presets.the_issuer_ends_2"),
         ],
         cors_setting: "Provider → Redirect URIs/Origins (the allowed origins are derived from \
             them)",
         caveats: &[
-            "authentik cannot require PKCE: it checks a challenge only when one was sent (this \
-             app always sends one).",
+            t!("presets.authentik_cannot_require"),
         ],
         endpoints: None,
         verified: FROM_DOCS,
@@ -501,8 +438,7 @@ pub const PRESETS: &[Preset] = &[
             "https://github.com/goauthentik/authentik/issues/3084",
         ],
         fixes: Fixes {
-            pkce_enforced: Some("authentik cannot require PKCE (it checks one only when \
-            sent): rely on state, and watch for an upgrade that adds it."),
+            pkce_enforced: Some(t!("presets.authentik_cannot_require_2")),
             public_clients: Some("Provider → Client type: Public."),
             from_docs: true,
             ..Fixes::NONE
@@ -516,14 +452,13 @@ pub const PRESETS: &[Preset] = &[
         scope: "openid profile email offline_access",
         fit: Fit::PureBrowser,
         setup: &[
-            "In Dex's config, under staticClients: id: flow-lab, name: OAuth Flow Lab, public: \
-             true (no secret), redirectURIs: ['{redirect_uri}'].",
-            "web: allowedOrigins: ['{origin}'] (CORS for the token and keys endpoints).",
+            t!("presets.in_dex_s"),
+            t!("presets.web_allowedorigins_origin"),
             "oauth2: responseTypes: [\"code\"].",
-            "Issuer: exactly the issuer: value of Dex's config.",
+            t!("presets.issuer_exactly_the"),
         ],
         cors_setting: "web.allowedOrigins in Dex's configuration",
-        caveats: &["Dex publishes no revocation or end-session endpoint."],
+        caveats: &[t!("presets.dex_publishes_no")],
         endpoints: None,
         verified: FROM_DOCS,
         sources: &[
@@ -531,7 +466,7 @@ pub const PRESETS: &[Preset] = &[
             "https://github.com/dexidp/dex/pull/775",
         ],
         fixes: Fixes {
-            public_clients: Some("In staticClients: public: true, without a secret."),
+            public_clients: Some(t!("presets.in_staticclients_public")),
             implicit_refused: Some("Set oauth2.responseTypes: [\"code\"]."),
             from_docs: true,
             ..Fixes::NONE
@@ -545,36 +480,25 @@ pub const PRESETS: &[Preset] = &[
         scope: "openid profile email",
         fit: Fit::PureBrowser,
         setup: &[
-            "Manager → OpenID Connect Relying Parties → new: Public client, Require PKCE, \
-             Allowed redirection addresses for login and for logout = {redirect_uri}, RS256, \
-             Use refresh tokens, Bypass consent, Bypass confirm.",
-            "OpenID Connect Service: a signing key; set the Issuer identifier (default: the \
-             portal URL with a trailing slash). CORS: Access-Control-Allow-Origin = {origin}.",
-            "Ready-made for this machine: provider/lemonldap-ng/run.",
+            t!("presets.manager_openid_connect"),
+            t!("presets.openid_connect_service"),
+            t!("presets.ready_made_for"),
         ],
         cors_setting: "the portal's Access-Control-Allow-Origin (one origin)",
         caveats: &[
-            "No revocation endpoint, no refresh token rotation, no iss on the callback; PKCE \
-             plain accepted; prompt=none without a session shows its login page.",
+            t!("presets.no_revocation_endpoint"),
         ],
         endpoints: None,
-        verified: "Verified live against LemonLDAP::NG 2.16.1 (Debian 12), tests/lemonldap.rs.",
+        verified: t!("presets.verified_live_against_2"),
         sources: &["provider/lemonldap-ng/README.md"],
         fixes: Fixes {
-            pkce_enforced: Some("The relying party's Require PKCE option \
-            (oidcRPMetaDataOptionsRequirePKCE: 1)."),
-            plain_refused: Some("2.16.1 accepts plain and has no switch to turn it off \
-            (verified live): only an upgrade or the client's own S256 helps."),
-            iss_in_response: Some("2.16.1 has no RFC 9207 iss setting: give it a redirect URI \
-            of its own (RFC 9700 §4.4.2.2)."),
-            replay_revokes: Some("2.16.1 keeps the first tokens valid after a replay (verified \
-            live): shorten oidcServiceAccessTokenExpiration."),
-            refresh_rotates: Some("2.16.1 cannot rotate refresh tokens (verified live): shorten \
-            the refresh token lifetime, or turn refresh tokens off for this relying party."),
-            implicit_refused: Some("Turn the OpenID Connect service's implicit flow off \
-            (oidcServiceAllowImplicitFlow: 0)."),
-            redirect_uri_exact: Some("The relying party's Allowed redirection addresses for \
-            login (oidcRPMetaDataOptionsRedirectUris): only the exact URI."),
+            pkce_enforced: Some(t!("presets.the_relying_party_2")),
+            plain_refused: Some(t!("presets.2_16_1")),
+            iss_in_response: Some(t!("presets.2_16_1_3")),
+            replay_revokes: Some(t!("presets.2_16_1_4")),
+            refresh_rotates: Some(t!("presets.2_16_1_2")),
+            implicit_refused: Some(t!("presets.turn_the_openid")),
+            redirect_uri_exact: Some(t!("presets.the_relying_party")),
             from_docs: false,
             ..Fixes::NONE
         },
@@ -587,32 +511,23 @@ pub const PRESETS: &[Preset] = &[
         scope: "openid profile email offline_access",
         fit: Fit::PureBrowser,
         setup: &[
-            "Admin → Clients → new: not confidential, no secret, token_endpoint_auth_method \
-             none, redirect URI and post-logout redirect URI = {redirect_uri}, authorization \
-             types code and refresh_token.",
-            "OpenID Connect plugin: PKCE allowed and required for public clients, plain off, \
-             refresh-token-one-use always, oauth-as-iss-id on, session management on.",
-            "Server config: allow_origin=\"{origin}\" (one origin for the whole server).",
-            "Ready-made for this machine: provider/glewlwyd/run.",
+            t!("presets.admin_clients_new"),
+            t!("presets.openid_connect_plugin"),
+            t!("presets.server_config_allow"),
+            t!("presets.ready_made_for_2"),
         ],
         cors_setting: "allow_origin in glewlwyd.conf (one origin for the whole server)",
         caveats: &[
-            "A Continue page on every login; nonce required; RFC 7009 revocation refuses a \
-             public client (401); logout returns to the app only when the request has a state \
-             (this app sends one).",
+            t!("presets.a_continue_page"),
         ],
         endpoints: None,
-        verified: "Verified live against Glewlwyd 2.7.5 (Debian 12), tests/glewlwyd.rs: login, \
-            ID token, refresh rotation, revocation refused to a public client, logout, and the \
-            whole checkup.",
+        verified: t!("presets.verified_live_against"),
         sources: &["provider/glewlwyd/README.md"],
         fixes: Fixes {
             pkce_enforced: Some("OIDC plugin: pkce-required-public-client: true."),
             plain_refused: Some("OIDC plugin: pkce-method-plain-allowed: false."),
-            iss_in_response: Some("OIDC plugin: oauth-as-iss-id: true. 2.7.5 then sends iss \
-            but has no setting to advertise it (authorization_response_iss_parameter_supported)."),
-            redirect_uri_exact: Some("Client redirect_uri: only the exact URI; 2.7.5 compares \
-            redirect URIs as exact strings (verified live)."),
+            iss_in_response: Some(t!("presets.oidc_plugin_oauth")),
+            redirect_uri_exact: Some(t!("presets.client_redirect_uri")),
             replay_revokes: Some("OIDC plugin: auth-type-code-revoke-replayed: true."),
             refresh_rotates: Some("OIDC plugin: refresh-token-one-use: always."),
             implicit_refused: Some("OIDC plugin: auth-type-token-enabled: false."),
@@ -628,17 +543,13 @@ pub const PRESETS: &[Preset] = &[
         scope: "openid offline_access",
         fit: Fit::PureBrowser,
         setup: &[
-            "Create the client with token_endpoint_auth_method none: hydra create oauth2-client \
-             --token-endpoint-auth-method none --grant-type authorization_code,refresh_token \
-             --response-type code --scope openid,offline_access --redirect-uri {redirect_uri} \
-             --post-logout-callback {redirect_uri}.",
-            "CORS: serve.public.cors.enabled: true with allowed_origins [{origin}], or the \
-             client's allowed_cors_origins [{origin}].",
-            "Hydra needs a login and consent app of your own (it has no login pages).",
-            "Issuer: the urls.self.issuer setting (often with a trailing slash).",
+            t!("presets.create_the_client"),
+            t!("presets.cors_serve_public"),
+            t!("presets.hydra_needs_a"),
+            t!("presets.issuer_the_urls"),
         ],
         cors_setting: "serve.public.cors (allowed_origins) or the client's allowed_cors_origins",
-        caveats: &["The authorization endpoint deliberately has no CORS: the app navigates there."],
+        caveats: &[t!("presets.the_authorization_endpoint")],
         endpoints: None,
         verified: FROM_DOCS,
         sources: &[
@@ -646,11 +557,9 @@ pub const PRESETS: &[Preset] = &[
             "https://github.com/ory/hydra/issues/1754",
         ],
         fixes: Fixes {
-            pkce_enforced: Some("Set oauth2.pkce.enforced_for_public_clients: true (or \
-            oauth2.pkce.enforced)."),
+            pkce_enforced: Some(t!("presets.set_oauth2_pkce")),
             public_clients: Some("Client token_endpoint_auth_method: none."),
-            implicit_refused: Some("Client response_types: [code], grant_types without \
-            implicit."),
+            implicit_refused: Some(t!("presets.client_response_types")),
             from_docs: true,
             ..Fixes::NONE
         },
@@ -662,22 +571,12 @@ pub const PRESETS: &[Preset] = &[
         client_id: "",
         scope: "read:user",
         fit: Fit::NeedsBackend {
-            why: "GitHub's token endpoint (https://github.com/login/oauth/access_token) sends no \
-                CORS headers, so a page can never read its answer; and GitHub has no public \
-                client type: the code exchange needs the client_secret. PKCE (S256) is accepted \
-                since July 2025, but only in addition to the secret. There is no discovery \
-                document either.",
-            instead: "The confidential variant: a small backend (or proxy) that keeps the \
-                client_secret receives the code from the browser, POSTs code + client_secret + \
-                code_verifier to GitHub, and keeps the token server-side behind a session \
-                cookie (the backend-for-frontend pattern). The device flow needs no secret, \
-                but its endpoints lack CORS too.",
+            why: t!("presets.github_s_token"),
+            instead: t!("presets.the_confidential_variant_2"),
         },
         setup: &[
-            "Settings → Developer settings → OAuth Apps → New OAuth App: Authorization callback \
-             URL = {redirect_uri}.",
-            "Trying it here anyway: the login page works (a navigation needs no CORS), then the \
-             token request fails in the browser — the CORS diagnosis explains why.",
+            t!("presets.settings_developer_settings"),
+            t!("presets.trying_it_here_2"),
         ],
         cors_setting: "— nowhere: GitHub has no CORS setting for its token endpoint, so only a \
             backend can redeem the code (see the preset's explanation)",
@@ -701,20 +600,12 @@ pub const PRESETS: &[Preset] = &[
         client_id: "",
         scope: "openid profile email",
         fit: Fit::NeedsBackend {
-            why: "Google's web-application client IDs require the client_secret at the token \
-                endpoint even with PKCE: the answer \"client_secret is missing\" does reach the \
-                page (CORS is not the problem — the secret is). A desktop client's \"secret\" \
-                is not confidential, but Google still requires it.",
-            instead: "The confidential variant: a backend that holds the client_secret redeems \
-                the code; or Google Identity Services' token model (an access token from a \
-                Google popup, no refresh token).",
+            why: t!("presets.google_s_web"),
+            instead: t!("presets.the_confidential_variant"),
         },
         setup: &[
-            "Google Cloud console → APIs & Services → Credentials → Create OAuth client ID → \
-             Web application: Authorized JavaScript origins = {origin}; Authorized redirect \
-             URIs = {redirect_uri}.",
-            "Trying it here anyway: discovery and login work, then the token endpoint answers \
-             invalid_request \"client_secret is missing\".",
+            t!("presets.google_cloud_console"),
+            t!("presets.trying_it_here"),
         ],
         cors_setting: "Credentials → OAuth client → Authorized JavaScript origins",
         caveats: &[],

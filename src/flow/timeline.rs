@@ -1,6 +1,7 @@
 //! The single source of truth: an ordered list of steps, one per arrow of the diagram.
 
 use super::secrets::{Carried, SecretStore, SecretValue};
+use crate::text::{self, Catalog};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -417,6 +418,26 @@ impl Timeline {
     /// An empty timeline.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A copy whose teaching text (notes, callouts, differences, deviations, defences) is
+    /// resolved from the catalog (`crate::text`), `pending` in place of each reference when
+    /// there is none: what the exports write out.
+    pub fn with_text_resolved(&self, catalog: Option<&Catalog>, pending: &str) -> Timeline {
+        let mut copy = self.clone();
+        let fix = |text: &mut String| {
+            if text::has_refs(text) {
+                *text = text::resolve_or(text, catalog, pending).into_owned();
+            }
+        };
+        for step in &mut copy.steps {
+            fix(&mut step.note);
+            step.callout.iter_mut().for_each(fix);
+            step.difference.iter_mut().for_each(fix);
+            step.defence.iter_mut().for_each(fix);
+            step.deviations.iter_mut().for_each(fix);
+        }
+        copy
     }
 
     /// Appends a step and returns its id; the values of its secret params move to the store.

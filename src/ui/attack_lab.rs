@@ -3,6 +3,7 @@
 
 use super::driver::{provide_lab_panel, Dispatch, LabPanelView, StatusView};
 use super::export_bar::TextOutput;
+use super::notes::{shown, shown_owned, tr};
 use crate::browser::{clock, export_worker};
 use crate::flow::attack::{Experiment, Outcome};
 use crate::flow::checkup::Finding;
@@ -92,15 +93,15 @@ fn ExperimentCard(
                 {experiment.title()}
                 " "<span class="badge">{outcome}</span>
             </h3>
-            <p><strong>"Wants: "</strong>{experiment.wanted()}</p>
+            <p><strong>"Wants: "</strong>{shown(experiment.wanted())}</p>
             // Open once the experiment ran: the report reads with its explanation.
             <details class="why" prop:open=move || report().is_some()>
                 <summary>"What stops it, and what happens without"</summary>
-                <p><strong>"Defence: "</strong>{experiment.defence()}</p>
-                <p><strong>"Without it: "</strong>{experiment.without()}</p>
+                <p><strong>"Defence: "</strong>{shown(experiment.defence())}</p>
+                <p><strong>"Without it: "</strong>{shown(experiment.without())}</p>
             </details>
             <ul class="findings">
-                {move || report().map(|r| r.findings.into_iter().map(|f| view! { <li>{f}</li> }).collect_view())}
+                {move || report().map(|r| r.findings.into_iter().map(|f| view! { <li>{tr(&f)}</li> }).collect_view())}
             </ul>
             <button id=format!("run-{}", experiment.id()) disabled=busy
                 on:click=move |_| dispatch.lab(run)>{button}</button>
@@ -125,10 +126,15 @@ fn Checkup() -> impl IntoView {
     // scorecard as it is stored: masks only.
     let export = move |_| {
         let stamp = clock::iso_now();
+        // The catalog's text is put in before the worker escapes it for Markdown.
+        let catalog = super::notes::catalog_now();
         let Some(json) = panel.with_untracked(|p| {
-            p.scorecard
-                .as_ref()
-                .and_then(|c| serde_json::to_string(c).ok())
+            p.scorecard.as_ref().and_then(|c| {
+                serde_json::to_string(
+                    &c.with_text_resolved(catalog.as_deref(), super::notes::UNAVAILABLE),
+                )
+                .ok()
+            })
         }) else {
             return;
         };
@@ -194,8 +200,8 @@ fn FindingRow(finding: Finding) -> impl IntoView {
             <td>{finding.check.title()}<br/><small>{finding.check.rule()}</small></td>
             <td class=format!("verdict {}", verdict.label())>{verdict.symbol()}" "{verdict.label()}</td>
             <td>
-                {finding.detail}
-                {finding.hint.map(|h| view! { <p class="fix"><strong>"Fix: "</strong>{h}</p> })}
+                {shown_owned(finding.detail)}
+                {finding.hint.map(|h| view! { <p class="fix"><strong>"Fix: "</strong>{shown_owned(h)}</p> })}
                 {(!evidence.is_empty()).then(|| view! {
                     <details class="evidence">
                         <summary>{format!("Evidence ({})", evidence.len())}</summary>

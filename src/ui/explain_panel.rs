@@ -9,25 +9,19 @@ use leptos::prelude::*;
 #[component]
 pub fn ExplainPanel() -> impl IntoView {
     let variant = RwSignal::new(Variant::PkcePublic);
-    let timeline = Signal::derive(move || script(variant.get()));
+    let timeline = Signal::derive(move || super::notes::resolved_timeline(&script(variant.get())));
     let summary = move || match variant.get() {
         Variant::PkcePublic => {
-            "PKCE on: the page invents a verifier, sends only its hash through the address bar, \
-             and proves possession on the back channel. A stolen code is worthless."
+            t!("explain.pkce_on_the")
         }
         Variant::Confidential => {
-            "PKCE off: no challenge and no verifier; a client_secret redeems the code instead. \
-             That needs a backend — a secret in a browser bundle is readable by every visitor. \
-             Highlighted rows differ from the PKCE run."
+            t!("explain.pkce_off_no")
         }
         Variant::Implicit => {
-            "Implicit (deprecated): the access token itself comes back in the URL fragment, \
-             where history, extensions and logs can read it. RFC 9700 forbids it."
+            t!("explain.implicit_deprecated_the")
         }
         Variant::Dpop => {
-            "DPoP: every back-channel request carries a proof signed by a key that never leaves \
-             the tab, and the tokens are bound to it. Shown with RFC 9449's example key and a \
-             placeholder signature (not a real signature: explain mode has no private key)."
+            t!("explain.dpop_every_back")
         }
     };
     view! {
@@ -54,7 +48,7 @@ pub fn ExplainPanel() -> impl IntoView {
             </button>
             <span id="explain-variant" class="variant">{move || variant.get().label()}</span>
         </div>
-        <p class="explain-summary">{summary}</p>
+        <p class="explain-summary">{move || super::notes::tr(summary())}</p>
         {diagram_with_controls(timeline)}
     }
 }

@@ -6,6 +6,7 @@
 
 use super::diagram_panel::diagram_with_controls;
 use super::export_bar::TextOutput;
+use super::notes::resolved;
 use super::timeline_list::TimelineList;
 use crate::browser::{files, har_worker};
 use crate::flow::har_import::wire::{Report, ReportedFinding};
@@ -61,7 +62,8 @@ pub fn HarImport() -> impl IntoView {
             load(file);
         }
     };
-    let drawn: Signal<Timeline> = timeline.into();
+    let drawn: Signal<Timeline> =
+        Signal::derive(move || timeline.with(super::notes::resolved_timeline));
     view! {
         <section class="panel har-import" aria-labelledby="har-title">
             <h2 id="har-title">"Import a HAR"</h2>
@@ -121,7 +123,7 @@ fn summary_view(s: Report) -> impl IntoView {
         <ul id="har-not-checked" class="hint">
             {s.not_checked.into_iter().map(|n| view! { <li>{n}</li> }).collect_view()}
         </ul>
-        <button id="export-har-findings" on:click=move |_| markdown.set(Some(text.clone()))>
+        <button id="export-har-findings" on:click=move |_| markdown.set(Some(resolved(&text)))>
             "Export Markdown"
         </button>
         {move || markdown.get().map(|text| view! {

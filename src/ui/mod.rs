@@ -10,6 +10,7 @@ mod export_bar;
 mod har_import;
 mod identity;
 mod inspector;
+pub mod notes;
 mod problem;
 mod secret_prompt;
 mod settings;
@@ -28,6 +29,8 @@ pub fn App() -> impl IntoView {
     driver::provide(lab);
     driver::save_on_change(lab);
     driver::page_loaded(lab);
+    // After the callback's work has started: the teaching text is fetched, never waited for.
+    let notes = notes::provide();
     let StatusView(status) = expect_context();
     let phase = move || status.with(|s| s.phase.css());
     // Back from a trip the attack lab made (a probe, a forged link, a lab login): its tab.
@@ -41,7 +44,9 @@ pub fn App() -> impl IntoView {
     let tab = RwSignal::new(start);
     // The diagram and the list redraw when the run changes, not on every change of the state
     // (a phase or a token panel update would otherwise redraw every row).
-    let timeline: Signal<_> = Memo::new(move |_| lab.with(|l| l.timeline.clone())).into();
+    // Resolved from the teaching text catalog here, once, so the views show plain text.
+    let timeline: Signal<_> =
+        Memo::new(move |_| lab.with(|l| notes::resolved_timeline(&l.timeline))).into();
     view! {
         <header class="masthead">
             <h1>"OAuth Flow Lab"</h1>
@@ -49,8 +54,9 @@ pub fn App() -> impl IntoView {
                 "A real OAuth 2.0 public client with PKCE, recording every step as it happens. "
                 "A teaching tool: tokens live in this page's memory only."
             </p>
+            <notes::NotesStatus />
         </header>
-        <main id="lab" data-phase=phase>
+        <main id="lab" data-phase=phase data-notes=move || notes.with(notes::Notes::label)>
             <div class="columns">
                 <section class="left">
                     <settings::SettingsPanel />

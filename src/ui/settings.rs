@@ -2,6 +2,7 @@
 //! manual endpoints, the redirect URI and origin to register, and a shareable link.
 
 use super::driver::SettingsForm;
+use super::notes::tr;
 use crate::browser::{files, location};
 use crate::flow::presets::{self, Fit, Preset, PRESETS};
 use crate::flow::settings::{
@@ -231,7 +232,7 @@ fn PresetHints(
     move || {
         let id = form.with(|l| l.preset.clone());
         presets::find(&id).map(|preset: &'static Preset| {
-            let fill = |text: &str| presets::fill(text, &redirect_uri, &origin);
+            let fill = |text: &str| presets::fill(&tr(text), &redirect_uri, &origin);
             let steps = preset
                 .setup
                 .iter()
@@ -240,13 +241,13 @@ fn PresetHints(
             let caveats = preset
                 .caveats
                 .iter()
-                .map(|c| view! { <li>{*c}</li> })
+                .map(|c| view! { <li>{tr(c)}</li> })
                 .collect_view();
             let cannot = match preset.fit {
                 Fit::NeedsBackend { why, instead } => Some(view! {
                     <div id="preset-cannot" class="callout">
-                        <p><strong>"Why this provider cannot serve a pure browser client: "</strong>{why}</p>
-                        <p><strong>"What would be needed: "</strong>{instead}</p>
+                        <p><strong>"Why this provider cannot serve a pure browser client: "</strong>{tr(why)}</p>
+                        <p><strong>"What would be needed: "</strong>{tr(instead)}</p>
                     </div>
                 }),
                 Fit::PureBrowser => None,
@@ -260,7 +261,7 @@ fn PresetHints(
                     <p>"CORS: register " <code>{origin.clone()}</code> " in "
                         <span id="cors-setting">{preset.cors_setting}</span> "."</p>
                     <ul class="caveats">{caveats}</ul>
-                    <p class="hint">{preset.verified}</p>
+                    <p class="hint">{tr(preset.verified)}</p>
                 </details>
             }
         })

@@ -108,14 +108,17 @@ impl Lab {
         self.click("#sign-in").await;
     }
 
-    /// Waits until the page's `data-phase` is one of `phases`.
+    /// Waits until the page's `data-phase` is one of `phases` and its teaching text
+    /// (`teaching.json`, fetched after the first paint) has arrived or failed, so the notes,
+    /// hints and exports read in full.
     pub async fn wait_phase(&self, phases: &[&str]) -> String {
         let deadline = Instant::now() + WAIT;
         loop {
             // A script that races a page load fails; that is "not there yet", not an error.
             let phase = self
                 .try_js(
-                    "const m = document.querySelector('#lab'); return m ? m.dataset.phase : '';",
+                    "const m = document.querySelector('#lab'); \
+                     return m && m.dataset.notes !== 'loading' ? m.dataset.phase : '';",
                 )
                 .await
                 .unwrap_or_default();

@@ -13,6 +13,11 @@ where
     F: FnOnce() -> N + 'static,
     N: IntoView,
 {
+    // The app's teaching text, as the page would fetch it (this test server does not serve it).
+    oauth_flow_lab::ui::notes::preload(
+        oauth_flow_lab::text::Catalog::parse(include_str!("../../public/teaching.txt"))
+            .expect("public/teaching.txt"),
+    );
     let document = web_sys::window().unwrap().document().unwrap();
     let host = document.create_element("div").unwrap();
     document.body().unwrap().append_child(&host).unwrap();

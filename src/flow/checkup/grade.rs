@@ -14,17 +14,11 @@ fn quote(text: &str) -> String {
 /// byte for byte (a trailing slash makes another issuer).
 pub fn judge_issuer(configured: &str, discovered: Option<&str>) -> (Verdict, String) {
     match discovered {
-        None => (
-            Verdict::Unknown,
-            "No discovery document was read, so the issuer was not compared.".into(),
-        ),
-        Some(d) if d == configured => (
-            Verdict::Pass,
-            "The discovery document's issuer is byte-identical to the configured one.".into(),
-        ),
+        None => (Verdict::Unknown, t!("grade.no_discovery_document").into()),
+        Some(d) if d == configured => (Verdict::Pass, t!("grade.the_discovery_document").into()),
         Some(d) => {
             let why = if d.trim_end_matches('/') == configured.trim_end_matches('/') {
-                "differs only by a trailing slash, which still makes it another issuer"
+                t!("grade.differs_only_by")
             } else {
                 "names another server"
             };
@@ -43,12 +37,7 @@ pub fn judge_issuer(configured: &str, discovered: Option<&str>) -> (Verdict, Str
 /// empty → warn (a client cannot tell that PKCE is supported, RFC 9700 §2.1.1).
 pub fn judge_s256(methods: Option<&[String]>) -> (Verdict, String) {
     match methods.filter(|m| !m.is_empty()) {
-        None => (
-            Verdict::Warn,
-            "code_challenge_methods_supported is not published, so clients cannot tell that \
-             PKCE is supported."
-                .into(),
-        ),
+        None => (Verdict::Warn, t!("grade.code_challenge_methods").into()),
         Some(m) if m.iter().any(|x| x == "S256") => (
             Verdict::Pass,
             format!(
@@ -77,8 +66,7 @@ pub fn judge_s256(methods: Option<&[String]>) -> (Verdict, String) {
 /// can read (oidc-provider refuses a proof-less request with a bare `invalid_grant`), so the
 /// line says it is unknown until a token request.
 pub fn judge_dpop(algs: Option<&[String]>) -> (Verdict, String) {
-    const REQUIRED: &str = " Whether this client must use it is not in the metadata: unknown \
-        until a token request without a proof is refused.";
+    const REQUIRED: &str = t!("grade.whether_this_client");
     match algs.filter(|a| !a.is_empty()) {
         None => (
             Verdict::Warn,
@@ -164,69 +152,30 @@ pub fn judge_public_clients(
 ) -> (Verdict, String) {
     let none_advertised = auth_methods.is_some_and(|m| m.iter().any(|x| x == "none"));
     match (redeemed_without_secret, none_advertised) {
-        (Some(true), _) => (
-            Verdict::Pass,
-            "A code was redeemed without a client secret.".into(),
-        ),
-        (Some(false), _) => (
-            Verdict::Fail,
-            "Redeeming a code without a client secret was refused: the client is treated as \
-             confidential, and a browser cannot keep a secret."
-                .into(),
-        ),
-        (None, true) => (
-            Verdict::Pass,
-            "token_endpoint_auth_methods_supported includes none (a login confirms it for \
-             this client)."
-                .into(),
-        ),
-        (None, false) => (
-            Verdict::Warn,
-            "token_endpoint_auth_methods_supported does not include none (absent means \
-             client_secret_basic): public clients may not be supported."
-                .into(),
-        ),
+        (Some(true), _) => (Verdict::Pass, t!("grade.a_code_was").into()),
+        (Some(false), _) => (Verdict::Fail, t!("grade.redeeming_a_code").into()),
+        (None, true) => (Verdict::Pass, t!("grade.token_endpoint_auth").into()),
+        (None, false) => (Verdict::Warn, t!("grade.token_endpoint_auth_2").into()),
     }
 }
 
 /// A browser client must read the token endpoint's answer cross-origin (CORS).
 pub fn judge_token_cors(answer_readable: bool) -> (Verdict, String) {
     if answer_readable {
-        (
-            Verdict::Pass,
-            "The token endpoint's answer was readable from this app's origin.".into(),
-        )
+        (Verdict::Pass, t!("grade.the_token_endpoint").into())
     } else {
-        (
-            Verdict::Fail,
-            "The token endpoint's answer could not be read from this app's origin (no CORS, or \
-             a network failure: the browser does not tell them apart), so codes cannot be \
-             redeemed from the page."
-                .into(),
-        )
+        (Verdict::Fail, t!("grade.the_token_endpoint_2").into())
     }
 }
 
 /// RFC 9207: `iss` on the authorization response (and advertised) is the mix-up defence.
 /// `returned`: whether a probe or login answer carried `iss` (`None`: none seen yet).
 pub fn judge_iss(advertised: bool, returned: Option<bool>) -> (Verdict, String) {
-    const MIX_UP: &str = ": a client talking to several providers cannot detect a mix-up \
-        attack, where a code meant for this provider is sent to an attacker's (RFC 9700 §4.4).";
+    const MIX_UP: &str = t!("grade.a_client_talking");
     match (advertised, returned) {
-        (true, Some(true)) => (
-            Verdict::Pass,
-            "iss came back on the authorization response, as advertised.".into(),
-        ),
-        (true, None) => (
-            Verdict::Pass,
-            "authorization_response_iss_parameter_supported is true (not yet seen on a \
-             response)."
-                .into(),
-        ),
-        (false, Some(true)) => (
-            Verdict::Warn,
-            "iss came back but is not advertised, so clients cannot insist on it.".into(),
-        ),
+        (true, Some(true)) => (Verdict::Pass, t!("grade.iss_came_back_2").into()),
+        (true, None) => (Verdict::Pass, t!("grade.authorization_response_iss").into()),
+        (false, Some(true)) => (Verdict::Warn, t!("grade.iss_came_back").into()),
         (true, Some(false)) => (
             Verdict::Fail,
             format!("iss is advertised but was missing on the response{MIX_UP}"),
@@ -242,16 +191,8 @@ pub fn judge_iss(advertised: bool, returned: Option<bool>) -> (Verdict, String) 
 pub fn judge_single_use(second_redemption_ok: Option<bool>) -> (Verdict, String) {
     match second_redemption_ok {
         None => (Verdict::Unknown, "No code was redeemed twice.".into()),
-        Some(false) => (
-            Verdict::Pass,
-            "A second redemption of the same code was refused.".into(),
-        ),
-        Some(true) => (
-            Verdict::Fail,
-            "The same code was redeemed twice: a code leaked from history or logs stays \
-             usable."
-                .into(),
-        ),
+        Some(false) => (Verdict::Pass, t!("grade.a_second_redemption").into()),
+        Some(true) => (Verdict::Fail, t!("grade.the_same_code").into()),
     }
 }
 
@@ -259,14 +200,8 @@ pub fn judge_single_use(second_redemption_ok: Option<bool>) -> (Verdict, String)
 /// it. `status_after_replay`: the API's status for the first access token after the replay.
 pub fn judge_replay_revocation(status_after_replay: Option<u16>) -> (Verdict, String) {
     match status_after_replay {
-        None => (
-            Verdict::Unknown,
-            "The first access token was not tried after a replay.".into(),
-        ),
-        Some(401) => (
-            Verdict::Pass,
-            "After the replay the first access token was rejected (401): it was revoked.".into(),
-        ),
+        None => (Verdict::Unknown, t!("grade.the_first_access").into()),
+        Some(401) => (Verdict::Pass, t!("grade.after_the_replay").into()),
         Some(s @ 200..=299) => (
             Verdict::Warn,
             format!(
@@ -286,16 +221,10 @@ pub fn judge_replay_revocation(status_after_replay: Option<u16>) -> (Verdict, St
 /// are compared, never shown.
 pub fn judge_rotation(old: Option<&str>, new: Option<&str>) -> (Verdict, String) {
     match (old, new) {
-        (None, _) => (
-            Verdict::Unknown,
-            "No refresh token was issued (ask for offline_access; some providers also need \
-             prompt=consent)."
-                .into(),
-        ),
-        (Some(old), Some(new)) if old != new => (
-            Verdict::Pass,
-            "The refresh answer carried a new refresh token (rotation).".into(),
-        ),
+        (None, _) => (Verdict::Unknown, t!("grade.no_refresh_token").into()),
+        (Some(old), Some(new)) if old != new => {
+            (Verdict::Pass, t!("grade.the_refresh_answer").into())
+        }
         (Some(_), new) => (
             Verdict::Fail,
             format!(
@@ -303,7 +232,7 @@ pub fn judge_rotation(old: Option<&str>, new: Option<&str>) -> (Verdict, String)
                 if new.is_some() {
                     "returned the same refresh token"
                 } else {
-                    "carried no new refresh token, so the old one stays valid"
+                    t!("grade.carried_no_new")
                 }
             ),
         ),
@@ -323,10 +252,7 @@ pub fn judge_no_store(cache_control: Option<&str>) -> (Verdict, String) {
         })
     });
     match cache_control {
-        _ if no_store => (
-            Verdict::Pass,
-            "The token response carried Cache-Control: no-store.".into(),
-        ),
+        _ if no_store => (Verdict::Pass, t!("grade.the_token_response").into()),
         Some(v) => (
             Verdict::Fail,
             format!(
@@ -335,10 +261,7 @@ pub fn judge_no_store(cache_control: Option<&str>) -> (Verdict, String) {
                 quote(v)
             ),
         ),
-        None => (
-            Verdict::Fail,
-            "The token response had no Cache-Control header, so tokens may be cached.".into(),
-        ),
+        None => (Verdict::Fail, t!("grade.the_token_response_2").into()),
     }
 }
 
@@ -382,13 +305,7 @@ pub struct RedirectResult {
 /// warns; silence passes only when the control proved the provider does redirect.
 pub fn judge_redirect_uri(control_back: bool, results: &[RedirectResult]) -> (Verdict, String) {
     if !control_back {
-        return (
-            Verdict::Unknown,
-            "The valid request to the registered redirect URI did not come back either (the \
-             provider showed its own page), so silence on the altered URIs proves nothing: run \
-             the probes interactively."
-                .into(),
-        );
+        return (Verdict::Unknown, t!("grade.the_valid_request").into());
     }
     let mut verdict = Verdict::Pass;
     let worse = |now: Verdict, new: Verdict| {
@@ -438,16 +355,14 @@ pub fn judge_redirect_uri(control_back: bool, results: &[RedirectResult]) -> (Ve
         parts.push(format!("{} ({}): {said}", r.kind.label(), quote(&r.uri)));
     }
     let lead = match verdict {
-        Verdict::Pass => "Every altered redirect URI was refused without a redirect",
+        Verdict::Pass => t!("grade.every_altered_redirect"),
         Verdict::Fail => {
-            "An altered redirect URI was accepted: a code can be sent to a URI \
-            that is not the registered one"
+            t!("grade.an_altered_redirect")
         }
         Verdict::Warn => {
-            "No code went to an altered redirect URI, but the matching is not \
-            strict"
+            t!("grade.no_code_went")
         }
-        Verdict::Unknown => "Not every altered redirect URI could be graded",
+        Verdict::Unknown => t!("grade.not_every_altered"),
     };
     (verdict, format!("{lead}. {}.", parts.join("; ")))
 }
@@ -463,9 +378,11 @@ mod tests {
         let iss = "https://as.example";
         assert_eq!(judge_issuer(iss, Some(iss)).0, Verdict::Pass);
         let (v, d) = judge_issuer(iss, Some("https://as.example/"));
+        let d = crate::text::plain(&d);
         assert_eq!(v, Verdict::Fail);
         assert!(d.contains("trailing slash"), "{d}");
         let (v, d) = judge_issuer(iss, Some("https://evil.example\u{202E}"));
+        let d = crate::text::plain(&d);
         assert_eq!(v, Verdict::Fail);
         assert!(
             d.contains("another server") && d.contains("\\u{202E}"),
@@ -481,6 +398,7 @@ mod tests {
     #[test]
     fn r9449_5_1_dpop_line_passes_with_es256_and_says_required_is_unknown() {
         let (v, d) = judge_dpop(Some(&["ES256".to_owned(), "EdDSA".to_owned()]));
+        let d = crate::text::plain(&d);
         assert_eq!(v, Verdict::Pass);
         assert!(d.contains("unknown until a token request"), "{d}");
         assert_eq!(judge_dpop(None).0, Verdict::Warn);
@@ -489,6 +407,7 @@ mod tests {
         assert_eq!(v, Verdict::Pass, "an Ed25519 key signs EdDSA");
         assert!(d.contains("use EdDSA"), "{d}");
         let (v, d) = judge_dpop(Some(&["ES384".to_owned()]));
+        let d = crate::text::plain(&d);
         assert_eq!(v, Verdict::Warn);
         assert!(d.contains("does not sign with"), "{d}");
     }
@@ -514,6 +433,7 @@ mod tests {
             description: Some("code_challenge is required".into()),
         };
         let (v, d) = judge_probe(Check::PkceEnforced, &refused);
+        let d = crate::text::plain(&d);
         assert_eq!(v, Verdict::Pass);
         assert!(d.contains("invalid_request") && d.contains("code_challenge is required"));
         let accepted = [
@@ -536,6 +456,7 @@ mod tests {
             assert_eq!(judge_probe(check, &refused).0, Verdict::Pass);
             for answer in &accepted {
                 let (v, d) = judge_probe(check, answer);
+                let d = crate::text::plain(&d);
                 assert_eq!(v, Verdict::Fail, "{check:?} {answer:?}");
                 assert!(!d.contains("SECRET"), "{d}");
                 assert!(d.contains(check.probe().unwrap().label()), "{d}");
@@ -560,6 +481,7 @@ mod tests {
                 in_fragment: true,
             },
         );
+        let d = crate::text::plain(&d);
         assert_eq!(v, Verdict::Fail);
         assert!(d.contains("URL fragment"), "{d}");
     }
@@ -588,6 +510,7 @@ mod tests {
     fn rfc9700_2_6_unreadable_token_answer_fails() {
         assert_eq!(judge_token_cors(true).0, Verdict::Pass);
         let (v, d) = judge_token_cors(false);
+        let d = crate::text::plain(&d);
         assert_eq!(v, Verdict::Fail);
         assert!(d.contains("CORS"));
     }
@@ -596,6 +519,7 @@ mod tests {
     fn rfc9207_missing_iss_fails() {
         for (advertised, returned) in [(false, None), (false, Some(false)), (true, Some(false))] {
             let (v, d) = judge_iss(advertised, returned);
+            let d = crate::text::plain(&d);
             assert_eq!(v, Verdict::Fail, "{advertised} {returned:?}");
             assert!(d.contains("mix-up"), "{d}");
         }
@@ -614,6 +538,7 @@ mod tests {
     #[test]
     fn rfc6749_4_1_2_replay_tokens_still_valid_is_a_warning() {
         let (v, d) = judge_replay_revocation(Some(200));
+        let d = crate::text::plain(&d);
         assert_eq!(v, Verdict::Warn);
         assert!(d.contains("RFC 6749 §4.1.2") && d.contains("SHOULD"), "{d}");
         assert_eq!(judge_replay_revocation(Some(204)).0, Verdict::Warn);
@@ -626,6 +551,7 @@ mod tests {
     #[test]
     fn rfc9700_4_14_2_refresh_token_must_rotate() {
         let (v, d) = judge_rotation(None, None);
+        let d = crate::text::plain(&d);
         assert_eq!(v, Verdict::Unknown);
         assert!(d.contains("No refresh token was issued"));
         assert_eq!(
@@ -634,6 +560,7 @@ mod tests {
         );
         for new in [Some("RT-OLD-1"), None] {
             let (v, d) = judge_rotation(Some("RT-OLD-1"), new);
+            let d = crate::text::plain(&d);
             assert_eq!(v, Verdict::Fail);
             assert!(!d.contains("RT-"), "token value in {d}");
         }
@@ -683,6 +610,7 @@ mod tests {
             RedirectAnswer::NeedsLogin("login_required".into()),
         );
         let (v, d) = judge_redirect_uri(true, &lax);
+        let d = crate::text::plain(&d);
         assert!(
             v == Verdict::Fail && d.contains("a code would follow a login"),
             "{d}"
@@ -691,6 +619,7 @@ mod tests {
         let mut respelled = all_held.clone();
         respelled[3] = r(ProbeKind::RedirectCase, true, RedirectAnswer::Code);
         let (v, d) = judge_redirect_uri(true, &respelled);
+        let d = crate::text::plain(&d);
         assert!(v == Verdict::Warn && d.contains("respelled"), "{d}");
         // An error redirected to an unregistered URI: RFC 6749 §4.1.2.1 forbids the redirect.
         let mut error = all_held.clone();
@@ -700,6 +629,7 @@ mod tests {
             RedirectAnswer::ErrorRedirect("invalid_request".into()),
         );
         let (v, d) = judge_redirect_uri(true, &error);
+        let d = crate::text::plain(&d);
         assert!(v == Verdict::Warn && d.contains("MUST NOT redirect"), "{d}");
         let mut unclear = all_held;
         unclear[2] = r(

@@ -44,51 +44,25 @@ pub fn hint(check: Check, preset_id: &str) -> String {
         }
     }
     match check {
-        IssuerExact => "Configure the exact issuer of the discovery document (scheme, host, \
-            path, trailing slash), or fix the provider's public URL."
-            .into(),
-        S256Advertised => "Enable PKCE with S256 and publish code_challenge_methods_supported \
-            in the metadata."
-            .into(),
-        PkceEnforced => "Make PKCE mandatory for this client, so a request without \
-            code_challenge is refused."
-            .into(),
-        PlainRefused => "Allow S256 only: turn the plain method off.".into(),
-        PublicClients => "Register the app as a public client (token endpoint auth method \
-            none): a secret shipped to a browser is not a secret."
-            .into(),
+        IssuerExact => t!("hint.configure_the_exact").into(),
+        S256Advertised => t!("hint.enable_pkce_with").into(),
+        PkceEnforced => t!("hint.make_pkce_mandatory").into(),
+        PlainRefused => t!("hint.allow_s256_only").into(),
+        PublicClients => t!("hint.register_the_app").into(),
         TokenCors => format!(
             "Allow this app's origin for CORS at the token endpoint{}.",
             cors_setting_for(preset_id)
                 .map(|(_, s)| format!(" (where: {s})"))
                 .unwrap_or_default()
         ),
-        IssInResponse => "Turn on RFC 9207 iss in authorization responses; if the provider \
-            cannot, give it a redirect URI of its own (RFC 9700 §4.4.2.2)."
-            .into(),
-        CodeSingleUse => "The provider must refuse a second redemption: upgrade it or report \
-            the bug to the vendor."
-            .into(),
-        ReplayRevokes => "Revocation on replay is a SHOULD: if the provider cannot do it, keep \
-            access tokens short-lived."
-            .into(),
-        RefreshRotates => "Turn on refresh token rotation (one-time refresh tokens) for public \
-            clients, or shorten their lifetime."
-            .into(),
-        ImplicitRefused => {
-            "Turn the implicit grant (response_type=token) off for this client.".into()
-        }
-        RedirectUriExact => "Register the exact redirect URI and make the provider compare it \
-            as a string, byte for byte; it must show its own error page, never redirect, for \
-            any other URI."
-            .into(),
-        NoStore => "Token responses must carry Cache-Control: no-store: upgrade the provider \
-            or add the header at its proxy."
-            .into(),
-        Dpop => "Turn DPoP (RFC 9449) on at the provider with ES256 and publish \
-            dpop_signing_alg_values_supported, so a browser app's tokens can be bound to a key \
-            it cannot leak; then switch DPoP on in the Provider panel."
-            .into(),
+        IssInResponse => t!("hint.turn_on_rfc").into(),
+        CodeSingleUse => t!("hint.the_provider_must").into(),
+        ReplayRevokes => t!("hint.revocation_on_replay").into(),
+        RefreshRotates => t!("hint.turn_on_refresh").into(),
+        ImplicitRefused => t!("hint.turn_the_implicit").into(),
+        RedirectUriExact => t!("hint.register_the_exact").into(),
+        NoStore => t!("hint.token_responses_must").into(),
+        Dpop => t!("hint.turn_dpop_rfc").into(),
     }
 }
 
@@ -106,23 +80,24 @@ mod tests {
             (Check::TokenCors, "no_cors"),
             (Check::IssInResponse, "no_iss"),
         ] {
-            let h = hint(check, BUNDLED);
+            let h = crate::text::plain(&hint(check, BUNDLED));
             assert!(h.contains(switch) && h.contains("LAB_WEAK"), "{h}");
         }
-        assert!(hint(Check::CodeSingleUse, BUNDLED).contains("by default"));
+        assert!(crate::text::plain(&hint(Check::CodeSingleUse, BUNDLED)).contains("by default"));
     }
 
     #[test]
     fn hints_are_preset_specific_short_and_fall_back() {
-        let keycloak = hint(Check::PkceEnforced, "keycloak");
+        let keycloak = crate::text::plain(&hint(Check::PkceEnforced, "keycloak"));
         assert!(keycloak.contains("Code Challenge Method = S256") && keycloak.contains(FROM_DOCS));
-        assert!(hint(Check::PkceEnforced, "hydra").contains("enforced_for_public_clients"));
-        assert!(hint(Check::TokenCors, "dex").contains("web.allowedOrigins"));
-        let generic = hint(Check::PkceEnforced, "no-such-preset");
+        assert!(crate::text::plain(&hint(Check::PkceEnforced, "hydra"))
+            .contains("enforced_for_public_clients"));
+        assert!(crate::text::plain(&hint(Check::TokenCors, "dex")).contains("web.allowedOrigins"));
+        let generic = crate::text::plain(&hint(Check::PkceEnforced, "no-such-preset"));
         assert!(generic.contains("mandatory") && !generic.contains(FROM_DOCS));
         for preset in crate::flow::presets::PRESETS {
             for check in Check::ALL {
-                let h = hint(check, preset.id);
+                let h = crate::text::plain(&hint(check, preset.id));
                 assert!(
                     (20..=260).contains(&h.chars().count()),
                     "{check:?} {}: {h}",

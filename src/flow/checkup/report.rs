@@ -175,7 +175,9 @@ mod tests {
             },
         );
         card.record(Check::PkceEnforced, v, d, vec![]);
-        let md = card.to_markdown("2026-05-01 10:00 UTC");
+        let md = card
+            .with_text_resolved(Some(crate::text::host_catalog()), "")
+            .to_markdown("2026-05-01 10:00 UTC");
         assert!(md.contains("- Issuer: `http://127.0.0.1:9000`\n"));
         assert!(md.contains("- Result: 1 pass, 0 warn, 1 fail, 12 unknown\n"));
         assert!(!md.contains("No HTTP exchange recorded yet."));

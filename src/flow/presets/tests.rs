@@ -46,7 +46,9 @@ fn every_preset_explains_setup_cors_and_its_verification() {
         // A pure browser client registers this page's redirect URI somewhere.
         if p.fit == Fit::PureBrowser {
             assert!(
-                p.setup.iter().any(|s| s.contains("{redirect_uri}")),
+                p.setup
+                    .iter()
+                    .any(|s| crate::text::plain(s).contains("{redirect_uri}")),
                 "{} never names the redirect URI",
                 p.id
             );
@@ -59,8 +61,8 @@ fn github_and_google_explain_why_and_what_instead() {
     for id in ["github", "google"] {
         match find(id).unwrap().fit {
             Fit::NeedsBackend { why, instead } => {
-                assert!(why.contains("secret"), "{id}");
-                assert!(instead.contains("backend"), "{id}");
+                assert!(crate::text::plain(why).contains("secret"), "{id}");
+                assert!(crate::text::plain(instead).contains("backend"), "{id}");
             }
             Fit::PureBrowser => panic!("{id} cannot be a pure browser client"),
         }
@@ -121,7 +123,13 @@ fn hints_are_filled_with_this_page() {
     let filled: Vec<String> = keycloak
         .setup
         .iter()
-        .map(|s| fill(s, "http://127.0.0.1:8080/", "http://127.0.0.1:8080"))
+        .map(|s| {
+            fill(
+                &crate::text::plain(s),
+                "http://127.0.0.1:8080/",
+                "http://127.0.0.1:8080",
+            )
+        })
         .collect();
     assert!(filled
         .iter()
