@@ -946,6 +946,18 @@ async fn c21_s01_reload_and_back_button_after_login_resubmit_nothing() {
         .text("#timeline > li[data-kind=Logout]")
         .await
         .contains("Page reloaded: the tokens in memory are gone"));
+    // The restored run is the one that finished: its token answer is there and no step was
+    // cut short by the reload (the save after the last event reached sessionStorage).
+    assert_eq!(
+        lab.count("#timeline > li[data-kind=TokenResponse]").await,
+        1,
+        "the token answer survives the reload"
+    );
+    assert_eq!(
+        lab.count("#timeline > li[data-status=failed]").await,
+        0,
+        "no finished step is shown cut short by the reload"
+    );
     assert_eq!(lab.token_requests().await, 0, "S-1: nothing resubmitted");
     assert!(!lab.url().await.contains("code="));
     lab.audit_storage(

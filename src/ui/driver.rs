@@ -550,7 +550,10 @@ pub(crate) fn save(l: &Lab) {
 pub fn save_on_change(lab: RwSignal<Lab>) {
     let revision = Memo::new(move |_| lab.with(|l| l.revision()));
     Effect::new(move |_| {
-        revision.track();
+        // `get`, not `track`: tracking a memo that was never read leaves it unevaluated, so it
+        // never subscribes to the session and the effect saved only once (a reload after a
+        // login then restored the run as it was when the code left).
+        revision.get();
         lab.with_untracked(save);
     });
 }
