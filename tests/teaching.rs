@@ -90,6 +90,13 @@ async fn notes_blocked_login_still_completes_tokens_show_and_the_notes_arrive_wh
         notes.iter().any(|n| n.contains("[note not loaded]")),
         "{notes:?}"
     );
+    // An export made now says, beside its button, that the notes are missing from it.
+    lab.export("#export-mermaid").await;
+    let said = lab.text(".exports .hint").await;
+    assert!(
+        said.contains("could not be loaded") && said.contains("export again"),
+        "the export says its notes are missing and what to do: {said:?}"
+    );
 
     // The file served again: the same run (restored from this tab) reads in full.
     lab.cdp("Network.setBlockedURLs", json!({ "urls": [] }))
@@ -110,6 +117,18 @@ async fn notes_blocked_login_still_completes_tokens_show_and_the_notes_arrive_wh
             .iter()
             .any(|n| n.starts_with("A direct fetch from the page to the token endpoint")),
         "the token request's note, from teaching.txt: {notes:?}"
+    );
+    let exported = lab.export("#export-mermaid").await;
+    assert!(
+        exported.contains("Pitfall: an access token is not identity")
+            && !exported.contains("[note not loaded]")
+            && !exported.contains('\u{E000}'),
+        "the export carries the token answer's callout from teaching.txt: {exported}"
+    );
+    assert_eq!(
+        lab.text(".exports .hint").await,
+        "",
+        "no missing-notes line"
     );
     assert_eq!(
         lab.csp_violations().await,

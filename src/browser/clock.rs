@@ -43,3 +43,13 @@ pub fn local_time(epoch_ms: u64) -> String {
 pub fn iso_now() -> String {
     js_sys::Date::new_0().to_iso_string().into()
 }
+
+/// Resolves after `ms` milliseconds (a `setTimeout` as a future).
+pub async fn sleep(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(window) = web_sys::window() {
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}

@@ -126,23 +126,27 @@ fn Checkup() -> impl IntoView {
     // scorecard as it is stored: masks only.
     let export = move |_| {
         let stamp = clock::iso_now();
-        // The catalog's text is put in before the worker escapes it for Markdown.
-        let catalog = super::notes::catalog_now();
-        let Some(json) = panel.with_untracked(|p| {
-            p.scorecard.as_ref().and_then(|c| {
-                serde_json::to_string(
-                    &c.with_text_resolved(catalog.as_deref(), super::notes::UNAVAILABLE),
-                )
-                .ok()
-            })
-        }) else {
-            return;
-        };
         markdown.set(None);
         problem.set(String::new());
         leptos::task::spawn_local(async move {
+            let notes = super::notes::settled_for_export().await;
+            // The catalog's text is put in before the worker escapes it for Markdown.
+            let catalog = super::notes::catalog_now();
+            let Some(json) = panel.with_untracked(|p| {
+                p.scorecard.as_ref().and_then(|c| {
+                    serde_json::to_string(
+                        &c.with_text_resolved(catalog.as_deref(), super::notes::UNAVAILABLE),
+                    )
+                    .ok()
+                })
+            }) else {
+                return;
+            };
             match export_worker::checkup_markdown(&json, &stamp).await {
-                Ok(text) => markdown.set(Some(text)),
+                Ok(text) => {
+                    markdown.set(Some(text));
+                    problem.set(notes.err().unwrap_or_default());
+                }
                 Err(e) => problem.set(e),
             }
         });

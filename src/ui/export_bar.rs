@@ -53,13 +53,18 @@ pub fn ExportBar(
     let output = RwSignal::new(None::<(Format, String)>);
     let problem = RwSignal::new(String::new());
     let produce = move |format: Format| {
-        // The stored form: masks only, the secret store is never serialised.
-        let json = timeline.with_untracked(Timeline::to_json);
         output.set(None);
         problem.set(String::new());
         spawn_local(async move {
+            // An export made right after the page loaded waits for the teaching notes.
+            let notes = super::notes::settled_for_export().await;
+            // The stored form: masks only, the secret store is never serialised.
+            let json = timeline.with_untracked(Timeline::to_json);
             match export_worker::export(format.key(), &json).await {
-                Ok(text) => output.set(Some((format, text))),
+                Ok(text) => {
+                    output.set(Some((format, text)));
+                    problem.set(notes.err().unwrap_or_default());
+                }
                 Err(e) => problem.set(e),
             }
         });

@@ -88,6 +88,39 @@ pub fn catalog_now() -> Option<Arc<Catalog>> {
     }
 }
 
+/// How long an export waits for the catalog before it goes ahead without it.
+const EXPORT_WAIT_MS: i32 = 5_000;
+
+/// Waits (at most [`EXPORT_WAIT_MS`]) until the catalog has arrived or failed, so an export made
+/// on a click right after the page loaded carries the notes, not "…". `Err`: the line to show
+/// beside the export when they are missing from it.
+pub async fn settled_for_export() -> Result<(), String> {
+    const STEP_MS: i32 = 50;
+    let mut waited = 0;
+    loop {
+        match NOTES.with(Cell::get).and_then(|n| n.try_get_untracked()) {
+            Some(Notes::Ready(_)) => return Ok(()),
+            Some(Notes::Failed(why)) => {
+                return Err(format!(
+                    "The teaching notes could not be loaded ({why}): this export shows \
+                     {UNAVAILABLE} in their place. Reload the page and export again."
+                ))
+            }
+            _ if waited >= EXPORT_WAIT_MS => {
+                return Err(format!(
+                    "The teaching notes did not arrive within {} s: this export shows … in \
+                     their place. Export again in a moment.",
+                    EXPORT_WAIT_MS / 1000
+                ))
+            }
+            _ => {
+                crate::browser::clock::sleep(STEP_MS).await;
+                waited += STEP_MS;
+            }
+        }
+    }
+}
+
 /// The text as shown: references resolved, "…" while loading, a short mark if it failed.
 /// Tracked, so call it inside a reactive closure.
 pub fn tr(raw: &str) -> String {
