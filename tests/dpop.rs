@@ -5,7 +5,7 @@
 //! thumbprint, a refresh with a proof, and the server-nonce round (client
 //! `flow-lab-dpop-nonce`), logins with RS256, PS256 and EdDSA keys, the stolen-token
 //! experiment and its late-replay (iat) variant. Screenshots (window 1400x1000) go to
-//! target/e2e-screenshots/ and /work/shots-dpop2/ (when that folder can be made).
+//! target/e2e-screenshots/ (the images in docs/screenshots/dpop/ come from there).
 #![cfg(not(target_arch = "wasm32"))]
 
 mod common;
@@ -43,15 +43,15 @@ async fn configure_alg(lab: &Lab, client_id: &str, dpop: Option<bool>, alg: Opti
     lab.wait_css("#login").await;
 }
 
-/// A screenshot in target/e2e-screenshots/ and, for the closing note, /work/shots-dpop2/.
-async fn shot(lab: &Lab, name: &str) {
+/// Scrolls `selector` to the middle of the window and keeps a screenshot of it under
+/// target/e2e-screenshots/ (the images in docs/screenshots/dpop/ come from these).
+async fn shot(lab: &Lab, selector: &str, name: &str) {
+    lab.js(
+        "document.querySelector(arguments[0]).scrollIntoView({block: 'center'});",
+        vec![json!(selector)],
+    )
+    .await;
     lab.screenshot(name).await;
-    let dir = std::path::Path::new("/work/shots-dpop2");
-    if std::fs::create_dir_all(dir).is_ok() {
-        if let Ok(png) = lab.client.screenshot().await {
-            let _ = std::fs::write(dir.join(format!("{name}.png")), png);
-        }
-    }
 }
 
 async fn logged_in(lab: &Lab) {
@@ -94,12 +94,7 @@ async fn r9449_dpop_login_api_userinfo_and_refresh_with_the_bundled_provider() {
         )
         .await;
     assert_eq!(offered, json!("ES256 EdDSA Ed25519 PS256 RS256"));
-    lab.js(
-        "document.querySelector('#dpop').scrollIntoView({block: 'center'});",
-        vec![],
-    )
-    .await;
-    shot(&lab, "dpop-01-switch-and-alg").await;
+    shot(&lab, "#dpop", "dpop-01-switch-and-alg").await;
     // The identity panel says what was really sent: DPoP and a proof, not Bearer.
     let sent = lab.text("#id-sent-access").await;
     assert!(
@@ -140,12 +135,7 @@ async fn r9449_dpop_login_api_userinfo_and_refresh_with_the_bundled_provider() {
     let request = lab.text("#inspector-request").await;
     assert!(request.contains("DPoP: ey"), "{request}");
     assert!(request.contains("[signature hidden]"), "{request}");
-    lab.js(
-        "document.querySelector('#inspector-dpop').scrollIntoView();",
-        vec![],
-    )
-    .await;
-    shot(&lab, "dpop-02-inspector-proof").await;
+    shot(&lab, "#inspector-dpop", "dpop-02-inspector-proof").await;
 
     // The API call: Authorization: DPoP and a proof with ath; the API verifies both.
     lab.click("#call-profile").await;
@@ -159,12 +149,12 @@ async fn r9449_dpop_login_api_userinfo_and_refresh_with_the_bundled_provider() {
     assert!(claims.contains("\"htm\": \"GET\""), "{claims}");
     let request = lab.text("#inspector-request").await;
     assert!(request.contains("Authorization: DPoP "), "{request}");
-    lab.js(
-        "document.querySelector('#diagram g.row[data-kind=Preflight]').scrollIntoView();",
-        vec![],
+    shot(
+        &lab,
+        "#diagram g.row[data-kind=Preflight]",
+        "dpop-03-diagram-preflight-and-proof",
     )
     .await;
-    shot(&lab, "dpop-03-diagram-preflight-and-proof").await;
 
     // cnf.jkt from the demo API (introspection), beside this tab's key thumbprint.
     lab.click("#token-info").await;
@@ -174,19 +164,7 @@ async fn r9449_dpop_login_api_userinfo_and_refresh_with_the_bundled_provider() {
     assert_eq!(jkt, own);
     assert_eq!(jkt.len(), 43, "base64url SHA-256: {jkt}");
     assert!(lab.text("#dpop-binding-verdict").await.contains("✔ equal"));
-    let binding = lab
-        .js(
-            "const b = document.querySelector('#dpop-binding'); b.scrollIntoView(); \
-             return b.outerHTML;",
-            vec![],
-        )
-        .await;
-    std::fs::write(
-        "/tmp/dpop-binding.html",
-        binding.as_str().unwrap_or_default(),
-    )
-    .ok();
-    shot(&lab, "dpop-04-token-panel-cnf-jkt").await;
+    shot(&lab, "#dpop-binding", "dpop-04-token-panel-cnf-jkt").await;
 
     // UserInfo at the provider takes the DPoP token with a proof.
     lab.click("#call-userinfo").await;
@@ -245,7 +223,7 @@ async fn r9449_8_the_token_endpoint_s_nonce_demand_is_answered_by_one_retry() {
     );
     assert_eq!(lab.failed_steps().await, Vec::<String>::new());
     lab.click("#diagram g.row[data-kind=TokenResponse]").await;
-    shot(&lab, "dpop-05-nonce-round").await;
+    shot(&lab, "#inspector", "dpop-05-nonce-round").await;
 
     // The token answer's fresh DPoP-Nonce is used for the refresh: no second round.
     lab.click("#refresh").await;
@@ -302,13 +280,8 @@ async fn r9449_stolen_access_token_works_as_bearer_and_fails_against_dpop() {
         answers[0].contains("200: the attacker reads the profile"),
         "{answers:?}"
     );
-    shot(&lab, "dpop-06a-stolen-token-bearer-diagram").await;
-    lab.js(
-        "document.querySelector('#exp-stolen-token').scrollIntoView();",
-        vec![],
-    )
-    .await;
-    shot(&lab, "dpop-06-stolen-token-bearer-200").await;
+    shot(&lab, "#diagram", "dpop-06a-stolen-token-bearer-diagram").await;
+    shot(&lab, "#exp-stolen-token", "dpop-06-stolen-token-bearer-200").await;
 
     // DPoP on: the same experiment, every attempt refused by the real API.
     lab.click("#tab-live").await;
@@ -343,13 +316,8 @@ async fn r9449_stolen_access_token_works_as_bearer_and_fails_against_dpop() {
     // The app's own request with the same proof went through first (200).
     let own = lab.step_texts("ResourceResponse").await;
     assert!(own.last().unwrap().contains("200"), "{own:?}");
-    shot(&lab, "dpop-07a-stolen-token-dpop-diagram").await;
-    lab.js(
-        "document.querySelector('#exp-stolen-token').scrollIntoView();",
-        vec![],
-    )
-    .await;
-    shot(&lab, "dpop-07-stolen-token-dpop-401").await;
+    shot(&lab, "#diagram", "dpop-07a-stolen-token-dpop-diagram").await;
+    shot(&lab, "#exp-stolen-token", "dpop-07-stolen-token-dpop-401").await;
     lab.finish().await;
 }
 
@@ -393,12 +361,7 @@ async fn r9449_5_1_login_and_api_call_with_rs256_ps256_and_eddsa_keys() {
         assert_eq!(lab.failed_steps().await, Vec::<String>::new(), "{alg}");
         if alg == "EdDSA" {
             lab.click("#diagram g.row[data-kind=TokenRequest]").await;
-            lab.js(
-                "document.querySelector('#inspector-dpop').scrollIntoView();",
-                vec![],
-            )
-            .await;
-            shot(&lab, "dpop-08-eddsa-proof-inspector").await;
+            shot(&lab, "#inspector-dpop", "dpop-08-eddsa-proof-inspector").await;
         }
     }
     lab.finish().await;
@@ -432,12 +395,7 @@ async fn r9449_11_1_a_captured_proof_replayed_after_the_api_window_is_refused_by
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     };
     assert!(waiting.starts_with("Waiting "), "{waiting}");
-    lab.js(
-        "document.querySelector('#run-stale-proof').scrollIntoView({block: 'center'});",
-        vec![],
-    )
-    .await;
-    shot(&lab, "dpop-09a-iat-variant-waiting").await;
+    shot(&lab, "#run-stale-proof", "dpop-09a-iat-variant-waiting").await;
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     let (outcome, findings) = loop {
         let outcome = lab
@@ -477,11 +435,6 @@ async fn r9449_11_1_a_captured_proof_replayed_after_the_api_window_is_refused_by
         answers.last().unwrap().contains("invalid_dpop_proof"),
         "{answers:?}"
     );
-    lab.js(
-        "document.querySelector('#exp-stolen-token').scrollIntoView();",
-        vec![],
-    )
-    .await;
-    shot(&lab, "dpop-09-iat-variant-refused").await;
+    shot(&lab, "#exp-stolen-token", "dpop-09-iat-variant-refused").await;
     lab.finish().await;
 }
