@@ -395,8 +395,24 @@ impl Lab {
         if self.count("#access-token").await == 0 {
             return None;
         }
-        self.click("#access-token + button.reveal").await;
-        let token = self.text("#access-token").await;
+        // Read the token once the mask is gone, or the audits that look for it in storage would
+        // look for the mask (which is allowed there). The panel is drawn again while the ID
+        // token's checks finish, which resets its Reveal: press it again until it holds.
+        let deadline = Instant::now() + WAIT;
+        let token = 'revealed: loop {
+            self.click("#access-token + button.reveal").await;
+            for _ in 0..20 {
+                let shown = self.text("#access-token").await;
+                if !shown.contains('…') {
+                    break 'revealed shown;
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "Reveal did not show the access token: {shown}"
+                );
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        };
         self.click("#access-token + button.reveal").await;
         Some(token)
     }
