@@ -243,6 +243,11 @@ async fn run_stolen_token(lab: &Lab) -> (String, String) {
     lab.click("#tab-attack").await;
     lab.click("#lab-experiments").await;
     lab.click("#run-stolen-token").await;
+    stolen_token_verdict(lab).await
+}
+
+/// Waits (30 s at most) for the stolen-token card's outcome and findings.
+async fn stolen_token_verdict(lab: &Lab) -> (String, String) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     loop {
         let outcome = lab
@@ -396,21 +401,7 @@ async fn r9449_11_1_a_captured_proof_replayed_after_the_api_window_is_refused_by
     };
     assert!(waiting.starts_with("Waiting "), "{waiting}");
     shot(&lab, "#run-stale-proof", "dpop-09a-iat-variant-waiting").await;
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    let (outcome, findings) = loop {
-        let outcome = lab
-            .js(
-                "return document.querySelector('#exp-stolen-token').dataset.outcome;",
-                vec![],
-            )
-            .await;
-        let outcome = outcome.as_str().unwrap_or_default().to_owned();
-        if outcome != "not run" {
-            break (outcome, lab.text("#stolen-token-findings").await);
-        }
-        assert!(std::time::Instant::now() < deadline, "no verdict");
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    };
+    let (outcome, findings) = stolen_token_verdict(&lab).await;
     assert_eq!(outcome, "stopped", "{findings}");
     // At once: the API still remembers the jti.
     assert!(

@@ -395,26 +395,7 @@ impl Lab {
         if self.count("#access-token").await == 0 {
             return None;
         }
-        // Read the token once the mask is gone, or the audits that look for it in storage would
-        // look for the mask (which is allowed there). The panel is drawn again while the ID
-        // token's checks finish, which resets its Reveal: press it again until it holds.
-        let deadline = Instant::now() + WAIT;
-        let token = 'revealed: loop {
-            self.click("#access-token + button.reveal").await;
-            for _ in 0..20 {
-                let shown = self.text("#access-token").await;
-                if !shown.contains('…') {
-                    break 'revealed shown;
-                }
-                assert!(
-                    Instant::now() < deadline,
-                    "Reveal did not show the access token: {shown}"
-                );
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-        };
-        self.click("#access-token + button.reveal").await;
-        Some(token)
+        Some(self.revealed("access-token").await)
     }
 
     /// Storage and leak audit on the app's page after a scenario (S-2, S-4, X-8, R9700-13,
@@ -646,9 +627,25 @@ impl Lab {
 
     /// Reveals a masked value by its element id (pressing Reveal, then Hide) and returns it.
     pub async fn revealed(&self, id: &str) -> String {
-        let button = format!("#{id} + button.reveal");
-        self.click(&button).await;
-        let value = self.text(&format!("#{id}")).await;
+        let (button, shown) = (format!("#{id} + button.reveal"), format!("#{id}"));
+        // Read the value once the mask is gone, or a test would compare (or look in storage
+        // for) the mask. The panel is drawn again while the ID token's checks finish, which
+        // resets its Reveal: press it again until it holds.
+        let deadline = Instant::now() + WAIT;
+        let value = 'revealed: loop {
+            self.click(&button).await;
+            for _ in 0..20 {
+                let text = self.text(&shown).await;
+                if !text.contains('…') {
+                    break 'revealed text;
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "Reveal did not show #{id}: {text}"
+                );
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        };
         self.click(&button).await;
         value
     }
