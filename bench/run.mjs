@@ -7,7 +7,7 @@
 //        --app-dist DIR --baseline-dist DIR --loads N --logins N --out DIR
 //
 // Every wait is bounded; every browser session is deleted, pass or fail.
-import { readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { join, extname } from 'node:path';
 import os from 'node:os';
@@ -53,8 +53,12 @@ const CHROME_ARGS = [
   '--enable-precise-memory-info', '--js-flags=--expose-gc',
 ];
 
+// Trace categories for the traced logins (BENCH_TRACES): the renderer's tasks, style, layout,
+// paint, script, wasm compilation and the page's performance marks, on one clock.
+const TRACE_CATEGORIES = 'devtools.timeline,disabled-by-default-devtools.timeline,blink.user_timing,v8,v8.wasm,v8.execute';
+
 class Session {
-  static async open() {
+  static async open(traced = false) {
     const value = await wd('POST', '/session', {
       capabilities: {
         alwaysMatch: {
@@ -62,7 +66,8 @@ class Session {
           timeouts: { pageLoad: WAIT_MS, script: WAIT_MS, implicit: 0 },
           'goog:chromeOptions': {
             binary: process.env.CHROMIUM ?? '/usr/bin/chromium',
-            args: CHROME_ARGS,
+            // A traced session records its browser's first 12 s (a login takes 3-6 s) into a file.
+            args: traced ? [...CHROME_ARGS, `--trace-startup=${TRACE_CATEGORIES}`, `--trace-startup-file=${traced}`, '--trace-startup-duration=12', '--trace-startup-format=json'] : CHROME_ARGS,
             perfLoggingPrefs: { enableNetwork: true, enablePage: false },
           },
           'goog:loggingPrefs': { performance: 'ALL' },
@@ -109,9 +114,17 @@ class Session {
   }
 }
 
-async function withSession(fn) {
-  const s = await Session.open();
+async function withSession(fn, traced = false) {
+  const s = await Session.open(traced);
   try { return await fn(s); } finally { await s.close(); }
+}
+
+// A traced login's trace file, read once the browser has written it (at 12 s).
+async function traceFile(path) {
+  for (let i = 0; i < 250; i++) {
+    try { const t = JSON.parse(readFileSync(path, 'utf8')); return Array.isArray(t) ? t : t.traceEvents; } catch { await sleep(100); }
+  }
+  throw new Error(`no trace written to ${path}`);
 }
 
 // ---------------------------------------------------------------- statistics
@@ -293,7 +306,7 @@ function profileSummary(p) {
 
 // `dpop`: true runs with the bundled provider's default (DPoP on: it lists ES256); false sets
 // the settings' DPoP switch off, the second series that separates DPoP's share of the own time.
-async function login(profiled = false, dpop = true) {
+async function login(profiled = false, dpop = true, traced = false) {
   return withSession(async (s) => {
     await s.go(opt.app);
     await s.js(`localStorage.setItem('oauth-flow-lab.settings', arguments[0]); return true;`, [JSON.stringify({
@@ -342,6 +355,7 @@ async function login(profiled = false, dpop = true) {
                token_sent_ms: fetches.length ? fetches[0].startTime : null,
                after_token_ms: fetches.length ? tokens.startTime - fetches[fetches.length - 1].responseEnd : null };`, [APP_TOKENS, TOKEN_URL, APP_READY, APP_START, JWKS_URL]);
     if (profiled) return { profile: await stopProfiler(s), mutations: await s.js(`return window.__mutations || null;`) };
+    if (traced) return { own_ms: t.own_ms, events: await traceFile(traced) };
     const requests = countRequests(await s.perfLog());
     // The two series must be what they say: a DPoP-off run sends no proof, a DPoP-on run does.
     if ((requests.dpop_posts > 0) !== dpop) throw new Error(`a DPoP-${dpop ? 'on' : 'off'} login sent ${requests.dpop_posts} token POSTs with a proof`);
@@ -350,7 +364,41 @@ async function login(profiled = false, dpop = true) {
     try { anim = await replay(s, true); } catch (e) { anim = { error: e.message }; }
     const heap = await s.js(HEAP);
     return { ...t, callback_processing_ms: t.tokens_ms - t.token_network_ms, requests, replay: anim, heap_bytes: heap };
-  });
+  }, traced);
+}
+
+// Where the callback page's own time goes, from a trace: the self time of each trace event
+// (style, layout, paint, script, wasm compilation, GC...) on the page's main thread between the
+// app's start mark and its tokens mark, in ms. The network it waited for shows as idle (not
+// counted); `idle_ms` is the window minus every event.
+function traceSummary(events) {
+  const markOf = (name) => events.filter((e) => e.name === name && e.cat?.includes('blink.user_timing'));
+  const tokens = markOf(APP_TOKENS).at(-1);
+  if (!tokens) return { error: `no ${APP_TOKENS} mark in ${events.length} trace events` };
+  const start = markOf(APP_START).filter((e) => e.pid === tokens.pid && e.ts <= tokens.ts).at(-1);
+  if (!start) return { error: `no ${APP_START} mark before the tokens mark` };
+  // The page's main thread, and the WebCrypto thread (keys, signatures) apart.
+  const threadNamed = (name) => events.find((e) => e.ph === 'M' && e.name === 'thread_name' && e.pid === tokens.pid && e.args?.name === name)?.tid;
+  const tid = threadNamed('CrRendererMain');
+  const inWindow = events.filter((e) => e.pid === tokens.pid && e.ph === 'X' && e.ts >= start.ts && e.ts < tokens.ts && e.dur > 0);
+  const crypto = threadNamed('WebCrypto');
+  const crypto_ms = inWindow.filter((e) => e.tid === crypto && e.name === 'RunTask').reduce((t, e) => t + Math.min(e.dur, tokens.ts - e.ts), 0) / 1000;
+  const mine = inWindow.filter((e) => e.tid === tid).sort((a, b) => a.ts - b.ts || b.dur - a.dur);
+  const self = {};
+  const stack = [];
+  let top = 0;
+  for (const e of mine) {
+    while (stack.length && stack.at(-1).end <= e.ts) stack.pop();
+    const end = Math.min(e.ts + e.dur, tokens.ts);
+    const parent = stack.at(-1);
+    if (parent) self[parent.name] -= Math.min(end, parent.end) - e.ts;
+    else top += end - e.ts;
+    self[e.name] = (self[e.name] ?? 0) + (end - e.ts);
+    stack.push({ name: e.name, end });
+  }
+  const window_ms = (tokens.ts - start.ts) / 1000;
+  const by = Object.fromEntries(Object.entries(self).map(([k, v]) => [k, v / 1000]).filter(([, v]) => v >= 0.05).sort((a, b) => b[1] - a[1]));
+  return { window_ms, busy_ms: top / 1000, idle_ms: window_ms - top / 1000, crypto_ms, self_ms: by };
 }
 
 async function baselineFlow() {
@@ -424,6 +472,21 @@ for (let i = 0; i < PROFILES; i++) {
   } catch (e) { result.errors.push(`profiled run ${i + 1}: ${e.message}`); log(`profiled run ${i + 1}:`, e.message); }
 }
 log(`${PROFILES} profiled cold loads per page and ${PROFILES} profiled logins done`);
+const TRACES = Math.max(0, Number(opt.traces ?? 0));
+result.app.traces = { logins: [], logins_dpop_off: [] };
+for (let i = 0; i < TRACES; i++) {
+  for (const [key, dpop] of [['logins', true], ['logins_dpop_off', false]]) {
+    try {
+      const file = join(opt.out, `trace-${key}-${i + 1}.json`);
+      rmSync(file, { force: true });
+      const t = await login(false, dpop, file);
+      t.trace = traceSummary(t.events);
+      delete t.events;
+      result.app.traces[key].push(t);
+      log(`traced login ${i + 1} (DPoP ${dpop ? 'on' : 'off'}): window ${t.trace.window_ms?.toFixed(1)} ms, busy ${t.trace.busy_ms?.toFixed(1)} ms ${t.trace.error ?? ''}`);
+    } catch (e) { result.errors.push(`traced login ${i + 1}: ${e.message}`); log(`traced login ${i + 1}:`, e.message); }
+  }
+}
 try { result.preflight_self_check = await preflightSelfCheck(); }
 catch (e) { result.errors.push(`preflight self-check: ${e.message}`); }
 
@@ -562,6 +625,16 @@ out.push(...profileLines(result.app.profiles.logins, 'callback page CPU profile,
   }
 }
 out.push(...profileLines(result.app.profiles.logins_dpop_off, 'callback page CPU profile, DPoP off, Allow click → tokens shown'));
+// Median self time per trace event over the traced logins (BENCH_TRACES).
+for (const [key, what] of [['logins', 'DPoP on'], ['logins_dpop_off', 'DPoP off']]) {
+  const ts = result.app.traces[key].map((x) => x.trace).filter((t) => t && !t.error);
+  if (!ts.length) continue;
+  const names = [...new Set(ts.flatMap((t) => Object.keys(t.self_ms)))]
+    .map((n) => [n, median(ts.map((t) => t.self_ms[n] ?? 0))]).sort((a, b) => b[1] - a[1]);
+  out.push('');
+  out.push(`callback page trace, ${what}, app start → tokens mark (median of ${ts.length}): window ${median(ts.map((t) => t.window_ms)).toFixed(1)} ms, main thread busy ${median(ts.map((t) => t.busy_ms)).toFixed(1)} ms, WebCrypto thread busy ${median(ts.map((t) => t.crypto_ms)).toFixed(1)} ms; main thread self time by event:`);
+  out.push('  ' + names.filter(([, v]) => v >= 0.5).map(([n, v]) => `${n} ${v.toFixed(1)}`).join(', '));
+}
 if (result.errors.length) { out.push(''); out.push('problems:'); for (const e of result.errors) out.push(`  - ${e}`); }
 console.log(out.join('\n'));
 
