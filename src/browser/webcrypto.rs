@@ -135,48 +135,61 @@ fn generate_params(alg: DpopAlg) -> Result<js_sys::Object, String> {
 
 /// `crypto.subtle.generateKey(<alg's parameters>, false, ["sign", "verify"])` and the public
 /// half exported as a JWK. `extractable = false` applies to the private key; a public key is
-/// always exportable.
-pub async fn generate_dpop_key(alg: DpopAlg) -> Result<DpopKeyPair, String> {
-    let subtle = subtle()?;
+/// always exportable. The WebCrypto call starts when this is called, not when the future is
+/// first polled: on the callback page the key is made while the page is mounted.
+pub fn generate_dpop_key(
+    alg: DpopAlg,
+) -> impl std::future::Future<Output = Result<DpopKeyPair, String>> {
+    let started = start_generate(alg);
+    async move {
+        let subtle = subtle()?;
+        let pair = started?.await.map_err(describe)?;
+        // A CryptoKeyPair is a plain dictionary: read its two members.
+        let member = |name: &str| -> Result<web_sys::CryptoKey, String> {
+            js_sys::Reflect::get(&pair, &JsValue::from_str(name))
+                .map_err(describe)?
+                .dyn_into()
+                .map_err(describe)
+        };
+        let private_key = member("privateKey")?;
+        let public_key = member("publicKey")?;
+        let jwk = JsFuture::from(subtle.export_key("jwk", &public_key).map_err(describe)?)
+            .await
+            .map_err(describe)?;
+        let public_jwk_json = js_sys::JSON::stringify(&jwk)
+            .map_err(describe)?
+            .as_string()
+            .ok_or("the exported key is not JSON")?;
+        Ok(DpopKeyPair {
+            alg,
+            private_key,
+            public_jwk_json,
+        })
+    }
+}
+
+/// The `generateKey` call of [`generate_dpop_key`], made now.
+fn start_generate(alg: DpopAlg) -> Result<JsFuture, String> {
     let params = generate_params(alg)?;
     let usages = js_sys::Array::of2(&JsValue::from_str("sign"), &JsValue::from_str("verify"));
-    let pair = JsFuture::from(
-        subtle
-            .generate_key_with_object(&params, false, &usages)
-            .map_err(describe)?,
-    )
-    .await
-    .map_err(describe)?;
-    // A CryptoKeyPair is a plain dictionary: read its two members.
-    let member = |name: &str| -> Result<web_sys::CryptoKey, String> {
-        js_sys::Reflect::get(&pair, &JsValue::from_str(name))
-            .map_err(describe)?
-            .dyn_into()
-            .map_err(describe)
-    };
-    let private_key = member("privateKey")?;
-    let public_key = member("publicKey")?;
-    let jwk = JsFuture::from(subtle.export_key("jwk", &public_key).map_err(describe)?)
-        .await
+    let promise = subtle()?
+        .generate_key_with_object(&params, false, &usages)
         .map_err(describe)?;
-    let public_jwk_json = js_sys::JSON::stringify(&jwk)
-        .map_err(describe)?
-        .as_string()
-        .ok_or("the exported key is not JSON")?;
-    Ok(DpopKeyPair {
-        alg,
-        private_key,
-        public_jwk_json,
-    })
+    Ok(JsFuture::from(promise))
 }
 
 /// Which proof algorithms this browser can make a non-extractable key for: one `generateKey`
-/// per kind of key (EdDSA and Ed25519 share one), the keys thrown away.
+/// per kind of key (EdDSA and Ed25519 share one), the keys thrown away. RSA is probed with an
+/// `importKey` of a fixed public key instead: a 2048-bit RSA `generateKey` costs 100-800 ms of
+/// the WebCrypto thread, which the tab's real key then waits behind (and which takes a core
+/// from the page on a small machine); every WebCrypto that imports an RSA key for an algorithm
+/// also makes one.
 pub async fn probe_dpop_algs() -> Vec<DpopAlg> {
     let mut made: Vec<DpopAlg> = Vec::new();
     for alg in DpopAlg::ALL {
         let works = match made.iter().find(|m| m.same_key(alg)) {
             Some(_) => true,
+            None if matches!(alg, DpopAlg::Ps256 | DpopAlg::Rs256) => imports_rsa(alg).await,
             None => generate_dpop_key(alg).await.is_ok(),
         };
         if works {
@@ -184,6 +197,34 @@ pub async fn probe_dpop_algs() -> Vec<DpopAlg> {
         }
     }
     made
+}
+
+/// A 2048-bit RSA public key (made once with `openssl genrsa`; only its form matters), for
+/// [`imports_rsa`].
+const RSA_PROBE_JWK: &str = concat!(
+    r#"{"kty":"RSA","e":"AQAB","n":""#,
+    "1VS3oRXCSVYPC5jWpv4hxPradwln3dJTXNwSKLwjevE45mxCmXo4svw6FeBOl2JfKa4T8F_bWIgF9xDS",
+    "pSK5MwRTnK-4RfDTczIWYBr9CE6hkfEcJXbjZRJEfBxcjGG15wL8FezSzBbV9-IM7JZl8SWfLjxAfYAT",
+    "Ti0gKS8_uCgg2exVUfVElo1i5nor_UywFSVZMuBbo454Dp7g-_8EoIghwOlXVHjB3VtYu3gLvVbY208v",
+    "xiA0ZG20wKVyBd3nl-DB-8HUUNfae3DG8HPQfxlR_RcXZwOmlHjIJbCgysJCGJQoaR-kvOeL6Fz6aed-",
+    "DPMwi5Sj1aXlxH2T0K-z-w",
+    r#""}"#
+);
+
+/// Whether WebCrypto imports an RSA public key for `alg`'s parameters.
+async fn imports_rsa(alg: DpopAlg) -> bool {
+    let (Ok(subtle), Ok(jwk), Ok(import)) = (
+        subtle(),
+        json_object(RSA_PROBE_JWK),
+        json_object(&alg.generate_params_json()),
+    ) else {
+        return false;
+    };
+    let usages = js_sys::Array::of1(&JsValue::from_str("verify"));
+    match subtle.import_key_with_object("jwk", &jwk, &import, false, &usages) {
+        Ok(promise) => JsFuture::from(promise).await.is_ok(),
+        Err(_) => false,
+    }
 }
 
 /// Signs a proof's signing input (`header.payload`) with the pair's private key, with the
