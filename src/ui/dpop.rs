@@ -46,14 +46,18 @@ fn slot(
 /// kind of key and reused; the attacker's is new each time) and hands the public half to the
 /// session.
 pub fn make_key(lab: RwSignal<Lab>, role: DpopKeyRole, alg: DpopAlg) {
+    let kept = match role {
+        DpopKeyRole::Tab => KEY.with(|k| k.borrow().clone()).filter(|k| k.alg() == alg),
+        DpopKeyRole::Attacker => None,
+    };
+    // Started here, not in the task: the key is made while the rest of the page runs (on the
+    // callback page, while it is mounted).
+    let made = kept.is_none().then(|| webcrypto::generate_dpop_key(alg));
     spawn_local(async move {
-        let kept = match role {
-            DpopKeyRole::Tab => KEY.with(|k| k.borrow().clone()).filter(|k| k.alg() == alg),
-            DpopKeyRole::Attacker => None,
-        };
-        let key = match kept {
-            Some(key) => Ok(key),
-            None => webcrypto::generate_dpop_key(alg).await.map(Rc::new),
+        let key = match (kept, made) {
+            (Some(key), _) => Ok(key),
+            (None, Some(made)) => made.await.map(Rc::new),
+            (None, None) => Err("no DPoP key was started".to_owned()),
         };
         let event = match (key, random_32()) {
             (Ok(key), Ok(seed)) => {
