@@ -862,6 +862,43 @@ async fn c22_two_tabs_logging_in_at_once_each_complete_on_their_own() {
     lab.finish().await;
 }
 
+/// S-1: the run is saved a moment after each event (the events of a burst are written once),
+/// and at once when the page is left: a reload in the same instant as an API answer still
+/// restores that answer.
+#[tokio::test(flavor = "multi_thread")]
+async fn s01_a_reload_right_after_an_event_restores_that_event() {
+    let lab = Lab::start().await;
+    lab.login_through_provider("alice", "wonderland").await;
+    assert_eq!(lab.wait_phase(&["logged-in"]).await, "logged-in");
+    // Call the API and reload as soon as its answer is drawn, before any timer can run.
+    lab.client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             document.querySelector('#call-profile').click();
+             const deadline = performance.now() + 10000;
+             (function wait() {
+               if (document.querySelector('#timeline > li[data-kind=ResourceResponse]')) {
+                 location.reload();
+                 done(true);
+               } else if (performance.now() > deadline) {
+                 done(false);
+               } else {
+                 Promise.resolve().then(() => setTimeout(wait, 0));
+               }
+             })();",
+            vec![],
+        )
+        .await
+        .expect("the API is called and the page reloaded");
+    lab.wait_css("#timeline > li[data-kind=Logout]").await;
+    assert_eq!(
+        lab.count("#timeline > li[data-kind=ResourceResponse]").await,
+        1,
+        "S-1: the API answer drawn just before the reload is restored"
+    );
+    lab.finish().await;
+}
+
 /// A tab duplicated after the redirect carries a copy of sessionStorage, so both tabs hold the
 /// pending login and the code. The first exchange wins; the copy's gets `invalid_grant` from the
 /// provider (a code works once, RFC 6749 §4.1.2), explained as T-3.

@@ -49,3 +49,16 @@ pub fn navigate(url: &str) -> Result<(), String> {
         .assign(url)
         .map_err(|_| format!("the browser refused to navigate to {url}"))
 }
+
+/// Calls `f` when this page is being left (reload, navigation, tab closed): `pagehide`, the
+/// one such event browsers fire reliably, also for the back/forward cache.
+pub fn on_page_hide(f: impl Fn() + 'static) {
+    use wasm_bindgen::JsCast;
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let listener = wasm_bindgen::closure::Closure::<dyn Fn()>::new(f);
+    let _ = window.add_event_listener_with_callback("pagehide", listener.as_ref().unchecked_ref());
+    // Lives as long as the page.
+    listener.forget();
+}

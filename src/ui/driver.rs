@@ -545,16 +545,38 @@ pub(crate) fn save(l: &Lab) {
     storage::save_lab(&l.attack);
 }
 
-/// Saves the timeline and the lab's record whenever an event changed the session: the one
-/// save path (plus the explicit save before navigating away).
+/// How long a change may wait to be saved, so that the events of a burst (the callback
+/// page's seven, within a few hundred ms) are serialised once or twice, not once each.
+const SAVE_DELAY_MS: u32 = 150;
+
+thread_local! {
+    /// Whether a save is scheduled.
+    static SAVE_PENDING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Saves the timeline and the lab's record after an event changed the session: the one save
+/// path (plus the explicit save before navigating away, and one when the page is left, so a
+/// reload right after an event still restores it).
 pub fn save_on_change(lab: RwSignal<Lab>) {
     let revision = Memo::new(move |_| lab.with(|l| l.revision()));
+    let flush = move || {
+        if SAVE_PENDING.with(|p| p.replace(false)) {
+            lab.try_with_untracked(save);
+        }
+    };
+    location::on_page_hide(flush);
+    let mut first = true;
     Effect::new(move |_| {
         // `get`, not `track`: tracking a memo that was never read leaves it unevaluated, so it
         // never subscribes to the session and the effect saved only once (a reload after a
         // login then restored the run as it was when the code left).
         revision.get();
-        lab.with_untracked(save);
+        if std::mem::take(&mut first) {
+            // The page load's own state: saved at once (a redirect may follow).
+            lab.with_untracked(save);
+        } else if !SAVE_PENDING.with(|p| p.replace(true)) {
+            popup::after(SAVE_DELAY_MS, flush);
+        }
     });
 }
 
