@@ -2,7 +2,7 @@
 //! CSS (transform/opacity), so no Rust runs per frame.
 
 use super::layout::{
-    layout, DiagramLayout, Row, Shape, CHIP_ROW_HEIGHT, HEADER_HEIGHT, LINE_HEIGHT,
+    layout, DiagramLayout, Lane, Row, Shape, CHIP_ROW_HEIGHT, HEADER_HEIGHT, LINE_HEIGHT,
 };
 use super::num::{n, tenths_of_seconds, whole_ms};
 use super::replay::Replay;
@@ -74,6 +74,10 @@ pub fn SequenceDiagram(
     };
     follow(Box::new(update));
     let view_box = move || geometry.with(|g| format!("0 0 {} {}", n(g.width), n(g.height)));
+    // The lanes are redrawn for a new width or lane, not for each step: a step only lengthens
+    // them, which their three height-bound attributes follow on their own.
+    let frame = Memo::new(move |_| geometry.with(LaneFrame::of));
+    let height = Memo::new(move |_| geometry.with(|g| g.height));
     view! {
         <svg id="diagram" class="diagram" viewBox=view_box role="group"
             class:narrow=move || narrow.get()
@@ -89,7 +93,7 @@ pub fn SequenceDiagram(
                     <path d="M0,0 L10,5 L0,10 z" class="head failed" />
                 </marker>
             </defs>
-            {move || geometry.with(lanes_view)}
+            {move || frame.with(|f| lanes_view(f, height))}
             {rows.view()}
         </svg>
     }
@@ -268,22 +272,40 @@ fn slot(i: usize, slots: Slots) -> AnyView {
     .into_any()
 }
 
-fn lanes_view(g: &DiagramLayout) -> impl IntoView {
+/// What the lane headers draw, apart from the diagram's height.
+#[derive(PartialEq)]
+struct LaneFrame {
+    width: f64,
+    lanes: Vec<Lane>,
+    browser_band: (f64, f64),
+}
+
+impl LaneFrame {
+    fn of(g: &DiagramLayout) -> Self {
+        LaneFrame {
+            width: g.width,
+            lanes: g.lanes.clone(),
+            browser_band: g.browser_band,
+        }
+    }
+}
+
+fn lanes_view(g: &LaneFrame, height: Memo<f64>) -> impl IntoView {
     let (band_left, band_right) = g.browser_band;
     let card_width = super::layout::card_width(g.width);
     let narrow = g.width < 600.0;
     view! {
         <g class="lanes">
             <rect class="band" x=n(band_left) y="2" width=n(band_right - band_left)
-                height=n(g.height - 4.0) rx="10" />
-            <text class="band-label" x=n((band_left + band_right) / 2.0) y=n(g.height - 8.0)
+                height=move || n(height.get() - 4.0) rx="10" />
+            <text class="band-label" x=n((band_left + band_right) / 2.0) y=move || n(height.get() - 8.0)
                 text-anchor="middle">"your browser"</text>
             {g.lanes.iter().map(|lane| {
                 let name = if narrow { short_name(lane.actor) } else { lane.actor.label() };
                 view! {
                     <g class="lane">
                         <line class="lifeline" x1=n(lane.x) y1=n(HEADER_HEIGHT - 6.0) x2=n(lane.x)
-                            y2=n(g.height - 20.0) />
+                            y2=move || n(height.get() - 20.0) />
                         <rect class="lane-card" x=n(lane.x - card_width / 2.0) y="6"
                             width=n(card_width) height=n(HEADER_HEIGHT - 16.0) rx="8" />
                         <text class="lane-name" x=n(lane.x) y="26" text-anchor="middle">{name}</text>
