@@ -1,4 +1,10 @@
 use super::*;
+use crate::flow::problem::TransportError;
+use crate::flow::settings::ProviderSettings;
+use crate::flow::timeline::StepStatus;
+use crate::protocol::discovery::parse_metadata;
+use crate::protocol::error::Side;
+use crate::protocol::http::HttpResponse;
 
 const ISSUER: &str = "https://as.example/realms/lab";
 
