@@ -613,12 +613,11 @@ mod tests {
             d.session.tokens().is_some(),
             "the login is kept while it runs"
         );
-        let own = d.session.handle(Event::DpopKeyReady {
-            key: DpopKeyRole::Attacker,
-            public_jwk_json: RFC9449_EXAMPLE_JWK.to_owned(),
-            jti_seed: [3; 32],
-            now: d.now,
-        });
+        let own = d.session.handle(scripted::key_ready(
+            DpopKeyRole::Attacker,
+            RFC9449_EXAMPLE_JWK,
+            d.now,
+        ));
         let (own_id, key, claims) = sign(&own);
         assert_eq!(key, DpopKeyRole::Attacker);
         assert_eq!(
@@ -751,12 +750,11 @@ mod tests {
     fn r9449_a_refused_signature_of_the_attacker_s_proof_is_unknown_with_a_clear_sentence() {
         let mut d = logged_in(true);
         run(&mut d);
-        let own = d.session.handle(Event::DpopKeyReady {
-            key: DpopKeyRole::Attacker,
-            public_jwk_json: RFC9449_EXAMPLE_JWK.to_owned(),
-            jti_seed: [3; 32],
-            now: d.now,
-        });
+        let own = d.session.handle(scripted::key_ready(
+            DpopKeyRole::Attacker,
+            RFC9449_EXAMPLE_JWK,
+            d.now,
+        ));
         let (own_id, _, _) = sign(&own);
         let tab = d.session.handle(Event::SignFailed {
             id: own_id,
