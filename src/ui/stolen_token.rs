@@ -4,9 +4,13 @@
 //! runs it (`LabStart::StolenToken`, `flow/session/stolen.rs`); this card starts it and shows
 //! the report kept in the lab's record.
 
-use super::driver::{Dispatch, LabPanelView};
+use super::driver::{Dispatch, LabPanelView, SessionView};
 use crate::flow::session::LabStart;
 use leptos::prelude::*;
+
+/// Why the late replay cannot run on this login.
+const NEEDS_DPOP: &str =
+    "Needs a DPoP login: switch DPoP on in the Provider panel and log in again.";
 
 /// The experiment's card, after the five experiments.
 #[component]
@@ -16,6 +20,13 @@ pub fn StolenTokenCard() -> impl IntoView {
         expect_context::<Dispatch>(),
     );
     let ready = move || panel.with(|p| p.stolen_ready);
+    // The late replay captures a DPoP proof: a Bearer login has none, so its button is off
+    // with the reason beside it (the session would refuse it with a problem anyway).
+    let session = expect_context::<SessionView>();
+    // One memo: the session view clones what the panels show, so it is read once per change.
+    let bearer = Memo::new(move |_| {
+        session.with(|s| s.tokens.as_ref().is_some_and(|t| t.token_type != "DPoP"))
+    });
     // The API's iat window as typed (the demo API's API_DPOP_IAT_WINDOW_S, 60 s by default).
     // A plain cell, not a signal: nothing is drawn from it (a signal of a new type costs wasm).
     let window = std::rc::Rc::new(std::cell::Cell::new(60u32));
@@ -65,10 +76,12 @@ pub fn StolenTokenCard() -> impl IntoView {
                             typed.set(s.clamp(1, 3600));
                         }
                     } />
-                <button id="run-stale-proof" disabled=move || !ready()
+                <button id="run-stale-proof" disabled=move || !ready() || bearer.get()
+                    title=move || bearer.get().then_some(NEEDS_DPOP)
                     on:click=move |_| dispatch.lab(LabStart::StaleProof { window_s: window.get() })>
                     "Run the late replay (DPoP login)"</button>
-                " " <span id="stale-waiting">{waiting}</span>
+                " " <span id="stale-needs-dpop">{move || bearer.get().then_some(NEEDS_DPOP)}</span>
+                <span id="stale-waiting">{waiting}</span>
             </p>
         </li>
     }

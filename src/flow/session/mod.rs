@@ -51,6 +51,11 @@ pub enum Phase {
     LoggedIn,
     /// A resource or UserInfo call in flight.
     CallingApi,
+    /// The stolen-token experiment's late replay waits out the API's `iat` window.
+    WaitingIatWindow {
+        /// Seconds left.
+        left_s: u32,
+    },
     /// A refresh in flight.
     Refreshing,
     /// A revocation in flight.
@@ -72,6 +77,7 @@ impl Phase {
             Phase::Verifying => "verifying",
             Phase::LoggedIn => "logged-in",
             Phase::CallingApi => "calling-api",
+            Phase::WaitingIatWindow { .. } => "waiting-iat-window",
             Phase::Refreshing => "refreshing",
             Phase::Revoking => "revoking",
             Phase::AwaitingSecret => "awaiting-secret",
@@ -88,6 +94,7 @@ impl Phase {
                 | Phase::Exchanging
                 | Phase::Verifying
                 | Phase::CallingApi
+                | Phase::WaitingIatWindow { .. }
                 | Phase::Refreshing
                 | Phase::Revoking
         )
