@@ -272,7 +272,8 @@ async fn late_replay_offer(lab: &Lab) -> (bool, String, String) {
     let offer = lab
         .js(
             "const b = document.querySelector('#run-stale-proof'); \
-             return [b.disabled, document.querySelector('#stale-needs-dpop').textContent, b.title];",
+             const r = document.querySelector('#stale-needs-dpop'); \
+             return [b.disabled, r ? r.textContent : '', b.title];",
             vec![],
         )
         .await;
