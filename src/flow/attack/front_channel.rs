@@ -247,11 +247,10 @@ pub fn probe_answer(
     }
 }
 
-/// The probe window never came back to the app: the provider kept it on a page of its own.
-/// Drawn as what happened: the provider answered the browser (the popup) with a page, and no
-/// redirect (no `302 Location`) came back to the app.
-pub fn probe_timed_out(timeline: &mut Timeline, kind: ProbeKind, what: &str, now_ms: u64) {
-    let step = Step::new(
+/// The answer drawn when a probe's window never came back: the provider showed the browser (the
+/// popup) a page of its own.
+fn own_page_answer(now_ms: u64) -> Step {
+    Step::new(
         StepKind::ProbeAnswer,
         Actor::AuthorizationServer,
         Actor::Browser,
@@ -259,7 +258,13 @@ pub fn probe_timed_out(timeline: &mut Timeline, kind: ProbeKind, what: &str, now
         "No redirect back: the provider showed its own page",
         now_ms,
     )
-    .with_note(&format!(
+}
+
+/// The probe window never came back to the app: the provider kept it on a page of its own.
+/// Drawn as what happened: the provider answered the browser (the popup) with a page, and no
+/// redirect (no `302 Location`) came back to the app.
+pub fn probe_timed_out(timeline: &mut Timeline, kind: ProbeKind, what: &str, now_ms: u64) {
+    let step = own_page_answer(now_ms).with_note(&format!(
         "The {} probe ran in a popup so this tab never left the lab; the popup did not come \
          back to the redirect URI in time, so the line is graded unknown, not pass or fail.",
         kind.label()
@@ -270,15 +275,7 @@ pub fn probe_timed_out(timeline: &mut Timeline, kind: ProbeKind, what: &str, now
 /// A redirect probe with an altered redirect URI that never came back: the provider kept the
 /// window on a page of its own (its error page), which is what exact matching does.
 pub fn redirect_probe_held(timeline: &mut Timeline, kind: ProbeKind, now_ms: u64) {
-    let step = Step::new(
-        StepKind::ProbeAnswer,
-        Actor::AuthorizationServer,
-        Actor::Browser,
-        Channel::Front,
-        "No redirect back: the provider showed its own page",
-        now_ms,
-    )
-    .with_note(&format!(
+    let step = own_page_answer(now_ms).with_note(&format!(
         "The {} was not redirected to: the provider kept the popup on a page of its own (its \
          error page), as exact redirect URI matching requires (RFC 9700 §4.1.3, RFC 6749 \
          §4.1.2.1).",
