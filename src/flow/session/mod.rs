@@ -944,7 +944,9 @@ impl Session {
 
     /// Takes one event, appends its steps and says what the driver must do.
     ///
-    /// Only routes: each group of events has its own method.
+    /// Only routes: each group of events has its own method. (Not `#[inline(never)]`: wasm-opt
+    /// inlines a function with one caller back whatever the attribute says, so the shipped
+    /// `handle` stayed one ~43 KB function, and the first load grew by 883 B gzip.)
     pub fn handle(&mut self, event: Event) -> Vec<Command> {
         self.revision += 1;
         match event {
