@@ -266,6 +266,22 @@ async fn stolen_token_verdict(lab: &Lab) -> (String, String) {
     }
 }
 
+/// The late replay's offer on the lab's card: whether its button is disabled, and the reason
+/// shown beside it.
+async fn late_replay_offer(lab: &Lab) -> (bool, String) {
+    let offer = lab
+        .js(
+            "const r = document.querySelector('#stale-needs-dpop'); \
+             return [document.querySelector('#run-stale-proof').disabled, r ? r.textContent : ''];",
+            vec![],
+        )
+        .await;
+    (
+        offer[0].as_bool().unwrap(),
+        offer[1].as_str().unwrap().to_owned(),
+    )
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn r9449_stolen_access_token_works_as_bearer_and_fails_against_dpop() {
     let lab = Lab::start().await;
@@ -287,6 +303,11 @@ async fn r9449_stolen_access_token_works_as_bearer_and_fails_against_dpop() {
     );
     shot(&lab, "#diagram", "dpop-06a-stolen-token-bearer-diagram").await;
     shot(&lab, "#exp-stolen-token", "dpop-06-stolen-token-bearer-200").await;
+    // The late replay captures a DPoP proof, which a Bearer login does not make: its button is
+    // off, and the reason stands beside it (not a problem after the click).
+    let (disabled, reason) = late_replay_offer(&lab).await;
+    assert!(disabled, "the late replay is offered to a Bearer login");
+    assert!(reason.starts_with("Needs a DPoP login"), "{reason:?}");
 
     // DPoP on: the same experiment, every attempt refused by the real API.
     lab.click("#tab-live").await;
@@ -318,6 +339,8 @@ async fn r9449_stolen_access_token_works_as_bearer_and_fails_against_dpop() {
     );
     assert!(findings.contains("✔ Stopped by DPoP"), "{findings}");
     assert!(findings.contains("Honest limit"), "{findings}");
+    // A DPoP login: the late replay is offered, with no reason shown.
+    assert_eq!(late_replay_offer(&lab).await, (false, String::new()));
     // The app's own request with the same proof went through first (200).
     let own = lab.step_texts("ResourceResponse").await;
     assert!(own.last().unwrap().contains("200"), "{own:?}");
@@ -400,6 +423,13 @@ async fn r9449_11_1_a_captured_proof_replayed_after_the_api_window_is_refused_by
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     };
     assert!(waiting.starts_with("Waiting "), "{waiting}");
+    // The status line says what the run waits for (from the session's state), not "Calling
+    // the API…".
+    let status = lab.text("#status").await;
+    assert!(
+        status.starts_with("Late replay: waiting ") && status.contains("iat window"),
+        "{status}"
+    );
     shot(&lab, "#run-stale-proof", "dpop-09a-iat-variant-waiting").await;
     let (outcome, findings) = stolen_token_verdict(&lab).await;
     assert_eq!(outcome, "stopped", "{findings}");

@@ -69,6 +69,45 @@ async fn happy_path_alice_gets_tokens_and_her_profile() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn x08_token_panel_reveal_holds_while_the_panel_is_drawn_again() {
+    let lab = Lab::start().await;
+    lab.log_in_as_alice().await;
+    assert_eq!(lab.wait_phase(&["logged-in"]).await, "logged-in");
+    // One press of Reveal, no retry: the value shows in clear.
+    lab.click("#access-token + button.reveal").await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let access = loop {
+        let text = lab.text("#access-token").await;
+        if !text.contains('…') {
+            break text;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "Reveal did not show it: {text}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    // Every change of the session draws the token panel again (here: the API call's phase
+    // and answer); the Reveal holds through those redraws.
+    lab.click("#call-profile").await;
+    let profile = lab.text("#api-result").await;
+    assert!(profile.contains("Alice Liddell"), "{profile}");
+    assert_eq!(
+        lab.text("#access-token").await,
+        access,
+        "the Reveal was reset"
+    );
+    assert_eq!(lab.text("#access-token + button.reveal").await, "Hide");
+    // Hide masks it again.
+    lab.click("#access-token + button.reveal").await;
+    assert!(
+        lab.text("#access-token").await.contains('…'),
+        "masked again"
+    );
+    lab.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn c06_deny_at_consent_shows_access_denied_and_requests_no_token() {
     let lab = Lab::start().await;
     lab.sign_in("alice", "wonderland").await;

@@ -569,13 +569,9 @@ mod tests {
     use super::*;
     use crate::flow::attack::{Experiment, Outcome as Verdict2};
     use crate::flow::checkup::Scorecard;
-    use crate::flow::engine::LoginEntropy;
-    use crate::flow::engine::{callback_received, check_callback, plan_login};
-    use crate::flow::settings::ProviderSettings;
-    use crate::protocol::discovery::parse_metadata;
+    use crate::flow::scripted::fixtures::{checked_login, ISSUER};
     use crate::protocol::http::HttpResponse;
 
-    const ISSUER: &str = "https://as.example/realms/lab";
     const API: &str = "https://api.example/api/profile";
 
     fn json(status: u16, body: &str) -> Outcome {
@@ -602,38 +598,8 @@ mod tests {
 
     /// A lab login's checked callback (PKCE, `iss` returned), and the verifier it holds.
     fn authorized(timeline: &mut Timeline) -> (AuthorizedCallback, String) {
-        let settings = ProviderSettings {
-            issuer: ISSUER.into(),
-            scope: "read:profile offline_access".into(),
-            ..ProviderSettings::default()
-        };
-        let metadata = format!(
-            r#"{{"issuer":"{ISSUER}","authorization_endpoint":"https://as.example/auth",
-               "token_endpoint":"https://as.example/token","response_types_supported":["code"],
-               "code_challenge_methods_supported":["S256"],
-               "authorization_response_iss_parameter_supported":true}}"#
-        );
-        let metadata = parse_metadata(ISSUER, &HttpResponse::json(200, metadata)).unwrap();
-        let entropy = LoginEntropy {
-            verifier: [7; 32],
-            state: [8; 32],
-            nonce: [9; 32],
-        };
-        let plan = plan_login(
-            timeline,
-            &settings,
-            &metadata,
-            "https://app.example/",
-            entropy,
-            1,
-        )
-        .unwrap();
-        let state = plan.pending.state.secret().to_owned();
-        let verifier = plan.pending.verifier.as_ref().unwrap().secret().to_owned();
-        let query = format!("?code=c0de&state={state}&iss=https%3A%2F%2Fas.example%2Frealms%2Flab");
-        let params = callback_received(timeline, &query, "", 2).unwrap().unwrap();
-        let authorized = check_callback(timeline, params, Some(plan.pending), 2).unwrap();
-        (authorized, verifier)
+        let login = checked_login(timeline, "read:profile offline_access", "c0de");
+        (login.authorized, login.verifier)
     }
 
     fn fetch(commands: &[LabCommand]) -> (RequestId, &HttpRequest) {

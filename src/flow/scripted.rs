@@ -5,7 +5,7 @@
 use crate::flow::attack::LabRecord;
 use crate::flow::engine::LoginEntropy;
 use crate::flow::session::{
-    Command, Entropy, Event, HttpRequest, LabEntropy, Persist, Saved, Session,
+    Command, DpopKeyRole, Entropy, Event, HttpRequest, LabEntropy, Persist, Saved, Session,
 };
 use crate::flow::settings::{ClientType, ProviderSettings};
 use crate::protocol::http::HttpResponse;
@@ -44,6 +44,17 @@ pub fn appendix_b_entropy() -> LoginEntropy {
         verifier: APPENDIX_B_OCTETS,
         state: [0x5a; 32],
         nonce: [0xa5; 32],
+    }
+}
+
+/// WebCrypto's answer to `Command::MakeDpopKey` in a scripted run: `key`'s pair made, its public
+/// half `public_jwk_json`, with a fixed `jti` seed.
+pub fn key_ready(key: DpopKeyRole, public_jwk_json: &str, now: u64) -> Event {
+    Event::DpopKeyReady {
+        key,
+        public_jwk_json: public_jwk_json.to_owned(),
+        jti_seed: [7; 32],
+        now,
     }
 }
 
@@ -307,12 +318,11 @@ impl ScriptedDriver {
             // RFC 9449's example key and a placeholder signature (marked as such on the step).
             Command::MakeDpopKey { key, .. } => {
                 let now = self.tick();
-                Some(Event::DpopKeyReady {
+                Some(key_ready(
                     key,
-                    public_jwk_json: crate::protocol::dpop::RFC9449_EXAMPLE_JWK.to_owned(),
-                    jti_seed: [7; 32],
+                    crate::protocol::dpop::RFC9449_EXAMPLE_JWK,
                     now,
-                })
+                ))
             }
             Command::Sign { id, .. } => {
                 let now = self.tick();
@@ -410,5 +420,91 @@ pub fn describe(command: &Command) -> String {
         Command::PopupTo { url } => format!("PopupTo {}", url.split('?').next().unwrap_or("")),
         Command::ClosePopup => "ClosePopup".to_owned(),
         Command::SetTimer { after_ms, .. } => format!("SetTimer {after_ms}"),
+    }
+}
+
+/// Test support shared by the engine's and the lab's host tests: one login at an issuer with a
+/// path, planned with fixed entropy and its callback checked, with no session around it.
+#[cfg(test)]
+pub mod fixtures {
+    use crate::flow::engine::{callback_received, check_callback, plan_login, LoginEntropy};
+    use crate::flow::settings::ProviderSettings;
+    use crate::flow::timeline::Timeline;
+    use crate::protocol::callback::AuthorizedCallback;
+    use crate::protocol::discovery::parse_metadata;
+    use crate::protocol::http::HttpResponse;
+
+    /// The issuer of the step-level tests (with a path, as a Keycloak realm's).
+    pub const ISSUER: &str = "https://as.example/realms/lab";
+
+    /// A discovery document for `issuer`, its endpoints at `https://as.example/…`.
+    pub fn metadata_json(issuer: &str) -> String {
+        format!(
+            r#"{{"issuer":"{issuer}","authorization_endpoint":"https://as.example/auth",
+               "token_endpoint":"https://as.example/token","response_types_supported":["code"],
+               "code_challenge_methods_supported":["S256"],"jwks_uri":"https://as.example/jwks",
+               "authorization_response_iss_parameter_supported":true}}"#
+        )
+    }
+
+    /// A login that came back with its code, its callback checked.
+    pub struct CheckedLogin {
+        /// The checked callback, ready to redeem.
+        pub authorized: AuthorizedCallback,
+        /// The `state` the login sent.
+        pub state: String,
+        /// The PKCE verifier the login holds.
+        pub verifier: String,
+        /// The `nonce`, when `openid` was asked for.
+        pub nonce: Option<String>,
+    }
+
+    /// Plans a login at [`ISSUER`] asking for `scope` (verifier, state and nonce bytes `[7; 32]`,
+    /// `[8; 32]`, `[9; 32]`), comes back with `code`, the right `state` and `iss`, and checks
+    /// the callback, drawing every step on `timeline`.
+    pub fn checked_login(timeline: &mut Timeline, scope: &str, code: &str) -> CheckedLogin {
+        let settings = ProviderSettings {
+            issuer: ISSUER.into(),
+            scope: scope.into(),
+            ..ProviderSettings::default()
+        };
+        let metadata = parse_metadata(ISSUER, &HttpResponse::json(200, metadata_json(ISSUER)))
+            .expect("the fixture's metadata");
+        let entropy = LoginEntropy {
+            verifier: [7; 32],
+            state: [8; 32],
+            nonce: [9; 32],
+        };
+        let plan = plan_login(
+            timeline,
+            &settings,
+            &metadata,
+            "https://app.example/",
+            entropy,
+            1,
+        )
+        .expect("a login plan");
+        let state = plan.pending.state.secret().to_owned();
+        let verifier = plan
+            .pending
+            .verifier
+            .as_ref()
+            .expect("PKCE")
+            .secret()
+            .to_owned();
+        let nonce = plan.pending.nonce.clone();
+        let query =
+            format!("?code={code}&state={state}&iss=https%3A%2F%2Fas.example%2Frealms%2Flab");
+        let params = callback_received(timeline, &query, "", 2)
+            .expect("a readable callback")
+            .expect("a callback");
+        let authorized =
+            check_callback(timeline, params, Some(plan.pending), 2).expect("a valid callback");
+        CheckedLogin {
+            authorized,
+            state,
+            verifier,
+            nonce,
+        }
     }
 }

@@ -343,15 +343,6 @@ pub fn parse_metadata(
     })
 }
 
-impl ProviderMetadata {
-    /// Whether the provider advertises DPoP with ES256, the one algorithm this app's key does.
-    pub fn supports_dpop_es256(&self) -> bool {
-        self.dpop_signing_alg_values_supported
-            .iter()
-            .any(|a| a == "ES256")
-    }
-}
-
 /// Why discovery failed or a configured issuer is unusable.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DiscoveryError {

@@ -147,8 +147,8 @@ fn Controls() -> impl IntoView {
     }
 }
 
-fn status_line(phase: &Phase) -> &'static str {
-    match phase {
+fn status_line(phase: &Phase) -> String {
+    let line = match phase {
         Phase::Idle => "Not logged in.",
         Phase::Discovering => "Fetching the provider's metadata…",
         Phase::Redirecting => "Leaving for the provider's login page…",
@@ -158,7 +158,11 @@ fn status_line(phase: &Phase) -> &'static str {
         Phase::Revoking => "Revoking a token…",
         Phase::LoggedIn => "Logged in: tokens are in memory.",
         Phase::CallingApi => "Calling the API…",
+        Phase::WaitingIatWindow { left_s } => {
+            return format!("Late replay: waiting {left_s} s for the API's iat window to pass…")
+        }
         Phase::AwaitingSecret => "Code received: type the client secret to redeem it.",
         Phase::Failed => "Stopped: see what happened below.",
-    }
+    };
+    line.to_owned()
 }

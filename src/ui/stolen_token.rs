@@ -8,6 +8,10 @@ use super::driver::{Dispatch, LabPanelView};
 use crate::flow::session::LabStart;
 use leptos::prelude::*;
 
+/// Why the late replay cannot run on this login.
+const NEEDS_DPOP: &str =
+    "Needs a DPoP login: switch DPoP on in the Provider panel and log in again.";
+
 /// The experiment's card, after the five experiments.
 #[component]
 pub fn StolenTokenCard() -> impl IntoView {
@@ -16,6 +20,12 @@ pub fn StolenTokenCard() -> impl IntoView {
         expect_context::<Dispatch>(),
     );
     let ready = move || panel.with(|p| p.stolen_ready);
+    // The late replay captures a DPoP proof: a Bearer login has none, so its button is off
+    // with the reason beside it (the session would refuse it with a problem anyway). Read
+    // straight from the session, as the token panel's DPoP binding does: the session view
+    // would clone every panel's data for one flag.
+    let lab = dispatch.0;
+    let bearer = move || lab.with(|l| l.tokens().is_some_and(|t| t.token_type != "DPoP"));
     // The API's iat window as typed (the demo API's API_DPOP_IAT_WINDOW_S, 60 s by default).
     // A plain cell, not a signal: nothing is drawn from it (a signal of a new type costs wasm).
     let window = std::rc::Rc::new(std::cell::Cell::new(60u32));
@@ -65,10 +75,11 @@ pub fn StolenTokenCard() -> impl IntoView {
                             typed.set(s.clamp(1, 3600));
                         }
                     } />
-                <button id="run-stale-proof" disabled=move || !ready()
+                <button id="run-stale-proof" disabled=move || !ready() || bearer()
                     on:click=move |_| dispatch.lab(LabStart::StaleProof { window_s: window.get() })>
                     "Run the late replay (DPoP login)"</button>
-                " " <span id="stale-waiting">{waiting}</span>
+                " " <span id="stale-needs-dpop">{move || if bearer() { NEEDS_DPOP } else { "" }}</span>
+                <span id="stale-waiting">{waiting}</span>
             </p>
         </li>
     }

@@ -15,6 +15,14 @@ use leptos::task::spawn_local;
 #[component]
 pub fn TokenPanel() -> impl IntoView {
     let shown: SessionView = expect_context();
+    // Which value each Reveal shows, kept here and not in the `Secret`s: every change of the
+    // session draws the panel below again (the ID token's checks finishing, an API call),
+    // which would reset a Reveal held inside it.
+    let reveals = Reveals {
+        access: RwSignal::new(String::new()),
+        refresh: RwSignal::new(String::new()),
+        replaced: RwSignal::new(String::new()),
+    };
     move || {
         let SessionShown {
             tokens,
@@ -51,7 +59,7 @@ pub fn TokenPanel() -> impl IntoView {
                     <h2 id="tokens-title">"Tokens (in memory only)"</h2>
                     <dl>
                         <dt>"Access token"</dt>
-                        <dd><Secret id="access-token" value=access />
+                        <dd><Secret id="access-token" value=access revealed=reveals.access />
                             {revoked.access.then(|| view! { <span id="access-revoked" class="chip revoked">"revoked"</span> })}</dd>
                         <dt>"Type"</dt>
                         <dd id="token-type">{tokens.token_type.clone()}</dd>
@@ -71,13 +79,14 @@ pub fn TokenPanel() -> impl IntoView {
                         {trace.note().map(|n| view! { <p id="scope-note" class="hint">{sanitize_for_display(&n, 4096)}</p> })}</dd>
                         {refresh.map(|value| view! {
                             <dt>"Refresh token"</dt>
-                            <dd><Secret id="refresh-token" value=value />
+                            <dd><Secret id="refresh-token" value=value revealed=reveals.refresh />
                                 {revoked.refresh.then(|| view! { <span id="refresh-revoked" class="chip revoked">"revoked"</span> })}</dd>
                         })}
                         {replaced.map(|old| view! {
                             <dt>"Replaced refresh token"</dt>
                             <dd><Secret id="replaced-refresh-token" value=SecretValue {
-                                masked: old.masked(), real: old.secret().to_owned() } />
+                                masked: old.masked(), real: old.secret().to_owned() }
+                                revealed=reveals.replaced />
                                 <span class="chip">"rotated out: no longer valid"</span></dd>
                         })}
                         {issuer.map(|issuer| view! {
@@ -181,6 +190,15 @@ struct SecretValue {
     real: String,
 }
 
+/// The panel's Reveal state, one per secret it shows: the mask of the value shown in clear
+/// (empty when masked). Keyed by the mask, so a new value (a refresh) comes back masked.
+#[derive(Clone, Copy)]
+struct Reveals {
+    access: RwSignal<String>,
+    refresh: RwSignal<String>,
+    replaced: RwSignal<String>,
+}
+
 /// A masked value with a Reveal / Hide toggle.
 #[component]
 fn Secret(
@@ -188,16 +206,23 @@ fn Secret(
     id: &'static str,
     /// The secret.
     value: SecretValue,
+    /// The mask of the value shown in clear, kept by the panel across its redraws.
+    revealed: RwSignal<String>,
 ) -> impl IntoView {
-    let revealed = RwSignal::new(false);
     let SecretValue { masked, real } = value;
+    let key = masked.clone();
+    let on = move || revealed.with(|shown| *shown == key);
+    let (on_class, on_text, on_pressed) = (on.clone(), on.clone(), on.clone());
+    let toggle = masked.clone();
     view! {
-        <code id=id class="secret" class:revealed=move || revealed.get()>
-            {move || if revealed.get() { real.clone() } else { masked.clone() }}
+        <code id=id class="secret" class:revealed=on_class>
+            {move || if on_text() { real.clone() } else { masked.clone() }}
         </code>
-        <button class="reveal" aria-pressed=move || revealed.get().to_string()
-            on:click=move |_| revealed.update(|r| *r = !*r)>
-            {move || if revealed.get() { "Hide" } else { "Reveal" }}
+        <button class="reveal" aria-pressed=move || on_pressed().to_string()
+            on:click=move |_| revealed.update(|shown| {
+                *shown = if *shown == toggle { String::new() } else { toggle.clone() }
+            })>
+            {move || if on() { "Hide" } else { "Reveal" }}
         </button>
     }
 }

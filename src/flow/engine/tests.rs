@@ -1,18 +1,14 @@
 use super::*;
-
-const ISSUER: &str = "https://as.example/realms/lab";
+use crate::flow::problem::TransportError;
+use crate::flow::scripted::fixtures::{checked_login, metadata_json as metadata, ISSUER};
+use crate::flow::settings::ProviderSettings;
+use crate::flow::timeline::StepStatus;
+use crate::protocol::discovery::parse_metadata;
+use crate::protocol::error::Side;
+use crate::protocol::http::HttpResponse;
 
 fn json(status: u16, body: &str) -> Result<HttpResponse, TransportError> {
     Ok(HttpResponse::json(status, body))
-}
-
-fn metadata(issuer: &str) -> String {
-    format!(
-        r#"{{"issuer":"{issuer}","authorization_endpoint":"https://as.example/auth",
-               "token_endpoint":"https://as.example/token","response_types_supported":["code"],
-               "code_challenge_methods_supported":["S256"],"jwks_uri":"https://as.example/jwks",
-               "authorization_response_iss_parameter_supported":true}}"#
-    )
 }
 
 #[test]
@@ -202,37 +198,11 @@ fn s02_x08_a_whole_run_shows_no_secret_in_any_param_url_body_save_or_export() {
 /// Plans a login asking for `scope` with fixed entropy, comes back with `code`, and sends the
 /// token request; returns the timeline, the call, and the state, verifier and nonce used.
 fn login_until_token_request(scope: &str, code: &str) -> (Timeline, TokenCall, [String; 3]) {
-    let settings = ProviderSettings {
-        issuer: ISSUER.into(),
-        scope: scope.into(),
-        ..ProviderSettings::default()
-    };
-    let metadata = parse_metadata(ISSUER, &HttpResponse::json(200, metadata(ISSUER))).unwrap();
     let mut timeline = Timeline::new();
-    let entropy = LoginEntropy {
-        verifier: [7; 32],
-        state: [8; 32],
-        nonce: [9; 32],
-    };
-    let plan = plan_login(
-        &mut timeline,
-        &settings,
-        &metadata,
-        "https://app.example/",
-        entropy,
-        1,
-    )
-    .unwrap();
-    let state = plan.pending.state.secret().to_owned();
-    let verifier = plan.pending.verifier.as_ref().unwrap().secret().to_owned();
-    let nonce = plan.pending.nonce.clone().unwrap();
-    let query = format!("?code={code}&state={state}&iss=https%3A%2F%2Fas.example%2Frealms%2Flab");
-    let params = callback_received(&mut timeline, &query, "", 2)
-        .unwrap()
-        .unwrap();
-    let authorized = check_callback(&mut timeline, params, Some(plan.pending), 2).unwrap();
-    let call = token_request_started(&mut timeline, authorized, None, 3).unwrap();
-    (timeline, call, [state, verifier, nonce])
+    let login = checked_login(&mut timeline, scope, code);
+    let call = token_request_started(&mut timeline, login.authorized, None, 3).unwrap();
+    let nonce = login.nonce.expect("openid asked for");
+    (timeline, call, [login.state, login.verifier, nonce])
 }
 
 /// Runs a login asking for `requested` whose token response grants `granted`; returns the

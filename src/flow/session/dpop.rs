@@ -725,12 +725,8 @@ mod tests {
     }
 
     fn key_ready(d: &mut ScriptedDriver) -> Vec<Command> {
-        d.session.handle(Event::DpopKeyReady {
-            key: DpopKeyRole::Tab,
-            public_jwk_json: dpop::RFC9449_EXAMPLE_JWK.to_owned(),
-            jti_seed: [9; 32],
-            now: d.now,
-        })
+        let event = scripted::key_ready(DpopKeyRole::Tab, dpop::RFC9449_EXAMPLE_JWK, d.now);
+        d.session.handle(event)
     }
 
     fn sign_of(commands: &[Command]) -> (RequestId, serde_json::Value) {
@@ -1127,12 +1123,9 @@ mod tests {
         settings.dpop_alg = Some("PS256".into());
         let mut d = ScriptedDriver::new(settings);
         land(&mut d);
-        let commands = d.session.handle(Event::DpopKeyReady {
-            key: DpopKeyRole::Tab,
-            public_jwk_json: RSA_JWK.to_owned(),
-            jti_seed: [9; 32],
-            now: d.now,
-        });
+        let commands = d
+            .session
+            .handle(scripted::key_ready(DpopKeyRole::Tab, RSA_JWK, d.now));
         let input = commands
             .iter()
             .find_map(|c| match c {

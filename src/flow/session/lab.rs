@@ -120,8 +120,14 @@ impl LabRun {
             LabRun::Code { .. } => Phase::Exchanging,
             LabRun::AttackerLogin(AttackerLogin { trip: Some(_), .. }) => Phase::Redirecting,
             LabRun::AttackerLogin(_) => Phase::Idle,
-            // Its requests go to the API: the status line says "Calling the API…".
-            LabRun::StolenToken(_) => Phase::CallingApi,
+            // Its requests go to the API ("Calling the API…"), except while the late replay
+            // waits out the API's iat window: the status line counts that down.
+            LabRun::StolenToken(run) => {
+                run.waiting_s()
+                    .map_or(Phase::CallingApi, |left_s| Phase::WaitingIatWindow {
+                        left_s,
+                    })
+            }
         }
     }
 

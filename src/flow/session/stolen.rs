@@ -58,6 +58,16 @@ pub(super) struct StolenRun {
     stage: Stage,
 }
 
+impl StolenRun {
+    /// Seconds left while the late replay waits out the API's `iat` window.
+    pub(super) fn waiting_s(&self) -> Option<u32> {
+        match self.stage {
+            Stage::Waiting { left_s, .. } => Some(left_s),
+            _ => None,
+        }
+    }
+}
+
 impl std::fmt::Debug for StolenRun {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // The token and the proofs are never printed.
@@ -468,10 +478,7 @@ impl Session {
     pub fn stolen_waiting(&self) -> Option<u32> {
         match &self.flow {
             Flow::Lab(run) => match &**run {
-                LabRun::StolenToken(s) => match s.stage {
-                    Stage::Waiting { left_s, .. } => Some(left_s),
-                    _ => None,
-                },
+                LabRun::StolenToken(s) => s.waiting_s(),
                 _ => None,
             },
             _ => None,
@@ -613,12 +620,11 @@ mod tests {
             d.session.tokens().is_some(),
             "the login is kept while it runs"
         );
-        let own = d.session.handle(Event::DpopKeyReady {
-            key: DpopKeyRole::Attacker,
-            public_jwk_json: RFC9449_EXAMPLE_JWK.to_owned(),
-            jti_seed: [3; 32],
-            now: d.now,
-        });
+        let own = d.session.handle(scripted::key_ready(
+            DpopKeyRole::Attacker,
+            RFC9449_EXAMPLE_JWK,
+            d.now,
+        ));
         let (own_id, key, claims) = sign(&own);
         assert_eq!(key, DpopKeyRole::Attacker);
         assert_eq!(
@@ -751,12 +757,11 @@ mod tests {
     fn r9449_a_refused_signature_of_the_attacker_s_proof_is_unknown_with_a_clear_sentence() {
         let mut d = logged_in(true);
         run(&mut d);
-        let own = d.session.handle(Event::DpopKeyReady {
-            key: DpopKeyRole::Attacker,
-            public_jwk_json: RFC9449_EXAMPLE_JWK.to_owned(),
-            jti_seed: [3; 32],
-            now: d.now,
-        });
+        let own = d.session.handle(scripted::key_ready(
+            DpopKeyRole::Attacker,
+            RFC9449_EXAMPLE_JWK,
+            d.now,
+        ));
         let (own_id, _, _) = sign(&own);
         let tab = d.session.handle(Event::SignFailed {
             id: own_id,
@@ -846,6 +851,9 @@ mod tests {
             _ => panic!("{wait:?}"),
         };
         assert_eq!(d.session.stolen_waiting(), Some(5));
+        // The status line says what the run waits for, not "Calling the API…".
+        assert_eq!(d.session.phase(), Phase::WaitingIatWindow { left_s: 5 });
+        assert!(d.session.phase().is_busy());
         assert!(d
             .session
             .handle(Event::TimerFired {
@@ -863,12 +871,14 @@ mod tests {
                 "{tick:?}"
             );
             assert_eq!(d.session.stolen_waiting(), Some(left));
+            assert_eq!(d.session.phase(), Phase::WaitingIatWindow { left_s: left });
         }
         let (late_id, late) = fetch(&d.session.handle(Event::TimerFired {
             id: timer,
             now: d.now,
         }));
         assert_eq!(d.session.stolen_waiting(), None);
+        assert_eq!(d.session.phase(), Phase::CallingApi);
         assert_eq!(header(&late, "DPoP"), Some(captured.as_str()));
         assert!(answer(
             &mut d,
