@@ -3,7 +3,9 @@
 //! malicious document could send the login somewhere else (RFC 8414 §3.3).
 
 use crate::protocol::authorize::check_endpoint_query;
-use crate::protocol::document::{is_json_media_type, parse_document, JsonProblem, Member};
+use crate::protocol::document::{
+    is_json_media_type, parse_document, take, JsonProblem, Map, Member, Value,
+};
 use crate::protocol::error::{sanitize_for_display, Explain, Side};
 use crate::protocol::http::HttpResponse;
 use crate::protocol::uri::{HttpUrl, UriError};
@@ -111,8 +113,8 @@ fn json_problem(problem: JsonProblem) -> DiscoveryError {
 
 /// The members of a metadata document this app reads (RFC 8414 §2, OpenID Connect Discovery
 /// §3), as sent; unknown members are ignored, members of another type kept to be named.
-#[derive(Deserialize, Default)]
-#[serde(default)]
+#[derive(Deserialize)]
+#[serde(from = "Map<String, Value>")]
 struct MetadataDocument {
     issuer: Member<String>,
     authorization_endpoint: Member<String>,
@@ -127,6 +129,35 @@ struct MetadataDocument {
     scopes_supported: Member<Vec<Member<String>>>,
     authorization_response_iss_parameter_supported: Member<bool>,
     dpop_signing_alg_values_supported: Member<Vec<Member<String>>>,
+}
+
+impl From<Map<String, Value>> for MetadataDocument {
+    fn from(mut object: Map<String, Value>) -> Self {
+        MetadataDocument {
+            issuer: take(&mut object, "issuer"),
+            authorization_endpoint: take(&mut object, "authorization_endpoint"),
+            token_endpoint: take(&mut object, "token_endpoint"),
+            userinfo_endpoint: take(&mut object, "userinfo_endpoint"),
+            jwks_uri: take(&mut object, "jwks_uri"),
+            revocation_endpoint: take(&mut object, "revocation_endpoint"),
+            end_session_endpoint: take(&mut object, "end_session_endpoint"),
+            response_types_supported: take(&mut object, "response_types_supported"),
+            code_challenge_methods_supported: take(&mut object, "code_challenge_methods_supported"),
+            token_endpoint_auth_methods_supported: take(
+                &mut object,
+                "token_endpoint_auth_methods_supported",
+            ),
+            scopes_supported: take(&mut object, "scopes_supported"),
+            authorization_response_iss_parameter_supported: take(
+                &mut object,
+                "authorization_response_iss_parameter_supported",
+            ),
+            dpop_signing_alg_values_supported: take(
+                &mut object,
+                "dpop_signing_alg_values_supported",
+            ),
+        }
+    }
 }
 
 /// A required endpoint: present, a string, a secure URL (D-5, D-6, D-7, D-8).

@@ -12,7 +12,7 @@
 //! 4. only then are the claims believed: `iss`, `aud`/`azp`, `exp`/`iat` with a small skew,
 //!    `nonce`, `sub` and, when present, `at_hash` ([`check_claims`], [`check_at_hash`]).
 
-use crate::protocol::document::{parse_document, JsonProblem, Member};
+use crate::protocol::document::{parse_document, take, FromValue, JsonProblem, Member};
 use crate::protocol::error::{sanitize_for_display, Explain, Side};
 use crate::protocol::http::HttpResponse;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -181,7 +181,7 @@ impl JwsAlg {
 
 /// The JOSE header members this client acts on (RFC 7515 §4.1), as sent.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
-#[serde(default)]
+#[serde(from = "Map<String, Value>")]
 pub struct JoseHeader {
     /// The signature algorithm.
     pub alg: Member<String>,
@@ -189,6 +189,16 @@ pub struct JoseHeader {
     pub kid: Member<String>,
     /// Critical extensions: any value (even `null`) means a rule this client does not know.
     pub crit: Member<Value>,
+}
+
+impl From<Map<String, Value>> for JoseHeader {
+    fn from(mut object: Map<String, Value>) -> Self {
+        JoseHeader {
+            alg: take(&mut object, "alg"),
+            kid: take(&mut object, "kid"),
+            crit: take(&mut object, "crit"),
+        }
+    }
 }
 
 /// A JWS in compact serialization, decoded but NOT verified: nothing in it is trusted yet.
@@ -291,9 +301,9 @@ pub fn decode(token: &str) -> Result<DecodedJwt, JwtError> {
         NOT_AN_OBJECT,
     )?;
     let header = object(&header_text, NOT_AN_OBJECT)?;
-    // Every member is of a type a Member accepts, so this cannot fail after `object` passed.
-    let jose =
-        serde_json::from_str(&header_text).map_err(|_| JwtError::Malformed(NOT_AN_OBJECT))?;
+    // Read from the parsed header rather than the text again (one deserializer less in the
+    // wasm).
+    let jose = JoseHeader::from(header.clone());
     let claims = object(
         &text(
             segment(parts[1], "the payload is not base64url")?,
@@ -313,14 +323,13 @@ pub fn decode(token: &str) -> Result<DecodedJwt, JwtError> {
 
 /// One published key (RFC 7517 §4, RFC 7518 §6): the members this client reads, as sent.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
-#[serde(default)]
+#[serde(from = "Map<String, Value>")]
 pub struct Jwk {
     /// Key type (`RSA`, `EC`).
     pub kty: Member<String>,
     /// Key id.
     pub kid: Member<String>,
     /// Intended use (`sig`, `enc`).
-    #[serde(rename = "use")]
     pub use_: Member<String>,
     /// The one algorithm the key is for.
     pub alg: Member<String>,
@@ -338,6 +347,33 @@ pub struct Jwk {
     pub y: Member<String>,
 }
 
+impl From<Map<String, Value>> for Jwk {
+    fn from(mut object: Map<String, Value>) -> Self {
+        Jwk {
+            kty: take(&mut object, "kty"),
+            kid: take(&mut object, "kid"),
+            use_: take(&mut object, "use"),
+            alg: take(&mut object, "alg"),
+            key_ops: take(&mut object, "key_ops"),
+            crv: take(&mut object, "crv"),
+            n: take(&mut object, "n"),
+            e: take(&mut object, "e"),
+            x: take(&mut object, "x"),
+            y: take(&mut object, "y"),
+        }
+    }
+}
+
+/// A key in the `keys` array is a JSON object; any other entry is kept as `Other` (and dropped).
+impl FromValue for Jwk {
+    fn from_value(value: Value) -> Result<Self, Value> {
+        match value {
+            Value::Object(object) => Ok(Jwk::from(object)),
+            other => Err(other),
+        }
+    }
+}
+
 /// The provider's published keys (RFC 7517 §5).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Jwks {
@@ -346,10 +382,18 @@ pub struct Jwks {
 }
 
 /// A JWKS document as sent.
-#[derive(Deserialize, Default)]
-#[serde(default)]
+#[derive(Deserialize)]
+#[serde(from = "Map<String, Value>")]
 struct JwksDocument {
     keys: Member<Vec<Member<Jwk>>>,
+}
+
+impl From<Map<String, Value>> for JwksDocument {
+    fn from(mut object: Map<String, Value>) -> Self {
+        JwksDocument {
+            keys: take(&mut object, "keys"),
+        }
+    }
 }
 
 impl Jwks {
@@ -1369,6 +1413,16 @@ mod tests {
             select_key(&jwks(vec![bad_x]), JwsAlg::Es256, Some("k")),
             Err(JwtError::InvalidKey("x"))
         );
+    }
+
+    /// RFC 7517 §5: `keys` is an array of JWKs, and a JWK is a JSON object (§4). An entry that
+    /// is not one is dropped, never read as a key: serde's derive read an array entry field by
+    /// field (`["RSA","k"]` as `kty` and `kid`), which the map-based reading no longer does.
+    #[test]
+    fn rfc7517_jwks_entries_that_are_not_objects_are_dropped() {
+        let body = serde_json::json!({"keys": [["RSA", "positional"], rsa_key("a"), null, "k", 3]});
+        let set = parse_jwks(&HttpResponse::json(200, body.to_string())).unwrap();
+        assert_eq!(set.kids(), ["a"]);
     }
 
     #[test]

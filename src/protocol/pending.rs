@@ -7,6 +7,7 @@ use crate::protocol::pkce::{CodeVerifier, PkceError};
 use crate::protocol::state::{State, StateError};
 use crate::protocol::uri::{HttpUrl, UriError};
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
 /// How long a login may stay pending: 10 minutes, the longest recommended code lifetime
 /// (RFC 6749 §4.1.2).
@@ -112,7 +113,7 @@ impl PendingAuthorization {
 
 /// Plain-string mirror of [`PendingAuthorization`] for storage; private so that nothing else
 /// can serialize secrets by accident.
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize)]
 struct StoredPending {
     state: String,
     verifier: Option<String>,
@@ -127,9 +128,80 @@ struct StoredPending {
 }
 
 #[derive(Serialize, Deserialize)]
+#[serde(try_from = "Map<String, Value>")]
 struct StoredSet {
     version: u32,
     pending: Vec<StoredPending>,
+}
+
+/// Read from the parsed object, member by member, with the rules serde's derive had: every
+/// member required but `verifier` and `nonce` (missing or `null`: none), each of its type (a
+/// `u32` / `u64` a whole number that fits), unknown members ignored; repeats were refused by the
+/// check before. One `Map` deserializer the app has anyway instead of a derived visitor and a
+/// sequence reader for these two types (issue 14's size goal).
+impl TryFrom<Map<String, Value>> for StoredSet {
+    type Error = &'static str;
+
+    fn try_from(mut object: Map<String, Value>) -> Result<Self, Self::Error> {
+        let version = object
+            .remove("version")
+            .and_then(|v| v.as_u64())
+            .and_then(|v| u32::try_from(v).ok())
+            .ok_or("version")?;
+        let Some(Value::Array(entries)) = object.remove("pending") else {
+            return Err("pending");
+        };
+        let pending = entries
+            .into_iter()
+            .map(|entry| match entry {
+                Value::Object(entry) => StoredPending::try_from(entry),
+                _ => Err("pending entry"),
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(StoredSet { version, pending })
+    }
+}
+
+impl TryFrom<Map<String, Value>> for StoredPending {
+    type Error = &'static str;
+
+    fn try_from(mut entry: Map<String, Value>) -> Result<Self, Self::Error> {
+        let mut string = |name| match entry.remove(name) {
+            Some(Value::String(s)) => Ok(s),
+            _ => Err(name),
+        };
+        let state = string("state")?;
+        let issuer = string("issuer")?;
+        let client_id = string("client_id")?;
+        let redirect_uri = string("redirect_uri")?;
+        let token_endpoint = string("token_endpoint")?;
+        let scope = string("scope")?;
+        let mut optional = |name| match entry.remove(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s)),
+            Some(_) => Err(name),
+        };
+        let verifier = optional("verifier")?;
+        let nonce = optional("nonce")?;
+        Ok(StoredPending {
+            state,
+            verifier,
+            issuer,
+            client_id,
+            redirect_uri,
+            token_endpoint,
+            scope,
+            created_at_ms: entry
+                .remove("created_at_ms")
+                .and_then(|v| v.as_u64())
+                .ok_or("created_at_ms")?,
+            iss_parameter_supported: entry
+                .remove("iss_parameter_supported")
+                .and_then(|v| v.as_bool())
+                .ok_or("iss_parameter_supported")?,
+            nonce,
+        })
+    }
 }
 
 impl StoredSet {
@@ -534,6 +606,80 @@ mod tests {
             PendingSet::from_json(&many.to_string()).unwrap_err(),
             PendingError::TooManyEntries(5)
         );
+    }
+
+    /// C-27: the stored fields' rules, member by member: each required one missing or of another
+    /// type, and each optional one of another type, is `Malformed`; `null` or missing optional
+    /// members and unknown members are read.
+    #[test]
+    fn c27_each_stored_member_missing_or_of_another_type_is_malformed() {
+        let required = [
+            "state",
+            "issuer",
+            "client_id",
+            "redirect_uri",
+            "token_endpoint",
+            "scope",
+            "created_at_ms",
+            "iss_parameter_supported",
+        ];
+        for name in required {
+            let json = stored_with(|p| {
+                p.as_object_mut().unwrap().remove(name);
+            });
+            assert_eq!(
+                PendingSet::from_json(&json).unwrap_err(),
+                PendingError::Malformed,
+                "{name} missing"
+            );
+        }
+        for name in required.into_iter().chain(["verifier", "nonce"]) {
+            for wrong in [serde_json::json!([]), serde_json::json!({}), 1.5.into()] {
+                let json = stored_with(|p| p[name] = wrong.clone());
+                assert_eq!(
+                    PendingSet::from_json(&json).unwrap_err(),
+                    PendingError::Malformed,
+                    "{name}: {wrong}"
+                );
+            }
+        }
+        for (name, wrong) in [
+            ("created_at_ms", serde_json::json!("1")),
+            ("created_at_ms", serde_json::json!(u64::MAX as f64 * 2.0)),
+            ("iss_parameter_supported", serde_json::json!(1)),
+            ("state", serde_json::json!(null)),
+        ] {
+            let json = stored_with(|p| p[name] = wrong.clone());
+            assert_eq!(
+                PendingSet::from_json(&json).unwrap_err(),
+                PendingError::Malformed,
+                "{name}: {wrong}"
+            );
+        }
+        let big = r#"{"version":4294967297,"pending":[]}"#;
+        assert_eq!(
+            PendingSet::from_json(big).unwrap_err(),
+            PendingError::Malformed
+        );
+        for json in [
+            r#"{"version":1,"pending":[1]}"#,
+            r#"{"version":1,"pending":null}"#,
+            r#"{"version":"1","pending":[]}"#,
+            r#"{"version":1.0,"pending":[]}"#,
+        ] {
+            assert_eq!(
+                PendingSet::from_json(json).unwrap_err(),
+                PendingError::Malformed,
+                "{json}"
+            );
+        }
+        let json = stored_with(|p| {
+            p["verifier"] = serde_json::Value::Null;
+            p.as_object_mut().unwrap().remove("nonce");
+            p["extra"] = serde_json::json!({"x": [1]});
+        });
+        let set = PendingSet::from_json(&json).unwrap();
+        assert_eq!(set.len(), 1);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! the answer. Strict on what protects the user (status, token type, field types, duplicates),
 //! tolerant but loud on format slips (JSON under a wrong content type, `expires_in` as a string).
 
-use crate::protocol::document::{is_json_media_type, parse_document, JsonProblem, Member};
+use crate::protocol::document::{is_json_media_type, parse_document, take, JsonProblem, Member};
 use crate::protocol::error::{sanitize_for_display, Explain, Side};
 use crate::protocol::pkce::CodeVerifier;
 use crate::protocol::secret::{
@@ -10,7 +10,7 @@ use crate::protocol::secret::{
 };
 use crate::protocol::uri::{form_encode, parse_query, HttpUrl, UriError};
 use serde::Deserialize;
-use serde_json::{Number, Value};
+use serde_json::{Map, Number, Value};
 
 /// The token request's content type: CORS-safelisted, so no preflight is needed (T-26).
 pub const CONTENT_TYPE: &str = "application/x-www-form-urlencoded";
@@ -541,18 +541,28 @@ fn is_vschar_token(s: &str) -> bool {
 }
 
 /// An OAuth error answer (RFC 6749 §5.2) as sent; members of another type are kept as such.
-#[derive(Deserialize, Default)]
-#[serde(default)]
+#[derive(Deserialize)]
+#[serde(from = "Map<String, Value>")]
 pub(crate) struct ErrorDocument {
     pub(crate) error: Member<String>,
     pub(crate) error_description: Member<String>,
     pub(crate) error_uri: Member<String>,
 }
 
+impl From<Map<String, Value>> for ErrorDocument {
+    fn from(mut object: Map<String, Value>) -> Self {
+        ErrorDocument {
+            error: take(&mut object, "error"),
+            error_description: take(&mut object, "error_description"),
+            error_uri: take(&mut object, "error_uri"),
+        }
+    }
+}
+
 /// A successful token answer (RFC 6749 §5.1) as sent, before validation. Unknown members are
 /// ignored (T-20); a member of the wrong type is kept so the error can name it.
-#[derive(Deserialize, Default)]
-#[serde(default)]
+#[derive(Deserialize)]
+#[serde(from = "Map<String, Value>")]
 struct TokenDocument {
     access_token: Member<String>,
     token_type: Member<String>,
@@ -562,6 +572,19 @@ struct TokenDocument {
     refresh_token: Member<String>,
     scope: Member<String>,
     id_token: Member<String>,
+}
+
+impl From<Map<String, Value>> for TokenDocument {
+    fn from(mut object: Map<String, Value>) -> Self {
+        TokenDocument {
+            access_token: take(&mut object, "access_token"),
+            token_type: take(&mut object, "token_type"),
+            expires_in: take(&mut object, "expires_in"),
+            refresh_token: take(&mut object, "refresh_token"),
+            scope: take(&mut object, "scope"),
+            id_token: take(&mut object, "id_token"),
+        }
+    }
 }
 
 /// Maps a non-200 answer to the right error (oauth4webapi's rules: only 4xx JSON with a

@@ -169,3 +169,23 @@ fn catalog_file_is_one_entry_a_line_unique_keys_no_marker_characters() {
         "a key appears twice in public/{FILE}"
     );
 }
+
+/// Issue 14 (a stale cached catalog after an upgrade): the file's URL carries [`VERSION`], which
+/// is the hash of the file as shipped, so any edit to `public/teaching.txt` gives a new URL and
+/// an old cache entry is never read for it. A page that still meets an old catalog (a key it
+/// lacks) shows `[missing text: key]`, never a blank (`resolve_fills_…` above).
+#[test]
+fn catalog_version_is_the_hash_of_the_shipped_file_and_changes_with_it() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/public/teaching.txt");
+    let mut file = std::fs::read(path).expect("public/teaching.txt");
+    assert_eq!(
+        VERSION,
+        fnv1a(&file),
+        "VERSION is not the shipped file's hash"
+    );
+    let last = file.len() - 2;
+    file[last] ^= 1;
+    assert_ne!(VERSION, fnv1a(&file), "a one-bit edit must change the URL");
+    file.truncate(file.len() / 2);
+    assert_ne!(VERSION, fnv1a(&file), "a shorter file must change the URL");
+}
