@@ -69,13 +69,20 @@ impl Lab {
     }
 
     /// Clicks an element. A click that starts a navigation may be answered "aborted by
-    /// navigation": the click happened, so that is not an error.
+    /// navigation": the click happened, so that is not an error. An element drawn again
+    /// between the find and the click is "stale": that click never happened, so it is found
+    /// again and clicked (until [`WAIT`] runs out).
     pub async fn click(&self, css: &str) {
-        if let Err(e) = self.wait_css(css).await.click().await {
-            assert!(
-                e.to_string().contains("aborted by navigation"),
-                "click on {css}: {e}"
-            );
+        let deadline = Instant::now() + WAIT;
+        loop {
+            match self.wait_css(css).await.click().await {
+                Ok(()) => return,
+                Err(e) if e.to_string().contains("aborted by navigation") => return,
+                Err(e) if e.to_string().contains("stale") && Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                Err(e) => panic!("click on {css}: {e}"),
+            }
         }
     }
 
