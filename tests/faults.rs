@@ -892,7 +892,8 @@ async fn s01_a_reload_right_after_an_event_restores_that_event() {
         .expect("the API is called and the page reloaded");
     lab.wait_css("#timeline > li[data-kind=Logout]").await;
     assert_eq!(
-        lab.count("#timeline > li[data-kind=ResourceResponse]").await,
+        lab.count("#timeline > li[data-kind=ResourceResponse]")
+            .await,
         1,
         "S-1: the API answer drawn just before the reload is restored"
     );
