@@ -2,7 +2,7 @@
 //! WebCrypto in the glue, everything else here) and calling UserInfo. Pure, like the engine:
 //! each function validates with `protocol` and appends the matching step.
 
-use crate::flow::engine::{fail_step, path_of, record_response};
+use crate::flow::engine::{fail_step, path_of, record_response, with_token_get};
 use crate::flow::problem::{Problem, TransportError};
 use crate::flow::timeline::{
     Actor, Channel, HttpExchange, Param, Step, StepId, StepKind, Timeline,
@@ -14,7 +14,6 @@ use crate::protocol::jwt::{
     IdTokenClaims, Jwks, JwsAlg, JwtError, NonceCheck, CLOCK_SKEW_SECS,
 };
 use crate::protocol::secret::{AccessToken, IdToken};
-use crate::protocol::token::bearer_authorization;
 use crate::protocol::userinfo::parse_userinfo;
 use serde_json::{Map, Value};
 
@@ -339,18 +338,7 @@ pub fn userinfo_request_started_as(
     dpop: bool,
     now_ms: u64,
 ) -> (StepId, String) {
-    let (header, shown) = if dpop {
-        (
-            crate::protocol::dpop::dpop_authorization(token),
-            format!("DPoP {}", token.masked()),
-        )
-    } else {
-        (
-            bearer_authorization(token),
-            format!("Bearer {}", token.masked()),
-        )
-    };
-    let step = timeline.push(
+    let (step, header) = with_token_get(
         Step::new(
             StepKind::UserInfoRequest,
             Actor::ClientApp,
@@ -358,19 +346,12 @@ pub fn userinfo_request_started_as(
             Channel::Back,
             &format!("Ask the provider who this is: GET {}", path_of(url)),
             now_ms,
-        )
-        .with_params(vec![Param::secret("Authorization", shown.clone(), &header)])
-        .with_exchange(HttpExchange {
-            method: "GET".into(),
-            url: url.into(),
-            request_headers: vec![
-                ("Accept".into(), "application/json".into()),
-                ("Authorization".into(), shown),
-            ],
-            ..HttpExchange::default()
-        })
-        .with_note(t!("oidc.userinfo_is_an")),
+        ),
+        url,
+        token,
+        dpop,
     );
+    let step = timeline.push(step.with_note(t!("oidc.userinfo_is_an")));
     (step, header)
 }
 

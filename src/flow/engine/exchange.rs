@@ -2,14 +2,49 @@
 //! the answer (or the transport failure) recorded on its step.
 
 use crate::flow::problem::{Problem, TransportError};
-use crate::flow::timeline::{HttpExchange, StepId, Timeline};
+use crate::flow::timeline::{HttpExchange, Param, Step, StepId, Timeline};
 use crate::protocol::callback::is_harmless_callback_parameter;
 use crate::protocol::error::{sanitize_for_display, Explain};
 use crate::protocol::http::HttpResponse;
-use crate::protocol::secret::mask;
+use crate::protocol::secret::{mask, AccessToken};
 use crate::protocol::token::TokenRequest;
 use crate::protocol::uri::parse_query;
 use serde_json::Value;
+
+/// A GET with the access token (an API call, UserInfo) on `step`: its `Authorization`
+/// parameter and exchange show the token masked, as `Bearer …` or, for a DPoP-bound token,
+/// `DPoP …` (RFC 9449 §7.1; its proof is added when signed). Returns the step and the header's
+/// real value.
+pub(crate) fn with_token_get(
+    step: Step,
+    url: &str,
+    token: &AccessToken,
+    dpop: bool,
+) -> (Step, String) {
+    let (header, shown) = if dpop {
+        (
+            crate::protocol::dpop::dpop_authorization(token),
+            format!("DPoP {}", token.masked()),
+        )
+    } else {
+        (
+            crate::protocol::token::bearer_authorization(token),
+            format!("Bearer {}", token.masked()),
+        )
+    };
+    let step = step
+        .with_params(vec![Param::secret("Authorization", shown.clone(), &header)])
+        .with_exchange(HttpExchange {
+            method: "GET".into(),
+            url: url.into(),
+            request_headers: vec![
+                ("Accept".into(), "application/json".into()),
+                ("Authorization".into(), shown),
+            ],
+            ..HttpExchange::default()
+        });
+    (step, header)
+}
 
 /// Longest response body kept on a step for the inspector.
 const SHOWN_BODY_CHARS: usize = 2_000;

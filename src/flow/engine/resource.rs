@@ -1,16 +1,13 @@
 //! The API call with the access token, and its answer.
 
-use super::exchange::{path_of, record_response};
+use super::exchange::{path_of, record_response, with_token_get};
 use crate::flow::problem::{Problem, TransportError};
 use crate::flow::server_check::{self};
-use crate::flow::timeline::{
-    Actor, Channel, HttpExchange, Param, Step, StepId, StepKind, Timeline,
-};
+use crate::flow::timeline::{Actor, Channel, Step, StepId, StepKind, Timeline};
 use crate::protocol::error::Explain;
 use crate::protocol::http::HttpResponse;
 use crate::protocol::resource::{parse_resource_response, ResourceError};
 use crate::protocol::secret::AccessToken;
-use crate::protocol::token::bearer_authorization;
 use serde_json::Value;
 
 /// Appends the resource call step and returns its id and the `Authorization` header value.
@@ -32,13 +29,7 @@ pub fn resource_request_started_as(
     dpop: bool,
     now_ms: u64,
 ) -> (StepId, String) {
-    let scheme = if dpop { "DPoP" } else { "Bearer" };
-    let header = if dpop {
-        crate::protocol::dpop::dpop_authorization(token)
-    } else {
-        bearer_authorization(token)
-    };
-    let step = timeline.push(
+    let (step, header) = with_token_get(
         Step::new(
             StepKind::ResourceRequest,
             Actor::ClientApp,
@@ -46,26 +37,12 @@ pub fn resource_request_started_as(
             Channel::Back,
             &format!("Call the API: GET {}", path_of(url)),
             now_ms,
-        )
-        .with_params(vec![Param::secret(
-            "Authorization",
-            format!("{scheme} {}", token.masked()),
-            &header,
-        )])
-        .with_exchange(HttpExchange {
-            method: "GET".into(),
-            url: url.into(),
-            request_headers: vec![
-                ("Accept".into(), "application/json".into()),
-                (
-                    "Authorization".into(),
-                    format!("{scheme} {}", token.masked()),
-                ),
-            ],
-            ..HttpExchange::default()
-        })
-        .with_note(t!("engine.the_access_token")),
+        ),
+        url,
+        token,
+        dpop,
     );
+    let step = timeline.push(step.with_note(t!("engine.the_access_token")));
     server_check::api_checks(timeline, &format!("GET {}", path_of(url)), now_ms);
     (step, header)
 }
