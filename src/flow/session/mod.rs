@@ -1129,6 +1129,8 @@ mod stolen;
 mod verify;
 
 #[cfg(test)]
+mod dpop_tests;
+#[cfg(test)]
 mod lab_tests;
 #[cfg(test)]
 mod tests;
