@@ -133,12 +133,7 @@ pub fn jwks_fetch_started(timeline: &mut Timeline, url: &str, now_ms: u64) -> St
             "Fetch the provider's signing keys (JWKS)",
             now_ms,
         )
-        .with_exchange(HttpExchange {
-            method: "GET".into(),
-            url: url.into(),
-            request_headers: vec![("Accept".into(), "application/json".into())],
-            ..HttpExchange::default()
-        })
+        .with_exchange(HttpExchange::json_get(url))
         .with_note(t!("oidc.the_public_keys")),
     )
 }

@@ -244,6 +244,19 @@ pub struct HttpExchange {
     pub response_body: Option<String>,
 }
 
+impl HttpExchange {
+    /// A `GET` of a JSON document (discovery, JWKS, the API, UserInfo), as sent: `Accept:
+    /// application/json`, no body.
+    pub fn json_get(url: &str) -> Self {
+        HttpExchange {
+            method: "GET".into(),
+            url: url.into(),
+            request_headers: vec![("Accept".into(), "application/json".into())],
+            ..HttpExchange::default()
+        }
+    }
+}
+
 /// One arrow (or self-note) of the sequence diagram.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Step {

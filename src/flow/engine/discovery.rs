@@ -56,12 +56,7 @@ pub fn discovery_started(
             label,
             now_ms,
         )
-        .with_exchange(HttpExchange {
-            method: "GET".into(),
-            url: url.into(),
-            request_headers: vec![("Accept".into(), "application/json".into())],
-            ..HttpExchange::default()
-        })
+        .with_exchange(HttpExchange::json_get(url))
         .with_note(note),
     )
 }

@@ -34,14 +34,10 @@ pub(crate) fn with_token_get(
     };
     let step = step
         .with_params(vec![Param::secret("Authorization", shown.clone(), &header)])
-        .with_exchange(HttpExchange {
-            method: "GET".into(),
-            url: url.into(),
-            request_headers: vec![
-                ("Accept".into(), "application/json".into()),
-                ("Authorization".into(), shown),
-            ],
-            ..HttpExchange::default()
+        .with_exchange({
+            let mut get = HttpExchange::json_get(url);
+            get.request_headers.push(("Authorization".into(), shown));
+            get
         });
     (step, header)
 }
