@@ -52,12 +52,11 @@ pub fn make_key(lab: RwSignal<Lab>, role: DpopKeyRole, alg: DpopAlg) {
     };
     // Started here, not in the task: the key is made while the rest of the page runs (on the
     // callback page, while it is mounted).
-    let made = kept.is_none().then(|| webcrypto::generate_dpop_key(alg));
+    let kept_or_making = kept.ok_or_else(|| webcrypto::generate_dpop_key(alg));
     spawn_local(async move {
-        let key = match (kept, made) {
-            (Some(key), _) => Ok(key),
-            (None, Some(made)) => made.await.map(Rc::new),
-            (None, None) => Err("no DPoP key was started".to_owned()),
+        let key = match kept_or_making {
+            Ok(key) => Ok(key),
+            Err(making) => making.await.map(Rc::new),
         };
         let event = match (key, random_32()) {
             (Ok(key), Ok(seed)) => {
