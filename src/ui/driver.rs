@@ -325,6 +325,9 @@ pub struct LabPanel {
     pub stolen_ready: bool,
     /// Seconds left before the late replay (the stolen-token run waits out the API's window).
     pub stolen_waiting: Option<u32>,
+    /// The tokens held are Bearer: the late replay (which captures a DPoP proof) needs a DPoP
+    /// login.
+    pub stolen_needs_dpop: bool,
 }
 
 /// The attack-lab tab's context (read only: it acts through [`Dispatch`]); a newtype over
@@ -366,6 +369,7 @@ fn lab_panel(l: &Lab) -> LabPanel {
         stolen_token: record.stolen_token.clone(),
         stolen_ready: l.tokens().is_some() && !l.phase().is_busy(),
         stolen_waiting: l.stolen_waiting(),
+        stolen_needs_dpop: l.tokens().is_some_and(|t| t.token_type != "DPoP"),
     }
 }
 

@@ -21,11 +21,8 @@ pub fn StolenTokenCard() -> impl IntoView {
     );
     let ready = move || panel.with(|p| p.stolen_ready);
     // The late replay captures a DPoP proof: a Bearer login has none, so its button is off
-    // with the reason beside it (the session would refuse it with a problem anyway). Read
-    // straight from the session, as the token panel's DPoP binding does: the session view
-    // would clone every panel's data for one flag.
-    let lab = dispatch.0;
-    let bearer = move || lab.with(|l| l.tokens().is_some_and(|t| t.token_type != "DPoP"));
+    // with the reason beside it (the session would refuse it with a problem anyway).
+    let bearer = move || panel.with(|p| p.stolen_needs_dpop);
     // The API's iat window as typed (the demo API's API_DPOP_IAT_WINDOW_S, 60 s by default).
     // A plain cell, not a signal: nothing is drawn from it (a signal of a new type costs wasm).
     let window = std::rc::Rc::new(std::cell::Cell::new(60u32));
