@@ -98,8 +98,17 @@ impl Lab {
             .unwrap_or(0)
     }
 
+    /// The address bar. Asked while a page loads, chromedriver can answer "aborted by
+    /// navigation" (or time out on it): asked again until [`WAIT`] runs out.
     pub async fn url(&self) -> String {
-        self.client.current_url().await.expect("url").to_string()
+        let deadline = Instant::now() + WAIT;
+        loop {
+            match self.client.current_url().await {
+                Ok(url) => return url.to_string(),
+                Err(e) if Instant::now() >= deadline => panic!("url: {e}"),
+                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+            }
+        }
     }
 
     /// Presses Log in and signs in at the provider's real login page.
