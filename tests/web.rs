@@ -537,6 +537,106 @@ async fn x01_to_x07_hostile_callback_text_renders_as_inert_text_in_the_app() {
     session().clear().unwrap();
 }
 
+/// Waits `ms` milliseconds (a browser timer).
+async fn sleep_ms(ms: i32) {
+    let wait = js_sys::Promise::new(&mut |resolve, _| {
+        window()
+            .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms)
+            .unwrap();
+    });
+    wasm_bindgen_futures::JsFuture::from(wait).await.unwrap();
+}
+
+/// Issue 12: the settings form reads through its own memo, so events that change nothing it
+/// shows (a login whose discovery fails: two phase changes and a problem) write nothing in it.
+/// Each event used to re-run every one of its closures and rewrite some attributes.
+#[wasm_bindgen_test]
+async fn p12_events_that_leave_the_settings_alone_write_nothing_in_the_settings_form() {
+    session().clear().unwrap();
+    let local = window().local_storage().unwrap().unwrap();
+    // Nothing listens on port 9 here: discovery fails at once.
+    let settings = r#"{"issuer":"http://127.0.0.1:9","client_id":"flow-lab","scope":"openid"}"#;
+    local.set_item(storage::SETTINGS_KEY, settings).unwrap();
+    let path = window().location().pathname().unwrap();
+    window()
+        .history()
+        .unwrap()
+        .replace_state_with_url(&JsValue::NULL, "", Some(&path))
+        .unwrap();
+    let document = window().document().unwrap();
+    let host = document.create_element("div").unwrap();
+    document.body().unwrap().append_child(&host).unwrap();
+    let handle = leptos::mount::mount_to(host.clone().unchecked_into(), oauth_flow_lab::App);
+    // The teaching text (fetched after the first paint) redraws the preset's hints once when
+    // it arrives or fails: a change the form does show, so it must be over first.
+    let lab = host.query_selector("#lab").unwrap().expect("the page");
+    for _ in 0..100 {
+        leptos::task::tick().await;
+        if lab.get_attribute("data-notes").as_deref() != Some("loading") {
+            break;
+        }
+        sleep_ms(50).await;
+    }
+    leptos::task::tick().await;
+    let form = host.query_selector(".settings").unwrap().expect("the form");
+    let written = std::rc::Rc::new(std::cell::RefCell::new(Vec::<String>::new()));
+    let seen = written.clone();
+    let callback = wasm_bindgen::closure::Closure::<dyn Fn(js_sys::Array)>::new(
+        move |records: js_sys::Array| {
+            for record in records.iter() {
+                let record: web_sys::MutationRecord = record.unchecked_into();
+                let target = record
+                    .target()
+                    .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                    .map(|e| format!("{}#{}", e.tag_name(), e.id()))
+                    .unwrap_or_default();
+                seen.borrow_mut().push(format!(
+                    "{target} {} {}",
+                    record.type_(),
+                    record.attribute_name().unwrap_or_default()
+                ));
+            }
+        },
+    );
+    let observer = web_sys::MutationObserver::new(callback.as_ref().unchecked_ref()).unwrap();
+    let init = web_sys::MutationObserverInit::new();
+    init.set_subtree(true);
+    init.set_child_list(true);
+    init.set_attributes(true);
+    init.set_character_data(true);
+    observer.observe_with_options(&form, &init).unwrap();
+    let login: web_sys::HtmlElement = host
+        .query_selector("#login")
+        .unwrap()
+        .expect("Log in")
+        .unchecked_into();
+    login.click();
+    let mut failed = false;
+    for _ in 0..100 {
+        leptos::task::tick().await;
+        sleep_ms(50).await;
+        if host.query_selector("#problem-what").unwrap().is_some() {
+            failed = true;
+            break;
+        }
+    }
+    assert!(failed, "the login stopped with a problem shown");
+    sleep_ms(50).await;
+    // Records still queued are delivered here.
+    let pending = observer.take_records();
+    observer.disconnect();
+    let written = written.borrow();
+    assert!(
+        written.is_empty() && pending.length() == 0,
+        "the settings form was written to: {written:?} (+{} pending)",
+        pending.length()
+    );
+    drop(handle);
+    host.remove();
+    local.remove_item(storage::SETTINGS_KEY).unwrap();
+    session().clear().unwrap();
+}
+
 // ----------------------------------------------------------------- DPoP key (RFC 9449)
 
 mod dpop {

@@ -14,7 +14,7 @@ use crate::flow::session::{
 };
 use crate::flow::session::{RejectedIdToken, Revoked};
 use crate::flow::settings::ProviderSettings;
-use crate::protocol::discovery::ProviderMetadata;
+use crate::protocol::dpop::{allowed_algs, DpopAlg};
 use crate::protocol::http::HttpResponse;
 use crate::protocol::jwt::Jwks;
 use crate::protocol::probe::ProbeKind;
@@ -153,20 +153,46 @@ pub struct Status {
 #[derive(Clone, Copy)]
 pub struct StatusView(pub Memo<Status>);
 
-// The panels' contexts below are newtypes over the state that let a panel read only its own
-// part (typed, as in Leptos's todomvc) and act only by dispatching events. They are not memos:
-// a memo per panel measured +4.3 KB gzip of wasm (its type, and `PartialEq` for tokens, ID
-// token, metadata and keys), more than the budget leaves.
+// The panels' contexts below let a panel read only its own part (typed, as in Leptos's
+// todomvc) and act only by dispatching events. The settings form and the session panels read
+// through one memo each: every event used to re-run each of their closures (and clone what
+// the session panels show once per closure), though most events change neither (issue 12).
 
-/// The settings form's context: reads the settings, writes by dispatching
+/// What the settings form shows: the settings, and DPoP as it stands for their issuer.
+#[derive(Clone, PartialEq)]
+pub struct SettingsShown {
+    /// The settings as typed.
+    pub settings: ProviderSettings,
+    /// DPoP for the form's issuer: on or off, the user's own choice if any, and whether the
+    /// provider's metadata (once known) lists a proof algorithm this app signs with.
+    pub dpop: (bool, Option<bool>, Option<bool>),
+    /// The DPoP proof algorithms allowed for the issuer, the one the next login uses, and the
+    /// algorithm of the tab's current key.
+    pub dpop_algs: (Vec<DpopAlg>, DpopAlg, Option<DpopAlg>),
+}
+
+fn settings_shown(l: &Lab) -> SettingsShown {
+    let issuer = l.settings.normalized().issuer;
+    let listed = l
+        .known_metadata(&issuer)
+        .map(|m| !allowed_algs(&m.dpop_signing_alg_values_supported, None, None).is_empty());
+    let (allowed, chosen) = l.dpop_algs_for(&issuer);
+    SettingsShown {
+        settings: l.settings.clone(),
+        dpop: (l.dpop_on_for(&issuer), l.settings.dpop, listed),
+        dpop_algs: (allowed, chosen, l.dpop_key_alg()),
+    }
+}
+
+/// The settings form's context: reads what it shows through one memo, writes by dispatching
 /// `Event::SettingsEdited` / `Event::PresetChosen`.
 #[derive(Clone, Copy)]
-pub struct SettingsForm(Dispatch);
+pub struct SettingsForm(Dispatch, Memo<SettingsShown>);
 
 impl SettingsForm {
-    /// Reads the settings (tracked).
+    /// Reads the settings (tracked: notified only when the form's view changes).
     pub fn with<T>(&self, f: impl FnOnce(&ProviderSettings) -> T) -> T {
-        self.0 .0.with(|l| f(&l.settings))
+        self.1.with(|s| f(&s.settings))
     }
 
     /// The form changed one thing.
@@ -179,36 +205,14 @@ impl SettingsForm {
         self.0.preset(id);
     }
 
-    /// DPoP for the form's issuer: on or off, the user's own choice if any, and whether the
-    /// provider's metadata (once known) lists a proof algorithm this app signs with (tracked).
+    /// DPoP for the form's issuer (see [`SettingsShown::dpop`]; tracked).
     pub fn dpop(&self) -> (bool, Option<bool>, Option<bool>) {
-        self.0 .0.with(|l| {
-            let issuer = l.settings.normalized().issuer;
-            let listed = l.known_metadata(&issuer).map(|m| {
-                !crate::protocol::dpop::allowed_algs(
-                    &m.dpop_signing_alg_values_supported,
-                    None,
-                    None,
-                )
-                .is_empty()
-            });
-            (l.dpop_on_for(&issuer), l.settings.dpop, listed)
-        })
+        self.1.with(|s| s.dpop)
     }
 
-    /// The DPoP proof algorithms allowed for the issuer, the one the next login uses, and the
-    /// algorithm of the tab's current key.
-    pub fn dpop_algs(
-        &self,
-    ) -> (
-        Vec<crate::protocol::dpop::DpopAlg>,
-        crate::protocol::dpop::DpopAlg,
-        Option<crate::protocol::dpop::DpopAlg>,
-    ) {
-        self.0 .0.with(|l| {
-            let (allowed, chosen) = l.dpop_algs_for(&l.settings.normalized().issuer);
-            (allowed, chosen, l.dpop_key_alg())
-        })
+    /// The DPoP algorithms for the form's issuer (see [`SettingsShown::dpop_algs`]; tracked).
+    pub fn dpop_algs(&self) -> (Vec<DpopAlg>, DpopAlg, Option<DpopAlg>) {
+        self.1.with(|s| s.dpop_algs.clone())
     }
 
     /// Probes once which DPoP key algorithms this browser makes (for [`Self::dpop_algs`]).
@@ -218,7 +222,7 @@ impl SettingsForm {
 }
 
 /// What the token panel, the identity panel and the session actions show, and nothing else.
-#[derive(Clone)]
+#[derive(Clone, PartialEq)]
 pub struct SessionShown {
     /// The tokens in memory.
     pub tokens: Option<TokenSet>,
@@ -244,44 +248,57 @@ pub struct SessionShown {
     pub rejected: Option<RejectedIdToken>,
     /// The last UserInfo answer.
     pub userinfo: Option<String>,
-    /// The metadata of the provider that issued the tokens (which actions it allows).
-    pub provider: Option<ProviderMetadata>,
+    /// Which optional endpoints the provider that issued the tokens has (which actions it
+    /// allows); `None` before its metadata is known.
+    pub provider: Option<ProviderEndpoints>,
+}
+
+/// The optional endpoints a provider's metadata lists, as the session actions need them.
+#[derive(Clone, Copy, PartialEq)]
+pub struct ProviderEndpoints {
+    /// UserInfo (OpenID Connect Core §5.3).
+    pub userinfo: bool,
+    /// Token revocation (RFC 7009).
+    pub revocation: bool,
+    /// RP-Initiated Logout.
+    pub end_session: bool,
 }
 
 /// The token and identity panels' context (read only: they act through [`Dispatch`]).
 #[derive(Clone, Copy)]
-pub struct SessionView(RwSignal<Lab>);
+pub struct SessionView(Memo<SessionShown>);
 
 impl SessionView {
-    /// What the session panels show (tracked).
-    pub fn get(&self) -> SessionShown {
-        self.0.with(|l| {
-            let uri = l.provider().and_then(|p| p.jwks_uri.clone());
-            SessionShown {
-                tokens: l.tokens().cloned(),
-                received_at: l.tokens_received_at_ms(),
-                requested: l.settings.normalized().scope,
-                replaced: l.replaced_refresh().cloned(),
-                revoked: l.revoked(),
-                issuer: l.info().map(|s| s.issuer.clone()),
-                client_id: l.info().map(|s| s.client_id.clone()).unwrap_or_default(),
-                needed: l.api_needed_scope.clone(),
-                // Only the key set published by the provider that issued these tokens.
-                jwks: l
-                    .jwks()
-                    .filter(|(at_uri, _)| Some(at_uri) == uri.as_ref())
-                    .map(|(_, k)| k.clone()),
-                identity: l.identity().cloned(),
-                rejected: l.rejected_id_token.clone(),
-                userinfo: l.userinfo().cloned(),
-                provider: l.provider().cloned(),
-            }
-        })
-    }
-
-    /// Reads what the session panels show (tracked).
+    /// Reads what the session panels show (tracked: notified only when it changes).
     pub fn with<T>(&self, f: impl FnOnce(&SessionShown) -> T) -> T {
-        f(&self.get())
+        self.0.with(f)
+    }
+}
+
+fn session_shown(l: &Lab) -> SessionShown {
+    let uri = l.provider().and_then(|p| p.jwks_uri.as_ref());
+    SessionShown {
+        tokens: l.tokens().cloned(),
+        received_at: l.tokens_received_at_ms(),
+        requested: l.settings.normalized().scope,
+        replaced: l.replaced_refresh().cloned(),
+        revoked: l.revoked(),
+        issuer: l.info().map(|s| s.issuer.clone()),
+        client_id: l.info().map(|s| s.client_id.clone()).unwrap_or_default(),
+        needed: l.api_needed_scope.clone(),
+        // Only the key set published by the provider that issued these tokens.
+        jwks: l
+            .jwks()
+            .filter(|(at_uri, _)| Some(at_uri) == uri)
+            .map(|(_, k)| k.clone()),
+        identity: l.identity().cloned(),
+        rejected: l.rejected_id_token.clone(),
+        userinfo: l.userinfo().cloned(),
+        provider: l.provider().map(|m| ProviderEndpoints {
+            userinfo: m.userinfo_endpoint.is_some(),
+            revocation: m.revocation_endpoint.is_some(),
+            end_session: m.end_session_endpoint.is_some(),
+        }),
     }
 }
 
@@ -290,8 +307,11 @@ impl SessionView {
 pub fn provide(lab: RwSignal<Lab>) {
     let dispatch = Dispatch(lab);
     provide_context(dispatch);
-    provide_context(SettingsForm(dispatch));
-    provide_context(SessionView(lab));
+    provide_context(SettingsForm(
+        dispatch,
+        Memo::new(move |_| lab.with(settings_shown)),
+    ));
+    provide_context(SessionView(Memo::new(move |_| lab.with(session_shown))));
     provide_context(StatusView(Memo::new(move |_| {
         lab.with(|l| Status {
             phase: l.phase(),

@@ -24,9 +24,7 @@ fn has_refresh(s: &SessionShown) -> bool {
 
 const ACTIONS: [SessionAction; 5] = [
     ("call-userinfo", "Call UserInfo", Action::UserInfo, |s| {
-        s.provider
-            .as_ref()
-            .is_some_and(|m| m.userinfo_endpoint.is_some())
+        s.provider.is_some_and(|m| m.userinfo)
     }),
     ("refresh", "Refresh tokens", Action::Refresh, |s| {
         s.provider.is_some() && has_refresh(s)
@@ -35,33 +33,20 @@ const ACTIONS: [SessionAction; 5] = [
         "revoke-access",
         "Revoke access token",
         Action::Revoke(TokenKind::Access),
-        |s| {
-            s.provider
-                .as_ref()
-                .is_some_and(|m| m.revocation_endpoint.is_some())
-        },
+        |s| s.provider.is_some_and(|m| m.revocation),
     ),
     (
         "revoke-refresh",
         "Revoke refresh token",
         Action::Revoke(TokenKind::Refresh),
-        |s| {
-            has_refresh(s)
-                && s.provider
-                    .as_ref()
-                    .is_some_and(|m| m.revocation_endpoint.is_some())
-        },
+        |s| has_refresh(s) && s.provider.is_some_and(|m| m.revocation),
     ),
     (
         "logout-provider",
         "Log out at the provider too",
         // The logout's `state` bytes are drawn at the click (`Dispatch::action`).
         Action::LogoutAtProvider([0; 32]),
-        |s| {
-            s.provider
-                .as_ref()
-                .is_some_and(|m| m.end_session_endpoint.is_some())
-        },
+        |s| s.provider.is_some_and(|m| m.end_session),
     ),
 ];
 
@@ -83,7 +68,7 @@ pub fn SessionActions() -> impl IntoView {
                 }).collect_view()}
                 // Disabled buttons alone do not say why (issue 15: LemonLDAP::NG has none).
                 {move || shown
-                    .with(|s| s.provider.as_ref().is_some_and(|m| m.revocation_endpoint.is_none()))
+                    .with(|s| s.provider.is_some_and(|m| !m.revocation))
                     .then(|| view! {
                         <p id="no-revocation" class="hint">"This provider has no revocation \
                             endpoint (RFC 7009): its tokens cannot be revoked here and stay valid \

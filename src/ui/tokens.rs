@@ -34,7 +34,7 @@ pub fn TokenPanel() -> impl IntoView {
             needed,
             jwks,
             ..
-        } = shown.get();
+        } = shown.with(SessionShown::clone);
         tokens.map(|tokens| {
             let expiry = match tokens.expires_in {
                 Some(seconds) => format!(
