@@ -9,6 +9,9 @@ fn main() {
         return;
     }
     leptos::mount::mount_to_body(oauth_flow_lab::App);
-    // Mounted and drawn (as the baseline marks it): load → ready ends here.
-    oauth_flow_lab::browser::clock::mark("oauth-flow-lab:ready");
+    // Mounted and drawn (as the baseline marks it): load → ready ends here, unless the page
+    // draws once its DPoP token request has left (it marks itself then).
+    if !oauth_flow_lab::ui::driver::drawing_deferred() {
+        oauth_flow_lab::browser::clock::mark(oauth_flow_lab::browser::clock::READY_MARK);
+    }
 }

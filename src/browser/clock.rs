@@ -8,6 +8,9 @@ pub fn now_ms() -> u64 {
     js_sys::Date::now() as u64
 }
 
+/// The mark of the page mounted and drawn (scripts/bench: load → ready ends there).
+pub const READY_MARK: &str = "oauth-flow-lab:ready";
+
 /// Sets a `performance.mark` now, for scripts/bench.
 pub fn mark(name: &str) {
     if let Some(performance) = web_sys::window().and_then(|w| w.performance()) {

@@ -437,6 +437,48 @@ pub fn page_loaded(lab: RwSignal<Lab>) {
     );
 }
 
+/// How long the page waits at most for a DPoP token request to leave before it draws.
+const DRAW_AT_LATEST: std::time::Duration = std::time::Duration::from_millis(300);
+
+/// Whether the page's main part may be drawn: at once, unless a request waits for its DPoP
+/// proof (the callback page's token request: WebCrypto answers the key and the signature in
+/// later tasks, which a synchronous first render would hold back); then once it has left, so
+/// its round trip overlaps the first render instead of following it (issue 12). The ready
+/// mark then waits for that drawing; `main` sets it itself otherwise.
+pub fn draw_when_sent(lab: RwSignal<Lab>) -> RwSignal<bool> {
+    let sent = RwSignal::new(!lab.with_untracked(Session::proof_pending));
+    if !sent.get_untracked() {
+        DRAWING_DEFERRED.set(true);
+        Effect::new(move |_| {
+            if !lab.with(Session::proof_pending) && !sent.get_untracked() {
+                sent.set(true);
+                clock::mark_when_drawn(clock::READY_MARK);
+            }
+        });
+        set_timeout(
+            move || {
+                if !sent.get_untracked() {
+                    sent.set(true);
+                    clock::mark_when_drawn(clock::READY_MARK);
+                }
+            },
+            DRAW_AT_LATEST,
+        );
+    }
+    sent
+}
+
+thread_local! {
+    /// Set when the first render waits for a request to leave ([`draw_when_sent`]).
+    static DRAWING_DEFERRED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether this page load drew its main part later than the mount (`main` then leaves the
+/// ready mark to [`draw_when_sent`]).
+pub fn drawing_deferred() -> bool {
+    DRAWING_DEFERRED.get()
+}
+
 /// Carries out the commands in order; a command that cannot be carried out stops the batch
 /// and is reported back to the session.
 fn run(lab: RwSignal<Lab>, commands: Vec<Command>) {

@@ -29,6 +29,7 @@ pub fn App() -> impl IntoView {
     driver::provide(lab);
     driver::save_on_change(lab);
     driver::page_loaded(lab);
+    let drawn = driver::draw_when_sent(lab);
     // After the callback's work has started: the teaching text is fetched, never waited for.
     let notes = notes::provide();
     let StatusView(status) = expect_context();
@@ -56,6 +57,7 @@ pub fn App() -> impl IntoView {
             </p>
             <notes::NotesStatus />
         </header>
+        {move || drawn.get().then(|| view! {
         <main id="lab" data-phase=phase data-notes=move || notes.with(notes::Notes::label)>
             <div class="columns">
                 <section class="left">
@@ -99,6 +101,7 @@ pub fn App() -> impl IntoView {
                 </section>
             </div>
         </main>
+        })}
     }
 }
 

@@ -154,6 +154,15 @@ impl Session {
         (allowed, chosen)
     }
 
+    /// Whether a request waits for its DPoP key or proof signature (WebCrypto answers in later
+    /// tasks): on the callback page the driver lets the token request leave before it draws.
+    pub fn proof_pending(&self) -> bool {
+        self.dpop
+            .job
+            .as_ref()
+            .is_some_and(|job| !matches!(job.stage, Stage::Sent))
+    }
+
     /// The algorithm of this tab's key, once made.
     pub fn dpop_key_alg(&self) -> Option<DpopAlg> {
         self.dpop.key.as_ref().map(|k| k.alg)

@@ -127,6 +127,21 @@ fn at_first_sign() -> (ScriptedDriver, RequestId) {
 }
 
 #[test]
+fn p12_the_callback_page_knows_its_token_request_waits_for_key_then_proof_then_left() {
+    let mut d = dpop_driver(Some(true));
+    land(&mut d);
+    assert!(d.session.proof_pending(), "waiting for the key");
+    let (id, _) = sign_of(&key_ready(&mut d));
+    assert!(d.session.proof_pending(), "waiting for the signature");
+    fetch_of(&signed(&mut d, id));
+    assert!(!d.session.proof_pending(), "the token request has left");
+    // Without DPoP the token request leaves with the page load itself.
+    let mut plain = dpop_driver(Some(false));
+    fetch_of(&land(&mut plain));
+    assert!(!plain.session.proof_pending());
+}
+
+#[test]
 fn r9449_4_a_dpop_login_makes_the_key_signs_then_posts_with_the_proof() {
     let (mut d, id) = at_first_sign();
     let (fetch_id, request) = fetch_of(&signed(&mut d, id));
