@@ -235,6 +235,46 @@ pub(crate) fn take<T: FromValue>(object: &mut Map<String, Value>, name: &str) ->
         .map_or(Member::Absent, Member::from_value)
 }
 
+impl<T: FromValue> FromValue for Option<T> {
+    fn from_value(value: Value) -> Result<Self, Value> {
+        // As serde's: `null` is `None`, a value of `T`'s type is `Some`.
+        match value {
+            Value::Null => Ok(None),
+            other => T::from_value(other).map(Some),
+        }
+    }
+}
+
+/// Takes the member `name` of one of this app's stored formats (settings, timeline) from its
+/// parsed object, with the rules of serde's derive under `#[serde(default)]`: missing, it takes
+/// its default; of `T`'s type, it is read; of another type, the whole text is unreadable
+/// (`Err(name)`). Used by a stored type's `TryFrom<Map<String, Value>>`, behind
+/// `#[serde(try_from = "Map<String, Value>")]`, as the provider documents use [`take`].
+pub(crate) fn take_or_default<T: FromValue + Default>(
+    object: &mut Map<String, Value>,
+    name: &'static str,
+) -> Result<T, &'static str> {
+    object.remove(name).map_or(Ok(T::default()), |value| {
+        T::from_value(value).map_err(|_| name)
+    })
+}
+
+/// [`take_or_default`] for a member that is itself an object of a stored format, read by its
+/// `TryFrom<Map<String, Value>>`; anything but an object (`null` too) is another type.
+pub(crate) fn take_object_or_default<T>(
+    object: &mut Map<String, Value>,
+    name: &'static str,
+) -> Result<T, &'static str>
+where
+    T: TryFrom<Map<String, Value>, Error = &'static str> + Default,
+{
+    match object.remove(name) {
+        None => Ok(T::default()),
+        Some(Value::Object(inner)) => T::try_from(inner),
+        Some(_) => Err(name),
+    }
+}
+
 /// Whether a `Content-Type` names `application/json`, case-insensitively and ignoring
 /// parameters such as `charset` (RFC 9110 §8.3.1; T-12).
 pub(crate) fn is_json_media_type(content_type: Option<&str>) -> bool {
