@@ -2,13 +2,13 @@
 
 use crate::protocol::authorize::{check_endpoint_query, RESERVED_PARAMETERS};
 use crate::protocol::discovery::{validate_issuer, DiscoveryError, ProviderMetadata};
-use crate::protocol::document::{take_object_or_default, take_or_default, FromValue, Map, Value};
+use crate::protocol::document::{stored_or_default, FromStored, Map, Value};
 use crate::protocol::dpop::{allowed_algs, DpopAlg};
 use crate::protocol::uri::HttpUrl;
 use serde::{Deserialize, Serialize};
 
 /// Which kind of client the app plays.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ClientType {
     /// A public client with PKCE and no secret: the right choice for a browser.
     #[default]
@@ -238,68 +238,75 @@ impl Default for ProviderSettings {
 impl TryFrom<Map<String, Value>> for ProviderSettings {
     type Error = &'static str;
 
-    fn try_from(mut o: Map<String, Value>) -> Result<Self, Self::Error> {
+    fn try_from(object: Map<String, Value>) -> Result<Self, Self::Error> {
+        ProviderSettings::from_stored(Value::Object(object)).ok_or("not the stored settings")
+    }
+}
+
+impl FromStored for ProviderSettings {
+    fn from_stored(value: Value) -> Option<Self> {
+        let Value::Object(mut o) = value else {
+            return None;
+        };
         let d = ProviderSettings::default();
         // The members with a non-empty default keep it when missing.
         let mut or = |name, default: String| match o.remove(name) {
-            None => Ok(default),
-            Some(Value::String(s)) => Ok(s),
-            Some(_) => Err(name),
+            None => Some(default),
+            Some(Value::String(s)) => Some(s),
+            Some(_) => None,
         };
-        Ok(ProviderSettings {
+        Some(ProviderSettings {
             issuer: or("issuer", d.issuer)?,
             client_id: or("client_id", d.client_id)?,
             scope: or("scope", d.scope)?,
             api_base: or("api_base", d.api_base)?,
             preset: or("preset", d.preset)?,
-            client_type: take_or_default(&mut o, "client_type")?,
-            manual: take_or_default(&mut o, "manual")?,
-            endpoints: take_object_or_default(&mut o, "endpoints")?,
-            auth_params: take_object_or_default(&mut o, "auth_params")?,
-            dpop: take_or_default(&mut o, "dpop")?,
-            dpop_alg: take_or_default(&mut o, "dpop_alg")?,
+            client_type: stored_or_default(&mut o, "client_type")?,
+            manual: stored_or_default(&mut o, "manual")?,
+            endpoints: stored_or_default(&mut o, "endpoints")?,
+            auth_params: stored_or_default(&mut o, "auth_params")?,
+            dpop: stored_or_default(&mut o, "dpop")?,
+            dpop_alg: stored_or_default(&mut o, "dpop_alg")?,
         })
     }
 }
 
-impl FromValue for ClientType {
-    fn from_value(value: Value) -> Result<Self, Value> {
-        match value.as_str() {
-            Some("Public") => Ok(ClientType::Public),
-            Some("Confidential") => Ok(ClientType::Confidential),
-            _ => Err(value),
-        }
+impl FromStored for ClientType {
+    fn from_stored(value: Value) -> Option<Self> {
+        crate::protocol::document::unit_variant(value)
     }
 }
 
-impl TryFrom<Map<String, Value>> for ManualEndpoints {
-    type Error = &'static str;
-
-    fn try_from(mut o: Map<String, Value>) -> Result<Self, Self::Error> {
-        Ok(ManualEndpoints {
-            authorization_endpoint: take_or_default(&mut o, "authorization_endpoint")?,
-            token_endpoint: take_or_default(&mut o, "token_endpoint")?,
-            jwks_uri: take_or_default(&mut o, "jwks_uri")?,
-            userinfo_endpoint: take_or_default(&mut o, "userinfo_endpoint")?,
-            revocation_endpoint: take_or_default(&mut o, "revocation_endpoint")?,
-            end_session_endpoint: take_or_default(&mut o, "end_session_endpoint")?,
+impl FromStored for ManualEndpoints {
+    fn from_stored(value: Value) -> Option<Self> {
+        let Value::Object(mut o) = value else {
+            return None;
+        };
+        Some(ManualEndpoints {
+            authorization_endpoint: stored_or_default(&mut o, "authorization_endpoint")?,
+            token_endpoint: stored_or_default(&mut o, "token_endpoint")?,
+            jwks_uri: stored_or_default(&mut o, "jwks_uri")?,
+            userinfo_endpoint: stored_or_default(&mut o, "userinfo_endpoint")?,
+            revocation_endpoint: stored_or_default(&mut o, "revocation_endpoint")?,
+            end_session_endpoint: stored_or_default(&mut o, "end_session_endpoint")?,
         })
     }
 }
 
-impl TryFrom<Map<String, Value>> for AuthParams {
-    type Error = &'static str;
-
-    fn try_from(mut o: Map<String, Value>) -> Result<Self, Self::Error> {
-        Ok(AuthParams {
-            audience: take_or_default(&mut o, "audience")?,
-            resource: take_or_default(&mut o, "resource")?,
-            prompt: take_or_default(&mut o, "prompt")?,
-            login_hint: take_or_default(&mut o, "login_hint")?,
-            max_age: take_or_default(&mut o, "max_age")?,
-            acr_values: take_or_default(&mut o, "acr_values")?,
-            ui_locales: take_or_default(&mut o, "ui_locales")?,
-            custom: take_or_default(&mut o, "custom")?,
+impl FromStored for AuthParams {
+    fn from_stored(value: Value) -> Option<Self> {
+        let Value::Object(mut o) = value else {
+            return None;
+        };
+        Some(AuthParams {
+            audience: stored_or_default(&mut o, "audience")?,
+            resource: stored_or_default(&mut o, "resource")?,
+            prompt: stored_or_default(&mut o, "prompt")?,
+            login_hint: stored_or_default(&mut o, "login_hint")?,
+            max_age: stored_or_default(&mut o, "max_age")?,
+            acr_values: stored_or_default(&mut o, "acr_values")?,
+            ui_locales: stored_or_default(&mut o, "ui_locales")?,
+            custom: stored_or_default(&mut o, "custom")?,
         })
     }
 }

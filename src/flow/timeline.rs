@@ -1,6 +1,7 @@
 //! The single source of truth: an ordered list of steps, one per arrow of the diagram.
 
 use super::secrets::{Carried, SecretStore, SecretValue};
+use crate::protocol::document::{stored, stored_or_default, unit_variant, FromStored, Map, Value};
 use crate::text::{self, Catalog};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -72,7 +73,7 @@ impl Channel {
 }
 
 /// Where a step is in its life.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub enum StepStatus {
     /// Announced, not started.
     Pending,
@@ -169,7 +170,7 @@ pub enum StepKind {
 }
 
 /// One named parameter that rode on a step, masked unless the value is public.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Param {
     /// Parameter name (`code_challenge`, `state`, ...).
     pub name: String,
@@ -226,7 +227,7 @@ impl Param {
 }
 
 /// The HTTP message a step carried, with secrets already masked.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct HttpExchange {
     /// `GET`, `POST` or `NAVIGATE` for an address-bar navigation.
     pub method: String,
@@ -257,8 +258,10 @@ impl HttpExchange {
     }
 }
 
-/// One arrow (or self-note) of the sequence diagram.
+/// One arrow (or self-note) of the sequence diagram. Written by serde's derive; read from the
+/// parsed object (see [`FromStored`] below), also inside the checkup's stored evidence.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "Map<String, Value>")]
 pub struct Step {
     /// What the step was.
     pub kind: StepKind,
@@ -285,16 +288,12 @@ pub struct Step {
     /// Places where the provider deviated from the RFCs but was tolerated.
     pub deviations: Vec<String>,
     /// A pitfall worth a warning sign next to the step (what goes wrong if it is skipped).
-    #[serde(default)]
     pub callout: Option<String>,
     /// In explain mode: how this step differs from the PKCE public client, if it does.
-    #[serde(default)]
     pub difference: Option<String>,
     /// Attack lab: the defence that acted on this step ("PKCE", "state", ...), highlighted.
-    #[serde(default)]
     pub defence: Option<String>,
     /// Attack lab: what would have happened without the defence, drawn as a faded ghost path.
-    #[serde(default)]
     pub ghost: bool,
 }
 
@@ -405,6 +404,7 @@ pub fn involves_attacker(steps: &[Step]) -> bool {
 /// UI's memo hands clones to the inspector, whose Reveal must keep working) without copying
 /// a value; [`Timeline::masked_copy`] gives a copy with no access to them at all.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(try_from = "Map<String, Value>")]
 pub struct Timeline {
     steps: Vec<Step>,
     #[serde(skip)]
@@ -415,6 +415,138 @@ impl PartialEq for Timeline {
     // The run is its steps; what is still in memory to reveal is not part of it.
     fn eq(&self, other: &Self) -> bool {
         self.steps == other.steps
+    }
+}
+
+// The stored timeline (sessionStorage, the HAR worker's report, the checkup's evidence) is read
+// from the parsed object with the rules serde's derive had, pinned by the `stored_timeline_*`
+// tests: every member required but the `Option`s (missing: `None`) and, as under
+// `#[serde(default)]`, `callout`, `difference`, `defence` and `ghost`; unknown members ignored;
+// a member of another type, or a kind / actor / channel / status this app does not store, makes
+// the whole text unreadable (`Timeline::from_json` then gives an empty run, as before). A plain
+// match per member instead of a derived visitor per type and a sequence reader per list type
+// (issue 14's size goal: they were about 20 KB raw of the first load).
+
+impl TryFrom<Map<String, Value>> for Timeline {
+    type Error = &'static str;
+
+    fn try_from(mut o: Map<String, Value>) -> Result<Self, Self::Error> {
+        Ok(Timeline {
+            steps: stored(&mut o, "steps").ok_or("not a stored timeline")?,
+            secrets: SecretStore::default(),
+        })
+    }
+}
+
+impl TryFrom<Map<String, Value>> for Step {
+    type Error = &'static str;
+
+    fn try_from(mut o: Map<String, Value>) -> Result<Self, Self::Error> {
+        let mut read = || {
+            Some(Step {
+                kind: stored(&mut o, "kind")?,
+                from: stored(&mut o, "from")?,
+                to: stored(&mut o, "to")?,
+                channel: stored(&mut o, "channel")?,
+                label: stored(&mut o, "label")?,
+                status: stored(&mut o, "status")?,
+                started_at_ms: stored(&mut o, "started_at_ms")?,
+                duration_ms: stored(&mut o, "duration_ms")?,
+                params: stored(&mut o, "params")?,
+                exchange: stored(&mut o, "exchange")?,
+                note: stored(&mut o, "note")?,
+                deviations: stored(&mut o, "deviations")?,
+                callout: stored_or_default(&mut o, "callout")?,
+                difference: stored_or_default(&mut o, "difference")?,
+                defence: stored_or_default(&mut o, "defence")?,
+                ghost: stored_or_default(&mut o, "ghost")?,
+            })
+        };
+        read().ok_or("not a stored step")
+    }
+}
+
+impl FromStored for Step {
+    fn from_stored(value: Value) -> Option<Self> {
+        match value {
+            Value::Object(o) => Step::try_from(o).ok(),
+            _ => None,
+        }
+    }
+}
+
+impl FromStored for Param {
+    fn from_stored(value: Value) -> Option<Self> {
+        let Value::Object(mut o) = value else {
+            return None;
+        };
+        Some(Param {
+            name: stored(&mut o, "name")?,
+            shown: stored(&mut o, "shown")?,
+            secret: stored(&mut o, "secret")?,
+            carried: Carried::default(),
+        })
+    }
+}
+
+impl FromStored for HttpExchange {
+    fn from_stored(value: Value) -> Option<Self> {
+        let Value::Object(mut o) = value else {
+            return None;
+        };
+        Some(HttpExchange {
+            method: stored(&mut o, "method")?,
+            url: stored(&mut o, "url")?,
+            request_headers: stored(&mut o, "request_headers")?,
+            request_body: stored(&mut o, "request_body")?,
+            status: stored(&mut o, "status")?,
+            response_headers: stored(&mut o, "response_headers")?,
+            response_body: stored(&mut o, "response_body")?,
+        })
+    }
+}
+
+impl FromStored for StepStatus {
+    fn from_stored(value: Value) -> Option<Self> {
+        // serde_json's spellings of an enum: a unit variant's name, or an object with the
+        // variant's name as its one member (`null` for a unit variant, the fields for `Failed`).
+        let name = match value {
+            Value::String(name) => name,
+            Value::Object(o) if o.len() == 1 => match o.into_iter().next()? {
+                (name, Value::Object(mut fields)) if name == "Failed" => {
+                    return Some(StepStatus::Failed {
+                        reason: stored(&mut fields, "reason")?,
+                    })
+                }
+                (name, Value::Null) => name,
+                _ => return None,
+            },
+            _ => return None,
+        };
+        match name.as_str() {
+            "Pending" => Some(StepStatus::Pending),
+            "Active" => Some(StepStatus::Active),
+            "Ok" => Some(StepStatus::Ok),
+            _ => None,
+        }
+    }
+}
+
+impl FromStored for StepKind {
+    fn from_stored(value: Value) -> Option<Self> {
+        unit_variant(value)
+    }
+}
+
+impl FromStored for Actor {
+    fn from_stored(value: Value) -> Option<Self> {
+        unit_variant(value)
+    }
+}
+
+impl FromStored for Channel {
+    fn from_stored(value: Value) -> Option<Self> {
+        unit_variant(value)
     }
 }
 
