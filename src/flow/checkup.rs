@@ -1,7 +1,8 @@
 //! The provider checkup: a scorecard grading a real provider for browser (public) clients, one
 //! line per check with its verdict, what the provider did, the HTTP exchanges as evidence and a
 //! fix for the provider preset in use. PURE: the judges take what the browser glue observed;
-//! the scorecard is [`Stored`] so it survives the probes' redirects in sessionStorage.
+//! the scorecard is stored (in the lab record) so it survives the probes' redirects in
+//! sessionStorage.
 //!
 //! The graders are in `grade`, the Markdown report in `report`, the fix hints in `hint` (the
 //! per-preset ones are typed data on each `Preset`: `presets::Fixes`).
