@@ -1,12 +1,14 @@
 //! The provider checkup: a scorecard grading a real provider for browser (public) clients, one
 //! line per check with its verdict, what the provider did, the HTTP exchanges as evidence and a
 //! fix for the provider preset in use. PURE: the judges take what the browser glue observed;
-//! the scorecard is [`Stored`] so it survives the probes' redirects in sessionStorage.
+//! the scorecard is stored (in the lab record) so it survives the probes' redirects in
+//! sessionStorage.
 //!
 //! The graders are in `grade`, the Markdown report in `report`, the fix hints in `hint` (the
 //! per-preset ones are typed data on each `Preset`: `presets::Fixes`).
 
 use crate::flow::timeline::Step;
+use crate::protocol::document::{stored, unit_variant, FromStored, Map, Value};
 use crate::protocol::probe::ProbeKind;
 use serde::{Deserialize, Serialize};
 
@@ -164,7 +166,7 @@ impl Check {
 }
 
 /// One graded line.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Finding {
     /// Which check.
     pub check: Check,
@@ -192,7 +194,7 @@ impl Finding {
 
 /// The whole checkup of one provider and client.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(from = "SavedScorecard")]
+#[serde(try_from = "Map<String, Value>")]
 pub struct Scorecard {
     /// The configured issuer.
     pub issuer: String,
@@ -209,13 +211,70 @@ pub struct Scorecard {
 
 /// A scorecard as stored; read back through [`Scorecard::from`] so that every check has its
 /// line, in display order, whatever an older build saved.
-#[derive(Deserialize)]
 struct SavedScorecard {
     issuer: String,
     client_id: String,
     origin: String,
     preset: String,
     findings: Vec<Finding>,
+}
+
+// The stored scorecard (in the lab record, and sent to the export worker) is read from the
+// parsed object with the rules serde's derive had, pinned by `attack/tests.rs::lab_record_*`:
+// every member required but a finding's `hint` (missing: `None`), unknown members ignored, a
+// member of another type or a check / verdict this app does not know makes the text unreadable.
+// A plain match per member instead of derived visitors (issue 14's size goal).
+impl TryFrom<Map<String, Value>> for Scorecard {
+    type Error = &'static str;
+
+    fn try_from(mut o: Map<String, Value>) -> Result<Self, Self::Error> {
+        let mut read = || {
+            Some(SavedScorecard {
+                issuer: stored(&mut o, "issuer")?,
+                client_id: stored(&mut o, "client_id")?,
+                origin: stored(&mut o, "origin")?,
+                preset: stored(&mut o, "preset")?,
+                findings: stored(&mut o, "findings")?,
+            })
+        };
+        read().map(Scorecard::from).ok_or("not a stored scorecard")
+    }
+}
+
+impl FromStored for Scorecard {
+    fn from_stored(value: Value) -> Option<Self> {
+        match value {
+            Value::Object(o) => Scorecard::try_from(o).ok(),
+            _ => None,
+        }
+    }
+}
+
+impl FromStored for Finding {
+    fn from_stored(value: Value) -> Option<Self> {
+        let Value::Object(mut o) = value else {
+            return None;
+        };
+        Some(Finding {
+            check: stored(&mut o, "check")?,
+            verdict: stored(&mut o, "verdict")?,
+            detail: stored(&mut o, "detail")?,
+            evidence: stored(&mut o, "evidence")?,
+            hint: stored(&mut o, "hint")?,
+        })
+    }
+}
+
+impl FromStored for Check {
+    fn from_stored(value: Value) -> Option<Self> {
+        unit_variant(value)
+    }
+}
+
+impl FromStored for Verdict {
+    fn from_stored(value: Value) -> Option<Self> {
+        unit_variant(value)
+    }
 }
 
 impl From<SavedScorecard> for Scorecard {

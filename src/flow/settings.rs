@@ -2,6 +2,7 @@
 
 use crate::protocol::authorize::{check_endpoint_query, RESERVED_PARAMETERS};
 use crate::protocol::discovery::{validate_issuer, DiscoveryError, ProviderMetadata};
+use crate::protocol::document::{stored_or_default, FromStored, Map, Value};
 use crate::protocol::dpop::{allowed_algs, DpopAlg};
 use crate::protocol::uri::HttpUrl;
 use serde::{Deserialize, Serialize};
@@ -22,9 +23,10 @@ pub const BUNDLED_CONFIDENTIAL_CLIENT: &str = "flow-lab-confidential";
 /// The bundled confidential demo client's secret, deliberately not secret.
 pub const BUNDLED_CONFIDENTIAL_SECRET: &str = "demo-secret-not-secret-in-a-browser";
 
-/// Where the app talks to and as whom. Never holds a secret.
+/// Where the app talks to and as whom. Never holds a secret. Written by serde's derive; read
+/// from the parsed object (see the `TryFrom` below).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(try_from = "Map<String, Value>")]
 pub struct ProviderSettings {
     /// The issuer identifier; discovery is fetched from it.
     pub issuer: String,
@@ -56,8 +58,7 @@ pub struct ProviderSettings {
 
 /// Extra parameters some providers need on the authorization request, as typed (empty: not
 /// sent). Checked by [`ProviderSettings::authorization_parameters`].
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct AuthParams {
     /// The API the access token is for (Auth0).
     pub audience: String,
@@ -192,8 +193,7 @@ fn is_absolute_uri(value: &str) -> bool {
 }
 
 /// Endpoints typed by hand, for a provider without (or with a broken) discovery document.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct ManualEndpoints {
     /// Where the browser is sent to log in (required).
     pub authorization_endpoint: String,
@@ -224,6 +224,90 @@ impl Default for ProviderSettings {
             dpop: None,
             dpop_alg: None,
         }
+    }
+}
+
+/// The stored settings are read from the parsed object, member by member, with the rules
+/// serde's derive had under `#[serde(default)]`: a missing member takes its default, an unknown
+/// one is ignored, `null` is "none" for `dpop` and `dpop_alg` only, and a member of another type
+/// (or a `client_type` this app does not know) makes the whole text unreadable, so
+/// [`ProviderSettings::from_json`] gives the defaults, as it always did: settings half read from
+/// a text that is not ours could mix two providers' setups. Repeats were refused by the check
+/// before. One `Map` deserializer the app has anyway instead of a derived visitor per struct
+/// (issue 14's size goal: they were 8.6 KB raw of the first load).
+impl TryFrom<Map<String, Value>> for ProviderSettings {
+    type Error = &'static str;
+
+    fn try_from(object: Map<String, Value>) -> Result<Self, Self::Error> {
+        ProviderSettings::from_stored(Value::Object(object)).ok_or("not the stored settings")
+    }
+}
+
+impl FromStored for ProviderSettings {
+    fn from_stored(value: Value) -> Option<Self> {
+        let Value::Object(mut o) = value else {
+            return None;
+        };
+        let d = ProviderSettings::default();
+        // The members with a non-empty default keep it when missing.
+        let mut or = |name, default: String| match o.remove(name) {
+            None => Some(default),
+            Some(Value::String(s)) => Some(s),
+            Some(_) => None,
+        };
+        Some(ProviderSettings {
+            issuer: or("issuer", d.issuer)?,
+            client_id: or("client_id", d.client_id)?,
+            scope: or("scope", d.scope)?,
+            api_base: or("api_base", d.api_base)?,
+            preset: or("preset", d.preset)?,
+            client_type: stored_or_default(&mut o, "client_type")?,
+            manual: stored_or_default(&mut o, "manual")?,
+            endpoints: stored_or_default(&mut o, "endpoints")?,
+            auth_params: stored_or_default(&mut o, "auth_params")?,
+            dpop: stored_or_default(&mut o, "dpop")?,
+            dpop_alg: stored_or_default(&mut o, "dpop_alg")?,
+        })
+    }
+}
+
+impl FromStored for ClientType {
+    fn from_stored(value: Value) -> Option<Self> {
+        crate::protocol::document::unit_variant(value)
+    }
+}
+
+impl FromStored for ManualEndpoints {
+    fn from_stored(value: Value) -> Option<Self> {
+        let Value::Object(mut o) = value else {
+            return None;
+        };
+        Some(ManualEndpoints {
+            authorization_endpoint: stored_or_default(&mut o, "authorization_endpoint")?,
+            token_endpoint: stored_or_default(&mut o, "token_endpoint")?,
+            jwks_uri: stored_or_default(&mut o, "jwks_uri")?,
+            userinfo_endpoint: stored_or_default(&mut o, "userinfo_endpoint")?,
+            revocation_endpoint: stored_or_default(&mut o, "revocation_endpoint")?,
+            end_session_endpoint: stored_or_default(&mut o, "end_session_endpoint")?,
+        })
+    }
+}
+
+impl FromStored for AuthParams {
+    fn from_stored(value: Value) -> Option<Self> {
+        let Value::Object(mut o) = value else {
+            return None;
+        };
+        Some(AuthParams {
+            audience: stored_or_default(&mut o, "audience")?,
+            resource: stored_or_default(&mut o, "resource")?,
+            prompt: stored_or_default(&mut o, "prompt")?,
+            login_hint: stored_or_default(&mut o, "login_hint")?,
+            max_age: stored_or_default(&mut o, "max_age")?,
+            acr_values: stored_or_default(&mut o, "acr_values")?,
+            ui_locales: stored_or_default(&mut o, "ui_locales")?,
+            custom: stored_or_default(&mut o, "custom")?,
+        })
     }
 }
 
@@ -507,6 +591,7 @@ impl ProviderSettings {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::{json, Map, Value};
 
     #[test]
     fn normalized_trims_and_collapses_scope() {
@@ -598,6 +683,247 @@ mod tests {
             s.manual_metadata().is_err(),
             "D-9 applies to typed endpoints too"
         );
+    }
+
+    /// Every member of the stored settings set to something other than its default.
+    fn every_member_set() -> ProviderSettings {
+        ProviderSettings {
+            issuer: "https://login.example.com/realms/lab".into(),
+            client_id: "my app".into(),
+            scope: "openid email".into(),
+            api_base: "https://api.example.com".into(),
+            client_type: ClientType::Confidential,
+            preset: "keycloak".into(),
+            manual: true,
+            endpoints: ManualEndpoints {
+                authorization_endpoint: "https://as.example/authorize".into(),
+                token_endpoint: "https://as.example/token".into(),
+                jwks_uri: "https://as.example/jwks".into(),
+                userinfo_endpoint: "https://as.example/userinfo".into(),
+                revocation_endpoint: "https://as.example/revoke".into(),
+                end_session_endpoint: "https://as.example/logout".into(),
+            },
+            auth_params: AuthParams {
+                audience: "https://api.example.com".into(),
+                resource: "urn:example:api".into(),
+                prompt: "login".into(),
+                login_hint: "alice@example.com".into(),
+                max_age: "300".into(),
+                acr_values: "urn:mace:incommon:iap:silver".into(),
+                ui_locales: "fr-CA en".into(),
+                custom: "tenant=acme\norganization=org_1".into(),
+            },
+            dpop: Some(false),
+            dpop_alg: Some("PS256".into()),
+        }
+    }
+
+    /// [`every_member_set`] as the release before issue 14's size work wrote it to localStorage
+    /// (serde's derive, members in declaration order): the stored format, pinned.
+    const STORED_EVERY_MEMBER: &str = concat!(
+        r#"{"issuer":"https://login.example.com/realms/lab","client_id":"my app","#,
+        r#""scope":"openid email","api_base":"https://api.example.com","#,
+        r#""client_type":"Confidential","preset":"keycloak","manual":true,"#,
+        r#""endpoints":{"authorization_endpoint":"https://as.example/authorize","#,
+        r#""token_endpoint":"https://as.example/token","jwks_uri":"https://as.example/jwks","#,
+        r#""userinfo_endpoint":"https://as.example/userinfo","#,
+        r#""revocation_endpoint":"https://as.example/revoke","#,
+        r#""end_session_endpoint":"https://as.example/logout"},"#,
+        r#""auth_params":{"audience":"https://api.example.com","resource":"urn:example:api","#,
+        r#""prompt":"login","login_hint":"alice@example.com","max_age":"300","#,
+        r#""acr_values":"urn:mace:incommon:iap:silver","ui_locales":"fr-CA en","#,
+        r#""custom":"tenant=acme\norganization=org_1"},"dpop":false,"dpop_alg":"PS256"}"#
+    );
+
+    #[test]
+    fn stored_settings_round_trip_every_member_in_the_format_already_stored() {
+        let s = every_member_set();
+        assert_eq!(
+            s.to_json(),
+            STORED_EVERY_MEMBER,
+            "the stored text is unchanged"
+        );
+        assert_eq!(ProviderSettings::from_json(&s.to_json()), s);
+        assert_eq!(ProviderSettings::from_json(STORED_EVERY_MEMBER), s);
+        let default = ProviderSettings::default();
+        assert_eq!(ProviderSettings::from_json(&default.to_json()), default);
+        let on = ProviderSettings {
+            dpop: Some(true),
+            ..every_member_set()
+        };
+        assert_eq!(ProviderSettings::from_json(&on.to_json()), on);
+    }
+
+    /// Members of the stored settings, top level then `endpoints` then `auth_params`, each with
+    /// the path to it in the JSON.
+    const STORED_MEMBERS: [(&str, &str); 25] = [
+        ("", "issuer"),
+        ("", "client_id"),
+        ("", "scope"),
+        ("", "api_base"),
+        ("", "client_type"),
+        ("", "preset"),
+        ("", "manual"),
+        ("", "endpoints"),
+        ("", "auth_params"),
+        ("", "dpop"),
+        ("", "dpop_alg"),
+        ("endpoints", "authorization_endpoint"),
+        ("endpoints", "token_endpoint"),
+        ("endpoints", "jwks_uri"),
+        ("endpoints", "userinfo_endpoint"),
+        ("endpoints", "revocation_endpoint"),
+        ("endpoints", "end_session_endpoint"),
+        ("auth_params", "audience"),
+        ("auth_params", "resource"),
+        ("auth_params", "prompt"),
+        ("auth_params", "login_hint"),
+        ("auth_params", "max_age"),
+        ("auth_params", "acr_values"),
+        ("auth_params", "ui_locales"),
+        ("auth_params", "custom"),
+    ];
+
+    /// The stored JSON of [`every_member_set`] with one member edited.
+    fn stored_with(
+        path: &str,
+        name: &str,
+        edit: impl FnOnce(&mut Map<String, Value>, &str),
+    ) -> String {
+        let mut value: Value = serde_json::from_str(STORED_EVERY_MEMBER).unwrap();
+        let object = if path.is_empty() {
+            &mut value
+        } else {
+            &mut value[path]
+        };
+        edit(object.as_object_mut().unwrap(), name);
+        value.to_string()
+    }
+
+    #[test]
+    fn stored_settings_missing_members_take_their_defaults() {
+        let all = every_member_set();
+        for (path, name) in STORED_MEMBERS {
+            let json = stored_with(path, name, |o, n| {
+                o.remove(n);
+            });
+            let mut expected = all.clone();
+            to_default(&mut expected, name);
+            assert_eq!(
+                ProviderSettings::from_json(&json),
+                expected,
+                "{path}.{name} missing"
+            );
+        }
+        assert_eq!(
+            ProviderSettings::from_json("{}"),
+            ProviderSettings::default()
+        );
+        // `null` is "none" for the two optional members, as when they are missing.
+        for name in ["dpop", "dpop_alg"] {
+            let json = stored_with("", name, |o, n| {
+                o.insert(n.into(), Value::Null);
+            });
+            let mut expected = all.clone();
+            to_default(&mut expected, name);
+            assert_eq!(ProviderSettings::from_json(&json), expected, "{name}: null");
+        }
+    }
+
+    /// Sets the member `name` (names are unique across the levels) to its default.
+    fn to_default(s: &mut ProviderSettings, name: &str) {
+        let d = ProviderSettings::default();
+        let (e, p) = (&mut s.endpoints, &mut s.auth_params);
+        match name {
+            "issuer" => s.issuer = d.issuer,
+            "client_id" => s.client_id = d.client_id,
+            "scope" => s.scope = d.scope,
+            "api_base" => s.api_base = d.api_base,
+            "client_type" => s.client_type = d.client_type,
+            "preset" => s.preset = d.preset,
+            "manual" => s.manual = d.manual,
+            "endpoints" => *e = d.endpoints,
+            "auth_params" => *p = d.auth_params,
+            "dpop" => s.dpop = d.dpop,
+            "dpop_alg" => s.dpop_alg = d.dpop_alg,
+            "authorization_endpoint" => e.authorization_endpoint.clear(),
+            "token_endpoint" => e.token_endpoint.clear(),
+            "jwks_uri" => e.jwks_uri.clear(),
+            "userinfo_endpoint" => e.userinfo_endpoint.clear(),
+            "revocation_endpoint" => e.revocation_endpoint.clear(),
+            "end_session_endpoint" => e.end_session_endpoint.clear(),
+            "audience" => p.audience.clear(),
+            "resource" => p.resource.clear(),
+            "prompt" => p.prompt.clear(),
+            "login_hint" => p.login_hint.clear(),
+            "max_age" => p.max_age.clear(),
+            "acr_values" => p.acr_values.clear(),
+            "ui_locales" => p.ui_locales.clear(),
+            "custom" => p.custom.clear(),
+            _ => panic!("no member {name}"),
+        }
+    }
+
+    #[test]
+    fn stored_settings_unknown_members_are_ignored() {
+        for path in ["", "endpoints", "auth_params"] {
+            for extra in [
+                json!(1),
+                json!(null),
+                json!({"deep": [1, {"x": "y"}]}),
+                json!("s"),
+            ] {
+                let json = stored_with(path, "client_secret", |o, n| {
+                    o.insert(n.into(), extra.clone());
+                });
+                assert_eq!(
+                    ProviderSettings::from_json(&json),
+                    every_member_set(),
+                    "{path}: {extra}"
+                );
+            }
+        }
+    }
+
+    /// A member of another type (or an enum value this app does not know) makes the whole
+    /// stored text unreadable: the page starts from the defaults, as before issue 14's size
+    /// work. A repeated member, a text that is not JSON or not an object, likewise.
+    #[test]
+    fn stored_settings_with_a_member_of_another_type_give_the_defaults() {
+        for (path, name) in STORED_MEMBERS {
+            let wrong: &[Value] = match name {
+                "manual" => &[json!(null), json!("true"), json!(1), json!([]), json!({})],
+                "dpop" => &[json!("on"), json!(0), json!([]), json!({})],
+                "dpop_alg" => &[json!(5), json!(true), json!([]), json!({})],
+                "client_type" => &[json!(null), json!("public"), json!("Other"), json!(0)],
+                "endpoints" | "auth_params" => &[json!(null), json!("x"), json!(1), json!(true)],
+                _ => &[json!(null), json!(1), json!(true), json!([]), json!({})],
+            };
+            for wrong in wrong {
+                let json = stored_with(path, name, |o, n| {
+                    o.insert(n.into(), wrong.clone());
+                });
+                assert_eq!(
+                    ProviderSettings::from_json(&json),
+                    ProviderSettings::default(),
+                    "{path}.{name}: {wrong}"
+                );
+            }
+        }
+        for bad in [
+            "",
+            "not json",
+            "[]",
+            "null",
+            r#"{"issuer":"https://a.example","issuer":"https://b.example"}"#,
+            r#"{"endpoints":{"jwks_uri":"a","jwks_uri":"b"}}"#,
+        ] {
+            assert_eq!(
+                ProviderSettings::from_json(bad),
+                ProviderSettings::default(),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The single source of truth: an ordered list of steps, one per arrow of the diagram.
 
 use super::secrets::{Carried, SecretStore, SecretValue};
+use crate::protocol::document::{stored, stored_or_default, unit_variant, FromStored, Map, Value};
 use crate::text::{self, Catalog};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -72,7 +73,7 @@ impl Channel {
 }
 
 /// Where a step is in its life.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub enum StepStatus {
     /// Announced, not started.
     Pending,
@@ -169,7 +170,7 @@ pub enum StepKind {
 }
 
 /// One named parameter that rode on a step, masked unless the value is public.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Param {
     /// Parameter name (`code_challenge`, `state`, ...).
     pub name: String,
@@ -226,7 +227,7 @@ impl Param {
 }
 
 /// The HTTP message a step carried, with secrets already masked.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct HttpExchange {
     /// `GET`, `POST` or `NAVIGATE` for an address-bar navigation.
     pub method: String,
@@ -257,8 +258,10 @@ impl HttpExchange {
     }
 }
 
-/// One arrow (or self-note) of the sequence diagram.
+/// One arrow (or self-note) of the sequence diagram. Written by serde's derive; read from the
+/// parsed object (see [`FromStored`] below), also inside the checkup's stored evidence.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "Map<String, Value>")]
 pub struct Step {
     /// What the step was.
     pub kind: StepKind,
@@ -285,16 +288,12 @@ pub struct Step {
     /// Places where the provider deviated from the RFCs but was tolerated.
     pub deviations: Vec<String>,
     /// A pitfall worth a warning sign next to the step (what goes wrong if it is skipped).
-    #[serde(default)]
     pub callout: Option<String>,
     /// In explain mode: how this step differs from the PKCE public client, if it does.
-    #[serde(default)]
     pub difference: Option<String>,
     /// Attack lab: the defence that acted on this step ("PKCE", "state", ...), highlighted.
-    #[serde(default)]
     pub defence: Option<String>,
     /// Attack lab: what would have happened without the defence, drawn as a faded ghost path.
-    #[serde(default)]
     pub ghost: bool,
 }
 
@@ -405,6 +404,7 @@ pub fn involves_attacker(steps: &[Step]) -> bool {
 /// UI's memo hands clones to the inspector, whose Reveal must keep working) without copying
 /// a value; [`Timeline::masked_copy`] gives a copy with no access to them at all.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(try_from = "Map<String, Value>")]
 pub struct Timeline {
     steps: Vec<Step>,
     #[serde(skip)]
@@ -415,6 +415,138 @@ impl PartialEq for Timeline {
     // The run is its steps; what is still in memory to reveal is not part of it.
     fn eq(&self, other: &Self) -> bool {
         self.steps == other.steps
+    }
+}
+
+// The stored timeline (sessionStorage, the HAR worker's report, the checkup's evidence) is read
+// from the parsed object with the rules serde's derive had, pinned by the `stored_timeline_*`
+// tests: every member required but the `Option`s (missing: `None`) and, as under
+// `#[serde(default)]`, `callout`, `difference`, `defence` and `ghost`; unknown members ignored;
+// a member of another type, or a kind / actor / channel / status this app does not store, makes
+// the whole text unreadable (`Timeline::from_json` then gives an empty run, as before). A plain
+// match per member instead of a derived visitor per type and a sequence reader per list type
+// (issue 14's size goal: they were about 20 KB raw of the first load).
+
+impl TryFrom<Map<String, Value>> for Timeline {
+    type Error = &'static str;
+
+    fn try_from(mut o: Map<String, Value>) -> Result<Self, Self::Error> {
+        Ok(Timeline {
+            steps: stored(&mut o, "steps").ok_or("not a stored timeline")?,
+            secrets: SecretStore::default(),
+        })
+    }
+}
+
+impl TryFrom<Map<String, Value>> for Step {
+    type Error = &'static str;
+
+    fn try_from(mut o: Map<String, Value>) -> Result<Self, Self::Error> {
+        let mut read = || {
+            Some(Step {
+                kind: stored(&mut o, "kind")?,
+                from: stored(&mut o, "from")?,
+                to: stored(&mut o, "to")?,
+                channel: stored(&mut o, "channel")?,
+                label: stored(&mut o, "label")?,
+                status: stored(&mut o, "status")?,
+                started_at_ms: stored(&mut o, "started_at_ms")?,
+                duration_ms: stored(&mut o, "duration_ms")?,
+                params: stored(&mut o, "params")?,
+                exchange: stored(&mut o, "exchange")?,
+                note: stored(&mut o, "note")?,
+                deviations: stored(&mut o, "deviations")?,
+                callout: stored_or_default(&mut o, "callout")?,
+                difference: stored_or_default(&mut o, "difference")?,
+                defence: stored_or_default(&mut o, "defence")?,
+                ghost: stored_or_default(&mut o, "ghost")?,
+            })
+        };
+        read().ok_or("not a stored step")
+    }
+}
+
+impl FromStored for Step {
+    fn from_stored(value: Value) -> Option<Self> {
+        match value {
+            Value::Object(o) => Step::try_from(o).ok(),
+            _ => None,
+        }
+    }
+}
+
+impl FromStored for Param {
+    fn from_stored(value: Value) -> Option<Self> {
+        let Value::Object(mut o) = value else {
+            return None;
+        };
+        Some(Param {
+            name: stored(&mut o, "name")?,
+            shown: stored(&mut o, "shown")?,
+            secret: stored(&mut o, "secret")?,
+            carried: Carried::default(),
+        })
+    }
+}
+
+impl FromStored for HttpExchange {
+    fn from_stored(value: Value) -> Option<Self> {
+        let Value::Object(mut o) = value else {
+            return None;
+        };
+        Some(HttpExchange {
+            method: stored(&mut o, "method")?,
+            url: stored(&mut o, "url")?,
+            request_headers: stored(&mut o, "request_headers")?,
+            request_body: stored(&mut o, "request_body")?,
+            status: stored(&mut o, "status")?,
+            response_headers: stored(&mut o, "response_headers")?,
+            response_body: stored(&mut o, "response_body")?,
+        })
+    }
+}
+
+impl FromStored for StepStatus {
+    fn from_stored(value: Value) -> Option<Self> {
+        // serde_json's spellings of an enum: a unit variant's name, or an object with the
+        // variant's name as its one member (`null` for a unit variant, the fields for `Failed`).
+        let name = match value {
+            Value::String(name) => name,
+            Value::Object(o) if o.len() == 1 => match o.into_iter().next()? {
+                (name, Value::Object(mut fields)) if name == "Failed" => {
+                    return Some(StepStatus::Failed {
+                        reason: stored(&mut fields, "reason")?,
+                    })
+                }
+                (name, Value::Null) => name,
+                _ => return None,
+            },
+            _ => return None,
+        };
+        match name.as_str() {
+            "Pending" => Some(StepStatus::Pending),
+            "Active" => Some(StepStatus::Active),
+            "Ok" => Some(StepStatus::Ok),
+            _ => None,
+        }
+    }
+}
+
+impl FromStored for StepKind {
+    fn from_stored(value: Value) -> Option<Self> {
+        unit_variant(value)
+    }
+}
+
+impl FromStored for Actor {
+    fn from_stored(value: Value) -> Option<Self> {
+        unit_variant(value)
+    }
+}
+
+impl FromStored for Channel {
+    fn from_stored(value: Value) -> Option<Self> {
+        unit_variant(value)
     }
 }
 
@@ -756,5 +888,409 @@ pub(crate) mod tests {
             assert!(Timeline::from_json(bad).is_empty(), "{bad}");
         }
         assert_eq!(Timeline::from_json(&good).len(), 5);
+    }
+
+    /// [`full_timeline`] as the release before issue 14's size work wrote it to sessionStorage
+    /// (serde's derive): the stored format, pinned.
+    const STORED_FULL: &str = concat!(
+        r#"{"steps":[{"kind":"TokenRequest","from":"ClientApp","to":"AuthorizationServer","#,
+        r#""channel":"Back","label":"Exchange \"code\"\n→ tokens","status":"Active","#,
+        r#""started_at_ms":1764000000000,"duration_ms":null,"params":[{"name":"grant_type","#,
+        r#""shown":"authorization_code","secret":false},{"name":"code","shown":"ab…yz (43)","#,
+        r#""secret":true}],"exchange":{"method":"POST","url":"https://as.example/token","#,
+        r#""request_headers":[["Content-Type","x-www-form"]],"request_body":"code=%E2%80%A2","#,
+        r#""status":400,"response_headers":[],"response_body":null},"note":"note","#,
+        r#""deviations":["no iss"],"callout":"callout","difference":"difference","#,
+        r#""defence":"PKCE","ghost":false},{"kind":"AttackResponse","#,
+        r#""from":"AuthorizationServer","to":"Attacker","channel":"Front","label":"ghost","#,
+        r#""status":{"Failed":{"reason":"refused: invalid_grant"}},"started_at_ms":5,"#,
+        r#""duration_ms":0.0,"params":[],"exchange":null,"note":"","deviations":[],"#,
+        r#""callout":null,"difference":null,"defence":null,"ghost":true},"#,
+        r#"{"kind":"UserAtProvider","from":"User","to":"Browser","channel":"UserAction","#,
+        r#""label":"","status":"Ok","started_at_ms":6,"duration_ms":12.5,"params":[],"#,
+        r#""exchange":null,"note":"","deviations":[],"callout":null,"difference":null,"#,
+        r#""defence":null,"ghost":false},{"kind":"ProbeAnswer","from":"ResourceServer","#,
+        r#""to":"ResourceServer","channel":"Local","label":"x","status":"Pending","#,
+        r#""started_at_ms":7,"duration_ms":null,"params":[],"exchange":null,"note":"","#,
+        r#""deviations":[],"callout":null,"difference":null,"defence":null,"ghost":false},"#,
+        r#"{"kind":"Discover","from":"ResourceServer","to":"ResourceServer","channel":"Local","#,
+        r#""label":"x","status":"Active","started_at_ms":7,"duration_ms":null,"params":[],"#,
+        r#""exchange":null,"note":"","deviations":[],"callout":null,"difference":null,"#,
+        r#""defence":null,"ghost":false}]}"#
+    );
+
+    #[test]
+    fn stored_timeline_written_before_reads_back_equal_and_is_written_the_same() {
+        assert_eq!(full_timeline().to_json(), STORED_FULL);
+        assert_eq!(Timeline::from_json(STORED_FULL), full_timeline());
+    }
+
+    /// Every step kind, actor, channel and status this app stores, by the names it stores them.
+    #[test]
+    fn stored_timeline_every_kind_actor_channel_and_status_reads_back() {
+        use StepKind::*;
+        let kinds = [
+            Discover,
+            GenerateVerifier,
+            DeriveChallenge,
+            GenerateState,
+            SavePending,
+            RedirectToAuthorize,
+            UserAtProvider,
+            RedirectBack,
+            CheckCallback,
+            TokenRequest,
+            TokenResponse,
+            ServerCheck,
+            ResourceRequest,
+            ResourceResponse,
+            Logout,
+            FetchJwks,
+            VerifyIdToken,
+            CheckIdTokenClaims,
+            UserInfoRequest,
+            UserInfoResponse,
+            RefreshRequest,
+            RefreshResponse,
+            Revoke,
+            EndSession,
+            Intercept,
+            AttackRequest,
+            AttackResponse,
+            ForgedLink,
+            ProbeRequest,
+            ProbeAnswer,
+            Preflight,
+            PreflightResponse,
+        ];
+        let actors = [Actor::ALL.as_slice(), &[Actor::Attacker]].concat();
+        let channels = [
+            Channel::Front,
+            Channel::Back,
+            Channel::Local,
+            Channel::UserAction,
+        ];
+        let statuses = [
+            StepStatus::Pending,
+            StepStatus::Active,
+            StepStatus::Ok,
+            StepStatus::Failed {
+                reason: "why".into(),
+            },
+        ];
+        let mut t = Timeline::new();
+        for (i, kind) in kinds.into_iter().enumerate() {
+            let id = t.push(Step::new(
+                kind,
+                actors[i % actors.len()],
+                actors[(i + 1) % actors.len()],
+                channels[i % channels.len()],
+                &format!("{kind:?}"),
+                i as u64,
+            ));
+            t.step_mut(id).unwrap().status = statuses[i % statuses.len()].clone();
+        }
+        let json = t.to_json();
+        for name in [r#""kind":"PreflightResponse""#, r#""from":"Attacker""#] {
+            assert!(json.contains(name), "{name}: {json}");
+        }
+        assert_eq!(Timeline::from_json(&json), t);
+        // serde's other spelling of a unit variant, an object with one `null` member, as before.
+        let other = json.replacen(r#""kind":"Discover""#, r#""kind":{"Discover":null}"#, 1);
+        let other = other.replacen(r#""status":"Ok""#, r#""status":{"Ok":null}"#, 1);
+        assert_ne!(other, json);
+        assert_eq!(Timeline::from_json(&other), t);
+    }
+
+    /// The stored JSON of [`full_timeline`] with one member edited: `at` is the path to the
+    /// object holding it (`steps/0/exchange`).
+    fn stored_edited(
+        at: &str,
+        edit: impl FnOnce(&mut serde_json::Map<String, serde_json::Value>),
+    ) -> String {
+        let mut value: serde_json::Value = serde_json::from_str(STORED_FULL).unwrap();
+        let mut object = &mut value;
+        for part in at.split('/').filter(|p| !p.is_empty()) {
+            object = match part.parse::<usize>() {
+                Ok(i) => &mut object[i],
+                Err(_) => &mut object[part],
+            };
+        }
+        edit(object.as_object_mut().unwrap());
+        value.to_string()
+    }
+
+    /// Where each stored member sits, with what its absence reads as: `None` when the whole
+    /// timeline is then unreadable (a required member), else the step changed as expected.
+    const STEP_MEMBERS: [&str; 16] = [
+        "kind",
+        "from",
+        "to",
+        "channel",
+        "label",
+        "status",
+        "started_at_ms",
+        "duration_ms",
+        "params",
+        "exchange",
+        "note",
+        "deviations",
+        "callout",
+        "difference",
+        "defence",
+        "ghost",
+    ];
+
+    #[test]
+    fn stored_timeline_missing_members_are_none_or_default_or_make_it_unreadable() {
+        let full = full_timeline();
+        // Without `#[serde(default)]` a missing `Option` is `None`; the rest are required.
+        for name in STEP_MEMBERS {
+            let back = Timeline::from_json(&stored_edited("steps/0", |o| {
+                o.remove(name);
+            }));
+            let mut expected = full.clone();
+            let step = expected.step_mut(0).unwrap();
+            match name {
+                "duration_ms" => step.duration_ms = None,
+                "exchange" => step.exchange = None,
+                "callout" => step.callout = None,
+                "difference" => step.difference = None,
+                "defence" => step.defence = None,
+                "ghost" => step.ghost = false,
+                _ => {
+                    assert!(back.is_empty(), "{name} is required");
+                    continue;
+                }
+            }
+            assert_eq!(back, expected, "{name} missing");
+        }
+        // The ghost step's `ghost: true` missing reads as false.
+        let back = Timeline::from_json(&stored_edited("steps/1", |o| {
+            o.remove("ghost");
+        }));
+        assert!(!back.steps()[1].ghost);
+        for name in ["name", "shown", "secret"] {
+            let json = stored_edited("steps/0/params/1", |o| {
+                o.remove(name);
+            });
+            assert!(Timeline::from_json(&json).is_empty(), "param {name}");
+        }
+        for name in [
+            "method",
+            "url",
+            "request_headers",
+            "request_body",
+            "status",
+            "response_headers",
+            "response_body",
+        ] {
+            let back = Timeline::from_json(&stored_edited("steps/0/exchange", |o| {
+                o.remove(name);
+            }));
+            let mut expected = full.clone();
+            let exchange = expected.step_mut(0).unwrap().exchange.as_mut().unwrap();
+            match name {
+                "request_body" => exchange.request_body = None,
+                "status" => exchange.status = None,
+                "response_body" => exchange.response_body = None,
+                _ => {
+                    assert!(back.is_empty(), "exchange {name} is required");
+                    continue;
+                }
+            }
+            assert_eq!(back, expected, "exchange {name} missing");
+        }
+        let json = stored_edited("steps/1/status/Failed", |o| {
+            o.remove("reason");
+        });
+        assert!(Timeline::from_json(&json).is_empty(), "reason");
+        assert!(Timeline::from_json(&stored_edited("", |o| {
+            o.remove("steps");
+        }))
+        .is_empty());
+    }
+
+    #[test]
+    fn stored_timeline_unknown_members_are_ignored() {
+        for at in [
+            "",
+            "steps/0",
+            "steps/1",
+            "steps/0/params/0",
+            "steps/0/exchange",
+            "steps/1/status/Failed",
+        ] {
+            for extra in [
+                serde_json::json!(null),
+                serde_json::json!(1),
+                serde_json::json!({"x": [1, "y"]}),
+            ] {
+                let json = stored_edited(at, |o| {
+                    o.insert("unknown".into(), extra.clone());
+                });
+                assert_eq!(Timeline::from_json(&json), full_timeline(), "{at}: {extra}");
+            }
+        }
+    }
+
+    /// A member of another type anywhere (or a name this app does not store) makes the whole
+    /// stored timeline unreadable: the callback page starts an empty one, as before.
+    #[test]
+    fn stored_timeline_with_a_member_of_another_type_restores_empty() {
+        use serde_json::json;
+        let any_but_string = [json!(null), json!(1), json!(true), json!([]), json!({})];
+        let mut cases: Vec<(&str, &str, Vec<serde_json::Value>)> = vec![
+            (
+                "steps/0",
+                "kind",
+                vec![
+                    json!("Nope"),
+                    json!("tokenRequest"),
+                    json!(1),
+                    json!(null),
+                    json!({}),
+                    json!({"TokenRequest": 1}),
+                ],
+            ),
+            (
+                "steps/0",
+                "from",
+                vec![json!("Server"), json!(0), json!(null)],
+            ),
+            ("steps/0", "to", vec![json!("user"), json!([]), json!(null)]),
+            (
+                "steps/0",
+                "channel",
+                vec![json!("back"), json!(true), json!(null)],
+            ),
+            (
+                "steps/0",
+                "status",
+                vec![
+                    json!("Failed"),
+                    json!("Done"),
+                    json!(null),
+                    json!({}),
+                    json!({"Failed": {}}),
+                    json!({"Failed": {"reason": 1}}),
+                    json!({"Ok": 1}),
+                    json!({"Ok": null, "Active": null}),
+                ],
+            ),
+            (
+                "steps/0",
+                "started_at_ms",
+                vec![
+                    json!(-1),
+                    json!(1.5),
+                    json!("1"),
+                    json!(null),
+                    json!(18446744073709551616.0),
+                ],
+            ),
+            (
+                "steps/0",
+                "duration_ms",
+                vec![json!("1"), json!(true), json!([]), json!({})],
+            ),
+            (
+                "steps/0",
+                "params",
+                vec![
+                    json!(null),
+                    json!({}),
+                    json!("x"),
+                    json!([1]),
+                    json!([null]),
+                ],
+            ),
+            (
+                "steps/0",
+                "exchange",
+                vec![json!(1), json!("x"), json!([]), json!(true)],
+            ),
+            (
+                "steps/0",
+                "deviations",
+                vec![json!(null), json!("x"), json!([1]), json!([null])],
+            ),
+            (
+                "steps/0",
+                "ghost",
+                vec![json!(null), json!(1), json!("true")],
+            ),
+            (
+                "steps/0/params/0",
+                "secret",
+                vec![json!(null), json!("yes"), json!(1)],
+            ),
+            (
+                "steps/0/exchange",
+                "status",
+                vec![json!(70000), json!(-1), json!(1.0), json!("200")],
+            ),
+            (
+                "steps/0/exchange",
+                "request_headers",
+                vec![
+                    json!(null),
+                    json!([["a"]]),
+                    json!([["a", "b", "c"]]),
+                    json!([[1, "b"]]),
+                    json!(["ab"]),
+                    json!([{}]),
+                ],
+            ),
+            (
+                "steps/0/exchange",
+                "response_headers",
+                vec![json!({}), json!([["a", null]])],
+            ),
+        ];
+        for name in ["label", "note"] {
+            cases.push(("steps/0", name, any_but_string.to_vec()));
+        }
+        for name in ["callout", "difference", "defence"] {
+            cases.push(("steps/0", name, any_but_string[1..].to_vec()));
+        }
+        for name in ["name", "shown"] {
+            cases.push(("steps/0/params/1", name, any_but_string.to_vec()));
+        }
+        for name in ["method", "url"] {
+            cases.push(("steps/0/exchange", name, any_but_string.to_vec()));
+        }
+        for name in ["request_body", "response_body"] {
+            cases.push(("steps/0/exchange", name, any_but_string[1..].to_vec()));
+        }
+        cases.push(("steps/1/status/Failed", "reason", any_but_string.to_vec()));
+        cases.push((
+            "",
+            "steps",
+            vec![json!(null), json!({}), json!([1]), json!([[]]), json!("x")],
+        ));
+        for (at, name, wrong) in cases {
+            for wrong in wrong {
+                let json = stored_edited(at, |o| {
+                    o.insert(name.into(), wrong.clone());
+                });
+                assert!(
+                    Timeline::from_json(&json).is_empty(),
+                    "{at}/{name}: {wrong}"
+                );
+            }
+        }
+        // The same members with `null` where it means "none" are read.
+        for (at, name) in [
+            ("steps/0", "callout"),
+            ("steps/0", "exchange"),
+            ("steps/0/exchange", "status"),
+            ("steps/0/exchange", "request_body"),
+        ] {
+            let json = stored_edited(at, |o| {
+                o.insert(name.into(), serde_json::Value::Null);
+            });
+            assert_eq!(Timeline::from_json(&json).len(), 5, "{at}/{name}: null");
+        }
     }
 }

@@ -235,6 +235,124 @@ pub(crate) fn take<T: FromValue>(object: &mut Map<String, Value>, name: &str) ->
         .map_or(Member::Absent, Member::from_value)
 }
 
+/// A type of one of this app's own stored formats (settings, timeline, checkup and lab
+/// records), read from its parsed JSON value with the rules serde's derive had, so text stored
+/// by an earlier release reads the same: `None` when the value is not one. The stored types
+/// derive `Serialize` (the text written is unchanged) and read through
+/// `#[serde(try_from = "Map<String, Value>")]` and these functions: one `Map` deserializer the
+/// app has anyway and a plain match per member, instead of a derived visitor per struct and a
+/// sequence reader per list type (issue 14's size goal, as [`take`] for the provider documents).
+pub(crate) trait FromStored: Sized {
+    /// The value read, when it has this type.
+    fn from_stored(value: Value) -> Option<Self>;
+
+    /// What a missing member without `#[serde(default)]` reads as: serde's derive refuses it,
+    /// except for an `Option`, which is `None`.
+    fn missing() -> Option<Self> {
+        None
+    }
+}
+
+/// Takes the member `name` of a stored object, as serde's derive reads a field without
+/// `#[serde(default)]` (see [`FromStored::missing`]). Unknown members are never taken (ignored);
+/// repeats were refused by the check before.
+pub(crate) fn stored<T: FromStored>(object: &mut Map<String, Value>, name: &str) -> Option<T> {
+    object.remove(name).map_or_else(T::missing, T::from_stored)
+}
+
+/// [`stored`] for a field under `#[serde(default)]`: a missing member takes its default.
+pub(crate) fn stored_or_default<T: FromStored + Default>(
+    object: &mut Map<String, Value>,
+    name: &str,
+) -> Option<T> {
+    object
+        .remove(name)
+        .map_or_else(|| Some(T::default()), T::from_stored)
+}
+
+/// A unit variant of an enum deriving `Deserialize`, by the derive's own names (no second list
+/// to keep in step with the enum): a string, or serde_json's other spelling, an object with the
+/// name as its one member and `null` as its value.
+pub(crate) fn unit_variant<T: DeserializeOwned>(value: Value) -> Option<T> {
+    let name = match value {
+        Value::String(name) => name,
+        Value::Object(object) if object.len() == 1 => match object.into_iter().next() {
+            Some((name, Value::Null)) => name,
+            _ => return None,
+        },
+        _ => return None,
+    };
+    T::deserialize(de::value::StrDeserializer::<de::value::Error>::new(&name)).ok()
+}
+
+impl FromStored for String {
+    fn from_stored(value: Value) -> Option<Self> {
+        match value {
+            Value::String(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+impl FromStored for bool {
+    fn from_stored(value: Value) -> Option<Self> {
+        value.as_bool()
+    }
+}
+
+impl FromStored for u64 {
+    fn from_stored(value: Value) -> Option<Self> {
+        // As serde's: a whole number that fits; a float (even `7.0`) or a negative one does not.
+        value.as_u64()
+    }
+}
+
+impl FromStored for u16 {
+    fn from_stored(value: Value) -> Option<Self> {
+        value.as_u64().and_then(|n| u16::try_from(n).ok())
+    }
+}
+
+impl FromStored for f64 {
+    fn from_stored(value: Value) -> Option<Self> {
+        // As serde's: any number (a whole one too).
+        value.as_f64()
+    }
+}
+
+impl<T: FromStored> FromStored for Option<T> {
+    fn from_stored(value: Value) -> Option<Self> {
+        match value {
+            Value::Null => Some(None),
+            other => T::from_stored(other).map(Some),
+        }
+    }
+
+    fn missing() -> Option<Self> {
+        Some(None)
+    }
+}
+
+impl<T: FromStored> FromStored for Vec<T> {
+    fn from_stored(value: Value) -> Option<Self> {
+        match value {
+            Value::Array(items) => items.into_iter().map(T::from_stored).collect(),
+            _ => None,
+        }
+    }
+}
+
+impl<A: FromStored, B: FromStored> FromStored for (A, B) {
+    fn from_stored(value: Value) -> Option<Self> {
+        // As serde's: an array of exactly two.
+        let Value::Array(items) = value else {
+            return None;
+        };
+        let [a, b]: [Value; 2] = items.try_into().ok()?;
+        Some((A::from_stored(a)?, B::from_stored(b)?))
+    }
+}
+
 /// Whether a `Content-Type` names `application/json`, case-insensitively and ignoring
 /// parameters such as `charset` (RFC 9110 §8.3.1; T-12).
 pub(crate) fn is_json_media_type(content_type: Option<&str>) -> bool {

@@ -3,6 +3,7 @@
 
 use super::report::{Outcome, Report};
 use crate::flow::checkup::Scorecard;
+use crate::protocol::document::{stored, stored_or_default, unit_variant, FromStored, Map, Value};
 use crate::protocol::probe::ProbeKind;
 use serde::{Deserialize, Serialize};
 
@@ -118,7 +119,7 @@ impl Experiment {
 }
 
 /// A login this tab started for the lab: its callback runs an experiment, not a plain login.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub enum LabLogin {
     /// The victim's login: its code feeds the stolen-code and replay experiments (and the
     /// checkup's login-only checks when `checkup` is on).
@@ -129,7 +130,7 @@ pub enum LabLogin {
 }
 
 /// One downgrade probe's answer, kept until both are in.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct DowngradeAnswer {
     /// Which probe.
     pub kind: ProbeKind,
@@ -143,6 +144,7 @@ pub struct DowngradeAnswer {
 /// Nothing secret: probe and login states only (the probes themselves run in a popup and are
 /// kept in memory).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "Map<String, Value>")]
 pub struct LabRecord {
     /// The latest report of each experiment.
     pub reports: Vec<Report>,
@@ -150,22 +152,86 @@ pub struct LabRecord {
     pub logins: Vec<(String, LabLogin)>,
     /// The probes of the last silent run whose window did not come back: offered to run
     /// interactively (kept across the checkup's login).
-    #[serde(default)]
     pub unanswered: Vec<ProbeKind>,
     /// The `state` of the last probes sent from this tab: an answer that lands in the tab
     /// itself instead of the probe window is recognised and dropped.
-    #[serde(default)]
     pub probe_states: Vec<String>,
     /// Answers of the downgrade probes, to report both together.
     pub downgrade: Vec<DowngradeAnswer>,
     /// The provider checkup's scorecard, when one was run in this tab.
     pub scorecard: Option<Scorecard>,
     /// Whether the checkup (rather than an experiment) was the last thing started.
-    #[serde(default)]
     pub checkup_active: bool,
     /// The stolen-token experiment's verdict and findings (issue 17), once run.
-    #[serde(default)]
     pub stolen_token: Option<(Outcome, Vec<String>)>,
+}
+
+// The stored record is read from the parsed object with the rules serde's derive had, pinned
+// by `tests.rs::lab_record_*`: `reports`, `logins` and `downgrade` required, `scorecard` `None`
+// when missing, the members added later (`unanswered`, `probe_states`, `checkup_active`,
+// `stolen_token`) their defaults; unknown members ignored; a member of another type or a name
+// this app does not store makes the text unreadable (`LabRecord::from_json`: the empty record,
+// as before). A plain match per member instead of derived visitors (issue 14's size goal).
+impl TryFrom<Map<String, Value>> for LabRecord {
+    type Error = &'static str;
+
+    fn try_from(mut o: Map<String, Value>) -> Result<Self, Self::Error> {
+        let mut read = || {
+            Some(LabRecord {
+                reports: stored(&mut o, "reports")?,
+                logins: stored(&mut o, "logins")?,
+                unanswered: stored_or_default(&mut o, "unanswered")?,
+                probe_states: stored_or_default(&mut o, "probe_states")?,
+                downgrade: stored(&mut o, "downgrade")?,
+                scorecard: stored(&mut o, "scorecard")?,
+                checkup_active: stored_or_default(&mut o, "checkup_active")?,
+                stolen_token: stored_or_default(&mut o, "stolen_token")?,
+            })
+        };
+        read().ok_or("not a stored lab record")
+    }
+}
+
+impl FromStored for Experiment {
+    fn from_stored(value: Value) -> Option<Self> {
+        unit_variant(value)
+    }
+}
+
+impl FromStored for ProbeKind {
+    fn from_stored(value: Value) -> Option<Self> {
+        unit_variant(value)
+    }
+}
+
+impl FromStored for LabLogin {
+    fn from_stored(value: Value) -> Option<Self> {
+        // serde_json's spelling of a struct variant: `{"CodeExperiments":{"checkup":true}}`.
+        match value {
+            Value::Object(o) if o.len() == 1 => match o.into_iter().next()? {
+                (name, Value::Object(mut fields)) if name == "CodeExperiments" => {
+                    Some(LabLogin::CodeExperiments {
+                        checkup: stored(&mut fields, "checkup")?,
+                    })
+                }
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+}
+
+impl FromStored for DowngradeAnswer {
+    fn from_stored(value: Value) -> Option<Self> {
+        let Value::Object(mut o) = value else {
+            return None;
+        };
+        Some(DowngradeAnswer {
+            kind: stored(&mut o, "kind")?,
+            sentence: stored(&mut o, "sentence")?,
+            accepted: stored(&mut o, "accepted")?,
+        })
+    }
 }
 
 impl LabRecord {

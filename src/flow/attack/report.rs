@@ -3,6 +3,7 @@
 
 use super::back_channel::TokenAnswer;
 use super::experiment::{DowngradeAnswer, Experiment};
+use crate::protocol::document::{stored, unit_variant, FromStored, Value};
 use crate::protocol::probe::ProbeAnswer;
 use serde::{Deserialize, Serialize};
 
@@ -29,7 +30,7 @@ impl Outcome {
 }
 
 /// The result of one experiment, as shown in the lab.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Report {
     /// Which experiment.
     pub experiment: Experiment,
@@ -37,6 +38,25 @@ pub struct Report {
     pub outcome: Outcome,
     /// What the provider (or this app) did, one sentence each, in order.
     pub findings: Vec<String>,
+}
+
+impl FromStored for Outcome {
+    fn from_stored(value: Value) -> Option<Self> {
+        unit_variant(value)
+    }
+}
+
+impl FromStored for Report {
+    fn from_stored(value: Value) -> Option<Self> {
+        let Value::Object(mut o) = value else {
+            return None;
+        };
+        Some(Report {
+            experiment: stored(&mut o, "experiment")?,
+            outcome: stored(&mut o, "outcome")?,
+            findings: stored(&mut o, "findings")?,
+        })
+    }
 }
 
 /// Whether the provider accepted the probe (the attack's first half worked).

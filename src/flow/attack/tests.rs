@@ -297,3 +297,274 @@ fn saved_scorecard_missing_lines_is_repaired() {
     assert_eq!(card.finding(Check::IssuerExact).verdict, Verdict::Unknown);
     assert_eq!(card.counts(), (1, 0, 1, 12));
 }
+
+/// [`full_record`] as the release before issue 14's size work wrote it to sessionStorage
+/// (serde's derive): the stored format, pinned.
+const STORED_RECORD: &str = concat!(
+    r#"{"reports":[{"experiment":"PkceDowngrade","outcome":"Succeeded","#,
+    r#""findings":["plain accepted","é😀\u0001"]}],"logins":[["s1","#,
+    r#"{"CodeExperiments":{"checkup":true}}],["s2",{"CodeExperiments":{"checkup":false}}]],"#,
+    r#""unanswered":["Implicit"],"probe_states":["s1"],"downgrade":[{"kind":"NoChallenge","#,
+    r#""sentence":"accepted","accepted":null}],"scorecard":{"issuer":"https://as.example","#,
+    r#""client_id":"app","origin":"https://app.example","preset":"auth0","#,
+    r#""findings":[{"check":"IssuerExact","verdict":"Unknown","detail":"Not run yet.","#,
+    r#""evidence":[],"hint":null},{"check":"S256Advertised","verdict":"Unknown","#,
+    r#""detail":"Not run yet.","evidence":[],"hint":null},{"check":"PkceEnforced","#,
+    r#""verdict":"Unknown","detail":"Not run yet.","evidence":[],"hint":null},"#,
+    r#"{"check":"PlainRefused","verdict":"Unknown","detail":"Not run yet.","evidence":[],"#,
+    r#""hint":null},{"check":"PublicClients","verdict":"Unknown","detail":"Not run yet.","#,
+    r#""evidence":[],"hint":null},{"check":"TokenCors","verdict":"Unknown","#,
+    r#""detail":"Not run yet.","evidence":[],"hint":null},{"check":"IssInResponse","#,
+    r#""verdict":"Unknown","detail":"Not run yet.","evidence":[],"hint":null},"#,
+    r#"{"check":"CodeSingleUse","verdict":"Fail","detail":"redeemed twice","#,
+    r#""evidence":[{"kind":"TokenRequest","from":"ClientApp","to":"AuthorizationServer","#,
+    r#""channel":"Back","label":"Exchange \"code\"\n→ tokens","status":"Active","#,
+    r#""started_at_ms":1764000000000,"duration_ms":null,"params":[{"name":"grant_type","#,
+    r#""shown":"authorization_code","secret":false},{"name":"code","shown":"ab…yz (43)","#,
+    r#""secret":true}],"exchange":{"method":"POST","url":"https://as.example/token","#,
+    r#""request_headers":[["Content-Type","x-www-form"]],"request_body":"code=%E2%80%A2","#,
+    r#""status":400,"response_headers":[],"response_body":null},"note":"note","#,
+    r#""deviations":["no iss"],"callout":"callout","difference":"difference","defence":"PKCE","#,
+    r#""ghost":false},{"kind":"AttackResponse","from":"AuthorizationServer","to":"Attacker","#,
+    r#""channel":"Front","label":"ghost","#,
+    r#""status":{"Failed":{"reason":"refused: invalid_grant"}},"started_at_ms":5,"#,
+    r#""duration_ms":0.0,"params":[],"exchange":null,"note":"","deviations":[],"callout":null,"#,
+    r#""difference":null,"defence":null,"ghost":true}],"hint":"hint.the_provider_must"},"#,
+    r#"{"check":"ReplayRevokes","verdict":"Unknown","detail":"Not run yet.","evidence":[],"#,
+    r#""hint":null},{"check":"RefreshRotates","verdict":"Unknown","detail":"Not run yet.","#,
+    r#""evidence":[],"hint":null},{"check":"ImplicitRefused","verdict":"Unknown","#,
+    r#""detail":"Not run yet.","evidence":[],"hint":null},{"check":"RedirectUriExact","#,
+    r#""verdict":"Unknown","detail":"Not run yet.","evidence":[],"hint":null},"#,
+    r#"{"check":"NoStore","verdict":"Pass","detail":"no-store","evidence":[],"hint":null},"#,
+    r#"{"check":"Dpop","verdict":"Unknown","detail":"Not run yet.","evidence":[],"#,
+    r#""hint":null}]},"checkup_active":true,"stolen_token":["Stopped",["✔ Stopped by DPoP"]]}"#,
+);
+
+/// The record to expect back from storage: [`full_record`] without the secret values its
+/// evidence still carries (storage never holds them).
+fn stored_record() -> LabRecord {
+    let mut record = full_record();
+    if let Some(card) = &mut record.scorecard {
+        card.findings
+            .iter_mut()
+            .flat_map(|f| &mut f.evidence)
+            .for_each(forget_secrets);
+    }
+    record
+}
+
+#[test]
+fn lab_record_stored_before_reads_back_equal_and_is_written_the_same() {
+    assert_eq!(full_record().to_json(), STORED_RECORD);
+    assert_eq!(LabRecord::from_json(STORED_RECORD), stored_record());
+}
+
+/// [`STORED_RECORD`] with the object at `at` (`scorecard/findings/7`) edited.
+fn record_edited(
+    at: &str,
+    edit: impl FnOnce(&mut serde_json::Map<String, serde_json::Value>),
+) -> String {
+    let mut value: serde_json::Value = serde_json::from_str(STORED_RECORD).unwrap();
+    let mut object = &mut value;
+    for part in at.split('/').filter(|p| !p.is_empty()) {
+        object = match part.parse::<usize>() {
+            Ok(i) => &mut object[i],
+            Err(_) => &mut object[part],
+        };
+    }
+    edit(object.as_object_mut().unwrap());
+    value.to_string()
+}
+
+#[test]
+fn lab_record_missing_members_are_none_or_default_or_make_it_unreadable() {
+    let removed = |at: &str, name: &str| {
+        LabRecord::from_json(&record_edited(at, |o| {
+            o.remove(name);
+        }))
+    };
+    let full = stored_record();
+    for name in ["reports", "logins", "downgrade"] {
+        assert_eq!(
+            removed("", name),
+            LabRecord::default(),
+            "{name} is required"
+        );
+    }
+    let mut expected = full.clone();
+    expected.scorecard = None;
+    assert_eq!(removed("", "scorecard"), expected);
+    let mut expected = full.clone();
+    expected.unanswered.clear();
+    assert_eq!(removed("", "unanswered"), expected);
+    let mut expected = full.clone();
+    expected.probe_states.clear();
+    assert_eq!(removed("", "probe_states"), expected);
+    let mut expected = full.clone();
+    expected.checkup_active = false;
+    assert_eq!(removed("", "checkup_active"), expected);
+    let mut expected = full.clone();
+    expected.stolen_token = None;
+    assert_eq!(removed("", "stolen_token"), expected);
+    let mut expected = full.clone();
+    expected.downgrade[0].accepted = None;
+    assert_eq!(removed("downgrade/0", "accepted"), expected);
+    let mut expected = full.clone();
+    expected.scorecard.as_mut().unwrap().findings[7].hint = None;
+    assert_eq!(removed("scorecard/findings/7", "hint"), expected);
+    for (at, name) in [
+        ("reports/0", "experiment"),
+        ("reports/0", "outcome"),
+        ("reports/0", "findings"),
+        ("downgrade/0", "kind"),
+        ("downgrade/0", "sentence"),
+        ("scorecard", "issuer"),
+        ("scorecard", "client_id"),
+        ("scorecard", "origin"),
+        ("scorecard", "preset"),
+        ("scorecard", "findings"),
+        ("scorecard/findings/7", "check"),
+        ("scorecard/findings/7", "verdict"),
+        ("scorecard/findings/7", "detail"),
+        ("scorecard/findings/7", "evidence"),
+        ("scorecard/findings/7/evidence/0", "label"),
+        ("logins/0/1/CodeExperiments", "checkup"),
+    ] {
+        assert_eq!(
+            removed(at, name),
+            LabRecord::default(),
+            "{at}/{name} is required"
+        );
+    }
+}
+
+#[test]
+fn lab_record_unknown_members_are_ignored() {
+    for at in [
+        "",
+        "reports/0",
+        "logins/0/1/CodeExperiments",
+        "downgrade/0",
+        "scorecard",
+        "scorecard/findings/7",
+        "scorecard/findings/7/evidence/1",
+    ] {
+        let json = record_edited(at, |o| {
+            o.insert("unknown".into(), serde_json::json!({"x": [1, null]}));
+        });
+        assert_eq!(LabRecord::from_json(&json), stored_record(), "{at}");
+    }
+}
+
+/// A member of another type anywhere, or a name this app does not store, makes the whole
+/// record unreadable: the lab starts empty, as before.
+#[test]
+fn lab_record_with_a_member_of_another_type_is_the_empty_default() {
+    use serde_json::json;
+    let cases: [(&str, &str, Vec<serde_json::Value>); 20] = [
+        ("", "reports", vec![json!(null), json!({}), json!([1])]),
+        (
+            "",
+            "logins",
+            vec![
+                json!(null),
+                json!([["s"]]),
+                json!([["s", "CodeExperiments"]]),
+                json!([["s", {"CodeExperiments": null}]]),
+                json!([[1, {"CodeExperiments": {"checkup": true}}]]),
+            ],
+        ),
+        (
+            "",
+            "unanswered",
+            vec![json!(null), json!(["Nope"]), json!([1])],
+        ),
+        (
+            "",
+            "probe_states",
+            vec![json!(null), json!([1]), json!("s1")],
+        ),
+        ("", "downgrade", vec![json!(null), json!([null])]),
+        ("", "scorecard", vec![json!(1), json!("x"), json!([])]),
+        (
+            "",
+            "checkup_active",
+            vec![json!(null), json!(1), json!("true")],
+        ),
+        (
+            "",
+            "stolen_token",
+            vec![
+                json!("Stopped"),
+                json!(["Stopped"]),
+                json!(["Stopped", ["a"], 1]),
+                json!(["stopped", []]),
+                json!(["Stopped", [1]]),
+            ],
+        ),
+        (
+            "reports/0",
+            "experiment",
+            vec![json!("Downgrade"), json!(null), json!(0)],
+        ),
+        (
+            "reports/0",
+            "outcome",
+            vec![json!("succeeded"), json!(null)],
+        ),
+        (
+            "reports/0",
+            "findings",
+            vec![json!(null), json!([1]), json!("x")],
+        ),
+        (
+            "logins/0/1/CodeExperiments",
+            "checkup",
+            vec![json!(null), json!("true"), json!(1)],
+        ),
+        (
+            "downgrade/0",
+            "kind",
+            vec![json!(2), json!("Plain"), json!(null)],
+        ),
+        ("downgrade/0", "accepted", vec![json!("yes"), json!(0)]),
+        ("scorecard", "issuer", vec![json!(null), json!(1)]),
+        (
+            "scorecard",
+            "findings",
+            vec![json!(null), json!({}), json!([1])],
+        ),
+        (
+            "scorecard/findings/7",
+            "check",
+            vec![json!("Nope"), json!(null), json!(1)],
+        ),
+        (
+            "scorecard/findings/7",
+            "verdict",
+            vec![json!("fail"), json!(null)],
+        ),
+        (
+            "scorecard/findings/7",
+            "evidence",
+            vec![json!(null), json!([1]), json!([{}])],
+        ),
+        (
+            "scorecard/findings/7",
+            "hint",
+            vec![json!(1), json!([]), json!({})],
+        ),
+    ];
+    for (at, name, wrong) in cases {
+        for wrong in wrong {
+            let json = record_edited(at, |o| {
+                o.insert(name.into(), wrong.clone());
+            });
+            assert_eq!(
+                LabRecord::from_json(&json),
+                LabRecord::default(),
+                "{at}/{name}: {wrong}"
+            );
+        }
+    }
+}
