@@ -149,6 +149,12 @@ pub(crate) struct Live {
     pub(crate) speed: f64,
 }
 
+/// The status's CSS name, bound (for `data-status`).
+pub(crate) fn status_of(live: &ArcRwSignal<Live>) -> impl Fn() -> &'static str + Send + Sync {
+    let live = live.clone();
+    move || live.with(|l| l.status)
+}
+
 fn draw_row(_: usize, k: &RowKey, live: ArcRwSignal<Live>) -> AnyView {
     row_view(k, live).into_any()
 }
@@ -402,24 +408,39 @@ fn row_view(k: &RowKey, live: ArcRwSignal<Live>) -> impl IntoView {
     let (_, _, step_channel) = k.route;
     let index = row.step;
     let channel = super::svg::channel_name(step_channel);
-    // Each bound value is a memo: a change of one part of `live` rewrites only its own nodes.
-    let status = {
-        let live = live.clone();
-        Memo::new(move |_| live.with(|l| l.status))
+    // The bound values re-run on each change of `live`, but write only what differs.
+    let class = {
+        let (live, marks) = (live.clone(), format!("row {}", k.marks));
+        // One class attribute: a status change is one write, not a removal and an addition.
+        move || {
+            let mut class = live.with(|l| {
+                let newest = if l.arrives { " newest" } else { "" };
+                format!("{marks} {}{newest}", l.status)
+            });
+            if selected.get() == Some(index) {
+                class.push_str(" selected");
+            }
+            class
+        }
     };
+    let status = status_of(&live);
+    // A memo: the packet is drawn again only when its arrival changes, not on a status change
+    // (a redraw would rewrite its attributes and restart its travel).
     let arriving = {
         let live = live.clone();
-        Memo::new(move |_| live.with(|l| l.arrives.then_some(l.speed)))
+        Memo::new(move |_| live.with(|l| l.arrives))
     };
-    let is = move |name: &'static str| move || status.get() == name;
     let marker = if row.failed {
         "url(#head-failed)"
     } else {
         "url(#head)"
     };
-    let duration = move || {
-        live.with(|l| l.duration_ms.map(format_duration))
-            .unwrap_or_default()
+    let duration = {
+        let live = live.clone();
+        move || {
+            live.with(|l| l.duration_ms.map(format_duration))
+                .unwrap_or_default()
+        }
     };
     let aria = name_of(index, &row.label_lines, k.route);
     let shape = match row.shape {
@@ -444,7 +465,11 @@ fn row_view(k: &RowKey, live: ArcRwSignal<Live>) -> impl IntoView {
             let (y, local) = (row.y, step_channel == Channel::Local);
             // Only while it arrives: the packet goes once the next step arrives.
             let packet = move || {
-                let speed = arriving.get().filter(|_| !local)?;
+                if !arriving.get() || local {
+                    return None;
+                }
+                // The speed when it starts: a packet on its way keeps its pace.
+                let speed = live.with_untracked(|l| l.speed);
                 let start = via.unwrap_or(x1);
                 let travel_ms = (super::replay::STEP_MS / speed).round();
                 Some(view! {
@@ -481,13 +506,10 @@ fn row_view(k: &RowKey, live: ArcRwSignal<Live>) -> impl IntoView {
     let chips_y = row.label_y + row.label_lines.len() as f64 * LINE_HEIGHT - 2.0;
     let label_x = n(row.label_x);
     view! {
-        <g class=format!("row {}", k.marks) tabindex="0" role="button"
-            data-step=index data-kind=format!("{:?}", k.kind) data-status=move || status.get()
+        <g class=class tabindex="0" role="button"
+            data-step=index data-kind=format!("{:?}", k.kind) data-status=status
             data-channel=channel data-ghost=k.ghost.then_some("true")
             data-defence=k.defence.clone()
-            class:pending=is("pending") class:active=is("active") class:ok=is("ok")
-            class:failed=is("failed") class:newest=move || arriving.get().is_some()
-            class:selected=move || selected.get() == Some(index)
             on:click=move |_| selected.set(Some(index))
             on:keydown=move |ev| {
                 if ev.key() == "Enter" {

@@ -1,6 +1,6 @@
 //! The timeline as an ordered list: one item per step, read straight from the timeline.
 
-use crate::diagram::view::{follow, Items, Live};
+use crate::diagram::view::{follow, status_of, Items, Live};
 use crate::flow::timeline::{Step, StepStatus, Timeline};
 use leptos::prelude::*;
 
@@ -54,11 +54,12 @@ fn drawn(step: &Step) -> (Step, Live) {
 
 fn step_item(number: usize, step: &Step, live: ArcRwSignal<Live>) -> impl IntoView {
     let kind = format!("{:?}", step.kind);
-    let status = {
-        let live = live.clone();
-        Memo::new(move |_| live.with(|l| l.status))
+    let class = {
+        let (live, ghost) = (live.clone(), if step.ghost { " ghost" } else { "" });
+        // One class attribute: a status change is one write, not a removal and an addition.
+        move || live.with(|l| format!("step {}{ghost}", l.status))
     };
-    let is = move |name: &'static str| move || status.get() == name;
+    let status = status_of(&live);
     let duration = move || {
         live.with(|l| l.duration_ms.map(crate::diagram::num::whole_ms))
             .unwrap_or_default()
@@ -76,10 +77,7 @@ fn step_item(number: usize, step: &Step, live: ArcRwSignal<Live>) -> impl IntoVi
     let exchange = step.exchange.clone();
     let params = step.params.clone();
     view! {
-        <li class=if step.ghost { "step ghost" } else { "step" } data-kind=kind
-            data-status=move || status.get() data-channel=channel_css(step)
-            class:pending=is("pending") class:active=is("active") class:ok=is("ok")
-            class:failed=is("failed")>
+        <li class=class data-kind=kind data-status=status data-channel=channel_css(step)>
             <div class="step-head">
                 <span class="num">{number}</span>
                 <span class="label">{step.label.clone()}</span>
