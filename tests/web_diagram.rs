@@ -359,7 +359,8 @@ async fn p12_a_new_step_redraws_no_earlier_row_or_list_item() {
 
 /// Issue 12: a step's status change (in progress → done, with its duration) keeps its diagram
 /// row and its list item and rewrites only the status (class, `data-status`) and the duration
-/// text; a change of what the row does not draw (the exchange, the note) leaves the row alone.
+/// text; the notes' arrival rewrites only their text; a change of what the row does not draw
+/// (the exchange, the note) leaves the row alone.
 #[wasm_bindgen_test]
 async fn p12_a_status_change_rewrites_only_the_status_and_the_duration() {
     use leptos::prelude::*;
@@ -437,12 +438,31 @@ async fn p12_a_status_change_rewrites_only_the_status_and_the_duration() {
         .collect();
     assert!(others.is_empty(), "other rows or items changed: {others:?}");
 
+    // The teaching notes arrive (the catalog is fetched after the first paint): each item's
+    // note text is rewritten in place, no item is redrawn, and no diagram row is touched.
+    let watch = Watch::start(&host);
+    timeline.update(|t| {
+        for step in 0..4 {
+            t.step_mut(step).unwrap().note = format!("Why step {step}.");
+        }
+    });
+    settle().await;
+    settle().await;
+    let touched = watch.stop();
+    assert_eq!(
+        text(&host, "#timeline > li:nth-child(4) .note"),
+        "Why step 3."
+    );
+    assert!(
+        touched.len() == 4 && touched.iter().all(|t| t.ends_with(": characterData ")),
+        "more than the notes' text was rewritten: {touched:?}"
+    );
+
     // The response arrives on a finished step: the list shows it, the diagram does not draw it.
     let watch = Watch::start(&host);
     timeline.update(|t| {
         let step = t.step_mut(id).unwrap();
         step.exchange = Some(HttpExchange::json_get("https://as.example/token"));
-        step.note = "Why this step.".to_owned();
     });
     settle().await;
     settle().await;

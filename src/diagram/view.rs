@@ -68,6 +68,7 @@ pub fn SequenceDiagram(
                     duration_ms: step.duration_ms,
                     arrives: super::replay::arrives(before, shown, row.step) && motion,
                     speed,
+                    note: String::new(),
                 };
                 (key, live)
             };
@@ -147,6 +148,9 @@ pub(crate) struct Live {
     pub(crate) arrives: bool,
     /// Replay speed: how fast the packet travels.
     pub(crate) speed: f64,
+    /// The step list's teaching note, rewritten as text when the catalog arrives rather than
+    /// redrawing every item (empty for a diagram row, which does not draw it).
+    pub(crate) note: String,
 }
 
 /// The status's CSS name, bound (for `data-status`).

@@ -36,16 +36,19 @@ pub fn TimelineList(
 }
 
 /// A step as its item draws it once (compared to skip the redraw), and what changes over its
-/// life (bound in place): its status and duration. A failure's reason is drawn, so it redraws.
+/// life (bound in place): its status, its duration and its note (resolved when the catalog
+/// arrives). A failure's reason is drawn, so it redraws.
 fn drawn(step: &Step) -> (Step, Live) {
     let live = Live {
         status: step.status.css(),
         duration_ms: step.duration_ms,
         arrives: false,
         speed: 1.0,
+        note: step.note.clone(),
     };
     let mut key = step.clone();
     key.duration_ms = None;
+    key.note = String::new();
     if !key.is_failed() {
         key.status = StepStatus::Pending;
     }
@@ -60,10 +63,14 @@ fn step_item(number: usize, step: &Step, live: ArcRwSignal<Live>) -> impl IntoVi
         move || live.with(|l| format!("step {}{ghost}", l.status))
     };
     let status = status_of(&live);
-    let duration = move || {
-        live.with(|l| l.duration_ms.map(crate::diagram::num::whole_ms))
-            .unwrap_or_default()
+    let duration = {
+        let live = live.clone();
+        move || {
+            live.with(|l| l.duration_ms.map(crate::diagram::num::whole_ms))
+                .unwrap_or_default()
+        }
     };
+    let note = move || live.with(|l| l.note.clone());
     let reason = match &step.status {
         StepStatus::Failed { reason } => Some(reason.clone()),
         _ => None,
@@ -102,7 +109,7 @@ fn step_item(number: usize, step: &Step, live: ArcRwSignal<Live>) -> impl IntoVi
             }).collect_view()}
             <details>
                 <summary>"Why this step"{exchange.is_some().then_some(" · HTTP")}</summary>
-                <p class="note">{step.note.clone()}</p>
+                <p class="note">{note}</p>
                 {exchange.map(|x| view! {
                     <pre class="http">{format!("{} {}", x.method, x.url)}
                         {x.request_headers.iter().map(|(k, v)| format!("\n{k}: {v}")).collect::<String>()}
