@@ -154,12 +154,12 @@ pub(crate) struct Live {
 }
 
 /// The status's CSS name, bound (for `data-status`).
-pub(crate) fn status_of(live: &ArcRwSignal<Live>) -> impl Fn() -> &'static str + Send + Sync {
+pub(crate) fn status_of(live: &LiveCell) -> impl Fn() -> &'static str + Send + Sync {
     let live = live.clone();
     move || live.with(|l| l.status)
 }
 
-fn draw_row(_: usize, k: &RowKey, live: ArcRwSignal<Live>) -> AnyView {
+fn draw_row(_: usize, k: &RowKey, live: LiveCell) -> AnyView {
     row_view(k, live).into_any()
 }
 
@@ -201,7 +201,42 @@ pub(crate) struct Items<K> {
 }
 
 /// Each drawn item's key and live part.
-type Drawn<K> = Arc<Mutex<Vec<(K, ArcRwSignal<Live>)>>>;
+type Drawn<K> = Arc<Mutex<Vec<(K, LiveCell)>>>;
+
+/// One item's [`Live`] part: read tracked, replaced in place. (A mutex and a trigger, as the
+/// list's slots use, rather than a signal of a new type: less code in the wasm.)
+#[derive(Clone)]
+pub(crate) struct LiveCell(Arc<(Mutex<Live>, ArcTrigger)>);
+
+impl LiveCell {
+    fn new(live: Live) -> Self {
+        LiveCell(Arc::new((Mutex::new(live), ArcTrigger::new())))
+    }
+
+    /// Reads it, tracked: the reading closure runs again after a change.
+    pub(crate) fn with<R>(&self, read: impl FnOnce(&Live) -> R) -> R {
+        self.0 .1.track();
+        read(&lock(&self.0 .0))
+    }
+
+    /// Reads it, untracked.
+    fn peek<R>(&self, read: impl FnOnce(&Live) -> R) -> R {
+        read(&lock(&self.0 .0))
+    }
+
+    /// Replaces it; its readers run again later, if it changed.
+    fn set(&self, now: Live) {
+        let changed = {
+            let mut live = lock(&self.0 .0);
+            let changed = *live != now;
+            *live = now;
+            changed
+        };
+        if changed {
+            self.0 .1.notify();
+        }
+    }
+}
 
 impl<K> Clone for Items<K> {
     fn clone(&self) -> Self {
@@ -215,7 +250,7 @@ impl<K> Clone for Items<K> {
 impl<K: PartialEq + Send + Sync + 'static> Items<K> {
     /// No items yet; `draw` draws item `i` from its key, binding what changes to its live part
     /// (read it only inside closures: a read while drawing would redraw the item on each change).
-    pub(crate) fn new(draw: fn(usize, &K, ArcRwSignal<Live>) -> AnyView) -> Self {
+    pub(crate) fn new(draw: fn(usize, &K, LiveCell) -> AnyView) -> Self {
         let keys: Drawn<K> = Arc::default();
         let drawn = keys.clone();
         let slots = Slots(Arc::new((
@@ -230,7 +265,6 @@ impl<K: PartialEq + Send + Sync + 'static> Items<K> {
     /// that changed in place, adds or removes the rest.
     pub(crate) fn set(&self, items: impl Iterator<Item = (K, Live)>) {
         let mut changed = Vec::new();
-        let mut moved = Vec::new();
         let len = {
             let mut drawn = lock(&self.keys);
             let mut n = 0;
@@ -241,19 +275,16 @@ impl<K: PartialEq + Send + Sync + 'static> Items<K> {
                             *old = key;
                             changed.push(n);
                         }
-                        if live.with_untracked(|l| *l != now) {
-                            moved.push((live.clone(), now));
-                        }
+                        // Only marks its readers: they run later, after this lock.
+                        live.set(now);
                     }
-                    None => drawn.push((key, ArcRwSignal::new(now))),
+                    None => drawn.push((key, LiveCell::new(now))),
                 }
                 n += 1;
             }
             drawn.truncate(n);
             n
         };
-        // Outside the lock: the bound attributes update later, when the effects run.
-        moved.into_iter().for_each(|(live, now)| live.set(now));
         self.slots.changed(&changed, len);
     }
 
@@ -405,7 +436,7 @@ pub fn arrow_path(x1: f64, x2: f64, via: Option<f64>, y: f64) -> String {
     }
 }
 
-fn row_view(k: &RowKey, live: ArcRwSignal<Live>) -> impl IntoView {
+fn row_view(k: &RowKey, live: LiveCell) -> impl IntoView {
     let RowKey { row, selected, .. } = k;
     let selected = *selected;
     let (width, duration_x) = k.width;
@@ -473,7 +504,7 @@ fn row_view(k: &RowKey, live: ArcRwSignal<Live>) -> impl IntoView {
                     return None;
                 }
                 // The speed when it starts: a packet on its way keeps its pace.
-                let speed = live.with_untracked(|l| l.speed);
+                let speed = live.peek(|l| l.speed);
                 let start = via.unwrap_or(x1);
                 let travel_ms = (super::replay::STEP_MS / speed).round();
                 Some(view! {

@@ -1,6 +1,6 @@
 //! The timeline as an ordered list: one item per step, read straight from the timeline.
 
-use crate::diagram::view::{follow, status_of, Items, Live};
+use crate::diagram::view::{follow, status_of, Items, Live, LiveCell};
 use crate::flow::timeline::{Step, StepStatus, Timeline};
 use leptos::prelude::*;
 
@@ -55,7 +55,7 @@ fn drawn(step: &Step) -> (Step, Live) {
     (key, live)
 }
 
-fn step_item(number: usize, step: &Step, live: ArcRwSignal<Live>) -> impl IntoView {
+fn step_item(number: usize, step: &Step, live: LiveCell) -> impl IntoView {
     let kind = format!("{:?}", step.kind);
     let class = {
         let (live, ghost) = (live.clone(), if step.ghost { " ghost" } else { "" });
