@@ -189,8 +189,8 @@ impl Moved {
 }
 
 /// A list drawn item by item: an item is redrawn only when its key changes, and a new item is
-/// appended without redrawing the ones before it. Each item's [`Live`] part is a signal of its
-/// own, so a status change rewrites only what is bound to it. (Built with `erase_components`,
+/// appended without redrawing the ones before it. Each item's [`Live`] part is a cell of its
+/// own ([`LiveCell`]), so a status change rewrites only what is bound to it. (Built with `erase_components`,
 /// redrawing an element removes and sets every one of its attributes again: one event that
 /// redrew every diagram row and list item made about 9,500 attribute writes on the callback
 /// page.)
