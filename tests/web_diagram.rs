@@ -157,108 +157,153 @@ async fn back_in_replay_shows_each_remaining_step_settled_and_next_replays_the_a
     assert_eq!(count("#diagram .packet"), 1);
 }
 
-/// Issue 12's performance goal: a step that arrives draws its own row and list item and
-/// rewrites nothing in the rows and items before it (each redraw of an element rewrites all its
-/// attributes: redrawing every row on each event led the callback page's profile). The lane
-/// headers only follow the new height: three attributes, not a redraw.
-#[wasm_bindgen_test]
-async fn p12_a_new_step_redraws_no_earlier_row_or_list_item() {
+/// Every attribute write and node change under a host from its start, by the diagram row or
+/// list item it lands in ("row 2: attributes class", "item 3: characterData "), "lanes" for
+/// the lane headers and "elsewhere" for the rest.
+struct Watch {
+    observer: web_sys::MutationObserver,
+    touched: std::rc::Rc<std::cell::RefCell<Vec<String>>>,
+    _callback: wasm_bindgen::closure::Closure<dyn FnMut(js_sys::Array)>,
+}
+
+impl Watch {
+    fn start(host: &Element) -> Self {
+        let touched: std::rc::Rc<std::cell::RefCell<Vec<String>>> = Default::default();
+        let seen = touched.clone();
+        let callback = wasm_bindgen::closure::Closure::<dyn FnMut(js_sys::Array)>::new(
+            move |records: js_sys::Array| {
+                for record in records.iter() {
+                    let record: web_sys::MutationRecord = record.unchecked_into();
+                    seen.borrow_mut().push(place_of(&record));
+                }
+            },
+        );
+        let observer = web_sys::MutationObserver::new(callback.as_ref().unchecked_ref()).unwrap();
+        let init = web_sys::MutationObserverInit::new();
+        init.set_subtree(true);
+        init.set_child_list(true);
+        init.set_attributes(true);
+        init.set_character_data(true);
+        observer.observe_with_options(host, &init).unwrap();
+        Watch {
+            observer,
+            touched,
+            _callback: callback,
+        }
+    }
+
+    /// Stops watching; what was touched.
+    fn stop(self) -> Vec<String> {
+        self.observer.disconnect();
+        self.touched.take()
+    }
+}
+
+fn place_of(record: &web_sys::MutationRecord) -> String {
+    let element = record.target().and_then(|target| {
+        target
+            .dyn_ref::<Element>()
+            .cloned()
+            .or_else(|| target.parent_element())
+    });
+    let place = element
+        .and_then(|e| {
+            e.closest("#diagram g.row, #timeline > li, #diagram g.lanes")
+                .ok()
+                .flatten()
+        })
+        .map(|e| {
+            if e.get_attribute("class").as_deref() == Some("lanes") {
+                return "lanes".to_owned();
+            }
+            let list = e.tag_name() == "LI";
+            let index = e.get_attribute("data-step").unwrap_or_else(|| {
+                let items = e.parent_element().unwrap().children();
+                (0..items.length())
+                    .position(|i| items.item(i).as_ref() == Some(&e))
+                    .unwrap()
+                    .to_string()
+            });
+            format!("{} {index}", if list { "item" } else { "row" })
+        })
+        .unwrap_or_else(|| "elsewhere".to_owned());
+    format!(
+        "{place}: {} {}",
+        record.type_(),
+        record.attribute_name().unwrap_or_default()
+    )
+}
+
+/// A token request between the client app and the authorization server, labelled `label`.
+fn token_step(label: &str) -> oauth_flow_lab::flow::timeline::Step {
+    use oauth_flow_lab::flow::timeline::{Actor, Channel, Step, StepKind};
+    Step::new(
+        StepKind::TokenRequest,
+        Actor::ClientApp,
+        Actor::AuthorizationServer,
+        Channel::Back,
+        label,
+        0,
+    )
+}
+
+/// The diagram and the step list of `timeline`, live, with the packets on.
+fn mount_live(
+    timeline: leptos::prelude::RwSignal<oauth_flow_lab::flow::timeline::Timeline>,
+) -> (Element, impl Drop) {
     use leptos::prelude::*;
     use oauth_flow_lab::diagram::replay::Replay;
     use oauth_flow_lab::diagram::view::SequenceDiagram;
-    use oauth_flow_lab::flow::timeline::{Actor, Channel, Step, StepKind, Timeline};
-    use std::cell::RefCell;
-    use std::rc::Rc;
-    use wasm_bindgen::closure::Closure;
-
-    let step = |label: &str| {
-        Step::new(
-            StepKind::TokenRequest,
-            Actor::ClientApp,
-            Actor::AuthorizationServer,
-            Channel::Back,
-            label,
-            0,
-        )
-    };
-    let timeline = RwSignal::new(Timeline::new());
-    timeline.update(|t| {
-        for label in ["one", "two", "three"] {
-            t.push_done(step(label), 5.0);
-        }
-    });
-    let (host, _guard) = web_support::mount(move || {
+    web_support::mount(move || {
         view! {
             <SequenceDiagram timeline=timeline replay=RwSignal::new(Replay::default())
                 selected=RwSignal::new(None) reduced_motion=false narrow=false />
             <oauth_flow_lab::ui::timeline_list::TimelineList timeline=timeline.into() />
         }
+    })
+}
+
+/// Issue 12's performance goal: a step that arrives draws its own row and list item and
+/// rewrites nothing in the rows and items before it (each redraw of an element rewrites all its
+/// attributes: redrawing every row on each event led the callback page's profile). The lane
+/// headers only follow the new height: three attributes, not a redraw. The row that was
+/// arriving only ends its arrival: its `newest` class and its packet go, the row stays.
+#[wasm_bindgen_test]
+async fn p12_a_new_step_redraws_no_earlier_row_or_list_item() {
+    use leptos::prelude::*;
+    use oauth_flow_lab::flow::timeline::Timeline;
+
+    let timeline = RwSignal::new(Timeline::new());
+    timeline.update(|t| {
+        for label in ["one", "two", "three"] {
+            t.push_done(token_step(label), 5.0);
+        }
     });
+    let (host, _guard) = mount_live(timeline);
     settle().await;
     let count = |css: &str| host.query_selector_all(css).unwrap().length();
     assert_eq!(count("#diagram g.row"), 3);
     assert_eq!(count("#timeline > li"), 3);
+    let arriving = host
+        .query_selector("#diagram g.row[data-step='2']")
+        .unwrap()
+        .unwrap();
+    assert!(
+        arriving.class_list().contains("newest"),
+        "the newest step arrives"
+    );
+    assert_eq!(count("#diagram g.row[data-step='2'] .packet"), 1);
 
-    // Every attribute write and node change from here on, by the row or item it lands in.
-    let touched: Rc<RefCell<Vec<String>>> = Rc::default();
-    let seen = touched.clone();
-    let callback = Closure::<dyn FnMut(js_sys::Array)>::new(move |records: js_sys::Array| {
-        for record in records.iter() {
-            let record: web_sys::MutationRecord = record.unchecked_into();
-            let Some(target) = record.target() else {
-                continue;
-            };
-            let element = target
-                .dyn_ref::<Element>()
-                .cloned()
-                .or_else(|| target.parent_element());
-            let place = element
-                .and_then(|e| {
-                    e.closest("#diagram g.row, #timeline > li, #diagram g.lanes")
-                        .ok()
-                        .flatten()
-                })
-                .map(|e| {
-                    if e.get_attribute("class").as_deref() == Some("lanes") {
-                        return "lanes".to_owned();
-                    }
-                    let list = e.tag_name() == "LI";
-                    let index = e.get_attribute("data-step").unwrap_or_else(|| {
-                        let items = e.parent_element().unwrap().children();
-                        (0..items.length())
-                            .position(|i| items.item(i).as_ref() == Some(&e))
-                            .unwrap()
-                            .to_string()
-                    });
-                    format!("{} {index}", if list { "item" } else { "row" })
-                })
-                .unwrap_or_else(|| "elsewhere".to_owned());
-            seen.borrow_mut().push(format!(
-                "{place}: {} {}",
-                record.type_(),
-                record.attribute_name().unwrap_or_default()
-            ));
-        }
-    });
-    let observer = web_sys::MutationObserver::new(callback.as_ref().unchecked_ref()).unwrap();
-    let init = web_sys::MutationObserverInit::new();
-    init.set_subtree(true);
-    init.set_child_list(true);
-    init.set_attributes(true);
-    init.set_character_data(true);
-    observer.observe_with_options(&host, &init).unwrap();
-
+    let watch = Watch::start(&host);
     timeline.update(|t| {
-        t.push_done(step("four"), 5.0);
+        t.push_done(token_step("four"), 5.0);
     });
     settle().await;
     settle().await;
-    observer.disconnect();
+    let touched = watch.stop();
     assert_eq!(count("#diagram g.row"), 4, "the new step is drawn");
     assert_eq!(count("#timeline > li"), 4, "and listed");
-    let touched = touched.borrow();
-    // The row that was newest loses its arrival; rows 0 and 1 and the first three list items
-    // are left as they are.
+    // Rows 0 and 1 and the first three list items are left as they are.
     let earlier: Vec<&String> = touched
         .iter()
         .filter(|t| {
@@ -270,6 +315,32 @@ async fn p12_a_new_step_redraws_no_earlier_row_or_list_item() {
     assert!(
         earlier.is_empty(),
         "earlier rows and items were redrawn: {earlier:?}"
+    );
+    // The row that was arriving is the same element, settled: one class removed, the packet
+    // removed, nothing redrawn.
+    let row_2 = host
+        .query_selector("#diagram g.row[data-step='2']")
+        .unwrap()
+        .unwrap();
+    assert!(
+        row_2.is_same_node(Some(&arriving)),
+        "the row that was arriving was redrawn"
+    );
+    assert!(!row_2.class_list().contains("newest"));
+    assert_eq!(count("#diagram g.row[data-step='2'] .packet"), 0);
+    let settled: Vec<&String> = touched.iter().filter(|t| t.starts_with("row 2:")).collect();
+    // The class, and the packet swapped for its empty placeholder (one or two node records).
+    assert!(
+        settled.len() <= 3
+            && settled
+                .iter()
+                .filter(|t| **t == "row 2: attributes class")
+                .count()
+                == 1
+            && settled
+                .iter()
+                .all(|t| ["row 2: attributes class", "row 2: childList "].contains(&t.as_str())),
+        "the row that was arriving was rewritten, not just settled: {settled:?}"
     );
     let lanes: Vec<&String> = touched.iter().filter(|t| t.starts_with("lanes:")).collect();
     assert!(
@@ -284,4 +355,119 @@ async fn p12_a_new_step_redraws_no_earlier_row_or_list_item() {
             }),
         "the lanes were redrawn, not lengthened: {lanes:?}"
     );
+}
+
+/// Issue 12: a step's status change (in progress → done, with its duration) keeps its diagram
+/// row and its list item and rewrites only the status (class, `data-status`) and the duration
+/// text; the notes' arrival rewrites only their text; a change of what the row does not draw
+/// (the exchange, the note) leaves the row alone.
+#[wasm_bindgen_test]
+async fn p12_a_status_change_rewrites_only_the_status_and_the_duration() {
+    use leptos::prelude::*;
+    use oauth_flow_lab::flow::timeline::{HttpExchange, Timeline};
+
+    let timeline = RwSignal::new(Timeline::new());
+    let mut id = 0;
+    timeline.update(|t| {
+        for label in ["one", "two", "three"] {
+            t.push_done(token_step(label), 5.0);
+        }
+        id = t.push(token_step("four"));
+    });
+    let (host, _guard) = mount_live(timeline);
+    settle().await;
+    let element = |css: &str| host.query_selector(css).unwrap().expect(css);
+    let row = element("#diagram g.row[data-step='3']");
+    let item = element("#timeline > li:nth-child(4)");
+    assert_eq!(row.get_attribute("data-status").as_deref(), Some("active"));
+    assert!(row.class_list().contains("active"));
+    assert_eq!(text(&host, "#diagram g.row[data-step='3'] .duration"), "");
+
+    let watch = Watch::start(&host);
+    timeline.update(|t| t.complete(id, 38));
+    settle().await;
+    settle().await;
+    let touched = watch.stop();
+    assert!(
+        element("#diagram g.row[data-step='3']").is_same_node(Some(&row)),
+        "the row was redrawn"
+    );
+    assert!(
+        element("#timeline > li:nth-child(4)").is_same_node(Some(&item)),
+        "the list item was redrawn"
+    );
+    assert_eq!(row.get_attribute("data-status").as_deref(), Some("ok"));
+    assert!(row.class_list().contains("ok") && !row.class_list().contains("active"));
+    assert!(
+        row.class_list().contains("newest"),
+        "still arriving: not cut"
+    );
+    assert_eq!(
+        text(&host, "#diagram g.row[data-step='3'] .duration"),
+        "38 ms"
+    );
+    assert_eq!(item.get_attribute("data-status").as_deref(), Some("ok"));
+    assert!(item.class_list().contains("ok") && !item.class_list().contains("active"));
+    assert_eq!(
+        text(&host, "#timeline > li:nth-child(4) .duration"),
+        "38 ms"
+    );
+    // The class, data-status and the duration's text: one write each, no more.
+    for place in ["row 3", "item 3"] {
+        let writes: Vec<&String> = touched
+            .iter()
+            .filter(|t| t.starts_with(&format!("{place}:")))
+            .collect();
+        assert!(
+            writes.len() <= 3
+                && writes.iter().all(|t| {
+                    [
+                        "attributes class",
+                        "attributes data-status",
+                        "characterData ",
+                    ]
+                    .iter()
+                    .any(|w| *t == &format!("{place}: {w}"))
+                }),
+            "{place} was rewritten beyond its status and duration: {writes:?}"
+        );
+    }
+    let others: Vec<&String> = touched
+        .iter()
+        .filter(|t| !t.starts_with("row 3:") && !t.starts_with("item 3:"))
+        .collect();
+    assert!(others.is_empty(), "other rows or items changed: {others:?}");
+
+    // The teaching notes arrive (the catalog is fetched after the first paint): each item's
+    // note text is rewritten in place, no item is redrawn, and no diagram row is touched.
+    let watch = Watch::start(&host);
+    timeline.update(|t| {
+        for step in 0..4 {
+            t.step_mut(step).unwrap().note = format!("Why step {step}.");
+        }
+    });
+    settle().await;
+    settle().await;
+    let touched = watch.stop();
+    assert_eq!(
+        text(&host, "#timeline > li:nth-child(4) .note"),
+        "Why step 3."
+    );
+    assert!(
+        touched.len() == 4 && touched.iter().all(|t| t.ends_with(": characterData ")),
+        "more than the notes' text was rewritten: {touched:?}"
+    );
+
+    // The response arrives on a finished step: the list shows it, the diagram does not draw it.
+    let watch = Watch::start(&host);
+    timeline.update(|t| {
+        let step = t.step_mut(id).unwrap();
+        step.exchange = Some(HttpExchange::json_get("https://as.example/token"));
+    });
+    settle().await;
+    settle().await;
+    let touched = watch.stop();
+    let rows: Vec<&String> = touched.iter().filter(|t| t.starts_with("row")).collect();
+    assert!(rows.is_empty(), "a row was rewritten: {rows:?}");
+    assert!(element("#diagram g.row[data-step='3']").is_same_node(Some(&row)));
 }

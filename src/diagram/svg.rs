@@ -41,16 +41,16 @@ pub fn channel_name(channel: Channel) -> &'static str {
     }
 }
 
-/// The row's classes: status, channel, and the marks of explain mode and the attack lab
-/// (`newest`: the row that arrives animated in the live view).
-pub fn row_class(step: &Step, newest: bool) -> String {
-    let mut class = format!(
-        "row {} ch-{}",
-        step.status.css(),
-        channel_name(step.channel)
-    );
+/// The row's classes: status, channel, and the marks of explain mode and the attack lab.
+pub fn row_class(step: &Step) -> String {
+    format!("row {} {}", step.status.css(), row_marks(step))
+}
+
+/// The row's classes that stay the same over its step's life (all but the status): the
+/// channel, and the marks of explain mode and the attack lab.
+pub fn row_marks(step: &Step) -> String {
+    let mut class = format!("ch-{}", channel_name(step.channel));
     for (on, name) in [
-        (newest, " newest"),
         (step.difference.is_some(), " differs"),
         (step.ghost, " ghost"),
         (step.defence.is_some(), " defence"),
@@ -153,7 +153,7 @@ fn row_svg(out: &mut String, row: &Row, step: &Step, g: &super::layout::DiagramL
         out,
         "<g class=\"{}\" data-step=\"{}\" data-kind=\"{:?}\" data-status=\"{}\" \
          data-channel=\"{}\"",
-        row_class(step, false),
+        row_class(step),
         row.step,
         step.kind,
         step.status.css(),

@@ -6,7 +6,7 @@ use super::layout::{
 };
 use super::num::{n, tenths_of_seconds, whole_ms};
 use super::replay::Replay;
-use crate::flow::timeline::{Actor, Channel, Step, Timeline};
+use crate::flow::timeline::{Actor, Channel, Step, StepKind, Timeline};
 use leptos::prelude::*;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -39,7 +39,8 @@ pub fn SequenceDiagram(
         timeline.with(|t| layout(t.steps(), width))
     });
     // Each row is drawn once and redrawn only when what it draws changes (`Items`): one event
-    // used to redraw every row, which led the callback page's profile (issue 12).
+    // used to redraw every row, which led the callback page's profile (issue 12). What changes
+    // over a step's life (status, duration, arrival) is bound attribute by attribute instead.
     let rows = Items::new(draw_row);
     let moved = Moved::new();
     let update = {
@@ -49,13 +50,27 @@ pub fn SequenceDiagram(
             let speed = replay.with(|r| r.speed);
             let motion = !reduced_motion.get();
             let (before, scroll) = moved.step(shown);
-            let key = |row: &Row, step: &Step, g: &DiagramLayout| RowKey {
-                row: row.clone(),
-                step: step.clone(),
-                arrives: super::replay::arrives(before, shown, row.step) && motion,
-                width: (g.width, g.duration_x),
-                speed,
-                selected,
+            let key = |row: &Row, step: &Step, g: &DiagramLayout| {
+                let key = RowKey {
+                    row: row.clone(),
+                    kind: step.kind,
+                    route: (step.from, step.to, step.channel),
+                    marks: super::svg::row_marks(step),
+                    ghost: step.ghost,
+                    defence: step.defence.clone(),
+                    difference: step.difference.is_some(),
+                    callout: step.callout.clone(),
+                    width: (g.width, g.duration_x),
+                    selected,
+                };
+                let live = Live {
+                    status: step.status.css(),
+                    duration_ms: step.duration_ms,
+                    arrives: super::replay::arrives(before, shown, row.step) && motion,
+                    speed,
+                    note: String::new(),
+                };
+                (key, live)
             };
             geometry.with(|g| {
                 timeline.with(|t| {
@@ -99,21 +114,53 @@ pub fn SequenceDiagram(
     }
 }
 
-/// Everything one row draws, compared to skip the redraw of rows an event left unchanged.
+/// What one row draws that stays the same over its step's life, compared to skip the redraw
+/// of rows an event left unchanged (the exchange, the note and the rest of the step that the
+/// row does not draw are not compared).
 #[derive(PartialEq)]
 struct RowKey {
+    /// Geometry, wrapped label lines and chips.
     row: Row,
-    step: Step,
-    /// Whether it plays its arrival (packet and settle).
-    arrives: bool,
+    kind: StepKind,
+    /// From, to, channel: the row's accessible name ends with them.
+    route: (Actor, Actor, Channel),
+    /// The classes apart from the status ([`super::svg::row_marks`]).
+    marks: String,
+    ghost: bool,
+    defence: Option<String>,
+    difference: bool,
+    callout: Option<String>,
     /// SVG width and the duration column's x.
     width: (f64, f64),
-    speed: f64,
     selected: RwSignal<Option<usize>>,
 }
 
-fn draw_row(_: usize, k: &RowKey) -> AnyView {
-    row_view(&k.row, &k.step, k.width, k.selected, k.arrives, k.speed).into_any()
+/// What changes over a step's life, bound to the few attributes and text nodes that show it:
+/// a change writes those, not the whole row or list item.
+#[derive(Clone, PartialEq)]
+pub(crate) struct Live {
+    /// The status's CSS name (a class and `data-status`).
+    pub(crate) status: &'static str,
+    /// How long it took, once finished.
+    pub(crate) duration_ms: Option<f64>,
+    /// Whether it plays its arrival (packet and settle). Going false ends it without a redraw
+    /// (the animation has played); a redraw after that draws the row settled.
+    pub(crate) arrives: bool,
+    /// Replay speed: how fast the packet travels.
+    pub(crate) speed: f64,
+    /// The step list's teaching note, rewritten as text when the catalog arrives rather than
+    /// redrawing every item (empty for a diagram row, which does not draw it).
+    pub(crate) note: String,
+}
+
+/// The status's CSS name, bound (for `data-status`).
+pub(crate) fn status_of(live: &LiveCell) -> impl Fn() -> &'static str + Send + Sync {
+    let live = live.clone();
+    move || live.with(|l| l.status)
+}
+
+fn draw_row(_: usize, k: &RowKey, live: LiveCell) -> AnyView {
+    row_view(k, live).into_any()
 }
 
 /// The replay's last move: the visible count before it and after it (`usize::MAX` before the
@@ -142,13 +189,53 @@ impl Moved {
 }
 
 /// A list drawn item by item: an item is redrawn only when its key changes, and a new item is
-/// appended without redrawing the ones before it. (Built with `erase_components`, redrawing an
-/// element removes and sets every one of its attributes again: one event that redrew every
-/// diagram row and list item made about 9,500 attribute writes on the callback page.)
+/// appended without redrawing the ones before it. Each item's [`Live`] part is a cell of its
+/// own ([`LiveCell`]), so a status change rewrites only what is bound to it. (Built with `erase_components`,
+/// redrawing an element removes and sets every one of its attributes again: one event that
+/// redrew every diagram row and list item made about 9,500 attribute writes on the callback
+/// page.)
 pub(crate) struct Items<K> {
-    /// What each drawn item was drawn from.
-    keys: Arc<Mutex<Vec<K>>>,
+    /// What each drawn item was drawn from, and its live part.
+    keys: Drawn<K>,
     slots: Slots,
+}
+
+/// Each drawn item's key and live part.
+type Drawn<K> = Arc<Mutex<Vec<(K, LiveCell)>>>;
+
+/// One item's [`Live`] part: read tracked, replaced in place. (A mutex and a trigger, as the
+/// list's slots use, rather than a signal of a new type: less code in the wasm.)
+#[derive(Clone)]
+pub(crate) struct LiveCell(Arc<(Mutex<Live>, ArcTrigger)>);
+
+impl LiveCell {
+    fn new(live: Live) -> Self {
+        LiveCell(Arc::new((Mutex::new(live), ArcTrigger::new())))
+    }
+
+    /// Reads it, tracked: the reading closure runs again after a change.
+    pub(crate) fn with<R>(&self, read: impl FnOnce(&Live) -> R) -> R {
+        self.0 .1.track();
+        read(&lock(&self.0 .0))
+    }
+
+    /// Reads it, untracked.
+    fn peek<R>(&self, read: impl FnOnce(&Live) -> R) -> R {
+        read(&lock(&self.0 .0))
+    }
+
+    /// Replaces it; its readers run again later, if it changed.
+    fn set(&self, now: Live) {
+        let changed = {
+            let mut live = lock(&self.0 .0);
+            let changed = *live != now;
+            *live = now;
+            changed
+        };
+        if changed {
+            self.0 .1.notify();
+        }
+    }
 }
 
 impl<K> Clone for Items<K> {
@@ -161,32 +248,37 @@ impl<K> Clone for Items<K> {
 }
 
 impl<K: PartialEq + Send + Sync + 'static> Items<K> {
-    /// No items yet; `draw` draws item `i` from its key.
-    pub(crate) fn new(draw: fn(usize, &K) -> AnyView) -> Self {
-        let keys: Arc<Mutex<Vec<K>>> = Arc::default();
+    /// No items yet; `draw` draws item `i` from its key, binding what changes to its live part
+    /// (read it only inside closures: a read while drawing would redraw the item on each change).
+    pub(crate) fn new(draw: fn(usize, &K, LiveCell) -> AnyView) -> Self {
+        let keys: Drawn<K> = Arc::default();
         let drawn = keys.clone();
         let slots = Slots(Arc::new((
             Mutex::default(),
             ArcTrigger::new(),
-            Box::new(move |i| lock(&drawn).get(i).map(|k| draw(i, k))),
+            Box::new(move |i| lock(&drawn).get(i).map(|(k, l)| draw(i, k, l.clone()))),
         )));
         Items { keys, slots }
     }
 
-    /// The items are now `keys`: redraws the items whose key changed, adds or removes the rest.
-    pub(crate) fn set(&self, keys: impl Iterator<Item = K>) {
+    /// The items are now `items`: redraws the items whose key changed, updates the live parts
+    /// that changed in place, adds or removes the rest.
+    pub(crate) fn set(&self, items: impl Iterator<Item = (K, Live)>) {
         let mut changed = Vec::new();
         let len = {
             let mut drawn = lock(&self.keys);
             let mut n = 0;
-            for key in keys {
+            for (key, now) in items {
                 match drawn.get_mut(n) {
-                    Some(old) if *old != key => {
-                        *old = key;
-                        changed.push(n);
+                    Some((old, live)) => {
+                        if *old != key {
+                            *old = key;
+                            changed.push(n);
+                        }
+                        // Only marks its readers: they run later, after this lock.
+                        live.set(now);
                     }
-                    Some(_) => {}
-                    None => drawn.push(key),
+                    None => drawn.push((key, LiveCell::new(now))),
                 }
                 n += 1;
             }
@@ -344,25 +436,48 @@ pub fn arrow_path(x1: f64, x2: f64, via: Option<f64>, y: f64) -> String {
     }
 }
 
-fn row_view(
-    row: &Row,
-    step: &Step,
-    (width, duration_x): (f64, f64),
-    selected: RwSignal<Option<usize>>,
-    animate: bool,
-    speed: f64,
-) -> impl IntoView {
+fn row_view(k: &RowKey, live: LiveCell) -> impl IntoView {
+    let RowKey { row, selected, .. } = k;
+    let selected = *selected;
+    let (width, duration_x) = k.width;
+    let (_, _, step_channel) = k.route;
     let index = row.step;
-    let channel = super::svg::channel_name(step.channel);
-    let class = super::svg::row_class(step, animate);
+    let channel = super::svg::channel_name(step_channel);
+    // The bound values re-run on each change of `live`, but write only what differs.
+    let class = {
+        let (live, marks) = (live.clone(), format!("row {}", k.marks));
+        // One class attribute: a status change is one write, not a removal and an addition.
+        move || {
+            let mut class = live.with(|l| {
+                let newest = if l.arrives { " newest" } else { "" };
+                format!("{marks} {}{newest}", l.status)
+            });
+            if selected.get() == Some(index) {
+                class.push_str(" selected");
+            }
+            class
+        }
+    };
+    let status = status_of(&live);
+    // A memo: the packet is drawn again only when its arrival changes, not on a status change
+    // (a redraw would rewrite its attributes and restart its travel).
+    let arriving = {
+        let live = live.clone();
+        Memo::new(move |_| live.with(|l| l.arrives))
+    };
     let marker = if row.failed {
         "url(#head-failed)"
     } else {
         "url(#head)"
     };
-    let duration = step.duration_ms.map(format_duration).unwrap_or_default();
-    let aria = row_name(index, step, row);
-    let travel_ms = (super::replay::STEP_MS / speed).round();
+    let duration = {
+        let live = live.clone();
+        move || {
+            live.with(|l| l.duration_ms.map(format_duration))
+                .unwrap_or_default()
+        }
+    };
+    let aria = name_of(index, &row.label_lines, k.route);
     let shape = match row.shape {
         Shape::Arrow { x1, x2, via } => {
             // A hop through the address bar is drawn as its two legs, each with its head.
@@ -382,16 +497,24 @@ fn row_view(
                     {tags.collect_view()}
                 </text>
             };
-            let packet = (animate && step.channel != Channel::Local).then(|| {
+            let (y, local) = (row.y, step_channel == Channel::Local);
+            // Only while it arrives: the packet goes once the next step arrives.
+            let packet = move || {
+                if !arriving.get() || local {
+                    return None;
+                }
+                // The speed when it starts: a packet on its way keeps its pace.
+                let speed = live.peek(|l| l.speed);
                 let start = via.unwrap_or(x1);
-                view! {
+                let travel_ms = (super::replay::STEP_MS / speed).round();
+                Some(view! {
                     // CSSOM properties, not a style attribute: the page's CSP blocks inline
                     // style attributes (style-src-attr), but not element.style.setProperty.
-                    <circle class="packet" cx=n(start) cy=n(row.y) r="5"
+                    <circle class="packet" cx=n(start) cy=n(y) r="5"
                         style=("--dx", format!("{}px", n(x2 - start)))
                         style:animation-duration=format!("{}ms", n(travel_ms)) />
-                }
-            });
+                })
+            };
             let cross = row.failed.then(|| {
                 view! { <text class="cross" x=n(x2) y=n(row.y + 5.0) text-anchor="middle">"✕"</text> }
             });
@@ -419,10 +542,9 @@ fn row_view(
     let label_x = n(row.label_x);
     view! {
         <g class=class tabindex="0" role="button"
-            data-step=index data-kind=format!("{:?}", step.kind) data-status=step.status.css()
-            data-channel=channel data-ghost=step.ghost.then_some("true")
-            data-defence=step.defence.clone()
-            class:selected=move || selected.get() == Some(index)
+            data-step=index data-kind=format!("{:?}", k.kind) data-status=status
+            data-channel=channel data-ghost=k.ghost.then_some("true")
+            data-defence=k.defence.clone()
             on:click=move |_| selected.set(Some(index))
             on:keydown=move |ev| {
                 if ev.key() == "Enter" {
@@ -434,11 +556,11 @@ fn row_view(
             <title>{aria}</title>
             <rect class="hit" x="0" y=n(row.top) width=n(width) height=n(row.height) />
             <g aria-hidden="true">
-            {step.difference.is_some().then(|| view! {
+            {k.difference.then(|| view! {
                 <text class="differs-mark" x="4" y=n(row.y + 4.0)>"≠"</text>
             })}
             {shape}
-            {step.callout.clone().map(|callout| view! {
+            {k.callout.clone().map(|callout| view! {
                 <text class="callout-mark" x="16" y=n(row.number_y + 4.0)>
                     "⚠"<title>{callout}</title>
                 </text>
@@ -480,14 +602,18 @@ pub fn format_duration(ms: f64) -> String {
 
 /// Who talked to whom on which channel, in words ("Client app to Browser on the front channel").
 fn route(step: &Step) -> String {
-    if step.from == step.to {
-        format!("{} does local work", step.from.label())
+    route_of((step.from, step.to, step.channel))
+}
+
+fn route_of((from, to, channel): (Actor, Actor, Channel)) -> String {
+    if from == to {
+        format!("{} does local work", from.label())
     } else {
         format!(
             "{} to {} on the {}",
-            step.from.label(),
-            step.to.label(),
-            step.channel.label()
+            from.label(),
+            to.label(),
+            channel.label()
         )
     }
 }
@@ -495,12 +621,12 @@ fn route(step: &Step) -> String {
 /// The accessible name of a step's row: its number, then exactly the label text it shows
 /// (so the name contains the visible text), then the route.
 pub fn row_name(index: usize, step: &Step, row: &Row) -> String {
-    let route = route(step);
-    format!(
-        "Step {}: {}. {route}.",
-        index + 1,
-        row.label_lines.join(" ")
-    )
+    name_of(index, &row.label_lines, (step.from, step.to, step.channel))
+}
+
+fn name_of(index: usize, lines: &[String], route: (Actor, Actor, Channel)) -> String {
+    let route = route_of(route);
+    format!("Step {}: {}. {route}.", index + 1, lines.join(" "))
 }
 
 /// One plain sentence describing a step, for screen readers and the live announcement.

@@ -1,6 +1,6 @@
 //! The timeline as an ordered list: one item per step, read straight from the timeline.
 
-use crate::diagram::view::{follow, Items};
+use crate::diagram::view::{follow, status_of, Items, Live, LiveCell};
 use crate::flow::timeline::{Step, StepStatus, Timeline};
 use leptos::prelude::*;
 
@@ -10,11 +10,12 @@ pub fn TimelineList(
     /// The run to list.
     timeline: Signal<Timeline>,
 ) -> impl IntoView {
-    // Item by item: an event redraws only the steps it added or changed (issue 12).
-    let items = Items::new(|i, step| step_item(i + 1, step).into_any());
+    // Item by item: an event redraws only the steps it added or changed, and a status or
+    // duration change rewrites only the attributes and the text bound to it (issue 12).
+    let items = Items::new(|i, step, live| step_item(i + 1, step, live).into_any());
     let update = {
         let items = items.clone();
-        move || timeline.with(|t| items.set(t.steps().iter().cloned()))
+        move || timeline.with(|t| items.set(t.steps().iter().map(drawn)))
     };
     follow(Box::new(update));
     view! {
@@ -34,12 +35,42 @@ pub fn TimelineList(
     }
 }
 
-fn step_item(number: usize, step: &Step) -> impl IntoView {
+/// A step as its item draws it once (compared to skip the redraw), and what changes over its
+/// life (bound in place): its status, its duration and its note (resolved when the catalog
+/// arrives). A failure's reason is drawn, so it redraws.
+fn drawn(step: &Step) -> (Step, Live) {
+    let live = Live {
+        status: step.status.css(),
+        duration_ms: step.duration_ms,
+        arrives: false,
+        speed: 1.0,
+        note: step.note.clone(),
+    };
+    let mut key = step.clone();
+    key.duration_ms = None;
+    key.note = String::new();
+    if !key.is_failed() {
+        key.status = StepStatus::Pending;
+    }
+    (key, live)
+}
+
+fn step_item(number: usize, step: &Step, live: LiveCell) -> impl IntoView {
     let kind = format!("{:?}", step.kind);
-    let duration = step
-        .duration_ms
-        .map(crate::diagram::num::whole_ms)
-        .unwrap_or_default();
+    let class = {
+        let (live, ghost) = (live.clone(), if step.ghost { " ghost" } else { "" });
+        // One class attribute: a status change is one write, not a removal and an addition.
+        move || live.with(|l| format!("step {}{ghost}", l.status))
+    };
+    let status = status_of(&live);
+    let duration = {
+        let live = live.clone();
+        move || {
+            live.with(|l| l.duration_ms.map(crate::diagram::num::whole_ms))
+                .unwrap_or_default()
+        }
+    };
+    let note = move || live.with(|l| l.note.clone());
     let reason = match &step.status {
         StepStatus::Failed { reason } => Some(reason.clone()),
         _ => None,
@@ -53,8 +84,7 @@ fn step_item(number: usize, step: &Step) -> impl IntoView {
     let exchange = step.exchange.clone();
     let params = step.params.clone();
     view! {
-        <li class=format!("step {}{}", step.status.css(), if step.ghost { " ghost" } else { "" }) data-kind=kind
-            data-status=step.status.css() data-channel=channel_css(step)>
+        <li class=class data-kind=kind data-status=status data-channel=channel_css(step)>
             <div class="step-head">
                 <span class="num">{number}</span>
                 <span class="label">{step.label.clone()}</span>
@@ -79,7 +109,7 @@ fn step_item(number: usize, step: &Step) -> impl IntoView {
             }).collect_view()}
             <details>
                 <summary>"Why this step"{exchange.is_some().then_some(" · HTTP")}</summary>
-                <p class="note">{step.note.clone()}</p>
+                <p class="note">{note}</p>
                 {exchange.map(|x| view! {
                     <pre class="http">{format!("{} {}", x.method, x.url)}
                         {x.request_headers.iter().map(|(k, v)| format!("\n{k}: {v}")).collect::<String>()}
