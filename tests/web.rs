@@ -8,6 +8,8 @@ use oauth_flow_lab::protocol::pkce::CodeVerifier;
 use oauth_flow_lab::protocol::state::State;
 use wasm_bindgen_test::*;
 
+mod web_support;
+
 wasm_bindgen_test_configure!(run_in_browser);
 
 fn session() -> web_sys::Storage {
@@ -537,6 +539,20 @@ async fn x01_to_x07_hostile_callback_text_renders_as_inert_text_in_the_app() {
     session().clear().unwrap();
 }
 
+/// A DOM change as the element it landed on (`tag#id`) and its kind.
+fn element_and_change(record: &web_sys::MutationRecord) -> String {
+    let target = record
+        .target()
+        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+        .map(|e| format!("{}#{}", e.tag_name(), e.id()))
+        .unwrap_or_default();
+    format!(
+        "{target} {} {}",
+        record.type_(),
+        record.attribute_name().unwrap_or_default()
+    )
+}
+
 /// Waits `ms` milliseconds (a browser timer).
 async fn sleep_ms(ms: i32) {
     let wait = js_sys::Promise::new(&mut |resolve, _| {
@@ -579,32 +595,7 @@ async fn p12_events_that_leave_the_settings_alone_write_nothing_in_the_settings_
     }
     leptos::task::tick().await;
     let form = host.query_selector(".settings").unwrap().expect("the form");
-    let written = std::rc::Rc::new(std::cell::RefCell::new(Vec::<String>::new()));
-    let seen = written.clone();
-    let callback = wasm_bindgen::closure::Closure::<dyn Fn(js_sys::Array)>::new(
-        move |records: js_sys::Array| {
-            for record in records.iter() {
-                let record: web_sys::MutationRecord = record.unchecked_into();
-                let target = record
-                    .target()
-                    .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-                    .map(|e| format!("{}#{}", e.tag_name(), e.id()))
-                    .unwrap_or_default();
-                seen.borrow_mut().push(format!(
-                    "{target} {} {}",
-                    record.type_(),
-                    record.attribute_name().unwrap_or_default()
-                ));
-            }
-        },
-    );
-    let observer = web_sys::MutationObserver::new(callback.as_ref().unchecked_ref()).unwrap();
-    let init = web_sys::MutationObserverInit::new();
-    init.set_subtree(true);
-    init.set_child_list(true);
-    init.set_attributes(true);
-    init.set_character_data(true);
-    observer.observe_with_options(&form, &init).unwrap();
+    let watch = web_support::Watch::start(&form, element_and_change);
     let login: web_sys::HtmlElement = host
         .query_selector("#login")
         .unwrap()
@@ -622,14 +613,10 @@ async fn p12_events_that_leave_the_settings_alone_write_nothing_in_the_settings_
     }
     assert!(failed, "the login stopped with a problem shown");
     sleep_ms(50).await;
-    // Records still queued are delivered here.
-    let pending = observer.take_records();
-    observer.disconnect();
-    let written = written.borrow();
+    let written = watch.stop();
     assert!(
-        written.is_empty() && pending.length() == 0,
-        "the settings form was written to: {written:?} (+{} pending)",
-        pending.length()
+        written.is_empty(),
+        "the settings form was written to: {written:?}"
     );
     drop(handle);
     host.remove();

@@ -10,7 +10,7 @@ use web_sys::{Element, HtmlElement, KeyboardEvent, KeyboardEventInit};
 wasm_bindgen_test_configure!(run_in_browser);
 
 mod web_support;
-use web_support::{click, settle, text};
+use web_support::{click, settle, text, Watch};
 
 fn mount() -> (Element, impl Drop) {
     web_support::mount(ExplainPanel)
@@ -157,48 +157,8 @@ async fn back_in_replay_shows_each_remaining_step_settled_and_next_replays_the_a
     assert_eq!(count("#diagram .packet"), 1);
 }
 
-/// Every attribute write and node change under a host from its start, by the diagram row or
-/// list item it lands in ("row 2: attributes class", "item 3: characterData "), "lanes" for
-/// the lane headers and "elsewhere" for the rest.
-struct Watch {
-    observer: web_sys::MutationObserver,
-    touched: std::rc::Rc<std::cell::RefCell<Vec<String>>>,
-    _callback: wasm_bindgen::closure::Closure<dyn FnMut(js_sys::Array)>,
-}
-
-impl Watch {
-    fn start(host: &Element) -> Self {
-        let touched: std::rc::Rc<std::cell::RefCell<Vec<String>>> = Default::default();
-        let seen = touched.clone();
-        let callback = wasm_bindgen::closure::Closure::<dyn FnMut(js_sys::Array)>::new(
-            move |records: js_sys::Array| {
-                for record in records.iter() {
-                    let record: web_sys::MutationRecord = record.unchecked_into();
-                    seen.borrow_mut().push(place_of(&record));
-                }
-            },
-        );
-        let observer = web_sys::MutationObserver::new(callback.as_ref().unchecked_ref()).unwrap();
-        let init = web_sys::MutationObserverInit::new();
-        init.set_subtree(true);
-        init.set_child_list(true);
-        init.set_attributes(true);
-        init.set_character_data(true);
-        observer.observe_with_options(host, &init).unwrap();
-        Watch {
-            observer,
-            touched,
-            _callback: callback,
-        }
-    }
-
-    /// Stops watching; what was touched.
-    fn stop(self) -> Vec<String> {
-        self.observer.disconnect();
-        self.touched.take()
-    }
-}
-
+/// Where a DOM change landed: by the diagram row or list item ("row 2: attributes class",
+/// "item 3: characterData "), "lanes" for the lane headers and "elsewhere" for the rest.
 fn place_of(record: &web_sys::MutationRecord) -> String {
     let element = record.target().and_then(|target| {
         target
@@ -294,7 +254,7 @@ async fn p12_a_new_step_redraws_no_earlier_row_or_list_item() {
     );
     assert_eq!(count("#diagram g.row[data-step='2'] .packet"), 1);
 
-    let watch = Watch::start(&host);
+    let watch = Watch::start(&host, place_of);
     timeline.update(|t| {
         t.push_done(token_step("four"), 5.0);
     });
@@ -383,7 +343,7 @@ async fn p12_a_status_change_rewrites_only_the_status_and_the_duration() {
     assert!(row.class_list().contains("active"));
     assert_eq!(text(&host, "#diagram g.row[data-step='3'] .duration"), "");
 
-    let watch = Watch::start(&host);
+    let watch = Watch::start(&host, place_of);
     timeline.update(|t| t.complete(id, 38));
     settle().await;
     settle().await;
@@ -440,7 +400,7 @@ async fn p12_a_status_change_rewrites_only_the_status_and_the_duration() {
 
     // The teaching notes arrive (the catalog is fetched after the first paint): each item's
     // note text is rewritten in place, no item is redrawn, and no diagram row is touched.
-    let watch = Watch::start(&host);
+    let watch = Watch::start(&host, place_of);
     timeline.update(|t| {
         for step in 0..4 {
             t.step_mut(step).unwrap().note = format!("Why step {step}.");
@@ -459,7 +419,7 @@ async fn p12_a_status_change_rewrites_only_the_status_and_the_duration() {
     );
 
     // The response arrives on a finished step: the list shows it, the diagram does not draw it.
-    let watch = Watch::start(&host);
+    let watch = Watch::start(&host, place_of);
     timeline.update(|t| {
         let step = t.step_mut(id).unwrap();
         step.exchange = Some(HttpExchange::json_get("https://as.example/token"));

@@ -1008,16 +1008,7 @@ pub(crate) mod tests {
         at: &str,
         edit: impl FnOnce(&mut serde_json::Map<String, serde_json::Value>),
     ) -> String {
-        let mut value: serde_json::Value = serde_json::from_str(STORED_FULL).unwrap();
-        let mut object = &mut value;
-        for part in at.split('/').filter(|p| !p.is_empty()) {
-            object = match part.parse::<usize>() {
-                Ok(i) => &mut object[i],
-                Err(_) => &mut object[part],
-            };
-        }
-        edit(object.as_object_mut().unwrap());
-        value.to_string()
+        crate::protocol::document::edited_at(STORED_FULL, at, edit)
     }
 
     /// Where each stored member sits, with what its absence reads as: `None` when the whole

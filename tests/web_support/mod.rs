@@ -55,3 +55,51 @@ pub fn text(host: &Element, css: &str) -> String {
 pub async fn settle() {
     leptos::task::tick().await;
 }
+
+/// Every attribute write and node change under an element from its start, each described by
+/// `describe` (which says where it landed).
+pub struct Watch {
+    observer: web_sys::MutationObserver,
+    touched: std::rc::Rc<std::cell::RefCell<Vec<String>>>,
+    describe: fn(&web_sys::MutationRecord) -> String,
+    _callback: wasm_bindgen::closure::Closure<dyn FnMut(js_sys::Array)>,
+}
+
+impl Watch {
+    /// Starts watching `host` and everything under it.
+    pub fn start(host: &Element, describe: fn(&web_sys::MutationRecord) -> String) -> Self {
+        let touched: std::rc::Rc<std::cell::RefCell<Vec<String>>> = Default::default();
+        let seen = touched.clone();
+        let callback = wasm_bindgen::closure::Closure::<dyn FnMut(js_sys::Array)>::new(
+            move |records: js_sys::Array| {
+                for record in records.iter() {
+                    seen.borrow_mut().push(describe(&record.unchecked_into()));
+                }
+            },
+        );
+        let observer = web_sys::MutationObserver::new(callback.as_ref().unchecked_ref()).unwrap();
+        let init = web_sys::MutationObserverInit::new();
+        init.set_subtree(true);
+        init.set_child_list(true);
+        init.set_attributes(true);
+        init.set_character_data(true);
+        observer.observe_with_options(host, &init).unwrap();
+        Watch {
+            observer,
+            touched,
+            describe,
+            _callback: callback,
+        }
+    }
+
+    /// Stops watching; what was touched, the changes still queued included.
+    pub fn stop(self) -> Vec<String> {
+        let queued = self.observer.take_records();
+        self.observer.disconnect();
+        let mut touched = self.touched.take();
+        for record in queued.iter() {
+            touched.push((self.describe)(&record.unchecked_into()));
+        }
+        touched
+    }
+}
