@@ -351,7 +351,7 @@ pub struct LabPanel {
 }
 
 /// The attack-lab tab's context (read only: it acts through [`Dispatch`]); a newtype over
-/// the state, not a memo, for the same size reason as [`SessionView`].
+/// the state, not a memo: the tab is seldom open, and each memo type costs wasm size.
 #[derive(Clone, Copy)]
 pub struct LabPanelView(RwSignal<Lab>);
 
