@@ -370,6 +370,26 @@ pub fn pretty(value: &impl serde::Serialize) -> String {
     serde_json::to_string_pretty(value).unwrap_or_default()
 }
 
+/// For the stored formats' tests: `text` with the object at `at` (a path such as
+/// `steps/0/exchange`, numbers indexing arrays) edited by `edit`.
+#[cfg(test)]
+pub(crate) fn edited_at(
+    text: &str,
+    at: &str,
+    edit: impl FnOnce(&mut Map<String, Value>),
+) -> String {
+    let mut value: Value = serde_json::from_str(text).unwrap();
+    let mut object = &mut value;
+    for part in at.split('/').filter(|p| !p.is_empty()) {
+        object = match part.parse::<usize>() {
+            Ok(i) => &mut object[i],
+            Err(_) => &mut object[part],
+        };
+    }
+    edit(object.as_object_mut().unwrap());
+    value.to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -546,24 +566,4 @@ mod tests {
             proptest::prop_assert_eq!(serde_says, ours != Err(JsonProblem::NotJson), "{:?}", ours);
         }
     }
-}
-
-/// For the stored formats' tests: `text` with the object at `at` (a path such as
-/// `steps/0/exchange`, numbers indexing arrays) edited by `edit`.
-#[cfg(test)]
-pub(crate) fn edited_at(
-    text: &str,
-    at: &str,
-    edit: impl FnOnce(&mut Map<String, Value>),
-) -> String {
-    let mut value: Value = serde_json::from_str(text).unwrap();
-    let mut object = &mut value;
-    for part in at.split('/').filter(|p| !p.is_empty()) {
-        object = match part.parse::<usize>() {
-            Ok(i) => &mut object[i],
-            Err(_) => &mut object[part],
-        };
-    }
-    edit(object.as_object_mut().unwrap());
-    value.to_string()
 }
