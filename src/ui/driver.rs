@@ -449,21 +449,18 @@ pub fn draw_when_sent(lab: RwSignal<Lab>) -> RwSignal<bool> {
     let sent = RwSignal::new(!lab.with_untracked(Session::proof_pending));
     if !sent.get_untracked() {
         DRAWING_DEFERRED.set(true);
-        Effect::new(move |_| {
-            if !lab.with(Session::proof_pending) && !sent.get_untracked() {
+        let draw = move || {
+            if !sent.get_untracked() {
                 sent.set(true);
                 clock::mark_when_drawn(clock::READY_MARK);
             }
+        };
+        Effect::new(move |_| {
+            if !lab.with(Session::proof_pending) {
+                draw();
+            }
         });
-        set_timeout(
-            move || {
-                if !sent.get_untracked() {
-                    sent.set(true);
-                    clock::mark_when_drawn(clock::READY_MARK);
-                }
-            },
-            DRAW_AT_LATEST,
-        );
+        set_timeout(draw, DRAW_AT_LATEST);
     }
     sent
 }
