@@ -367,6 +367,8 @@ fn i15_a_probe_answer_landing_in_the_lab_s_tab_is_dropped_never_read_as_a_callba
         "no token request, no callback check"
     );
     assert!(d.session.problem.is_none());
+    // A provider's answer all the same: the page folds its settings (issue 12).
+    assert!(d.session.back_from_provider());
     assert!(d
         .session
         .notice

@@ -21,6 +21,7 @@ impl Session {
         // resumed a stale probe request after a sign-in in this tab) is dropped, never read as
         // a callback.
         if self.late_probe_answer(query, fragment) {
+            self.back_from_provider = true;
             commands.push(Command::CleanAddressBar);
             saved.lab = std::mem::take(&mut self.attack);
             saved.metadata = std::mem::take(&mut self.known);
@@ -32,6 +33,7 @@ impl Session {
             if let Some(returned) = logout_return_state(query, fragment) {
                 // The provider handed the logout's `state` back (RP-Initiated Logout 1.0 §2):
                 // never read as a login callback.
+                self.back_from_provider = true;
                 commands.push(Command::CleanAddressBar);
                 commands.push(Command::Forget(Forget::EndSessionMark));
                 let matches = saved.end_session_state.as_deref() == Some(returned.as_str());
@@ -80,6 +82,8 @@ impl Session {
             }
             return commands;
         }
+        // A callback (or something shaped like one): the provider's answer, good or bad.
+        self.back_from_provider = true;
         // The code and state leave the address bar and history before anything else (C-25).
         commands.push(Command::CleanAddressBar);
         if saved.end_session_mark {

@@ -748,6 +748,8 @@ pub struct Session {
     revision: u64,
     /// DPoP: the key's public half, the request waiting for a proof, the servers' nonces.
     dpop: dpop::DpopState,
+    /// Whether this page was loaded with a provider's answer (see [`Session::back_from_provider`]).
+    back_from_provider: bool,
 }
 
 /// Names a login's run without writing its `state`: the first 16 characters of
@@ -796,7 +798,16 @@ impl Session {
             next_id: 1,
             revision: 0,
             dpop: dpop::DpopState::default(),
+            back_from_provider: false,
         }
+    }
+
+    /// Whether this page was loaded with an answer from a provider trip: a login's callback
+    /// (code or error, the lab's logins and forged link included), a probe's late answer, or
+    /// the return from the provider's logout. Not an ordinary load, a reload or a share link.
+    /// The page folds the settings form then: the user came for the run, not the form.
+    pub fn back_from_provider(&self) -> bool {
+        self.back_from_provider
     }
 
     /// What the page shows as its activity (derived from the state).

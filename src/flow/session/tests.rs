@@ -1059,3 +1059,45 @@ fn s02_a_request_command_never_prints_its_secrets() {
     assert!(!printed.contains(CODE), "{printed}");
     assert!(printed.contains("[redacted]"));
 }
+
+/// Issue 12: the page folds the settings form when it lands back from a provider trip (the
+/// user came for the run), and keeps it open on any other load (a new user must fill it).
+#[test]
+fn p12_only_a_page_loaded_with_a_provider_s_answer_is_back_from_the_provider() {
+    // An ordinary first visit, and a share link: the form is what the user came for.
+    let mut d = public();
+    land(&mut d, "");
+    assert!(!d.session.back_from_provider());
+    let mut d = public();
+    land(
+        &mut d,
+        "issuer=https%3A%2F%2Fother.example&client_id=shared-app",
+    );
+    assert!(!d.session.back_from_provider());
+    // Back without an answer (a provider's own error page, then Back): no answer came.
+    let (mut d, _) = left_for_provider();
+    land(&mut d, "");
+    assert!(!d.session.back_from_provider());
+    // A callback with a code, and one with an error: the provider answered.
+    let (mut d, state) = left_for_provider();
+    land(&mut d, &good_callback(&state));
+    assert!(d.session.back_from_provider());
+    let (mut d, state) = left_for_provider();
+    land(&mut d, &format!("error=access_denied&state={state}"));
+    assert!(d.session.back_from_provider());
+    // A callback nobody here started is still an answer (refused, and drawn).
+    let mut d = public();
+    land(&mut d, &good_callback("st-unknown"));
+    assert!(d.session.back_from_provider());
+    // The return from the provider's logout.
+    let mut d = left_for_logout("st-logout-1");
+    d.reload_with("?state=st-logout-1");
+    assert!(d.session.back_from_provider());
+    // A reload of a logged-in page: the run is shown again, but nothing came back.
+    let mut d = public();
+    d.login();
+    d.come_back();
+    d.saved_timeline = Some(d.session.timeline.clone());
+    d.reload_with("");
+    assert!(!d.session.back_from_provider());
+}
