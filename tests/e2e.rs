@@ -200,3 +200,97 @@ async fn rfc6750_call_needing_an_ungranted_scope_shows_403_plainly() {
     lab.screenshot("06-insufficient-scope").await;
     lab.finish().await;
 }
+
+/// Issue 12: after a real login the callback page's first screen is the run, not the form. The
+/// settings are folded to one line naming the provider and the client, none of the form's
+/// fields is built until the user opens it, the token panel starts inside the window (the
+/// bench's 1280 × 900), and opening shows the saved values; folding again keeps the fields.
+#[tokio::test(flavor = "multi_thread")]
+async fn p12_the_callback_page_folds_the_settings_and_shows_the_tokens_in_the_first_screen() {
+    let lab = Lab::start().await;
+    lab.log_in_as_alice().await;
+    assert_eq!(lab.wait_phase(&["logged-in"]).await, "logged-in");
+    lab.wait_css("#access-token").await;
+    // Measured from the top of the page (the diagram's replay may have scrolled the window to
+    // its current step since).
+    let (top, height) = {
+        let v = lab
+            .js(
+                "return [document.querySelector('#tokens').getBoundingClientRect().top + scrollY, \
+                 innerHeight];",
+                vec![],
+            )
+            .await;
+        (v[0].as_f64().unwrap(), v[1].as_f64().unwrap())
+    };
+    assert!(
+        top < height,
+        "the token panel starts at {top} px, below the first screen ({height} px)"
+    );
+    lab.js("scrollTo(0, 0);", vec![]).await;
+    lab.screenshot("p12-01-callback-page-settings-folded").await;
+    assert_eq!(lab.settings_open().await, Some(false), "folded on landing");
+    let summary = lab.text("#settings-summary").await;
+    assert!(
+        summary.contains(&lab.issuer) && summary.contains("client flow-lab"),
+        "the folded line names the provider and the client: {summary}"
+    );
+    // Not built at all until opened: no field, no select, no checkbox of the form.
+    assert_eq!(lab.count("#issuer").await, 0);
+    assert_eq!(
+        lab.count("#settings-panel input, #settings-panel select")
+            .await,
+        0
+    );
+    lab.open_settings().await;
+    assert_eq!(lab.settings_open().await, Some(true));
+    let value = |id: &'static str| {
+        let lab = &lab;
+        async move {
+            lab.js(
+                "return document.querySelector(arguments[0]).value;",
+                vec![serde_json::json!(id)],
+            )
+            .await
+        }
+    };
+    assert_eq!(value("#issuer").await, serde_json::json!(lab.issuer));
+    assert_eq!(value("#client-id").await, serde_json::json!("flow-lab"));
+    lab.js("scrollTo(0, 0);", vec![]).await;
+    lab.screenshot("p12-02-callback-page-settings-opened").await;
+    // Folding again hides the same fields, never drops them: the element a user typed in is
+    // the one shown on reopening, its text intact.
+    lab.js(
+        "const s = document.querySelector('#scope'); s.dataset.kept = 'yes'; \
+         s.value = 'openid profile email';",
+        vec![],
+    )
+    .await;
+    lab.click("#settings-panel > summary").await;
+    assert_eq!(lab.settings_open().await, Some(false));
+    assert_eq!(lab.count("#issuer").await, 1, "kept while folded");
+    lab.open_settings().await;
+    assert_eq!(
+        lab.js(
+            "const s = document.querySelector('#scope'); return [s.dataset.kept, s.value];",
+            vec![]
+        )
+        .await,
+        serde_json::json!(["yes", "openid profile email"])
+    );
+    lab.finish().await;
+}
+
+/// Issue 12: a first visit (no run, no answer from a provider) shows the settings open, with
+/// their fields: filling them in is the first thing a new user does.
+#[tokio::test(flavor = "multi_thread")]
+async fn p12_a_fresh_visit_shows_the_settings_open_to_fill_in() {
+    let lab = Lab::start().await;
+    assert_eq!(lab.settings_open().await, Some(true));
+    let issuer = lab
+        .js("return document.querySelector('#issuer').value;", vec![])
+        .await;
+    assert_eq!(issuer, serde_json::json!(lab.issuer));
+    lab.screenshot("p12-03-fresh-visit-settings-open").await;
+    lab.finish().await;
+}

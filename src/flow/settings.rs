@@ -498,6 +498,28 @@ impl ProviderSettings {
         })
     }
 
+    /// The one line the folded settings form shows: which provider and client a run uses, so
+    /// a folded form still says what the user logs in against (issue 12).
+    pub fn folded_line(&self, dpop_on: bool) -> String {
+        let (issuer, client_id) = (self.issuer.trim(), self.client_id.trim());
+        let provider = match (issuer.is_empty(), self.manual) {
+            (_, true) => "manual endpoints",
+            (true, false) => "no issuer yet",
+            (false, false) => issuer,
+        };
+        let client = if client_id.is_empty() {
+            "no client id yet".to_owned()
+        } else {
+            format!("client {client_id}")
+        };
+        let kind = match self.client_type {
+            ClientType::Public => "",
+            ClientType::Confidential => " · PKCE off",
+        };
+        let dpop = if dpop_on { "on" } else { "off" };
+        format!("{provider} · {client}{kind} · DPoP {dpop}")
+    }
+
     /// The query of a shareable link that pre-fills the non-secret settings: issuer, client id,
     /// scopes, preset and the extra authorization parameters (`p.<name>`). Nothing else, and
     /// never a secret (there is none in the settings).
@@ -933,6 +955,30 @@ mod tests {
         );
         assert_eq!(s.preset, "bundled");
         assert!(!s.manual);
+    }
+
+    #[test]
+    fn p12_the_folded_line_names_the_issuer_the_client_and_dpop() {
+        let mut s = ProviderSettings {
+            issuer: " http://127.0.0.1:9000 ".into(),
+            client_id: "flow-lab".into(),
+            ..ProviderSettings::default()
+        };
+        assert_eq!(
+            s.folded_line(true),
+            "http://127.0.0.1:9000 · client flow-lab · DPoP on"
+        );
+        s.client_type = ClientType::Confidential;
+        s.client_id = String::new();
+        assert_eq!(
+            s.folded_line(false),
+            "http://127.0.0.1:9000 · no client id yet · PKCE off · DPoP off"
+        );
+        s.manual = true;
+        assert!(s.folded_line(false).starts_with("manual endpoints · "));
+        s.manual = false;
+        s.issuer = String::new();
+        assert!(s.folded_line(false).starts_with("no issuer yet · "));
     }
 
     #[test]

@@ -215,6 +215,11 @@ impl SettingsForm {
         self.1.with(|s| s.dpop_algs.clone())
     }
 
+    /// Whether this page was loaded with a provider's answer (the form starts folded then).
+    pub fn back_from_provider(&self) -> bool {
+        self.0 .0.with_untracked(Session::back_from_provider)
+    }
+
     /// Probes once which DPoP key algorithms this browser makes (for [`Self::dpop_algs`]).
     pub fn probe_dpop(&self) {
         super::dpop::probe(self.0 .0);

@@ -22,9 +22,43 @@ const COMMON_SCOPES: [&str; 6] = [
     "read:files",
 ];
 
-/// The settings form. Every field is non-secret and saved in localStorage as it is typed.
+/// The settings panel: a disclosure whose one-line summary names the provider and the client.
+/// Folded when the page lands back from a provider trip (the user came for the run: the token
+/// panel then starts in the first screen), open otherwise; after that, the user's clicks decide.
+/// Its fields are built when it is first opened and then kept (folding only hides them), so the
+/// callback page builds and lays out none of them (issue 12).
 #[component]
 pub fn SettingsPanel() -> impl IntoView {
+    let form: SettingsForm = expect_context();
+    // Which key algorithms this browser makes decides the next login's proofs, whether or not
+    // the form is ever opened: probed at mount, as before the form could fold.
+    form.probe_dpop();
+    let open = !form.back_from_provider();
+    let built = RwSignal::new(open);
+    let line = move || form.with(|s| s.folded_line(form.dpop().0));
+    view! {
+        <section class="panel settings" aria-labelledby="settings-title">
+            <details id="settings-panel" class="settings-fold" open=open
+                on:toggle:target=move |ev| {
+                    // Once: a second write would run the fields' view again and rewrite every
+                    // field from the saved settings (text typed but not yet committed lost).
+                    if ev.target().open() && !built.get_untracked() {
+                        built.set(true);
+                    }
+                }>
+                <summary>
+                    <h2 id="settings-title">"Provider"</h2>
+                    <span id="settings-summary" class="settings-summary">{line}</span>
+                </summary>
+                {move || built.get().then(|| view! { <SettingsFields /> })}
+            </details>
+        </section>
+    }
+}
+
+/// The settings form. Every field is non-secret and saved in localStorage as it is typed.
+#[component]
+fn SettingsFields() -> impl IntoView {
     let form: SettingsForm = expect_context();
     let redirect_uri = location::redirect_uri();
     let origin = location::origin();
@@ -42,8 +76,6 @@ pub fn SettingsPanel() -> impl IntoView {
         format!("{}?{query}", location::redirect_uri())
     };
     view! {
-        <section class="panel settings" aria-labelledby="settings-title">
-            <h2 id="settings-title">"Provider"</h2>
             <label for="preset">"Preset"</label>
             <select id="preset"
                 on:change:target=move |ev| form.preset(&ev.target().value())>
@@ -141,7 +173,6 @@ pub fn SettingsPanel() -> impl IntoView {
             <p class="hint" role="status">
                 {move || (!copied.get().is_empty()).then(|| format!("Copied the {}.", copied.get()))}
             </p>
-        </section>
     }
 }
 
@@ -152,7 +183,6 @@ pub fn SettingsPanel() -> impl IntoView {
 #[component]
 fn DpopSwitch() -> impl IntoView {
     let form: SettingsForm = expect_context();
-    form.probe_dpop();
     let on = move || form.dpop().0;
     let algs = move || form.dpop_algs();
     // One line for where the switch comes from and which algorithm the next login uses.

@@ -663,4 +663,26 @@ impl Lab {
         self.click(&button).await;
         value
     }
+
+    /// Whether the settings form (`#settings-panel`, a `<details>`) is open; `None` when the
+    /// page has no such disclosure.
+    pub async fn settings_open(&self) -> Option<bool> {
+        self.wait_css("#login").await;
+        self.js(
+            "const d = document.querySelector('#settings-panel'); return d ? d.open : null;",
+            vec![],
+        )
+        .await
+        .as_bool()
+    }
+
+    /// Opens the settings form as a user would (a click on its summary) if it is folded, as it
+    /// is after a landing from the provider (issue 12), and waits for its fields to be drawn.
+    /// Every test that reads or types in a settings field after a landing calls this first.
+    pub async fn open_settings(&self) {
+        if self.settings_open().await == Some(false) {
+            self.click("#settings-panel > summary").await;
+        }
+        self.wait_css("#issuer").await;
+    }
 }
