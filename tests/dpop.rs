@@ -70,6 +70,8 @@ async fn r9449_dpop_login_api_userinfo_and_refresh_with_the_bundled_provider() {
     configure(&lab, "flow-lab", None).await;
     lab.login_through_provider("alice", "wonderland").await;
     logged_in(&lab).await;
+    // The callback page folds the settings (issue 12): open them to read the switch.
+    lab.open_settings().await;
     // The switch followed the provider's metadata: on, and says why.
     assert_eq!(
         lab.js("return document.querySelector('#dpop').checked;", vec![])
@@ -357,6 +359,7 @@ async fn r9449_5_1_login_and_api_call_with_rs256_ps256_and_eddsa_keys() {
         lab.login_through_provider("alice", "wonderland").await;
         logged_in(&lab).await;
         assert_eq!(lab.text("#token-type").await, "DPoP", "{alg}");
+        lab.open_settings().await;
         assert_eq!(
             lab.js("return document.querySelector('#dpop-alg').value;", vec![])
                 .await,

@@ -275,6 +275,7 @@ async fn switching_providers_never_confuses_pending_logins() {
         redirect.contains(&format!("{}/auth", lab.issuer)),
         "{redirect}"
     );
+    lab.open_settings().await;
     let settings_issuer = lab
         .js("return document.querySelector('#issuer').value;", vec![])
         .await;
@@ -520,7 +521,9 @@ async fn oidc_3_1_2_1_extra_parameters_ride_on_the_login_and_the_share_link() {
         chips.contains("login_hint = alice") && chips.contains("tenant = acme-lab"),
         "{chips}"
     );
-    // The share link carries them, and opening it restores them.
+    // The share link carries them, and opening it restores them (the callback page folds
+    // the settings: issue 12).
+    lab.open_settings().await;
     let share = lab.text("#share-link").await;
     assert!(
         share.contains("p.login_hint=alice") && share.contains("p.tenant=acme-lab"),
