@@ -76,103 +76,103 @@ fn SettingsFields() -> impl IntoView {
         format!("{}?{query}", location::redirect_uri())
     };
     view! {
-            <label for="preset">"Preset"</label>
-            <select id="preset"
-                on:change:target=move |ev| form.preset(&ev.target().value())>
-                {PRESETS.iter().map(|p| {
-                    let id = p.id;
-                    view! {
-                        <option value=id
-                            prop:selected=move || form.with(|l| l.preset == id)>
-                            {p.name}
-                        </option>
-                    }
-                }).collect_view()}
-                <option value=presets::OTHER
-                    prop:selected=move || form.with(|l| l.preset == presets::OTHER)>
-                    "Other provider"
-                </option>
-            </select>
-            <PresetHints redirect_uri=redirect_uri.clone() origin=origin.clone() />
-            <label for="issuer">"Issuer"</label>
-            <input id="issuer" type="url" spellcheck="false"
-                prop:value=field(|l| l.issuer.clone())
-                on:change:target=move |ev| {
-                    let v = ev.target().value();
-                    form.edit(|s| s.set_issuer(v))
-                } />
-            <label for="client-id">"Client id"</label>
-            <input id="client-id" type="text" spellcheck="false"
-                prop:value=field(|l| l.client_id.clone())
-                on:change:target=move |ev| {
-                    let v = ev.target().value();
-                    form.edit(|s| s.client_id = v)
-                } />
-            <label for="scope">"Scopes"</label>
-            <input id="scope" type="text" spellcheck="false"
-                prop:value=field(|l| l.scope.clone())
-                on:change:target=move |ev| {
-                    let v = ev.target().value();
-                    form.edit(|s| s.scope = v)
-                } />
-            <div class="scope-picker" role="group" aria-label="Common scopes">
-                {COMMON_SCOPES.iter().map(|scope| {
-                    let scope: &'static str = scope;
-                    view! {
-                        <label class="scope-chip">
-                            <input type="checkbox" data-scope=scope
-                                prop:checked=move || form.with(|l| {
-                                    l.scope.split_whitespace().any(|s| s == scope)
-                                })
-                                on:change=move |_| toggle_scope(form, scope) />
-                            {scope}
-                        </label>
-                    }
-                }).collect_view()}
-            </div>
-            <label for="api-base">"Resource API"</label>
-            <input id="api-base" type="url" spellcheck="false"
-                prop:value=field(|l| l.api_base.clone())
-                on:change:target=move |ev| {
-                    let v = ev.target().value();
-                    form.edit(|s| s.api_base = v)
-                } />
-            <ManualEndpointsForm />
-            <AuthParamsForm />
-            <fieldset class="client-type">
-                <legend>"Client type"</legend>
-                <label>
-                    <input id="client-public" type="radio" name="client-type"
-                        prop:checked=move || form.with(|l| l.client_type == ClientType::Public)
-                        on:change=move |_| switch_client_type(form, ClientType::Public) />
-                    " Public client with PKCE (no secret)"
-                </label>
-                <label>
-                    <input id="client-confidential" type="radio" name="client-type"
-                        prop:checked=move || form.with(|l| l.client_type == ClientType::Confidential)
-                        on:change=move |_| switch_client_type(form, ClientType::Confidential) />
-                    " Confidential, PKCE off (teaching only: needs a secret)"
-                </label>
-            </fieldset>
-            <DpopSwitch />
-            <p class="hint">
-                "Redirect URI to register at the provider (exactly, byte for byte): "
-                <code id="redirect-uri">{redirect_uri}</code>
-                <button id="copy-redirect-uri" class="reveal"
-                    on:click=move |_| copy(redirect_for_copy.clone(), "redirect URI")>"Copy"</button>
-            </p>
-            <p class="hint">
-                "Origin to allow for CORS: " <code id="app-origin">{origin}</code>
-            </p>
-            <p class="hint">
-                "Share (never a secret): "
-                <code id="share-link">{share_link}</code>
-                <button id="copy-share-link" class="reveal"
-                    on:click=move |_| copy(share_link(), "link")>"Copy"</button>
-            </p>
-            <p class="hint" role="status">
-                {move || (!copied.get().is_empty()).then(|| format!("Copied the {}.", copied.get()))}
-            </p>
+        <label for="preset">"Preset"</label>
+        <select id="preset"
+            on:change:target=move |ev| form.preset(&ev.target().value())>
+            {PRESETS.iter().map(|p| {
+                let id = p.id;
+                view! {
+                    <option value=id
+                        prop:selected=move || form.with(|l| l.preset == id)>
+                        {p.name}
+                    </option>
+                }
+            }).collect_view()}
+            <option value=presets::OTHER
+                prop:selected=move || form.with(|l| l.preset == presets::OTHER)>
+                "Other provider"
+            </option>
+        </select>
+        <PresetHints redirect_uri=redirect_uri.clone() origin=origin.clone() />
+        <label for="issuer">"Issuer"</label>
+        <input id="issuer" type="url" spellcheck="false"
+            prop:value=field(|l| l.issuer.clone())
+            on:change:target=move |ev| {
+                let v = ev.target().value();
+                form.edit(|s| s.set_issuer(v))
+            } />
+        <label for="client-id">"Client id"</label>
+        <input id="client-id" type="text" spellcheck="false"
+            prop:value=field(|l| l.client_id.clone())
+            on:change:target=move |ev| {
+                let v = ev.target().value();
+                form.edit(|s| s.client_id = v)
+            } />
+        <label for="scope">"Scopes"</label>
+        <input id="scope" type="text" spellcheck="false"
+            prop:value=field(|l| l.scope.clone())
+            on:change:target=move |ev| {
+                let v = ev.target().value();
+                form.edit(|s| s.scope = v)
+            } />
+        <div class="scope-picker" role="group" aria-label="Common scopes">
+            {COMMON_SCOPES.iter().map(|scope| {
+                let scope: &'static str = scope;
+                view! {
+                    <label class="scope-chip">
+                        <input type="checkbox" data-scope=scope
+                            prop:checked=move || form.with(|l| {
+                                l.scope.split_whitespace().any(|s| s == scope)
+                            })
+                            on:change=move |_| toggle_scope(form, scope) />
+                        {scope}
+                    </label>
+                }
+            }).collect_view()}
+        </div>
+        <label for="api-base">"Resource API"</label>
+        <input id="api-base" type="url" spellcheck="false"
+            prop:value=field(|l| l.api_base.clone())
+            on:change:target=move |ev| {
+                let v = ev.target().value();
+                form.edit(|s| s.api_base = v)
+            } />
+        <ManualEndpointsForm />
+        <AuthParamsForm />
+        <fieldset class="client-type">
+            <legend>"Client type"</legend>
+            <label>
+                <input id="client-public" type="radio" name="client-type"
+                    prop:checked=move || form.with(|l| l.client_type == ClientType::Public)
+                    on:change=move |_| switch_client_type(form, ClientType::Public) />
+                " Public client with PKCE (no secret)"
+            </label>
+            <label>
+                <input id="client-confidential" type="radio" name="client-type"
+                    prop:checked=move || form.with(|l| l.client_type == ClientType::Confidential)
+                    on:change=move |_| switch_client_type(form, ClientType::Confidential) />
+                " Confidential, PKCE off (teaching only: needs a secret)"
+            </label>
+        </fieldset>
+        <DpopSwitch />
+        <p class="hint">
+            "Redirect URI to register at the provider (exactly, byte for byte): "
+            <code id="redirect-uri">{redirect_uri}</code>
+            <button id="copy-redirect-uri" class="reveal"
+                on:click=move |_| copy(redirect_for_copy.clone(), "redirect URI")>"Copy"</button>
+        </p>
+        <p class="hint">
+            "Origin to allow for CORS: " <code id="app-origin">{origin}</code>
+        </p>
+        <p class="hint">
+            "Share (never a secret): "
+            <code id="share-link">{share_link}</code>
+            <button id="copy-share-link" class="reveal"
+                on:click=move |_| copy(share_link(), "link")>"Copy"</button>
+        </p>
+        <p class="hint" role="status">
+            {move || (!copied.get().is_empty()).then(|| format!("Copied the {}.", copied.get()))}
+        </p>
     }
 }
 
