@@ -174,3 +174,39 @@ async fn notes_file_is_fetched_once_after_the_page_with_a_version_query() {
     );
     assert_eq!(lab.csp_violations().await, Vec::<String>::new());
 }
+
+/// Issue 12: on the callback page the notes file is fetched once the callback's work is done, so
+/// its arrival (which redraws every note) never lands between the token answer and the tokens
+/// shown. Fails when the fetch starts right after the first render, as it did.
+#[tokio::test]
+async fn p12_the_callback_page_fetches_the_notes_after_the_tokens_are_shown() {
+    let lab = Lab::start().await;
+    lab.client.goto(&lab.app).await.expect("app");
+    let landed = lab.login_through_provider("alice", "wonderland").await;
+    assert!(landed.contains("code="), "{landed}");
+    assert_eq!(lab.wait_phase(&["logged-in", "failed"]).await, "logged-in");
+    assert_eq!(notes_settled(&lab).await, "ready");
+    let times = lab
+        .js(
+            "const tokens = performance.getEntriesByName('oauth-flow-lab:tokens')[0];\
+             const notes = performance.getEntriesByType('resource')\
+               .filter(e => e.name.includes('teaching.txt'));\
+             return [tokens ? tokens.startTime : null, notes.map(e => e.startTime)];",
+            vec![],
+        )
+        .await;
+    let tokens = times[0]
+        .as_f64()
+        .expect("the tokens mark is set on the callback page");
+    let fetched: Vec<f64> = serde_json::from_value(times[1].clone()).unwrap();
+    assert_eq!(
+        fetched.len(),
+        1,
+        "fetched once on the callback page: {times}"
+    );
+    assert!(
+        fetched[0] >= tokens,
+        "the notes were fetched at {} ms, before the tokens were shown at {tokens} ms",
+        fetched[0]
+    );
+}

@@ -47,7 +47,8 @@ pub fn preload(catalog: Catalog) {
     PRELOADED.with(|p| *p.borrow_mut() = Some(Arc::new(catalog)));
 }
 
-/// Creates the page's catalog signal and starts the fetch once the first render is done.
+/// Creates the page's catalog signal and starts the fetch once the first render is done and
+/// the session is not busy (at the latest [`FETCH_AT_LATEST`] after the page started).
 pub fn provide() -> RwSignal<Notes> {
     if let Some(catalog) = PRELOADED.with(|p| p.borrow().clone()) {
         let notes = RwSignal::new(Notes::Ready(catalog));
@@ -56,19 +57,36 @@ pub fn provide() -> RwSignal<Notes> {
     }
     let notes = RwSignal::new(Notes::Loading);
     NOTES.with(|n| n.set(Some(notes)));
-    // An effect runs after the view is mounted: the page (and a callback's token request,
-    // which `page_loaded` has already sent) comes first.
+    let started = StoredValue::new(false);
+    let start = move || {
+        if started.try_update_value(|s| std::mem::replace(s, true)) == Some(false) {
+            leptos::task::spawn_local(async move {
+                let state = match crate::browser::teaching::load().await {
+                    Ok(catalog) => Notes::Ready(Arc::new(catalog)),
+                    Err(message) => Notes::Failed(message),
+                };
+                notes.set(state);
+            });
+        }
+    };
+    // An effect runs after the view is mounted: the page (and a callback's token request, which
+    // `page_loaded` has already sent) comes first. On a callback landing the catalog also waits
+    // for the tokens: its arrival redraws every note, which otherwise landed in the middle of
+    // the exchange and the ID token's check (issue 12).
+    let crate::ui::driver::StatusView(status) = expect_context();
     Effect::new(move |_| {
-        leptos::task::spawn_local(async move {
-            let state = match crate::browser::teaching::load().await {
-                Ok(catalog) => Notes::Ready(Arc::new(catalog)),
-                Err(message) => Notes::Failed(message),
-            };
-            notes.set(state);
-        });
+        if !status.with(|s| s.phase.is_busy()) {
+            // After the frame that draws what the session just did (the tokens, on a callback).
+            request_animation_frame(move || set_timeout(start, std::time::Duration::ZERO));
+        }
     });
+    set_timeout(start, FETCH_AT_LATEST);
     notes
 }
+
+/// The longest a busy session (e.g. a late replay waiting out the API's `iat` window) holds
+/// the catalog back.
+const FETCH_AT_LATEST: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// The catalog's state (tracked: a view reading it redraws when it changes).
 pub fn state() -> Notes {
