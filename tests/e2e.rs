@@ -294,3 +294,47 @@ async fn p12_a_fresh_visit_shows_the_settings_open_to_fill_in() {
     lab.screenshot("p12-03-fresh-visit-settings-open").await;
     lab.finish().await;
 }
+
+/// Issue 12: the callback page builds the step list (below the diagram, out of the first
+/// screen; about 270 elements after a login) once the tokens are drawn, not before; and the
+/// list then holds every step of the run. A script installed before the page's first byte
+/// notes when the first list item appears. Fails when the list is drawn with the page.
+#[tokio::test(flavor = "multi_thread")]
+async fn p12_the_callback_page_lists_the_steps_once_the_tokens_are_drawn() {
+    let lab = Lab::start().await;
+    lab.cdp(
+        "Page.addScriptToEvaluateOnNewDocument",
+        serde_json::json!({ "source": "new MutationObserver((_, seen) => {\
+            if (document.querySelector('#timeline > li')) {\
+                window.__listedAt = performance.now(); seen.disconnect(); }\
+        }).observe(document, { childList: true, subtree: true });" }),
+    )
+    .await;
+    lab.client.goto(&lab.app).await.expect("app");
+    let landed = lab.login_through_provider("alice", "wonderland").await;
+    assert!(landed.contains("code="), "{landed}");
+    assert_eq!(lab.wait_phase(&["logged-in"]).await, "logged-in");
+    let seen = lab
+        .js(
+            "const tokens = performance.getEntriesByName('oauth-flow-lab:tokens')[0];\
+             return [tokens ? tokens.startTime : null, window.__listedAt ?? null,\
+                     document.querySelectorAll('#timeline > li').length,\
+                     document.querySelectorAll('#diagram g.row').length];",
+            vec![],
+        )
+        .await;
+    let tokens = seen[0]
+        .as_f64()
+        .expect("the tokens mark is set on the callback page");
+    let listed = seen[1].as_f64().expect("the step list was drawn");
+    assert!(
+        listed >= tokens,
+        "the list was drawn at {listed} ms, before the tokens at {tokens} ms"
+    );
+    assert!(seen[2].as_u64() > Some(10), "every step is listed: {seen}");
+    assert_eq!(
+        seen[2], seen[3],
+        "the list and the diagram hold the same steps: {seen}"
+    );
+    lab.finish().await;
+}

@@ -14,6 +14,7 @@ pub mod notes;
 mod problem;
 mod secret_prompt;
 mod settings;
+mod settled;
 mod stolen_token;
 pub mod timeline_list;
 mod tokens;
@@ -30,7 +31,9 @@ pub fn App() -> impl IntoView {
     driver::save_on_change(lab);
     driver::page_loaded(lab);
     let drawn = driver::draw_when_sent(lab);
-    // After the callback's work has started: the teaching text is fetched, never waited for.
+    // The step list and the teaching text wait until the page has settled (the tokens shown,
+    // on a callback page); the callback's work never waits for them.
+    settled::provide();
     let notes = notes::provide();
     let StatusView(status) = expect_context();
     let phase = move || status.with(|s| s.phase.css());

@@ -47,8 +47,8 @@ pub fn preload(catalog: Catalog) {
     PRELOADED.with(|p| *p.borrow_mut() = Some(Arc::new(catalog)));
 }
 
-/// Creates the page's catalog signal and starts the fetch once the first render is done and
-/// the session is not busy (at the latest [`FETCH_AT_LATEST`] after the page started).
+/// Creates the page's catalog signal and starts the fetch once the page has settled
+/// ([`super::settled`]).
 pub fn provide() -> RwSignal<Notes> {
     if let Some(catalog) = PRELOADED.with(|p| p.borrow().clone()) {
         let notes = RwSignal::new(Notes::Ready(catalog));
@@ -57,36 +57,25 @@ pub fn provide() -> RwSignal<Notes> {
     }
     let notes = RwSignal::new(Notes::Loading);
     NOTES.with(|n| n.set(Some(notes)));
-    let started = StoredValue::new(false);
-    let start = move || {
-        if started.try_update_value(|s| std::mem::replace(s, true)) == Some(false) {
-            leptos::task::spawn_local(async move {
-                let state = match crate::browser::teaching::load().await {
-                    Ok(catalog) => Notes::Ready(Arc::new(catalog)),
-                    Err(message) => Notes::Failed(message),
-                };
-                notes.set(state);
-            });
+    // Once the page's first work is done (on a callback page: after the tokens are drawn): the
+    // catalog's arrival redraws every note, which otherwise landed in the middle of the
+    // exchange and the ID token's check (issue 12).
+    let settled = super::settled::settled();
+    Effect::new(move |started: Option<bool>| {
+        if started == Some(true) || !settled.get() {
+            return started.unwrap_or(false);
         }
-    };
-    // An effect runs after the view is mounted: the page (and a callback's token request, which
-    // `page_loaded` has already sent) comes first. On a callback landing the catalog also waits
-    // for the tokens: its arrival redraws every note, which otherwise landed in the middle of
-    // the exchange and the ID token's check (issue 12).
-    let crate::ui::driver::StatusView(status) = expect_context();
-    Effect::new(move |_| {
-        if !status.with(|s| s.phase.is_busy()) {
-            // After the frame that draws what the session just did (the tokens, on a callback).
-            request_animation_frame(move || set_timeout(start, std::time::Duration::ZERO));
-        }
+        leptos::task::spawn_local(async move {
+            let state = match crate::browser::teaching::load().await {
+                Ok(catalog) => Notes::Ready(Arc::new(catalog)),
+                Err(message) => Notes::Failed(message),
+            };
+            notes.set(state);
+        });
+        true
     });
-    set_timeout(start, FETCH_AT_LATEST);
     notes
 }
-
-/// The longest a busy session (e.g. a late replay waiting out the API's `iat` window) holds
-/// the catalog back.
-const FETCH_AT_LATEST: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// The catalog's state (tracked: a view reading it redraws when it changes).
 pub fn state() -> Notes {

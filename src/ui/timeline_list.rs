@@ -18,6 +18,7 @@ pub fn TimelineList(
         move || timeline.with(|t| items.set(t.steps().iter().map(drawn)))
     };
     follow(Box::new(update));
+    let settled = super::settled::settled();
     view! {
         <section class="panel timeline" aria-labelledby="timeline-title">
             <h2 id="timeline-title">"What happened, step by step"</h2>
@@ -30,7 +31,9 @@ pub fn TimelineList(
             {move || timeline.with(|t| t.is_empty()).then(|| view! {
                 <p class="empty">"Nothing yet. Press Log in to start a run."</p>
             })}
-            <ol id="timeline">{items.view()}</ol>
+            // Below the diagram, out of the first screen: drawn once the page has settled, so a
+            // callback page does not build its ~270 elements before the tokens (issue 12).
+            <ol id="timeline">{move || settled.get().then(|| items.view())}</ol>
         </section>
     }
 }
