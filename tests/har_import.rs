@@ -184,18 +184,31 @@ async fn import(lab: &Lab, path: &str) -> String {
     }
 }
 
+/// The kinds of the diagram's rows, once their number has stopped changing: the summary can
+/// show before the diagram has drawn every row (t26 once saw only the first 9 rows of a
+/// loaded machine's run).
 async fn drawn_kinds(lab: &Lab) -> Vec<String> {
-    lab.js(
-        "return [...document.querySelectorAll('#diagram g.row[data-kind]')].map(g => g.dataset.kind);",
-        vec![],
-    )
-    .await
-    .as_array()
-    .cloned()
-    .unwrap_or_default()
-    .into_iter()
-    .filter_map(|v| v.as_str().map(str::to_owned))
-    .collect()
+    let deadline = Instant::now() + WAIT;
+    let mut last: Vec<String> = Vec::new();
+    loop {
+        let now: Vec<String> = lab
+            .js(
+                "return [...document.querySelectorAll('#diagram g.row[data-kind]')].map(g => g.dataset.kind);",
+                vec![],
+            )
+            .await
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect();
+        if (!now.is_empty() && now == last) || Instant::now() > deadline {
+            return now;
+        }
+        last = now;
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
 }
 
 async fn finding_rows(lab: &Lab) -> Vec<String> {
