@@ -94,7 +94,7 @@ pub fn SequenceDiagram(
     let frame = Memo::new(move |_| geometry.with(LaneFrame::of));
     let height = Memo::new(move |_| geometry.with(|g| g.height));
     view! {
-        <svg id="diagram" class="diagram" viewBox=view_box role="group"
+        <svg id="diagram" class="diagram" viewBox=move || view_box() role="group"
             class:narrow=move || narrow.get()
             class:reduced-motion=move || reduced_motion.get()
             aria-label="Sequence diagram of the OAuth flow">
@@ -541,8 +541,8 @@ fn row_view(k: &RowKey, live: LiveCell) -> impl IntoView {
     let chips_y = row.label_y + row.label_lines.len() as f64 * LINE_HEIGHT - 2.0;
     let label_x = n(row.label_x);
     view! {
-        <g class=class tabindex="0" role="button"
-            data-step=index data-kind=format!("{:?}", k.kind) data-status=status
+        <g class=move || class() tabindex="0" role="button"
+            data-step=index data-kind=format!("{:?}", k.kind) data-status=move || status()
             data-channel=channel data-ghost=k.ghost.then_some("true")
             data-defence=k.defence.clone()
             on:click=move |_| selected.set(Some(index))
@@ -576,7 +576,7 @@ fn row_view(k: &RowKey, live: LiveCell) -> impl IntoView {
                     }).collect_view()}
                 </text>
             })}
-            <text class="duration" x=n(duration_x) y=n(row.y + 4.0) text-anchor="end">{duration}</text>
+            <text class="duration" x=n(duration_x) y=n(row.y + 4.0) text-anchor="end">{move || duration()}</text>
             </g>
             <text class="label" x=label_x.clone() y=n(row.label_y) text-anchor=anchor>
                 {row.label_lines.iter().enumerate().map(|(i, line)| view! {

@@ -88,10 +88,10 @@ fn ExperimentCard(
         Experiment::Implicit => ("Run (no login needed)", LabStart::Implicit),
     };
     view! {
-        <li id=format!("exp-{}", experiment.id()) class="experiment" data-outcome=outcome>
+        <li id=format!("exp-{}", experiment.id()) class="experiment" data-outcome=move || outcome()>
             <h3>
                 {experiment.title()}
-                " "<span class="badge">{outcome}</span>
+                " "<span class="badge">{move || outcome()}</span>
             </h3>
             <p><strong>"Wants: "</strong>{shown(experiment.wanted())}</p>
             // Open once the experiment ran: the report reads with its explanation.
@@ -103,7 +103,7 @@ fn ExperimentCard(
             <ul class="findings">
                 {move || report().map(|r| r.findings.into_iter().map(|f| view! { <li>{tr(&f)}</li> }).collect_view())}
             </ul>
-            <button id=format!("run-{}", experiment.id()) disabled=busy
+            <button id=format!("run-{}", experiment.id()) disabled=move || busy()
                 on:click=move |_| dispatch.lab(run)>{button}</button>
         </li>
     }
@@ -160,10 +160,10 @@ fn Checkup() -> impl IntoView {
              graded unknown, and you can run the probes again interactively."
         </p>
         <div class="checkup-actions">
-            <button id="run-checkup" class="primary" disabled=busy
+            <button id="run-checkup" class="primary" disabled=move || busy()
                 on:click=move |_| dispatch.lab(LabStart::Checkup)>"Run checkup"</button>
             <Show when=needs_login>
-                <button id="checkup-login" disabled=busy
+                <button id="checkup-login" disabled=move || busy()
                     on:click=move |_| dispatch.lab(LabStart::CodeExperiments { checkup: true })>
                     "Log in once to finish (codes, replay, refresh, no-store)"
                 </button>
@@ -269,7 +269,7 @@ fn ProbeWindowNotices() -> impl IntoView {
                             names.join(", ")
                         )}
                     </p>
-                    <button id="run-interactive" disabled=busy
+                    <button id="run-interactive" disabled=move || busy()
                         on:click=move |_| dispatch.lab(LabStart::Interactive)>
                         "Run these probes interactively"
                     </button>

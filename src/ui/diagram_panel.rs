@@ -130,7 +130,7 @@ pub fn diagram_with_controls(timeline: Signal<Timeline>) -> impl IntoView {
                 <SequenceDiagram timeline=timeline replay=replay selected=selected
                     reduced_motion=reduced_motion narrow=narrow />
             </div>
-            <p id="announcer" class="visually-hidden" aria-live="polite">{latest}</p>
+            <p id="announcer" class="visually-hidden" aria-live="polite">{move || latest()}</p>
             {move || timeline.with(|t| t.is_empty()).then(|| view! {
                 <p class="empty">"Nothing yet. Press Log in to start a run, or open Explain mode."</p>
             })}

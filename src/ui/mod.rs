@@ -58,7 +58,7 @@ pub fn App() -> impl IntoView {
             <notes::NotesStatus />
         </header>
         {move || drawn.get().then(|| view! {
-        <main id="lab" data-phase=phase data-notes=move || notes.with(notes::Notes::label)>
+        <main id="lab" data-phase=move || phase() data-notes=move || notes.with(notes::Notes::label)>
             <div class="columns">
                 <section class="left">
                     <settings::SettingsPanel />
@@ -87,17 +87,17 @@ pub fn App() -> impl IntoView {
                                 <explain_panel::ExplainPanel />
                             </section>
                         }.into_any(),
-                        Tab::Live => view! {
-                            <diagram_panel::DiagramPanel timeline=timeline />
-                            <timeline_list::TimelineList timeline=timeline />
-                        }.into_any(),
                         Tab::Import => view! { <har_import::HarImport /> }.into_any(),
-                        Tab::Attack => view! {
-                            <attack_lab::AttackLab />
-                            <diagram_panel::DiagramPanel timeline=timeline />
-                            <timeline_list::TimelineList timeline=timeline />
-                        }.into_any(),
+                        Tab::Attack => view! { <attack_lab::AttackLab /> }.into_any(),
+                        Tab::Live => ().into_any(),
                     }}
+                    // One instance of the live diagram and list for both tabs that show them
+                    // (one copy of their view code in the wasm), drawn afresh on each tab
+                    // change as when each tab had its own.
+                    {move || matches!(tab.get(), Tab::Live | Tab::Attack).then(|| view! {
+                        <diagram_panel::DiagramPanel timeline=timeline />
+                        <timeline_list::TimelineList timeline=timeline />
+                    })}
                 </section>
             </div>
         </main>
@@ -128,7 +128,7 @@ fn Controls() -> impl IntoView {
     view! {
         <section class="controls" aria-label="Actions">
             <button id="login" class="primary" on:click=move |_| dispatch.login()
-                disabled=busy>
+                disabled=move || busy()>
                 "Log in"
             </button>
             <button id="logout" on:click=move |_| dispatch.action(Action::Logout)

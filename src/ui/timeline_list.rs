@@ -84,12 +84,12 @@ fn step_item(number: usize, step: &Step, live: LiveCell) -> impl IntoView {
     let exchange = step.exchange.clone();
     let params = step.params.clone();
     view! {
-        <li class=class data-kind=kind data-status=status data-channel=channel_css(step)>
+        <li class=move || class() data-kind=kind data-status=move || status() data-channel=channel_css(step)>
             <div class="step-head">
                 <span class="num">{number}</span>
                 <span class="label">{step.label.clone()}</span>
                 <span class=channel_class>{step.channel.label()}</span>
-                <span class="duration">{duration}</span>
+                <span class="duration">{move || duration()}</span>
             </div>
             <div class="route">{route}</div>
             {reason.map(|r| view! { <p class="reason"><bdi>{r}</bdi></p> })}
@@ -109,7 +109,7 @@ fn step_item(number: usize, step: &Step, live: LiveCell) -> impl IntoView {
             }).collect_view()}
             <details>
                 <summary>"Why this step"{exchange.is_some().then_some(" · HTTP")}</summary>
-                <p class="note">{note}</p>
+                <p class="note">{move || note()}</p>
                 {exchange.map(|x| view! {
                     <pre class="http">{format!("{} {}", x.method, x.url)}
                         {x.request_headers.iter().map(|(k, v)| format!("\n{k}: {v}")).collect::<String>()}
