@@ -28,9 +28,9 @@ pub fn AttackLab() -> impl IntoView {
         <section class="panel attack-lab" aria-label="Attack lab and provider checkup">
             <div class="subtabs" role="tablist" aria-label="Attack lab">
                 <button id="lab-experiments" role="tab"
-                    aria-selected=move || (!checkup.get()).to_string()
+                    aria-selected=move || super::aria(!checkup.get())
                     on:click=move |_| checkup.set(false)>"Attack lab: 5 experiments"</button>
-                <button id="lab-checkup" role="tab" aria-selected=move || checkup.get().to_string()
+                <button id="lab-checkup" role="tab" aria-selected=move || super::aria(checkup.get())
                     on:click=move |_| checkup.set(true)>"Provider checkup: 14 lines"</button>
             </div>
             <ProbeWindowNotices />

@@ -72,14 +72,10 @@ pub fn App() -> impl IntoView {
                 </section>
                 <section class="right">
                     <div class="tabs" role="tablist" aria-label="View">
-                        <button id="tab-live" role="tab" aria-selected=move || (tab.get() == Tab::Live).to_string()
-                            on:click=move |_| tab.set(Tab::Live)>"Live run"</button>
-                        <button id="tab-explain" role="tab" aria-selected=move || (tab.get() == Tab::Explain).to_string()
-                            on:click=move |_| tab.set(Tab::Explain)>"Explain mode (no provider)"</button>
-                        <button id="tab-attack" role="tab" aria-selected=move || (tab.get() == Tab::Attack).to_string()
-                            on:click=move |_| tab.set(Tab::Attack)>"Attack lab & checkup"</button>
-                        <button id="tab-import" role="tab" aria-selected=move || (tab.get() == Tab::Import).to_string()
-                            on:click=move |_| tab.set(Tab::Import)>"Import HAR"</button>
+                        {tab_button(tab, Tab::Live, "tab-live", "Live run")}
+                        {tab_button(tab, Tab::Explain, "tab-explain", "Explain mode (no provider)")}
+                        {tab_button(tab, Tab::Attack, "tab-attack", "Attack lab & checkup")}
+                        {tab_button(tab, Tab::Import, "tab-import", "Import HAR")}
                     </div>
                     {move || match tab.get() {
                         Tab::Explain => view! {
@@ -102,6 +98,30 @@ pub fn App() -> impl IntoView {
             </div>
         </main>
         })}
+    }
+}
+
+/// One tab's button: selected while `tab` is `which`, selects it when clicked (one copy of the
+/// button's code for the four tabs).
+fn tab_button(
+    tab: RwSignal<Tab>,
+    which: Tab,
+    id: &'static str,
+    label: &'static str,
+) -> impl IntoView {
+    view! {
+        <button id=id role="tab" aria-selected=move || aria(tab.get() == which)
+            on:click=move |_| tab.set(which)>{label}</button>
+    }
+}
+
+/// An ARIA state's value (`aria-selected`, `aria-pressed`): a static string, so no
+/// formatting code is pulled in for it.
+pub(crate) fn aria(on: bool) -> &'static str {
+    if on {
+        "true"
+    } else {
+        "false"
     }
 }
 
