@@ -34,14 +34,14 @@ pub fn AttackLab() -> impl IntoView {
                     on:click=move |_| checkup.set(true)>"Provider checkup: 14 lines"</button>
             </div>
             <ProbeWindowNotices />
-            <Show when=weak>
+            {super::show_when(Memo::new(move |_| weak()), Box::new(|| view! {
                 <p id="weak-banner" class="weak-banner" role="alert">
                     "Some attacks worked: this server is misconfigured. What you see is a \
                      demonstration against a weak configuration — never use such a server for \
                      a browser app."
                 </p>
-            </Show>
-            <Show when=move || checkup.get() fallback=move || view! {
+            }.into_any()), super::nothing())}
+            {super::show_when(Memo::new(move |_| checkup.get()), Box::new(|| view! { <Checkup /> }.into_any()), Box::new(move || view! {
                 <p class="hint">
                     "Each experiment sends real requests to the provider in the settings, with \
                      this page playing the attacker. The red lane in the diagram is the \
@@ -52,9 +52,7 @@ pub fn AttackLab() -> impl IntoView {
                     {Experiment::ALL.into_iter().map(|e| view! { <ExperimentCard experiment=e busy=busy /> }).collect_view()}
                     <super::stolen_token::StolenTokenCard />
                 </ol>
-            }>
-                <Checkup />
-            </Show>
+            }.into_any()))}
         </section>
     }
 }
@@ -162,12 +160,12 @@ fn Checkup() -> impl IntoView {
         <div class="checkup-actions">
             <button id="run-checkup" class="primary" disabled=move || busy()
                 on:click=move |_| dispatch.lab(LabStart::Checkup)>"Run checkup"</button>
-            <Show when=needs_login>
+            {super::show_when(Memo::new(move |_| needs_login()), Box::new(move || view! {
                 <button id="checkup-login" disabled=move || busy()
                     on:click=move |_| dispatch.lab(LabStart::CodeExperiments { checkup: true })>
                     "Log in once to finish (codes, replay, refresh, no-store)"
                 </button>
-            </Show>
+            }.into_any()), super::nothing())}
         </div>
         {move || card().map(|c| {
             let (pass, warn, fail, unknown) = c.counts();

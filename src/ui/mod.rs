@@ -115,6 +115,22 @@ fn tab_button(
     }
 }
 
+/// `then` while `when` holds, else `otherwise`, each drawn again only when `when` changes:
+/// what `<Show>` does, with one copy of its code in the wasm for every use (`<Show>` is
+/// instantiated per condition and per content type).
+pub(crate) fn show_when(
+    when: Memo<bool>,
+    then: Box<dyn Fn() -> AnyView + Send + Sync>,
+    otherwise: Box<dyn Fn() -> AnyView + Send + Sync>,
+) -> impl IntoView {
+    view! { {move || if when.get() { then() } else { otherwise() }} }
+}
+
+/// Nothing, for [`show_when`]'s `otherwise`.
+pub(crate) fn nothing() -> Box<dyn Fn() -> AnyView + Send + Sync> {
+    Box::new(|| ().into_any())
+}
+
 /// An ARIA state's value (`aria-selected`, `aria-pressed`): a static string, so no
 /// formatting code is pulled in for it.
 pub(crate) fn aria(on: bool) -> &'static str {

@@ -16,8 +16,8 @@ pub fn SecretPrompt() -> impl IntoView {
             secret.set(demo.to_owned());
         }
     });
-    view! {
-        <Show when=waiting>
+    let prompt = move || {
+        view! {
             <section id="secret-prompt" class="panel secret-prompt" aria-labelledby="secret-title">
                 <h2 id="secret-title">"Client secret needed (PKCE off)"</h2>
                 <p>
@@ -48,6 +48,8 @@ pub fn SecretPrompt() -> impl IntoView {
                     "Redeem the code with the secret"
                 </button>
             </section>
-        </Show>
-    }
+        }
+        .into_any()
+    };
+    super::show_when(Memo::new(move |_| waiting()), Box::new(prompt), super::nothing())
 }
