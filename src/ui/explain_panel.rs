@@ -29,7 +29,7 @@ pub fn ExplainPanel() -> impl IntoView {
             <label class="switch">
                 <input id="explain-pkce" type="checkbox"
                     prop:checked=move || variant.get() == Variant::PkcePublic
-                    on:change:target=move |ev| variant.set(if ev.target().checked() {
+                    on:change=move |ev| variant.set(if event_target_checked(&ev) {
                         Variant::PkcePublic
                     } else {
                         Variant::Confidential

@@ -33,9 +33,10 @@ pub fn SecretPrompt() -> impl IntoView {
                 <label for="client-secret">"Client secret"</label>
                 <input id="client-secret" type="password" autocomplete="off"
                     prop:value=move || secret.get()
-                    on:input:target=move |ev| secret.set(ev.target().value()) />
+                    on:input=move |ev| secret.set(event_target_value(&ev)) />
                 <label class="ack">
-                    <input id="secret-ack" type="checkbox" bind:checked=acknowledged />
+                    <input id="secret-ack" type="checkbox" prop:checked=move || acknowledged.get()
+                        on:change=move |ev| acknowledged.set(event_target_checked(&ev)) />
                     " I understand this secret is exposed to this page and is used once, never stored."
                 </label>
                 <button id="redeem" class="primary"

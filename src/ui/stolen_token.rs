@@ -67,8 +67,8 @@ pub fn StolenTokenCard() -> impl IntoView {
                 The API's window (s): "
                 <input id="stale-window" type="number" min="1" max="3600" value="60"
                     aria-label="The API's iat window, in seconds"
-                    on:change:target=move |ev| {
-                        if let Ok(s) = ev.target().value().trim().parse::<u32>() {
+                    on:change=move |ev| {
+                        if let Ok(s) = event_target_value(&ev).trim().parse::<u32>() {
                             typed.set(s.clamp(1, 3600));
                         }
                     } />
