@@ -350,7 +350,7 @@ impl Slots {
 fn slot(i: usize, slots: Slots) -> AnyView {
     let here = {
         let slots = slots.clone();
-        Memo::new(move |_| slots.count() > i)
+        memo_bool(Box::new(move || slots.count() > i))
     };
     (move || {
         here.get().then(|| {
@@ -362,6 +362,12 @@ fn slot(i: usize, slots: Slots) -> AnyView {
         })
     })
     .into_any()
+}
+
+/// A memo of a condition, through one boxed function: every `Memo<bool>` of the app shares
+/// one copy of the memo's code in the wasm instead of one per closure.
+pub(crate) fn memo_bool(condition: Box<dyn Fn() -> bool + Send + Sync>) -> Memo<bool> {
+    Memo::new(move |_| condition())
 }
 
 /// What the lane headers draw, apart from the diagram's height.
@@ -463,7 +469,7 @@ fn row_view(k: &RowKey, live: LiveCell) -> impl IntoView {
     // (a redraw would rewrite its attributes and restart its travel).
     let arriving = {
         let live = live.clone();
-        Memo::new(move |_| live.with(|l| l.arrives))
+        memo_bool(Box::new(move || live.with(|l| l.arrives)))
     };
     let marker = if row.failed {
         "url(#head-failed)"

@@ -34,14 +34,14 @@ pub fn AttackLab() -> impl IntoView {
                     on:click=move |_| checkup.set(true)>"Provider checkup: 14 lines"</button>
             </div>
             <ProbeWindowNotices />
-            {super::show_when(Memo::new(move |_| weak()), Box::new(|| view! {
+            {super::show_when(Box::new(weak), Box::new(|| view! {
                 <p id="weak-banner" class="weak-banner" role="alert">
                     "Some attacks worked: this server is misconfigured. What you see is a \
                      demonstration against a weak configuration — never use such a server for \
                      a browser app."
                 </p>
             }.into_any()), super::nothing())}
-            {super::show_when(Memo::new(move |_| checkup.get()), Box::new(|| view! { <Checkup /> }.into_any()), Box::new(move || view! {
+            {super::show_when(Box::new(move || checkup.get()), Box::new(|| view! { <Checkup /> }.into_any()), Box::new(move || view! {
                 <p class="hint">
                     "Each experiment sends real requests to the provider in the settings, with \
                      this page playing the attacker. The red lane in the diagram is the \
@@ -160,7 +160,7 @@ fn Checkup() -> impl IntoView {
         <div class="checkup-actions">
             <button id="run-checkup" class="primary" disabled=move || busy()
                 on:click=move |_| dispatch.lab(LabStart::Checkup)>"Run checkup"</button>
-            {super::show_when(Memo::new(move |_| needs_login()), Box::new(move || view! {
+            {super::show_when(Box::new(needs_login), Box::new(move || view! {
                 <button id="checkup-login" disabled=move || busy()
                     on:click=move |_| dispatch.lab(LabStart::CodeExperiments { checkup: true })>
                     "Log in once to finish (codes, replay, refresh, no-store)"

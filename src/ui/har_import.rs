@@ -82,7 +82,7 @@ pub fn HarImport() -> impl IntoView {
             {move || summary.get().map(summary_view)}
         </section>
         {super::show_when(
-            Memo::new(move |_| summary.with(Option::is_some)),
+            Box::new(move || summary.with(Option::is_some)),
             Box::new(move || view! {
                 <section class="panel diagram-panel" aria-label="Imported run">
                     {diagram_with_controls(drawn)}

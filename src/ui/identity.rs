@@ -79,7 +79,7 @@ pub fn SessionActions() -> impl IntoView {
         .into_any()
     };
     super::show_when(
-        Memo::new(move |_| shown.with(|s| s.tokens.is_some())),
+        Box::new(move || shown.with(|s| s.tokens.is_some())),
         Box::new(actions),
         super::nothing(),
     )

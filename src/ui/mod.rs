@@ -119,10 +119,11 @@ fn tab_button(
 /// what `<Show>` does, with one copy of its code in the wasm for every use (`<Show>` is
 /// instantiated per condition and per content type).
 pub(crate) fn show_when(
-    when: Memo<bool>,
+    when: Box<dyn Fn() -> bool + Send + Sync>,
     then: Box<dyn Fn() -> AnyView + Send + Sync>,
     otherwise: Box<dyn Fn() -> AnyView + Send + Sync>,
 ) -> impl IntoView {
+    let when = crate::diagram::view::memo_bool(when);
     view! { {move || if when.get() { then() } else { otherwise() }} }
 }
 

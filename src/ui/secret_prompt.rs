@@ -52,5 +52,5 @@ pub fn SecretPrompt() -> impl IntoView {
         }
         .into_any()
     };
-    super::show_when(Memo::new(move |_| waiting()), Box::new(prompt), super::nothing())
+    super::show_when(Box::new(waiting), Box::new(prompt), super::nothing())
 }
