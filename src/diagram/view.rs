@@ -298,7 +298,13 @@ impl<K: PartialEq + Send + Sync + 'static> Items<K> {
 /// every list: a boxed function, not a generic one).
 pub(crate) fn follow(update: Box<dyn Fn()>) {
     untrack(&*update);
-    Effect::new(move |_| update());
+    effect(Box::new(update));
+}
+
+/// An effect through one boxed function: every effect of the app shares one copy of the
+/// effect's code in the wasm instead of one per closure.
+pub(crate) fn effect(mut run: Box<dyn FnMut()>) {
+    Effect::new(move |_| run());
 }
 
 /// The part of [`Items`] that does not depend on the key type (one copy in the wasm): the

@@ -37,7 +37,7 @@ pub fn diagram_with_controls(timeline: Signal<Timeline>) -> impl IntoView {
     let total = move || timeline.with(|t| t.len());
 
     // Playing: schedule the next step; a pause or a manual step in between cancels it.
-    Effect::new(move |_| {
+    crate::diagram::view::effect(Box::new(move || {
         let Replay {
             cursor, playing, ..
         } = replay.get();
@@ -55,7 +55,7 @@ pub fn diagram_with_controls(timeline: Signal<Timeline>) -> impl IntoView {
             },
             wait,
         );
-    });
+    }));
 
     let on_key = move |ev: ev::KeyboardEvent| {
         let total = total();

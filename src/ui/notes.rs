@@ -58,7 +58,7 @@ pub fn provide() -> RwSignal<Notes> {
     NOTES.with(|n| n.set(Some(notes)));
     // An effect runs after the view is mounted: the page (and a callback's token request,
     // which `page_loaded` has already sent) comes first.
-    Effect::new(move |_| {
+    crate::diagram::view::effect(Box::new(move || {
         leptos::task::spawn_local(async move {
             let state = match crate::browser::teaching::load().await {
                 Ok(catalog) => Notes::Ready(Arc::new(catalog)),
@@ -66,7 +66,7 @@ pub fn provide() -> RwSignal<Notes> {
             };
             notes.set(state);
         });
-    });
+    }));
     notes
 }
 

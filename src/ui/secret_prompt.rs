@@ -11,11 +11,11 @@ pub fn SecretPrompt() -> impl IntoView {
     let secret = RwSignal::new(String::new());
     let acknowledged = RwSignal::new(false);
     let waiting = move || status.with(|s| s.phase == Phase::AwaitingSecret);
-    Effect::new(move |_| {
+    crate::diagram::view::effect(Box::new(move || {
         if let Some(demo) = status.with(|s| s.demo_secret) {
             secret.set(demo.to_owned());
         }
-    });
+    }));
     let prompt = move || {
         view! {
             <section id="secret-prompt" class="panel secret-prompt" aria-labelledby="secret-title">
