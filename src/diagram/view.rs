@@ -1,5 +1,9 @@
 //! The SVG sequence diagram. It draws only what `layout` computed from the timeline; motion is
 //! CSS (transform/opacity), so no Rust runs per frame.
+// A closure passed to `view!` by name is written `move || f()` on purpose here: the
+// macro shares one render instance per output type only for a closure written in place
+// (`--cfg erase_components`), so the "redundant" closure saves wasm (docs/performance.md).
+#![allow(clippy::redundant_closure)]
 
 use super::layout::{
     layout, DiagramLayout, Lane, Row, Shape, CHIP_ROW_HEIGHT, HEADER_HEIGHT, LINE_HEIGHT,

@@ -1,4 +1,9 @@
 //! Leptos components. They read the one `Lab` state and call `session` for anything that acts.
+// In this module and every ui module, a closure passed to `view!` by name is written
+// `move || f()` on purpose: the macro shares one render instance per output type only for a
+// closure written in place (`--cfg erase_components`), so the "redundant" closure saves wasm
+// (docs/performance.md).
+#![allow(clippy::redundant_closure)]
 
 mod api;
 mod attack_lab;
