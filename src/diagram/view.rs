@@ -1,5 +1,9 @@
 //! The SVG sequence diagram. It draws only what `layout` computed from the timeline; motion is
 //! CSS (transform/opacity), so no Rust runs per frame.
+// A closure passed to `view!` by name is written `move || f()` on purpose here: the
+// macro shares one render instance per output type only for a closure written in place
+// (`--cfg erase_components`), so the "redundant" closure saves wasm (docs/performance.md).
+#![allow(clippy::redundant_closure)]
 
 use super::layout::{
     layout, DiagramLayout, Lane, Row, Shape, CHIP_ROW_HEIGHT, HEADER_HEIGHT, LINE_HEIGHT,
@@ -94,7 +98,7 @@ pub fn SequenceDiagram(
     let frame = Memo::new(move |_| geometry.with(LaneFrame::of));
     let height = Memo::new(move |_| geometry.with(|g| g.height));
     view! {
-        <svg id="diagram" class="diagram" viewBox=view_box role="group"
+        <svg id="diagram" class="diagram" viewBox=move || view_box() role="group"
             class:narrow=move || narrow.get()
             class:reduced-motion=move || reduced_motion.get()
             aria-label="Sequence diagram of the OAuth flow">
@@ -298,7 +302,13 @@ impl<K: PartialEq + Send + Sync + 'static> Items<K> {
 /// every list: a boxed function, not a generic one).
 pub(crate) fn follow(update: Box<dyn Fn()>) {
     untrack(&*update);
-    Effect::new(move |_| update());
+    effect(Box::new(update));
+}
+
+/// An effect through one boxed function: every effect of the app shares one copy of the
+/// effect's code in the wasm instead of one per closure.
+pub(crate) fn effect(mut run: Box<dyn FnMut()>) {
+    Effect::new(move |_| run());
 }
 
 /// The part of [`Items`] that does not depend on the key type (one copy in the wasm): the
@@ -350,7 +360,7 @@ impl Slots {
 fn slot(i: usize, slots: Slots) -> AnyView {
     let here = {
         let slots = slots.clone();
-        Memo::new(move |_| slots.count() > i)
+        memo_bool(Box::new(move || slots.count() > i))
     };
     (move || {
         here.get().then(|| {
@@ -362,6 +372,12 @@ fn slot(i: usize, slots: Slots) -> AnyView {
         })
     })
     .into_any()
+}
+
+/// A memo of a condition, through one boxed function: every `Memo<bool>` of the app shares
+/// one copy of the memo's code in the wasm instead of one per closure.
+pub(crate) fn memo_bool(condition: Box<dyn Fn() -> bool + Send + Sync>) -> Memo<bool> {
+    Memo::new(move |_| condition())
 }
 
 /// What the lane headers draw, apart from the diagram's height.
@@ -463,7 +479,7 @@ fn row_view(k: &RowKey, live: LiveCell) -> impl IntoView {
     // (a redraw would rewrite its attributes and restart its travel).
     let arriving = {
         let live = live.clone();
-        Memo::new(move |_| live.with(|l| l.arrives))
+        memo_bool(Box::new(move || live.with(|l| l.arrives)))
     };
     let marker = if row.failed {
         "url(#head-failed)"
@@ -541,8 +557,8 @@ fn row_view(k: &RowKey, live: LiveCell) -> impl IntoView {
     let chips_y = row.label_y + row.label_lines.len() as f64 * LINE_HEIGHT - 2.0;
     let label_x = n(row.label_x);
     view! {
-        <g class=class tabindex="0" role="button"
-            data-step=index data-kind=format!("{:?}", k.kind) data-status=status
+        <g class=move || class() tabindex="0" role="button"
+            data-step=index data-kind=format!("{:?}", k.kind) data-status=move || status()
             data-channel=channel data-ghost=k.ghost.then_some("true")
             data-defence=k.defence.clone()
             on:click=move |_| selected.set(Some(index))
@@ -576,7 +592,7 @@ fn row_view(k: &RowKey, live: LiveCell) -> impl IntoView {
                     }).collect_view()}
                 </text>
             })}
-            <text class="duration" x=n(duration_x) y=n(row.y + 4.0) text-anchor="end">{duration}</text>
+            <text class="duration" x=n(duration_x) y=n(row.y + 4.0) text-anchor="end">{move || duration()}</text>
             </g>
             <text class="label" x=label_x.clone() y=n(row.label_y) text-anchor=anchor>
                 {row.label_lines.iter().enumerate().map(|(i, line)| view! {

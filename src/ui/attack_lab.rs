@@ -28,20 +28,20 @@ pub fn AttackLab() -> impl IntoView {
         <section class="panel attack-lab" aria-label="Attack lab and provider checkup">
             <div class="subtabs" role="tablist" aria-label="Attack lab">
                 <button id="lab-experiments" role="tab"
-                    aria-selected=move || (!checkup.get()).to_string()
+                    aria-selected=move || super::aria(!checkup.get())
                     on:click=move |_| checkup.set(false)>"Attack lab: 5 experiments"</button>
-                <button id="lab-checkup" role="tab" aria-selected=move || checkup.get().to_string()
+                <button id="lab-checkup" role="tab" aria-selected=move || super::aria(checkup.get())
                     on:click=move |_| checkup.set(true)>"Provider checkup: 14 lines"</button>
             </div>
             <ProbeWindowNotices />
-            <Show when=weak>
+            {super::show_when(Box::new(weak), Box::new(|| view! {
                 <p id="weak-banner" class="weak-banner" role="alert">
                     "Some attacks worked: this server is misconfigured. What you see is a \
                      demonstration against a weak configuration — never use such a server for \
                      a browser app."
                 </p>
-            </Show>
-            <Show when=move || checkup.get() fallback=move || view! {
+            }.into_any()), super::nothing())}
+            {super::show_when(Box::new(move || checkup.get()), Box::new(|| view! { <Checkup /> }.into_any()), Box::new(move || view! {
                 <p class="hint">
                     "Each experiment sends real requests to the provider in the settings, with \
                      this page playing the attacker. The red lane in the diagram is the \
@@ -52,9 +52,7 @@ pub fn AttackLab() -> impl IntoView {
                     {Experiment::ALL.into_iter().map(|e| view! { <ExperimentCard experiment=e busy=busy /> }).collect_view()}
                     <super::stolen_token::StolenTokenCard />
                 </ol>
-            }>
-                <Checkup />
-            </Show>
+            }.into_any()))}
         </section>
     }
 }
@@ -88,10 +86,10 @@ fn ExperimentCard(
         Experiment::Implicit => ("Run (no login needed)", LabStart::Implicit),
     };
     view! {
-        <li id=format!("exp-{}", experiment.id()) class="experiment" data-outcome=outcome>
+        <li id=format!("exp-{}", experiment.id()) class="experiment" data-outcome=move || outcome()>
             <h3>
                 {experiment.title()}
-                " "<span class="badge">{outcome}</span>
+                " "<span class="badge">{move || outcome()}</span>
             </h3>
             <p><strong>"Wants: "</strong>{shown(experiment.wanted())}</p>
             // Open once the experiment ran: the report reads with its explanation.
@@ -103,7 +101,7 @@ fn ExperimentCard(
             <ul class="findings">
                 {move || report().map(|r| r.findings.into_iter().map(|f| view! { <li>{tr(&f)}</li> }).collect_view())}
             </ul>
-            <button id=format!("run-{}", experiment.id()) disabled=busy
+            <button id=format!("run-{}", experiment.id()) disabled=move || busy()
                 on:click=move |_| dispatch.lab(run)>{button}</button>
         </li>
     }
@@ -160,14 +158,14 @@ fn Checkup() -> impl IntoView {
              graded unknown, and you can run the probes again interactively."
         </p>
         <div class="checkup-actions">
-            <button id="run-checkup" class="primary" disabled=busy
+            <button id="run-checkup" class="primary" disabled=move || busy()
                 on:click=move |_| dispatch.lab(LabStart::Checkup)>"Run checkup"</button>
-            <Show when=needs_login>
-                <button id="checkup-login" disabled=busy
+            {super::show_when(Box::new(needs_login), Box::new(move || view! {
+                <button id="checkup-login" disabled=move || busy()
                     on:click=move |_| dispatch.lab(LabStart::CodeExperiments { checkup: true })>
                     "Log in once to finish (codes, replay, refresh, no-store)"
                 </button>
-            </Show>
+            }.into_any()), super::nothing())}
         </div>
         {move || card().map(|c| {
             let (pass, warn, fail, unknown) = c.counts();
@@ -269,7 +267,7 @@ fn ProbeWindowNotices() -> impl IntoView {
                             names.join(", ")
                         )}
                     </p>
-                    <button id="run-interactive" disabled=busy
+                    <button id="run-interactive" disabled=move || busy()
                         on:click=move |_| dispatch.lab(LabStart::Interactive)>
                         "Run these probes interactively"
                     </button>

@@ -37,7 +37,7 @@ pub fn diagram_with_controls(timeline: Signal<Timeline>) -> impl IntoView {
     let total = move || timeline.with(|t| t.len());
 
     // Playing: schedule the next step; a pause or a manual step in between cancels it.
-    Effect::new(move |_| {
+    crate::diagram::view::effect(Box::new(move || {
         let Replay {
             cursor, playing, ..
         } = replay.get();
@@ -55,7 +55,7 @@ pub fn diagram_with_controls(timeline: Signal<Timeline>) -> impl IntoView {
             },
             wait,
         );
-    });
+    }));
 
     let on_key = move |ev: ev::KeyboardEvent| {
         let total = total();
@@ -98,10 +98,10 @@ pub fn diagram_with_controls(timeline: Signal<Timeline>) -> impl IntoView {
                     on:click=move |_| replay.update(|r| r.forward(total()))>
                     "Next"<span aria-hidden="true">" ›"</span></button>
                 <label class="speed">"Speed "
-                    <select id="replay-speed" on:change:target=move |ev| {
+                    <select id="replay-speed" on:change=move |ev| {
                         // Options carry their index: parsing a float would pull core's float
                         // parser into the wasm (15 KB gzip, measured).
-                        let index = ev.target().value().parse::<usize>().unwrap_or(2);
+                        let index = event_target_value(&ev).parse::<usize>().unwrap_or(2);
                         let speed = SPEEDS.get(index).copied().unwrap_or(1.0);
                         replay.update(|r| r.set_speed(speed));
                     }>
@@ -113,15 +113,18 @@ pub fn diagram_with_controls(timeline: Signal<Timeline>) -> impl IntoView {
                 <input id="replay-scrub" type="range" min="0" aria-label="Position in the run"
                     prop:max=move || total().to_string()
                     prop:value=move || visible().to_string()
-                    on:input:target=move |ev| {
-                        let position = ev.target().value().parse().unwrap_or(0);
+                    on:input=move |ev| {
+                        let position = event_target_value(&ev).parse().unwrap_or(0);
                         replay.update(|r| r.seek(position, total()));
                     } />
                 <span id="replay-position" class="position">
                     {move || format!("{} / {}", visible(), total())}
                 </span>
                 <label class="motion">
-                    <input id="reduce-motion" type="checkbox" bind:checked=reduced_motion />
+                    // The checked property and the change event, as `bind:checked` would, without its
+                    // generic code in the wasm.
+                    <input id="reduce-motion" type="checkbox" prop:checked=move || reduced_motion.get()
+                        on:change=move |ev| reduced_motion.set(event_target_checked(&ev)) />
                     " Reduce motion"
                 </label>
             </div>
@@ -130,7 +133,7 @@ pub fn diagram_with_controls(timeline: Signal<Timeline>) -> impl IntoView {
                 <SequenceDiagram timeline=timeline replay=replay selected=selected
                     reduced_motion=reduced_motion narrow=narrow />
             </div>
-            <p id="announcer" class="visually-hidden" aria-live="polite">{latest}</p>
+            <p id="announcer" class="visually-hidden" aria-live="polite">{move || latest()}</p>
             {move || timeline.with(|t| t.is_empty()).then(|| view! {
                 <p class="empty">"Nothing yet. Press Log in to start a run, or open Explain mode."</p>
             })}

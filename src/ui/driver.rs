@@ -460,11 +460,11 @@ pub fn draw_when_sent(lab: RwSignal<Lab>) -> RwSignal<bool> {
                 clock::mark_when_drawn(clock::READY_MARK);
             }
         };
-        Effect::new(move |_| {
+        crate::diagram::view::effect(Box::new(move || {
             if !lab.with(Session::proof_pending) {
                 draw();
             }
-        });
+        }));
         set_timeout(draw, DRAW_AT_LATEST);
     }
     sent
@@ -634,7 +634,7 @@ pub fn save_on_change(lab: RwSignal<Lab>) {
     };
     location::on_page_hide(flush);
     let mut first = true;
-    Effect::new(move |_| {
+    crate::diagram::view::effect(Box::new(move || {
         // `get`, not `track`: tracking a memo that was never read leaves it unevaluated, so it
         // never subscribes to the session and the effect saved only once (a reload after a
         // login then restored the run as it was when the code left).
@@ -645,7 +645,7 @@ pub fn save_on_change(lab: RwSignal<Lab>) {
         } else if !SAVE_PENDING.with(|p| p.replace(true)) {
             popup::after(SAVE_DELAY_MS, flush);
         }
-    });
+    }));
 }
 
 /// A fetch's outcome.

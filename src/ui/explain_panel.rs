@@ -29,7 +29,7 @@ pub fn ExplainPanel() -> impl IntoView {
             <label class="switch">
                 <input id="explain-pkce" type="checkbox"
                     prop:checked=move || variant.get() == Variant::PkcePublic
-                    on:change:target=move |ev| variant.set(if ev.target().checked() {
+                    on:change=move |ev| variant.set(if event_target_checked(&ev) {
                         Variant::PkcePublic
                     } else {
                         Variant::Confidential
@@ -37,12 +37,12 @@ pub fn ExplainPanel() -> impl IntoView {
                 " PKCE"
             </label>
             <button id="explain-implicit" class="greyed"
-                aria-pressed=move || (variant.get() == Variant::Implicit).to_string()
+                aria-pressed=move || super::aria(variant.get() == Variant::Implicit)
                 on:click=move |_| variant.set(Variant::Implicit)>
                 "Implicit (deprecated)"
             </button>
             <button id="explain-dpop"
-                aria-pressed=move || (variant.get() == Variant::Dpop).to_string()
+                aria-pressed=move || super::aria(variant.get() == Variant::Dpop)
                 on:click=move |_| variant.set(Variant::Dpop)>
                 "DPoP"
             </button>

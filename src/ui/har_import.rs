@@ -81,12 +81,16 @@ pub fn HarImport() -> impl IntoView {
             <p id="har-error" class="har-error" role="alert">{move || error.get()}</p>
             {move || summary.get().map(summary_view)}
         </section>
-        <Show when=move || summary.with(Option::is_some)>
-            <section class="panel diagram-panel" aria-label="Imported run">
-                {diagram_with_controls(drawn)}
-            </section>
-            <TimelineList timeline=drawn />
-        </Show>
+        {super::show_when(
+            Box::new(move || summary.with(Option::is_some)),
+            Box::new(move || view! {
+                <section class="panel diagram-panel" aria-label="Imported run">
+                    {diagram_with_controls(drawn)}
+                </section>
+                <TimelineList timeline=drawn />
+            }.into_any()),
+            super::nothing(),
+        )}
     }
 }
 

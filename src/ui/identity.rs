@@ -55,8 +55,8 @@ const ACTIONS: [SessionAction; 5] = [
 pub fn SessionActions() -> impl IntoView {
     let (shown, StatusView(status)) = (expect_context::<SessionView>(), expect_context());
     let dispatch = expect_context::<Dispatch>();
-    view! {
-        <Show when=move || shown.with(|s| s.tokens.is_some())>
+    let actions = move || {
+        view! {
             <section class="controls session-actions" aria-label="Session actions">
                 {ACTIONS.iter().map(|(id, label, action, possible)| {
                     let (action, possible) = (*action, *possible);
@@ -75,8 +75,14 @@ pub fn SessionActions() -> impl IntoView {
                             until they expire. Logging out at the provider ends its session."</p>
                     })}
             </section>
-        </Show>
-    }
+        }
+        .into_any()
+    };
+    super::show_when(
+        Box::new(move || shown.with(|s| s.tokens.is_some())),
+        Box::new(actions),
+        super::nothing(),
+    )
 }
 
 fn when(epoch_s: u64) -> String {

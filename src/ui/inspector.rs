@@ -130,7 +130,7 @@ fn ParamValue(
             {move || if revealed.get() { real() } else { shown.clone() }}
         </code>
         {can_reveal.then(|| view! {
-            <button class="reveal" aria-pressed=move || revealed.get().to_string()
+            <button class="reveal" aria-pressed=move || super::aria(revealed.get())
                 on:click=move |_| revealed.update(|r| *r = !*r)>
                 {move || if revealed.get() { "Hide" } else { "Reveal" }}
             </button>
@@ -158,23 +158,46 @@ fn exchange_view(x: HttpExchange) -> impl IntoView {
     view! {
         <div class="exchange">
             <h4>"Request"</h4>
-            <pre class="http" id="inspector-request">
-                {format!("{} {}", x.method, x.url)}
-                {x.request_headers.iter().map(|(k, v)| format!("\n{k}: {v}")).collect::<String>()}
-                {x.request_body.clone().map(|b| format!("\n\n{b}"))}
-            </pre>
+            <pre class="http" id="inspector-request">{request_text(&x)}</pre>
             {proof_view(&x.request_headers)}
             {(!query.is_empty()).then(|| pairs_table("Query parameters (decoded)", query))}
             {(!form.is_empty()).then(|| pairs_table("Form body (decoded)", form))}
             {x.status.map(|status| view! {
                 <h4>"Response"</h4>
-                <pre class="http" id="inspector-response">
-                    {if status == 0 { "status 0 (no readable response)".to_owned() } else { format!("HTTP {status}") }}
-                    {x.response_headers.iter().map(|(k, v)| format!("\n{k}: {v}")).collect::<String>()}
-                    {x.response_body.clone().map(|b| format!("\n\n{b}"))}
-                </pre>
+                <pre class="http" id="inspector-response">{
+                    let mut text = if status == 0 {
+                        "status 0 (no readable response)".to_owned()
+                    } else {
+                        ["HTTP ", &status.to_string()].concat()
+                    };
+                    response_rest(&x, &mut text);
+                    text
+                }</pre>
             })}
         </div>
+    }
+}
+
+/// An exchange's request as the inspector and the step list print it: `METHOD url`, each
+/// header on a line of its own, then the body after a blank line (built here once, rather
+/// than as text nodes formatted in each view).
+pub(crate) fn request_text(x: &HttpExchange) -> String {
+    let mut text = [x.method.as_str(), " ", &x.url].concat();
+    push_lines(&mut text, &x.request_headers, x.request_body.as_deref());
+    text
+}
+
+/// The response's headers and body, appended after its status line.
+pub(crate) fn response_rest(x: &HttpExchange, text: &mut String) {
+    push_lines(text, &x.response_headers, x.response_body.as_deref());
+}
+
+fn push_lines(text: &mut String, headers: &[(String, String)], body: Option<&str>) {
+    for (k, v) in headers {
+        text.extend(["\n", k, ": ", v]);
+    }
+    if let Some(body) = body {
+        text.extend(["\n\n", body]);
     }
 }
 

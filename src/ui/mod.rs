@@ -1,4 +1,9 @@
 //! Leptos components. They read the one `Lab` state and call `session` for anything that acts.
+// In this module and every ui module, a closure passed to `view!` by name is written
+// `move || f()` on purpose: the macro shares one render instance per output type only for a
+// closure written in place (`--cfg erase_components`), so the "redundant" closure saves wasm
+// (docs/performance.md).
+#![allow(clippy::redundant_closure)]
 
 mod api;
 mod attack_lab;
@@ -61,7 +66,7 @@ pub fn App() -> impl IntoView {
             <notes::NotesStatus />
         </header>
         {move || drawn.get().then(|| view! {
-        <main id="lab" data-phase=phase data-notes=move || notes.with(notes::Notes::label)>
+        <main id="lab" data-phase=move || phase() data-notes=move || notes.with(notes::Notes::label)>
             <div class="columns">
                 <section class="left">
                     <settings::SettingsPanel />
@@ -75,14 +80,10 @@ pub fn App() -> impl IntoView {
                 </section>
                 <section class="right">
                     <div class="tabs" role="tablist" aria-label="View">
-                        <button id="tab-live" role="tab" aria-selected=move || (tab.get() == Tab::Live).to_string()
-                            on:click=move |_| tab.set(Tab::Live)>"Live run"</button>
-                        <button id="tab-explain" role="tab" aria-selected=move || (tab.get() == Tab::Explain).to_string()
-                            on:click=move |_| tab.set(Tab::Explain)>"Explain mode (no provider)"</button>
-                        <button id="tab-attack" role="tab" aria-selected=move || (tab.get() == Tab::Attack).to_string()
-                            on:click=move |_| tab.set(Tab::Attack)>"Attack lab & checkup"</button>
-                        <button id="tab-import" role="tab" aria-selected=move || (tab.get() == Tab::Import).to_string()
-                            on:click=move |_| tab.set(Tab::Import)>"Import HAR"</button>
+                        {tab_button(tab, Tab::Live, "tab-live", "Live run")}
+                        {tab_button(tab, Tab::Explain, "tab-explain", "Explain mode (no provider)")}
+                        {tab_button(tab, Tab::Attack, "tab-attack", "Attack lab & checkup")}
+                        {tab_button(tab, Tab::Import, "tab-import", "Import HAR")}
                     </div>
                     {move || match tab.get() {
                         Tab::Explain => view! {
@@ -90,21 +91,62 @@ pub fn App() -> impl IntoView {
                                 <explain_panel::ExplainPanel />
                             </section>
                         }.into_any(),
-                        Tab::Live => view! {
-                            <diagram_panel::DiagramPanel timeline=timeline />
-                            <timeline_list::TimelineList timeline=timeline />
-                        }.into_any(),
                         Tab::Import => view! { <har_import::HarImport /> }.into_any(),
-                        Tab::Attack => view! {
-                            <attack_lab::AttackLab />
-                            <diagram_panel::DiagramPanel timeline=timeline />
-                            <timeline_list::TimelineList timeline=timeline />
-                        }.into_any(),
+                        Tab::Attack => view! { <attack_lab::AttackLab /> }.into_any(),
+                        Tab::Live => ().into_any(),
                     }}
+                    // One instance of the live diagram and list for both tabs that show them
+                    // (one copy of their view code in the wasm), drawn afresh on each tab
+                    // change as when each tab had its own.
+                    {move || matches!(tab.get(), Tab::Live | Tab::Attack).then(|| view! {
+                        <diagram_panel::DiagramPanel timeline=timeline />
+                        <timeline_list::TimelineList timeline=timeline />
+                    })}
                 </section>
             </div>
         </main>
         })}
+    }
+}
+
+/// One tab's button: selected while `tab` is `which`, selects it when clicked (one copy of the
+/// button's code for the four tabs).
+fn tab_button(
+    tab: RwSignal<Tab>,
+    which: Tab,
+    id: &'static str,
+    label: &'static str,
+) -> impl IntoView {
+    view! {
+        <button id=id role="tab" aria-selected=move || aria(tab.get() == which)
+            on:click=move |_| tab.set(which)>{label}</button>
+    }
+}
+
+/// `then` while `when` holds, else `otherwise`, each drawn again only when `when` changes:
+/// what `<Show>` does, with one copy of its code in the wasm for every use (`<Show>` is
+/// instantiated per condition and per content type).
+pub(crate) fn show_when(
+    when: Box<dyn Fn() -> bool + Send + Sync>,
+    then: Box<dyn Fn() -> AnyView + Send + Sync>,
+    otherwise: Box<dyn Fn() -> AnyView + Send + Sync>,
+) -> impl IntoView {
+    let when = crate::diagram::view::memo_bool(when);
+    view! { {move || if when.get() { then() } else { otherwise() }} }
+}
+
+/// Nothing, for [`show_when`]'s `otherwise`.
+pub(crate) fn nothing() -> Box<dyn Fn() -> AnyView + Send + Sync> {
+    Box::new(|| ().into_any())
+}
+
+/// An ARIA state's value (`aria-selected`, `aria-pressed`): a static string, so no
+/// formatting code is pulled in for it.
+pub(crate) fn aria(on: bool) -> &'static str {
+    if on {
+        "true"
+    } else {
+        "false"
     }
 }
 
@@ -131,7 +173,7 @@ fn Controls() -> impl IntoView {
     view! {
         <section class="controls" aria-label="Actions">
             <button id="login" class="primary" on:click=move |_| dispatch.login()
-                disabled=busy>
+                disabled=move || busy()>
                 "Log in"
             </button>
             <button id="logout" on:click=move |_| dispatch.action(Action::Logout)

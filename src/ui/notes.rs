@@ -61,10 +61,12 @@ pub fn provide() -> RwSignal<Notes> {
     // catalog's arrival redraws every note, which otherwise landed in the middle of the
     // exchange and the ID token's check (issue 12).
     let settled = super::settled::settled();
-    Effect::new(move |started: Option<bool>| {
-        if started == Some(true) || !settled.get() {
-            return started.unwrap_or(false);
+    let mut started = false;
+    crate::diagram::view::effect(Box::new(move || {
+        if started || !settled.get() {
+            return;
         }
+        started = true;
         leptos::task::spawn_local(async move {
             let state = match crate::browser::teaching::load().await {
                 Ok(catalog) => Notes::Ready(Arc::new(catalog)),
@@ -72,8 +74,7 @@ pub fn provide() -> RwSignal<Notes> {
             };
             notes.set(state);
         });
-        true
-    });
+    }));
     notes
 }
 

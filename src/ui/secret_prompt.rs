@@ -11,13 +11,13 @@ pub fn SecretPrompt() -> impl IntoView {
     let secret = RwSignal::new(String::new());
     let acknowledged = RwSignal::new(false);
     let waiting = move || status.with(|s| s.phase == Phase::AwaitingSecret);
-    Effect::new(move |_| {
+    crate::diagram::view::effect(Box::new(move || {
         if let Some(demo) = status.with(|s| s.demo_secret) {
             secret.set(demo.to_owned());
         }
-    });
-    view! {
-        <Show when=waiting>
+    }));
+    let prompt = move || {
+        view! {
             <section id="secret-prompt" class="panel secret-prompt" aria-labelledby="secret-title">
                 <h2 id="secret-title">"Client secret needed (PKCE off)"</h2>
                 <p>
@@ -33,9 +33,10 @@ pub fn SecretPrompt() -> impl IntoView {
                 <label for="client-secret">"Client secret"</label>
                 <input id="client-secret" type="password" autocomplete="off"
                     prop:value=move || secret.get()
-                    on:input:target=move |ev| secret.set(ev.target().value()) />
+                    on:input=move |ev| secret.set(event_target_value(&ev)) />
                 <label class="ack">
-                    <input id="secret-ack" type="checkbox" bind:checked=acknowledged />
+                    <input id="secret-ack" type="checkbox" prop:checked=move || acknowledged.get()
+                        on:change=move |ev| acknowledged.set(event_target_checked(&ev)) />
                     " I understand this secret is exposed to this page and is used once, never stored."
                 </label>
                 <button id="redeem" class="primary"
@@ -48,6 +49,8 @@ pub fn SecretPrompt() -> impl IntoView {
                     "Redeem the code with the secret"
                 </button>
             </section>
-        </Show>
-    }
+        }
+        .into_any()
+    };
+    super::show_when(Box::new(waiting), Box::new(prompt), super::nothing())
 }

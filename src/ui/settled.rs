@@ -25,13 +25,13 @@ pub fn provide() -> Settled {
         }
     };
     let StatusView(status) = expect_context();
-    Effect::new(move |_| {
+    crate::diagram::view::effect(Box::new(move || {
         let idle = !status.with(|s| s.phase.is_busy());
         if idle && !settled.get_untracked() {
             // After the frame that draws what the session just did (the tokens, on a callback).
             request_animation_frame(move || set_timeout(settle, Duration::ZERO));
         }
-    });
+    }));
     set_timeout(settle, AT_LATEST);
     let settled = Settled(settled.into());
     provide_context(settled);

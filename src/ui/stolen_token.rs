@@ -41,11 +41,11 @@ pub fn StolenTokenCard() -> impl IntoView {
         })
     };
     view! {
-        <li id="exp-stolen-token" class="experiment" data-outcome=outcome>
-            <h3>"Stolen access token " <span class="badge">{outcome}</span></h3>
+        <li id="exp-stolen-token" class="experiment" data-outcome=move || outcome()>
+            <h3>"Stolen access token " <span class="badge">{move || outcome()}</span></h3>
             <p><strong>"Wants: "</strong>"An injected script or a leaked log copied your access \
                 token; the attacker calls the API with it from elsewhere."</p>
-            <details class="why" prop:open=ran>
+            <details class="why" prop:open=move || ran()>
                 <summary>"What stops it, and what happens without"</summary>
                 <p><strong>"Defence: "</strong>"DPoP (RFC 9449): the token is bound to a key of \
                     this tab (cnf.jkt), and every request needs a fresh proof signed by it."</p>
@@ -67,8 +67,8 @@ pub fn StolenTokenCard() -> impl IntoView {
                 The API's window (s): "
                 <input id="stale-window" type="number" min="1" max="3600" value="60"
                     aria-label="The API's iat window, in seconds"
-                    on:change:target=move |ev| {
-                        if let Ok(s) = ev.target().value().trim().parse::<u32>() {
+                    on:change=move |ev| {
+                        if let Ok(s) = event_target_value(&ev).trim().parse::<u32>() {
                             typed.set(s.clamp(1, 3600));
                         }
                     } />
@@ -76,7 +76,7 @@ pub fn StolenTokenCard() -> impl IntoView {
                     on:click=move |_| dispatch.lab(LabStart::StaleProof { window_s: window.get() })>
                     "Run the late replay (DPoP login)"</button>
                 " " <span id="stale-needs-dpop">{move || if bearer() { NEEDS_DPOP } else { "" }}</span>
-                <span id="stale-waiting">{waiting}</span>
+                <span id="stale-waiting">{move || waiting()}</span>
             </p>
         </li>
     }

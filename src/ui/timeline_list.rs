@@ -87,12 +87,12 @@ fn step_item(number: usize, step: &Step, live: LiveCell) -> impl IntoView {
     let exchange = step.exchange.clone();
     let params = step.params.clone();
     view! {
-        <li class=class data-kind=kind data-status=status data-channel=channel_css(step)>
+        <li class=move || class() data-kind=kind data-status=move || status() data-channel=channel_css(step)>
             <div class="step-head">
                 <span class="num">{number}</span>
                 <span class="label">{step.label.clone()}</span>
                 <span class=channel_class>{step.channel.label()}</span>
-                <span class="duration">{duration}</span>
+                <span class="duration">{move || duration()}</span>
             </div>
             <div class="route">{route}</div>
             {reason.map(|r| view! { <p class="reason"><bdi>{r}</bdi></p> })}
@@ -112,19 +112,23 @@ fn step_item(number: usize, step: &Step, live: LiveCell) -> impl IntoView {
             }).collect_view()}
             <details>
                 <summary>"Why this step"{exchange.is_some().then_some(" · HTTP")}</summary>
-                <p class="note">{note}</p>
+                <p class="note">{move || note()}</p>
                 {exchange.map(|x| view! {
-                    <pre class="http">{format!("{} {}", x.method, x.url)}
-                        {x.request_headers.iter().map(|(k, v)| format!("\n{k}: {v}")).collect::<String>()}
-                        {x.request_body.map(|b| format!("\n\n{b}"))}
-                        {x.status.map(|s| format!("\n\n← {s}"))}
-                        {x.response_headers.iter().map(|(k, v)| format!("\n{k}: {v}")).collect::<String>()}
-                        {x.response_body.map(|b| format!("\n\n{b}"))}
-                    </pre>
+                    <pre class="http">{exchange_text(&x)}</pre>
                 })}
             </details>
         </li>
     }
+}
+
+/// The whole exchange in one text: the request, then `← status` and the response.
+fn exchange_text(x: &crate::flow::timeline::HttpExchange) -> String {
+    let mut text = super::inspector::request_text(x);
+    if let Some(status) = x.status {
+        text.extend(["\n\n← ", &status.to_string()]);
+    }
+    super::inspector::response_rest(x, &mut text);
+    text
 }
 
 fn channel_css(step: &Step) -> &'static str {

@@ -215,10 +215,10 @@ fn Secret(
     let (on_class, on_text, on_pressed) = (on.clone(), on.clone(), on.clone());
     let toggle = masked.clone();
     view! {
-        <code id=id class="secret" class:revealed=on_class>
+        <code id=id class="secret" class:revealed=move || on_class()>
             {move || if on_text() { real.clone() } else { masked.clone() }}
         </code>
-        <button class="reveal" aria-pressed=move || on_pressed().to_string()
+        <button class="reveal" aria-pressed=move || super::aria(on_pressed())
             on:click=move |_| revealed.update(|shown| {
                 *shown = if *shown == toggle { String::new() } else { toggle.clone() }
             })>
