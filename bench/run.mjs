@@ -216,7 +216,19 @@ const MUTATION_PROBE = `
       const k = part(m.target) + ' ' + (m.type === 'attributes' ? 'attr' : m.type === 'childList' ? 'nodes' : 'text');
       window.__mutations[k] = (window.__mutations[k] || 0) + (m.type === 'childList' ? m.addedNodes.length + m.removedNodes.length : 1);
     }
-  }).observe(document, { subtree: true, childList: true, attributes: true, characterData: true });`;
+  }).observe(document, { subtree: true, childList: true, attributes: true, characterData: true });
+  // The elements in the page when the tokens mark is set, all and per part: what the callback
+  // page built (and the browser laid out) before it showed the tokens. The observer above counts
+  // an inserted subtree as one node; this counts every element.
+  const mark = performance.mark.bind(performance);
+  performance.mark = (name, options) => {
+    if (name === 'oauth-flow-lab:tokens' && !window.__elements) {
+      const count = (s) => document.querySelectorAll(s).length;
+      window.__elements = { all: count('*') };
+      for (const p of parts) window.__elements[p] = count(p + ' *');
+    }
+    return mark(name, options);
+  };`;
 
 const HEAP = `if (window.gc) window.gc(); return performance.memory ? performance.memory.usedJSHeapSize : null;`;
 
@@ -354,7 +366,7 @@ async function login(profiled = false, dpop = true, traced = false) {
                token_network_ms,
                token_sent_ms: fetches.length ? fetches[0].startTime : null,
                after_token_ms: fetches.length ? tokens.startTime - fetches[fetches.length - 1].responseEnd : null };`, [APP_TOKENS, TOKEN_URL, APP_READY, APP_START, JWKS_URL]);
-    if (profiled) return { profile: await stopProfiler(s), mutations: await s.js(`return window.__mutations || null;`) };
+    if (profiled) return { profile: await stopProfiler(s), mutations: await s.js(`return window.__mutations || null;`), elements: await s.js(`return window.__elements || null;`) };
     if (traced) return { own_ms: t.own_ms, events: await traceFile(traced) };
     const requests = countRequests(await s.perfLog());
     // The two series must be what they say: a DPoP-off run sends no proof, a DPoP-on run does.
@@ -621,6 +633,12 @@ out.push(...profileLines(result.app.profiles.logins, 'callback page CPU profile,
     const keys = [...new Set(ms_.flatMap(Object.keys))].map((k) => [k, median(ms_.map((m) => m[k] ?? 0))]).sort((a, b) => b[1] - a[1]);
     out.push('');
     out.push(`callback page DOM writes until the tokens mark (median of ${ms_.length}; nodes = added + removed):`);
+    out.push('  ' + keys.map(([k, v]) => `${k} ${v}`).join(', '));
+  }
+  const es = result.app.profiles.logins.map((x) => x.elements).filter(Boolean);
+  if (es.length) {
+    const keys = Object.keys(es[0]).map((k) => [k, median(es.map((e) => e[k] ?? 0))]);
+    out.push(`callback page elements at the tokens mark (median of ${es.length}; per part: elements inside it):`);
     out.push('  ' + keys.map(([k, v]) => `${k} ${v}`).join(', '));
   }
 }
