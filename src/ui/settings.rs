@@ -78,7 +78,7 @@ fn SettingsFields() -> impl IntoView {
     view! {
         <label for="preset">"Preset"</label>
         <select id="preset"
-            on:change:target=move |ev| form.preset(&ev.target().value())>
+            on:change=move |ev| form.preset(&event_target_value(&ev))>
             {PRESETS.iter().map(|p| {
                 let id = p.id;
                 view! {
@@ -97,22 +97,22 @@ fn SettingsFields() -> impl IntoView {
         <label for="issuer">"Issuer"</label>
         <input id="issuer" type="url" spellcheck="false"
             prop:value=field(|l| l.issuer.clone())
-            on:change:target=move |ev| {
-                let v = ev.target().value();
+            on:change=move |ev| {
+                let v = event_target_value(&ev);
                 form.edit(|s| s.set_issuer(v))
             } />
         <label for="client-id">"Client id"</label>
         <input id="client-id" type="text" spellcheck="false"
             prop:value=field(|l| l.client_id.clone())
-            on:change:target=move |ev| {
-                let v = ev.target().value();
+            on:change=move |ev| {
+                let v = event_target_value(&ev);
                 form.edit(|s| s.client_id = v)
             } />
         <label for="scope">"Scopes"</label>
         <input id="scope" type="text" spellcheck="false"
             prop:value=field(|l| l.scope.clone())
-            on:change:target=move |ev| {
-                let v = ev.target().value();
+            on:change=move |ev| {
+                let v = event_target_value(&ev);
                 form.edit(|s| s.scope = v)
             } />
         <div class="scope-picker" role="group" aria-label="Common scopes">
@@ -133,8 +133,8 @@ fn SettingsFields() -> impl IntoView {
         <label for="api-base">"Resource API"</label>
         <input id="api-base" type="url" spellcheck="false"
             prop:value=field(|l| l.api_base.clone())
-            on:change:target=move |ev| {
-                let v = ev.target().value();
+            on:change=move |ev| {
+                let v = event_target_value(&ev);
                 form.edit(|s| s.api_base = v)
             } />
         <ManualEndpointsForm />
@@ -219,8 +219,8 @@ fn DpopSwitch() -> impl IntoView {
             <legend>"Sender-constrained tokens"</legend>
             <label>
                 <input id="dpop" type="checkbox" prop:checked=on
-                    on:change:target=move |ev| {
-                        let checked = ev.target().checked();
+                    on:change=move |ev| {
+                        let checked = event_target_checked(&ev);
                         form.edit(|s| s.dpop = Some(checked))
                     } />
                 " DPoP (RFC 9449): bind the tokens to a key of this tab"
@@ -228,8 +228,8 @@ fn DpopSwitch() -> impl IntoView {
             <label>
                 " Proof algorithm "
                 <select id="dpop-alg"
-                    on:change:target=move |ev| {
-                        let picked = ev.target().value();
+                    on:change=move |ev| {
+                        let picked = event_target_value(&ev);
                         form.edit(|s| s.dpop_alg = Some(picked))
                     }>
                     {move || {
@@ -353,8 +353,8 @@ fn ManualEndpointsForm() -> impl IntoView {
             <label class="inline">
                 <input id="manual" type="checkbox"
                     prop:checked=move || form.with(|l| l.manual)
-                    on:change:target=move |ev| {
-                        let on = ev.target().checked();
+                    on:change=move |ev| {
+                        let on = event_target_checked(&ev);
                         form.edit(|s| s.manual = on)
                     } />
                 " Use these endpoints; do not fetch the discovery document"
@@ -365,8 +365,8 @@ fn ManualEndpointsForm() -> impl IntoView {
                     <label for=id>{*label}</label>
                     <input id=id type="url" spellcheck="false"
                         prop:value=move || form.with(|l| read(&l.endpoints))
-                        on:change:target=move |ev| {
-                            let v = ev.target().value();
+                        on:change=move |ev| {
+                            let v = event_target_value(&ev);
                             form.edit(|s| write(&mut s.endpoints, v))
                         } />
                 }
@@ -392,8 +392,8 @@ fn AuthParamsForm() -> impl IntoView {
                     <label for=id.clone()>{name}</label>
                     <input id=id type="text" spellcheck="false"
                         prop:value=move || form.with(|l| read(&l.auth_params).clone())
-                        on:change:target=move |ev| {
-                            let v = ev.target().value();
+                        on:change=move |ev| {
+                            let v = event_target_value(&ev);
                             form.edit(|s| s.auth_params.set(name, v))
                         } />
                 }
@@ -401,8 +401,8 @@ fn AuthParamsForm() -> impl IntoView {
             <label for="ap-custom">"Other (a=b lines)"</label>
             <textarea id="ap-custom" rows="2" spellcheck="false"
                 prop:value=move || form.with(|l| custom(&l.auth_params))
-                on:change:target=move |ev| {
-                    let v = ev.target().value();
+                on:change=move |ev| {
+                    let v = event_target_value(&ev);
                     form.edit(|s| s.auth_params.custom = v)
                 }></textarea>
         </details>
