@@ -191,18 +191,11 @@ async fn drawn_kinds(lab: &Lab) -> Vec<String> {
     let deadline = Instant::now() + WAIT;
     let mut last: Vec<String> = Vec::new();
     loop {
-        let now: Vec<String> = lab
-            .js(
-                "return [...document.querySelectorAll('#diagram g.row[data-kind]')].map(g => g.dataset.kind);",
-                vec![],
-            )
-            .await
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-            .into_iter()
-            .filter_map(|v| v.as_str().map(str::to_owned))
-            .collect();
+        let now = strings(
+            lab,
+            "return [...document.querySelectorAll('#diagram g.row[data-kind]')].map(g => g.dataset.kind);",
+        )
+        .await;
         if (!now.is_empty() && now == last) || Instant::now() > deadline {
             return now;
         }
@@ -212,17 +205,23 @@ async fn drawn_kinds(lab: &Lab) -> Vec<String> {
 }
 
 async fn finding_rows(lab: &Lab) -> Vec<String> {
-    lab.js(
+    strings(
+        lab,
         "return [...document.querySelectorAll('#har-findings tbody tr')].map(r => r.dataset.row);",
-        vec![],
     )
     .await
-    .as_array()
-    .cloned()
-    .unwrap_or_default()
-    .into_iter()
-    .filter_map(|v| v.as_str().map(str::to_owned))
-    .collect()
+}
+
+/// The strings of the array a page script returns (anything else in it left out).
+async fn strings(lab: &Lab, script: &str) -> Vec<String> {
+    lab.js(script, vec![])
+        .await
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|v| v.as_str().map(str::to_owned))
+        .collect()
 }
 
 async fn tall_screenshot(lab: &Lab, name: &str) {

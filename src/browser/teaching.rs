@@ -1,5 +1,6 @@
-//! Fetches the teaching text (`teaching.txt`, `crate::text`) from the page's own origin, after
-//! the first paint: nothing on the callback's path waits for it.
+//! Fetches the teaching text (`teaching.txt`, `crate::text`) from the page's own origin, once the
+//! page has settled (after the first paint; on a callback page, after the tokens): nothing on the
+//! callback's path waits for it.
 
 use crate::browser::http::{fetch, FetchRequest};
 use crate::text::{Catalog, FILE, VERSION};

@@ -1,6 +1,6 @@
-//! The teaching text in the page (`crate::text`): one signal holds the catalog's state, started
-//! after the first render so the callback's token request and the tokens' display never wait for
-//! it. The run is resolved once, in the page's timeline memo ([`resolved_timeline`]), so the
+//! The teaching text in the page (`crate::text`): one signal holds the catalog's state, fetched
+//! once the page has settled (`super::settled`: on a callback page, after the tokens are drawn),
+//! so the callback's token request and the tokens' display never wait for it. The run is resolved once, in the page's timeline memo ([`resolved_timeline`]), so the
 //! diagram, the list, the inspector and the exports show plain text; the few other texts (preset
 //! hints, the lab's texts, the scorecard) go through [`tr`] / [`shown`], which redraw when the
 //! catalog arrives.
