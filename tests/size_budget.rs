@@ -2,7 +2,7 @@
 //! wasm and css file it names (the files a first visit fetches) — must be at most 413 KB
 //! (422,912 bytes) gzip -9 in total. The Web Workers of the HAR import (har-worker*) and of the
 //! exports (export-worker*), fetched only when a file is imported or an export is asked for,
-//! and the teaching text (`teaching.txt`, fetched after the first paint) are listed but not
+//! and the teaching text (`teaching.txt`, fetched once the page has settled) are listed but not
 //! counted.
 //!
 //! The first figure, 120 KB, was revised on purpose (docs/performance.md, "The budget"):
@@ -136,7 +136,7 @@ fn check_first_load(limit: usize) {
         "the teaching text must not be part of the first load: {named:?}"
     );
     println!(
-        "{:<48} {:>10} {:>10}  (after the first paint)",
+        "{:<48} {:>10} {:>10}  (once the page has settled)",
         "teaching.txt",
         teaching.len(),
         gzip9(&teaching)
