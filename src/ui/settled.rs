@@ -11,13 +11,13 @@ use std::time::Duration;
 /// latest [`AT_LATEST`] after the page started (a busy phase can last: a late replay waits
 /// out the API's `iat` window).
 #[derive(Clone, Copy)]
-pub struct Settled(pub Signal<bool>);
+pub struct Settled(Signal<bool>);
 
 /// The longest the parts below the first screen wait.
 const AT_LATEST: Duration = Duration::from_secs(1);
 
 /// Creates the page's [`Settled`] signal and puts it in context.
-pub fn provide() -> Settled {
+pub fn provide() {
     let settled = RwSignal::new(false);
     let settle = move || {
         if settled.try_get_untracked() == Some(false) {
@@ -33,9 +33,7 @@ pub fn provide() -> Settled {
         }
     }));
     set_timeout(settle, AT_LATEST);
-    let settled = Settled(settled.into());
-    provide_context(settled);
-    settled
+    provide_context(Settled(settled.into()));
 }
 
 /// The page's [`Settled`] signal; always true where none was provided (a view mounted alone,
