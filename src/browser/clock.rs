@@ -11,6 +11,10 @@ pub fn now_ms() -> u64 {
 /// The mark of the page mounted and drawn (scripts/bench: load → ready ends there).
 pub const READY_MARK: &str = "oauth-flow-lab:ready";
 
+/// The mark of the diagram drawn on a page back from the provider, after the tokens
+/// (scripts/bench: tokens → diagram).
+pub const DIAGRAM_MARK: &str = "oauth-flow-lab:diagram";
+
 /// Sets a `performance.mark` now, for scripts/bench.
 pub fn mark(name: &str) {
     if let Some(performance) = web_sys::window().and_then(|w| w.performance()) {

@@ -15,13 +15,29 @@ use std::time::Duration;
 pub fn DiagramPanel(
     /// The run to draw.
     timeline: Signal<Timeline>,
+    /// Whether the diagram waits until the page has settled (a page back from the provider:
+    /// the tokens are drawn first, then the diagram, once, with all of the login's steps).
+    waits: bool,
 ) -> impl IntoView {
+    let settled = super::settled::settled();
+    let drawn = move || {
+        let now = !waits || settled.get();
+        if now && waits && !MARKED.replace(true) {
+            crate::browser::clock::mark_when_drawn(crate::browser::clock::DIAGRAM_MARK);
+        }
+        now
+    };
     view! {
         <section class="panel diagram-panel" aria-labelledby="diagram-title">
             <h2 id="diagram-title">"Sequence diagram of this run"</h2>
-            {diagram_with_controls(timeline)}
+            {move || drawn().then(|| diagram_with_controls(timeline))}
         </section>
     }
+}
+
+thread_local! {
+    /// Whether the diagram's first drawing after the provider was marked (once per page).
+    static MARKED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
 /// The same panel for any timeline (the live run or an explain-mode script).

@@ -51,6 +51,11 @@ pub fn App() -> impl IntoView {
         Tab::Live
     };
     let tab = RwSignal::new(start);
+    // Back from the provider, the diagram is drawn once the login's work is done: its rows and
+    // their SVG text were most of the callback page's own time (built and laid out again as each
+    // step arrived); drawn once, after the tokens, the page shows what the user came back for
+    // first (issue 12).
+    let diagram_waits = lab.with_untracked(crate::flow::session::Session::back_from_provider);
     // The diagram and the list redraw when the run changes, not on every change of the state
     // (a phase or a token panel update would otherwise redraw every row).
     // Resolved from the teaching text catalog here, once, so the views show plain text.
@@ -99,7 +104,7 @@ pub fn App() -> impl IntoView {
                     // (one copy of their view code in the wasm), drawn afresh on each tab
                     // change as when each tab had its own.
                     {move || matches!(tab.get(), Tab::Live | Tab::Attack).then(|| view! {
-                        <diagram_panel::DiagramPanel timeline=timeline />
+                        <diagram_panel::DiagramPanel timeline=timeline waits=diagram_waits />
                         <timeline_list::TimelineList timeline=timeline />
                     })}
                 </section>
