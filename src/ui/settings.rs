@@ -31,8 +31,14 @@ const COMMON_SCOPES: [&str; 6] = [
 pub fn SettingsPanel() -> impl IntoView {
     let form: SettingsForm = expect_context();
     // Which key algorithms this browser makes decides the next login's proofs, whether or not
-    // the form is ever opened: probed at mount, as before the form could fold.
-    form.probe_dpop();
+    // the form is ever opened: probed once the page has settled, since its trial keys took
+    // ~11 ms of WebCrypto on the callback page's path before the tokens (issue 12).
+    let settled = super::settled::settled();
+    crate::diagram::view::effect(Box::new(move || {
+        if settled.get() {
+            form.probe_dpop();
+        }
+    }));
     let open = !form.back_from_provider();
     let built = RwSignal::new(open);
     let line = move || form.with(|s| s.folded_line(form.dpop().0));
