@@ -13,12 +13,18 @@ pub fn TimelineList(
     // Item by item: an event redraws only the steps it added or changed, and a status or
     // duration change rewrites only the attributes and the text bound to it (issue 12).
     let items = Items::new(|i, step, live| step_item(i + 1, step, live).into_any());
+    // Nothing here reads the run until the page has settled: a read makes the resolved
+    // timeline (a copy of the run, compared with the last) on each of the callback's events.
+    let settled = super::settled::settled();
     let update = {
         let items = items.clone();
-        move || timeline.with(|t| items.set(t.steps().iter().map(drawn)))
+        move || {
+            if settled.get() {
+                timeline.with(|t| items.set(t.steps().iter().map(drawn)));
+            }
+        }
     };
     follow(Box::new(update));
-    let settled = super::settled::settled();
     view! {
         <section class="panel timeline" aria-labelledby="timeline-title">
             <h2 id="timeline-title">"What happened, step by step"</h2>
@@ -28,7 +34,7 @@ pub fn TimelineList(
                 <span class="chip channel-back">"back channel"</span>
                 " is a direct fetch from this page (body inside TLS)"
             </p>
-            {move || timeline.with(|t| t.is_empty()).then(|| view! {
+            {move || (settled.get() && timeline.with(|t| t.is_empty())).then(|| view! {
                 <p class="empty">"Nothing yet. Press Log in to start a run."</p>
             })}
             // Below the diagram, out of the first screen: drawn once the page has settled, so a
