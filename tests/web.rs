@@ -523,9 +523,17 @@ async fn x01_to_x07_hostile_callback_text_renders_as_inert_text_in_the_app() {
             "X-1..X-4: a {css} element was created"
         );
     }
-    // the diagram's failed row carries the same text, as SVG text.
+    // the diagram's failed row carries the same text, as SVG text. Back from the provider
+    // the diagram is drawn once the page has settled (a frame after the refusal), so wait.
+    let failed_row = "#diagram g.row[data-kind=CheckCallback][data-status=failed]";
+    for _ in 0..40 {
+        if host.query_selector(failed_row).unwrap().is_some() {
+            break;
+        }
+        sleep_ms(50).await;
+    }
     let diagram = host
-        .query_selector("#diagram g.row[data-kind=CheckCallback][data-status=failed]")
+        .query_selector(failed_row)
         .unwrap()
         .expect("X-7: the failed check in the diagram");
     assert!(diagram
