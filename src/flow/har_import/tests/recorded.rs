@@ -6,8 +6,24 @@ use super::*;
 /// Findings' rows and the drawn kinds of a HAR recorded by `tests/har_import.rs` from Chromium's
 /// network events during a real login against the bundled provider.
 fn recorded(name: &str) -> Imported {
+    import_har(&recorded_text(name)).unwrap()
+}
+
+/// The text of a recorded fixture.
+fn recorded_text(name: &str) -> String {
     let path = format!("{}/tests/fixtures/har/{name}", env!("CARGO_MANIFEST_DIR"));
-    import_har(&std::fs::read_to_string(path).expect("recorded fixture")).unwrap()
+    std::fs::read_to_string(path).expect("recorded fixture")
+}
+
+/// The value of the first `name=` in a recorded fixture (up to `&` or `"`): a secret the HAR
+/// carried, which the drawn run must not show.
+fn recorded_value(fixture: &str, name: &str) -> String {
+    let text = recorded_text(fixture);
+    text.split(&format!("{name}="))
+        .nth(1)
+        .and_then(|rest| rest.split(['&', '"']).next())
+        .expect("the value in the recorded fixture")
+        .to_owned()
 }
 
 #[test]
@@ -236,19 +252,10 @@ fn r9700_07_har_recorded_plain_challenge_login_is_drawn_and_fails_only_pkce_plai
         ]
     );
     assert_eq!(found, [("R9700-7", Severity::Fail)]);
-    let text = std::fs::read_to_string(format!(
-        "{}/tests/fixtures/har/chromium-weak-plain.har",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .unwrap();
-    let verifier = text
-        .split("code_verifier=")
-        .nth(1)
-        .and_then(|rest| rest.split(['&', '"']).next())
-        .unwrap();
+    let verifier = recorded_value("chromium-weak-plain.har", "code_verifier");
     let json = recorded("chromium-weak-plain.har").timeline.to_json();
     assert!(
-        !json.contains(verifier),
+        !json.contains(&verifier),
         "the plain challenge is the verifier"
     );
 }
@@ -271,20 +278,11 @@ fn r9700_09_c19_har_recorded_implicit_login_fails_implicit_and_the_fragment_call
         found,
         [("R9700-9", Severity::Fail), ("C-19", Severity::Fail)]
     );
-    let text = std::fs::read_to_string(format!(
-        "{}/tests/fixtures/har/chromium-weak-implicit.har",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .unwrap();
-    let token = text
-        .split("access_token=")
-        .nth(1)
-        .and_then(|rest| rest.split(['&', '"']).next())
-        .unwrap();
+    let token = recorded_value("chromium-weak-implicit.har", "access_token");
     assert!(token.len() > 8);
     let json = recorded("chromium-weak-implicit.har").timeline.to_json();
     assert!(
-        !json.contains(token),
+        !json.contains(&token),
         "the token that landed in the URL is shown"
     );
 }
