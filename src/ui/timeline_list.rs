@@ -37,9 +37,10 @@ pub fn TimelineList(
             {move || (settled.get() && timeline.with(|t| t.is_empty())).then(|| view! {
                 <p class="empty">"Nothing yet. Press Log in to start a run."</p>
             })}
-            // Below the diagram, out of the first screen: drawn once the page has settled, so a
-            // callback page does not build its ~270 elements before the tokens (issue 12).
-            <ol id="timeline">{move || settled.get().then(|| items.view())}</ol>
+            // Below the diagram, out of the first screen: its items arrive once the page has
+            // settled (the update above), so a callback page does not build its ~270 elements
+            // before the tokens (issue 12).
+            <ol id="timeline">{items.view()}</ol>
         </section>
     }
 }

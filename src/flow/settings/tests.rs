@@ -86,8 +86,7 @@ fn manual_endpoints_follow_the_discovery_rules() {
     s.endpoints.userinfo_endpoint = "javascript:alert(1)".into();
     assert!(s.manual_metadata().is_err());
     s.endpoints.userinfo_endpoint = String::new();
-    s.endpoints.authorization_endpoint =
-        "https://as.example/authorize?response_type=token".into();
+    s.endpoints.authorization_endpoint = "https://as.example/authorize?response_type=token".into();
     assert!(
         s.manual_metadata().is_err(),
         "D-9 applies to typed endpoints too"
@@ -194,11 +193,7 @@ const STORED_MEMBERS: [(&str, &str); 25] = [
 ];
 
 /// The stored JSON of [`every_member_set`] with one member edited.
-fn stored_with(
-    path: &str,
-    name: &str,
-    edit: impl FnOnce(&mut Map<String, Value>, &str),
-) -> String {
+fn stored_with(path: &str, name: &str, edit: impl FnOnce(&mut Map<String, Value>, &str)) -> String {
     let mut value: Value = serde_json::from_str(STORED_EVERY_MEMBER).unwrap();
     let object = if path.is_empty() {
         &mut value
