@@ -240,6 +240,26 @@ async fn har_recorded_pkce_login_imports_to_the_diagram_with_no_failed_check() {
         .await;
     let events = lab.performance_log().await;
     let har = har_from_events(&lab, &events).await;
+    // The app's back-channel answers stay visible to DevTools (its Network tab, a saved HAR):
+    // a body read from its stream alone is often not kept (browser/http.rs reads through a
+    // clone for this).
+    for answer in ["/token", "/jwks", "/api/profile"] {
+        let kept = har["log"]["entries"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|e| {
+                e["request"]["url"]
+                    .as_str()
+                    .is_some_and(|u| u.ends_with(answer))
+            })
+            .any(|e| {
+                e["response"]["content"]["text"]
+                    .as_str()
+                    .is_some_and(|t| !t.is_empty())
+            });
+        assert!(kept, "DevTools kept no body for the answer of {answer}");
+    }
     let path = save("chromium-pkce-login.har", &har);
     let verifier = har["log"]["entries"]
         .as_array()
