@@ -158,6 +158,29 @@ async fn har_from_events(lab: &Lab, events: &[Value]) -> Value {
         "pages": [], "entries": entries}})
 }
 
+/// The app's back-channel answers stay visible to DevTools (its Network tab, a saved HAR): a
+/// body the page reads from its stream alone is often not kept (browser/http.rs reads through a
+/// clone for this).
+fn assert_devtools_kept(har: &Value, answers: &[&str]) {
+    for answer in answers {
+        let kept = har["log"]["entries"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|e| {
+                e["request"]["url"]
+                    .as_str()
+                    .is_some_and(|u| u.ends_with(answer))
+            })
+            .any(|e| {
+                e["response"]["content"]["text"]
+                    .as_str()
+                    .is_some_and(|t| !t.is_empty())
+            });
+        assert!(kept, "DevTools kept no body for the answer of {answer}");
+    }
+}
+
 /// Saves a recorded HAR under target/har-fixtures/ and returns its path.
 fn save(name: &str, har: &Value) -> String {
     let dir = root().join("target/har-fixtures");
@@ -184,9 +207,8 @@ async fn import(lab: &Lab, path: &str) -> String {
     }
 }
 
-/// The kinds of the diagram's rows, once their number has stopped changing: the summary can
-/// show before the diagram has drawn every row (t26 once saw only the first 9 rows of a
-/// loaded machine's run).
+/// The kinds of the diagram's rows, once their number has stopped changing (the summary can
+/// show a frame before the diagram has drawn every row).
 async fn drawn_kinds(lab: &Lab) -> Vec<String> {
     let deadline = Instant::now() + WAIT;
     let mut last: Vec<String> = Vec::new();
@@ -240,26 +262,7 @@ async fn har_recorded_pkce_login_imports_to_the_diagram_with_no_failed_check() {
         .await;
     let events = lab.performance_log().await;
     let har = har_from_events(&lab, &events).await;
-    // The app's back-channel answers stay visible to DevTools (its Network tab, a saved HAR):
-    // a body read from its stream alone is often not kept (browser/http.rs reads through a
-    // clone for this).
-    for answer in ["/token", "/jwks", "/api/profile"] {
-        let kept = har["log"]["entries"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter(|e| {
-                e["request"]["url"]
-                    .as_str()
-                    .is_some_and(|u| u.ends_with(answer))
-            })
-            .any(|e| {
-                e["response"]["content"]["text"]
-                    .as_str()
-                    .is_some_and(|t| !t.is_empty())
-            });
-        assert!(kept, "DevTools kept no body for the answer of {answer}");
-    }
+    assert_devtools_kept(&har, &["/token", "/jwks", "/api/profile"]);
     let path = save("chromium-pkce-login.har", &har);
     let verifier = har["log"]["entries"]
         .as_array()
@@ -641,6 +644,7 @@ async fn t26_har_recorded_token_request_with_a_custom_header_is_a_preflight_find
         "the recorded token request carries the custom header: {all:#?}"
     );
     assert_eq!(token_post["response"]["status"], 200, "{all:#?}");
+    assert_devtools_kept(&har, &["/token"]);
     let path = save("chromium-preflight-login.har", &har);
 
     let summary = import(&lab, &path).await;
