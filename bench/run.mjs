@@ -227,6 +227,11 @@ const MUTATION_PROBE = `
       const count = (s) => document.querySelectorAll(s).length;
       window.__elements = { all: count('*') };
       for (const p of parts) window.__elements[p] = count(p + ' *');
+      // Every node, text and comment ones included (Leptos marks dynamic children with them).
+      const kinds = { 'text nodes': 0, 'comment nodes': 0 };
+      const walker = document.createTreeWalker(document, NodeFilter.SHOW_TEXT | NodeFilter.SHOW_COMMENT);
+      while (walker.nextNode()) kinds[walker.currentNode.nodeType === 3 ? 'text nodes' : 'comment nodes']++;
+      Object.assign(window.__elements, kinds);
     }
     return mark(name, options);
   };`;
@@ -653,7 +658,7 @@ out.push(...profileLines(result.app.profiles.logins, 'callback page CPU profile,
   const es = result.app.profiles.logins.map((x) => x.elements).filter(Boolean);
   if (es.length) {
     const keys = Object.keys(es[0]).map((k) => [k, median(es.map((e) => e[k] ?? 0))]);
-    out.push(`callback page elements at the tokens mark (median of ${es.length}; per part: elements inside it):`);
+    out.push(`callback page elements at the tokens mark (median of ${es.length}; per part: elements inside it; then text and comment nodes):`);
     out.push('  ' + keys.map(([k, v]) => `${k} ${v}`).join(', '));
   }
 }
