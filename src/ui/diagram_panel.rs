@@ -23,7 +23,7 @@ pub fn DiagramPanel(
     let drawn = move || {
         let now = !waits || settled.get();
         if now && waits && !MARKED.replace(true) {
-            crate::browser::clock::mark_when_drawn(crate::browser::clock::DIAGRAM_MARK);
+            crate::browser::clock::mark_when_applied(crate::browser::clock::DIAGRAM_MARK);
         }
         now
     };

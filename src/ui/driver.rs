@@ -457,7 +457,7 @@ pub fn draw_when_sent(lab: RwSignal<Lab>) -> RwSignal<bool> {
         let draw = move || {
             if !sent.get_untracked() {
                 sent.set(true);
-                clock::mark_when_drawn(clock::READY_MARK);
+                clock::mark_when_applied(clock::READY_MARK);
             }
         };
         crate::diagram::view::effect(Box::new(move || {
@@ -557,7 +557,7 @@ fn carry_out(lab: RwSignal<Lab>, command: Command) -> Result<(), Problem> {
                 },
             );
         }),
-        Command::MarkDrawn(name) => clock::mark_when_drawn(name),
+        Command::MarkDrawn(name) => clock::mark_when_applied(name),
         // In the same batch as the click's event: the browser sees the user activation.
         Command::OpenPopup => {
             popup::open_from_click();

@@ -359,7 +359,7 @@ pub enum Command {
         /// The bytes to hash.
         data: Vec<u8>,
     },
-    /// Mark the moment the page is drawn after this event (`scripts/bench`).
+    /// Mark the moment the page holds what this event changed (`scripts/bench`).
     MarkDrawn(&'static str),
     /// Open the lab's window (blank) now: issued in the same batch as the click's event, so
     /// the browser sees the click's user activation. A refusal shows at `PopupTo`.
