@@ -22,6 +22,8 @@ const LOGINS = Math.max(1, Number(opt.logins ?? 10));
 const WAIT_MS = 20000;
 const APP_READY = 'oauth-flow-lab:ready';
 const APP_TOKENS = 'oauth-flow-lab:tokens';
+// The emulated latency of the slow-network series, per request (a provider across the internet).
+const SLOW_LATENCY_MS = 50;
 const APP_DIAGRAM = 'oauth-flow-lab:diagram';
 const APP_START = 'oauth-flow-lab:start';
 const JWKS_URL = `${opt.issuer}/jwks`;
@@ -336,7 +338,10 @@ function profileSummary(p) {
 
 // `dpop`: true runs with the bundled provider's default (DPoP on: it lists ES256); false sets
 // the settings' DPoP switch off, the second series that separates DPoP's share of the own time.
-async function login(profiled = false, dpop = true, traced = false) {
+// `latency_ms`: the callback page runs on an emulated network with that much latency per
+// request (Chrome's network emulation, set after the provider's consent page loaded): what a
+// provider across the internet costs, where each request the app waits for in turn counts.
+async function login(profiled = false, dpop = true, traced = false, latency_ms = 0) {
   return withSession(async (s) => {
     await s.go(opt.app);
     await s.js(`localStorage.setItem('oauth-flow-lab.settings', arguments[0]); return true;`, [JSON.stringify({
@@ -361,6 +366,10 @@ async function login(profiled = false, dpop = true, traced = false) {
     }
     await s.cdp('Page.enable');
     await s.cdp('Page.addScriptToEvaluateOnNewDocument', { source: PAINT_PROBE });
+    if (latency_ms) {
+      await s.cdp('Network.enable');
+      await s.cdp('Network.emulateNetworkConditions', { offline: false, latency: latency_ms, downloadThroughput: -1, uploadThroughput: -1 });
+    }
     await s.click('#allow');
     const phase = await s.until('phase logged-in or failed', `const m = document.querySelector('#lab');
       const p = m && m.dataset.phase; return (p === 'logged-in' || p === 'failed') ? p : null;`);
@@ -376,11 +385,19 @@ async function login(profiled = false, dpop = true, traced = false) {
       const jwks_network_ms = jwks.reduce((t, e) => t + e.duration, 0);
       const token_network_ms = fetches.reduce((t, e) => t + e.duration, 0);
       // The token request leaves before the page is mounted: only its part after the ready mark
-      // is time the app spent waiting; the part before overlapped the app's own work.
+      // is time the app spent waiting; the part before overlapped the app's own work. The key
+      // set may be out at the same time (asked for while the code is redeemed): time during
+      // which either was out counts once.
       const busy_until = ready ? ready.startTime : 0;
+      const spans = [...fetches, ...jwks].map(e => [Math.max(e.startTime, busy_until), e.responseEnd])
+        .filter(([a, b]) => b > a).sort((x, y) => x[0] - y[0]);
+      let network_wait_ms = 0, reached = -Infinity;
+      for (const [a, b] of spans) {
+        if (b > reached) { network_wait_ms += b - Math.max(a, reached); reached = b; }
+      }
       const token_wait_ms = fetches.reduce((t, e) => t + Math.max(0, e.responseEnd - Math.max(e.startTime, busy_until)), 0);
-      return { start_ms: start ? start.startTime : null, jwks_network_ms,
-               own_ms: start ? tokens.startTime - start.startTime - token_wait_ms - jwks_network_ms : null, token_wait_ms, callback_url_has_code: /[?&]code=/.test(nav.name), tokens_ms: tokens.startTime,
+      return { start_ms: start ? start.startTime : null, jwks_network_ms, network_wait_ms,
+               own_ms: start ? tokens.startTime - start.startTime - network_wait_ms : null, token_wait_ms, callback_url_has_code: /[?&]code=/.test(nav.name), tokens_ms: tokens.startTime,
                ready_ms: ready ? ready.startTime : null,
                token_fetches: fetches.length,
                token_network_ms,
@@ -404,6 +421,7 @@ async function login(profiled = false, dpop = true, traced = false) {
     t.own_painted_ms = painted_ms === null || t.own_ms === null ? null : t.own_ms + painted_ms - t.tokens_ms;
     if (profiled) return { profile: await stopProfiler(s), mutations: await s.js(`return window.__mutations || null;`), elements: await s.js(`return window.__elements || null;`) };
     if (traced) return { own_ms: t.own_ms, events: await traceFile(traced) };
+    if (latency_ms) return t;
     const requests = countRequests(await s.perfLog());
     // The two series must be what they say: a DPoP-off run sends no proof, a DPoP-on run does.
     if ((requests.dpop_posts > 0) !== dpop) throw new Error(`a DPoP-${dpop ? 'on' : 'off'} login sent ${requests.dpop_posts} token POSTs with a proof`);
@@ -508,6 +526,13 @@ for (let i = 0; i < LOGINS; i++) {
   const l = result.app.logins.at(-1);
   log(`login ${i + 1}/${LOGINS}: own ${l?.own_ms?.toFixed(1)} ms (DPoP off ${result.app.logins_dpop_off.at(-1)?.own_ms?.toFixed(1)} ms), callback ${l?.callback_processing_ms?.toFixed(1)} ms, token POSTs ${l?.requests?.token_posts}, preflights ${l?.requests?.preflights}, replay long tasks ${l?.replay?.longtasks}`);
 }
+const SLOW = Math.max(0, Number(opt['slow-logins'] ?? 4));
+result.app.logins_slow = [];
+for (let i = 0; i < SLOW; i++) {
+  try { result.app.logins_slow.push(await login(false, true, false, SLOW_LATENCY_MS)); }
+  catch (e) { result.errors.push(`slow-network login ${i + 1}: ${e.message}`); log(`slow-network login ${i + 1}:`, e.message); }
+  log(`slow-network login ${i + 1}/${SLOW}: nav start → tokens ${result.app.logins_slow.at(-1)?.tokens_ms?.toFixed(1)} ms`);
+}
 const PROFILES = Math.max(0, Number(opt.profiles ?? 3));
 result.app.profiles = { loads: [], logins: [], logins_dpop_off: [] };
 result.baseline.profiles = { loads: [] };
@@ -553,6 +578,8 @@ result.summary = {
     after_token_ms: pick(result.app.logins, (l) => l.after_token_ms),
     start_ms: pick(result.app.logins, (l) => l.start_ms),
     jwks_network_ms: pick(result.app.logins, (l) => l.jwks_network_ms),
+    network_wait_ms: pick(result.app.logins, (l) => l.network_wait_ms),
+    slow_tokens_ms: pick(result.app.logins_slow ?? [], (l) => l.tokens_ms),
     token_wait_ms: pick(result.app.logins, (l) => l.token_wait_ms),
     own_ms: pick(result.app.logins, (l) => l.own_ms),
     own_ms_dpop_off: pick(result.app.logins_dpop_off, (l) => l.own_ms),
@@ -628,6 +655,8 @@ row("  app's own time to the whole page: app start → diagram drawn, minus the 
 row('    token request network time after the ready mark (waited for)', ms(A.token_wait_ms));
 row('    the same, DPoP off', ms(A.token_wait_ms_dpop_off));
 row('    JWKS network time', ms(A.jwks_network_ms));
+row('    network waited for: token request and JWKS after the ready mark, overlaps once', ms(A.network_wait_ms));
+row(`callback page on a slow network (${SLOW_LATENCY_MS} ms per request, emulated): nav start → tokens, DPoP on, n=${A.slow_tokens_ms?.n ?? 0}`, ms(A.slow_tokens_ms), '—', '', 'each request the app waits for in turn costs a round trip');
 row('token POSTs per login', num(A.token_posts), '—', '', 'exactly 1');
 row('CORS preflights per login (DPoP off: ' + num(A.preflights_dpop_off) + ')', num(A.preflights), '—', '', `${A.dpop_posts ? '1: a DPoP run (the DPoP header is not CORS-safelisted)' : '0'} (self-check saw ${result.preflight_self_check ?? '?'} for a forced one)`);
 row('discovery GETs per login', num(A.discovery_gets), '—', '', '≤ 1');

@@ -40,8 +40,9 @@ async fn live_login_draws_every_step_in_order_with_its_channel() {
         row("CheckCallback", "local", "ok"),
         row("TokenRequest", "back", "ok"),
         row("ServerCheck", "local", "ok"),
-        row("TokenResponse", "back", "ok"),
+        // Asked for while the code is redeemed: drawn with the token request.
         row("FetchJwks", "back", "ok"),
+        row("TokenResponse", "back", "ok"),
         row("VerifyIdToken", "local", "ok"),
         row("CheckIdTokenClaims", "local", "ok"),
     ];

@@ -52,7 +52,14 @@ async fn discovery_only_login_verifies_the_id_token_and_shows_its_claims() {
         .rev()
         .map(String::as_str)
         .collect();
-    assert_eq!(tail, ["FetchJwks", "VerifyIdToken", "CheckIdTokenClaims"]);
+    assert_eq!(
+        tail,
+        ["TokenResponse", "VerifyIdToken", "CheckIdTokenClaims"]
+    );
+    // The key set was asked for while the code was redeemed, before the answer came.
+    let keys = kinds.iter().position(|k| k == "FetchJwks");
+    let request = kinds.iter().position(|k| k == "TokenRequest");
+    assert!(keys > request && request.is_some(), "{kinds:?}");
     let verify = &lab.step_texts("VerifyIdToken").await[0];
     assert!(verify.contains("RS256"), "{verify}");
     let claims = &lab.step_texts("CheckIdTokenClaims").await[0];

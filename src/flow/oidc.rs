@@ -124,18 +124,26 @@ fn shown_value(value: &Value) -> String {
 
 /// Appends the JWKS request step.
 pub fn jwks_fetch_started(timeline: &mut Timeline, url: &str, now_ms: u64) -> StepId {
-    timeline.push(
-        Step::new(
-            StepKind::FetchJwks,
-            Actor::ClientApp,
-            Actor::AuthorizationServer,
-            Channel::Back,
-            "Fetch the provider's signing keys (JWKS)",
-            now_ms,
-        )
-        .with_exchange(HttpExchange::json_get(url))
-        .with_note(t!("oidc.the_public_keys")),
+    timeline.push(jwks_step(url, now_ms).with_note(t!("oidc.the_public_keys")))
+}
+
+/// Appends the key set's fetch sent while the code is redeemed, before any ID token arrived:
+/// the keys are public and the same for every answer, so the token's check need not wait a
+/// round trip for them.
+pub fn jwks_fetch_started_early(timeline: &mut Timeline, url: &str, now_ms: u64) -> StepId {
+    timeline.push(jwks_step(url, now_ms).with_note(t!("oidc.the_public_keys_early")))
+}
+
+fn jwks_step(url: &str, now_ms: u64) -> Step {
+    Step::new(
+        StepKind::FetchJwks,
+        Actor::ClientApp,
+        Actor::AuthorizationServer,
+        Channel::Back,
+        "Fetch the provider's signing keys (JWKS)",
+        now_ms,
     )
+    .with_exchange(HttpExchange::json_get(url))
 }
 
 /// Validates the key set and completes or fails its step.

@@ -132,11 +132,18 @@ impl Session {
                 let id = self.fresh_id();
                 let request = HttpRequest::form(&call.request);
                 let step = call.step;
+                let keys_for = call.openid_requested.then(|| call.issuer.clone());
                 self.flow = Flow::Exchanging { id, call };
-                if dpop {
-                    return self.send_with_proof(id, request, DpopServer::Token, None, step, now);
+                let mut commands = if dpop {
+                    self.send_with_proof(id, request, DpopServer::Token, None, step, now)
+                } else {
+                    vec![Command::Fetch { id, request }]
+                };
+                self.early_keys = None;
+                if let Some(issuer) = keys_for {
+                    commands.extend(self.ask_keys_early(issuer, now));
                 }
-                vec![Command::Fetch { id, request }]
+                commands
             }
             Err(problem) => {
                 self.fail(problem);

@@ -236,6 +236,22 @@ enum VerifyStage {
     },
 }
 
+/// A login's key set, asked for while its code is redeemed (it asked for `openid` and the
+/// provider's metadata is known): the keys are public and the same whatever the token answer
+/// says, so its ID token is checked without waiting one more round trip.
+#[derive(Debug)]
+enum EarlyKeys {
+    /// The request is out; the verification takes it over if it starts first.
+    Asked {
+        id: RequestId,
+        step: StepId,
+        uri: String,
+        issuer: String,
+    },
+    /// It failed: the login's verification reports this instead of asking again.
+    Failed { uri: String, problem: Problem },
+}
+
 /// What a verified ID token completes.
 #[derive(Debug)]
 enum AfterVerify {
@@ -307,6 +323,8 @@ pub struct Session {
     known: Vec<ProviderMetadata>,
     /// The provider's key set, fetched at most once per page unless a key is missing.
     jwks: Option<(String, Jwks)>,
+    /// The login's key set, asked for while its code is redeemed.
+    early_keys: Option<EarlyKeys>,
     next_id: RequestId,
     revision: u64,
     /// DPoP: the key's public half, the request waiting for a proof, the servers' nonces.
@@ -358,6 +376,7 @@ impl Session {
             metadata: None,
             known: Vec::new(),
             jwks: None,
+            early_keys: None,
             next_id: 1,
             revision: 0,
             dpop: dpop::DpopState::default(),

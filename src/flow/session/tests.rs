@@ -5,6 +5,7 @@ use super::*;
 use crate::flow::scripted::{self, describe, ScriptedDriver, CODE, ISSUER, REDIRECT, START_MS};
 
 mod answers;
+mod early_keys;
 
 const CHALLENGE: &str = "code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
@@ -47,6 +48,14 @@ fn fetches(commands: &[Command]) -> Vec<&HttpRequest> {
             _ => None,
         })
         .collect()
+}
+
+/// The token requests among `commands` (a login with `openid` asks for the key set beside).
+fn token_fetches(commands: &[Command]) -> usize {
+    fetches(commands)
+        .iter()
+        .filter(|r| r.url.ends_with("/token"))
+        .count()
 }
 
 fn names(commands: &[Command]) -> Vec<String> {
@@ -208,7 +217,7 @@ fn c19_a_fragment_response_is_refused_without_a_request() {
 fn c20_the_same_callback_opened_again_is_refused_the_pending_login_was_consumed() {
     let (mut d, state) = left_for_provider();
     let first = land(&mut d, &good_callback(&state));
-    assert_eq!(fetches(&first).len(), 1, "the first one redeems");
+    assert_eq!(token_fetches(&first), 1, "the first one redeems");
     // The storage after the first load: the consumed set was persisted.
     for c in first {
         if let Command::Persist(Persist::PendingLogins(set)) = c {
@@ -226,12 +235,12 @@ fn c22b_a_duplicated_tab_consumes_its_own_copy_once() {
     let (mut a, state) = left_for_provider();
     let copy_json = a.pending.to_json();
     let commands = land(&mut a, &good_callback(&state));
-    assert_eq!(fetches(&commands).len(), 1);
+    assert_eq!(token_fetches(&commands), 1);
     let mut b = public();
     b.pending = PendingSet::from_json(&copy_json).unwrap();
     let commands = land(&mut b, &good_callback(&state));
     assert_eq!(
-        fetches(&commands).len(),
+        token_fetches(&commands),
         1,
         "the copy redeems once (the AS then says invalid_grant, T-3)"
     );
@@ -661,17 +670,32 @@ fn explain_pkce_timeline_equals_a_live_run_fed_by_hand_step_for_step() {
         },
         now: tick(),
     });
+    // The token request and, with it, the key set (asked for while the code is redeemed).
+    let fetch_to = |path: &str| {
+        c.iter()
+            .find_map(|command| match command {
+                Command::Fetch { id, request } if request.url.ends_with(path) => Some(*id),
+                _ => None,
+            })
+            .unwrap_or_else(|| panic!("no fetch of {path} in {:?}", names(&c)))
+    };
+    let (token_id, keys_id) = (fetch_to("/token"), fetch_to("/jwks"));
     let token_now = tick();
     let c = s.handle(Event::HttpAnswered {
-        id: fetch_id(&c),
+        id: token_id,
         outcome: Ok(HttpResponse::json(
             200,
             scripted::token_json("demo-app", nonce.as_deref(), token_now),
         )),
         now: token_now,
     });
+    assert!(
+        fetches(&c).is_empty(),
+        "the keys are already out: {:?}",
+        names(&c)
+    );
     let c = s.handle(Event::HttpAnswered {
-        id: fetch_id(&c),
+        id: keys_id,
         outcome: Ok(HttpResponse::json(200, scripted::jwks_json())),
         now: tick(),
     });

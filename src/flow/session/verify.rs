@@ -76,6 +76,24 @@ impl Session {
             let token = verification.check.token.clone();
             return self.verification_failed(verification.then, session, &token, problem);
         };
+        // A login's keys asked for early: taken over if still out, their failure reported.
+        if session.is_none() {
+            match self.early_keys.take() {
+                Some(EarlyKeys::Asked { id, step, uri, .. }) if uri == jwks_uri => {
+                    let verification = Verification {
+                        stage: VerifyStage::FetchingJwks { id, step, uri },
+                        ..verification
+                    };
+                    self.park(verification, session);
+                    return Vec::new();
+                }
+                Some(EarlyKeys::Failed { uri, problem }) if uri == jwks_uri => {
+                    let token = verification.check.token.clone();
+                    return self.verification_failed(verification.then, session, &token, problem);
+                }
+                other => self.early_keys = other,
+            }
+        }
         let cached = self
             .jwks
             .clone()
@@ -100,6 +118,43 @@ impl Session {
                 };
                 self.park(verification, session);
                 vec![fetch]
+            }
+        }
+    }
+
+    /// Asks for the login's key set while its code is redeemed, when the issuer's metadata is
+    /// known and this page does not hold those keys yet.
+    pub(super) fn ask_keys_early(&mut self, issuer: String, now: u64) -> Option<Command> {
+        let uri = self.known_metadata(&issuer)?.jwks_uri?;
+        if self.jwks.as_ref().is_some_and(|(held, _)| *held == uri) {
+            return None;
+        }
+        let id = self.fresh_id();
+        let step = oidc::jwks_fetch_started_early(&mut self.timeline, &uri, now);
+        let request = HttpRequest::get(&uri, None);
+        self.early_keys = Some(EarlyKeys::Asked {
+            id,
+            step,
+            uri,
+            issuer,
+        });
+        Some(Command::Fetch { id, request })
+    }
+
+    /// The early key set arrived before the ID token needed it: kept (or its failure kept).
+    pub(super) fn early_keys_answered(&mut self, outcome: Outcome, now: u64) {
+        let Some(EarlyKeys::Asked {
+            step, uri, issuer, ..
+        }) = self.early_keys.take()
+        else {
+            return;
+        };
+        let network = network_origin(&outcome);
+        match oidc::jwks_fetch_finished(&mut self.timeline, step, outcome, now) {
+            Ok(jwks) => self.jwks = Some((uri, jwks)),
+            Err(problem) => {
+                let problem = self.diagnosed(problem, network, "key set (jwks_uri)", &issuer);
+                self.early_keys = Some(EarlyKeys::Failed { uri, problem });
             }
         }
     }
