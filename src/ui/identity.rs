@@ -117,7 +117,14 @@ pub fn IdentityPanel() -> impl IntoView {
             }
         })
     };
+    // Drawn once the page has settled: back from the provider, the frame that shows the tokens
+    // does not also build and lay out this table and the decoded token (issue 12); one frame
+    // later, they follow.
+    let settled = super::settled::settled();
     let compare = move || {
+        if !settled.get() {
+            return None;
+        }
         shown.with(|l| {
             let tokens = l.tokens.as_ref()?;
             let client_id = l.client_id.clone();
