@@ -128,7 +128,9 @@ async fn tampered_or_unsigned_id_token_is_rejected_with_a_red_step() {
     // Refused from its header alone: no key set was fetched for it (the one fetch is the one
     // asked for with the token request, before the ID token arrived).
     let kinds = lab.step_kinds().await;
-    let keys: Vec<usize> = (0..kinds.len()).filter(|&i| kinds[i] == "FetchJwks").collect();
+    let keys: Vec<usize> = (0..kinds.len())
+        .filter(|&i| kinds[i] == "FetchJwks")
+        .collect();
     let answer = kinds.iter().position(|k| k == "TokenResponse");
     assert!(
         keys.len() <= 1 && keys.iter().all(|&i| Some(i) < answer),

@@ -40,17 +40,21 @@ pub async fn verify(check: &SignatureCheck) -> Result<bool, String> {
 }
 
 /// `crypto.subtle.digest(hash, data)`: the access token's hash for the ID token's `at_hash`
-/// (`hash` is `SHA-256`, `SHA-384` or `SHA-512`), so no SHA-512 code ships in the wasm.
-pub async fn digest(hash: &str, data: &[u8]) -> Result<Vec<u8>, String> {
-    let subtle = subtle()?;
-    let buffer = JsFuture::from(
+/// (`hash` is `SHA-256`, `SHA-384` or `SHA-512`), so no SHA-512 code ships in the wasm. Asked
+/// for when called, not when first polled, so it runs beside the signature check.
+pub fn digest(
+    hash: &str,
+    data: &[u8],
+) -> impl std::future::Future<Output = Result<Vec<u8>, String>> + 'static {
+    let asked = subtle().and_then(|subtle| {
         subtle
             .digest_with_str_and_u8_array(hash, data)
-            .map_err(describe)?,
-    )
-    .await
-    .map_err(describe)?;
-    Ok(js_sys::Uint8Array::new(&buffer).to_vec())
+            .map_err(describe)
+    });
+    async move {
+        let buffer = JsFuture::from(asked?).await.map_err(describe)?;
+        Ok(js_sys::Uint8Array::new(&buffer).to_vec())
+    }
 }
 
 /// `crypto.subtle` of the page or of the worker it runs in (the HAR import verifies the ID

@@ -297,23 +297,25 @@ impl ScriptedDriver {
                 self.end_session_state = None;
                 None
             }
-            Command::VerifySignature { id, .. } => {
-                let now = self.tick();
-                Some(Event::SignatureChecked {
-                    id,
-                    verdict: Ok(self.signature_valid),
-                    now,
-                })
-            }
-            Command::Digest { id, hash, data } => {
+            Command::CheckIdToken {
+                id,
+                hash,
+                access_token,
+                ..
+            } => {
                 // The script signs with RS256 only; another hash gives an empty digest, which
                 // the claims check reports (SHA-384/512 in the wasm cost 3.1 KB gzip).
                 let digest = match hash {
-                    "SHA-256" => Sha256::digest(&data).to_vec(),
+                    "SHA-256" => Sha256::digest(access_token.secret().as_bytes()).to_vec(),
                     _ => Vec::new(),
                 };
                 let now = self.tick();
-                Some(Event::DigestComputed { id, digest, now })
+                Some(Event::IdTokenChecked {
+                    id,
+                    verdict: Ok(self.signature_valid),
+                    digest,
+                    now,
+                })
             }
             // RFC 9449's example key and a placeholder signature (marked as such on the step).
             Command::MakeDpopKey { key, .. } => {
@@ -411,8 +413,7 @@ pub fn describe(command: &Command) -> String {
             }
         ),
         Command::Forget(what) => format!("Forget {what:?}"),
-        Command::VerifySignature { .. } => "VerifySignature".to_owned(),
-        Command::Digest { hash, .. } => format!("Digest {hash}"),
+        Command::CheckIdToken { hash, .. } => format!("CheckIdToken {hash}"),
         Command::MarkDrawn(name) => format!("MarkDrawn {name}"),
         Command::MakeDpopKey { .. } => "MakeDpopKey".to_owned(),
         Command::Sign { .. } => "Sign".to_owned(),

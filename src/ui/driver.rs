@@ -534,29 +534,29 @@ fn carry_out(lab: RwSignal<Lab>, command: Command) -> Result<(), Problem> {
         Command::Forget(Forget::EndSessionMark) => {
             cache::take_end_session_mark();
         }
-        Command::VerifySignature { id, check } => spawn_local(async move {
-            let verdict = webcrypto::verify(&check).await;
-            dispatch(
-                lab,
-                Event::SignatureChecked {
-                    id,
-                    verdict,
-                    now: clock::now_ms(),
-                },
-            );
-        }),
-        Command::Digest { id, hash, data } => spawn_local(async move {
-            // A failed digest leaves it empty, which the claims check reports.
-            let digest = webcrypto::digest(hash, &data).await.unwrap_or_default();
-            dispatch(
-                lab,
-                Event::DigestComputed {
-                    id,
-                    digest,
-                    now: clock::now_ms(),
-                },
-            );
-        }),
+        Command::CheckIdToken {
+            id,
+            check,
+            hash,
+            access_token,
+        } => {
+            // Both asked for now, so WebCrypto works on them side by side: one answer event.
+            let digest = webcrypto::digest(hash, access_token.secret().as_bytes());
+            spawn_local(async move {
+                let verdict = webcrypto::verify(&check).await;
+                // A failed digest leaves it empty, which the claims check reports.
+                let digest = digest.await.unwrap_or_default();
+                dispatch(
+                    lab,
+                    Event::IdTokenChecked {
+                        id,
+                        verdict,
+                        digest,
+                        now: clock::now_ms(),
+                    },
+                );
+            })
+        }
         Command::MarkDrawn(name) => clock::mark_when_applied(name),
         // In the same batch as the click's event: the browser sees the user activation.
         Command::OpenPopup => {

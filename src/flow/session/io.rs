@@ -119,20 +119,13 @@ pub enum Event {
         /// Now, epoch ms.
         now: u64,
     },
-    /// WebCrypto's verdict on a `Command::VerifySignature`.
-    SignatureChecked {
+    /// WebCrypto's answers to a `Command::CheckIdToken`.
+    IdTokenChecked {
         /// The request's id.
         id: RequestId,
-        /// `Ok(valid)`, or why the browser could not check.
+        /// The signature: `Ok(valid)`, or why the browser could not check.
         verdict: Result<bool, String>,
-        /// Now, epoch ms.
-        now: u64,
-    },
-    /// WebCrypto's answer to a `Command::Digest` (empty when it failed).
-    DigestComputed {
-        /// The request's id.
-        id: RequestId,
-        /// The digest bytes.
+        /// The access token's hash for `at_hash` (empty when it could not be computed).
         digest: Vec<u8>,
         /// Now, epoch ms.
         now: u64,
@@ -343,21 +336,17 @@ pub enum Command {
     Persist(Persist),
     /// Remove this from storage.
     Forget(Forget),
-    /// Check a JWS signature with WebCrypto; answer with `Event::SignatureChecked`.
-    VerifySignature {
+    /// Check an ID token with WebCrypto: its JWS signature and, at the same time, the hash of
+    /// the access token that came with it (for `at_hash`); answer with `Event::IdTokenChecked`.
+    CheckIdToken {
         /// Echoed in the answer.
         id: RequestId,
         /// Key, algorithm, signed bytes and signature.
         check: SignatureCheck,
-    },
-    /// Hash bytes with WebCrypto; answer with `Event::DigestComputed`.
-    Digest {
-        /// Echoed in the answer.
-        id: RequestId,
-        /// `SHA-256`, `SHA-384` or `SHA-512`.
+        /// `SHA-256`, `SHA-384` or `SHA-512`: the ID token's algorithm's hash.
         hash: &'static str,
-        /// The bytes to hash.
-        data: Vec<u8>,
+        /// The access token that came with it (its `Debug` is redacted).
+        access_token: AccessToken,
     },
     /// Mark the moment the page holds what this event changed (`scripts/bench`).
     MarkDrawn(&'static str),

@@ -227,13 +227,13 @@ enum VerifyStage {
         step: StepId,
         uri: String,
     },
-    Signature {
+    /// WebCrypto checks the signature and hashes the access token.
+    Checking {
         id: RequestId,
         key: SignatureCheck,
     },
-    Digest {
-        id: RequestId,
-    },
+    /// Nothing asked for yet (the stage is being decided).
+    Starting,
 }
 
 /// A login's key set, asked for while its code is redeemed (it asked for `openid` and the
@@ -553,9 +553,9 @@ impl Session {
             event @ (Event::LoginPressed { .. } | Event::SecretTyped { .. }) => {
                 self.on_login(event)
             }
-            event @ (Event::HttpAnswered { .. }
-            | Event::SignatureChecked { .. }
-            | Event::DigestComputed { .. }) => self.on_answer(event),
+            event @ (Event::HttpAnswered { .. } | Event::IdTokenChecked { .. }) => {
+                self.on_answer(event)
+            }
             event @ (Event::Action { .. }
             | Event::SettingsEdited(_)
             | Event::PresetChosen(_)
@@ -611,15 +611,17 @@ impl Session {
         }
     }
 
-    /// An answer to a fetch, a signature check or a digest.
+    /// An answer to a fetch, or WebCrypto's to an ID token check.
     fn on_answer(&mut self, event: Event) -> Vec<Command> {
         match event {
             Event::HttpAnswered { id, outcome, now } => self.answered(id, outcome, now),
-            Event::SignatureChecked { id, verdict, now } => {
-                self.signature_checked(id, verdict, now)
-            }
-            Event::DigestComputed { id, digest, now } => self.digest_computed(id, digest, now),
-            // `handle` routes only the three above here.
+            Event::IdTokenChecked {
+                id,
+                verdict,
+                digest,
+                now,
+            } => self.id_token_checked(id, verdict, &digest, now),
+            // `handle` routes only the two above here.
             _ => Vec::new(),
         }
     }

@@ -102,8 +102,7 @@ fn p09_happy_path_login_navigates_with_the_appendix_b_challenge_then_redeems_and
             "Persist Runs".into(),
             format!("Fetch POST {ISSUER}/token"),
             format!("Fetch GET {ISSUER}/jwks"),
-            "VerifySignature".into(),
-            "Digest SHA-256".into(),
+            "CheckIdToken SHA-256".into(),
             "MarkDrawn oauth-flow-lab:tokens".into(),
         ]
     );
@@ -699,21 +698,16 @@ fn explain_pkce_timeline_equals_a_live_run_fed_by_hand_step_for_step() {
         outcome: Ok(HttpResponse::json(200, scripted::jwks_json())),
         now: tick(),
     });
-    let Some(Command::VerifySignature { id, .. }) = c.first() else {
+    let Some(Command::CheckIdToken {
+        id, access_token, ..
+    }) = c.first()
+    else {
         panic!("{:?}", names(&c))
     };
-    let c = s.handle(Event::SignatureChecked {
+    let digest = Sha256::digest(access_token.secret().as_bytes()).to_vec();
+    s.handle(Event::IdTokenChecked {
         id: *id,
         verdict: Ok(true),
-        now: tick(),
-    });
-    let Some(Command::Digest { id, data, .. }) = c.first() else {
-        panic!("{:?}", names(&c))
-    };
-    let digest = Sha256::digest(data).to_vec();
-    let id = *id;
-    s.handle(Event::DigestComputed {
-        id,
         digest,
         now: tick(),
     });

@@ -26,7 +26,7 @@ impl Session {
             access_token,
             issuer: issuer.clone(),
             provider: None,
-            stage: VerifyStage::Digest { id: 0 },
+            stage: VerifyStage::Starting,
             then,
         };
         match self.known_metadata(&issuer) {
@@ -169,12 +169,14 @@ impl Session {
         match oidc::signature_check(&mut self.timeline, &verification.check, jwks, now) {
             Ok(key) => {
                 let id = self.fresh_id();
-                let command = Command::VerifySignature {
+                let command = Command::CheckIdToken {
                     id,
                     check: key.clone(),
+                    hash: verification.check.alg.hash_name(),
+                    access_token: verification.access_token.clone(),
                 };
                 let verification = Verification {
-                    stage: VerifyStage::Signature { id, key },
+                    stage: VerifyStage::Checking { id, key },
                     ..verification
                 };
                 self.park(verification, session);
@@ -194,7 +196,7 @@ impl Session {
         now: u64,
     ) -> Vec<Command> {
         let session = self.take_session();
-        match std::mem::replace(&mut verification.stage, VerifyStage::Digest { id: 0 }) {
+        match std::mem::replace(&mut verification.stage, VerifyStage::Starting) {
             VerifyStage::Discovering(mut discovery) => {
                 match self.discovery_answer(&mut discovery, outcome, now) {
                     Ok(Ok(metadata)) => {
@@ -255,7 +257,7 @@ impl Session {
         id: RequestId,
     ) -> Option<(Verification, Option<Box<LoggedIn>>)> {
         let waits = |v: &Verification| match v.stage {
-            VerifyStage::Signature { id: w, .. } | VerifyStage::Digest { id: w } => w == id,
+            VerifyStage::Checking { id: w, .. } => w == id,
             _ => false,
         };
         match std::mem::replace(&mut self.flow, Flow::Idle) {
@@ -275,17 +277,19 @@ impl Session {
         }
     }
 
-    pub(super) fn signature_checked(
+    /// WebCrypto's answers: the signature first, then the claims (with `at_hash`).
+    pub(super) fn id_token_checked(
         &mut self,
         id: RequestId,
         verdict: Result<bool, String>,
+        digest: &[u8],
         now: u64,
     ) -> Vec<Command> {
         let Some((mut verification, session)) = self.take_verification(id) else {
             return Vec::new();
         };
-        let VerifyStage::Signature { key, .. } =
-            std::mem::replace(&mut verification.stage, VerifyStage::Digest { id: 0 })
+        let VerifyStage::Checking { key, .. } =
+            std::mem::replace(&mut verification.stage, VerifyStage::Starting)
         else {
             self.park(verification, session);
             return Vec::new();
@@ -296,42 +300,11 @@ impl Session {
             let token = verification.check.token.clone();
             return self.verification_failed(verification.then, session, &token, problem);
         }
-        // at_hash is checked with the algorithm's own SHA-2 (WebCrypto is I/O: asked for).
-        let id = self.fresh_id();
-        let command = Command::Digest {
-            id,
-            hash: verification.check.alg.hash_name(),
-            data: verification.access_token.secret().as_bytes().to_vec(),
-        };
-        verification.stage = VerifyStage::Digest { id };
-        self.park(verification, session);
-        vec![command]
-    }
-
-    pub(super) fn digest_computed(
-        &mut self,
-        id: RequestId,
-        digest: Vec<u8>,
-        now: u64,
-    ) -> Vec<Command> {
-        let Some((verification, session)) = self.take_verification(id) else {
-            return Vec::new();
-        };
-        if !matches!(verification.stage, VerifyStage::Digest { .. }) {
-            self.park(verification, session);
-            return Vec::new();
-        }
         let rules = ClaimRules {
             now_ms: now,
             ..verification.rules.clone()
         };
-        match oidc::claims_checked(
-            &mut self.timeline,
-            &verification.check,
-            &rules,
-            &digest,
-            now,
-        ) {
+        match oidc::claims_checked(&mut self.timeline, &verification.check, &rules, digest, now) {
             Ok(verified) => self.verified(
                 verification.then,
                 verification.provider,

@@ -189,13 +189,75 @@ fn an_invalid_id_token_signature_fails_the_login_and_keeps_no_token() {
     d.login();
     let commands = d.come_back();
     assert_eq!(commands.last().unwrap(), "MarkDrawn oauth-flow-lab:tokens");
-    assert!(
-        !commands.iter().any(|c| c.starts_with("Digest")),
-        "{commands:?}"
-    );
+    // The claims (at_hash with them) are never looked at in a token whose signature failed.
+    let kinds: Vec<StepKind> = d.session.timeline.steps().iter().map(|s| s.kind).collect();
+    assert!(!kinds.contains(&StepKind::CheckIdTokenClaims), "{kinds:?}");
     assert_eq!(d.session.phase(), Phase::Failed);
     assert!(d.session.tokens().is_none());
     assert!(d.session.rejected_id_token.is_some());
+}
+
+/// OpenID Connect Core §3.1.3.8: `at_hash` must match the access token that came with the ID
+/// token. The signature check and the access token's hash are one command (WebCrypto runs them
+/// side by side), answered by one event.
+#[test]
+fn oidc_3_1_3_8_a_wrong_access_token_hash_fails_the_claims_and_keeps_no_token() {
+    let (mut d, state) = left_for_provider();
+    let landed = land(&mut d, &good_callback(&state));
+    let keys = landed
+        .iter()
+        .find_map(|c| match c {
+            Command::Fetch { id, request } if request.url.ends_with("/jwks") => Some(*id),
+            _ => None,
+        })
+        .expect("the key set asked for with the token request");
+    d.session.handle(Event::HttpAnswered {
+        id: keys,
+        outcome: Ok(HttpResponse::json(200, scripted::jwks_json())),
+        now: START_MS + 1_010,
+    });
+    let nonce =
+        crate::protocol::uri::parse_query(d.navigations.last().unwrap().split_once('?').unwrap().1)
+            .into_iter()
+            .find(|(n, _)| n == "nonce")
+            .map(|(_, v)| v);
+    let commands = d.session.handle(Event::HttpAnswered {
+        id: fetch_id(&landed),
+        outcome: Ok(HttpResponse::json(
+            200,
+            scripted::token_json("demo-app", nonce.as_deref(), START_MS + 1_020),
+        )),
+        now: START_MS + 1_020,
+    });
+    let [Command::CheckIdToken {
+        id,
+        hash,
+        access_token,
+        ..
+    }] = commands.as_slice()
+    else {
+        panic!("{:?}", names(&commands))
+    };
+    assert_eq!(*hash, "SHA-256");
+    assert_eq!(access_token.secret(), scripted::ACCESS_TOKEN);
+    // S-2: the command's Debug never prints the access token.
+    assert!(!format!("{commands:?}").contains(scripted::ACCESS_TOKEN));
+    let id = *id;
+    let after = d.session.handle(Event::IdTokenChecked {
+        id,
+        verdict: Ok(true),
+        digest: vec![0; 32],
+        now: START_MS + 1_030,
+    });
+    assert!(fetches(&after).is_empty());
+    assert_eq!(d.session.phase(), Phase::Failed);
+    assert!(d.session.tokens().is_none());
+    let (_, claims) = d
+        .session
+        .timeline
+        .last_of(StepKind::CheckIdTokenClaims)
+        .expect("the claims step");
+    assert_eq!(claims.status.css(), "failed");
 }
 
 #[test]

@@ -75,7 +75,7 @@ fn oidc_keys_that_arrived_first_check_the_id_token_without_a_second_fetch() {
         outcome,
         now: START_MS + 1_020,
     });
-    assert_eq!(names(&after_token), ["VerifySignature"]);
+    assert_eq!(names(&after_token), ["CheckIdToken SHA-256"]);
 }
 
 #[test]
@@ -98,7 +98,7 @@ fn oidc_keys_still_out_when_the_id_token_arrives_are_waited_for_not_asked_again(
         outcome: Ok(HttpResponse::json(200, scripted::jwks_json())),
         now: START_MS + 1_020,
     });
-    assert_eq!(names(&after_keys), ["VerifySignature"]);
+    assert_eq!(names(&after_keys), ["CheckIdToken SHA-256"]);
     let jwks_steps = kinds(&d)
         .iter()
         .filter(|k| **k == StepKind::FetchJwks)
