@@ -343,14 +343,15 @@ function profileSummary(p) {
 // `latency_ms`: the callback page runs on an emulated network with that much latency per
 // request (Chrome's network emulation, set after the provider's consent page loaded): what a
 // provider across the internet costs, where each request the app waits for in turn counts.
-async function login(profiled = false, dpop = true, traced = false, latency_ms = 0) {
+// `app`: the build to log in with (`--compare`: a second build, interleaved login by login).
+async function login(profiled = false, dpop = true, traced = false, latency_ms = 0, app = opt.app) {
   return withSession(async (s) => {
-    await s.go(opt.app);
+    await s.go(app);
     await s.js(`localStorage.setItem('oauth-flow-lab.settings', arguments[0]); return true;`, [JSON.stringify({
       issuer: opt.issuer, client_id: 'flow-lab', scope: 'openid profile read:profile read:files', api_base: opt.api,
       ...(dpop ? {} : { dpop: false }),
     })]);
-    await s.go(opt.app);
+    await s.go(app);
     await s.find('#login');
     await s.perfLog(); // drop what the two loads logged; count only the login's requests
     await s.click('#login');
@@ -502,6 +503,9 @@ const result = {
   machine: { cpus: os.cpus().length, cpu_model: os.cpus()[0]?.model ?? '?', memory_gib: Math.round(os.totalmem() / 2 ** 30), platform: `${os.type()} ${os.release()}`, node: process.version },
   settings: { loads: LOADS, logins: LOGINS },
   app: { sizes: distSizes(opt['app-dist']), loads: [], logins: [], logins_dpop_off: [] },
+  // A second build (`--compare`), measured login by login between the first's: an A/B whose
+  // two sides see the same moments of a noisy machine.
+  compare: opt.compare ? { sizes: distSizes(opt['compare-dist']), loads: [], logins: [], logins_dpop_off: [], logins_slow: [] } : null,
   baseline: { sizes: distSizes(opt['baseline-dist']), loads: [], flows: [] },
   errors: [],
 };
@@ -512,7 +516,9 @@ try {
 
 // Interleaved, so a noisy moment hurts both pages alike.
 for (let i = 0; i < LOADS; i++) {
-  for (const [who, url, mark] of [['app', opt.app, APP_READY], ['baseline', opt.baseline, BASE_READY]]) {
+  const pages = [['app', opt.app, APP_READY], ['baseline', opt.baseline, BASE_READY]];
+  if (opt.compare) pages.push(['compare', opt.compare, APP_READY]);
+  for (const [who, url, mark] of pages) {
     try { result[who].loads.push(await coldLoad(url, mark)); }
     catch (e) { result.errors.push(`${who} cold load ${i + 1}: ${e.message}`); log(`${who} cold load ${i + 1}:`, e.message); }
   }
@@ -523,6 +529,12 @@ for (let i = 0; i < LOGINS; i++) {
   catch (e) { result.errors.push(`login ${i + 1}: ${e.message}`); log(`login ${i + 1}:`, e.message); }
   try { result.app.logins_dpop_off.push(await login(false, false)); }
   catch (e) { result.errors.push(`DPoP-off login ${i + 1}: ${e.message}`); log(`DPoP-off login ${i + 1}:`, e.message); }
+  if (opt.compare) {
+    try { result.compare.logins.push(await login(false, true, false, 0, opt.compare)); }
+    catch (e) { result.errors.push(`compare login ${i + 1}: ${e.message}`); log(`compare login ${i + 1}:`, e.message); }
+    try { result.compare.logins_dpop_off.push(await login(false, false, false, 0, opt.compare)); }
+    catch (e) { result.errors.push(`compare DPoP-off login ${i + 1}: ${e.message}`); log(`compare DPoP-off login ${i + 1}:`, e.message); }
+  }
   try { result.baseline.flows.push(await baselineFlow()); }
   catch (e) { result.errors.push(`baseline flow ${i + 1}: ${e.message}`); log(`baseline flow ${i + 1}:`, e.message); }
   const l = result.app.logins.at(-1);
@@ -533,6 +545,10 @@ result.app.logins_slow = [];
 for (let i = 0; i < SLOW; i++) {
   try { result.app.logins_slow.push(await login(false, true, false, SLOW_LATENCY_MS)); }
   catch (e) { result.errors.push(`slow-network login ${i + 1}: ${e.message}`); log(`slow-network login ${i + 1}:`, e.message); }
+  if (opt.compare) {
+    try { result.compare.logins_slow.push(await login(false, true, false, SLOW_LATENCY_MS, opt.compare)); }
+    catch (e) { result.errors.push(`compare slow-network login ${i + 1}: ${e.message}`); log(`compare slow-network login ${i + 1}:`, e.message); }
+  }
   log(`slow-network login ${i + 1}/${SLOW}: nav start → tokens ${result.app.logins_slow.at(-1)?.tokens_ms?.toFixed(1)} ms`);
 }
 const PROFILES = Math.max(0, Number(opt.profiles ?? 3));
@@ -676,6 +692,23 @@ row('  longest frame during replay', num(A.longest_frame_ms, ' ms'), num(B.longe
 row('long tasks before the replay (login / load)', num(A.longtasks_login), num(B.longtasks_login));
 row('  longest of those', num(A.longest_task_login_ms, ' ms'), num(B.longest_task_login_ms, ' ms'));
 row('JS heap after the flow (after gc)', mib(A.heap_bytes), mib(B.heap_bytes), ratio(A.heap_bytes, B.heap_bytes));
+if (result.compare) {
+  // The same figures of the second build, from logins interleaved with the first's.
+  const C = {
+    ready_ms: pick(result.compare.loads, (l) => l.ready_ms),
+    own_ms: pick(result.compare.logins, (l) => l.own_ms),
+    own_ms_dpop_off: pick(result.compare.logins_dpop_off, (l) => l.own_ms),
+    own_diagram_ms: pick(result.compare.logins, (l) => l.own_diagram_ms),
+    slow_tokens_ms: pick(result.compare.logins_slow, (l) => l.tokens_ms),
+  };
+  const both = (a, c) => `${ms(a)}  vs  ${ms(c)}`;
+  row(`compare (${opt['compare-dist']}), first load gzip: app vs compare`, `${kb(SA.total.gzip)} vs ${kb(result.compare.sizes.total.gzip)} KB`);
+  row('compare: load → ready, app vs compare', both(A.ready_ms, C.ready_ms), ms(B.ready_ms));
+  row('compare: own time DPoP on, app vs compare', both(A.own_ms, C.own_ms), ms(B.ready_ms));
+  row('compare: own time DPoP off, app vs compare', both(A.own_ms_dpop_off, C.own_ms_dpop_off), ms(B.ready_ms));
+  row('compare: own time to the whole page, app vs compare', both(A.own_diagram_ms, C.own_diagram_ms));
+  row(`compare: slow network (${SLOW_LATENCY_MS} ms per request) nav start → tokens, app vs compare`, both(A.slow_tokens_ms, C.slow_tokens_ms));
+}
 
 const widths = [0, 1, 2, 3, 4].map((i) => Math.max(...[['figure', 'app', 'baseline', 'ratio', 'goal'], ...rows].map((r) => [...r[i]].length)));
 const line = (r) => r.map((c, i) => c + ' '.repeat(widths[i] - [...c].length)).join('  ').trimEnd();
