@@ -15,15 +15,23 @@ fn public() -> ScriptedDriver {
 
 /// A driver whose login has left for the provider: its `state` is returned.
 fn left_for_provider() -> (ScriptedDriver, String) {
-    let mut d = public();
+    left_for_provider_with(public())
+}
+
+/// `d` presses Log in and leaves for the provider: its `state` is returned.
+fn left_for_provider_with(mut d: ScriptedDriver) -> (ScriptedDriver, String) {
     d.login();
-    let url = d.navigations.last().cloned().expect("navigated");
-    let state = crate::protocol::uri::parse_query(url.split_once('?').unwrap().1)
-        .into_iter()
-        .find(|(n, _)| n == "state")
-        .unwrap()
-        .1;
+    let state = sent_param(&d, "state").expect("a state");
     (d, state)
+}
+
+/// The value of `name` in the authorization request the driver navigated to last.
+fn sent_param(d: &ScriptedDriver, name: &str) -> Option<String> {
+    let url = d.navigations.last()?;
+    crate::protocol::uri::parse_query(url.split_once('?')?.1)
+        .into_iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v)
 }
 
 /// Loads the callback page by hand (no automatic answers): returns the commands.

@@ -216,11 +216,7 @@ fn oidc_3_1_3_8_a_wrong_access_token_hash_fails_the_claims_and_keeps_no_token() 
         outcome: Ok(HttpResponse::json(200, scripted::jwks_json())),
         now: START_MS + 1_010,
     });
-    let nonce =
-        crate::protocol::uri::parse_query(d.navigations.last().unwrap().split_once('?').unwrap().1)
-            .into_iter()
-            .find(|(n, _)| n == "nonce")
-            .map(|(_, v)| v);
+    let nonce = sent_param(&d, "nonce");
     let commands = d.session.handle(Event::HttpAnswered {
         id: fetch_id(&landed),
         outcome: Ok(HttpResponse::json(

@@ -21,17 +21,18 @@ fn redeeming(d: &mut ScriptedDriver, state: &str) -> (RequestId, RequestId) {
     }
 }
 
-/// The token endpoint's good answer, with the ID token for the nonce the login sent.
-fn token_answer(d: &ScriptedDriver, now: u64) -> Outcome {
-    let url = d.navigations.last().expect("navigated");
-    let nonce = crate::protocol::uri::parse_query(url.split_once('?').unwrap().1)
-        .into_iter()
-        .find(|(n, _)| n == "nonce")
-        .map(|(_, v)| v);
-    Ok(HttpResponse::json(
-        200,
-        scripted::token_json("demo-app", nonce.as_deref(), now),
-    ))
+/// The token endpoint's good answer (with the ID token for the nonce the login sent), handed
+/// to the session: the commands it returns.
+fn answer_token(d: &mut ScriptedDriver, token: RequestId, now: u64) -> Vec<Command> {
+    let nonce = sent_param(d, "nonce");
+    d.session.handle(Event::HttpAnswered {
+        id: token,
+        outcome: Ok(HttpResponse::json(
+            200,
+            scripted::token_json("demo-app", nonce.as_deref(), now),
+        )),
+        now,
+    })
 }
 
 fn kinds(d: &ScriptedDriver) -> Vec<StepKind> {
@@ -69,12 +70,7 @@ fn oidc_keys_that_arrived_first_check_the_id_token_without_a_second_fetch() {
         now: START_MS + 1_010,
     });
     assert!(after_keys.is_empty(), "{:?}", names(&after_keys));
-    let outcome = token_answer(&d, START_MS + 1_020);
-    let after_token = d.session.handle(Event::HttpAnswered {
-        id: token,
-        outcome,
-        now: START_MS + 1_020,
-    });
+    let after_token = answer_token(&mut d, token, START_MS + 1_020);
     assert_eq!(names(&after_token), ["CheckIdToken SHA-256"]);
 }
 
@@ -82,12 +78,7 @@ fn oidc_keys_that_arrived_first_check_the_id_token_without_a_second_fetch() {
 fn oidc_keys_still_out_when_the_id_token_arrives_are_waited_for_not_asked_again() {
     let (mut d, state) = left_for_provider();
     let (token, keys) = redeeming(&mut d, &state);
-    let outcome = token_answer(&d, START_MS + 1_010);
-    let after_token = d.session.handle(Event::HttpAnswered {
-        id: token,
-        outcome,
-        now: START_MS + 1_010,
-    });
+    let after_token = answer_token(&mut d, token, START_MS + 1_010);
     assert!(
         fetches(&after_token).is_empty(),
         "{:?}",
@@ -118,12 +109,7 @@ fn oidc_keys_that_failed_early_fail_the_login_with_their_diagnosis_and_keep_no_t
         now: START_MS + 1_010,
     });
     assert_eq!(d.session.phase(), Phase::Exchanging, "the login goes on");
-    let outcome = token_answer(&d, START_MS + 1_020);
-    let after_token = d.session.handle(Event::HttpAnswered {
-        id: token,
-        outcome,
-        now: START_MS + 1_020,
-    });
+    let after_token = answer_token(&mut d, token, START_MS + 1_020);
     assert!(
         fetches(&after_token).is_empty(),
         "{:?}",
@@ -141,17 +127,10 @@ fn oidc_keys_that_failed_early_fail_the_login_with_their_diagnosis_and_keep_no_t
 
 #[test]
 fn oidc_no_key_set_is_asked_for_a_login_without_openid() {
-    let mut d = ScriptedDriver::new(ProviderSettings {
+    let (mut d, state) = left_for_provider_with(ScriptedDriver::new(ProviderSettings {
         scope: "read:profile".into(),
         ..scripted::settings(ClientType::Public)
-    });
-    d.login();
-    let url = d.navigations.last().cloned().expect("navigated");
-    let state = crate::protocol::uri::parse_query(url.split_once('?').unwrap().1)
-        .into_iter()
-        .find(|(n, _)| n == "state")
-        .unwrap()
-        .1;
+    }));
     let commands = land(&mut d, &good_callback(&state));
     let urls: Vec<&str> = fetches(&commands).iter().map(|r| r.url.as_str()).collect();
     assert_eq!(urls, [format!("{ISSUER}/token")]);
