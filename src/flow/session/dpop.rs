@@ -679,10 +679,6 @@ impl Session {
 
     /// The answer routed as usual, after the DPoP part looked at it.
     pub(super) fn answered(&mut self, id: RequestId, outcome: Outcome, now: u64) -> Vec<Command> {
-        if matches!(self.early_keys, Some(EarlyKeys::Asked { id: asked, .. }) if asked == id) {
-            self.early_keys_answered(outcome, now);
-            return Vec::new();
-        }
         if self.awaited_fetch() != Some(id) {
             return Vec::new();
         }

@@ -614,6 +614,12 @@ impl Session {
     /// An answer to a fetch, or WebCrypto's to an ID token check.
     fn on_answer(&mut self, event: Event) -> Vec<Command> {
         match event {
+            // The login's early key set is no flow's awaited request: it is kept for the ID
+            // token, or its failure kept, whatever the flow is doing.
+            Event::HttpAnswered { id, outcome, now } if self.early_keys_out(id) => {
+                self.early_keys_answered(outcome, now);
+                Vec::new()
+            }
             Event::HttpAnswered { id, outcome, now } => self.answered(id, outcome, now),
             Event::IdTokenChecked {
                 id,

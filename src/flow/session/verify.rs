@@ -141,6 +141,11 @@ impl Session {
         Some(Command::Fetch { id, request })
     }
 
+    /// Whether `id` is the login's early key set, still out and not yet taken over.
+    pub(super) fn early_keys_out(&self, id: RequestId) -> bool {
+        matches!(self.early_keys, Some(EarlyKeys::Asked { id: asked, .. }) if asked == id)
+    }
+
     /// The early key set arrived before the ID token needed it: kept (or its failure kept).
     pub(super) fn early_keys_answered(&mut self, outcome: Outcome, now: u64) {
         let Some(EarlyKeys::Asked {
