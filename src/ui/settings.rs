@@ -9,6 +9,7 @@ use crate::flow::settings::{
     AuthParams, ClientType, ManualEndpoints, ProviderSettings, BUNDLED_CONFIDENTIAL_CLIENT,
     NAMED_PARAMETERS,
 };
+use crate::protocol::dpop::DpopAlg;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -182,6 +183,45 @@ fn SettingsFields() -> impl IntoView {
     }
 }
 
+/// The DPoP switch's explanation: where its state comes from (`dpop`: on, the user's choice, the
+/// provider's default) and the proof algorithm the next login uses, with those on offer (`algs`:
+/// offered, chosen, this tab's key).
+fn dpop_origin_line(
+    dpop: (bool, Option<bool>, Option<bool>),
+    (allowed, chosen, key): (Vec<DpopAlg>, DpopAlg, Option<DpopAlg>),
+) -> String {
+    let mut line = match dpop {
+        (_, Some(_), _) => "your choice",
+        (_, None, Some(true)) => {
+            "on by default: the provider lists dpop_signing_alg_values_supported"
+        }
+        (_, None, Some(false)) => {
+            "off by default: the provider lists no proof algorithm this app signs with"
+        }
+        (_, None, None) => "follows the provider once its metadata is known",
+    }
+    .to_owned();
+    line.push_str(". Proofs: ");
+    line.push_str(chosen.name());
+    line.push_str(", a non-extractable ");
+    line.push_str(chosen.key_description());
+    line.push_str(" key; offered (listed by the provider, made by this browser):");
+    // Before the metadata is known (or when the provider lists none this browser makes), the
+    // list is empty: say so rather than end the sentence on a colon.
+    if allowed.is_empty() {
+        line.push_str(" none yet");
+    }
+    for a in allowed {
+        line.push(' ');
+        line.push_str(a.name());
+    }
+    if let Some(k) = key {
+        line.push_str("; this tab's key: ");
+        line.push_str(k.name());
+    }
+    line
+}
+
 /// The DPoP switch (RFC 9449): on, the token requests, refreshes and API calls carry proofs
 /// signed by a non-extractable key of this tab, and the tokens are bound to it. Until touched it
 /// follows the provider's metadata (on when it lists a proof algorithm this app signs with).
@@ -192,34 +232,7 @@ fn DpopSwitch() -> impl IntoView {
     let on = move || form.dpop().0;
     let algs = move || form.dpop_algs();
     // One line for where the switch comes from and which algorithm the next login uses.
-    let origin = move || {
-        let mut line = match form.dpop() {
-            (_, Some(_), _) => "your choice",
-            (_, None, Some(true)) => {
-                "on by default: the provider lists dpop_signing_alg_values_supported"
-            }
-            (_, None, Some(false)) => {
-                "off by default: the provider lists no proof algorithm this app signs with"
-            }
-            (_, None, None) => "follows the provider once its metadata is known",
-        }
-        .to_owned();
-        let (allowed, chosen, key) = algs();
-        line.push_str(". Proofs: ");
-        line.push_str(chosen.name());
-        line.push_str(", a non-extractable ");
-        line.push_str(chosen.key_description());
-        line.push_str(" key; offered (listed by the provider, made by this browser):");
-        for a in allowed {
-            line.push(' ');
-            line.push_str(a.name());
-        }
-        if let Some(k) = key {
-            line.push_str("; this tab's key: ");
-            line.push_str(k.name());
-        }
-        line
-    };
+    let origin = move || dpop_origin_line(form.dpop(), algs());
     view! {
         <fieldset class="dpop">
             <legend>"Sender-constrained tokens"</legend>
@@ -442,4 +455,37 @@ fn switch_client_type(form: SettingsForm, client_type: ClientType) {
             _ => {}
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dpop_line_before_the_metadata_says_none_yet_instead_of_ending_on_a_colon() {
+        let line = dpop_origin_line((false, None, None), (Vec::new(), DpopAlg::Es256, None));
+        assert!(
+            line.starts_with("follows the provider once its metadata is known"),
+            "{line}"
+        );
+        assert!(line.ends_with("made by this browser): none yet"), "{line}");
+    }
+
+    #[test]
+    fn dpop_line_lists_the_offered_algorithms_and_the_tabs_key() {
+        let line = dpop_origin_line(
+            (true, None, Some(true)),
+            (
+                vec![DpopAlg::Es256, DpopAlg::Rs256],
+                DpopAlg::Es256,
+                Some(DpopAlg::Es256),
+            ),
+        );
+        assert!(line.starts_with("on by default"), "{line}");
+        assert!(
+            line.contains("made by this browser): ES256 RS256; this tab's key: ES256"),
+            "{line}"
+        );
+        assert!(!line.contains("none yet"), "{line}");
+    }
 }
