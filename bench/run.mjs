@@ -20,19 +20,22 @@ for (const k of ['driver', 'app', 'baseline', 'issuer', 'api', 'app-dist', 'base
 const LOADS = Math.max(1, Number(opt.loads ?? 10));
 const LOGINS = Math.max(1, Number(opt.logins ?? 10));
 const WAIT_MS = 20000;
+// How long the bench leaves a page alone while it measures (a cold load after its load event,
+// the callback page after the Allow click) before it reads the marks: chromedriver's polls run
+// script in the page and take the machine's CPU, which a user's page does not pay. 0: poll at once.
+const QUIET_MS = Math.max(0, Number(opt.quiet ?? 1000));
 const APP_READY = 'oauth-flow-lab:ready';
 const APP_TOKENS = 'oauth-flow-lab:tokens';
 // The emulated latency of the slow-network series, per request (a provider across the internet).
 const SLOW_LATENCY_MS = 50;
 const APP_DIAGRAM = 'oauth-flow-lab:diagram';
 const APP_START = 'oauth-flow-lab:start';
-const JWKS_URL = `${opt.issuer}/jwks`;
+// A provider's token, key set and discovery addresses (the bundled one's, or the cross-site one's).
+const at = (issuer) => ({ token: `${issuer}/token`, jwks: `${issuer}/jwks`, discovery: `${issuer}/.well-known/openid-configuration` });
 // The size budget is the one tests/size_budget.rs enforces, read from there (one source).
 const BUDGET_KB = Number(readFileSync(new URL('../tests/size_budget.rs', import.meta.url), 'utf8')
   .match(/const BUDGET_KB: usize = (\d+);/)?.[1] ?? NaN);
 const BASE_READY = 'baseline:ready';
-const TOKEN_URL = `${opt.issuer}/token`;
-const DISCOVERY_URL = `${opt.issuer}/.well-known/openid-configuration`;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const log = (...a) => console.error('[bench]', ...a);
 
@@ -187,13 +190,15 @@ async function startProfiler(s) {
 // The raw profile is kept too (written as target/bench/*.cpuprofile, for DevTools' Performance tab).
 const stopProfiler = async (s) => { const p = (await s.cdp('Profiler.stop')).profile; return { ...profileSummary(p), raw: p }; };
 
-async function coldLoad(url, mark, profiled = false) {
+async function coldLoad(url, mark, profiled = false, traced = false) {
   return withSession(async (s) => {
     if (profiled) await startProfiler(s);
     await s.go(url);
+    await sleep(QUIET_MS);
     const load = await s.until(`${mark} on ${url}`, READ_LOAD, [mark]);
+    if (traced) return { ...load, events: await traceFile(traced) };
     return profiled ? { profile: await stopProfiler(s) } : load;
-  });
+  }, traced);
 }
 
 // ---------------------------------------------------------------- 3-6. login, replay, heap
@@ -303,18 +308,18 @@ async function replay(s, isApp) {
   };
 }
 
-function countRequests(events) {
+function countRequests(events, urls = at(opt.issuer)) {
   // Network.requestWillBeSent covers every request of the tab, across the provider round trip.
   const sent = events.filter((e) => e.method === 'Network.requestWillBeSent').map((e) => e.params);
   const preflight = (p) => p.type === 'Preflight' || p.request.method === 'OPTIONS';
   return {
-    token_posts: sent.filter((p) => p.request.method === 'POST' && p.request.url === TOKEN_URL).length,
+    token_posts: sent.filter((p) => p.request.method === 'POST' && p.request.url === urls.token).length,
     // Token POSTs with a DPoP proof (the bundled provider's default): each needs a preflight.
-    dpop_posts: sent.filter((p) => p.request.method === 'POST' && p.request.url === TOKEN_URL
+    dpop_posts: sent.filter((p) => p.request.method === 'POST' && p.request.url === urls.token
       && Object.keys(p.request.headers ?? {}).some((h) => h.toLowerCase() === 'dpop')).length,
     preflights: sent.filter(preflight).length,
     preflight_urls: sent.filter(preflight).map((p) => p.request.url),
-    discovery_gets: sent.filter((p) => p.request.method === 'GET' && p.request.url === DISCOVERY_URL).length,
+    discovery_gets: sent.filter((p) => p.request.method === 'GET' && p.request.url === urls.discovery).length,
     total: sent.length,
   };
 }
@@ -344,11 +349,12 @@ function profileSummary(p) {
 // request (Chrome's network emulation, set after the provider's consent page loaded): what a
 // provider across the internet costs, where each request the app waits for in turn counts.
 // `app`: the build to log in with (`--compare`: a second build, interleaved login by login).
-async function login(profiled = false, dpop = true, traced = false, latency_ms = 0, app = opt.app) {
+// `provider`: the issuer and API to log in with (`CROSS_SITE`: a provider on another site).
+async function login(profiled = false, dpop = true, traced = false, latency_ms = 0, app = opt.app, provider = { issuer: opt.issuer, api: opt.api }) {
   return withSession(async (s) => {
     await s.go(app);
     await s.js(`localStorage.setItem('oauth-flow-lab.settings', arguments[0]); return true;`, [JSON.stringify({
-      issuer: opt.issuer, client_id: 'flow-lab', scope: 'openid profile read:profile read:files', api_base: opt.api,
+      issuer: provider.issuer, client_id: 'flow-lab', scope: 'openid profile read:profile read:files', api_base: provider.api,
       ...(dpop ? {} : { dpop: false }),
     })]);
     await s.go(app);
@@ -374,6 +380,7 @@ async function login(profiled = false, dpop = true, traced = false, latency_ms =
       await s.cdp('Network.emulateNetworkConditions', { offline: false, latency: latency_ms, downloadThroughput: -1, uploadThroughput: -1 });
     }
     await s.click('#allow');
+    await sleep(QUIET_MS);
     const phase = await s.until('phase logged-in or failed', `const m = document.querySelector('#lab');
       const p = m && m.dataset.phase; return (p === 'logged-in' || p === 'failed') ? p : null;`);
     if (phase !== 'logged-in') throw new Error(`login ended in phase ${phase}`);
@@ -405,7 +412,7 @@ async function login(profiled = false, dpop = true, traced = false, latency_ms =
                token_fetches: fetches.length,
                token_network_ms,
                token_sent_ms: fetches.length ? fetches[0].startTime : null,
-               after_token_ms: fetches.length ? tokens.startTime - fetches[fetches.length - 1].responseEnd : null };`, [APP_TOKENS, TOKEN_URL, APP_READY, APP_START, JWKS_URL]);
+               after_token_ms: fetches.length ? tokens.startTime - fetches[fetches.length - 1].responseEnd : null };`, [APP_TOKENS, at(provider.issuer).token, APP_READY, APP_START, at(provider.issuer).jwks]);
     // Back from the provider, the diagram is drawn after the tokens (issue 12): its own mark,
     // so the time to the whole page stays in the table. A build without the mark reads null.
     // Not in profiled runs: their profile ends at the tokens.
@@ -425,7 +432,7 @@ async function login(profiled = false, dpop = true, traced = false, latency_ms =
     if (profiled) return { profile: await stopProfiler(s), mutations: await s.js(`return window.__mutations || null;`), elements: await s.js(`return window.__elements || null;`) };
     if (traced) return { own_ms: t.own_ms, events: await traceFile(traced) };
     if (latency_ms) return t;
-    const requests = countRequests(await s.perfLog());
+    const requests = countRequests(await s.perfLog(), at(provider.issuer));
     // The two series must be what they say: a DPoP-off run sends no proof, a DPoP-on run does.
     if ((requests.dpop_posts > 0) !== dpop) throw new Error(`a DPoP-${dpop ? 'on' : 'off'} login sent ${requests.dpop_posts} token POSTs with a proof`);
     if (!dpop) return { ...t, callback_processing_ms: t.tokens_ms - t.token_network_ms, requests };
@@ -438,38 +445,44 @@ async function login(profiled = false, dpop = true, traced = false, latency_ms =
 
 // Where the callback page's own time goes, from a trace: the self time of each trace event
 // (style, layout, paint, script, wasm compilation, GC...) on the page's main thread between the
-// app's start mark and its tokens mark, in ms. The network it waited for shows as idle (not
-// counted); `idle_ms` is the window minus every event.
-function traceSummary(events) {
+// app's start mark and its tokens mark (or `end`: the ready mark of a cold load), in ms. The
+// network it waited for shows as idle (not counted); `idle_ms` is the window minus every event.
+function traceSummary(events, end = APP_TOKENS) {
   const markOf = (name) => events.filter((e) => e.name === name && e.cat?.includes('blink.user_timing'));
-  const tokens = markOf(APP_TOKENS).at(-1);
-  if (!tokens) return { error: `no ${APP_TOKENS} mark in ${events.length} trace events` };
+  const tokens = markOf(end).at(-1);
+  if (!tokens) return { error: `no ${end} mark in ${events.length} trace events` };
   const start = markOf(APP_START).filter((e) => e.pid === tokens.pid && e.ts <= tokens.ts).at(-1);
   if (!start) return { error: `no ${APP_START} mark before the tokens mark` };
   // The page's main thread, and the WebCrypto thread (keys, signatures) apart.
   const threadNamed = (name) => events.find((e) => e.ph === 'M' && e.name === 'thread_name' && e.pid === tokens.pid && e.args?.name === name)?.tid;
   const tid = threadNamed('CrRendererMain');
-  const inWindow = events.filter((e) => e.pid === tokens.pid && e.ph === 'X' && e.ts >= start.ts && e.ts < tokens.ts && e.dur > 0);
+  // Every event that overlaps the window, clipped to it: the task that calls the app's `main`
+  // begins before the start mark (instantiation) and may run to the end mark.
+  const inWindow = events.filter((e) => e.pid === tokens.pid && e.ph === 'X' && e.dur > 0 && e.ts < tokens.ts && e.ts + e.dur > start.ts)
+    .map((e) => ({ ...e, begin: Math.max(e.ts, start.ts), end: Math.min(e.ts + e.dur, tokens.ts) }));
   const crypto = threadNamed('WebCrypto');
   // Chromium 156 runs WebCrypto on its thread pool, untraced in these categories: null then.
   const crypto_ms = crypto === undefined ? null
-    : inWindow.filter((e) => e.tid === crypto && e.name === 'RunTask').reduce((t, e) => t + Math.min(e.dur, tokens.ts - e.ts), 0) / 1000;
-  const mine = inWindow.filter((e) => e.tid === tid).sort((a, b) => a.ts - b.ts || b.dur - a.dur);
+    : inWindow.filter((e) => e.tid === crypto && e.name === 'RunTask').reduce((t, e) => t + e.end - e.begin, 0) / 1000;
+  const mine = inWindow.filter((e) => e.tid === tid).sort((a, b) => a.begin - b.begin || b.end - a.end);
   const self = {};
   const stack = [];
   let top = 0;
   for (const e of mine) {
-    while (stack.length && stack.at(-1).end <= e.ts) stack.pop();
-    const end = Math.min(e.ts + e.dur, tokens.ts);
+    while (stack.length && stack.at(-1).end <= e.begin) stack.pop();
     const parent = stack.at(-1);
-    if (parent) self[parent.name] -= Math.min(end, parent.end) - e.ts;
-    else top += end - e.ts;
-    self[e.name] = (self[e.name] ?? 0) + (end - e.ts);
-    stack.push({ name: e.name, end });
+    if (parent) self[parent.name] -= Math.min(e.end, parent.end) - e.begin;
+    else top += e.end - e.begin;
+    self[e.name] = (self[e.name] ?? 0) + (e.end - e.begin);
+    stack.push({ name: e.name, end: e.end });
   }
   const window_ms = (tokens.ts - start.ts) / 1000;
+  // Functions V8 compiled on first call in the window, and the main thread's CPU time for it
+  // (thread time: a compile the OS paused for another process counts only what it ran).
+  const lazy = mine.filter((e) => e.name === 'wasm.CompileLazy');
+  const lazy_compiles = lazy.length, lazy_compile_cpu_ms = lazy.reduce((t, e) => t + (e.tdur ?? e.dur), 0) / 1000;
   const by = Object.fromEntries(Object.entries(self).map(([k, v]) => [k, v / 1000]).filter(([, v]) => v >= 0.05).sort((a, b) => b[1] - a[1]));
-  return { window_ms, busy_ms: top / 1000, idle_ms: window_ms - top / 1000, crypto_ms, self_ms: by };
+  return { window_ms, busy_ms: top / 1000, idle_ms: window_ms - top / 1000, crypto_ms, lazy_compiles, lazy_compile_cpu_ms, self_ms: by };
 }
 
 async function baselineFlow() {
@@ -491,7 +504,7 @@ async function preflightSelfCheck() {
       script: `const done = arguments[arguments.length - 1];
         fetch(arguments[0], { method: 'POST', headers: { 'X-Bench-Probe': '1' }, body: 'grant_type=x' })
           .then(() => done(true), () => done(false));`,
-      args: [TOKEN_URL],
+      args: [at(opt.issuer).token],
     });
     await sleep(300);
     return countRequests(await s.perfLog()).preflights;
@@ -553,6 +566,18 @@ for (let i = 0; i < SLOW; i++) {
   }
   log(`slow-network login ${i + 1}/${SLOW}: nav start → tokens ${result.app.logins_slow.at(-1)?.tokens_ms?.toFixed(1)} ms`);
 }
+// Logins against a second provider on another site (http://localhost, the app on 127.0.0.1), as
+// with any real provider: the browser runs the callback page in a new renderer process, which
+// compiles the app's wasm functions again; with the bundled provider (same site) the callback
+// page reuses the process, and the code the first page compiled.
+const CROSS_SITE = opt['cross-issuer'] ? Math.max(0, Number(opt['cross-logins'] ?? 4)) : 0;
+const crossSite = { issuer: opt['cross-issuer'], api: opt['cross-api'] };
+result.app.logins_cross_site = [];
+for (let i = 0; i < CROSS_SITE; i++) {
+  try { result.app.logins_cross_site.push(await login(false, true, false, 0, opt.app, crossSite)); }
+  catch (e) { result.errors.push(`cross-site login ${i + 1}: ${e.message}`); log(`cross-site login ${i + 1}:`, e.message); }
+  log(`cross-site login ${i + 1}/${CROSS_SITE}: own ${result.app.logins_cross_site.at(-1)?.own_ms?.toFixed(1)} ms`);
+}
 const PROFILES = Math.max(0, Number(opt.profiles ?? 3));
 result.app.profiles = { loads: [], logins: [], logins_dpop_off: [] };
 result.baseline.profiles = { loads: [] };
@@ -566,17 +591,27 @@ for (let i = 0; i < PROFILES; i++) {
 }
 log(`${PROFILES} profiled cold loads per page and ${PROFILES} profiled logins done`);
 const TRACES = Math.max(0, Number(opt.traces ?? 0));
-result.app.traces = { logins: [], logins_dpop_off: [] };
+result.app.traces = { logins: [], logins_dpop_off: [], logins_cross_site: [], loads: [] };
 for (let i = 0; i < TRACES; i++) {
-  for (const [key, dpop] of [['logins', true], ['logins_dpop_off', false]]) {
+  try {
+    const file = join(opt.out, `trace-load-${i + 1}.json`);
+    rmSync(file, { force: true });
+    const t = await coldLoad(opt.app, APP_READY, false, file);
+    t.trace = traceSummary(t.events, APP_READY);
+    delete t.events;
+    result.app.traces.loads.push(t);
+    log(`traced cold load ${i + 1}: window ${t.trace.window_ms?.toFixed(1)} ms, busy ${t.trace.busy_ms?.toFixed(1)} ms ${t.trace.error ?? ''}`);
+  } catch (e) { result.errors.push(`traced cold load ${i + 1}: ${e.message}`); log(`traced cold load ${i + 1}:`, e.message); }
+  const series = [['logins', true], ['logins_dpop_off', false], ...(CROSS_SITE ? [['logins_cross_site', true, crossSite]] : [])];
+  for (const [key, dpop, provider] of series) {
     try {
       const file = join(opt.out, `trace-${key}-${i + 1}.json`);
       rmSync(file, { force: true });
-      const t = await login(false, dpop, file);
+      const t = await login(false, dpop, file, 0, opt.app, provider);
       t.trace = traceSummary(t.events);
       delete t.events;
       result.app.traces[key].push(t);
-      log(`traced login ${i + 1} (DPoP ${dpop ? 'on' : 'off'}): window ${t.trace.window_ms?.toFixed(1)} ms, busy ${t.trace.busy_ms?.toFixed(1)} ms ${t.trace.error ?? ''}`);
+      log(`traced login ${i + 1} (${key}): window ${t.trace.window_ms?.toFixed(1)} ms, busy ${t.trace.busy_ms?.toFixed(1)} ms ${t.trace.error ?? ''}`);
     } catch (e) { result.errors.push(`traced login ${i + 1}: ${e.message}`); log(`traced login ${i + 1}:`, e.message); }
   }
 }
@@ -603,6 +638,9 @@ result.summary = {
     jwks_network_ms: pick(result.app.logins, (l) => l.jwks_network_ms),
     network_wait_ms: pick(result.app.logins, (l) => l.network_wait_ms),
     slow_tokens_ms: pick(result.app.logins_slow ?? [], (l) => l.tokens_ms),
+    cross_own_ms: pick(result.app.logins_cross_site, (l) => l.own_ms),
+    cross_start_ms: pick(result.app.logins_cross_site, (l) => l.start_ms),
+    cross_tokens_ms: pick(result.app.logins_cross_site, (l) => l.tokens_ms),
     token_wait_ms: pick(result.app.logins, (l) => l.token_wait_ms),
     own_ms: pick(result.app.logins, (l) => l.own_ms),
     own_ms_dpop_off: pick(result.app.logins_dpop_off, (l) => l.own_ms),
@@ -682,6 +720,8 @@ row('    token request network time after the ready mark (waited for)', ms(A.tok
 row('    the same, DPoP off', ms(A.token_wait_ms_dpop_off));
 row('    JWKS network time', ms(A.jwks_network_ms));
 row('    network waited for: token request and JWKS after the ready mark, overlaps once', ms(A.network_wait_ms));
+row(`callback page, provider on another site (as any real provider): own time, DPoP on, n=${A.cross_own_ms?.n ?? 0}`, ms(A.cross_own_ms), ms(B.ready_ms), ratio(A.cross_own_ms, B.ready_ms), 'a new renderer process compiles the wasm again; same site: the row above');
+row('  its nav start → app start / nav start → tokens', A.cross_own_ms ? `${ms(A.cross_start_ms)} / ${ms(A.cross_tokens_ms)}` : '—', '—');
 row(`callback page on a slow network (${SLOW_LATENCY_MS} ms per request, emulated): nav start → tokens, DPoP on, n=${A.slow_tokens_ms?.n ?? 0}`, ms(A.slow_tokens_ms), '—', '', 'each request the app waits for in turn costs a round trip');
 row('token POSTs per login', num(A.token_posts), '—', '', 'exactly 1');
 row('CORS preflights per login (DPoP off: ' + num(A.preflights_dpop_off) + ')', num(A.preflights), '—', '', `${A.dpop_posts ? '1: a DPoP run (the DPoP header is not CORS-safelisted)' : '0'} (self-check saw ${result.preflight_self_check ?? '?'} for a forced one)`);
@@ -758,13 +798,13 @@ out.push(...profileLines(result.app.profiles.logins, 'callback page CPU profile,
 }
 out.push(...profileLines(result.app.profiles.logins_dpop_off, 'callback page CPU profile, DPoP off, Allow click → tokens shown'));
 // Median self time per trace event over the traced logins (BENCH_TRACES).
-for (const [key, what] of [['logins', 'DPoP on'], ['logins_dpop_off', 'DPoP off']]) {
-  const ts = result.app.traces[key].map((x) => x.trace).filter((t) => t && !t.error);
+for (const [key, what] of [['logins', 'callback page trace, DPoP on, app start → tokens mark'], ['logins_dpop_off', 'callback page trace, DPoP off, app start → tokens mark'], ['logins_cross_site', 'callback page trace, provider on another site, DPoP on, app start → tokens mark'], ['loads', 'cold load trace, app start → ready mark (the first screen)']]) {
+  const ts = (result.app.traces[key] ?? []).map((x) => x.trace).filter((t) => t && !t.error);
   if (!ts.length) continue;
   const names = [...new Set(ts.flatMap((t) => Object.keys(t.self_ms)))]
     .map((n) => [n, median(ts.map((t) => t.self_ms[n] ?? 0))]).sort((a, b) => b[1] - a[1]);
   out.push('');
-  out.push(`callback page trace, ${what}, app start → tokens mark (median of ${ts.length}): window ${median(ts.map((t) => t.window_ms)).toFixed(1)} ms, main thread busy ${median(ts.map((t) => t.busy_ms)).toFixed(1)} ms, WebCrypto thread busy ${ts.every((t) => t.crypto_ms === null) ? 'not traced' : `${median(ts.map((t) => t.crypto_ms ?? 0)).toFixed(1)} ms`}; main thread self time by event:`);
+  out.push(`${what} (median of ${ts.length}): window ${median(ts.map((t) => t.window_ms)).toFixed(1)} ms, main thread busy ${median(ts.map((t) => t.busy_ms)).toFixed(1)} ms, WebCrypto thread busy ${ts.every((t) => t.crypto_ms === null) ? 'not traced' : `${median(ts.map((t) => t.crypto_ms ?? 0)).toFixed(1)} ms`}; functions compiled on first call ${median(ts.map((t) => t.lazy_compiles))} (main thread CPU ${median(ts.map((t) => t.lazy_compile_cpu_ms)).toFixed(1)} ms); main thread self time by event:`);
   out.push('  ' + names.filter(([, v]) => v >= 0.5).map(([n, v]) => `${n} ${v.toFixed(1)}`).join(', '));
 }
 if (result.errors.length) { out.push(''); out.push('problems:'); for (const e of result.errors) out.push(`  - ${e}`); }
