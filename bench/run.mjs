@@ -521,7 +521,7 @@ const result = {
   app: { sizes: distSizes(opt['app-dist']), loads: [], logins: [], logins_dpop_off: [] },
   // A second build (`--compare`), measured login by login between the first's: an A/B whose
   // two sides see the same moments of a noisy machine.
-  compare: opt.compare ? { sizes: distSizes(opt['compare-dist']), loads: [], logins: [], logins_dpop_off: [], logins_slow: [] } : null,
+  compare: opt.compare ? { sizes: distSizes(opt['compare-dist']), loads: [], logins: [], logins_dpop_off: [], logins_slow: [], logins_cross_site: [] } : null,
   baseline: { sizes: distSizes(opt['baseline-dist']), loads: [], flows: [] },
   errors: [],
 };
@@ -577,6 +577,10 @@ result.app.logins_cross_site = [];
 for (let i = 0; i < CROSS_SITE; i++) {
   try { result.app.logins_cross_site.push(await login(false, true, false, 0, opt.app, crossSite)); }
   catch (e) { result.errors.push(`cross-site login ${i + 1}: ${e.message}`); log(`cross-site login ${i + 1}:`, e.message); }
+  if (opt.compare) {
+    try { result.compare.logins_cross_site.push(await login(false, true, false, 0, opt.compare, crossSite)); }
+    catch (e) { result.errors.push(`compare cross-site login ${i + 1}: ${e.message}`); log(`compare cross-site login ${i + 1}:`, e.message); }
+  }
   log(`cross-site login ${i + 1}/${CROSS_SITE}: own ${result.app.logins_cross_site.at(-1)?.own_ms?.toFixed(1)} ms`);
 }
 const PROFILES = Math.max(0, Number(opt.profiles ?? 3));
@@ -743,6 +747,7 @@ if (result.compare) {
     own_ms_dpop_off: pick(result.compare.logins_dpop_off, (l) => l.own_ms),
     own_diagram_ms: pick(result.compare.logins, (l) => l.own_diagram_ms),
     slow_tokens_ms: pick(result.compare.logins_slow, (l) => l.tokens_ms),
+    cross_own_ms: pick(result.compare.logins_cross_site, (l) => l.own_ms),
   };
   const both = (a, c) => `${ms(a)}  vs  ${ms(c)}`;
   row(`compare (${opt['compare-dist']}), first load gzip: app vs compare`, `${kb(SA.total.gzip)} vs ${kb(result.compare.sizes.total.gzip)} KB`);
@@ -751,6 +756,7 @@ if (result.compare) {
   row('compare: own time DPoP off, app vs compare', both(A.own_ms_dpop_off, C.own_ms_dpop_off), ms(B.ready_ms));
   row('compare: own time to the whole page, app vs compare', both(A.own_diagram_ms, C.own_diagram_ms));
   row(`compare: slow network (${SLOW_LATENCY_MS} ms per request) nav start → tokens, app vs compare`, both(A.slow_tokens_ms, C.slow_tokens_ms));
+  row('compare: own time with a provider on another site, DPoP on, app vs compare', both(A.cross_own_ms, C.cross_own_ms));
 }
 
 const widths = [0, 1, 2, 3, 4].map((i) => Math.max(...[['figure', 'app', 'baseline', 'ratio', 'goal'], ...rows].map((r) => [...r[i]].length)));
