@@ -1,9 +1,9 @@
 //! End to end, any real provider (issue 5): discovery by issuer only, OpenID Connect (ID token
 //! verified with WebCrypto, its claims shown, UserInfo), a tampered ID token refused, refresh
 //! rotation, revocation, RP-initiated logout, a second provider whose issuer has a path (found
-//! by RFC 8414 insertion), switching providers with logins pending at both, and the CORS
-//! diagnosis. Each test drives the trunk-built app in headless Chromium against bundled
-//! providers (`tests/common`).
+//! by RFC 8414 insertion), a provider on another site than the app, switching providers with
+//! logins pending at both, and the CORS diagnosis. Each test drives the trunk-built app in
+//! headless Chromium against bundled providers (`tests/common`).
 #![cfg(not(target_arch = "wasm32"))]
 
 mod common;
@@ -252,6 +252,54 @@ async fn path_issuer_is_found_by_rfc8414_insertion_and_logs_in() {
     lab.click("#call-profile").await;
     assert!(lab.text("#api-result").await.contains("Bob Builder"));
     lab.screenshot("p04-rfc8414-path-issuer").await;
+    lab.finish().await;
+}
+
+/// A provider on another site than the app (`localhost` against `127.0.0.1`), as every real
+/// one is: the browser runs the callback page in a new renderer process, which must find the
+/// pending login in the tab's sessionStorage (A-5), redeem the code across sites with CORS,
+/// verify the ID token (OIDC Core §3.1.3.7) and call the API with a DPoP-bound token (RFC 9449
+/// §7.1, its preflight across sites).
+#[tokio::test(flavor = "multi_thread")]
+async fn a05_the_pending_login_survives_a_round_trip_to_a_provider_on_another_site() {
+    let lab = Lab::start().await;
+    let other_site = lab.start_provider_on("localhost", "", &[]).await;
+    assert!(other_site.issuer.starts_with("http://localhost:"));
+    // DPoP left to the provider's metadata (on: it lists ES256).
+    let settings = json!({
+        "issuer": other_site.issuer, "client_id": "flow-lab",
+        "scope": "openid profile read:profile", "api_base": other_site.api,
+    })
+    .to_string();
+    lab.js(
+        "localStorage.setItem('oauth-flow-lab.settings', arguments[0]);",
+        vec![json!(settings)],
+    )
+    .await;
+    lab.client.goto(&lab.app).await.expect("app reloads");
+    lab.wait_css("#login").await;
+    lab.login_through_provider("alice", "wonderland").await;
+    assert_eq!(lab.wait_phase(&["logged-in", "failed"]).await, "logged-in");
+    assert_eq!(lab.failed_steps().await, Vec::<String>::new());
+    let token_posts = lab
+        .js(
+            "return performance.getEntriesByType('resource')\
+               .filter(e => e.name === arguments[0]).length;",
+            vec![json!(format!("{}/token", other_site.issuer))],
+        )
+        .await;
+    assert_eq!(token_posts, json!(1), "one token request, across sites");
+    let redirect = &lab.step_texts("RedirectToAuthorize").await[0];
+    assert!(
+        redirect.contains(&format!("{}/auth", other_site.issuer)),
+        "{redirect}"
+    );
+    assert!(lab.text("#id-claims").await.contains(&other_site.issuer));
+    assert!(lab.text("#id-proves").await.contains("Alice Liddell"));
+    assert_eq!(lab.text("#token-type").await, "DPoP");
+    lab.click("#call-profile").await;
+    assert!(lab.text("#api-result").await.contains("Alice Liddell"));
+    lab.screenshot("p08-provider-on-another-site").await;
     lab.finish().await;
 }
 

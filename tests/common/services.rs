@@ -177,8 +177,19 @@ impl Lab {
     /// otherwise, CORS). `path` is the issuer's path ("" or e.g. "/realms/lab"); `env` adds
     /// settings such as `LAB_DISCOVERY=rfc8414` or `LAB_NO_CORS=1` (provider/README.md).
     pub async fn start_provider(&self, path: &str, env: &[(&str, &str)]) -> Provider {
+        self.start_provider_on("127.0.0.1", path, env).await
+    }
+
+    /// [`Lab::start_provider`] with an issuer on `host`: `localhost` is another site than the
+    /// app's `127.0.0.1`, as any real provider is (its own process listens on loopback still).
+    pub async fn start_provider_on(
+        &self,
+        host: &str,
+        path: &str,
+        env: &[(&str, &str)],
+    ) -> Provider {
         let (issuer_port, api_port) = (free_port(), free_port());
-        let issuer = format!("http://127.0.0.1:{issuer_port}{path}");
+        let issuer = format!("http://{host}:{issuer_port}{path}");
         let mut command = Command::new(root().join("provider/run"));
         command
             .env("LAB_ISSUER", &issuer)
