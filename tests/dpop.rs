@@ -24,7 +24,6 @@ async fn configure(lab: &Lab, client_id: &str, dpop: Option<bool>) {
 /// [`configure`] with the proof algorithm picked beside the switch (`None`: not picked).
 async fn configure_alg(lab: &Lab, client_id: &str, dpop: Option<bool>, alg: Option<&str>) {
     let _ = lab.client.set_window_size(1400, 1000).await;
-    lab.client.goto(&lab.app).await.expect("app loads");
     let mut settings = json!({
         "issuer": lab.issuer, "client_id": client_id, "scope": OFFLINE, "api_base": lab.api
     });
@@ -34,13 +33,7 @@ async fn configure_alg(lab: &Lab, client_id: &str, dpop: Option<bool>, alg: Opti
     if let Some(alg) = alg {
         settings["dpop_alg"] = json!(alg);
     }
-    lab.js(
-        "localStorage.setItem('oauth-flow-lab.settings', arguments[0]);",
-        vec![json!(settings.to_string())],
-    )
-    .await;
-    lab.client.goto(&lab.app).await.expect("app reloads");
-    lab.wait_css("#login").await;
+    lab.save_settings(settings).await;
 }
 
 /// Scrolls `selector` to the middle of the window and keeps a screenshot of it under

@@ -266,29 +266,19 @@ async fn a05_the_pending_login_survives_a_round_trip_to_a_provider_on_another_si
     let other_site = lab.start_provider_on("localhost", "", &[]).await;
     assert!(other_site.issuer.starts_with("http://localhost:"));
     // DPoP left to the provider's metadata (on: it lists ES256).
-    let settings = json!({
+    lab.save_settings(json!({
         "issuer": other_site.issuer, "client_id": "flow-lab",
         "scope": "openid profile read:profile", "api_base": other_site.api,
-    })
-    .to_string();
-    lab.js(
-        "localStorage.setItem('oauth-flow-lab.settings', arguments[0]);",
-        vec![json!(settings)],
-    )
+    }))
     .await;
-    lab.client.goto(&lab.app).await.expect("app reloads");
-    lab.wait_css("#login").await;
     lab.login_through_provider("alice", "wonderland").await;
     assert_eq!(lab.wait_phase(&["logged-in", "failed"]).await, "logged-in");
     assert_eq!(lab.failed_steps().await, Vec::<String>::new());
-    let token_posts = lab
-        .js(
-            "return performance.getEntriesByType('resource')\
-               .filter(e => e.name === arguments[0]).length;",
-            vec![json!(format!("{}/token", other_site.issuer))],
-        )
-        .await;
-    assert_eq!(token_posts, json!(1), "one token request, across sites");
+    assert_eq!(
+        lab.token_requests_to(&other_site.issuer).await,
+        1,
+        "one token request, across sites"
+    );
     let redirect = &lab.step_texts("RedirectToAuthorize").await[0];
     assert!(
         redirect.contains(&format!("{}/auth", other_site.issuer)),

@@ -7,17 +7,22 @@ use super::*;
 impl Lab {
     /// Saves settings pointing at this test's provider, as the settings form would.
     pub async fn configure(&self, scope: &str) {
-        self.client.goto(&self.app).await.expect("app loads");
-        let settings = json!({
+        self.save_settings(json!({
             "issuer": self.issuer, "client_id": "flow-lab", "scope": scope, "api_base": self.api,
             // These suites test Bearer runs; DPoP runs (the bundled provider's default) are
             // tests/dpop.rs's.
             "dpop": false
-        })
-        .to_string();
+        }))
+        .await;
+    }
+
+    /// Saves `settings` in localStorage as the settings form would, and reloads the app with
+    /// them (its Log in button ready).
+    pub async fn save_settings(&self, settings: serde_json::Value) {
+        self.client.goto(&self.app).await.expect("app loads");
         self.js(
             "localStorage.setItem('oauth-flow-lab.settings', arguments[0]);",
-            vec![json!(settings)],
+            vec![json!(settings.to_string())],
         )
         .await;
         self.client.goto(&self.app).await.expect("app reloads");
@@ -152,10 +157,15 @@ impl Lab {
 
     /// How many requests this page made to the token endpoint (Resource Timing).
     pub async fn token_requests(&self) -> u64 {
+        self.token_requests_to(&self.issuer).await
+    }
+
+    /// How many requests this page made to `issuer`'s token endpoint (Resource Timing).
+    pub async fn token_requests_to(&self, issuer: &str) -> u64 {
         self.js(
             "return performance.getEntriesByType('resource')\
                .filter(e => e.name === arguments[0]).length;",
-            vec![json!(format!("{}/token", self.issuer))],
+            vec![json!(format!("{issuer}/token"))],
         )
         .await
         .as_u64()
@@ -560,19 +570,11 @@ impl Lab {
 impl Lab {
     /// Saves settings pointing at another provider (as the settings form would) and reloads.
     pub async fn configure_provider(&self, issuer: &str, api: &str, scope: &str) {
-        self.client.goto(&self.app).await.expect("app loads");
-        let settings = json!({
+        self.save_settings(json!({
             "issuer": issuer, "client_id": "flow-lab", "scope": scope, "api_base": api,
             "dpop": false
-        })
-        .to_string();
-        self.js(
-            "localStorage.setItem('oauth-flow-lab.settings', arguments[0]);",
-            vec![json!(settings)],
-        )
+        }))
         .await;
-        self.client.goto(&self.app).await.expect("app reloads");
-        self.wait_css("#login").await;
     }
 
     /// The kinds of the timeline's steps, in order.

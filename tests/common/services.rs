@@ -347,18 +347,10 @@ impl Lab {
     /// Like `configure_provider`, with the settings' provider preset chosen as a user picks it
     /// from the list: the checkup's fix hints and its Markdown export are then the preset's own.
     pub async fn configure_with_preset(&self, preset: &str, issuer: &str, api: &str, scope: &str) {
-        self.client.goto(&self.app).await.expect("app loads");
-        let settings = serde_json::json!({
+        self.save_settings(serde_json::json!({
             "issuer": issuer, "client_id": "flow-lab", "scope": scope, "api_base": api,
             "preset": preset
-        })
-        .to_string();
-        self.js(
-            "localStorage.setItem('oauth-flow-lab.settings', arguments[0]);",
-            vec![serde_json::json!(settings)],
-        )
+        }))
         .await;
-        self.client.goto(&self.app).await.expect("app reloads");
-        self.wait_css("#login").await;
     }
 }
