@@ -967,6 +967,43 @@ async fn c22b_duplicated_tab_after_the_redirect_gets_invalid_grant() {
     lab.finish().await;
 }
 
+/// S-1: the page load's own step is saved like any event, a moment later or when the page is
+/// left (not at once, which cost the callback page's way to its tokens): a second reload as
+/// soon as the first one's page is drawn still finds the first one's step.
+#[tokio::test(flavor = "multi_thread")]
+async fn s01_a_reload_right_after_a_reload_keeps_both_reload_steps() {
+    let lab = Lab::start().await;
+    lab.login_through_provider("alice", "wonderland").await;
+    assert_eq!(lab.wait_phase(&["logged-in"]).await, "logged-in");
+    lab.client.refresh().await.expect("first reload");
+    // Reload again the moment the app is drawn, before the save's timer can run.
+    lab.client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             const deadline = performance.now() + 10000;
+             (function wait() {
+               if (document.querySelector('#login')) {
+                 location.reload();
+                 done(true);
+               } else if (performance.now() > deadline) {
+                 done(false);
+               } else {
+                 setTimeout(wait, 0);
+               }
+             })();",
+            vec![],
+        )
+        .await
+        .expect("the page is drawn and reloaded");
+    lab.wait_css("#timeline > li[data-kind=Logout]").await;
+    assert_eq!(
+        lab.count("#timeline > li[data-kind=Logout]").await,
+        2,
+        "S-1: the first reload's step, drawn just before the second reload, is restored"
+    );
+    lab.finish().await;
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn c21_s01_reload_and_back_button_after_login_resubmit_nothing() {
     let lab = Lab::start().await;

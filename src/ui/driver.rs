@@ -633,16 +633,15 @@ pub fn save_on_change(lab: RwSignal<Lab>) {
         }
     };
     location::on_page_hide(flush);
-    let mut first = true;
     crate::diagram::view::effect(Box::new(move || {
         // `get`, not `track`: tracking a memo that was never read leaves it unevaluated, so it
         // never subscribes to the session and the effect saved only once (a reload after a
         // login then restored the run as it was when the code left).
         revision.get();
-        if std::mem::take(&mut first) {
-            // The page load's own state: saved at once (a redirect may follow).
-            lab.with_untracked(save);
-        } else if !SAVE_PENDING.with(|p| p.replace(true)) {
+        // The page load's own state waits like any other change: a redirect saves before it
+        // leaves (`Command::Navigate`), and leaving the page flushes; saved at once, its
+        // serialising ran on the callback page's way to the tokens (issue 12).
+        if !SAVE_PENDING.with(|p| p.replace(true)) {
             popup::after(SAVE_DELAY_MS, flush);
         }
     }));
