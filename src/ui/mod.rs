@@ -61,7 +61,10 @@ pub fn App() -> impl IntoView {
     // Resolved from the teaching text catalog here, once, so the views show plain text.
     let timeline: Signal<_> =
         Memo::new(move |_| lab.with(|l| notes::resolved_timeline(&l.timeline))).into();
+    // The masthead waits with the rest: drawn before the DPoP key's answer, it held that
+    // answer's task, and so the token request, back (issue 12).
     view! {
+        {move || drawn.get().then(|| view! {
         <header class="masthead">
             <h1>"OAuth Flow Lab"</h1>
             <p class="tagline">
@@ -70,7 +73,6 @@ pub fn App() -> impl IntoView {
             </p>
             <notes::NotesStatus />
         </header>
-        {move || drawn.get().then(|| view! {
         <main id="lab" data-phase=move || phase() data-notes=move || notes.with(notes::Notes::label)>
             <div class="columns">
                 <section class="left">
