@@ -871,25 +871,11 @@ async fn s01_a_reload_right_after_an_event_restores_that_event() {
     lab.login_through_provider("alice", "wonderland").await;
     assert_eq!(lab.wait_phase(&["logged-in"]).await, "logged-in");
     // Call the API and reload as soon as its answer is drawn, before any timer can run.
-    lab.client
-        .execute_async(
-            "const done = arguments[arguments.length - 1];
-             document.querySelector('#call-profile').click();
-             const deadline = performance.now() + 10000;
-             (function wait() {
-               if (document.querySelector('#timeline > li[data-kind=ResourceResponse]')) {
-                 location.reload();
-                 done(true);
-               } else if (performance.now() > deadline) {
-                 done(false);
-               } else {
-                 Promise.resolve().then(() => setTimeout(wait, 0));
-               }
-             })();",
-            vec![],
-        )
-        .await
-        .expect("the API is called and the page reloaded");
+    lab.reload_the_moment(
+        Some("#call-profile"),
+        "#timeline > li[data-kind=ResourceResponse]",
+    )
+    .await;
     lab.wait_css("#timeline > li[data-kind=Logout]").await;
     assert_eq!(
         lab.count("#timeline > li[data-kind=ResourceResponse]")
@@ -977,24 +963,7 @@ async fn s01_a_reload_right_after_a_reload_keeps_both_reload_steps() {
     assert_eq!(lab.wait_phase(&["logged-in"]).await, "logged-in");
     lab.client.refresh().await.expect("first reload");
     // Reload again the moment the app is drawn, before the save's timer can run.
-    lab.client
-        .execute_async(
-            "const done = arguments[arguments.length - 1];
-             const deadline = performance.now() + 10000;
-             (function wait() {
-               if (document.querySelector('#login')) {
-                 location.reload();
-                 done(true);
-               } else if (performance.now() > deadline) {
-                 done(false);
-               } else {
-                 setTimeout(wait, 0);
-               }
-             })();",
-            vec![],
-        )
-        .await
-        .expect("the page is drawn and reloaded");
+    lab.reload_the_moment(None, "#login").await;
     lab.wait_css("#timeline > li[data-kind=Logout]").await;
     assert_eq!(
         lab.count("#timeline > li[data-kind=Logout]").await,

@@ -29,6 +29,36 @@ impl Lab {
         self.wait_css("#login").await;
     }
 
+    /// Clicks `click` (if any), then reloads the page the moment `selector` is in it, before
+    /// any of the app's timers can run (S-1: what was drawn must survive the reload).
+    pub async fn reload_the_moment(&self, click: Option<&str>, selector: &str) {
+        let reloaded = self
+            .client
+            .execute_async(
+                "const [click, selector, done] = arguments;
+                 if (click) document.querySelector(click).click();
+                 const deadline = performance.now() + 10000;
+                 (function wait() {
+                   if (document.querySelector(selector)) {
+                     location.reload();
+                     done(true);
+                   } else if (performance.now() > deadline) {
+                     done(false);
+                   } else {
+                     Promise.resolve().then(() => setTimeout(wait, 0));
+                   }
+                 })();",
+                vec![json!(click), json!(selector)],
+            )
+            .await
+            .expect("the page runs the script");
+        assert_eq!(
+            reloaded.as_bool(),
+            Some(true),
+            "{selector} never appeared, so the page was not reloaded"
+        );
+    }
+
     /// Clicks an export button (`#export-svg`, `#export-mermaid`, `#export-har`) and returns the
     /// text the exports' worker produced, once the output box holds that format's answer (the
     /// box is cleared on the click, so an earlier export is never read back).
