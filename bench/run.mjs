@@ -530,59 +530,56 @@ try {
   result.machine.chromedriver = version?.build?.version ?? null;
 } catch { /* optional */ }
 
+// One measurement into `list`; a failure is recorded under `label` and the bench goes on.
+async function keep(list, label, run) {
+  try { list.push(await run()); }
+  catch (e) { result.errors.push(`${label}: ${e.message}`); log(`${label}:`, e.message); }
+}
+
+// `n` DPoP logins of one series (`key`) with `latency_ms` and `provider`, each followed by the
+// compare build's (interleaved); `said` puts a login's figure in the progress line.
+async function loginSeries(key, label, n, latency_ms, provider, said) {
+  result.app[key] = [];
+  for (let i = 0; i < n; i++) {
+    await keep(result.app[key], `${label} login ${i + 1}`, () => login(false, true, false, latency_ms, opt.app, provider));
+    if (opt.compare) {
+      await keep(result.compare[key], `compare ${label} login ${i + 1}`, () => login(false, true, false, latency_ms, opt.compare, provider));
+    }
+    log(`${label} login ${i + 1}/${n}: ${said(result.app[key].at(-1))}`);
+  }
+}
+
 // Interleaved, so a noisy moment hurts both pages alike.
 for (let i = 0; i < LOADS; i++) {
   const pages = [['app', opt.app, APP_READY], ['baseline', opt.baseline, BASE_READY]];
   if (opt.compare) pages.push(['compare', opt.compare, APP_READY]);
   for (const [who, url, mark] of pages) {
-    try { result[who].loads.push(await coldLoad(url, mark)); }
-    catch (e) { result.errors.push(`${who} cold load ${i + 1}: ${e.message}`); log(`${who} cold load ${i + 1}:`, e.message); }
+    await keep(result[who].loads, `${who} cold load ${i + 1}`, () => coldLoad(url, mark));
   }
   log(`cold load ${i + 1}/${LOADS}: app ${result.app.loads.at(-1)?.ready_ms?.toFixed(1)} ms, baseline ${result.baseline.loads.at(-1)?.ready_ms?.toFixed(1)} ms`);
 }
 for (let i = 0; i < LOGINS; i++) {
-  try { result.app.logins.push(await login()); }
-  catch (e) { result.errors.push(`login ${i + 1}: ${e.message}`); log(`login ${i + 1}:`, e.message); }
-  try { result.app.logins_dpop_off.push(await login(false, false)); }
-  catch (e) { result.errors.push(`DPoP-off login ${i + 1}: ${e.message}`); log(`DPoP-off login ${i + 1}:`, e.message); }
+  await keep(result.app.logins, `login ${i + 1}`, () => login());
+  await keep(result.app.logins_dpop_off, `DPoP-off login ${i + 1}`, () => login(false, false));
   if (opt.compare) {
-    try { result.compare.logins.push(await login(false, true, false, 0, opt.compare)); }
-    catch (e) { result.errors.push(`compare login ${i + 1}: ${e.message}`); log(`compare login ${i + 1}:`, e.message); }
-    try { result.compare.logins_dpop_off.push(await login(false, false, false, 0, opt.compare)); }
-    catch (e) { result.errors.push(`compare DPoP-off login ${i + 1}: ${e.message}`); log(`compare DPoP-off login ${i + 1}:`, e.message); }
+    await keep(result.compare.logins, `compare login ${i + 1}`, () => login(false, true, false, 0, opt.compare));
+    await keep(result.compare.logins_dpop_off, `compare DPoP-off login ${i + 1}`, () => login(false, false, false, 0, opt.compare));
   }
-  try { result.baseline.flows.push(await baselineFlow()); }
-  catch (e) { result.errors.push(`baseline flow ${i + 1}: ${e.message}`); log(`baseline flow ${i + 1}:`, e.message); }
+  await keep(result.baseline.flows, `baseline flow ${i + 1}`, () => baselineFlow());
   const l = result.app.logins.at(-1);
   log(`login ${i + 1}/${LOGINS}: own ${l?.own_ms?.toFixed(1)} ms (DPoP off ${result.app.logins_dpop_off.at(-1)?.own_ms?.toFixed(1)} ms), callback ${l?.callback_processing_ms?.toFixed(1)} ms, token POSTs ${l?.requests?.token_posts}, preflights ${l?.requests?.preflights}, replay long tasks ${l?.replay?.longtasks}`);
 }
 const SLOW = Math.max(0, Number(opt['slow-logins'] ?? 4));
-result.app.logins_slow = [];
-for (let i = 0; i < SLOW; i++) {
-  try { result.app.logins_slow.push(await login(false, true, false, SLOW_LATENCY_MS)); }
-  catch (e) { result.errors.push(`slow-network login ${i + 1}: ${e.message}`); log(`slow-network login ${i + 1}:`, e.message); }
-  if (opt.compare) {
-    try { result.compare.logins_slow.push(await login(false, true, false, SLOW_LATENCY_MS, opt.compare)); }
-    catch (e) { result.errors.push(`compare slow-network login ${i + 1}: ${e.message}`); log(`compare slow-network login ${i + 1}:`, e.message); }
-  }
-  log(`slow-network login ${i + 1}/${SLOW}: nav start → tokens ${result.app.logins_slow.at(-1)?.tokens_ms?.toFixed(1)} ms`);
-}
+await loginSeries('logins_slow', 'slow-network', SLOW, SLOW_LATENCY_MS, undefined,
+  (l) => `nav start → tokens ${l?.tokens_ms?.toFixed(1)} ms`);
 // Logins against a second provider on another site (http://localhost, the app on 127.0.0.1), as
 // with any real provider: the browser runs the callback page in a new renderer process, which
 // compiles the app's wasm functions again; with the bundled provider (same site) the callback
 // page reuses the process, and the code the first page compiled.
 const CROSS_SITE = opt['cross-issuer'] ? Math.max(0, Number(opt['cross-logins'] ?? 4)) : 0;
 const crossSite = { issuer: opt['cross-issuer'], api: opt['cross-api'] };
-result.app.logins_cross_site = [];
-for (let i = 0; i < CROSS_SITE; i++) {
-  try { result.app.logins_cross_site.push(await login(false, true, false, 0, opt.app, crossSite)); }
-  catch (e) { result.errors.push(`cross-site login ${i + 1}: ${e.message}`); log(`cross-site login ${i + 1}:`, e.message); }
-  if (opt.compare) {
-    try { result.compare.logins_cross_site.push(await login(false, true, false, 0, opt.compare, crossSite)); }
-    catch (e) { result.errors.push(`compare cross-site login ${i + 1}: ${e.message}`); log(`compare cross-site login ${i + 1}:`, e.message); }
-  }
-  log(`cross-site login ${i + 1}/${CROSS_SITE}: own ${result.app.logins_cross_site.at(-1)?.own_ms?.toFixed(1)} ms`);
-}
+await loginSeries('logins_cross_site', 'cross-site', CROSS_SITE, 0, crossSite,
+  (l) => `own ${l?.own_ms?.toFixed(1)} ms`);
 const PROFILES = Math.max(0, Number(opt.profiles ?? 3));
 result.app.profiles = { loads: [], logins: [], logins_dpop_off: [] };
 result.baseline.profiles = { loads: [] };

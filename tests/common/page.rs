@@ -7,13 +7,8 @@ use super::*;
 impl Lab {
     /// Saves settings pointing at this test's provider, as the settings form would.
     pub async fn configure(&self, scope: &str) {
-        self.save_settings(json!({
-            "issuer": self.issuer, "client_id": "flow-lab", "scope": scope, "api_base": self.api,
-            // These suites test Bearer runs; DPoP runs (the bundled provider's default) are
-            // tests/dpop.rs's.
-            "dpop": false
-        }))
-        .await;
+        self.configure_provider(&self.issuer, &self.api, scope)
+            .await;
     }
 
     /// Saves `settings` in localStorage as the settings form would, and reloads the app with
@@ -602,6 +597,8 @@ impl Lab {
     pub async fn configure_provider(&self, issuer: &str, api: &str, scope: &str) {
         self.save_settings(json!({
             "issuer": issuer, "client_id": "flow-lab", "scope": scope, "api_base": api,
+            // These suites test Bearer runs; DPoP runs (the bundled provider's default) are
+            // tests/dpop.rs's.
             "dpop": false
         }))
         .await;

@@ -74,10 +74,14 @@ impl std::fmt::Debug for TokenRequest {
     }
 }
 
-/// The token endpoint must be https (or loopback http) without fragment or userinfo.
-fn checked_endpoint(token_endpoint: &str) -> Result<String, UriError> {
+/// A `POST` of `fields` to the token endpoint, which must be https (or loopback http) without
+/// fragment or userinfo.
+fn form_post(token_endpoint: &str, fields: &[(&str, &str)]) -> Result<TokenRequest, UriError> {
     HttpUrl::parse(token_endpoint)?.require_secure()?;
-    Ok(token_endpoint.to_owned())
+    Ok(TokenRequest {
+        url: token_endpoint.to_owned(),
+        body: form_encode(fields),
+    })
 }
 
 /// The PKCE code exchange: `grant_type=authorization_code&code&redirect_uri&client_id&
@@ -89,16 +93,17 @@ pub fn authorization_code_request(
     client_id: &str,
     verifier: CodeVerifier,
 ) -> Result<TokenRequest, UriError> {
-    let url = checked_endpoint(token_endpoint)?;
     let verifier = verifier.into_secret();
-    let body = form_encode(&[
-        ("grant_type", "authorization_code"),
-        ("code", code.secret()),
-        ("redirect_uri", redirect_uri),
-        ("client_id", client_id),
-        ("code_verifier", &verifier),
-    ]);
-    Ok(TokenRequest { url, body })
+    form_post(
+        token_endpoint,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", code.secret()),
+            ("redirect_uri", redirect_uri),
+            ("client_id", client_id),
+            ("code_verifier", &verifier),
+        ],
+    )
 }
 
 /// Attack lab only: the code redeemed the way an attacker would, with a guessed `code_verifier`
@@ -110,7 +115,6 @@ pub fn attacker_code_request(
     client_id: &str,
     guessed_verifier: Option<&str>,
 ) -> Result<TokenRequest, UriError> {
-    let url = checked_endpoint(token_endpoint)?;
     let mut fields = vec![
         ("grant_type", "authorization_code"),
         ("code", code.secret()),
@@ -120,10 +124,7 @@ pub fn attacker_code_request(
     if let Some(verifier) = guessed_verifier {
         fields.push(("code_verifier", verifier));
     }
-    Ok(TokenRequest {
-        url,
-        body: form_encode(&fields),
-    })
+    form_post(token_endpoint, &fields)
 }
 
 /// The "PKCE off" teaching variant: a confidential client authenticating with
@@ -135,15 +136,16 @@ pub fn confidential_code_request(
     client_id: &str,
     client_secret: &ClientSecret,
 ) -> Result<TokenRequest, UriError> {
-    let url = checked_endpoint(token_endpoint)?;
-    let body = form_encode(&[
-        ("grant_type", "authorization_code"),
-        ("code", code.secret()),
-        ("redirect_uri", redirect_uri),
-        ("client_id", client_id),
-        ("client_secret", client_secret.secret()),
-    ]);
-    Ok(TokenRequest { url, body })
+    form_post(
+        token_endpoint,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", code.secret()),
+            ("redirect_uri", redirect_uri),
+            ("client_id", client_id),
+            ("client_secret", client_secret.secret()),
+        ],
+    )
 }
 
 /// A public client's refresh: `grant_type=refresh_token&refresh_token&client_id` (the provider
@@ -153,13 +155,14 @@ pub fn refresh_token_request(
     refresh_token: &RefreshToken,
     client_id: &str,
 ) -> Result<TokenRequest, UriError> {
-    let url = checked_endpoint(token_endpoint)?;
-    let body = form_encode(&[
-        ("grant_type", "refresh_token"),
-        ("refresh_token", refresh_token.secret()),
-        ("client_id", client_id),
-    ]);
-    Ok(TokenRequest { url, body })
+    form_post(
+        token_endpoint,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token.secret()),
+            ("client_id", client_id),
+        ],
+    )
 }
 
 /// The `Authorization` header value for an API call: the token goes in a header, never in a
