@@ -84,6 +84,25 @@ fn form_post(token_endpoint: &str, fields: &[(&str, &str)]) -> Result<TokenReque
     })
 }
 
+/// An authorization code grant (RFC 6749 §4.1.3) with one more field: the PKCE verifier, an
+/// attacker's guess at it, or a confidential client's secret.
+fn code_post(
+    token_endpoint: &str,
+    code: &AuthorizationCode,
+    redirect_uri: &str,
+    client_id: &str,
+    proof: Option<(&str, &str)>,
+) -> Result<TokenRequest, UriError> {
+    let mut fields = vec![
+        ("grant_type", "authorization_code"),
+        ("code", code.secret()),
+        ("redirect_uri", redirect_uri),
+        ("client_id", client_id),
+    ];
+    fields.extend(proof);
+    form_post(token_endpoint, &fields)
+}
+
 /// The PKCE code exchange: `grant_type=authorization_code&code&redirect_uri&client_id&
 /// code_verifier`. Consumes the verifier, so it cannot be sent twice (T-2).
 pub fn authorization_code_request(
@@ -94,15 +113,12 @@ pub fn authorization_code_request(
     verifier: CodeVerifier,
 ) -> Result<TokenRequest, UriError> {
     let verifier = verifier.into_secret();
-    form_post(
+    code_post(
         token_endpoint,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", code.secret()),
-            ("redirect_uri", redirect_uri),
-            ("client_id", client_id),
-            ("code_verifier", &verifier),
-        ],
+        code,
+        redirect_uri,
+        client_id,
+        Some(("code_verifier", &verifier)),
     )
 }
 
@@ -115,16 +131,13 @@ pub fn attacker_code_request(
     client_id: &str,
     guessed_verifier: Option<&str>,
 ) -> Result<TokenRequest, UriError> {
-    let mut fields = vec![
-        ("grant_type", "authorization_code"),
-        ("code", code.secret()),
-        ("redirect_uri", redirect_uri),
-        ("client_id", client_id),
-    ];
-    if let Some(verifier) = guessed_verifier {
-        fields.push(("code_verifier", verifier));
-    }
-    form_post(token_endpoint, &fields)
+    code_post(
+        token_endpoint,
+        code,
+        redirect_uri,
+        client_id,
+        guessed_verifier.map(|verifier| ("code_verifier", verifier)),
+    )
 }
 
 /// The "PKCE off" teaching variant: a confidential client authenticating with
@@ -136,15 +149,12 @@ pub fn confidential_code_request(
     client_id: &str,
     client_secret: &ClientSecret,
 ) -> Result<TokenRequest, UriError> {
-    form_post(
+    code_post(
         token_endpoint,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", code.secret()),
-            ("redirect_uri", redirect_uri),
-            ("client_id", client_id),
-            ("client_secret", client_secret.secret()),
-        ],
+        code,
+        redirect_uri,
+        client_id,
+        Some(("client_secret", client_secret.secret())),
     )
 }
 
